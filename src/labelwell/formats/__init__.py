@@ -1,0 +1,1 @@
+"""Importers and exporters, registered by name (see ``registry``)."""

@@ -1,0 +1,105 @@
+"""Registries of exporters and importers, so the CLI, SDK and API list formats
+from one place and later formats plug in by name.
+
+An **exporter** consumes a stream of :class:`ExportRecord` (one per item, with
+all its annotations, predictions, gold and consensus) and writes files. It must
+stream: it may keep per-item state only as long as the item is being written.
+
+An **importer** reads a file and yields :class:`ImportRow` objects (item data
+plus optional predictions and gold). It raises
+:class:`labelwell.errors.InvalidInput` with ``line`` and ``field`` on bad input;
+the caller stores rows in one transaction so a bad file stores nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+
+@dataclass(slots=True)
+class Provenance:
+    """Who or what produced a label. ``source`` is one of ``human``, ``model``,
+    ``labeling_function``, ``consensus``, ``synthetic``; ``agent`` names which one
+    (user email, ``model@version``, function name)."""
+
+    source: str
+    agent: str
+    guideline_version: int | None = None
+    lease_id: int | None = None
+    time_spent_ms: int | None = None
+    created_at: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class LabelRecord:
+    """One annotation, prediction, gold answer or consensus label on an item."""
+
+    id: int | None
+    result: dict[str, Any]
+    provenance: Provenance
+    score: float | None = None
+    revision: int = 1
+    status: str | None = None
+
+
+@dataclass(slots=True)
+class ExportRecord:
+    item_id: int
+    external_id: str | None
+    data: dict[str, Any]
+    media: list[str]
+    status: str
+    annotations: list[LabelRecord] = field(default_factory=list)
+    predictions: list[LabelRecord] = field(default_factory=list)
+    gold: LabelRecord | None = None
+    consensus: LabelRecord | None = None
+
+
+@dataclass(slots=True)
+class ImportRow:
+    line: int
+    data: dict[str, Any]
+    external_id: str | None = None
+    media: list[str] = field(default_factory=list)
+    predictions: list[dict[str, Any]] = field(default_factory=list)
+    gold: dict[str, Any] | None = None
+
+
+class Exporter(Protocol):
+    name: str
+    extension: str
+    media_type: str
+
+    def write(self, records: Iterable[ExportRecord], out: BinaryIO, ontology: Any) -> int:
+        """Write records to ``out``; return the number of items written."""
+        ...
+
+
+class Importer(Protocol):
+    name: str
+
+    def read(self, path: Path) -> Iterator[ImportRow]: ...
+
+
+EXPORTERS: dict[str, Callable[[], Exporter]] = {}
+IMPORTERS: dict[str, Callable[[], Importer]] = {}
+
+
+def register_exporter(name: str) -> Callable[[Callable[[], Exporter]], Callable[[], Exporter]]:
+    def deco(factory: Callable[[], Exporter]) -> Callable[[], Exporter]:
+        EXPORTERS[name] = factory
+        return factory
+
+    return deco
+
+
+def register_importer(name: str) -> Callable[[Callable[[], Importer]], Callable[[], Importer]]:
+    def deco(factory: Callable[[], Importer]) -> Callable[[], Importer]:
+        IMPORTERS[name] = factory
+        return factory
+
+    return deco
