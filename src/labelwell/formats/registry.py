@@ -61,11 +61,21 @@ class ExportRecord:
 
 @dataclass(slots=True)
 class ImportRow:
+    """One item read from a file.
+
+    ``predictions``: ``{"result", "score"?, "model_name"?, "model_version"?}`` dicts.
+    ``annotations``: existing labels, ``{"result", "annotator"?, "source"?,
+    "created_at"?, "time_spent_ms"?}`` dicts (``annotator`` names the person or tool
+    in the source system; it is kept in provenance).
+    ``gold``: a result known to be correct.
+    """
+
     line: int
     data: dict[str, Any]
     external_id: str | None = None
     media: list[str] = field(default_factory=list)
     predictions: list[dict[str, Any]] = field(default_factory=list)
+    annotations: list[dict[str, Any]] = field(default_factory=list)
     gold: dict[str, Any] | None = None
 
 
