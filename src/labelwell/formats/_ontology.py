@@ -1,0 +1,107 @@
+"""What the format modules need from an ontology: its controls, their labels and
+per-label details (skeletons, ``is_thing``), whether the ontology arrives as a
+``labelwell.schema.Ontology`` object or as the plain dict it serialises to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from labelwell.errors import InvalidInput
+
+GEOMETRY_TYPES = ("bbox", "polygon", "keypoints", "mask", "panoptic")
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    name: str
+    type: str
+    source: str | None
+    labels: tuple[str, ...]
+    label_info: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def label_index(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.labels)}
+
+
+def _as_dict(obj: Any) -> Any:
+    if obj is None or isinstance(obj, str | int | float | bool):
+        return obj
+    if isinstance(obj, dict):
+        return {k: _as_dict(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_as_dict(v) for v in obj]
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump()
+    if hasattr(obj, "__dataclass_fields__"):
+        return {k: _as_dict(getattr(obj, k)) for k in obj.__dataclass_fields__}
+    return obj
+
+
+def _control(raw: dict[str, Any]) -> Control:
+    labels: list[str] = []
+    info: dict[str, dict[str, Any]] = {}
+    for entry in raw.get("labels") or raw.get("options") or []:
+        if isinstance(entry, str):
+            labels.append(entry)
+            info[entry] = {}
+        else:
+            labels.append(entry["name"])
+            info[entry["name"]] = {k: v for k, v in entry.items() if k != "name"}
+    return Control(
+        name=raw["name"],
+        type=raw["type"],
+        source=raw.get("source"),
+        labels=tuple(labels),
+        label_info=info,
+    )
+
+
+def controls(ontology: Any) -> list[Control]:
+    """The ontology's controls, in order. ``None`` gives an empty list."""
+    if ontology is None:
+        return []
+    raw = _as_dict(ontology)
+    return [_control(c) for c in raw.get("controls", [])]
+
+
+def pick_controls(ontology: Any, types: Iterable[str], name: str | None = None) -> list[Control]:
+    """Controls of the given types; only the one called ``name`` when it is set."""
+    wanted = tuple(types)
+    found = [c for c in controls(ontology) if c.type in wanted]
+    if name is not None:
+        found = [c for c in found if c.name == name]
+        if not found:
+            raise InvalidInput(f"the ontology has no {'/'.join(wanted)} control {name!r}")
+    return found
+
+
+def first_control(ontology: Any, types: Iterable[str], name: str | None = None) -> Control:
+    wanted = tuple(types)
+    found = pick_controls(ontology, wanted, name)
+    if not found:
+        raise InvalidInput(f"the ontology has no control of type {' or '.join(wanted)}")
+    return found[0]
+
+
+def category_names(ctrls: Iterable[Control]) -> list[str]:
+    """Union of the controls' label names, first appearance first."""
+    seen: dict[str, None] = {}
+    for c in ctrls:
+        for label in c.labels:
+            seen.setdefault(label, None)
+    return list(seen)
+
+
+def check_label(control: Control, label: Any, *, line: int | None, field: str) -> str:
+    """Raise unless ``label`` is one of the control's labels (any label when the
+    control lists none)."""
+    if not isinstance(label, str) or (control.labels and label not in control.labels):
+        raise InvalidInput(
+            f"label {label!r} is not in control {control.name!r} "
+            f"(labels: {', '.join(control.labels)})",
+            line=line,
+            field=field,
+        )
+    return label

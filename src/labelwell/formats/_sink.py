@@ -1,0 +1,57 @@
+"""Where folder formats (YOLO, VOC, panoptic, ``save_to_disk``) write: a real
+directory, or a zip archive streamed to a binary file (what ``Exporter.write``
+gets from the CLI and API). Files are written one at a time, so memory stays
+flat whatever the number of items."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, BinaryIO
+
+
+class Sink:
+    def open(self, rel: str) -> Iterator[IO[bytes]]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def write(self, rel: str, data: bytes) -> None:
+        with self.open(rel) as fh:
+            fh.write(data)
+
+    def copy(self, src: Path, rel: str) -> None:
+        with src.open("rb") as fin, self.open(rel) as fout:
+            shutil.copyfileobj(fin, fout)
+
+    def close(self) -> None:
+        pass
+
+
+class DirSink(Sink):
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    @contextmanager
+    def open(self, rel: str) -> Iterator[IO[bytes]]:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            yield fh
+
+
+class ZipSink(Sink):
+    """Zip entries written in turn; works on unseekable streams too."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.zf = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+
+    @contextmanager
+    def open(self, rel: str) -> Iterator[IO[bytes]]:
+        with self.zf.open(rel, "w", force_zip64=True) as fh:
+            yield fh
+
+    def close(self) -> None:
+        self.zf.close()
