@@ -1,0 +1,23 @@
+"""The acting user of a request or command, detached from any session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from labelwell.store.tables import User
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    id: int
+    email: str
+    role: str
+    skills: tuple[str, ...] = field(default=())
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(user.id, user.email, user.role, tuple(user.skills or ()))

@@ -1,0 +1,35 @@
+"""The append-only audit log: who did what, to which project and object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from labelwell.store.tables import AuditEntry, utcnow
+from labelwell.work.actors import Actor
+
+
+def record(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    *,
+    project_id: int | None = None,
+    target_type: str = "",
+    target_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.execute(
+        insert(AuditEntry).values(
+            at=utcnow(),
+            actor_id=actor.id if actor else None,
+            actor=actor.email if actor else "system",
+            action=action,
+            project_id=project_id,
+            target_type=target_type,
+            target_id=target_id,
+            details=details or {},
+        )
+    )

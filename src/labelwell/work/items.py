@@ -1,0 +1,238 @@
+"""Importing items (with their predictions, existing labels and gold answers).
+
+An import is atomic: rows are validated and written in batches inside the
+caller's single transaction, so a bad row anywhere refuses the whole file and
+stores nothing. Ids are allocated up front so that labels can point at their
+items without a round trip per row.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.orm import Session
+
+from labelwell.errors import InvalidInput
+from labelwell.formats.registry import IMPORTERS, ImportRow
+from labelwell.schema import Ontology
+from labelwell.store.tables import (
+    SOURCES,
+    Annotation,
+    GoldAnswer,
+    Import,
+    Item,
+    Prediction,
+    Project,
+    utcnow,
+)
+from labelwell.work import audit
+from labelwell.work.actors import Actor
+from labelwell.work.policies import Permission, authorize
+from labelwell.work.projects import ontology_of
+
+ProgressFn = Callable[[int], None]
+
+
+def importer_for(path: Path, fmt: str | None = None) -> Any:
+    # Importing the built-in formats registers them.
+    import labelwell.formats.builtin  # noqa: F401
+
+    name = fmt or path.suffix.lstrip(".").lower()
+    if name in ("jsonlines", "ndjson"):
+        name = "jsonl"
+    if name not in IMPORTERS:
+        raise InvalidInput(
+            f"{path.name}: unknown import format {name!r}; known: {', '.join(sorted(IMPORTERS))}",
+            field="format",
+        )
+    return IMPORTERS[name]()
+
+
+def _allocate_ids(session: Session, table: str, n: int) -> Iterator[int]:
+    if n == 0:
+        return iter(())
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        ids = session.scalars(
+            text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                 "FROM generate_series(1, :n)"),
+            {"n": n},
+        ).all()
+        return iter(ids)
+    # SQLite: the transaction holds the write lock (BEGIN IMMEDIATE), so max+1.. is ours.
+    start = (session.scalar(text(f"SELECT max(id) FROM {table}")) or 0) + 1
+    return iter(range(start, start + n))
+
+
+def _check_row(row: ImportRow, ontology: Ontology, where: str) -> None:
+    def located(exc: InvalidInput, prefix: str) -> InvalidInput:
+        field = f"{prefix}.{exc.field}" if exc.field else prefix
+        return InvalidInput(f"{where}: {prefix}: {exc.message}", line=row.line, field=field)
+
+    try:
+        ontology.validate_data(row.data)
+    except InvalidInput as exc:
+        raise located(exc, "data") from None
+    for index, prediction in enumerate(row.predictions):
+        try:
+            ontology.validate(prediction["result"], row.data)
+        except InvalidInput as exc:
+            raise located(exc, f"predictions[{index}].result") from None
+        score = prediction.get("score")
+        if score is not None and not isinstance(score, int | float):
+            raise InvalidInput(f"{where}: predictions[{index}].score must be a number",
+                               line=row.line, field=f"predictions[{index}].score")
+    for index, annotation in enumerate(row.annotations):
+        try:
+            ontology.validate(annotation["result"], row.data)
+        except InvalidInput as exc:
+            raise located(exc, f"annotations[{index}].result") from None
+        source = annotation.get("source", "human")
+        if source not in SOURCES:
+            raise InvalidInput(f"{where}: annotations[{index}].source must be one of "
+                               f"{', '.join(SOURCES)}", line=row.line,
+                               field=f"annotations[{index}].source")
+    if row.gold is not None:
+        try:
+            ontology.validate(row.gold, row.data)
+        except InvalidInput as exc:
+            raise located(exc, "gold") from None
+
+
+def import_rows(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    rows: Iterable[ImportRow],
+    *,
+    filename: str = "",
+    fmt: str = "",
+    batch_size: int = 5_000,
+    progress: ProgressFn | None = None,
+) -> Import:
+    """Validate and store ``rows``; raise InvalidInput (with line and field) on the
+    first bad one. The caller commits, or rolls back on error."""
+    project = authorize(session, actor, project_id, Permission.manage)
+    ontology = ontology_of(project)
+    record = Import(project_id=project_id, filename=filename[:500], format=fmt,
+                    created_by=actor.id)
+    session.add(record)
+    session.flush()
+    seen_external: set[str] = set()
+    total = 0
+    batch: list[ImportRow] = []
+    for row in rows:
+        where = f"{filename or 'input'} line {row.line}"
+        _check_row(row, ontology, where)
+        if row.external_id is not None:
+            if row.external_id in seen_external:
+                raise InvalidInput(f"{where}: external_id {row.external_id!r} appears twice",
+                                   line=row.line, field="external_id")
+            seen_external.add(row.external_id)
+        batch.append(row)
+        if len(batch) >= batch_size:
+            total += _write_batch(session, project, record, batch, actor)
+            batch = []
+            if progress:
+                progress(total)
+    if batch:
+        total += _write_batch(session, project, record, batch, actor)
+        if progress:
+            progress(total)
+    record.n_items = total
+    audit.record(session, actor, "items.import", project_id=project_id, target_type="import",
+                 target_id=record.id, details={"filename": filename, "items": total})
+    return record
+
+
+def _write_batch(session: Session, project: Project, record: Import, batch: list[ImportRow],
+                 actor: Actor) -> int:
+    now = utcnow()
+    externals = [r.external_id for r in batch if r.external_id is not None]
+    if externals:
+        clash = session.scalar(
+            select(Item.external_id).where(
+                Item.project_id == project.id, Item.external_id.in_(externals)
+            ).limit(1)
+        )
+        if clash is not None:
+            row = next(r for r in batch if r.external_id == clash)
+            raise InvalidInput(
+                f"{record.filename or 'input'} line {row.line}: an item with external_id "
+                f"{clash!r} already exists in project {project.name!r}",
+                line=row.line, field="external_id",
+            )
+    ids = _allocate_ids(session, "items", len(batch))
+    rng = random.Random() if project.ordering == "random" else None
+    items: list[dict[str, Any]] = []
+    predictions: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    golds: list[dict[str, Any]] = []
+    for row in batch:
+        item_id = next(ids)
+        humans = sum(1 for a in row.annotations if a.get("source", "human") == "human")
+        done = min(humans, project.overlap)
+        items.append({
+            "id": item_id, "project_id": project.id, "external_id": row.external_id,
+            "data": row.data, "media": row.media,
+            "status": "done" if done >= project.overlap else "open",
+            "priority": rng.random() if rng else 0.0, "is_gold": row.gold is not None,
+            "n_active": done, "n_done": done, "import_id": record.id, "created_at": now,
+        })
+        for p in row.predictions:
+            predictions.append({
+                "item_id": item_id, "project_id": project.id,
+                "source": p.get("source", "model"),
+                "model_name": str(p.get("model_name") or p.get("model") or "imported"),
+                "model_version": str(p.get("model_version") or ""),
+                "result": p["result"], "score": p.get("score"), "created_at": now,
+            })
+        for a in row.annotations:
+            annotations.append({
+                "item_id": item_id, "project_id": project.id, "user_id": None,
+                "source": a.get("source", "human"),
+                "agent": str(a.get("annotator") or f"import:{record.filename}"),
+                "result": a["result"], "time_spent_ms": a.get("time_spent_ms"),
+                "status": "submitted", "revision": 1, "is_current": True,
+                "is_gold_check": False,
+                "details": {"import_id": record.id, "created_at": a.get("created_at")},
+                "created_at": now,
+            })
+        if row.gold is not None:
+            golds.append({"item_id": item_id, "project_id": project.id, "result": row.gold,
+                          "created_by": actor.id, "created_at": now})
+    session.execute(insert(Item), items)
+    if predictions:
+        session.execute(insert(Prediction), predictions)
+    if annotations:
+        session.execute(insert(Annotation), annotations)
+    if golds:
+        session.execute(insert(GoldAnswer), golds)
+    return len(batch)
+
+
+def import_file(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    path: Path,
+    *,
+    fmt: str | None = None,
+    batch_size: int = 5_000,
+    progress: ProgressFn | None = None,
+) -> Import:
+    importer = importer_for(path, fmt)
+    try:
+        return import_rows(session, actor, project_id, importer.read(path),
+                           filename=path.name, fmt=importer.name, batch_size=batch_size,
+                           progress=progress)
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+                           ) from None
+
+
+def count_items(session: Session, project_id: int) -> int:
+    return session.scalar(select(func.count()).where(Item.project_id == project_id)) or 0

@@ -1,0 +1,182 @@
+"""Projects: creation, settings, versioned guidelines and membership."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from labelwell.errors import Conflict, InvalidInput, NotFound
+from labelwell.schema import Ontology
+from labelwell.store.tables import PROJECT_ROLES, Guideline, Member, Project, User
+from labelwell.work import audit
+from labelwell.work.actors import Actor
+from labelwell.work.policies import Permission, authorize, require_global
+
+ORDERINGS = ("fifo", "random", "priority")
+SETTINGS = ("overlap", "gold_ratio", "lease_seconds", "blind", "ordering", "required_skills",
+            "show_predictions", "description", "settings")
+
+
+@lru_cache(maxsize=256)
+def _compile(ontology_json: bytes) -> Ontology:
+    return Ontology.from_dict(orjson.loads(ontology_json))
+
+
+def ontology_of(project: Project) -> Ontology:
+    """The project's compiled ontology (cached by content)."""
+    return _compile(orjson.dumps(project.ontology, option=orjson.OPT_SORT_KEYS))
+
+
+def check_settings(values: dict[str, Any]) -> None:
+    if "overlap" in values and not (isinstance(values["overlap"], int) and
+                                    1 <= values["overlap"] <= 100):
+        raise InvalidInput("overlap: must be an integer from 1 to 100", field="overlap")
+    if "gold_ratio" in values:
+        ratio = values["gold_ratio"]
+        if not isinstance(ratio, int | float) or not 0 <= ratio <= 1:
+            raise InvalidInput("gold_ratio: must be a number from 0 to 1", field="gold_ratio")
+    if "lease_seconds" in values and not (isinstance(values["lease_seconds"], int) and
+                                          10 <= values["lease_seconds"] <= 7 * 86400):
+        raise InvalidInput("lease_seconds: must be an integer from 10 to 604800",
+                           field="lease_seconds")
+    if "ordering" in values and values["ordering"] not in ORDERINGS:
+        raise InvalidInput(f"ordering: must be one of {', '.join(ORDERINGS)}", field="ordering")
+    if "required_skills" in values and not (
+        isinstance(values["required_skills"], list)
+        and all(isinstance(s, str) for s in values["required_skills"])
+    ):
+        raise InvalidInput("required_skills: must be a list of strings", field="required_skills")
+    unknown = set(values) - set(SETTINGS)
+    if unknown:
+        raise InvalidInput(f"unknown project setting(s): {', '.join(sorted(unknown))}",
+                           field=sorted(unknown)[0])
+
+
+def create_project(
+    session: Session,
+    actor: Actor,
+    name: str,
+    ontology: dict[str, Any] | Ontology,
+    *,
+    guidelines: str = "",
+    **settings: Any,
+) -> Project:
+    require_global(actor, "admin", "manager")
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("name: must be 1 to 200 characters", field="name")
+    onto = ontology if isinstance(ontology, Ontology) else Ontology.from_dict(ontology)
+    check_settings(settings)
+    if session.scalar(select(Project.id).where(Project.name == name)) is not None:
+        raise Conflict(f"a project named {name!r} already exists")
+    project = Project(name=name, ontology=onto.to_dict(), created_by=actor.id, **settings)
+    session.add(project)
+    session.flush()
+    session.add(Member(project_id=project.id, user_id=actor.id, role="manager"))
+    session.add(Guideline(project_id=project.id, version=1, text=guidelines,
+                          created_by=actor.id))
+    audit.record(session, actor, "project.create", project_id=project.id,
+                 target_type="project", target_id=project.id, details={"name": name})
+    return project
+
+
+def update_project(session: Session, actor: Actor, project_id: int,
+                   values: dict[str, Any]) -> Project:
+    project = authorize(session, actor, project_id, Permission.manage)
+    check_settings(values)
+    for key, value in values.items():
+        setattr(project, key, value)
+    audit.record(session, actor, "project.update", project_id=project.id,
+                 target_type="project", target_id=project.id, details=values)
+    return project
+
+
+def get_project_by_name_or_id(session: Session, ref: str | int) -> Project:
+    if isinstance(ref, int) or str(ref).isdigit():
+        project = session.get(Project, int(ref))
+    else:
+        project = session.scalar(select(Project).where(Project.name == ref))
+    if project is None:
+        raise NotFound(f"no project {ref!r}")
+    return project
+
+
+def list_projects(session: Session, actor: Actor) -> list[Project]:
+    query = select(Project).order_by(Project.id)
+    if not actor.is_admin:
+        query = query.join(Member, Member.project_id == Project.id).where(
+            Member.user_id == actor.id
+        )
+    return list(session.scalars(query))
+
+
+def current_guideline(session: Session, project_id: int) -> Guideline | None:
+    return session.scalar(
+        select(Guideline)
+        .where(Guideline.project_id == project_id)
+        .order_by(Guideline.version.desc())
+        .limit(1)
+    )
+
+
+def add_guideline(session: Session, actor: Actor, project_id: int, text: str) -> Guideline:
+    authorize(session, actor, project_id, Permission.manage)
+    version = (session.scalar(
+        select(func.max(Guideline.version)).where(Guideline.project_id == project_id)
+    ) or 0) + 1
+    row = Guideline(project_id=project_id, version=version, text=text, created_by=actor.id)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "guideline.create", project_id=project_id,
+                 target_type="guideline", target_id=row.id, details={"version": version})
+    return row
+
+
+def list_guidelines(session: Session, actor: Actor, project_id: int) -> list[Guideline]:
+    authorize(session, actor, project_id, Permission.view)
+    return list(session.scalars(
+        select(Guideline).where(Guideline.project_id == project_id).order_by(Guideline.version)
+    ))
+
+
+def set_member(session: Session, actor: Actor, project_id: int, user_id: int,
+               role: str) -> Member:
+    authorize(session, actor, project_id, Permission.manage)
+    if role not in PROJECT_ROLES:
+        raise InvalidInput(f"role: must be one of {', '.join(PROJECT_ROLES)}", field="role")
+    if session.get(User, user_id) is None:
+        raise NotFound(f"no user {user_id}")
+    member = session.get(Member, (project_id, user_id))
+    if member is None:
+        member = Member(project_id=project_id, user_id=user_id, role=role)
+        session.add(member)
+    else:
+        member.role = role
+    session.flush()
+    audit.record(session, actor, "member.set", project_id=project_id, target_type="user",
+                 target_id=user_id, details={"role": role})
+    return member
+
+
+def remove_member(session: Session, actor: Actor, project_id: int, user_id: int) -> None:
+    authorize(session, actor, project_id, Permission.manage)
+    gone = session.execute(
+        delete(Member).where(Member.project_id == project_id, Member.user_id == user_id)
+    ).rowcount
+    if not gone:
+        raise NotFound(f"user {user_id} is not a member of project {project_id}")
+    audit.record(session, actor, "member.remove", project_id=project_id, target_type="user",
+                 target_id=user_id)
+
+
+def list_members(session: Session, actor: Actor, project_id: int) -> list[tuple[Member, User]]:
+    authorize(session, actor, project_id, Permission.view)
+    rows = session.execute(
+        select(Member, User).join(User, User.id == Member.user_id)
+        .where(Member.project_id == project_id).order_by(User.id)
+    )
+    return [(m, u) for m, u in rows]
