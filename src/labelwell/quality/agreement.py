@@ -1,0 +1,338 @@
+"""Inter-annotator agreement: percent agreement, Cohen's and Fleiss' kappa,
+Krippendorff's alpha, Landis-Koch interpretation, bootstrap intervals and
+per-label agreement.
+
+Input is a long ``task, worker, label`` frame (labels strings or ints) or, where
+natural, reliability data (``raters x units`` array with ``NaN`` for missing).
+Every statistic is computed from the unit-by-label count matrix with
+``np.bincount``; no Python loop runs over units or ratings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from labelwell.errors import InvalidInput
+from labelwell.quality._frame import Encoded
+from labelwell.quality.krippendorff import encode_ratings, krippendorff_alpha, unit_counts
+
+__all__ = [
+    "AgreementReport",
+    "agreement_report",
+    "bootstrap_ci",
+    "cohen_kappa",
+    "fleiss_kappa",
+    "interpret",
+    "krippendorff_alpha",
+    "per_label_agreement",
+    "percent_agreement",
+]
+
+Weights = Literal["linear", "quadratic"] | None
+
+# Landis, J. R. & Koch, G. G. (1977). The measurement of observer agreement for
+# categorical data. Biometrics 33(1), 159-174, table on p. 165.
+_BANDS: tuple[tuple[float, str], ...] = (
+    (0.20, "slight"),
+    (0.40, "fair"),
+    (0.60, "moderate"),
+    (0.80, "substantial"),
+)
+
+
+def interpret(value: float) -> str:
+    """Landis & Koch (1977) band: poor (< 0), slight (0-.20), fair (.21-.40),
+    moderate (.41-.60), substantial (.61-.80), almost perfect (.81-1)."""
+    if value is None or not np.isfinite(value):
+        return "undefined"
+    if value < 0:
+        return "poor"
+    value = round(float(value), 2)
+    for upper, name in _BANDS:
+        if value <= upper:
+            return name
+    return "almost perfect"
+
+
+def _pairable_counts(enc: Encoded) -> tuple[np.ndarray, np.ndarray]:
+    """Counts ``n_uj`` and totals ``m_u`` of the units with at least two ratings."""
+    counts = unit_counts(enc)
+    counts = counts if isinstance(counts, np.ndarray) else counts.toarray()
+    m = counts.sum(axis=1)
+    keep = m >= 2
+    return counts[keep], m[keep]
+
+
+def _observed_agreement(counts: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``P_u = sum_j n_uj (n_uj - 1) / (m_u (m_u - 1))`` (Fleiss 1971, eq. 2)."""
+    return (counts * (counts - 1.0)).sum(axis=1) / (m * (m - 1.0))
+
+
+def percent_agreement(data: pd.DataFrame | np.ndarray | list) -> float:
+    """Mean over units of the share of agreeing rater pairs (Fleiss 1971, eq. 2-3).
+
+    With two raters this is the share of units they label alike. Units with fewer
+    than two ratings are skipped; ``nan`` if none is left.
+    """
+    counts, m = _pairable_counts(encode_ratings(data))
+    if len(m) == 0:
+        return float("nan")
+    return float(_observed_agreement(counts, m).mean())
+
+
+def fleiss_kappa(data: pd.DataFrame | np.ndarray | list) -> float:
+    """Fleiss' kappa, ``(P_bar - P_e) / (1 - P_e)`` (Fleiss 1971, eq. 2-7).
+
+    ``P_bar`` is the mean of the per-unit agreement ``P_u`` and ``P_e = sum_j p_j^2``
+    with ``p_j`` the share of all ratings in category ``j``. With a varying number
+    of ratings per unit, ``P_u`` uses each unit's own ``m_u`` and ``p_j`` pools the
+    ratings of the units with ``m_u >= 2``; with a constant number this is exactly
+    Fleiss' statistic.
+    """
+    counts, m = _pairable_counts(encode_ratings(data))
+    if len(m) == 0:
+        return float("nan")
+    p_bar = float(_observed_agreement(counts, m).mean())
+    p_j = counts.sum(axis=0) / m.sum()
+    p_e = float((p_j * p_j).sum())
+    if p_e >= 1.0:
+        return float("nan")
+    return (p_bar - p_e) / (1.0 - p_e)
+
+
+def per_label_agreement(data: pd.DataFrame | np.ndarray | list) -> pd.DataFrame:
+    """Agreement per label: Fleiss' kappa for each category (Fleiss 1971, eq. 9).
+
+    ``kappa_j = 1 - sum_u n_uj (m_u - n_uj) / (m_u - 1) / (sum_u m_u * p_j q_j)``,
+    which for a constant ``m`` is Fleiss' ``1 - sum n_ij (m - n_ij) /
+    (N m (m - 1) p_j q_j)``. The overall kappa is the ``p_j q_j``-weighted mean of
+    these. Columns: ``label, kappa, prevalence, n_ratings, interpretation``.
+    """
+    enc = encode_ratings(data)
+    counts, m = _pairable_counts(enc)
+    total = m.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_j = counts.sum(axis=0) / total if total else np.zeros(enc.n_labels)
+        disagreement = (counts * (m[:, None] - counts) / (m[:, None] - 1.0)).sum(axis=0)
+        spread = total * p_j * (1.0 - p_j)
+        kappa = np.where(spread > 0, 1.0 - disagreement / np.where(spread > 0, spread, 1), np.nan)
+    return pd.DataFrame(
+        {
+            "label": enc.labels,
+            "kappa": kappa,
+            "prevalence": p_j,
+            "n_ratings": counts.sum(axis=0).astype(int),
+            "interpretation": [interpret(k) for k in kappa],
+        }
+    )
+
+
+def _two_raters(data: Any, other: Any, raters: tuple[Any, Any] | None) -> tuple[Any, Any]:
+    """The paired labels of two raters from a frame, reliability data or two arrays."""
+    if other is not None:
+        a = pd.Series(np.asarray(data, dtype=object))
+        b = pd.Series(np.asarray(other, dtype=object))
+        if len(a) != len(b):
+            raise InvalidInput(f"the two raters' arrays differ in length ({len(a)} != {len(b)})")
+        both = (a.notna() & b.notna()).to_numpy()
+        return a.to_numpy()[both], b.to_numpy()[both]
+    enc = encode_ratings(data)
+    if raters is None:
+        if enc.n_workers != 2:
+            raise InvalidInput(
+                f"Cohen's kappa compares two raters; the data has {enc.n_workers} "
+                "(pass raters=(a, b) to choose two)"
+            )
+        first, second = 0, 1
+    else:
+        index = pd.Index(enc.workers)
+        first, second = (int(index.get_loc(r)) for r in raters)
+    pick = [enc.worker_idx == first, enc.worker_idx == second]
+    by_task = []
+    for mask in pick:
+        tasks = enc.task_idx[mask]
+        if len(np.unique(tasks)) != len(tasks):
+            raise InvalidInput("a rater labels the same task more than once", field="task")
+        label = np.full(enc.n_tasks, -1, dtype=np.int64)
+        label[tasks] = enc.label_idx[mask]
+        by_task.append(label)
+    both = (by_task[0] >= 0) & (by_task[1] >= 0)
+    return enc.labels[by_task[0][both]], enc.labels[by_task[1][both]]
+
+
+def cohen_kappa(
+    data: pd.DataFrame | np.ndarray | list,
+    other: np.ndarray | list | None = None,
+    *,
+    weights: Weights = None,
+    raters: tuple[Any, Any] | None = None,
+    labels: list | np.ndarray | None = None,
+) -> float:
+    """Cohen's kappa for two raters, unweighted or weighted.
+
+    ``kappa = 1 - sum w_ij O_ij / sum w_ij E_ij`` with ``O`` the observed
+    confusion matrix and ``E = row x col / n`` (Cohen 1960, eq. 1; weighted form
+    Cohen 1968, eq. 6), ``w_ij`` = ``[i != j]``, ``|i - j|`` (linear) or
+    ``(i - j)^2`` (quadratic) on the positions of the sorted labels, as in
+    scikit-learn's ``cohen_kappa_score``.
+
+    Call as ``cohen_kappa(frame)`` (exactly two workers, or ``raters=(a, b)``),
+    ``cohen_kappa(reliability_data)`` (two rows) or ``cohen_kappa(y1, y2)``. Only
+    units rated by both count. ``labels`` fixes the label set and order.
+    """
+    if weights not in (None, "linear", "quadratic"):
+        raise InvalidInput(f"weights must be None, 'linear' or 'quadratic', got {weights!r}")
+    a, b = _two_raters(data, other, raters)
+    if labels is None:
+        codes, uniques = _factorize(np.concatenate([a, b]))
+    else:
+        uniques = np.asarray(labels, dtype=object)
+        codes = pd.Index(uniques).get_indexer(np.concatenate([a, b]))
+        keep = (codes[: len(a)] >= 0) & (codes[len(a) :] >= 0)
+        codes = np.concatenate([codes[: len(a)][keep], codes[len(a) :][keep]])
+    n_pairs = len(codes) // 2
+    if n_pairs == 0:
+        return float("nan")
+    k = len(uniques)
+    confusion = np.bincount(codes[:n_pairs] * k + codes[n_pairs:], minlength=k * k).reshape(k, k)
+    return _kappa_from_confusion(confusion.astype(float), weights)
+
+
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        codes, uniques = pd.factorize(values, sort=True)
+    except TypeError:
+        codes, uniques = pd.factorize(values, sort=False)
+    return codes.astype(np.int64), np.asarray(uniques)
+
+
+def _kappa_from_confusion(confusion: np.ndarray, weights: Weights) -> float:
+    k = confusion.shape[0]
+    n = confusion.sum()
+    expected = np.outer(confusion.sum(axis=1), confusion.sum(axis=0)) / n
+    if weights is None:
+        w = 1.0 - np.eye(k)
+    else:
+        pos = np.arange(k, dtype=float)
+        dist = np.abs(pos[:, None] - pos[None, :])
+        w = dist if weights == "linear" else dist**2
+    denominator = float((w * expected).sum())
+    if denominator == 0:
+        return float("nan")
+    return 1.0 - float((w * confusion).sum()) / denominator
+
+
+def bootstrap_ci(
+    metric: Callable[..., float],
+    frame: pd.DataFrame,
+    n_boot: int = 1000,
+    alpha: float = 0.05,
+    seed: int | None = None,
+    unit: Literal["task", "worker"] = "task",
+    **metric_kwargs: Any,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval ``(low, high)`` of ``metric(frame)``.
+
+    Resamples whole units (``task``, or ``worker``) with replacement, each drawn
+    copy becoming a distinct unit, as in Efron & Tibshirani (1993), ch. 13, and
+    the unit bootstrap for agreement of Hayes & Krippendorff (2007). ``nan``
+    replicates (undefined statistic) are ignored.
+    """
+    if not 0 < alpha < 1:
+        raise InvalidInput(f"alpha must be in (0, 1), got {alpha}")
+    if unit not in ("task", "worker"):
+        raise InvalidInput(f"unit must be 'task' or 'worker', got {unit!r}")
+    enc = encode_ratings(frame)
+    group, other, other_values = (
+        (enc.task_idx, enc.worker_idx, enc.workers)
+        if unit == "task"
+        else (enc.worker_idx, enc.task_idx, enc.tasks)
+    )
+    n_groups = int(group.max()) + 1 if len(group) else 0
+    if n_groups == 0:
+        return float("nan"), float("nan")
+    order = np.argsort(group, kind="stable")
+    sizes = np.bincount(group, minlength=n_groups)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rng = np.random.default_rng(seed)
+    keep_col = "worker" if unit == "task" else "task"
+    stats = np.empty(n_boot)
+    for b in range(n_boot):
+        draw = rng.integers(0, n_groups, n_groups)
+        lens = sizes[draw]
+        out_start = np.cumsum(lens) - lens
+        rows = order[np.arange(lens.sum()) - np.repeat(out_start - starts[draw], lens)]
+        sample = pd.DataFrame(
+            {
+                unit: np.repeat(np.arange(n_groups), lens),
+                keep_col: other_values[other[rows]],
+                "label": enc.labels[enc.label_idx[rows]],
+            }
+        )
+        stats[b] = metric(sample[["task", "worker", "label"]], **metric_kwargs)
+    finite = stats[np.isfinite(stats)]
+    if len(finite) == 0:
+        return float("nan"), float("nan")
+    low, high = np.quantile(finite, [alpha / 2.0, 1.0 - alpha / 2.0])
+    return float(low), float(high)
+
+
+@dataclass(frozen=True)
+class AgreementReport:
+    """One agreement figure with its Landis-Koch band and bootstrap interval."""
+
+    metric: str
+    value: float
+    interpretation: str
+    ci_low: float
+    ci_high: float
+    n_units: int
+    n_raters: int
+
+
+_METRICS: dict[str, Callable[..., float]] = {
+    "percent": percent_agreement,
+    "cohen": cohen_kappa,
+    "fleiss": fleiss_kappa,
+    "krippendorff": krippendorff_alpha,
+}
+
+
+def agreement_report(
+    frame: pd.DataFrame,
+    metric: Literal["percent", "cohen", "fleiss", "krippendorff"] = "krippendorff",
+    *,
+    n_boot: int = 1000,
+    alpha: float = 0.05,
+    seed: int | None = None,
+    **metric_kwargs: Any,
+) -> AgreementReport:
+    """Compute ``metric`` on ``frame`` with a bootstrap interval over tasks.
+
+    ``metric_kwargs`` go to the metric (``level=`` for Krippendorff, ``weights=``
+    for Cohen). ``n_boot=0`` skips the interval (``nan`` bounds).
+    """
+    if metric not in _METRICS:
+        raise InvalidInput(f"unknown metric {metric!r}; choose one of {', '.join(_METRICS)}")
+    fn = _METRICS[metric]
+    enc = encode_ratings(frame)
+    value = fn(frame, **metric_kwargs)
+    low, high = (
+        bootstrap_ci(fn, frame, n_boot=n_boot, alpha=alpha, seed=seed, **metric_kwargs)
+        if n_boot > 0
+        else (float("nan"), float("nan"))
+    )
+    return AgreementReport(
+        metric=metric,
+        value=float(value),
+        interpretation=interpret(value),
+        ci_low=low,
+        ci_high=high,
+        n_units=enc.n_tasks,
+        n_raters=enc.n_workers,
+    )
