@@ -1,0 +1,181 @@
+"""Shared input handling for the quality methods.
+
+Every method takes a long frame ``task, worker, label`` (labels may be strings or
+ints). :func:`encode` turns it into dense integer codes once, so that the maths
+runs on ``np.bincount`` and sparse matrices instead of group-bys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from labelwell.errors import InvalidInput
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("task", "worker", "label")
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A long frame as integer codes.
+
+    ``tasks``, ``workers`` and ``labels`` hold the distinct values (labels sorted,
+    tasks and workers in order of first appearance); ``task_idx``, ``worker_idx``
+    and ``label_idx`` give, for each answer, its position in those arrays.
+    """
+
+    tasks: np.ndarray
+    workers: np.ndarray
+    labels: np.ndarray
+    task_idx: np.ndarray
+    worker_idx: np.ndarray
+    label_idx: np.ndarray
+
+    @property
+    def n_tasks(self) -> int:
+        return len(self.tasks)
+
+    @property
+    def n_workers(self) -> int:
+        return len(self.workers)
+
+    @property
+    def n_labels(self) -> int:
+        return len(self.labels)
+
+    @property
+    def n_answers(self) -> int:
+        return len(self.task_idx)
+
+    def task_index(self) -> pd.Index:
+        return pd.Index(self.tasks, name="task")
+
+    def worker_index(self) -> pd.Index:
+        return pd.Index(self.workers, name="worker")
+
+    def label_index(self) -> pd.Index:
+        return pd.Index(self.labels, name="label")
+
+    def vote_counts(self, weights: np.ndarray | None = None) -> np.ndarray:
+        """``counts[t, k]``: number (or weight) of answers giving label ``k`` to task ``t``."""
+        flat = self.task_idx * self.n_labels + self.label_idx
+        counts = np.bincount(flat, weights=weights, minlength=self.n_tasks * self.n_labels)
+        return counts.reshape(self.n_tasks, self.n_labels).astype(float, copy=False)
+
+    def task_by_worker_label(self) -> sp.csr_matrix:
+        """Sparse ``tasks x (workers*labels)`` count matrix: one non-zero per answer."""
+        cols = self.worker_idx * self.n_labels + self.label_idx
+        data = np.ones(self.n_answers, dtype=float)
+        shape = (self.n_tasks, self.n_workers * self.n_labels)
+        return sp.csr_matrix((data, (self.task_idx, cols)), shape=shape)
+
+    def gold(self, true_labels: pd.Series | None) -> tuple[np.ndarray, np.ndarray]:
+        """Codes ``(task_ids, label_ids)`` of the gold tasks present in the data."""
+        if true_labels is None or len(true_labels) == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        task_pos = self.task_index().get_indexer(true_labels.index)
+        label_pos = self.label_index().get_indexer(true_labels.to_numpy())
+        if (label_pos[task_pos >= 0] < 0).any():
+            raise InvalidInput("true_labels holds a label that is not among the known labels")
+        keep = task_pos >= 0
+        return task_pos[keep].astype(np.int64), label_pos[keep].astype(np.int64)
+
+
+def check_frame(frame: pd.DataFrame, columns: Iterable[str] = REQUIRED_COLUMNS) -> None:
+    """Raise :class:`InvalidInput` unless ``frame`` has ``columns`` without missing values."""
+    if not isinstance(frame, pd.DataFrame):
+        raise InvalidInput(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InvalidInput(f"missing column(s): {', '.join(missing)}", field=missing[0])
+    for column in columns:
+        nulls = frame[column].isna().to_numpy()
+        if nulls.any():
+            row = int(np.flatnonzero(nulls)[0])
+            raise InvalidInput(f"column {column!r} has a missing value in row {row}", field=column)
+
+
+def encode(frame: pd.DataFrame, extra_labels: Iterable[Any] | None = None) -> Encoded:
+    """Encode a long ``task, worker, label`` frame as integer codes.
+
+    ``extra_labels`` (for example gold labels) are added to the label set even if
+    no worker gave them.
+    """
+    check_frame(frame)
+    task_idx, tasks = pd.factorize(frame["task"], sort=False)
+    worker_idx, workers = pd.factorize(frame["worker"], sort=False)
+    label_values = frame["label"]
+    if extra_labels is not None:
+        extra = pd.Series(list(extra_labels))
+        if len(extra) and not extra.isin(label_values.unique()).all():
+            label_values = pd.concat([label_values, extra], ignore_index=True)
+    try:
+        label_codes, labels = pd.factorize(label_values, sort=True)
+    except TypeError:  # labels of mixed types cannot be sorted
+        label_codes, labels = pd.factorize(label_values, sort=False)
+    return Encoded(
+        tasks=np.asarray(tasks),
+        workers=np.asarray(workers),
+        labels=np.asarray(labels),
+        task_idx=task_idx.astype(np.int64, copy=False),
+        worker_idx=worker_idx.astype(np.int64, copy=False),
+        label_idx=label_codes[: len(frame)].astype(np.int64, copy=False),
+    )
+
+
+def clamp(probas: np.ndarray, gold_tasks: np.ndarray, gold_labels: np.ndarray) -> np.ndarray:
+    """Fix the posteriors of gold tasks to their known label (in place)."""
+    if len(gold_tasks):
+        probas[gold_tasks] = 0.0
+        probas[gold_tasks, gold_labels] = 1.0
+    return probas
+
+
+def softmax_rows(log_p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row-normalise ``exp(log_p)`` stably; returns ``(probas, logsumexp per row)``."""
+    top = log_p.max(axis=1, keepdims=True)
+    p = np.exp(log_p - top)
+    total = p.sum(axis=1, keepdims=True)
+    p /= total
+    return p, (np.log(total) + top).ravel()
+
+
+def probas_frame(enc: Encoded, probas: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(probas, index=enc.task_index(), columns=enc.label_index())
+
+
+def labels_series(enc: Encoded, probas: np.ndarray) -> pd.Series:
+    """Most probable label per task (first label in sorted order on exact ties)."""
+    values = enc.labels[probas.argmax(axis=1)] if enc.n_tasks else np.array([], dtype=object)
+    return pd.Series(values, index=enc.task_index(), name="agg_label")
+
+
+class Aggregator:
+    """Mixin giving the crowd-kit ``fit_predict`` / ``fit_predict_proba`` pair."""
+
+    labels_: pd.Series
+    probas_: pd.DataFrame
+
+    def fit(self, data: pd.DataFrame, true_labels: pd.Series | None = None) -> Aggregator:
+        raise NotImplementedError
+
+    def fit_predict(self, data: pd.DataFrame, true_labels: pd.Series | None = None) -> pd.Series:
+        """Fit and return ``labels_`` (task -> label)."""
+        return self.fit(data, true_labels).labels_
+
+    def fit_predict_proba(
+        self, data: pd.DataFrame, true_labels: pd.Series | None = None
+    ) -> pd.DataFrame:
+        """Fit and return ``probas_`` (task x label posterior)."""
+        return self.fit(data, true_labels).probas_
+
+    def __repr__(self) -> str:
+        params = {k: v for k, v in vars(self).items() if not k.endswith("_")}
+        inner = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        return f"{type(self).__name__}({inner})"

@@ -1,0 +1,151 @@
+"""Majority vote and weighted majority vote over categorical answers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from labelwell.errors import InvalidInput
+from labelwell.quality._frame import Aggregator, Encoded, clamp, encode, probas_frame
+
+TiePolicy = Literal["random", "first", "abstain"]
+_TIES = ("random", "first", "abstain")
+
+
+def _pick(counts: np.ndarray, tie: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Winning label code per task and a mask of tasks whose top score is shared."""
+    top = counts.max(axis=1, keepdims=True)
+    is_top = np.isclose(counts, top, rtol=1e-12, atol=1e-12)
+    tied = is_top.sum(axis=1) > 1
+    if tie == "random":
+        noise = np.where(is_top, rng.random(counts.shape), -1.0)
+        return noise.argmax(axis=1), tied
+    return is_top.argmax(axis=1), tied
+
+
+def _worker_accuracy(enc: Encoded, winner: np.ndarray, valid: np.ndarray) -> pd.Series:
+    """Share of each worker's answers (on decided tasks) that agree with the winner."""
+    use = valid[enc.task_idx]
+    hits = (winner[enc.task_idx] == enc.label_idx) & use
+    n = np.bincount(enc.worker_idx, weights=use, minlength=enc.n_workers)
+    k = np.bincount(enc.worker_idx, weights=hits, minlength=enc.n_workers)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+    return pd.Series(acc, index=enc.worker_index(), name="skill")
+
+
+class _VoteBase(Aggregator):
+    tie: str
+    seed: int | None
+
+    def _finish(self, enc: Encoded, scores: np.ndarray, true_labels: pd.Series | None) -> None:
+        gold_t, gold_l = enc.gold(true_labels)
+        positive = np.clip(scores, 0.0, None)
+        totals = positive.sum(axis=1, keepdims=True)
+        probas = np.divide(positive, totals, out=np.zeros_like(scores), where=totals > 0)
+        clamp(probas, gold_t, gold_l)
+        clamp(scores, gold_t, gold_l)
+        rng = np.random.default_rng(self.seed)
+        winner, tied = _pick(scores, self.tie, rng)
+        values = pd.Series(enc.labels[winner], index=enc.task_index(), name="agg_label")
+        decided = np.ones(enc.n_tasks, dtype=bool)
+        if self.tie == "abstain":
+            values = values.astype(object)
+            values[tied] = None
+            decided = ~tied
+        self.labels_ = values
+        self.probas_ = probas_frame(enc, probas)
+        self.ties_ = pd.Series(tied, index=enc.task_index(), name="tied")
+        self.skills_ = _worker_accuracy(enc, winner, decided)
+
+
+class MajorityVote(_VoteBase):
+    """Plurality vote per task with an explicit tie policy.
+
+    ``tie="random"`` picks uniformly among the tied labels (seeded), ``"first"``
+    takes the first tied label in sorted label order, ``"abstain"`` leaves the
+    task's label missing (``None``) and marks it in ``ties_``.
+
+    ``probas_`` are vote shares; ``skills_`` each worker's agreement with the
+    result (as crowd-kit's ``MajorityVote.skills_``). Gold tasks given as
+    ``true_labels`` keep their known label.
+    """
+
+    def __init__(self, tie: TiePolicy = "random", seed: int | None = 0) -> None:
+        if tie not in _TIES:
+            raise InvalidInput(f"tie must be one of {', '.join(_TIES)}, got {tie!r}")
+        self.tie = tie
+        self.seed = seed
+
+    def fit(self, data: pd.DataFrame, true_labels: pd.Series | None = None) -> MajorityVote:
+        enc = encode(data, None if true_labels is None else true_labels.unique())
+        self._finish(enc, enc.vote_counts(), true_labels)
+        return self
+
+
+class WeightedMajorityVote(_VoteBase):
+    """Majority vote where each worker's answer counts with a weight.
+
+    Weights are either given (``weights``: Series worker -> weight) or estimated
+    from gold: a worker's smoothed accuracy on the gold tasks,
+    ``(correct + 1) / (answered + 2)`` (Laplace rule). With
+    ``weighting="log_odds"`` the weight is ``log((K - 1) p / (1 - p))``, the
+    optimal weight for independent voters of accuracy ``p`` among ``K`` classes
+    (Nitzan & Paroush 1982, eq. 3; Li & Yu 2014, Theorem 1). Workers without gold
+    answers (or missing from ``weights``) get ``default_weight``, or the mean
+    weight of the others when it is ``None``.
+    """
+
+    def __init__(
+        self,
+        weights: pd.Series | None = None,
+        weighting: Literal["accuracy", "log_odds"] = "accuracy",
+        default_weight: float | None = None,
+        tie: TiePolicy = "first",
+        seed: int | None = 0,
+    ) -> None:
+        if tie not in _TIES:
+            raise InvalidInput(f"tie must be one of {', '.join(_TIES)}, got {tie!r}")
+        if weighting not in ("accuracy", "log_odds"):
+            raise InvalidInput(f"weighting must be 'accuracy' or 'log_odds', got {weighting!r}")
+        self.weights = weights
+        self.weighting = weighting
+        self.default_weight = default_weight
+        self.tie = tie
+        self.seed = seed
+
+    def _gold_weights(self, enc: Encoded, true_labels: pd.Series | None) -> np.ndarray:
+        gold_t, gold_l = enc.gold(true_labels)
+        if not len(gold_t):
+            return np.ones(enc.n_workers)
+        truth = np.full(enc.n_tasks, -1, dtype=np.int64)
+        truth[gold_t] = gold_l
+        known = truth[enc.task_idx] >= 0
+        hits = known & (truth[enc.task_idx] == enc.label_idx)
+        n = np.bincount(enc.worker_idx, weights=known, minlength=enc.n_workers)
+        k = np.bincount(enc.worker_idx, weights=hits, minlength=enc.n_workers)
+        acc = (k + 1.0) / (n + 2.0)
+        if self.weighting == "log_odds":
+            weight = np.log(max(enc.n_labels - 1, 1) * acc / (1.0 - acc))
+        else:
+            weight = acc
+        return np.where(n > 0, weight, np.nan)
+
+    def fit(self, data: pd.DataFrame, true_labels: pd.Series | None = None) -> WeightedMajorityVote:
+        enc = encode(data, None if true_labels is None else true_labels.unique())
+        if self.weights is not None:
+            w = self.weights.reindex(enc.worker_index()).to_numpy(dtype=float)
+        else:
+            w = self._gold_weights(enc, true_labels)
+        missing = np.isnan(w)
+        if missing.any():
+            if self.default_weight is not None:
+                fill = self.default_weight
+            else:
+                fill = float(np.nanmean(w)) if (~missing).any() else 1.0
+            w = np.where(missing, fill, w)
+        self.weights_ = pd.Series(w, index=enc.worker_index(), name="weight")
+        self._finish(enc, enc.vote_counts(w[enc.worker_idx]), true_labels)
+        return self

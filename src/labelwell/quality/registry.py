@@ -1,0 +1,25 @@
+"""Aggregation methods by name, so the CLI and API list them from one place."""
+
+from __future__ import annotations
+
+from labelwell.quality._frame import Aggregator
+from labelwell.quality.dawid_skene import DawidSkene, OneCoinDawidSkene
+from labelwell.quality.glad import GLAD
+from labelwell.quality.mace import MACE
+from labelwell.quality.majority_vote import MajorityVote, WeightedMajorityVote
+
+AGGREGATORS: dict[str, type[Aggregator]] = {
+    "mv": MajorityVote,
+    "wmv": WeightedMajorityVote,
+    "ds": DawidSkene,
+    "onecoin": OneCoinDawidSkene,
+    "glad": GLAD,
+    "mace": MACE,
+}
+
+
+def register(name: str, cls: type[Aggregator]) -> None:
+    """Add an aggregation method under ``name`` (a name already taken is an error)."""
+    if name in AGGREGATORS and AGGREGATORS[name] is not cls:
+        raise ValueError(f"aggregator {name!r} is already registered")
+    AGGREGATORS[name] = cls
