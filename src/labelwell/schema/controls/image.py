@@ -1,0 +1,163 @@
+"""Image regions in pixels, top-left origin: boxes, polygons and keypoints.
+Each must lie within the image when the item data gives ``width`` and ``height``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from labelwell.schema._checks import Reader, fail, json_type, show
+from labelwell.schema.controls.base import (
+    RegionControl,
+    data_number,
+    number_at,
+    register_control,
+)
+from labelwell.schema.labels import read_labels
+
+# Pixel coordinates converted from normalised ones may overshoot the edge by a rounding error.
+EDGE_TOLERANCE = 1e-6
+
+ImageSize = tuple[float | None, float | None]
+
+
+def image_size(data: Any) -> ImageSize:
+    return data_number(data, "width"), data_number(data, "height")
+
+
+def check_point(field: str, point: Any, size: ImageSize, length: int = 2) -> tuple[float, float]:
+    """An ``[x, y]`` (or ``[x, y, v]``) point inside the image when its size is known."""
+    if type(point) is not list or len(point) != length:
+        fail(field, f"must be a list of {length} numbers, got {show(point)}")
+    x = number_at(f"{field}[0]", point[0])
+    y = number_at(f"{field}[1]", point[1])
+    return x, y
+
+
+def check_inside(field: str, x: float, y: float, size: ImageSize) -> None:
+    width, height = size
+    if x < -EDGE_TOLERANCE or (width is not None and x > width + EDGE_TOLERANCE):
+        fail(field, f"x = {x} is outside the image (width {width})")
+    if y < -EDGE_TOLERANCE or (height is not None and y > height + EDGE_TOLERANCE):
+        fail(field, f"y = {y} is outside the image (height {height})")
+
+
+class ImageControl(RegionControl):
+    default_source = "image"
+
+    def check_data(self, data: dict) -> None:
+        super().check_data(data)
+        data_number(data, "width", prefix="")
+        data_number(data, "height", prefix="")
+
+    def prepare(self, data: Any) -> ImageSize:
+        return image_size(data)
+
+
+def check_polygon(field: str, points: Any, size: ImageSize) -> None:
+    if type(points) is not list or len(points) < 3:
+        fail(field, f"must be a list of at least 3 [x, y] points, got {show(points)}")
+    for j, point in enumerate(points):
+        x, y = check_point(f"{field}[{j}]", point, size)
+        check_inside(f"{field}[{j}]", x, y, size)
+
+
+@register_control
+@dataclass(eq=False, frozen=True, kw_only=True)
+class BBox(ImageControl):
+    """Boxes ``{"id", "label", "x", "y", "width", "height"}``; width, height > 0."""
+
+    type = "bbox"
+    region_keys = (frozenset({"x", "y", "width", "height"}),) * 2
+
+    def region_checker(self) -> Callable[[dict, int, Any], None]:
+        key = self.name
+        tol = EDGE_TOLERANCE
+
+        def check(box: dict, i: int, size: ImageSize) -> None:
+            x = number_at(f"{key}[{i}].x", box["x"])
+            y = number_at(f"{key}[{i}].y", box["y"])
+            w = number_at(f"{key}[{i}].width", box["width"])
+            h = number_at(f"{key}[{i}].height", box["height"])
+            if w <= 0:
+                fail(f"{key}[{i}].width", f"{w} is not positive")
+            if h <= 0:
+                fail(f"{key}[{i}].height", f"{h} is not positive")
+            if x < -tol:
+                fail(f"{key}[{i}].x", f"{x} is left of the image")
+            if y < -tol:
+                fail(f"{key}[{i}].y", f"{y} is above the image")
+            width, height = size
+            if width is not None and x + w > width + tol:
+                fail(f"{key}[{i}].width", f"x + width = {x + w} is past the image width {width}")
+            if height is not None and y + h > height + tol:
+                fail(
+                    f"{key}[{i}].height", f"y + height = {y + h} is past the image height {height}"
+                )
+
+        return check
+
+
+@register_control
+@dataclass(eq=False, frozen=True, kw_only=True)
+class Polygon(ImageControl):
+    """Polygons ``{"id", "label", "points": [[x, y], ...]}`` of at least 3 points."""
+
+    type = "polygon"
+    region_keys = (frozenset({"points"}),) * 2
+
+    def region_checker(self) -> Callable[[dict, int, Any], None]:
+        key = self.name
+
+        def check(region: dict, i: int, size: ImageSize) -> None:
+            check_polygon(f"{key}[{i}].points", region["points"], size)
+
+        return check
+
+
+@register_control
+@dataclass(eq=False, frozen=True, kw_only=True)
+class Keypoints(ImageControl):
+    """Keypoints per the label's skeleton: ``{"id", "label", "points": {name: [x, y, v]}}``
+    with COCO visibility v in {0, 1, 2} (0 = not labeled). Keypoints left out count as
+    not labeled; a labeled one (v > 0) must lie inside the image."""
+
+    type = "keypoints"
+    region_keys = (frozenset({"points"}),) * 2
+
+    @classmethod
+    def _read_options(cls, r: Reader) -> dict[str, Any]:
+        return {"labels": read_labels(r, keypoints=True)}
+
+    def region_checker(self) -> Callable[[dict, int, Any], None]:
+        key = self.name
+        names = {
+            label.name: frozenset(label.skeleton.keypoints)
+            for label in self.labels
+            if label.skeleton is not None
+        }
+
+        def check(region: dict, i: int, size: ImageSize) -> None:
+            points = region["points"]
+            field = f"{key}[{i}].points"
+            if type(points) is not dict:
+                fail(
+                    field,
+                    f"must be an object of keypoint name to [x, y, v], got {json_type(points)}",
+                )
+            allowed = names[region["label"]]
+            for name, point in points.items():
+                if name not in allowed:
+                    fail(
+                        f"{field}.{name}",
+                        f"not a keypoint of {region['label']!r} ({', '.join(sorted(allowed))})",
+                    )
+                x, y = check_point(f"{field}.{name}", point, size, length=3)
+                v = point[2]
+                if type(v) is not int or v not in (0, 1, 2):
+                    fail(f"{field}.{name}[2]", f"visibility must be 0, 1 or 2, got {show(v)}")
+                if v:
+                    check_inside(f"{field}.{name}", x, y, size)
+
+        return check

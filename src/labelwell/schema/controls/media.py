@@ -1,0 +1,152 @@
+"""Regions in time and space: audio/video segments, video tracks, lidar cuboids."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from labelwell.schema._checks import MAX_INT, fail, json_type, key_problem, show
+from labelwell.schema.controls.base import (
+    RegionControl,
+    data_number,
+    number_at,
+    register_control,
+)
+
+
+@register_control
+@dataclass(eq=False, frozen=True, kw_only=True)
+class TimeRegion(RegionControl):
+    """Segments ``{"id", "label", "start", "end", "speaker"?}`` in seconds with
+    0 <= start < end <= ``data["duration"]`` when the data gives it."""
+
+    type = "time_region"
+    default_source = "audio"
+    region_keys = (frozenset({"start", "end", "speaker"}), frozenset({"start", "end"}))
+
+    def check_data(self, data: dict) -> None:
+        super().check_data(data)
+        data_number(data, "duration", prefix="")
+
+    def prepare(self, data: Any) -> float | None:
+        return data_number(data, "duration")
+
+    def region_checker(self) -> Callable[[dict, int, Any], None]:
+        key = self.name
+
+        def check(region: dict, i: int, duration: float | None) -> None:
+            start = number_at(f"{key}[{i}].start", region["start"])
+            end = number_at(f"{key}[{i}].end", region["end"])
+            if start < 0:
+                fail(f"{key}[{i}].start", f"{start} is negative")
+            if end <= start:
+                fail(f"{key}[{i}].end", f"{end} is not after start {start}")
+            if duration is not None and end > duration:
+                fail(f"{key}[{i}].end", f"{end} s is past the end of the media ({duration} s)")
+            speaker = region.get("speaker")
+            if speaker is not None and (type(speaker) is not str or not speaker):
+                fail(f"{key}[{i}].speaker", f"must be a non-empty string, got {show(speaker)}")
+
+        return check
+
+
+_FRAME_KEYS = frozenset({"frame", "x", "y", "width", "height", "outside"})
+_FRAME_NEEDED = frozenset({"frame", "x", "y", "width", "height"})
+
+
+@register_control
+@dataclass(eq=False, frozen=True, kw_only=True)
+class VideoTrack(RegionControl):
+    """Tracks ``{"track_id", "label", "keyframes": [{"frame", "x", "y", "width",
+    "height", "outside"?}]}``: frames strictly increasing and below ``data["frames"]``
+    (the frame count) when the data gives it. Boxes may run past the frame edge."""
+
+    type = "video_track"
+    default_source = "video"
+    id_key = "track_id"
+    region_keys = (frozenset({"keyframes"}),) * 2
+
+    def check_data(self, data: dict) -> None:
+        super().check_data(data)
+        data_number(data, "frames", integer=True, prefix="")
+
+    def prepare(self, data: Any) -> int | None:
+        return data_number(data, "frames", integer=True)
+
+    def region_checker(self) -> Callable[[dict, int, Any], None]:
+        key = self.name
+
+        def check(track: dict, i: int, frames: int | None) -> None:
+            keyframes = track["keyframes"]
+            if type(keyframes) is not list or not keyframes:
+                fail(f"{key}[{i}].keyframes", f"must be a non-empty list, got {show(keyframes)}")
+            previous = -1
+            for j, kf in enumerate(keyframes):
+                at = f"{key}[{i}].keyframes[{j}]"
+                if type(kf) is not dict:
+                    fail(at, f"must be an object, got {json_type(kf)} {show(kf)}")
+                if not (kf.keys() <= _FRAME_KEYS and kf.keys() >= _FRAME_NEEDED):
+                    key_problem(at, kf, _FRAME_KEYS, _FRAME_NEEDED)
+                frame = kf["frame"]
+                if type(frame) is not int or not 0 <= frame <= MAX_INT:
+                    fail(f"{at}.frame", f"must be a non-negative integer, got {show(frame)}")
+                if frame <= previous:
+                    fail(f"{at}.frame", f"{frame} does not come after frame {previous}")
+                if frames is not None and frame >= frames:
+                    fail(f"{at}.frame", f"{frame} is past the last frame ({frames} frames)")
+                previous = frame
+                for coord in ("x", "y"):
+                    number_at(f"{at}.{coord}", kf[coord])
+                for extent in ("width", "height"):
+                    if number_at(f"{at}.{extent}", kf[extent]) <= 0:
+                        fail(f"{at}.{extent}", f"{kf[extent]} is not positive")
+                outside = kf.get("outside")
+                if outside is not None and type(outside) is not bool:
+                    fail(f"{at}.outside", f"must be true or false, got {show(outside)}")
+
+        return check
+
+
+def _vector(field: str, value: Any, *, positive: bool = False) -> None:
+    if type(value) is not list or len(value) != 3:
+        fail(field, f"must be a list of 3 numbers, got {show(value)}")
+    for j, v in enumerate(value):
+        if number_at(f"{field}[{j}]", v) <= 0 and positive:
+            fail(f"{field}[{j}]", f"{v} is not positive")
+
+
+@register_control
+@dataclass(eq=False, frozen=True, kw_only=True)
+class Cuboid(RegionControl):
+    """3D boxes ``{"id", "label", "center": [x, y, z], "dimensions": [l, w, h],
+    "rotation": [yaw, pitch, roll], "tracking_id"?, "num_points"?}`` in the point
+    cloud's frame; dimensions > 0, rotation in radians. Per-label ``attributes``
+    (occlusion, truncation...) are declared on the labels."""
+
+    type = "cuboid"
+    default_source = "pointcloud"
+    region_keys = (
+        frozenset({"center", "dimensions", "rotation", "tracking_id", "num_points"}),
+        frozenset({"center", "dimensions", "rotation"}),
+    )
+
+    def region_checker(self) -> Callable[[dict, int, Any], None]:
+        key = self.name
+
+        def check(box: dict, i: int, ctx: Any) -> None:
+            _vector(f"{key}[{i}].center", box["center"])
+            _vector(f"{key}[{i}].dimensions", box["dimensions"], positive=True)
+            _vector(f"{key}[{i}].rotation", box["rotation"])
+            tracking = box.get("tracking_id")
+            if tracking is not None and (type(tracking) not in (str, int) or tracking == ""):
+                fail(
+                    f"{key}[{i}].tracking_id", f"must be a string or integer, got {show(tracking)}"
+                )
+            points = box.get("num_points")
+            if points is not None and (type(points) is not int or not 0 <= points <= MAX_INT):
+                fail(
+                    f"{key}[{i}].num_points", f"must be a non-negative integer, got {show(points)}"
+                )
+
+        return check

@@ -1,0 +1,171 @@
+"""Text regions: named-entity spans and the relations that join them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from labelwell.schema._checks import Reader, drop_none, fail, json_type, key_problem, show
+from labelwell.schema.controls.base import Control, RegionControl, Validator, register_control
+from labelwell.schema.labels import compile_attributes, read_labels
+
+if TYPE_CHECKING:
+    from labelwell.schema.ontology import Ontology
+
+
+@register_control
+@dataclass(eq=False, frozen=True, kw_only=True)
+class Spans(RegionControl):
+    """Spans of ``data[source]``: ``{"id", "start", "end", "label", "text"?}``.
+    Offsets count Unicode code points (Python ``str`` indices), ``end`` exclusive;
+    a given ``text`` must equal ``data[source][start:end]``."""
+
+    type = "spans"
+    default_source = "text"
+    region_keys = (frozenset({"start", "end", "text"}), frozenset({"start", "end"}))
+    id_types = (str,)
+    allow_overlap: bool = True
+
+    @classmethod
+    def _read_options(cls, r: Reader) -> dict[str, Any]:
+        return {"labels": read_labels(r), "allow_overlap": r.boolean("allow_overlap", True)}
+
+    def _options_dict(self) -> dict[str, Any]:
+        out = super()._options_dict()
+        if not self.allow_overlap:
+            out["allow_overlap"] = False
+        return out
+
+    def check_data(self, data: dict) -> None:
+        super().check_data(data)
+        value = data[self.source]
+        if not isinstance(value, str):
+            fail(
+                self.source,
+                f"must be a string (read by control {self.name!r}), got {json_type(value)}",
+            )
+
+    def prepare(self, data: Any) -> str:
+        text = data.get(self.source) if type(data) is dict else None
+        if type(text) is not str:
+            fail(
+                f"data.{self.source}",
+                f"must be a string for control {self.name!r}, got {show(text)}",
+            )
+        return text
+
+    def region_checker(self) -> Callable[[dict, int, Any], None]:
+        key = self.name
+
+        def check(span: dict, i: int, text: str) -> None:
+            start, end = span["start"], span["end"]
+            if type(start) is not int:
+                fail(
+                    f"{key}[{i}].start", f"must be an integer, got {json_type(start)} {show(start)}"
+                )
+            if type(end) is not int:
+                fail(f"{key}[{i}].end", f"must be an integer, got {json_type(end)} {show(end)}")
+            if start < 0:
+                fail(f"{key}[{i}].start", f"{start} is negative")
+            if end <= start:
+                fail(f"{key}[{i}].end", f"{end} is not after start {start}")
+            if end > len(text):
+                fail(f"{key}[{i}].end", f"{end} is past the end of the text (length {len(text)})")
+            quoted = span.get("text")
+            if quoted is not None and quoted != text[start:end]:
+                fail(
+                    f"{key}[{i}].text",
+                    f"{show(quoted)} does not match the text at [{start}, {end}): "
+                    f"{show(text[start:end])} (offsets count Unicode code points)",
+                )
+
+        return check
+
+    def finish_checker(self) -> Callable[[list, Any], None] | None:
+        if self.allow_overlap:
+            return None
+        key = self.name
+
+        def check(spans: list, text: str) -> None:
+            order = sorted(range(len(spans)), key=lambda j: (spans[j]["start"], spans[j]["end"]))
+            for a, b in zip(order, order[1:], strict=False):
+                if spans[b]["start"] < spans[a]["end"]:
+                    fail(
+                        f"{key}[{b}]", f"overlaps {key}[{a}] (this control does not allow overlap)"
+                    )
+
+        return check
+
+
+@register_control
+@dataclass(eq=False, frozen=True, kw_only=True)
+class Relations(Control):
+    """Labeled links between spans of the control named ``spans``:
+    ``{"from": span_id, "to": span_id, "label"}``."""
+
+    type = "relations"
+    reads_other_controls = True
+    spans: str = ""
+    labels: tuple = ()
+
+    @classmethod
+    def _read_options(cls, r: Reader) -> dict[str, Any]:
+        return {"spans": r.string("spans"), "labels": read_labels(r)}
+
+    def _options_dict(self) -> dict[str, Any]:
+        return drop_none(
+            [("spans", self.spans), ("labels", [label.to_dict() for label in self.labels])]
+        )
+
+    def label_names(self) -> list[str]:
+        return [label.name for label in self.labels]
+
+    def link(self, ontology: Ontology, path: str) -> None:
+        target = ontology._by_name.get(self.spans)
+        if target is None or target.type != "spans":
+            fail(f"{path}.spans", f"{self.spans!r} is not a spans control of this ontology")
+
+    def compile(self) -> Validator:
+        key, spans_key = self.name, self.spans
+        allowed = frozenset({"from", "to", "label", "attributes"})
+        needed = frozenset({"from", "to", "label"})
+        by_label = {label.name: compile_attributes(label) for label in self.labels}
+        label_list = ", ".join(by_label)
+
+        def check(value: Any, data: Any, result: dict) -> None:
+            if type(value) is not list:
+                fail(key, f"must be a list, got {json_type(value)} {show(value)}")
+            spans = result.get(spans_key)
+            ids = (
+                {s.get("id") for s in spans if type(s) is dict and type(s.get("id")) is str}
+                if type(spans) is list
+                else set()
+            )
+            seen = set()
+            for i, rel in enumerate(value):
+                if type(rel) is not dict:
+                    fail(f"{key}[{i}]", f"must be an object, got {json_type(rel)} {show(rel)}")
+                keys = rel.keys()
+                if not (keys <= allowed and needed <= keys):
+                    key_problem(f"{key}[{i}]", rel, allowed, needed)
+                for end in ("from", "to"):
+                    span_id = rel[end]
+                    if type(span_id) is not str or span_id not in ids:
+                        fail(
+                            f"{key}[{i}].{end}",
+                            f"{show(span_id)} is not a span id of {spans_key!r}",
+                        )
+                label = rel["label"]
+                entry = by_label.get(label) if type(label) is str else None
+                if entry is None:
+                    fail(f"{key}[{i}].label", f"{show(label)} is not one of {label_list}")
+                attributes = rel.get("attributes")
+                if attributes is not None or entry[1]:
+                    entry[0](attributes, key, i)
+                triple = (rel["from"], rel["to"], label)
+                if triple in seen:
+                    fail(f"{key}[{i}]", f"duplicate relation {triple[0]} -{label}-> {triple[1]}")
+                seen.add(triple)
+
+        return check
