@@ -10,7 +10,12 @@ import importlib
 
 import typer
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "admin",
+    "projects",
+    "data",
+    "server",
+)
 
 app = typer.Typer(
     name="labelwell",

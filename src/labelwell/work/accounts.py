@@ -69,8 +69,14 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit.record(session, actor, "user.create", target_type="user", target_id=user.id,
-                 details={"email": email, "role": role})
+    audit.record(
+        session,
+        actor,
+        "user.create",
+        target_type="user",
+        target_id=user.id,
+        details={"email": email, "role": role},
+    )
     return user
 
 
@@ -106,8 +112,14 @@ def create_token(
     row = ApiToken(user_id=user.id, name=name, token_hash=hash_token(token), prefix=token[:10])
     session.add(row)
     session.flush()
-    audit.record(session, actor or Actor.of(user), "token.create", target_type="token",
-                 target_id=row.id, details={"user_id": user.id, "name": name})
+    audit.record(
+        session,
+        actor or Actor.of(user),
+        "token.create",
+        target_type="token",
+        target_id=row.id,
+        details={"user_id": user.id, "name": name},
+    )
     return IssuedToken(row.id, token, row.prefix, user.id)
 
 
@@ -135,3 +147,14 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
 
 def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).where(ApiToken.user_id == actor.id)))
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.id)))
+
+
+def email_of(session: Session, user_id: int) -> str:
+    email = session.scalar(select(User.email).where(User.id == user_id))
+    if email is None:
+        raise NotFound(f"no user {user_id}")
+    return email

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from labelwell.store.tables import AuditEntry, utcnow
@@ -31,5 +31,22 @@ def record(
             target_type=target_type,
             target_id=target_id,
             details=details or {},
+        )
+    )
+
+
+def entries(
+    session: Session, actor: Actor, project_id: int, *, after: int = 0, limit: int = 100
+) -> list[AuditEntry]:
+    """A project's audit trail, oldest first (managers only)."""
+    from labelwell.work.policies import Permission, authorize
+
+    authorize(session, actor, project_id, Permission.manage)
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.project_id == project_id, AuditEntry.id > after)
+            .order_by(AuditEntry.id)
+            .limit(limit)
         )
     )

@@ -33,8 +33,7 @@ class ExportFilter:
 
     def check(self) -> None:
         if self.status is not None and self.status not in ITEM_STATUSES:
-            raise InvalidInput(f"status: must be one of {', '.join(ITEM_STATUSES)}",
-                               field="status")
+            raise InvalidInput(f"status: must be one of {', '.join(ITEM_STATUSES)}", field="status")
         if self.source is not None and self.source not in SOURCES:
             raise InvalidInput(f"source: must be one of {', '.join(SOURCES)}", field="source")
 
@@ -112,18 +111,25 @@ def iter_records(
         for p in session.scalars(
             select(Prediction).where(Prediction.item_id.in_(ids)).order_by(Prediction.id)
         ):
-            preds[p.item_id].append(LabelRecord(
-                id=p.id, result=p.result, score=p.score,
-                provenance=Provenance(source=p.source,
-                                      agent=f"{p.model_name}@{p.model_version}".rstrip("@"),
-                                      created_at=_iso(p.created_at),
-                                      details={"model_name": p.model_name,
-                                               "model_version": p.model_version}),
-            ))
+            preds[p.item_id].append(
+                LabelRecord(
+                    id=p.id,
+                    result=p.result,
+                    score=p.score,
+                    provenance=Provenance(
+                        source=p.source,
+                        agent=f"{p.model_name}@{p.model_version}".rstrip("@"),
+                        created_at=_iso(p.created_at),
+                        details={"model_name": p.model_name, "model_version": p.model_version},
+                    ),
+                )
+            )
         golds = {
-            g.item_id: LabelRecord(id=None, result=g.result,
-                                   provenance=Provenance(source="human", agent="gold",
-                                                         created_at=_iso(g.created_at)))
+            g.item_id: LabelRecord(
+                id=None,
+                result=g.result,
+                provenance=Provenance(source="human", agent="gold", created_at=_iso(g.created_at)),
+            )
             for g in session.scalars(select(GoldAnswer).where(GoldAnswer.item_id.in_(ids)))
         }
         for item in items:
@@ -135,8 +141,7 @@ def iter_records(
                 data=item.data,
                 media=item.media or [],
                 status=item.status,
-                annotations=[_annotation_record(a) for a in annotations
-                             if a.source != "consensus"],
+                annotations=[_annotation_record(a) for a in annotations if a.source != "consensus"],
                 predictions=preds.get(item.id, []),
                 gold=golds.get(item.id),
                 consensus=_annotation_record(consensus[-1]) if consensus else None,

@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from labelwell.errors import InvalidInput
+from labelwell.errors import InvalidInput, NotFound
 from labelwell.formats.registry import IMPORTERS, ImportRow
 from labelwell.schema import Ontology
 from labelwell.store.tables import (
     SOURCES,
     Annotation,
+    Assignment,
     GoldAnswer,
     Import,
     Item,
@@ -31,7 +32,7 @@ from labelwell.store.tables import (
 )
 from labelwell.work import audit
 from labelwell.work.actors import Actor
-from labelwell.work.policies import Permission, authorize
+from labelwell.work.policies import Permission, authorize, project_role
 from labelwell.work.projects import ontology_of
 
 ProgressFn = Callable[[int], None]
@@ -57,8 +58,10 @@ def _allocate_ids(session: Session, table: str, n: int) -> Iterator[int]:
         return iter(())
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         ids = session.scalars(
-            text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
-                 "FROM generate_series(1, :n)"),
+            text(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                "FROM generate_series(1, :n)"
+            ),
             {"n": n},
         ).all()
         return iter(ids)
@@ -83,8 +86,11 @@ def _check_row(row: ImportRow, ontology: Ontology, where: str) -> None:
             raise located(exc, f"predictions[{index}].result") from None
         score = prediction.get("score")
         if score is not None and not isinstance(score, int | float):
-            raise InvalidInput(f"{where}: predictions[{index}].score must be a number",
-                               line=row.line, field=f"predictions[{index}].score")
+            raise InvalidInput(
+                f"{where}: predictions[{index}].score must be a number",
+                line=row.line,
+                field=f"predictions[{index}].score",
+            )
     for index, annotation in enumerate(row.annotations):
         try:
             ontology.validate(annotation["result"], row.data)
@@ -92,9 +98,11 @@ def _check_row(row: ImportRow, ontology: Ontology, where: str) -> None:
             raise located(exc, f"annotations[{index}].result") from None
         source = annotation.get("source", "human")
         if source not in SOURCES:
-            raise InvalidInput(f"{where}: annotations[{index}].source must be one of "
-                               f"{', '.join(SOURCES)}", line=row.line,
-                               field=f"annotations[{index}].source")
+            raise InvalidInput(
+                f"{where}: annotations[{index}].source must be one of {', '.join(SOURCES)}",
+                line=row.line,
+                field=f"annotations[{index}].source",
+            )
     if row.gold is not None:
         try:
             ontology.validate(row.gold, row.data)
@@ -117,8 +125,7 @@ def import_rows(
     first bad one. The caller commits, or rolls back on error."""
     project = authorize(session, actor, project_id, Permission.manage)
     ontology = ontology_of(project)
-    record = Import(project_id=project_id, filename=filename[:500], format=fmt,
-                    created_by=actor.id)
+    record = Import(project_id=project_id, filename=filename[:500], format=fmt, created_by=actor.id)
     session.add(record)
     session.flush()
     seen_external: set[str] = set()
@@ -129,8 +136,11 @@ def import_rows(
         _check_row(row, ontology, where)
         if row.external_id is not None:
             if row.external_id in seen_external:
-                raise InvalidInput(f"{where}: external_id {row.external_id!r} appears twice",
-                                   line=row.line, field="external_id")
+                raise InvalidInput(
+                    f"{where}: external_id {row.external_id!r} appears twice",
+                    line=row.line,
+                    field="external_id",
+                )
             seen_external.add(row.external_id)
         batch.append(row)
         if len(batch) >= batch_size:
@@ -143,27 +153,36 @@ def import_rows(
         if progress:
             progress(total)
     record.n_items = total
-    audit.record(session, actor, "items.import", project_id=project_id, target_type="import",
-                 target_id=record.id, details={"filename": filename, "items": total})
+    audit.record(
+        session,
+        actor,
+        "items.import",
+        project_id=project_id,
+        target_type="import",
+        target_id=record.id,
+        details={"filename": filename, "items": total},
+    )
     return record
 
 
-def _write_batch(session: Session, project: Project, record: Import, batch: list[ImportRow],
-                 actor: Actor) -> int:
+def _write_batch(
+    session: Session, project: Project, record: Import, batch: list[ImportRow], actor: Actor
+) -> int:
     now = utcnow()
     externals = [r.external_id for r in batch if r.external_id is not None]
     if externals:
         clash = session.scalar(
-            select(Item.external_id).where(
-                Item.project_id == project.id, Item.external_id.in_(externals)
-            ).limit(1)
+            select(Item.external_id)
+            .where(Item.project_id == project.id, Item.external_id.in_(externals))
+            .limit(1)
         )
         if clash is not None:
             row = next(r for r in batch if r.external_id == clash)
             raise InvalidInput(
                 f"{record.filename or 'input'} line {row.line}: an item with external_id "
                 f"{clash!r} already exists in project {project.name!r}",
-                line=row.line, field="external_id",
+                line=row.line,
+                field="external_id",
             )
     ids = _allocate_ids(session, "items", len(batch))
     rng = random.Random() if project.ordering == "random" else None
@@ -175,35 +194,63 @@ def _write_batch(session: Session, project: Project, record: Import, batch: list
         item_id = next(ids)
         humans = sum(1 for a in row.annotations if a.get("source", "human") == "human")
         done = min(humans, project.overlap)
-        items.append({
-            "id": item_id, "project_id": project.id, "external_id": row.external_id,
-            "data": row.data, "media": row.media,
-            "status": "done" if done >= project.overlap else "open",
-            "priority": rng.random() if rng else 0.0, "is_gold": row.gold is not None,
-            "n_active": done, "n_done": done, "import_id": record.id, "created_at": now,
-        })
-        for p in row.predictions:
-            predictions.append({
-                "item_id": item_id, "project_id": project.id,
-                "source": p.get("source", "model"),
-                "model_name": str(p.get("model_name") or p.get("model") or "imported"),
-                "model_version": str(p.get("model_version") or ""),
-                "result": p["result"], "score": p.get("score"), "created_at": now,
-            })
-        for a in row.annotations:
-            annotations.append({
-                "item_id": item_id, "project_id": project.id, "user_id": None,
-                "source": a.get("source", "human"),
-                "agent": str(a.get("annotator") or f"import:{record.filename}"),
-                "result": a["result"], "time_spent_ms": a.get("time_spent_ms"),
-                "status": "submitted", "revision": 1, "is_current": True,
-                "is_gold_check": False,
-                "details": {"import_id": record.id, "created_at": a.get("created_at")},
+        items.append(
+            {
+                "id": item_id,
+                "project_id": project.id,
+                "external_id": row.external_id,
+                "data": row.data,
+                "media": row.media,
+                "status": "done" if done >= project.overlap else "open",
+                "priority": rng.random() if rng else 0.0,
+                "is_gold": row.gold is not None,
+                "n_active": done,
+                "n_done": done,
+                "import_id": record.id,
                 "created_at": now,
-            })
+            }
+        )
+        for p in row.predictions:
+            predictions.append(
+                {
+                    "item_id": item_id,
+                    "project_id": project.id,
+                    "source": p.get("source", "model"),
+                    "model_name": str(p.get("model_name") or p.get("model") or "imported"),
+                    "model_version": str(p.get("model_version") or ""),
+                    "result": p["result"],
+                    "score": p.get("score"),
+                    "created_at": now,
+                }
+            )
+        for a in row.annotations:
+            annotations.append(
+                {
+                    "item_id": item_id,
+                    "project_id": project.id,
+                    "user_id": None,
+                    "source": a.get("source", "human"),
+                    "agent": str(a.get("annotator") or f"import:{record.filename}"),
+                    "result": a["result"],
+                    "time_spent_ms": a.get("time_spent_ms"),
+                    "status": "submitted",
+                    "revision": 1,
+                    "is_current": True,
+                    "is_gold_check": False,
+                    "details": {"import_id": record.id, "created_at": a.get("created_at")},
+                    "created_at": now,
+                }
+            )
         if row.gold is not None:
-            golds.append({"item_id": item_id, "project_id": project.id, "result": row.gold,
-                          "created_by": actor.id, "created_at": now})
+            golds.append(
+                {
+                    "item_id": item_id,
+                    "project_id": project.id,
+                    "result": row.gold,
+                    "created_by": actor.id,
+                    "created_at": now,
+                }
+            )
     session.execute(insert(Item), items)
     if predictions:
         session.execute(insert(Prediction), predictions)
@@ -226,13 +273,61 @@ def import_file(
 ) -> Import:
     importer = importer_for(path, fmt)
     try:
-        return import_rows(session, actor, project_id, importer.read(path),
-                           filename=path.name, fmt=importer.name, batch_size=batch_size,
-                           progress=progress)
+        return import_rows(
+            session,
+            actor,
+            project_id,
+            importer.read(path),
+            filename=path.name,
+            fmt=importer.name,
+            batch_size=batch_size,
+            progress=progress,
+        )
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})"
-                           ) from None
+        raise InvalidInput(
+            f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
 
 
 def count_items(session: Session, project_id: int) -> int:
     return session.scalar(select(func.count()).where(Item.project_id == project_id)) or 0
+
+
+def list_items(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    after: int = 0,
+    limit: int = 100,
+    status: str | None = None,
+) -> list[Item]:
+    """Items of a project; annotators see only the items leased to them."""
+    authorize(session, actor, project_id, Permission.view)
+    query = select(Item).where(Item.project_id == project_id, Item.id > after)
+    if status is not None:
+        query = query.where(Item.status == status)
+    if project_role(session, actor, project_id) == "annotator":
+        mine = select(Assignment.item_id).where(
+            Assignment.user_id == actor.id, Assignment.project_id == project_id
+        )
+        query = query.where(Item.id.in_(mine))
+    return list(session.scalars(query.order_by(Item.id).limit(limit)))
+
+
+def get_item(session: Session, actor: Actor, item_id: int) -> Item:
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound(f"no item {item_id}")
+    authorize(session, actor, item.project_id, Permission.view)
+    if (
+        project_role(session, actor, item.project_id) == "annotator"
+        and session.scalar(
+            select(Assignment.id).where(
+                Assignment.item_id == item_id, Assignment.user_id == actor.id
+            )
+        )
+        is None
+    ):
+        raise NotFound(f"no item {item_id}")
+    return item

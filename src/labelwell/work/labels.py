@@ -47,8 +47,14 @@ def get_annotation(session: Session, actor: Actor, annotation_id: int) -> Annota
 
 
 def list_annotations(
-    session: Session, actor: Actor, project_id: int, *, after: int = 0, limit: int = 100,
-    item_id: int | None = None, include_history: bool = False,
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    after: int = 0,
+    limit: int = 100,
+    item_id: int | None = None,
+    include_history: bool = False,
 ) -> list[Annotation]:
     project = authorize(session, actor, project_id, Permission.view)
     query = select(Annotation).where(Annotation.project_id == project_id, Annotation.id > after)
@@ -69,8 +75,12 @@ def list_annotations(
 
 
 def revise_annotation(
-    session: Session, actor: Actor, annotation_id: int, result: dict[str, Any],
-    *, time_spent_ms: int | None = None,
+    session: Session,
+    actor: Actor,
+    annotation_id: int,
+    result: dict[str, Any],
+    *,
+    time_spent_ms: int | None = None,
 ) -> Annotation:
     """Write a new revision; the earlier one is kept (``is_current`` false)."""
     old = get_annotation(session, actor, annotation_id)
@@ -85,19 +95,33 @@ def revise_annotation(
     ontology_of(project).validate(result, item.data)
     session.execute(update(Annotation).where(Annotation.id == old.id).values(is_current=False))
     new = Annotation(
-        item_id=old.item_id, project_id=old.project_id, user_id=old.user_id,
-        assignment_id=old.assignment_id, source=old.source, agent=old.agent, result=result,
+        item_id=old.item_id,
+        project_id=old.project_id,
+        user_id=old.user_id,
+        assignment_id=old.assignment_id,
+        source=old.source,
+        agent=old.agent,
+        result=result,
         guideline_version=old.guideline_version,
         time_spent_ms=(old.time_spent_ms or 0) + (time_spent_ms or 0),
-        status=old.status, is_gold_check=old.is_gold_check, revision=old.revision + 1,
-        supersedes_id=old.id, is_current=True,
+        status=old.status,
+        is_gold_check=old.is_gold_check,
+        revision=old.revision + 1,
+        supersedes_id=old.id,
+        is_current=True,
         details={**(old.details or {}), "edited_by": actor.email},
     )
     session.add(new)
     session.flush()
-    audit.record(session, actor, "annotation.revise", project_id=project.id,
-                 target_type="annotation", target_id=new.id,
-                 details={"supersedes": old.id, "revision": new.revision})
+    audit.record(
+        session,
+        actor,
+        "annotation.revise",
+        project_id=project.id,
+        target_type="annotation",
+        target_id=new.id,
+        details={"supersedes": old.id, "revision": new.revision},
+    )
     return new
 
 
@@ -113,7 +137,12 @@ def revisions(session: Session, actor: Actor, annotation_id: int) -> list[Annota
 
 
 def review_annotation(
-    session: Session, actor: Actor, annotation_id: int, decision: str, *, comment: str = "",
+    session: Session,
+    actor: Actor,
+    annotation_id: int,
+    decision: str,
+    *,
+    comment: str = "",
     result: dict[str, Any] | None = None,
 ) -> Review:
     annotation = session.get(Annotation, annotation_id)
@@ -121,8 +150,9 @@ def review_annotation(
         raise NotFound(f"no annotation {annotation_id}")
     project = authorize(session, actor, annotation.project_id, Permission.review)
     if decision not in REVIEW_DECISIONS:
-        raise InvalidInput(f"decision: must be one of {', '.join(REVIEW_DECISIONS)}",
-                           field="decision")
+        raise InvalidInput(
+            f"decision: must be one of {', '.join(REVIEW_DECISIONS)}", field="decision"
+        )
     if decision == "fix" and result is None:
         raise InvalidInput("result: a fix needs the corrected result", field="result")
     if decision != "fix" and result is not None:
@@ -134,9 +164,15 @@ def review_annotation(
         assert item is not None
         ontology_of(project).validate(result, item.data)
         fixed = Annotation(
-            item_id=annotation.item_id, project_id=project.id, user_id=actor.id,
-            source="human", agent=actor.email, result=result, status="accepted",
-            supersedes_id=annotation.id, revision=annotation.revision + 1,
+            item_id=annotation.item_id,
+            project_id=project.id,
+            user_id=actor.id,
+            source="human",
+            agent=actor.email,
+            result=result,
+            status="accepted",
+            supersedes_id=annotation.id,
+            revision=annotation.revision + 1,
             details={"fix_of": annotation.id},
         )
         session.execute(
@@ -149,14 +185,25 @@ def review_annotation(
     session.execute(
         update(Annotation).where(Annotation.id == annotation.id).values(status=new_status)
     )
-    review = Review(annotation_id=annotation.id, item_id=annotation.item_id,
-                    reviewer_id=actor.id, decision=decision, comment=comment,
-                    fixed_annotation_id=fixed_id)
+    review = Review(
+        annotation_id=annotation.id,
+        item_id=annotation.item_id,
+        reviewer_id=actor.id,
+        decision=decision,
+        comment=comment,
+        fixed_annotation_id=fixed_id,
+    )
     session.add(review)
     session.flush()
-    audit.record(session, actor, f"review.{decision}", project_id=project.id,
-                 target_type="annotation", target_id=annotation.id,
-                 details={"comment": comment, "fixed_annotation_id": fixed_id})
+    audit.record(
+        session,
+        actor,
+        f"review.{decision}",
+        project_id=project.id,
+        target_type="annotation",
+        target_id=annotation.id,
+        details={"comment": comment, "fixed_annotation_id": fixed_id},
+    )
     return review
 
 
@@ -176,8 +223,10 @@ def add_predictions(
         item = _item_in_project(session, project_id, item_id)
         source = p.get("source", "model")
         if source not in ("model", "labeling_function", "synthetic"):
-            raise InvalidInput(f"{where}.source: must be model, labeling_function or synthetic",
-                               field=f"{where}.source")
+            raise InvalidInput(
+                f"{where}.source: must be model, labeling_function or synthetic",
+                field=f"{where}.source",
+            )
         model_name = p.get("model_name")
         if not isinstance(model_name, str) or not model_name:
             raise InvalidInput(f"{where}.model_name: required", field=f"{where}.model_name")
@@ -192,13 +241,23 @@ def add_predictions(
         score = p.get("score")
         if score is not None and not isinstance(score, int | float):
             raise InvalidInput(f"{where}.score: must be a number", field=f"{where}.score")
-        rows.append({"item_id": item_id, "project_id": project_id, "source": source,
-                     "model_name": model_name, "model_version": str(p.get("model_version", "")),
-                     "result": result, "score": score, "created_at": now})
+        rows.append(
+            {
+                "item_id": item_id,
+                "project_id": project_id,
+                "source": source,
+                "model_name": model_name,
+                "model_version": str(p.get("model_version", "")),
+                "result": result,
+                "score": score,
+                "created_at": now,
+            }
+        )
     if rows:
         session.execute(insert(Prediction), rows)
-    audit.record(session, actor, "predictions.add", project_id=project_id,
-                 details={"count": len(rows)})
+    audit.record(
+        session, actor, "predictions.add", project_id=project_id, details={"count": len(rows)}
+    )
     return len(rows)
 
 
@@ -207,9 +266,11 @@ def list_predictions(session: Session, actor: Actor, item_id: int) -> list[Predi
     if item is None:
         raise NotFound(f"no item {item_id}")
     authorize(session, actor, item.project_id, Permission.review)
-    return list(session.scalars(
-        select(Prediction).where(Prediction.item_id == item_id).order_by(Prediction.id)
-    ))
+    return list(
+        session.scalars(
+            select(Prediction).where(Prediction.item_id == item_id).order_by(Prediction.id)
+        )
+    )
 
 
 def set_gold(session: Session, actor: Actor, item_id: int, result: dict[str, Any]) -> GoldAnswer:
@@ -221,19 +282,23 @@ def set_gold(session: Session, actor: Actor, item_id: int, result: dict[str, Any
     ontology_of(project).validate(result, item.data)
     gold = session.get(GoldAnswer, item_id)
     if gold is None:
-        gold = GoldAnswer(item_id=item_id, project_id=project.id, result=result,
-                          created_by=actor.id)
+        gold = GoldAnswer(
+            item_id=item_id, project_id=project.id, result=result, created_by=actor.id
+        )
         session.add(gold)
     else:
         gold.result = result
     if not item.is_gold:
         if item.n_active > 0:
-            raise Conflict(f"item {item_id} is already being labeled; gold items must be "
-                           "fresh so they stay hidden")
+            raise Conflict(
+                f"item {item_id} is already being labeled; gold items must be "
+                "fresh so they stay hidden"
+            )
         item.is_gold = True
     session.flush()
-    audit.record(session, actor, "gold.set", project_id=project.id, target_type="item",
-                 target_id=item_id)
+    audit.record(
+        session, actor, "gold.set", project_id=project.id, target_type="item", target_id=item_id
+    )
     return gold
 
 

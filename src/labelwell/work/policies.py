@@ -18,7 +18,7 @@ A non-member gets ``NotFound``, so project ids leak nothing.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ from labelwell.store.tables import Member, Project
 from labelwell.work.actors import Actor
 
 
-class Permission(str, Enum):
+class Permission(StrEnum):
     view = "view"
     annotate = "annotate"
     review = "review"

@@ -17,8 +17,17 @@ from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize, require_global
 
 ORDERINGS = ("fifo", "random", "priority")
-SETTINGS = ("overlap", "gold_ratio", "lease_seconds", "blind", "ordering", "required_skills",
-            "show_predictions", "description", "settings")
+SETTINGS = (
+    "overlap",
+    "gold_ratio",
+    "lease_seconds",
+    "blind",
+    "ordering",
+    "required_skills",
+    "show_predictions",
+    "description",
+    "settings",
+)
 
 
 @lru_cache(maxsize=256)
@@ -32,17 +41,20 @@ def ontology_of(project: Project) -> Ontology:
 
 
 def check_settings(values: dict[str, Any]) -> None:
-    if "overlap" in values and not (isinstance(values["overlap"], int) and
-                                    1 <= values["overlap"] <= 100):
+    if "overlap" in values and not (
+        isinstance(values["overlap"], int) and 1 <= values["overlap"] <= 100
+    ):
         raise InvalidInput("overlap: must be an integer from 1 to 100", field="overlap")
     if "gold_ratio" in values:
         ratio = values["gold_ratio"]
         if not isinstance(ratio, int | float) or not 0 <= ratio <= 1:
             raise InvalidInput("gold_ratio: must be a number from 0 to 1", field="gold_ratio")
-    if "lease_seconds" in values and not (isinstance(values["lease_seconds"], int) and
-                                          10 <= values["lease_seconds"] <= 7 * 86400):
-        raise InvalidInput("lease_seconds: must be an integer from 10 to 604800",
-                           field="lease_seconds")
+    if "lease_seconds" in values and not (
+        isinstance(values["lease_seconds"], int) and 10 <= values["lease_seconds"] <= 7 * 86400
+    ):
+        raise InvalidInput(
+            "lease_seconds: must be an integer from 10 to 604800", field="lease_seconds"
+        )
     if "ordering" in values and values["ordering"] not in ORDERINGS:
         raise InvalidInput(f"ordering: must be one of {', '.join(ORDERINGS)}", field="ordering")
     if "required_skills" in values and not (
@@ -52,8 +64,9 @@ def check_settings(values: dict[str, Any]) -> None:
         raise InvalidInput("required_skills: must be a list of strings", field="required_skills")
     unknown = set(values) - set(SETTINGS)
     if unknown:
-        raise InvalidInput(f"unknown project setting(s): {', '.join(sorted(unknown))}",
-                           field=sorted(unknown)[0])
+        raise InvalidInput(
+            f"unknown project setting(s): {', '.join(sorted(unknown))}", field=sorted(unknown)[0]
+        )
 
 
 def create_project(
@@ -77,21 +90,35 @@ def create_project(
     session.add(project)
     session.flush()
     session.add(Member(project_id=project.id, user_id=actor.id, role="manager"))
-    session.add(Guideline(project_id=project.id, version=1, text=guidelines,
-                          created_by=actor.id))
-    audit.record(session, actor, "project.create", project_id=project.id,
-                 target_type="project", target_id=project.id, details={"name": name})
+    session.add(Guideline(project_id=project.id, version=1, text=guidelines, created_by=actor.id))
+    audit.record(
+        session,
+        actor,
+        "project.create",
+        project_id=project.id,
+        target_type="project",
+        target_id=project.id,
+        details={"name": name},
+    )
     return project
 
 
-def update_project(session: Session, actor: Actor, project_id: int,
-                   values: dict[str, Any]) -> Project:
+def update_project(
+    session: Session, actor: Actor, project_id: int, values: dict[str, Any]
+) -> Project:
     project = authorize(session, actor, project_id, Permission.manage)
     check_settings(values)
     for key, value in values.items():
         setattr(project, key, value)
-    audit.record(session, actor, "project.update", project_id=project.id,
-                 target_type="project", target_id=project.id, details=values)
+    audit.record(
+        session,
+        actor,
+        "project.update",
+        project_id=project.id,
+        target_type="project",
+        target_id=project.id,
+        details=values,
+    )
     return project
 
 
@@ -125,26 +152,37 @@ def current_guideline(session: Session, project_id: int) -> Guideline | None:
 
 def add_guideline(session: Session, actor: Actor, project_id: int, text: str) -> Guideline:
     authorize(session, actor, project_id, Permission.manage)
-    version = (session.scalar(
-        select(func.max(Guideline.version)).where(Guideline.project_id == project_id)
-    ) or 0) + 1
+    version = (
+        session.scalar(
+            select(func.max(Guideline.version)).where(Guideline.project_id == project_id)
+        )
+        or 0
+    ) + 1
     row = Guideline(project_id=project_id, version=version, text=text, created_by=actor.id)
     session.add(row)
     session.flush()
-    audit.record(session, actor, "guideline.create", project_id=project_id,
-                 target_type="guideline", target_id=row.id, details={"version": version})
+    audit.record(
+        session,
+        actor,
+        "guideline.create",
+        project_id=project_id,
+        target_type="guideline",
+        target_id=row.id,
+        details={"version": version},
+    )
     return row
 
 
 def list_guidelines(session: Session, actor: Actor, project_id: int) -> list[Guideline]:
     authorize(session, actor, project_id, Permission.view)
-    return list(session.scalars(
-        select(Guideline).where(Guideline.project_id == project_id).order_by(Guideline.version)
-    ))
+    return list(
+        session.scalars(
+            select(Guideline).where(Guideline.project_id == project_id).order_by(Guideline.version)
+        )
+    )
 
 
-def set_member(session: Session, actor: Actor, project_id: int, user_id: int,
-               role: str) -> Member:
+def set_member(session: Session, actor: Actor, project_id: int, user_id: int, role: str) -> Member:
     authorize(session, actor, project_id, Permission.manage)
     if role not in PROJECT_ROLES:
         raise InvalidInput(f"role: must be one of {', '.join(PROJECT_ROLES)}", field="role")
@@ -157,8 +195,15 @@ def set_member(session: Session, actor: Actor, project_id: int, user_id: int,
     else:
         member.role = role
     session.flush()
-    audit.record(session, actor, "member.set", project_id=project_id, target_type="user",
-                 target_id=user_id, details={"role": role})
+    audit.record(
+        session,
+        actor,
+        "member.set",
+        project_id=project_id,
+        target_type="user",
+        target_id=user_id,
+        details={"role": role},
+    )
     return member
 
 
@@ -169,14 +214,22 @@ def remove_member(session: Session, actor: Actor, project_id: int, user_id: int)
     ).rowcount
     if not gone:
         raise NotFound(f"user {user_id} is not a member of project {project_id}")
-    audit.record(session, actor, "member.remove", project_id=project_id, target_type="user",
-                 target_id=user_id)
+    audit.record(
+        session,
+        actor,
+        "member.remove",
+        project_id=project_id,
+        target_type="user",
+        target_id=user_id,
+    )
 
 
 def list_members(session: Session, actor: Actor, project_id: int) -> list[tuple[Member, User]]:
     authorize(session, actor, project_id, Permission.view)
     rows = session.execute(
-        select(Member, User).join(User, User.id == Member.user_id)
-        .where(Member.project_id == project_id).order_by(User.id)
+        select(Member, User)
+        .join(User, User.id == Member.user_id)
+        .where(Member.project_id == project_id)
+        .order_by(User.id)
     )
     return [(m, u) for m, u in rows]

@@ -262,14 +262,17 @@ def submit(
     ontology_of(project).validate(result, item.data)
 
     now = utcnow()
-    if assignment.status == "expired" and not assignment.is_gold:
-        # The lease lapsed and its slot went back to the queue: take it again if free.
-        if not _retake_slot(session, item.id, project.overlap):
-            raise LeaseExpired(
-                f"the lease on assignment {assignment_id} expired at "
-                f"{assignment.expires_at.isoformat()} and the item has since been "
-                "labeled by others"
-            )
+    # A lapsed lease whose slot went back to the queue takes it again if still free.
+    if (
+        assignment.status == "expired"
+        and not assignment.is_gold
+        and not _retake_slot(session, item.id, project.overlap)
+    ):
+        raise LeaseExpired(
+            f"the lease on assignment {assignment_id} expired at "
+            f"{assignment.expires_at.isoformat()} and the item has since been "
+            "labeled by others"
+        )
     if time_spent_ms is None:
         time_spent_ms = int((now - assignment.leased_at).total_seconds() * 1000)
     annotation = Annotation(
@@ -342,7 +345,14 @@ def skip(session: Session, actor: Actor, assignment_id: int, reason: str) -> Ass
                 status=case((Item.status == "done", "done"), else_="open"),
             )
         )
-    audit.record(session, actor, "task.skip", project_id=assignment.project_id,
-                 target_type="item", target_id=assignment.item_id, details={"reason": reason})
+    audit.record(
+        session,
+        actor,
+        "task.skip",
+        project_id=assignment.project_id,
+        target_type="item",
+        target_id=assignment.item_id,
+        details={"reason": reason},
+    )
     session.flush()
     return assignment

@@ -51,14 +51,17 @@ def project_stats(session: Session, actor: Actor, project_id: int) -> ProjectSta
         by_status[status] = by_status.get(status, 0) + n
         done_slots += int(n_done or 0)
     items = sum(by_status.values())
-    annotations = session.scalar(
-        select(func.count()).where(Annotation.project_id == project_id,
-                                   Annotation.is_current.is_(True))
-    ) or 0
+    annotations = (
+        session.scalar(
+            select(func.count()).where(
+                Annotation.project_id == project_id, Annotation.is_current.is_(True)
+            )
+        )
+        or 0
+    )
     per: dict[int, AnnotatorStats] = {}
     for user_id, email, status, is_gold, n in session.execute(
-        select(Assignment.user_id, User.email, Assignment.status, Assignment.is_gold,
-               func.count())
+        select(Assignment.user_id, User.email, Assignment.status, Assignment.is_gold, func.count())
         .join(User, User.id == Assignment.user_id)
         .where(Assignment.project_id == project_id)
         .group_by(Assignment.user_id, User.email, Assignment.status, Assignment.is_gold)
@@ -70,20 +73,27 @@ def project_stats(session: Session, actor: Actor, project_id: int) -> ProjectSta
             setattr(row, status, getattr(row, status) + n)
     for user_id, row in per.items():
         times = session.scalars(
-            select(Annotation.time_spent_ms).where(
-                Annotation.project_id == project_id, Annotation.user_id == user_id,
+            select(Annotation.time_spent_ms)
+            .where(
+                Annotation.project_id == project_id,
+                Annotation.user_id == user_id,
                 Annotation.time_spent_ms.is_not(None),
-            ).order_by(Annotation.time_spent_ms)
+            )
+            .order_by(Annotation.time_spent_ms)
         ).all()
         if times:
             mid = len(times) // 2
-            row.median_time_ms = float(times[mid]) if len(times) % 2 else (
-                (times[mid - 1] + times[mid]) / 2
+            row.median_time_ms = (
+                float(times[mid]) if len(times) % 2 else ((times[mid - 1] + times[mid]) / 2)
             )
     wanted = items * project.overlap
     return ProjectStats(
-        project_id=project_id, items=items, gold_items=gold, by_status=by_status,
-        annotations=annotations, overlap=project.overlap,
+        project_id=project_id,
+        items=items,
+        gold_items=gold,
+        by_status=by_status,
+        annotations=annotations,
+        overlap=project.overlap,
         progress=round(done_slots / wanted, 4) if wanted else 0.0,
         annotators=sorted(per.values(), key=lambda a: a.email),
     )

@@ -1,0 +1,89 @@
+"""`labelwell import` and `labelwell export`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from tqdm import tqdm
+
+from labelwell.cli._common import fail, open_database, reports_errors, unit_of_work
+from labelwell.formats.registry import EXPORTERS
+from labelwell.work import items, projects
+from labelwell.work.export import ExportFilter, iter_records
+from labelwell.work.policies import Permission, authorize
+
+
+@reports_errors
+def import_(
+    project: str = typer.Argument(..., help="Project name or id."),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="JSONL, JSON, CSV or Parquet file of items."
+    ),
+    format: str = typer.Option(None, help="Override the format guessed from the extension."),
+    batch_size: int = typer.Option(5000, help="Rows written per batch."),
+) -> None:
+    """Import items. A bad row refuses the whole file and names its line."""
+    db = open_database()
+    bar = tqdm(unit=" items", desc=f"importing {file.name}", disable=None)
+    last = 0
+
+    def progress(done: int) -> None:
+        nonlocal last
+        bar.update(done - last)
+        last = done
+
+    try:
+        with unit_of_work(db) as (s, actor):
+            target = projects.get_project_by_name_or_id(s, project)
+            record = items.import_file(
+                s, actor, target.id, file, fmt=format, batch_size=batch_size, progress=progress
+            )
+    finally:
+        bar.close()
+    typer.echo(f"imported {record.n_items} items into {target.name!r} (import {record.id})")
+
+
+@reports_errors
+def export(
+    project: str = typer.Argument(..., help="Project name or id."),
+    format: str = typer.Option("jsonl", "--format", "-f", help="Exporter name."),
+    output: Path = typer.Option(..., "--output", "-o", help="File to write."),
+    status: str = typer.Option(None, help="Only items in this status: open, full or done."),
+    annotator: str = typer.Option(None, help="Only labels by this annotator (email)."),
+    since: datetime = typer.Option(None, help="Only labels created at or after this time."),
+    until: datetime = typer.Option(None, help="Only labels created before this time."),
+    source: str = typer.Option(None, help="Only labels from this source (human, model, ...)."),
+) -> None:
+    """Export items with their labels and provenance, streamed."""
+    import labelwell.formats.builtin  # noqa: F401
+
+    if format not in EXPORTERS:
+        raise fail(f"unknown format {format!r}; known: {', '.join(sorted(EXPORTERS))}")
+    flt = ExportFilter(status=status, annotator=annotator, since=since, until=until, source=source)
+    flt.check()
+    db = open_database()
+    exporter = EXPORTERS[format]()
+    with unit_of_work(db) as (s, actor):
+        target = projects.get_project_by_name_or_id(s, project)
+        project_row = authorize(s, actor, target.id, Permission.manage)
+        ontology = projects.ontology_of(project_row)
+        total = items.count_items(s, target.id)
+    partial = output.with_name(output.name + ".partial")
+    with db.read_session() as s, open(partial, "wb") as out:
+        records = tqdm(
+            iter_records(s, target.id, flt),
+            total=total,
+            unit=" items",
+            desc=f"exporting {target.name}",
+            disable=None,
+        )
+        n = exporter.write(records, out, ontology)
+    partial.replace(output)
+    typer.echo(f"exported {n} items to {output}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_)
+    app.command("export")(export)

@@ -1,0 +1,69 @@
+"""`labelwell serve` and `labelwell demo`."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from labelwell.cli._common import open_database, reports_errors
+
+
+def _run(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "labelwell.server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@reports_errors
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8080, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Server processes (they share the database)."),
+) -> None:
+    """Run the HTTP server on the database named by LABELWELL_DATABASE_URL."""
+    open_database()  # migrate once, before the workers start
+    typer.echo(f"labelwell serving on http://{host}:{port}  (API docs at /docs)")
+    _run(host, port, workers)
+
+
+@reports_errors
+def demo(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8080, help="Port to listen on."),
+    serve_: bool = typer.Option(True, "--serve/--no-serve", help="Start the server after."),
+) -> None:
+    """Create demo projects (sentiment, NER, image boxes, RLHF comparison) and serve them."""
+    from labelwell.demo import DEMO_PASSWORD, create_demo
+    from labelwell.settings import Settings
+
+    settings = Settings.from_env()
+    db = open_database()
+    with db.session() as s:
+        summary = create_demo(s, settings.home)
+    db.dispose()
+    for name in summary.created:
+        typer.echo(f"created project {name}")
+    for name in summary.existing:
+        typer.echo(f"project {name} already exists")
+    typer.echo(f"database: {settings.database_url}")
+    typer.echo(f"open http://{host}:{port}/docs  (API at http://{host}:{port}/api/v1)")
+    typer.echo("logins (password for all: " + DEMO_PASSWORD + "):")
+    for email, role in summary.users:
+        typer.echo(f"  {role:<10} {email}")
+    typer.echo(f"admin API token: {summary.admin_token}")
+    if serve_:
+        os.environ.setdefault("LABELWELL_DATABASE_URL", settings.database_url)
+        _run(host, port, 1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("demo")(demo)

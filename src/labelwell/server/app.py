@@ -1,0 +1,60 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import ORJSONResponse
+
+import labelwell
+from labelwell.server import errors
+from labelwell.server.limits import BodySizeLimit
+from labelwell.server.routes import accounts, annotations, export, items, projects, tasks
+from labelwell.settings import Settings
+from labelwell.store.db import Database
+from labelwell.store.migrate import upgrade
+
+
+def create_app(
+    settings: Settings | None = None, *, database: Database | None = None, migrate: bool = True
+) -> FastAPI:
+    """Build the app. ``database`` lets a caller (a test, the demo) share one."""
+    settings = settings or Settings.from_env()
+    db = database or Database(settings.database_url)
+    if migrate:
+        upgrade(db)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if database is None:
+            db.dispose()
+
+    app = FastAPI(
+        title="labelwell",
+        version=labelwell.__version__,
+        description="Labeling, quality, weak supervision, active learning and RLHF data.",
+        default_response_class=ORJSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.db = db
+    app.state.settings = settings
+    errors.install(app)
+    app.add_middleware(
+        BodySizeLimit, json_limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes
+    )
+
+    api = APIRouter(prefix="/api/v1")
+    for module in (accounts, projects, items, tasks, annotations, export):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        with db.read_session() as s:
+            s.connection().exec_driver_sql("SELECT 1")
+        return {"status": "ok", "version": labelwell.__version__, "database": db.dialect}
+
+    return app

@@ -1,0 +1,28 @@
+"""Cursor pagination: a cursor is the opaque form of the last id seen."""
+
+from __future__ import annotations
+
+import base64
+
+from labelwell.errors import InvalidInput
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = raw.partition(":")
+        if kind != "id" or not value.isdigit():
+            raise ValueError(raw)
+        return int(value)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("cursor: not a cursor this API returned", field="cursor") from None
+
+
+def next_cursor(ids: list[int], limit: int) -> str | None:
+    return encode_cursor(ids[-1]) if ids and len(ids) == limit else None

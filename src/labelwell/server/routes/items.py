@@ -1,0 +1,135 @@
+"""Items: create, import a file, list, read; predictions and gold answers."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, File, Query, UploadFile, status
+
+from labelwell.errors import InvalidInput
+from labelwell.formats.registry import ImportRow
+from labelwell.server.deps import Ctx
+from labelwell.server.pagination import decode_cursor, next_cursor
+from labelwell.server.schemas import (
+    Count,
+    GoldPublic,
+    GoldSet,
+    ImportPublic,
+    ItemPublic,
+    ItemsCreate,
+    Page,
+    PredictionPublic,
+    PredictionsCreate,
+)
+from labelwell.store.tables import GoldAnswer, Import, Item
+from labelwell.work import items, labels
+
+router = APIRouter(tags=["items"])
+ITEM_STATUSES = ("open", "full", "done")
+
+
+@router.post(
+    "/projects/{project_id}/items", response_model=ImportPublic, status_code=status.HTTP_201_CREATED
+)
+def create_items(project_id: int, body: ItemsCreate, ctx: Ctx) -> Import:
+    """Add items given inline (up to 10,000 per request); atomic like a file import."""
+    rows = (
+        ImportRow(
+            line=i + 1,
+            data=it.data,
+            external_id=it.external_id,
+            media=it.media,
+            predictions=it.predictions,
+            gold=it.gold,
+        )
+        for i, it in enumerate(body.items)
+    )
+    with ctx.db.session() as s:
+        return items.import_rows(s, ctx.actor, project_id, rows, filename="items", fmt="api")
+
+
+@router.post(
+    "/projects/{project_id}/import",
+    response_model=ImportPublic,
+    status_code=status.HTTP_201_CREATED,
+)
+def import_file(
+    project_id: int,
+    ctx: Ctx,
+    file: UploadFile = File(...),
+    format: str | None = Query(
+        None, description="jsonl, json, csv or parquet; by default from the file name"
+    ),
+) -> Import:
+    """Upload a file of items. A bad row refuses the whole file, naming its line."""
+    limit = ctx.settings.max_upload_bytes
+    name = Path(file.filename or "upload").name
+    with tempfile.TemporaryDirectory(prefix="labelwell-import-") as tmp:
+        path = Path(tmp) / name
+        size = 0
+        with open(path, "wb") as out:
+            while chunk := file.file.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise InvalidInput(
+                        f"file: larger than the upload limit of {limit} bytes", field="file"
+                    )
+                out.write(chunk)
+        with ctx.db.session() as s:
+            return items.import_file(s, ctx.actor, project_id, path, fmt=format)
+
+
+@router.get("/projects/{project_id}/items", response_model=Page[ItemPublic])
+def list_items(
+    project_id: int,
+    ctx: Ctx,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    status: str | None = Query(None, pattern="^(open|full|done)$"),
+) -> Page[ItemPublic]:
+    with ctx.db.read_session() as s:
+        rows = items.list_items(
+            s, ctx.actor, project_id, after=decode_cursor(cursor), limit=limit, status=status
+        )
+        data = [ItemPublic.model_validate(r) for r in rows]
+    return Page(data=data, count=len(data), next_cursor=next_cursor([r.id for r in data], limit))
+
+
+@router.get("/items/{item_id}", response_model=ItemPublic)
+def get_item(item_id: int, ctx: Ctx) -> Item:
+    with ctx.db.read_session() as s:
+        return items.get_item(s, ctx.actor, item_id)
+
+
+@router.post(
+    "/projects/{project_id}/predictions", response_model=Count, status_code=status.HTTP_201_CREATED
+)
+def add_predictions(project_id: int, body: PredictionsCreate, ctx: Ctx) -> Count:
+    with ctx.db.session() as s:
+        n = labels.add_predictions(
+            s, ctx.actor, project_id, [p.model_dump() for p in body.predictions]
+        )
+    return Count(count=n)
+
+
+@router.get("/items/{item_id}/predictions", response_model=Page[PredictionPublic])
+def list_predictions(item_id: int, ctx: Ctx) -> Page[PredictionPublic]:
+    with ctx.db.read_session() as s:
+        data = [
+            PredictionPublic.model_validate(p)
+            for p in labels.list_predictions(s, ctx.actor, item_id)
+        ]
+    return Page(data=data, count=len(data))
+
+
+@router.put("/items/{item_id}/gold", response_model=GoldPublic)
+def set_gold(item_id: int, body: GoldSet, ctx: Ctx) -> GoldAnswer:
+    with ctx.db.session() as s:
+        return labels.set_gold(s, ctx.actor, item_id, body.result)
+
+
+@router.get("/items/{item_id}/gold", response_model=GoldPublic)
+def get_gold(item_id: int, ctx: Ctx) -> GoldAnswer:
+    with ctx.db.read_session() as s:
+        return labels.get_gold(s, ctx.actor, item_id)

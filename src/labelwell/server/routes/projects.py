@@ -1,0 +1,114 @@
+"""Projects, guidelines, members, stats and the audit log."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, status
+
+from labelwell.server.deps import Ctx
+from labelwell.server.pagination import decode_cursor, next_cursor
+from labelwell.server.schemas import (
+    AuditPublic,
+    GuidelineCreate,
+    GuidelinePublic,
+    MemberPublic,
+    MemberSet,
+    Page,
+    ProjectCreate,
+    ProjectPublic,
+    ProjectUpdate,
+    StatsPublic,
+)
+from labelwell.store.tables import Guideline, Project
+from labelwell.work import accounts, audit, projects, stats
+from labelwell.work.policies import Permission, authorize
+
+router = APIRouter(tags=["projects"])
+
+
+@router.get("/projects", response_model=Page[ProjectPublic])
+def list_projects(ctx: Ctx) -> Page[ProjectPublic]:
+    with ctx.db.read_session() as s:
+        data = [ProjectPublic.model_validate(p) for p in projects.list_projects(s, ctx.actor)]
+    return Page(data=data, count=len(data))
+
+
+@router.post("/projects", response_model=ProjectPublic, status_code=status.HTTP_201_CREATED)
+def create_project(body: ProjectCreate, ctx: Ctx) -> Project:
+    settings = body.model_dump(exclude={"name", "ontology", "guidelines"}, exclude_none=True)
+    with ctx.db.session() as s:
+        return projects.create_project(
+            s, ctx.actor, body.name, body.ontology, guidelines=body.guidelines, **settings
+        )
+
+
+@router.get("/projects/{project_id}", response_model=ProjectPublic)
+def get_project(project_id: int, ctx: Ctx) -> Project:
+    with ctx.db.read_session() as s:
+        return authorize(s, ctx.actor, project_id, Permission.view)
+
+
+@router.patch("/projects/{project_id}", response_model=ProjectPublic)
+def update_project(project_id: int, body: ProjectUpdate, ctx: Ctx) -> Project:
+    with ctx.db.session() as s:
+        return projects.update_project(s, ctx.actor, project_id, body.model_dump(exclude_none=True))
+
+
+@router.get("/projects/{project_id}/guidelines", response_model=Page[GuidelinePublic])
+def list_guidelines(project_id: int, ctx: Ctx) -> Page[GuidelinePublic]:
+    with ctx.db.read_session() as s:
+        data = [
+            GuidelinePublic.model_validate(g)
+            for g in projects.list_guidelines(s, ctx.actor, project_id)
+        ]
+    return Page(data=data, count=len(data))
+
+
+@router.post(
+    "/projects/{project_id}/guidelines",
+    response_model=GuidelinePublic,
+    status_code=status.HTTP_201_CREATED,
+)
+def add_guideline(project_id: int, body: GuidelineCreate, ctx: Ctx) -> Guideline:
+    with ctx.db.session() as s:
+        return projects.add_guideline(s, ctx.actor, project_id, body.text)
+
+
+@router.get("/projects/{project_id}/members", response_model=Page[MemberPublic])
+def list_members(project_id: int, ctx: Ctx) -> Page[MemberPublic]:
+    with ctx.db.read_session() as s:
+        data = [
+            MemberPublic(user_id=u.id, email=u.email, role=m.role)
+            for m, u in projects.list_members(s, ctx.actor, project_id)
+        ]
+    return Page(data=data, count=len(data))
+
+
+@router.put("/projects/{project_id}/members/{user_id}", response_model=MemberPublic)
+def set_member(project_id: int, user_id: int, body: MemberSet, ctx: Ctx) -> MemberPublic:
+    with ctx.db.session() as s:
+        member = projects.set_member(s, ctx.actor, project_id, user_id, body.role)
+        return MemberPublic(
+            user_id=member.user_id, email=accounts.email_of(s, user_id), role=member.role
+        )
+
+
+@router.delete("/projects/{project_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_member(project_id: int, user_id: int, ctx: Ctx) -> None:
+    with ctx.db.session() as s:
+        projects.remove_member(s, ctx.actor, project_id, user_id)
+
+
+@router.get("/projects/{project_id}/stats", response_model=StatsPublic)
+def project_stats(project_id: int, ctx: Ctx) -> stats.ProjectStats:
+    with ctx.db.read_session() as s:
+        return stats.project_stats(s, ctx.actor, project_id)
+
+
+@router.get("/projects/{project_id}/audit", response_model=Page[AuditPublic])
+def audit_log(
+    project_id: int, ctx: Ctx, cursor: str | None = None, limit: int = Query(100, ge=1, le=1000)
+) -> Page[AuditPublic]:
+    with ctx.db.read_session() as s:
+        rows = audit.entries(s, ctx.actor, project_id, after=decode_cursor(cursor), limit=limit)
+        data = [AuditPublic.model_validate(r) for r in rows]
+    return Page(data=data, count=len(data), next_cursor=next_cursor([r.id for r in rows], limit))

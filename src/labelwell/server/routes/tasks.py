@@ -1,0 +1,53 @@
+"""The annotator's loop: next task, submit, skip."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from labelwell.server.deps import Ctx
+from labelwell.server.schemas import AnnotationPublic, SkipRequest, SubmitRequest, TaskPublic
+from labelwell.store.tables import Annotation
+from labelwell.work import queue
+
+router = APIRouter(tags=["tasks"])
+
+
+@router.post(
+    "/projects/{project_id}/tasks/next",
+    response_model=TaskPublic,
+    responses={204: {"description": "Nothing left to label for you"}},
+)
+def next_task(project_id: int, ctx: Ctx) -> queue.Task | Response:
+    """Lease the next item to label. Asking again returns the same live lease."""
+    with ctx.db.session() as s:
+        task = queue.next_task(s, ctx.actor, project_id)
+    if task is None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return task
+
+
+@router.post(
+    "/assignments/{assignment_id}/submit",
+    response_model=AnnotationPublic,
+    responses={200: {"description": "A retry with the same idempotency key"}},
+    status_code=status.HTTP_201_CREATED,
+)
+def submit(assignment_id: int, body: SubmitRequest, ctx: Ctx, response: Response) -> Annotation:
+    with ctx.db.session() as s:
+        annotation, created = queue.submit(
+            s,
+            ctx.actor,
+            assignment_id,
+            body.result,
+            time_spent_ms=body.time_spent_ms,
+            idempotency_key=body.idempotency_key,
+        )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return annotation
+
+
+@router.post("/assignments/{assignment_id}/skip", status_code=status.HTTP_204_NO_CONTENT)
+def skip(assignment_id: int, body: SkipRequest, ctx: Ctx) -> None:
+    with ctx.db.session() as s:
+        queue.skip(s, ctx.actor, assignment_id, body.reason)

@@ -1,0 +1,307 @@
+"""Request and response schemas, kept apart from the tables (one family per resource)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+Role = Literal["admin", "manager", "reviewer", "annotator"]
+ProjectRole = Literal["manager", "reviewer", "annotator"]
+Ordering = Literal["fifo", "random", "priority"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    """A page of results; pass ``next_cursor`` back as ``cursor`` for the next one."""
+
+    data: list[T]
+    count: int
+    next_cursor: str | None = None
+
+
+class LoginRequest(Strict):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1000)
+
+
+class TokenCreate(Strict):
+    name: str = Field(default="", max_length=200)
+    email: str | None = Field(
+        default=None, max_length=320, description="Admins may create a token for another user."
+    )
+
+
+class TokenIssued(BaseModel):
+    id: int
+    token: str = Field(description="Shown once; only its hash is stored.")
+    prefix: str
+    user_id: int
+
+
+class TokenPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class UserCreate(Strict):
+    email: str = Field(max_length=320)
+    role: Role = "annotator"
+    password: str | None = Field(default=None, min_length=8, max_length=1000)
+    name: str = Field(default="", max_length=200)
+    skills: list[str] = Field(default_factory=list, max_length=50)
+    locale: str = Field(default="en", max_length=10)
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    email: str
+    name: str
+    role: str
+    skills: list[str]
+    locale: str
+    is_active: bool
+
+
+class ProjectSettings(Strict):
+    overlap: int | None = Field(default=None, ge=1, le=100)
+    gold_ratio: float | None = Field(default=None, ge=0, le=1)
+    lease_seconds: int | None = Field(default=None, ge=10, le=604800)
+    blind: bool | None = None
+    ordering: Ordering | None = None
+    required_skills: list[str] | None = Field(default=None, max_length=50)
+    show_predictions: bool | None = None
+    description: str | None = Field(default=None, max_length=20000)
+
+
+class ProjectCreate(ProjectSettings):
+    name: str = Field(min_length=1, max_length=200)
+    ontology: dict[str, Any]
+    guidelines: str = Field(default="", max_length=200000)
+
+
+class ProjectUpdate(ProjectSettings):
+    pass
+
+
+class ProjectPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    description: str
+    ontology: dict[str, Any]
+    overlap: int
+    gold_ratio: float
+    lease_seconds: int
+    blind: bool
+    ordering: str
+    required_skills: list[str]
+    show_predictions: bool
+    created_at: datetime
+
+
+class GuidelineCreate(Strict):
+    text: str = Field(max_length=200000)
+
+
+class GuidelinePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    version: int
+    text: str
+    created_at: datetime
+
+
+class MemberSet(Strict):
+    role: ProjectRole
+
+
+class MemberPublic(BaseModel):
+    user_id: int
+    email: str
+    role: str
+
+
+class ItemCreate(Strict):
+    data: dict[str, Any]
+    external_id: str | None = Field(default=None, max_length=200)
+    media: list[str] = Field(default_factory=list)
+    predictions: list[dict[str, Any]] = Field(default_factory=list)
+    gold: dict[str, Any] | None = None
+
+
+class ItemsCreate(Strict):
+    items: list[ItemCreate] = Field(max_length=10000)
+
+
+class ImportPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    project_id: int
+    filename: str
+    format: str
+    n_items: int
+    created_at: datetime
+
+
+class ItemPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    project_id: int
+    external_id: str | None
+    data: dict[str, Any]
+    media: list[str]
+    status: str
+    priority: float
+    n_done: int
+
+
+class SuggestionPublic(BaseModel):
+    id: int
+    model_name: str
+    model_version: str
+    source: str
+    score: float | None
+    result: dict[str, Any]
+
+
+class TaskPublic(BaseModel):
+    assignment_id: int
+    item_id: int
+    project_id: int
+    data: dict[str, Any]
+    media: list[str]
+    expires_at: datetime
+    guideline_version: int | None
+    suggestions: list[SuggestionPublic]
+
+
+class SubmitRequest(Strict):
+    result: dict[str, Any]
+    time_spent_ms: int | None = Field(default=None, ge=0, le=7 * 86400 * 1000)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class SkipRequest(Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AnnotationPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    item_id: int
+    project_id: int
+    assignment_id: int | None
+    source: str
+    agent: str
+    result: dict[str, Any]
+    guideline_version: int | None
+    time_spent_ms: int | None
+    status: str
+    revision: int
+    supersedes_id: int | None
+    is_current: bool
+    created_at: datetime
+
+
+class AnnotationRevise(Strict):
+    result: dict[str, Any]
+    time_spent_ms: int | None = Field(default=None, ge=0)
+
+
+class ReviewCreate(Strict):
+    decision: Literal["accept", "reject", "fix"]
+    comment: str = Field(default="", max_length=20000)
+    result: dict[str, Any] | None = None
+
+
+class ReviewPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    annotation_id: int
+    decision: str
+    comment: str
+    fixed_annotation_id: int | None
+    created_at: datetime
+
+
+class PredictionCreate(Strict):
+    item_id: int
+    result: dict[str, Any]
+    model_name: str = Field(min_length=1, max_length=200)
+    model_version: str = Field(default="", max_length=100)
+    score: float | None = None
+    source: Literal["model", "labeling_function", "synthetic"] = "model"
+
+
+class PredictionsCreate(Strict):
+    predictions: list[PredictionCreate] = Field(max_length=10000)
+
+
+class PredictionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    item_id: int
+    source: str
+    model_name: str
+    model_version: str
+    result: dict[str, Any]
+    score: float | None
+    created_at: datetime
+
+
+class GoldSet(Strict):
+    result: dict[str, Any]
+
+
+class GoldPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    item_id: int
+    result: dict[str, Any]
+    created_at: datetime
+
+
+class AnnotatorStatsPublic(BaseModel):
+    email: str
+    submitted: int
+    skipped: int
+    leased: int
+    expired: int
+    gold_checks: int
+    median_time_ms: float | None
+
+
+class StatsPublic(BaseModel):
+    project_id: int
+    items: int
+    gold_items: int
+    by_status: dict[str, int]
+    annotations: int
+    overlap: int
+    progress: float
+    annotators: list[AnnotatorStatsPublic]
+
+
+class AuditPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target_type: str
+    target_id: int | None
+    details: dict[str, Any]
+
+
+class Count(BaseModel):
+    count: int
