@@ -7,8 +7,7 @@ import importlib
 from labelwell.formats import jsonl, tabular  # noqa: F401
 
 #: Optional format modules: registered when their module is present.
-_MORE = ("coco", "yolo", "voc", "conll", "spacy_docbin", "hf_datasets", "label_studio",
-         "crowdkit")
+_MORE = ("coco", "yolo", "voc", "conll", "spacy_docbin", "hf_datasets", "label_studio", "crowdkit")
 
 for _name in _MORE:
     try:

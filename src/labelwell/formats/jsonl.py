@@ -24,25 +24,27 @@ def row_from_object(obj: Any, line: int, where: str) -> ImportRow:
     """Turn one decoded record into an ImportRow. A record with a ``data`` key
     uses the structured form; any other object is the item's data itself."""
     if not isinstance(obj, dict):
-        raise InvalidInput(f"{where}: expected a JSON object, got {type(obj).__name__}",
-                           line=line)
+        raise InvalidInput(f"{where}: expected a JSON object, got {type(obj).__name__}", line=line)
     if "data" not in obj:
         return ImportRow(line=line, data=obj)
     unknown = set(obj) - ROW_KEYS
     if unknown:
-        raise InvalidInput(f"{where}: unknown field {sorted(unknown)[0]!r}", line=line,
-                           field=sorted(unknown)[0])
+        raise InvalidInput(
+            f"{where}: unknown field {sorted(unknown)[0]!r}", line=line, field=sorted(unknown)[0]
+        )
     data = obj["data"]
     if not isinstance(data, dict):
         raise InvalidInput(f"{where}: field 'data' must be an object", line=line, field="data")
     external_id = obj.get("external_id")
     if external_id is not None and not isinstance(external_id, str | int):
-        raise InvalidInput(f"{where}: field 'external_id' must be a string", line=line,
-                           field="external_id")
+        raise InvalidInput(
+            f"{where}: field 'external_id' must be a string", line=line, field="external_id"
+        )
     media = obj.get("media") or []
     if not isinstance(media, list) or not all(isinstance(m, str) for m in media):
-        raise InvalidInput(f"{where}: field 'media' must be a list of strings", line=line,
-                           field="media")
+        raise InvalidInput(
+            f"{where}: field 'media' must be a list of strings", line=line, field="media"
+        )
     for key in ("predictions", "annotations"):
         value = obj.get(key) or []
         if not isinstance(value, list) or not all(
@@ -50,7 +52,8 @@ def row_from_object(obj: Any, line: int, where: str) -> ImportRow:
         ):
             raise InvalidInput(
                 f"{where}: field {key!r} must be a list of objects with a 'result' object",
-                line=line, field=key,
+                line=line,
+                field=key,
             )
     gold = obj.get("gold")
     if gold is not None and not isinstance(gold, dict):
@@ -143,8 +146,9 @@ class JsonlExporter:
 
     def write(self, records: Iterable[ExportRecord], out: BinaryIO, ontology: Any) -> int:
         n = 0
-        for n, record in enumerate(records, start=1):
+        for record in records:
             out.write(orjson.dumps(record_to_dict(record), option=orjson.OPT_APPEND_NEWLINE))
+            n += 1
         return n
 
     def chunks(self, records: Iterable[ExportRecord]) -> Iterator[bytes]:

@@ -40,8 +40,9 @@ def _structured(values: dict[str, Any], line: int, where: str) -> ImportRow:
                 try:
                     value = orjson.loads(value)
                 except orjson.JSONDecodeError:
-                    raise InvalidInput(f"{where}: column {key!r} is not valid JSON",
-                                       line=line, field=key) from None
+                    raise InvalidInput(
+                        f"{where}: column {key!r} is not valid JSON", line=line, field=key
+                    ) from None
         record[key] = value
     return row_from_object(record, line, where)
 
@@ -57,18 +58,21 @@ class CsvImporter:
             except StopIteration:
                 return
             if len(set(header)) != len(header) or any(not h.strip() for h in header):
-                raise InvalidInput(f"{path.name} line 1: header has empty or repeated columns",
-                                   line=1)
+                raise InvalidInput(
+                    f"{path.name} line 1: header has empty or repeated columns", line=1
+                )
             for row in reader:
                 line = reader.line_num
                 if not row:
                     continue
                 if len(row) != len(header):
                     raise InvalidInput(
-                        f"{path.name} line {line}: {len(row)} fields, the header has "
-                        f"{len(header)}", line=line)
-                yield _structured(dict(zip(header, row, strict=True)), line,
-                                  f"{path.name} line {line}")
+                        f"{path.name} line {line}: {len(row)} fields, the header has {len(header)}",
+                        line=line,
+                    )
+                yield _structured(
+                    dict(zip(header, row, strict=True)), line, f"{path.name} line {line}"
+                )
 
 
 class ParquetImporter:
@@ -89,8 +93,20 @@ class ParquetImporter:
 
 
 LABEL_COLUMNS = [
-    "item_id", "external_id", "kind", "label_id", "result", "score", "revision", "status",
-    "source", "agent", "guideline_version", "lease_id", "time_spent_ms", "created_at",
+    "item_id",
+    "external_id",
+    "kind",
+    "label_id",
+    "result",
+    "score",
+    "revision",
+    "status",
+    "source",
+    "agent",
+    "guideline_version",
+    "lease_id",
+    "time_spent_ms",
+    "created_at",
 ]
 
 
@@ -106,9 +122,19 @@ def label_rows(record: ExportRecord) -> Iterator[list[Any]]:
         for label in labels:
             p = label.provenance
             yield [
-                record.item_id, record.external_id, kind, label.id,
-                orjson.dumps(label.result).decode(), label.score, label.revision, label.status,
-                p.source, p.agent, p.guideline_version, p.lease_id, p.time_spent_ms,
+                record.item_id,
+                record.external_id,
+                kind,
+                label.id,
+                orjson.dumps(label.result).decode(),
+                label.score,
+                label.revision,
+                label.status,
+                p.source,
+                p.agent,
+                p.guideline_version,
+                p.lease_id,
+                p.time_spent_ms,
                 p.created_at,
             ]
 
@@ -141,13 +167,24 @@ class ParquetExporter:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        schema = pa.schema([
-            ("item_id", pa.int64()), ("external_id", pa.string()), ("kind", pa.string()),
-            ("label_id", pa.int64()), ("result", pa.string()), ("score", pa.float64()),
-            ("revision", pa.int32()), ("status", pa.string()), ("source", pa.string()),
-            ("agent", pa.string()), ("guideline_version", pa.int32()), ("lease_id", pa.int64()),
-            ("time_spent_ms", pa.int64()), ("created_at", pa.string()),
-        ])
+        schema = pa.schema(
+            [
+                ("item_id", pa.int64()),
+                ("external_id", pa.string()),
+                ("kind", pa.string()),
+                ("label_id", pa.int64()),
+                ("result", pa.string()),
+                ("score", pa.float64()),
+                ("revision", pa.int32()),
+                ("status", pa.string()),
+                ("source", pa.string()),
+                ("agent", pa.string()),
+                ("guideline_version", pa.int32()),
+                ("lease_id", pa.int64()),
+                ("time_spent_ms", pa.int64()),
+                ("created_at", pa.string()),
+            ]
+        )
         n = 0
         buffer: list[list[Any]] = []
         with pq.ParquetWriter(out, schema) as writer:

@@ -1,0 +1,314 @@
+"""The Python SDK: ``Client(url, token)`` over httpx, with typed results.
+
+    from labelwell import Client
+    lw = Client("http://127.0.0.1:8080", token="lw_...")
+    task = lw.next_task(project_id)
+    lw.submit(task.assignment_id, {"sentiment": "positive"})
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from labelwell.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    LabelwellError,
+    LeaseExpired,
+    NotFound,
+    Unauthorized,
+)
+
+T = TypeVar("T")
+
+
+def _build(cls: type[T], payload: dict[str, Any]) -> T:
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in payload.items() if k in names})
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: int
+    name: str
+    description: str
+    ontology: dict[str, Any]
+    overlap: int
+    gold_ratio: float
+    lease_seconds: int
+    blind: bool
+    ordering: str
+    required_skills: list[str]
+    show_predictions: bool
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    id: int
+    model_name: str
+    model_version: str
+    source: str
+    score: float | None
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    assignment_id: int
+    item_id: int
+    project_id: int
+    data: dict[str, Any]
+    media: list[str]
+    expires_at: str
+    guideline_version: int | None
+    suggestions: list[Suggestion] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    id: int
+    item_id: int
+    project_id: int
+    assignment_id: int | None
+    source: str
+    agent: str
+    result: dict[str, Any]
+    guideline_version: int | None
+    time_spent_ms: int | None
+    status: str
+    revision: int
+    supersedes_id: int | None
+    is_current: bool
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: int
+    project_id: int
+    external_id: str | None
+    data: dict[str, Any]
+    media: list[str]
+    status: str
+    priority: float
+    n_done: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    id: int
+    project_id: int
+    filename: str
+    format: str
+    n_items: int
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    project_id: int
+    items: int
+    gold_items: int
+    by_status: dict[str, int]
+    annotations: int
+    overlap: int
+    progress: float
+    annotators: list[dict[str, Any]]
+
+
+_ERRORS: dict[int, type[LabelwellError]] = {
+    401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 422: InvalidInput,
+}
+
+
+class Client:
+    """A labelwell server, reached with an API token."""
+
+    def __init__(self, url: str, token: str | None = None, *, timeout: float = 30.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=url.rstrip("/") + "/api/v1", headers=headers,
+                                  timeout=timeout, transport=transport)
+
+    # -- plumbing ---------------------------------------------------------
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = self._http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            _raise(response)
+        return response
+
+    def _pages(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
+        cursor = None
+        while True:
+            query = {k: v for k, v in {**params, "cursor": cursor}.items() if v is not None}
+            page = self._call("GET", path, params=query).json()
+            yield from page["data"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+
+    # -- accounts ---------------------------------------------------------
+    @classmethod
+    def login(cls, url: str, email: str, password: str, **kwargs: Any) -> Client:
+        """Log in with a password and return a client holding the new token."""
+        with httpx.Client(base_url=url.rstrip("/") + "/api/v1") as http:
+            response = http.post("/auth/login", json={"email": email, "password": password})
+            if response.status_code >= 400:
+                _raise(response)
+            return cls(url, response.json()["token"], **kwargs)
+
+    def me(self) -> dict[str, Any]:
+        return self._call("GET", "/me").json()  # type: ignore[no-any-return]
+
+    def create_user(self, email: str, role: str = "annotator", *, password: str | None = None,
+                    skills: list[str] | None = None) -> dict[str, Any]:
+        body = {"email": email, "role": role, "password": password, "skills": skills or []}
+        return self._call("POST", "/users", json=body).json()  # type: ignore[no-any-return]
+
+    def create_token(self, email: str | None = None, name: str = "") -> str:
+        return self._call("POST", "/tokens", json={"email": email, "name": name}).json()["token"]  # type: ignore[no-any-return]
+
+    # -- projects ---------------------------------------------------------
+    def projects(self) -> list[Project]:
+        return [_build(Project, p) for p in self._call("GET", "/projects").json()["data"]]
+
+    def project(self, project_id: int) -> Project:
+        return _build(Project, self._call("GET", f"/projects/{project_id}").json())
+
+    def create_project(self, name: str, ontology: dict[str, Any], *, guidelines: str = "",
+                       **settings: Any) -> Project:
+        body = {"name": name, "ontology": ontology, "guidelines": guidelines, **settings}
+        return _build(Project, self._call("POST", "/projects", json=body).json())
+
+    def update_project(self, project_id: int, **settings: Any) -> Project:
+        return _build(Project, self._call("PATCH", f"/projects/{project_id}",
+                                          json=settings).json())
+
+    def add_member(self, project_id: int, user_id: int, role: str = "annotator") -> None:
+        self._call("PUT", f"/projects/{project_id}/members/{user_id}", json={"role": role})
+
+    def add_guideline(self, project_id: int, text: str) -> int:
+        return self._call("POST", f"/projects/{project_id}/guidelines",  # type: ignore[no-any-return]
+                          json={"text": text}).json()["version"]
+
+    # -- items, predictions, gold ----------------------------------------
+    def add_items(self, project_id: int, items: list[dict[str, Any]]) -> ImportResult:
+        body = {"items": [it if "data" in it else {"data": it} for it in items]}
+        return _build(ImportResult, self._call("POST", f"/projects/{project_id}/items",
+                                               json=body).json())
+
+    def import_file(self, project_id: int, path: str | Path, *,
+                    format: str | None = None) -> ImportResult:
+        path = Path(path)
+        params = {"format": format} if format else None
+        with open(path, "rb") as fh:
+            response = self._call("POST", f"/projects/{project_id}/import", params=params,
+                                  files={"file": (path.name, fh)})
+        return _build(ImportResult, response.json())
+
+    def items(self, project_id: int, *, status: str | None = None) -> Iterator[Item]:
+        for it in self._pages(f"/projects/{project_id}/items", status=status, limit=1000):
+            yield _build(Item, it)
+
+    def add_predictions(self, project_id: int, predictions: list[dict[str, Any]]) -> int:
+        return self._call("POST", f"/projects/{project_id}/predictions",  # type: ignore[no-any-return]
+                          json={"predictions": predictions}).json()["count"]
+
+    def set_gold(self, item_id: int, result: dict[str, Any]) -> None:
+        self._call("PUT", f"/items/{item_id}/gold", json={"result": result})
+
+    def gold(self, item_id: int) -> dict[str, Any]:
+        return self._call("GET", f"/items/{item_id}/gold").json()["result"]  # type: ignore[no-any-return]
+
+    # -- the labeling loop -----------------------------------------------
+    def next_task(self, project_id: int) -> Task | None:
+        response = self._call("POST", f"/projects/{project_id}/tasks/next")
+        if response.status_code == 204:
+            return None
+        payload = response.json()
+        payload["suggestions"] = [_build(Suggestion, s) for s in payload["suggestions"]]
+        return _build(Task, payload)
+
+    def submit(self, assignment_id: int, result: dict[str, Any], *,
+               time_spent_ms: int | None = None, idempotency_key: str | None = None) -> Annotation:
+        """Submit a result. A key is generated when none is given, so that the
+        automatic retry of a dropped connection can never store it twice."""
+        body = {"result": result, "time_spent_ms": time_spent_ms,
+                "idempotency_key": idempotency_key or uuid.uuid4().hex}
+        last_error: Exception | None = None
+        for _ in range(3):
+            try:
+                response = self._call("POST", f"/assignments/{assignment_id}/submit", json=body)
+                return _build(Annotation, response.json())
+            except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError) as exc:
+                last_error = exc
+        assert last_error is not None
+        raise last_error
+
+    def skip(self, assignment_id: int, reason: str) -> None:
+        self._call("POST", f"/assignments/{assignment_id}/skip", json={"reason": reason})
+
+    def annotations(self, project_id: int, *, item_id: int | None = None) -> Iterator[Annotation]:
+        for a in self._pages(f"/projects/{project_id}/annotations", item_id=item_id, limit=1000):
+            yield _build(Annotation, a)
+
+    def revise(self, annotation_id: int, result: dict[str, Any]) -> Annotation:
+        return _build(Annotation, self._call("PATCH", f"/annotations/{annotation_id}",
+                                             json={"result": result}).json())
+
+    def review(self, annotation_id: int, decision: str, *, comment: str = "",
+               result: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = {"decision": decision, "comment": comment, "result": result}
+        return self._call("POST", f"/annotations/{annotation_id}/reviews",  # type: ignore[no-any-return]
+                          json=body).json()
+
+    # -- export and stats ------------------------------------------------
+    def export(self, project_id: int, path: str | Path, *, format: str = "jsonl",
+               **filters: Any) -> Path:
+        """Stream an export to ``path``."""
+        path = Path(path)
+        params = {"format": format, **{k: v.isoformat() if isinstance(v, datetime) else v
+                                       for k, v in filters.items() if v is not None}}
+        with self._http.stream("GET", f"/projects/{project_id}/export", params=params) as r:
+            if r.status_code >= 400:
+                r.read()
+                _raise(r)
+            with open(path, "wb") as out:
+                for chunk in r.iter_bytes():
+                    out.write(chunk)
+        return path
+
+    def stats(self, project_id: int) -> Stats:
+        return _build(Stats, self._call("GET", f"/projects/{project_id}/stats").json())
+
+
+def _raise(response: httpx.Response) -> None:
+    try:
+        error = response.json()["error"]
+        message, code, details = error["message"], error["code"], error.get("details") or {}
+    except (ValueError, KeyError, TypeError):
+        message, code, details = response.text[:500], "http_error", {}
+    kind = LeaseExpired if code == "lease_expired" else _ERRORS.get(response.status_code,
+                                                                   LabelwellError)
+    if kind is InvalidInput:
+        raise InvalidInput(message, field=details.get("field"), line=details.get("line"),
+                           details=details)
+    raise kind(message, details=details)
