@@ -1,0 +1,58 @@
+"""Programmatic labeling: labeling functions, appliers, LF analysis, label model.
+
+A library with no server: LFs vote on items (``-1`` = abstain), an applier
+collects the votes into a label matrix ``L`` (items x LFs), ``LFAnalysis``
+summarises how the LFs behave and ``LabelModel`` turns ``L`` into
+probabilistic labels.
+"""
+
+from __future__ import annotations
+
+from labelwell.weak.analysis import LFAnalysis
+from labelwell.weak.apply import LabelMatrix, LFApplier
+from labelwell.weak.baselines import MajorityLabelVoter, WeightedMajorityVoter
+from labelwell.weak.batches import EXECUTORS, Checkpoint, map_batches, register_executor
+from labelwell.weak.label_model import LabelModel
+from labelwell.weak.lf import (
+    ABSTAIN,
+    LabelingFunction,
+    keyword_lf,
+    labeling_function,
+    lookup_lf,
+    model_lf,
+    regex_lf,
+    threshold_lf,
+)
+from labelwell.weak.matrix import probs_to_preds, to_dense, to_sparse
+
+# Label models by name, for the CLI and API to list and build.
+LABEL_MODELS = {
+    "label_model": LabelModel,
+    "majority": MajorityLabelVoter,
+    "weighted_majority": WeightedMajorityVoter,
+}
+
+__all__ = [
+    "ABSTAIN",
+    "EXECUTORS",
+    "LABEL_MODELS",
+    "Checkpoint",
+    "LFAnalysis",
+    "LFApplier",
+    "LabelMatrix",
+    "LabelModel",
+    "LabelingFunction",
+    "MajorityLabelVoter",
+    "WeightedMajorityVoter",
+    "keyword_lf",
+    "labeling_function",
+    "lookup_lf",
+    "map_batches",
+    "model_lf",
+    "probs_to_preds",
+    "regex_lf",
+    "register_executor",
+    "threshold_lf",
+    "to_dense",
+    "to_sparse",
+]

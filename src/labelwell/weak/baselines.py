@@ -1,0 +1,85 @@
+"""Baselines with the label model's interface: majority vote, and a vote weighted
+by each LF's empirical accuracy on gold or dev labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from labelwell.errors import InvalidInput
+from labelwell.weak.analysis import LFAnalysis
+from labelwell.weak.matrix import VoteMatrix, probs_to_preds
+
+
+class _Voter:
+    def __init__(self, cardinality: int = 2) -> None:
+        if cardinality < 2:
+            raise InvalidInput(f"cardinality must be at least 2, got {cardinality}")
+        self.cardinality = cardinality
+
+    def predict(
+        self,
+        L: np.ndarray | sp.spmatrix | sp.sparray,
+        tie_break: str = "abstain",
+        random_state: int | np.random.Generator | None = 0,
+    ) -> np.ndarray:
+        return probs_to_preds(self.predict_proba(L), tie_break, random_state=random_state)
+
+    def score(
+        self, L: np.ndarray | sp.spmatrix | sp.sparray, Y: np.ndarray, tie_break: str = "random"
+    ) -> float:
+        """Accuracy of :meth:`predict` against gold ``Y`` (an abstain counts as wrong)."""
+        return float(np.mean(self.predict(L, tie_break) == np.asarray(Y)))
+
+    def predict_proba(self, L: np.ndarray | sp.spmatrix | sp.sparray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class MajorityLabelVoter(_Voter):
+    """Each item gets the class most LFs voted; probabilities are vote shares,
+    uniform where every LF abstained (as Snorkel's ``MajorityLabelVoter``)."""
+
+    def fit(self, L: np.ndarray | sp.spmatrix | sp.sparray | None = None) -> MajorityLabelVoter:
+        return self
+
+    def predict_proba(self, L: np.ndarray | sp.spmatrix | sp.sparray) -> np.ndarray:
+        counts = VoteMatrix.from_matrix(L, self.cardinality).votes_per_item().T.astype(np.float64)
+        total = counts.sum(axis=1, keepdims=True)
+        return np.where(total > 0, counts / np.maximum(total, 1), 1.0 / self.cardinality)
+
+
+class WeightedMajorityVoter(_Voter):
+    """Vote weighted by empirical accuracy: each vote adds
+    ``log(a_j (k - 1) / (1 - a_j))`` to its class, the Bayes-optimal weight for
+    independent LFs of accuracy ``a_j`` (Nitzan and Paroush 1982), with
+    ``a_j = (correct + 1) / (votes + 2)`` measured on labelled items ``Y``."""
+
+    def fit(
+        self,
+        L: np.ndarray | sp.spmatrix | sp.sparray,
+        Y: np.ndarray | None = None,
+        *,
+        accuracies: np.ndarray | None = None,
+    ) -> WeightedMajorityVoter:
+        """Learn accuracies from ``L`` and gold ``Y`` (-1 = unknown), or take them given."""
+        if accuracies is None:
+            if Y is None:
+                raise InvalidInput("WeightedMajorityVoter.fit needs Y or accuracies")
+            correct, incorrect = LFAnalysis(L).lf_correct_incorrect(Y)
+            accuracies = (correct + 1.0) / (correct + incorrect + 2.0)
+        accuracies = np.asarray(accuracies, dtype=np.float64)
+        k = self.cardinality
+        self.accuracies_ = np.clip(accuracies, 1.0 / k + 1e-4, 1.0 - 1e-6)
+        self.weights_ = np.log(self.accuracies_ * (k - 1) / (1.0 - self.accuracies_))
+        return self
+
+    def predict_proba(self, L: np.ndarray | sp.spmatrix | sp.sparray) -> np.ndarray:
+        if not hasattr(self, "weights_"):
+            raise InvalidInput("WeightedMajorityVoter is not fitted yet; call fit(L, Y) first")
+        votes = VoteMatrix.from_matrix(L, self.cardinality)
+        if votes.n_lfs != self.weights_.shape[0]:
+            raise InvalidInput(f"L has {votes.n_lfs} LFs, the voter has {self.weights_.shape[0]}")
+        scores = np.stack([a @ self.weights_ for a in votes.by_class], axis=1)
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        return scores / scores.sum(axis=1, keepdims=True)
