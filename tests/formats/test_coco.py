@@ -6,11 +6,11 @@ import json
 
 import numpy as np
 import pytest
-from conftest import VISION, label, record, vision_records
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
+from formats.fmt_samples import VISION, label, record, vision_records
 from labelwell.errors import InvalidInput
 from labelwell.formats._geometry import mask_to_rle, rle_area, rle_bbox, rle_to_mask
 from labelwell.formats.coco import CocoExporter, CocoImporter

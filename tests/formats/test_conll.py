@@ -4,11 +4,10 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import NER, label, record
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ner_data import EN, ner_records, span, triples
 
+from formats.fmt_samples import EN, NER, label, ner_records, record, span, triples
 from labelwell.errors import InvalidInput
 from labelwell.formats._tokens import from_utf16, to_utf16
 from labelwell.formats.conll import ConllExporter, ConllImporter

@@ -4,10 +4,9 @@ import io
 
 import pytest
 import spacy
-from conftest import NER, label, record
-from ner_data import EN, KO, ner_records, span, triples
 from spacy.tokens import DocBin
 
+from formats.fmt_samples import EN, KO, NER, label, ner_records, record, span, triples
 from labelwell.errors import InvalidInput
 from labelwell.formats.registry import EXPORTERS, IMPORTERS
 from labelwell.formats.spacy_docbin import SpacyExporter, SpacyImporter, words_and_spaces
