@@ -6,7 +6,12 @@ import pandas as pd
 import pytest
 
 from labelwell.errors import InvalidInput
-from labelwell.rlhf.aggregate import aggregate_ratings, pairwise_majority, preference_alpha
+from labelwell.rlhf.aggregate import (
+    aggregate_ratings,
+    merge_rankings,
+    pairwise_majority,
+    preference_alpha,
+)
 from labelwell.rlhf.records import Comparison
 
 
@@ -79,3 +84,20 @@ def test_aggregate_ratings_mean_median_keeps_all():
     assert out.loc["r1", "median"] == 4
     assert out.loc["r1", "ratings"] == [5, 4, 1]
     assert out.loc["r2", "n"] == 2
+
+
+def test_merge_rankings_by_ranked_pairs():
+    # Condorcet cycle x>y (2-1), y>z (2-1), z>x (2-1) plus w last everywhere:
+    # all margins equal, so ranked pairs resolves the cycle and keeps w last.
+    rankings = {
+        "ann1": [["x"], ["y"], ["z"], ["w"]],
+        "ann2": [["y"], ["z"], ["x"], ["w"]],
+        "ann3": [["z"], ["x"], ["y"], ["w"]],
+    }
+    merged = merge_rankings(rankings)
+    assert merged[-1] == ["w"]
+    assert sorted(r for g in merged for r in g) == ["w", "x", "y", "z"]
+    clear = {"a": [["p"], ["q", "r"]], "b": [["p"], ["q"], ["r"]], "c": [["q"], ["p"], ["r"]]}
+    assert merge_rankings(clear) == [["p"], ["q"], ["r"]]
+    with pytest.raises(InvalidInput):
+        merge_rankings({"a": [["p"], ["p"]]})

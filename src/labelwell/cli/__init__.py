@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "projects",
     "data",
     "server",
+    "rlhf",
 )
 
 app = typer.Typer(

@@ -22,6 +22,8 @@ import pandas as pd
 
 from labelwell.errors import InvalidInput
 from labelwell.quality.krippendorff import krippendorff_alpha
+from labelwell.quality.rankings import ranked_pairs
+from labelwell.rlhf.pairs import validate_ranking
 from labelwell.rlhf.records import OUTCOMES, Comparison
 
 _FLIP = {"a": "b", "b": "a", "tie": "tie", "both_bad": "both_bad"}
@@ -87,9 +89,9 @@ def preference_alpha(comparisons: Sequence[Comparison]) -> float:
 def merge_rankings(rankings: Mapping[str, Sequence[Sequence[str]]]) -> list[list[str]]:
     """One ranking (tie groups, best first) from several annotators' rankings of the
     same responses, by Tideman's ranked pairs."""
-    from labelwell.quality.rankings import ranked_pairs
-
-    return ranked_pairs(list(rankings.values()))
+    if not rankings:
+        raise InvalidInput("no rankings to merge")
+    return ranked_pairs([validate_ranking(r) for r in rankings.values()])
 
 
 def aggregate_ratings(ratings: pd.DataFrame) -> pd.DataFrame:
