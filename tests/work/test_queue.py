@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+from world import build_world
+
+from labelwell.errors import Conflict, Forbidden, InvalidInput, LeaseExpired, NotFound
+from labelwell.store.tables import Annotation, Assignment, Item, utcnow
+from labelwell.work import queue
+
+
+def _label(db, actor, project_id, value="positive", **kwargs):
+    with db.session() as s:
+        task = queue.next_task(s, actor, project_id)
+    if task is None:
+        return None
+    with db.session() as s:
+        annotation, _ = queue.submit(s, actor, task.assignment_id, {"sentiment": value}, **kwargs)
+    return task, annotation
+
+
+def test_next_task_then_submit_records_provenance(db):
+    w = build_world(db, n_items=2)
+    ann = w.annotators[0]
+    task, annotation = _label(db, ann, w.project_id, time_spent_ms=1234)
+    assert task.data["text"].startswith("text number")
+    assert task.guideline_version == 1
+    assert annotation.source == "human" and annotation.agent == ann.email
+    assert annotation.assignment_id == task.assignment_id
+    assert annotation.guideline_version == 1
+    assert annotation.time_spent_ms == 1234
+
+
+def test_asking_twice_returns_the_same_live_lease(db):
+    w = build_world(db, n_items=3)
+    with db.session() as s:
+        first = queue.next_task(s, w.annotators[0], w.project_id)
+    with db.session() as s:
+        again = queue.next_task(s, w.annotators[0], w.project_id)
+    assert first.assignment_id == again.assignment_id
+
+
+def test_overlap_is_never_exceeded_and_nobody_gets_an_item_twice(db):
+    w = build_world(db, n_annotators=5, n_items=4, overlap=3)
+    served = {a.email: [] for a in w.annotators}
+    for _ in range(4):
+        for a in w.annotators:
+            done = _label(db, a, w.project_id)
+            if done:
+                served[a.email].append(done[0].item_id)
+    for items_of_one in served.values():
+        assert len(items_of_one) == len(set(items_of_one))
+    with db.session() as s:
+        per_item = dict(s.execute(select(Annotation.item_id, func.count())
+                                  .group_by(Annotation.item_id)).all())
+        statuses = set(s.scalars(select(Item.status)))
+    assert per_item and all(n == 3 for n in per_item.values())
+    assert len(per_item) == 4 and statuses == {"done"}
+    assert _label(db, w.annotators[0], w.project_id) is None
+
+
+def test_expired_lease_returns_the_slot_and_a_late_submit_is_refused(db):
+    w = build_world(db, n_annotators=2, n_items=1, overlap=1)
+    slow, fast = w.annotators
+    with db.session() as s:
+        stale = queue.next_task(s, slow, w.project_id)
+    with db.session() as s:
+        assert queue.next_task(s, fast, w.project_id) is None  # the only slot is leased
+        s.execute(update(Assignment).values(expires_at=utcnow() - timedelta(seconds=1)))
+    with db.session() as s:
+        queue.reclaim_expired(s, w.project_id, force=True)
+    task, _ = _label(db, fast, w.project_id)
+    assert task.item_id == stale.item_id
+    with pytest.raises(LeaseExpired), db.session() as s:
+        queue.submit(s, slow, stale.assignment_id, {"sentiment": "negative"})
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Annotation)) == 1
+
+
+def test_a_late_submit_is_accepted_while_the_slot_is_still_free(db):
+    w = build_world(db, n_annotators=1, n_items=1, overlap=1)
+    ann = w.annotators[0]
+    with db.session() as s:
+        task = queue.next_task(s, ann, w.project_id)
+        s.execute(update(Assignment).values(expires_at=utcnow() - timedelta(seconds=1)))
+    with db.session() as s:
+        queue.reclaim_expired(s, w.project_id, force=True)
+    with db.session() as s:
+        annotation, created = queue.submit(s, ann, task.assignment_id, {"sentiment": "neutral"})
+    assert created
+    with db.session() as s:
+        item = s.get(Item, task.item_id)
+        assert (item.n_done, item.n_active, item.status) == (1, 1, "done")
+
+
+def test_submit_is_idempotent_with_a_key(db):
+    w = build_world(db, n_items=2)
+    ann = w.annotators[0]
+    with db.session() as s:
+        task = queue.next_task(s, ann, w.project_id)
+    with db.session() as s:
+        first, created = queue.submit(s, ann, task.assignment_id, {"sentiment": "positive"},
+                                      idempotency_key="k1")
+    with db.session() as s:
+        again, created_again = queue.submit(s, ann, task.assignment_id,
+                                            {"sentiment": "positive"}, idempotency_key="k1")
+    assert created and not created_again and first.id == again.id
+    with pytest.raises(Conflict), db.session() as s:
+        queue.submit(s, ann, task.assignment_id, {"sentiment": "positive"})
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Annotation)) == 1
+
+
+def test_invalid_result_is_refused_and_changes_nothing(db):
+    w = build_world(db, n_items=1)
+    ann = w.annotators[0]
+    with db.session() as s:
+        task = queue.next_task(s, ann, w.project_id)
+    with pytest.raises(InvalidInput) as err, db.session() as s:
+        queue.submit(s, ann, task.assignment_id, {"sentiment": "furious"})
+    assert err.value.field == "sentiment"
+    with db.session() as s:
+        assert s.get(Assignment, task.assignment_id).status == "leased"
+        assert s.get(Item, task.item_id).n_done == 0
+        assert s.scalar(select(func.count()).select_from(Annotation)) == 0
+
+
+def test_skip_needs_a_reason_and_never_serves_the_item_again(db):
+    w = build_world(db, n_items=1)
+    ann = w.annotators[0]
+    with db.session() as s:
+        task = queue.next_task(s, ann, w.project_id)
+    with pytest.raises(InvalidInput), db.session() as s:
+        queue.skip(s, ann, task.assignment_id, "  ")
+    with db.session() as s:
+        queue.skip(s, ann, task.assignment_id, "not in English")
+    with db.session() as s:
+        assert queue.next_task(s, ann, w.project_id) is None
+        assert s.get(Item, task.item_id).status == "open"
+    other = w.annotators[1]
+    task2, _ = _label(db, other, w.project_id)
+    assert task2.item_id == task.item_id
+
+
+def test_someone_elses_assignment_is_not_found(db):
+    w = build_world(db, n_items=1)
+    with db.session() as s:
+        task = queue.next_task(s, w.annotators[0], w.project_id)
+    with pytest.raises(NotFound), db.session() as s:
+        queue.submit(s, w.annotators[1], task.assignment_id, {"sentiment": "positive"})
+
+
+def test_gold_items_are_mixed_in_and_do_not_count_toward_overlap(db):
+    w = build_world(db, n_annotators=2, n_items=3, overlap=1, gold={0: {"sentiment": "positive"}})
+    from labelwell.work import projects
+
+    with db.session() as s:
+        projects.update_project(s, w.manager, w.project_id, {"gold_ratio": 1.0})
+    served = []
+    for a in w.annotators:
+        task, annotation = _label(db, a, w.project_id)
+        served.append(task.item_id)
+        assert annotation.is_gold_check
+    assert served[0] == served[1]  # gold is served to everyone, overlap aside
+    with db.session() as s:
+        gold_item = s.get(Item, served[0])
+        assert gold_item.is_gold and gold_item.n_done == 0
+
+
+def test_required_skills_keep_ineligible_annotators_out(db):
+    w = build_world(db, n_items=1, required_skills=["ko"])
+    with pytest.raises(Forbidden) as err, db.session() as s:
+        queue.next_task(s, w.annotators[0], w.project_id)
+    assert "ko" in err.value.message
+
+
+def test_outsiders_cannot_reach_the_queue(db):
+    w = build_world(db, n_items=1)
+    with pytest.raises(NotFound), db.session() as s:
+        queue.next_task(s, w.outsider, w.project_id)
