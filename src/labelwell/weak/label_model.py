@@ -65,8 +65,8 @@ class LabelModel:
     ) -> None:
         if cardinality < 2:
             raise InvalidInput(f"cardinality must be at least 2, got {cardinality}")
-        if not 0.0 < prior_accuracy < 1.0:
-            raise InvalidInput("prior_accuracy must be strictly between 0 and 1")
+        if not 0.0 < prior_accuracy < 1.0 or prior_strength < 0:
+            raise InvalidInput("prior_accuracy must be in (0, 1) and prior_strength >= 0")
         self.cardinality = cardinality
         self.max_iter = max_iter
         self.tol = tol
@@ -118,7 +118,9 @@ class LabelModel:
         for it in range(1, self.max_iter + 1):
             # M-step (Dawid-Skene eq. 2.3 with one accuracy per LF; MAP under a Beta prior)
             correct = sum(a.T @ post[c] for c, a in enumerate(votes.by_class))
-            new_acc = np.clip((correct + alpha) / (n_cast + alpha + beta), low, high)
+            denom = n_cast + alpha + beta
+            ratio = np.divide(correct + alpha, denom, out=np.full(m, 0.5), where=denom > 0)
+            new_acc = np.clip(np.where(denom > 0, ratio, self.prior_accuracy), low, high)
             new_balance = balance
             if learn_balance:
                 new_balance = post[:, covered].sum(axis=1) + 1.0
