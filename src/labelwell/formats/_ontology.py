@@ -94,12 +94,14 @@ def category_names(ctrls: Iterable[Control]) -> list[str]:
     return list(seen)
 
 
-def check_label(control: Control, label: Any, *, line: int | None, field: str) -> str:
+def check_label(
+    control: Control, label: Any, *, line: int | None, field: str, file: str | None = None
+) -> str:
     """Raise unless ``label`` is one of the control's labels (any label when the
     control lists none)."""
     if not isinstance(label, str) or (control.labels and label not in control.labels):
         raise InvalidInput(
-            f"label {label!r} is not in control {control.name!r} "
+            (f"{file}: " if file else "") + f"label {label!r} is not in control {control.name!r} "
             f"(labels: {', '.join(control.labels)})",
             line=line,
             field=field,

@@ -285,7 +285,9 @@ class CocoImporter:
                 control, kind = self._control_for(ann, ann_kind(ann), where)
                 ctrl = next((c for c in controls(self.ontology) if c.name == control), None)
                 if ctrl is not None:
-                    check_label(ctrl, cat["name"], line=None, field=f"{where}.category_id")
+                    check_label(
+                        ctrl, cat["name"], line=None, field=f"{where}.category_id", file=path.name
+                    )
                 key = (ann.get("annotator"), ann.get("source"))
                 result = groups.setdefault(key, {})
                 result.setdefault(control, []).append(_ann_region(kind, ann, cat, where))

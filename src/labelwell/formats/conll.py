@@ -193,7 +193,7 @@ class ConllImporter:
         first_line = entries[0][2] if entries else doc["line"]
         found = spans_from_tags(offsets, [t for _, t, _ in entries], line=first_line)
         for i, (s, e, label) in enumerate(found):
-            check_label(self.ctrl, label, line=first_line, field="tag")
+            check_label(self.ctrl, label, line=first_line, field="tag", file=path.name)
             spans.append({"id": f"t{i}", "start": s, "end": e, "label": label, "text": text[s:e]})
         row = ImportRow(line=doc["line"], data={self.ctrl.source or "text": text})
         row.external_id = doc["meta"].get("id")

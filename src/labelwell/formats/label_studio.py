@@ -247,6 +247,8 @@ class LabelStudioImporter:
                 name = ctrl.name
             try:
                 self._add(out, name, kind, ctrl, reg, data, field)
+            except InvalidInput as exc:
+                raise InvalidInput(f"{path.name}: {exc.message}", field=exc.field) from exc
             except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError) as exc:
                 raise InvalidInput(
                     f"{path.name}: bad {reg.get('type')} region: {exc}", field=field

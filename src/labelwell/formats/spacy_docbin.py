@@ -185,7 +185,7 @@ class SpacyImporter:
     def _row(self, doc: Any, n: int, fname: str) -> ImportRow:
         spans = []
         for i, ent in enumerate(doc.ents):
-            check_label(self.ctrl, ent.label_, line=n, field=f"{fname}: doc {n} ents[{i}]")
+            check_label(self.ctrl, ent.label_, line=n, field=f"doc {n} ents[{i}]", file=fname)
             spans.append(
                 {
                     "id": f"e{i}",
