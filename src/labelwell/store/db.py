@@ -115,7 +115,7 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
+            # close() ends the transaction and detaches objects without expiring them.
             session.close()
 
     def dispose(self) -> None:
