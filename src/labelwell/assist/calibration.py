@@ -1,0 +1,129 @@
+"""Calibration: make a model's confidence mean what it says.
+
+Temperature scaling (Guo et al. 2017, "On Calibration of Modern Neural
+Networks", section 4.2) divides the logits by one scalar T > 0 fitted by
+minimising the negative log-likelihood on held-out labeled items; it never
+changes which class is predicted. Expected calibration error uses their
+eq. (3) with 15 equal-width bins.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax
+
+from labelwell.errors import InvalidInput
+
+DEFAULT_BINS = 15
+
+
+def _labels(labels: np.ndarray, n_items: int, n_classes: int) -> np.ndarray:
+    y = np.asarray(labels)
+    if y.ndim != 1 or y.shape[0] != n_items:
+        raise InvalidInput("labels must be 1-d with one entry per row", field="labels")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise InvalidInput("labels must be integer class indices", field="labels")
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise InvalidInput("labels out of range of the class columns", field="labels")
+    return y.astype(np.int64)
+
+
+def _matrix(a: np.ndarray, field: str) -> np.ndarray:
+    arr = np.asarray(a, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] < 2:
+        raise InvalidInput(f"{field} must be n_items x n_classes (>= 2)", field=field)
+    return arr
+
+
+def logits_from_probs(probs: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    """Log-probabilities, usable as logits: softmax(log p) = p."""
+    return np.log(np.clip(_matrix(probs, "probs"), eps, 1.0))
+
+
+def negative_log_likelihood(probs: np.ndarray, labels: np.ndarray, eps: float = 1e-12) -> float:
+    """Mean -log p(true class)."""
+    p = _matrix(probs, "probs")
+    y = _labels(labels, p.shape[0], p.shape[1])
+    return float(-np.log(np.clip(p[np.arange(p.shape[0]), y], eps, 1.0)).mean())
+
+
+def _bin_ids(confidence: np.ndarray, n_bins: int) -> np.ndarray:
+    """Bin m holds confidences in ((m-1)/M, m/M] (Guo et al. 2017, section 2)."""
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    return np.searchsorted(edges[1:-1], confidence, side="left")
+
+
+def expected_calibration_error(
+    probs: np.ndarray, labels: np.ndarray, n_bins: int = DEFAULT_BINS
+) -> float:
+    """ECE = sum_m |B_m|/n |acc(B_m) - conf(B_m)| over top-label confidence
+    (Guo et al. 2017, eq. 3), with ``n_bins`` equal-width bins."""
+    p = _matrix(probs, "probs")
+    y = _labels(labels, p.shape[0], p.shape[1])
+    if p.shape[0] == 0:
+        raise InvalidInput("no items to measure calibration on", field="probs")
+    confidence = p.max(axis=1)
+    correct = (p.argmax(axis=1) == y).astype(np.float64)
+    ids = _bin_ids(confidence, n_bins)
+    count = np.bincount(ids, minlength=n_bins)
+    gap = np.abs(
+        np.bincount(ids, weights=correct, minlength=n_bins)
+        - np.bincount(ids, weights=confidence, minlength=n_bins)
+    )
+    return float(gap.sum() / count.sum())
+
+
+class TemperatureScaling:
+    """Temperature scaling (Guo et al. 2017, section 4.2): q = softmax(z / T).
+
+    ``fit`` takes logits, or probabilities with ``from_probs=True`` (their logs
+    are logits up to a per-row constant, which softmax ignores). T is found by
+    minimising the NLL over log T, so it stays positive.
+
+    Attributes after ``fit``: ``temperature_``, ``nll_before_``, ``nll_after_``.
+    """
+
+    def __init__(self, bounds: tuple[float, float] = (0.01, 100.0)) -> None:
+        self.bounds = bounds
+
+    def _logits(self, scores: np.ndarray, from_probs: bool) -> np.ndarray:
+        return logits_from_probs(scores) if from_probs else _matrix(scores, "logits")
+
+    @staticmethod
+    def _nll(logits: np.ndarray, y: np.ndarray, temperature: float) -> float:
+        logp = log_softmax(logits / temperature, axis=1)
+        return float(-logp[np.arange(logits.shape[0]), y].mean())
+
+    def fit(
+        self, scores: np.ndarray, labels: np.ndarray, *, from_probs: bool = False
+    ) -> TemperatureScaling:
+        z = self._logits(scores, from_probs)
+        y = _labels(labels, z.shape[0], z.shape[1])
+        if z.shape[0] == 0:
+            raise InvalidInput("temperature scaling needs labeled items", field="labels")
+        lo, hi = np.log(self.bounds[0]), np.log(self.bounds[1])
+        res = minimize_scalar(
+            lambda log_t: self._nll(z, y, float(np.exp(log_t))),
+            bounds=(lo, hi),
+            method="bounded",
+            options={"xatol": 1e-6},
+        )
+        self.temperature_ = float(np.exp(res.x))
+        self.nll_before_ = self._nll(z, y, 1.0)
+        self.nll_after_ = self._nll(z, y, self.temperature_)
+        return self
+
+    def predict_proba(self, scores: np.ndarray, *, from_probs: bool = False) -> np.ndarray:
+        """Calibrated probabilities for new logits (or probabilities)."""
+        if not hasattr(self, "temperature_"):
+            raise InvalidInput("call fit before predict_proba")
+        z = self._logits(scores, from_probs)
+        return np.exp(log_softmax(z / self.temperature_, axis=1))
+
+    def fit_predict_proba(
+        self, scores: np.ndarray, labels: np.ndarray, *, from_probs: bool = False
+    ) -> np.ndarray:
+        return self.fit(scores, labels, from_probs=from_probs).predict_proba(
+            scores, from_probs=from_probs
+        )
