@@ -19,7 +19,9 @@ def refuse() -> Refuse:
     """``refuse(ont, result, data, field, *words)``: validation fails at exactly
     ``field`` and the message starts with the field and contains every word."""
 
-    def check(ont: Ontology, result: Any, data: Any, field: str | None, *words: str) -> InvalidInput:
+    def check(
+        ont: Ontology, result: Any, data: Any, field: str | None, *words: str
+    ) -> InvalidInput:
         with pytest.raises(InvalidInput) as info:
             ont.validate(result, data)
         err = info.value

@@ -98,21 +98,43 @@ def test_yaml_syntax_errors_give_the_line() -> None:
         ({"name": "x"}, "controls", "is missing"),
         ({"name": "x", "controls": []}, "controls", "non-empty list"),
         ({"name": "x", "controls": ["a"]}, "controls[0]", "must be a mapping"),
-        ({"name": "x", "controls": [{"name": "a", "type": "text"}], "owner": 1}, "owner", "unknown key"),
-        ({"name": "x", "controls": [{"name": "a"}]}, "controls[0].type", "unknown control type None"),
         (
-            {"name": "x", "controls": [{"name": "a", "type": "text"}, {"name": "b", "type": "sketch"}]},
+            {"name": "x", "controls": [{"name": "a", "type": "text"}], "owner": 1},
+            "owner",
+            "unknown key",
+        ),
+        (
+            {"name": "x", "controls": [{"name": "a"}]},
+            "controls[0].type",
+            "unknown control type None",
+        ),
+        (
+            {
+                "name": "x",
+                "controls": [{"name": "a", "type": "text"}, {"name": "b", "type": "sketch"}],
+            },
             "controls[1].type",
             "unknown control type 'sketch' (one of bbox, choice",
         ),
         (
-            {"name": "x", "controls": [{"name": "a", "type": "text"}, {"name": "a", "type": "text"}]},
+            {
+                "name": "x",
+                "controls": [{"name": "a", "type": "text"}, {"name": "a", "type": "text"}],
+            },
             "controls[1].name",
             "duplicate control name 'a'",
         ),
-        ({"name": "x", "controls": [{"name": "a.b", "type": "text"}]}, "controls[0].name", "may not contain"),
+        (
+            {"name": "x", "controls": [{"name": "a.b", "type": "text"}]},
+            "controls[0].name",
+            "may not contain",
+        ),
         ({"name": "x", "controls": [{"type": "text"}]}, "controls[0].name", "is missing"),
-        ({"name": "x", "controls": [{"name": "a", "type": "text", "required": "yes"}]}, "controls[0].required", "true or false"),
+        (
+            {"name": "x", "controls": [{"name": "a", "type": "text", "required": "yes"}]},
+            "controls[0].required",
+            "true or false",
+        ),
         (
             {
                 "name": "x",
@@ -126,13 +148,29 @@ def test_yaml_syntax_errors_give_the_line() -> None:
             "non-empty string",
         ),
         (
-            {"name": "x", "controls": [{"name": "e", "type": "spans", "labels": ["A", {"name": "A"}]}]},
+            {
+                "name": "x",
+                "controls": [{"name": "e", "type": "spans", "labels": ["A", {"name": "A"}]}],
+            },
             "controls[0].labels[1].name",
             "duplicate label 'A'",
         ),
-        ({"name": "x", "controls": [{"name": "e", "type": "spans", "labels": []}]}, "controls[0].labels", "non-empty list"),
         (
-            {"name": "x", "controls": [{"name": "e", "type": "bbox", "labels": [{"name": "A", "attributes": [{"name": "z", "type": "colour"}]}]}]},
+            {"name": "x", "controls": [{"name": "e", "type": "spans", "labels": []}]},
+            "controls[0].labels",
+            "non-empty list",
+        ),
+        (
+            {
+                "name": "x",
+                "controls": [
+                    {
+                        "name": "e",
+                        "type": "bbox",
+                        "labels": [{"name": "A", "attributes": [{"name": "z", "type": "colour"}]}],
+                    }
+                ],
+            },
             "controls[0].labels[0].attributes[0].type",
             "unknown attribute type 'colour'",
         ),
@@ -165,7 +203,9 @@ def test_unknown_control_lookup() -> None:
     assert info.value.field == "mood"
     assert "no control named 'mood'" in info.value.message
     with pytest.raises(InvalidInput, match="no label set"):
-        Ontology.from_dict({"name": "x", "controls": [{"name": "t", "type": "text"}]}).label_names("t")
+        Ontology.from_dict({"name": "x", "controls": [{"name": "t", "type": "text"}]}).label_names(
+            "t"
+        )
 
 
 def test_validate_data_checks_every_source() -> None:

@@ -84,9 +84,21 @@ def test_rating_with_aspects(refuse) -> None:
     [
         ({"name": "c", "type": "choice"}, "controls[0].options", "is missing"),
         ({"name": "c", "type": "choice", "options": []}, "controls[0].options", "at least 1"),
-        ({"name": "c", "type": "choice", "options": ["a", "a"]}, "controls[0].options[1]", "duplicate"),
-        ({"name": "c", "type": "choice", "options": [True, False]}, "controls[0].options[0]", "quote it"),
-        ({"name": "c", "type": "choice", "options": ["a"], "colour": 1}, "controls[0].colour", "unknown key"),
+        (
+            {"name": "c", "type": "choice", "options": ["a", "a"]},
+            "controls[0].options[1]",
+            "duplicate",
+        ),
+        (
+            {"name": "c", "type": "choice", "options": [True, False]},
+            "controls[0].options[0]",
+            "quote it",
+        ),
+        (
+            {"name": "c", "type": "choice", "options": ["a"], "colour": 1},
+            "controls[0].colour",
+            "unknown key",
+        ),
         ({"name": "c", "type": "rating", "scale": [5, 1]}, "controls[0].scale", "min < max"),
         (
             {"name": "c", "type": "multi_choice", "options": ["a"], "min_selections": 2},

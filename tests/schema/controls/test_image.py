@@ -15,7 +15,10 @@ IMAGES = Ontology.from_dict(
                 "name": "boxes",
                 "type": "bbox",
                 "labels": [
-                    {"name": "car", "attributes": [{"name": "occluded", "type": "boolean", "required": True}]},
+                    {
+                        "name": "car",
+                        "attributes": [{"name": "occluded", "type": "boolean", "required": True}],
+                    },
                     "person",
                 ],
             },
@@ -26,7 +29,10 @@ IMAGES = Ontology.from_dict(
                 "labels": [
                     {
                         "name": "person",
-                        "skeleton": {"keypoints": ["nose", "left_eye", "right_eye"], "edges": [[0, 1], [0, 2]]},
+                        "skeleton": {
+                            "keypoints": ["nose", "left_eye", "right_eye"],
+                            "edges": [[0, 1], [0, 2]],
+                        },
                     }
                 ],
             },
@@ -51,7 +57,11 @@ def test_valid_image_regions() -> None:
             {
                 "id": "k0",
                 "label": "person",
-                "points": {"nose": [100, 100, 2], "left_eye": [0, 0, 0], "right_eye": [95.5, 90, 1]},
+                "points": {
+                    "nose": [100, 100, 2],
+                    "left_eye": [0, 0, 0],
+                    "right_eye": [95.5, 90, 1],
+                },
             }
         ],
     }
@@ -82,8 +92,20 @@ def test_box_errors(refuse, geometry, field, words) -> None:
 
 
 def test_box_label_and_required_attribute(refuse) -> None:
-    refuse(IMAGES, {"boxes": [box(label="truck")]}, DATA, "boxes[0].label", "'truck' is not one of car, person")
-    refuse(IMAGES, {"boxes": [box(label="car")]}, DATA, "boxes[0].attributes.occluded", "is required for label 'car'")
+    refuse(
+        IMAGES,
+        {"boxes": [box(label="truck")]},
+        DATA,
+        "boxes[0].label",
+        "'truck' is not one of car, person",
+    )
+    refuse(
+        IMAGES,
+        {"boxes": [box(label="car")]},
+        DATA,
+        "boxes[0].attributes.occluded",
+        "is required for label 'car'",
+    )
     refuse(
         IMAGES,
         {"boxes": [box(label="car", attributes={"occluded": None})]},
@@ -91,12 +113,22 @@ def test_box_label_and_required_attribute(refuse) -> None:
         "boxes[0].attributes.occluded",
         "is required",
     )
-    refuse(IMAGES, {"boxes": [{"id": "b0", "label": "person", "x": 1, "y": 1, "width": 2}]}, DATA, "boxes[0].height", "missing")
+    refuse(
+        IMAGES,
+        {"boxes": [{"id": "b0", "label": "person", "x": 1, "y": 1, "width": 2}]},
+        DATA,
+        "boxes[0].height",
+        "missing",
+    )
 
 
 def test_bad_image_size_in_the_data(refuse) -> None:
-    refuse(IMAGES, {"boxes": [box()]}, {"width": "640", "height": 480}, "data.width", "positive number")
-    refuse(IMAGES, {"boxes": [box()]}, {"width": 640, "height": 0}, "data.height", "positive number")
+    refuse(
+        IMAGES, {"boxes": [box()]}, {"width": "640", "height": 480}, "data.width", "positive number"
+    )
+    refuse(
+        IMAGES, {"boxes": [box()]}, {"width": 640, "height": 0}, "data.height", "positive number"
+    )
 
 
 def test_polygon_errors(refuse) -> None:
@@ -106,16 +138,36 @@ def test_polygon_errors(refuse) -> None:
     refuse(IMAGES, poly([[0, 0], [1, 1]]), DATA, "areas[0].points", "at least 3")
     refuse(IMAGES, poly([[0, 0], [1, 1], [2]]), DATA, "areas[0].points[2]", "list of 2 numbers")
     refuse(IMAGES, poly([[0, 0], [1, 1], [2, "a"]]), DATA, "areas[0].points[2][1]", "number")
-    refuse(IMAGES, poly([[0, 0], [641, 1], [2, 2]]), DATA, "areas[0].points[1]", "x = 641 is outside the image")
-    refuse(IMAGES, poly([[0, 0], [1, 1], [2, 481]]), DATA, "areas[0].points[2]", "y = 481 is outside")
+    refuse(
+        IMAGES,
+        poly([[0, 0], [641, 1], [2, 2]]),
+        DATA,
+        "areas[0].points[1]",
+        "x = 641 is outside the image",
+    )
+    refuse(
+        IMAGES, poly([[0, 0], [1, 1], [2, 481]]), DATA, "areas[0].points[2]", "y = 481 is outside"
+    )
 
 
 def test_keypoint_errors(refuse) -> None:
     def pose(points) -> dict:
         return {"poses": [{"id": "k0", "label": "person", "points": points}]}
 
-    refuse(IMAGES, pose({"tail": [1, 1, 2]}), DATA, "poses[0].points.tail", "not a keypoint of 'person'")
-    refuse(IMAGES, pose({"nose": [1, 1, 3]}), DATA, "poses[0].points.nose[2]", "visibility must be 0, 1 or 2")
+    refuse(
+        IMAGES,
+        pose({"tail": [1, 1, 2]}),
+        DATA,
+        "poses[0].points.tail",
+        "not a keypoint of 'person'",
+    )
+    refuse(
+        IMAGES,
+        pose({"nose": [1, 1, 3]}),
+        DATA,
+        "poses[0].points.nose[2]",
+        "visibility must be 0, 1 or 2",
+    )
     refuse(IMAGES, pose({"nose": [1, 1]}), DATA, "poses[0].points.nose", "list of 3 numbers")
     refuse(IMAGES, pose({"nose": [700, 1, 2]}), DATA, "poses[0].points.nose", "outside the image")
     refuse(IMAGES, pose([[1, 1, 2]]), DATA, "poses[0].points", "must be an object")
@@ -127,10 +179,22 @@ def test_keypoint_labels_need_a_valid_skeleton() -> None:
         one({"name": "k", "type": "keypoints", "labels": ["person"]})
     assert info.value.field == "controls[0].labels[0].skeleton"
     with pytest.raises(InvalidInput) as info:
-        one({"name": "k", "type": "keypoints", "labels": [{"name": "p", "skeleton": {"keypoints": ["a", "b"], "edges": [[0, 2]]}}]})
+        one(
+            {
+                "name": "k",
+                "type": "keypoints",
+                "labels": [{"name": "p", "skeleton": {"keypoints": ["a", "b"], "edges": [[0, 2]]}}],
+            }
+        )
     assert info.value.field == "controls[0].labels[0].skeleton.edges[0]"
     with pytest.raises(InvalidInput) as info:
-        one({"name": "b", "type": "bbox", "labels": [{"name": "p", "skeleton": {"keypoints": ["a"]}}]})
+        one(
+            {
+                "name": "b",
+                "type": "bbox",
+                "labels": [{"name": "p", "skeleton": {"keypoints": ["a"]}}],
+            }
+        )
     assert info.value.field == "controls[0].labels[0].skeleton"
 
 

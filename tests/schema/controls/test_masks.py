@@ -17,7 +17,10 @@ SEG = Ontology.from_dict(
             {
                 "name": "pan",
                 "type": "panoptic",
-                "labels": [{"name": "person", "is_thing": True}, {"name": "sky", "is_thing": False}],
+                "labels": [
+                    {"name": "person", "is_thing": True},
+                    {"name": "sky", "is_thing": False},
+                ],
             },
         ],
     }
@@ -50,7 +53,15 @@ def test_decode_matches_pycocotools_encoding_of_random_masks() -> None:
         assert runs == runs_of(mask)
         assert sum(runs[1::2]) == coco.area(encoded)
         SEG.validate(
-            {"masks": [{"id": "m", "label": "person", "rle": {"size": [int(h), int(w)], "counts": encoded["counts"].decode()}}]},
+            {
+                "masks": [
+                    {
+                        "id": "m",
+                        "label": "person",
+                        "rle": {"size": [int(h), int(w)], "counts": encoded["counts"].decode()},
+                    }
+                ]
+            },
             {"image": "x", "width": int(w), "height": int(h)},
         )
         # And pycocotools compresses our uncompressed counts to the same string.
@@ -74,16 +85,32 @@ def test_valid_masks() -> None:
 @pytest.mark.parametrize(
     ("region", "field", "words"),
     [
-        ({"rle": {"size": [3, 4], "counts": [5, 3]}}, "masks[0].rle.counts", "runs cover 8 pixels, the mask has 3 x 4 = 12"),
-        ({"rle": {"size": [3, 5], "counts": [15]}}, "masks[0].rle.size", "not the image size [3, 4]"),
+        (
+            {"rle": {"size": [3, 4], "counts": [5, 3]}},
+            "masks[0].rle.counts",
+            "runs cover 8 pixels, the mask has 3 x 4 = 12",
+        ),
+        (
+            {"rle": {"size": [3, 5], "counts": [15]}},
+            "masks[0].rle.size",
+            "not the image size [3, 4]",
+        ),
         ({"rle": {"size": [3, 4], "counts": [13, -1]}}, "masks[0].rle.counts", "negative run"),
         ({"rle": {"size": [3, 4], "counts": [12.0]}}, "masks[0].rle.counts[0]", "integer"),
-        ({"rle": {"size": [3, 4], "counts": "0 1"}}, "masks[0].rle.counts", "not a valid COCO compressed RLE"),
+        (
+            {"rle": {"size": [3, 4], "counts": "0 1"}},
+            "masks[0].rle.counts",
+            "not a valid COCO compressed RLE",
+        ),
         ({"rle": {"size": [3, 4]}}, "masks[0].rle.counts", "missing"),
         ({"rle": {"size": [0, 4], "counts": []}}, "masks[0].rle.size", "positive integers"),
         ({"rle": {"size": [3, 4], "counts": {}}}, "masks[0].rle.counts", "string or a list"),
         ({}, "masks[0]", "exactly one of rle or points"),
-        ({"rle": {"size": [3, 4], "counts": [12]}, "points": [[0, 0], [1, 0], [1, 1]]}, "masks[0]", "exactly one"),
+        (
+            {"rle": {"size": [3, 4], "counts": [12]}, "points": [[0, 0], [1, 0], [1, 1]]},
+            "masks[0]",
+            "exactly one",
+        ),
         ({"points": [[0, 0], [1, 0], [1, 9]]}, "masks[0].points[2]", "outside"),
     ],
 )
@@ -102,9 +129,26 @@ def segment(i: int, label: str, instance: int, is_thing: bool) -> dict:
 
 
 def test_panoptic_segments(refuse) -> None:
-    SEG.validate({"pan": [segment(0, "person", 1, True), segment(1, "person", 2, True), segment(2, "sky", 0, False)]}, DATA)
-    refuse(SEG, {"pan": [segment(0, "sky", 0, True)]}, DATA, "pan[0].is_thing", "declared is_thing: false")
-    refuse(SEG, {"pan": [segment(0, "person", 1, False)]}, DATA, "pan[0].is_thing", "is_thing: true")
+    SEG.validate(
+        {
+            "pan": [
+                segment(0, "person", 1, True),
+                segment(1, "person", 2, True),
+                segment(2, "sky", 0, False),
+            ]
+        },
+        DATA,
+    )
+    refuse(
+        SEG,
+        {"pan": [segment(0, "sky", 0, True)]},
+        DATA,
+        "pan[0].is_thing",
+        "declared is_thing: false",
+    )
+    refuse(
+        SEG, {"pan": [segment(0, "person", 1, False)]}, DATA, "pan[0].is_thing", "is_thing: true"
+    )
     refuse(
         SEG,
         {"pan": [segment(0, "person", 1, True), segment(1, "person", 1, True)]},
@@ -112,7 +156,9 @@ def test_panoptic_segments(refuse) -> None:
         "pan[1].instance_id",
         "duplicate instance 1 of 'person'",
     )
-    refuse(SEG, {"pan": [segment(0, "person", -1, True)]}, DATA, "pan[0].instance_id", "non-negative")
+    refuse(
+        SEG, {"pan": [segment(0, "person", -1, True)]}, DATA, "pan[0].instance_id", "non-negative"
+    )
     no_instance = segment(0, "person", 1, True)
     del no_instance["instance_id"]
     refuse(SEG, {"pan": [no_instance]}, DATA, "pan[0].instance_id", "missing")

@@ -19,7 +19,9 @@ def test_pairwise(refuse) -> None:
         ont.validate({"pref": {"choice": choice}}, PAIR)
     ont.validate({"pref": {"choice": "a", "reason": "friendlier"}}, PAIR)
     refuse(ont, {"pref": "a"}, PAIR, "pref", "must be an object")
-    refuse(ont, {"pref": {"choice": "c"}}, PAIR, "pref.choice", "'c' is not one of a, b, tie, both_bad")
+    refuse(
+        ont, {"pref": {"choice": "c"}}, PAIR, "pref.choice", "'c' is not one of a, b, tie, both_bad"
+    )
     refuse(ont, {"pref": {"reason": "x"}}, PAIR, "pref.choice", "missing")
     refuse(ont, {"pref": {"choice": "a", "score": 1}}, PAIR, "pref.score", "unknown key")
     refuse(ont, {"pref": {"choice": "a", "reason": 5}}, PAIR, "pref.reason", "string")
@@ -31,7 +33,13 @@ def test_pairwise_options(refuse) -> None:
     ont.validate({"pref": {"choice": "b", "reason": "more accurate"}}, PAIR)
     refuse(ont, {"pref": {"choice": "b"}}, PAIR, "pref.reason", "a reason is required")
     refuse(ont, {"pref": {"choice": "b", "reason": "  "}}, PAIR, "pref.reason", "required")
-    refuse(ont, {"pref": {"choice": "tie", "reason": "same"}}, PAIR, "pref.choice", "not one of a, b, both_bad")
+    refuse(
+        ont,
+        {"pref": {"choice": "tie", "reason": "same"}},
+        PAIR,
+        "pref.choice",
+        "not one of a, b, both_bad",
+    )
 
 
 def test_ranking(refuse) -> None:
@@ -41,17 +49,31 @@ def test_ranking(refuse) -> None:
     ties.validate({"rank": [["r2"], ["r1", "r3"]]}, THREE)
     refuse(strict, {"rank": [["r2"], ["r1", "r3"]]}, THREE, "rank[1]", "ties are not allowed")
     refuse(ties, {"rank": [["r2"], ["r1"]]}, THREE, "rank", "missing: r3")
-    refuse(ties, {"rank": [["r2"], ["r1", "r2"], ["r3"]]}, THREE, "rank[1][1]", "'r2' is ranked twice")
+    refuse(
+        ties, {"rank": [["r2"], ["r1", "r2"], ["r3"]]}, THREE, "rank[1][1]", "'r2' is ranked twice"
+    )
     refuse(ties, {"rank": [["r2"], ["r4"]]}, THREE, "rank[1][0]", "'r4' is not a response id")
     refuse(ties, {"rank": [["r2"], [], ["r1", "r3"]]}, THREE, "rank[1]", "non-empty list")
     refuse(ties, {"rank": ["r1", "r2", "r3"]}, THREE, "rank[0]", "non-empty list")
-    refuse(ties, {"rank": [["r1", "r2", "r3"]]}, {"responses": "r1"}, "data.responses", "list of responses")
+    refuse(
+        ties,
+        {"rank": [["r1", "r2", "r3"]]},
+        {"responses": "r1"},
+        "data.responses",
+        "list of responses",
+    )
 
 
 def test_correction(refuse) -> None:
     ont = one({"name": "fix", "type": "correction", "max_length": 20})
     ont.validate({"fix": {"response_id": "r1", "text": "2"}}, THREE)
-    refuse(ont, {"fix": {"response_id": "r9", "text": "2"}}, THREE, "fix.response_id", "not a response id")
+    refuse(
+        ont,
+        {"fix": {"response_id": "r9", "text": "2"}},
+        THREE,
+        "fix.response_id",
+        "not a response id",
+    )
     refuse(ont, {"fix": {"response_id": "r1"}}, THREE, "fix.text", "missing")
     refuse(ont, {"fix": {"response_id": "r1", "text": "x" * 21}}, THREE, "fix.text", "at most 20")
     refuse(ont, {"fix": {"response_id": "r1", "text": None}}, THREE, "fix.text", "must be a string")
@@ -65,8 +87,18 @@ def test_validate_data_for_preference_items() -> None:
     cases = [
         (pair, THREE, "responses", "exactly 2"),
         (rank, {"responses": [{"id": "r1", "text": "x"}]}, "responses", "at least 2"),
-        (rank, {"responses": [{"id": "r1", "text": "x"}, {"id": "r1", "text": "y"}]}, "responses[1].id", "duplicate"),
-        (rank, {"responses": [{"id": "r1", "text": "x"}, {"id": "r2"}]}, "responses[1].text", "string"),
+        (
+            rank,
+            {"responses": [{"id": "r1", "text": "x"}, {"id": "r1", "text": "y"}]},
+            "responses[1].id",
+            "duplicate",
+        ),
+        (
+            rank,
+            {"responses": [{"id": "r1", "text": "x"}, {"id": "r2"}]},
+            "responses[1].text",
+            "string",
+        ),
         (pair, {"prompt": ["x"], **{"responses": PAIR["responses"]}}, "prompt", "string"),
         (pair, {"prompt": "x"}, "responses", "missing"),
     ]

@@ -81,9 +81,27 @@ def test_span_text_must_match_the_source(refuse) -> None:
 def test_span_shape(refuse) -> None:
     refuse(NER, {"entities": {"id": "s0"}}, TEXT, "entities", "must be a list")
     refuse(NER, {"entities": ["Ann"]}, TEXT, "entities[0]", "must be an object")
-    refuse(NER, {"entities": [{"id": "s0", "start": 0, "end": 3}]}, TEXT, "entities[0].label", "missing")
-    refuse(NER, {"entities": [span(0, 0, 3, "PER", score=0.9)]}, TEXT, "entities[0].score", "unknown key")
-    refuse(NER, {"entities": [span(0, 0, 3, "GPE")]}, TEXT, "entities[0].label", "'GPE' is not one of PER")
+    refuse(
+        NER,
+        {"entities": [{"id": "s0", "start": 0, "end": 3}]},
+        TEXT,
+        "entities[0].label",
+        "missing",
+    )
+    refuse(
+        NER,
+        {"entities": [span(0, 0, 3, "PER", score=0.9)]},
+        TEXT,
+        "entities[0].score",
+        "unknown key",
+    )
+    refuse(
+        NER,
+        {"entities": [span(0, 0, 3, "GPE")]},
+        TEXT,
+        "entities[0].label",
+        "'GPE' is not one of PER",
+    )
     refuse(
         NER,
         {"entities": [span(0, 0, 3, "PER"), span(0, 4, 9, "PER")]},

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from labelwell.schema._checks import (
+    MAX_INT,
     Reader,
     drop_none,
     expect_number,
@@ -206,8 +207,10 @@ class RegionControl(Control):
         return check
 
 
-def number_at(field: str, value: Any) -> float:
-    """A finite number or a failure naming ``field``."""
-    if not is_number(value):
-        expect_number(field, value)
-    return value
+def number_at(value: Any, field: str, *parts: Any) -> float:
+    """``value`` if it is a finite number, else a failure at ``field.format(*parts)``
+    (the field is only formatted on failure: this runs once per coordinate)."""
+    t = type(value)
+    if (t is float and value - value == 0.0) or (t is int and -MAX_INT <= value <= MAX_INT):
+        return value
+    expect_number(field.format(*parts), value)

@@ -26,12 +26,12 @@ def image_size(data: Any) -> ImageSize:
     return data_number(data, "width"), data_number(data, "height")
 
 
-def check_point(field: str, point: Any, size: ImageSize, length: int = 2) -> tuple[float, float]:
-    """An ``[x, y]`` (or ``[x, y, v]``) point inside the image when its size is known."""
+def check_point(point: Any, length: int, field: str, *parts: Any) -> tuple[float, float]:
+    """The x, y of an ``[x, y]`` (or ``[x, y, v]``) point at ``field.format(*parts)``."""
     if type(point) is not list or len(point) != length:
-        fail(field, f"must be a list of {length} numbers, got {show(point)}")
-    x = number_at(f"{field}[0]", point[0])
-    y = number_at(f"{field}[1]", point[1])
+        fail(field.format(*parts), f"must be a list of {length} numbers, got {show(point)}")
+    x = number_at(point[0], field + "[0]", *parts)
+    y = number_at(point[1], field + "[1]", *parts)
     return x, y
 
 
@@ -58,9 +58,17 @@ class ImageControl(RegionControl):
 def check_polygon(field: str, points: Any, size: ImageSize) -> None:
     if type(points) is not list or len(points) < 3:
         fail(field, f"must be a list of at least 3 [x, y] points, got {show(points)}")
+    width, height = size
+    tol = EDGE_TOLERANCE
     for j, point in enumerate(points):
-        x, y = check_point(f"{field}[{j}]", point, size)
-        check_inside(f"{field}[{j}]", x, y, size)
+        x, y = check_point(point, 2, "{}[{}]", field, j)
+        if (
+            x < -tol
+            or y < -tol
+            or (width is not None and x > width + tol)
+            or (height is not None and y > height + tol)
+        ):
+            check_inside(f"{field}[{j}]", x, y, size)
 
 
 @register_control
@@ -76,10 +84,10 @@ class BBox(ImageControl):
         tol = EDGE_TOLERANCE
 
         def check(box: dict, i: int, size: ImageSize) -> None:
-            x = number_at(f"{key}[{i}].x", box["x"])
-            y = number_at(f"{key}[{i}].y", box["y"])
-            w = number_at(f"{key}[{i}].width", box["width"])
-            h = number_at(f"{key}[{i}].height", box["height"])
+            x = number_at(box["x"], "{}[{}].x", key, i)
+            y = number_at(box["y"], "{}[{}].y", key, i)
+            w = number_at(box["width"], "{}[{}].width", key, i)
+            h = number_at(box["height"], "{}[{}].height", key, i)
             if w <= 0:
                 fail(f"{key}[{i}].width", f"{w} is not positive")
             if h <= 0:
@@ -153,7 +161,7 @@ class Keypoints(ImageControl):
                         f"{field}.{name}",
                         f"not a keypoint of {region['label']!r} ({', '.join(sorted(allowed))})",
                     )
-                x, y = check_point(f"{field}.{name}", point, size, length=3)
+                x, y = check_point(point, 3, "{}.{}", field, name)
                 v = point[2]
                 if type(v) is not int or v not in (0, 1, 2):
                     fail(f"{field}.{name}[2]", f"visibility must be 0, 1 or 2, got {show(v)}")

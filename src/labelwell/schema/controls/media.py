@@ -36,8 +36,8 @@ class TimeRegion(RegionControl):
         key = self.name
 
         def check(region: dict, i: int, duration: float | None) -> None:
-            start = number_at(f"{key}[{i}].start", region["start"])
-            end = number_at(f"{key}[{i}].end", region["end"])
+            start = number_at(region["start"], "{}[{}].start", key, i)
+            end = number_at(region["end"], "{}[{}].end", key, i)
             if start < 0:
                 fail(f"{key}[{i}].start", f"{start} is negative")
             if end <= start:
@@ -96,10 +96,10 @@ class VideoTrack(RegionControl):
                 if frames is not None and frame >= frames:
                     fail(f"{at}.frame", f"{frame} is past the last frame ({frames} frames)")
                 previous = frame
-                for coord in ("x", "y"):
-                    number_at(f"{at}.{coord}", kf[coord])
+                number_at(kf["x"], "{}.x", at)
+                number_at(kf["y"], "{}.y", at)
                 for extent in ("width", "height"):
-                    if number_at(f"{at}.{extent}", kf[extent]) <= 0:
+                    if number_at(kf[extent], "{}.{}", at, extent) <= 0:
                         fail(f"{at}.{extent}", f"{kf[extent]} is not positive")
                 outside = kf.get("outside")
                 if outside is not None and type(outside) is not bool:
@@ -108,12 +108,12 @@ class VideoTrack(RegionControl):
         return check
 
 
-def _vector(field: str, value: Any, *, positive: bool = False) -> None:
+def _vector(value: Any, positive: bool, key: str, i: int, what: str) -> None:
     if type(value) is not list or len(value) != 3:
-        fail(field, f"must be a list of 3 numbers, got {show(value)}")
+        fail(f"{key}[{i}].{what}", f"must be a list of 3 numbers, got {show(value)}")
     for j, v in enumerate(value):
-        if number_at(f"{field}[{j}]", v) <= 0 and positive:
-            fail(f"{field}[{j}]", f"{v} is not positive")
+        if number_at(v, "{}[{}].{}[{}]", key, i, what, j) <= 0 and positive:
+            fail(f"{key}[{i}].{what}[{j}]", f"{v} is not positive")
 
 
 @register_control
@@ -135,9 +135,9 @@ class Cuboid(RegionControl):
         key = self.name
 
         def check(box: dict, i: int, ctx: Any) -> None:
-            _vector(f"{key}[{i}].center", box["center"])
-            _vector(f"{key}[{i}].dimensions", box["dimensions"], positive=True)
-            _vector(f"{key}[{i}].rotation", box["rotation"])
+            _vector(box["center"], False, key, i, "center")
+            _vector(box["dimensions"], True, key, i, "dimensions")
+            _vector(box["rotation"], False, key, i, "rotation")
             tracking = box.get("tracking_id")
             if tracking is not None and (type(tracking) not in (str, int) or tracking == ""):
                 fail(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +22,6 @@ class Spans(RegionControl):
 
     type = "spans"
     default_source = "text"
-    region_keys = (frozenset({"start", "end", "text"}), frozenset({"start", "end"}))
-    id_types = (str,)
     allow_overlap: bool = True
 
     @classmethod
@@ -55,47 +52,77 @@ class Spans(RegionControl):
             )
         return text
 
-    def region_checker(self) -> Callable[[dict, int, Any], None]:
-        key = self.name
+    def compile(self) -> Validator:
+        # The generic region loop with the offset checks inlined: spans are the
+        # commonest region on the submit path.
+        key, source = self.name, self.source
+        allowed = frozenset({"id", "label", "attributes", "start", "end", "text"})
+        needed = frozenset({"id", "label", "start", "end"})
+        by_label = {label.name: compile_attributes(label) for label in self.labels}
+        label_list = ", ".join(by_label)
+        check_overlap = None if self.allow_overlap else _refuse_overlap
 
-        def check(span: dict, i: int, text: str) -> None:
-            start, end = span["start"], span["end"]
-            if type(start) is not int:
-                fail(
-                    f"{key}[{i}].start", f"must be an integer, got {json_type(start)} {show(start)}"
-                )
-            if type(end) is not int:
-                fail(f"{key}[{i}].end", f"must be an integer, got {json_type(end)} {show(end)}")
-            if start < 0:
-                fail(f"{key}[{i}].start", f"{start} is negative")
-            if end <= start:
-                fail(f"{key}[{i}].end", f"{end} is not after start {start}")
-            if end > len(text):
-                fail(f"{key}[{i}].end", f"{end} is past the end of the text (length {len(text)})")
-            quoted = span.get("text")
-            if quoted is not None and quoted != text[start:end]:
-                fail(
-                    f"{key}[{i}].text",
-                    f"{show(quoted)} does not match the text at [{start}, {end}): "
-                    f"{show(text[start:end])} (offsets count Unicode code points)",
-                )
-
-        return check
-
-    def finish_checker(self) -> Callable[[list, Any], None] | None:
-        if self.allow_overlap:
-            return None
-        key = self.name
-
-        def check(spans: list, text: str) -> None:
-            order = sorted(range(len(spans)), key=lambda j: (spans[j]["start"], spans[j]["end"]))
-            for a, b in zip(order, order[1:], strict=False):
-                if spans[b]["start"] < spans[a]["end"]:
+        def check(value: Any, data: Any, result: dict) -> None:
+            if type(value) is not list:
+                fail(key, f"must be a list, got {json_type(value)} {show(value)}")
+            text = data.get(source) if type(data) is dict else None
+            if type(text) is not str:
+                fail(f"data.{source}", f"must be a string for control {key!r}, got {show(text)}")
+            length = len(text)
+            seen = set()
+            for i, span in enumerate(value):
+                if type(span) is not dict:
+                    fail(f"{key}[{i}]", f"must be an object, got {json_type(span)} {show(span)}")
+                keys = span.keys()
+                if not (keys <= allowed and keys >= needed):
+                    key_problem(f"{key}[{i}]", span, allowed, needed)
+                sid = span["id"]
+                if type(sid) is not str or not sid:
+                    fail(f"{key}[{i}].id", f"must be a non-empty string, got {show(sid)}")
+                if sid in seen:
+                    fail(f"{key}[{i}].id", f"duplicate id {sid!r}")
+                seen.add(sid)
+                label = span["label"]
+                entry = by_label.get(label) if type(label) is str else None
+                if entry is None:
+                    fail(f"{key}[{i}].label", f"{show(label)} is not one of {label_list}")
+                start, end = span["start"], span["end"]
+                if type(start) is not int or type(end) is not int or not 0 <= start < end <= length:
+                    _offset_problem(key, i, start, end, length)
+                quoted = span.get("text")
+                if quoted is not None and quoted != text[start:end]:
                     fail(
-                        f"{key}[{b}]", f"overlaps {key}[{a}] (this control does not allow overlap)"
+                        f"{key}[{i}].text",
+                        f"{show(quoted)} does not match the text at [{start}, {end}): "
+                        f"{show(text[start:end])} (offsets count Unicode code points)",
                     )
+                attributes = span.get("attributes")
+                if attributes is not None or entry[1]:
+                    entry[0](attributes, key, i)
+            if check_overlap is not None:
+                check_overlap(key, value)
 
         return check
+
+
+def _offset_problem(key: str, i: int, start: Any, end: Any, length: int) -> None:
+    """Say which offset of a span is wrong (called only on failure)."""
+    if type(start) is not int:
+        fail(f"{key}[{i}].start", f"must be an integer, got {json_type(start)} {show(start)}")
+    if type(end) is not int:
+        fail(f"{key}[{i}].end", f"must be an integer, got {json_type(end)} {show(end)}")
+    if start < 0:
+        fail(f"{key}[{i}].start", f"{start} is negative")
+    if end <= start:
+        fail(f"{key}[{i}].end", f"{end} is not after start {start}")
+    fail(f"{key}[{i}].end", f"{end} is past the end of the text (length {length})")
+
+
+def _refuse_overlap(key: str, spans: list) -> None:
+    order = sorted(range(len(spans)), key=lambda j: (spans[j]["start"], spans[j]["end"]))
+    for a, b in zip(order, order[1:], strict=False):
+        if spans[b]["start"] < spans[a]["end"]:
+            fail(f"{key}[{b}]", f"overlaps {key}[{a}] (this control does not allow overlap)")
 
 
 @register_control
