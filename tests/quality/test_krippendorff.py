@@ -82,3 +82,18 @@ def test_undefined_cases_are_nan():
     assert np.isnan(krippendorff_alpha(np.array([[1.0, NAN], [NAN, 2.0]])))
     perfect = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])
     assert krippendorff_alpha(perfect, "interval") == 1.0
+
+
+@pytest.mark.parametrize("values", [[1, 3, 10], [1, 3, 10, 2_000_000_000], [0.5, 1.5, 4.0]])
+@pytest.mark.parametrize("level", list(PUBLISHED))
+def test_value_domains_with_gaps_wide_ranges_and_fractions(values, level):
+    rng = np.random.default_rng(len(values))
+    data = rng.choice(values, size=(5, 80)).astype(float)
+    data[:, ::3] = data[0, ::3]  # some agreement
+    as_int = data.astype(np.int64)
+    data[rng.random(data.shape) < 0.2] = NAN
+    expected = krippendorff.alpha(reliability_data=data, level_of_measurement=level)
+    assert krippendorff_alpha(data, level) == pytest.approx(expected, abs=1e-9)
+    if values[0] == 1:  # integer dtype, no missing values
+        expected = krippendorff.alpha(reliability_data=as_int, level_of_measurement=level)
+        assert krippendorff_alpha(as_int, level) == pytest.approx(expected, abs=1e-9)

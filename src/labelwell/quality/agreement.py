@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 
 from labelwell.errors import InvalidInput
-from labelwell.quality._frame import Encoded
-from labelwell.quality.krippendorff import encode_ratings, krippendorff_alpha, unit_counts
+from labelwell.quality.krippendorff import encode_ratings, krippendorff_alpha, rating_counts
 
 __all__ = [
     "AgreementReport",
@@ -59,13 +58,14 @@ def interpret(value: float) -> str:
     return "almost perfect"
 
 
-def _pairable_counts(enc: Encoded) -> tuple[np.ndarray, np.ndarray]:
-    """Counts ``n_uj`` and totals ``m_u`` of the units with at least two ratings."""
-    counts = unit_counts(enc)
-    counts = counts if isinstance(counts, np.ndarray) else counts.toarray()
-    m = counts.sum(axis=1)
+def _pairable_counts(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts ``n_uj``, totals ``m_u`` of the units with at least two ratings, and
+    the labels ``j``."""
+    counts, labels = rating_counts(data)
+    m = np.asarray(counts.sum(axis=1)).ravel()
     keep = m >= 2
-    return counts[keep], m[keep]
+    counts = counts[keep]
+    return (counts if isinstance(counts, np.ndarray) else counts.toarray()), m[keep], labels
 
 
 def _observed_agreement(counts: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -79,7 +79,7 @@ def percent_agreement(data: pd.DataFrame | np.ndarray | list) -> float:
     With two raters this is the share of units they label alike. Units with fewer
     than two ratings are skipped; ``nan`` if none is left.
     """
-    counts, m = _pairable_counts(encode_ratings(data))
+    counts, m, _ = _pairable_counts(data)
     if len(m) == 0:
         return float("nan")
     return float(_observed_agreement(counts, m).mean())
@@ -94,7 +94,7 @@ def fleiss_kappa(data: pd.DataFrame | np.ndarray | list) -> float:
     ratings of the units with ``m_u >= 2``; with a constant number this is exactly
     Fleiss' statistic.
     """
-    counts, m = _pairable_counts(encode_ratings(data))
+    counts, m, _ = _pairable_counts(data)
     if len(m) == 0:
         return float("nan")
     p_bar = float(_observed_agreement(counts, m).mean())
@@ -113,17 +113,16 @@ def per_label_agreement(data: pd.DataFrame | np.ndarray | list) -> pd.DataFrame:
     (N m (m - 1) p_j q_j)``. The overall kappa is the ``p_j q_j``-weighted mean of
     these. Columns: ``label, kappa, prevalence, n_ratings, interpretation``.
     """
-    enc = encode_ratings(data)
-    counts, m = _pairable_counts(enc)
+    counts, m, labels = _pairable_counts(data)
     total = m.sum()
     with np.errstate(invalid="ignore", divide="ignore"):
-        p_j = counts.sum(axis=0) / total if total else np.zeros(enc.n_labels)
+        p_j = counts.sum(axis=0) / total if total else np.zeros(len(labels))
         disagreement = (counts * (m[:, None] - counts) / (m[:, None] - 1.0)).sum(axis=0)
         spread = total * p_j * (1.0 - p_j)
         kappa = np.where(spread > 0, 1.0 - disagreement / np.where(spread > 0, spread, 1), np.nan)
     return pd.DataFrame(
         {
-            "label": enc.labels,
+            "label": labels,
             "kappa": kappa,
             "prevalence": p_j,
             "n_ratings": counts.sum(axis=0).astype(int),
@@ -132,15 +131,24 @@ def per_label_agreement(data: pd.DataFrame | np.ndarray | list) -> pd.DataFrame:
     )
 
 
+def _present(values: np.ndarray) -> np.ndarray:
+    if values.dtype.kind == "f":
+        return ~np.isnan(values)
+    if values.dtype.kind in "iub":
+        return np.ones(values.shape, dtype=bool)
+    return np.asarray(pd.notna(values))
+
+
 def _two_raters(data: Any, other: Any, raters: tuple[Any, Any] | None) -> tuple[Any, Any]:
     """The paired labels of two raters from a frame, reliability data or two arrays."""
     if other is not None:
-        a = pd.Series(np.asarray(data, dtype=object))
-        b = pd.Series(np.asarray(other, dtype=object))
-        if len(a) != len(b):
-            raise InvalidInput(f"the two raters' arrays differ in length ({len(a)} != {len(b)})")
-        both = (a.notna() & b.notna()).to_numpy()
-        return a.to_numpy()[both], b.to_numpy()[both]
+        a, b = np.asarray(data), np.asarray(other)
+        if a.shape != b.shape or a.ndim != 1:
+            raise InvalidInput(
+                f"expected two 1-D arrays of one length, got {a.shape} and {b.shape}"
+            )
+        both = _present(a) & _present(b)
+        return (a, b) if both.all() else (a[both], b[both])
     enc = encode_ratings(data)
     if raters is None:
         if enc.n_workers != 2:

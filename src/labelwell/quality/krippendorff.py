@@ -76,6 +76,85 @@ def encode_ratings(data: pd.DataFrame | np.ndarray | list) -> Encoded:
     )
 
 
+def _array_codes(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Integer codes (``-1`` = missing) and sorted labels of numeric reliability
+    data whose values are integers in a modest range, by one histogram pass (no
+    hashing or sorting); ``None`` when the data does not qualify."""
+    if arr.dtype.kind not in "iuf" or arr.size == 0:
+        return None
+    missing = np.isnan(arr) if arr.dtype.kind == "f" else None
+    if missing is not None and missing.all():
+        return None
+    lo, hi = np.fmin.reduce(arr, axis=None), np.fmax.reduce(arr, axis=None)  # skip NaN
+    span = float(hi) - float(lo)
+    if span > max(1_000_000, arr.size):
+        return None
+    if arr.dtype.kind == "f":
+        whole = (arr == np.floor(arr)) | missing
+        if not whole.all():
+            return None
+        offset = np.where(missing, -1.0, arr - lo).astype(np.int64)
+    else:
+        offset = (arr - lo).astype(np.int64)
+    hist = np.bincount(offset.ravel() + 1, minlength=int(span) + 2)[1:]
+    present = hist > 0
+    labels = (lo + np.flatnonzero(present)).astype(arr.dtype)
+    if present.all():
+        return offset, labels
+    lookup = np.concatenate([[-1], np.cumsum(present) - 1])
+    return lookup[offset + 1], labels
+
+
+def _counts_from_codes(
+    unit: np.ndarray, code: np.ndarray, n_units: int, n_values: int
+) -> np.ndarray | sp.csr_matrix:
+    if n_units * n_values <= _DENSE_CELLS:
+        flat = unit * n_values + code
+        counts = np.bincount(flat, minlength=n_units * n_values)
+        return counts.reshape(n_units, n_values).astype(float)
+    ones = np.ones(len(unit), dtype=float)
+    return sp.csr_matrix((ones, (unit, code)), shape=(n_units, n_values))
+
+
+def rating_counts(
+    data: pd.DataFrame | np.ndarray | list,
+) -> tuple[np.ndarray | sp.csr_matrix, np.ndarray]:
+    """Unit-by-value count matrix ``N`` and the sorted values, from a long frame or
+    reliability data, without encoding the raters."""
+    if isinstance(data, pd.DataFrame):
+        missing = [c for c in ("task", "label") if c not in data.columns]
+        if missing:
+            raise InvalidInput(f"missing column(s): {', '.join(missing)}", field=missing[0])
+        labels_col = data["label"]
+        keep = labels_col.notna().to_numpy()
+        tasks = data["task"].to_numpy()
+        values = labels_col.to_numpy()
+        if not keep.all():
+            tasks, values = tasks[keep], values[keep]
+        if pd.isna(tasks).any():
+            raise InvalidInput("column 'task' has a missing value", field="task")
+        unit, units = pd.factorize(tasks)
+        try:
+            code, labels = pd.factorize(values, sort=True)
+        except TypeError:
+            code, labels = pd.factorize(values, sort=False)
+        return _counts_from_codes(unit, code, len(units), len(labels)), np.asarray(labels)
+    arr = np.asarray(data)
+    fast = _array_codes(arr) if arr.ndim == 2 else None
+    if fast is None:
+        enc = encode_ratings(arr)
+        return unit_counts(enc), enc.labels
+    codes, labels = fast
+    n_units, n_values = arr.shape[1], len(labels)
+    if n_values <= 32 and n_units * n_values <= _DENSE_CELLS:
+        counts = np.empty((n_units, n_values))
+        for value in range(n_values):  # a pass per value, never per unit or rating
+            counts[:, value] = (codes == value).sum(axis=0)
+        return counts, labels
+    rater, unit = np.nonzero(codes >= 0)
+    return _counts_from_codes(unit, codes[rater, unit], n_units, n_values), labels
+
+
 def unit_counts(enc: Encoded) -> np.ndarray | sp.csr_matrix:
     """``N[u, c]``: how many raters gave value ``c`` to unit ``u`` (dense when small)."""
     shape = (enc.n_tasks, enc.n_labels)
@@ -174,15 +253,16 @@ def krippendorff_alpha(
     """
     if level not in LEVELS:
         raise InvalidInput(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
-    enc = encode_ratings(data)
-    if enc.n_answers == 0 or enc.n_labels == 0:
+    counts, labels = rating_counts(data)
+    if len(labels) == 0:
         return float("nan")
-    if level in ("interval", "ordinal") and enc.n_labels > _MATRIX_VALUES:
+    if level in ("interval", "ordinal") and len(labels) > _MATRIX_VALUES:
+        enc = encode_ratings(data)
         if level == "interval":
             return _alpha_by_moments(enc, _numeric_domain(enc.labels, level))
         m = np.bincount(enc.task_idx, minlength=enc.n_tasks)
         pairable = m[enc.task_idx] >= 2
         n_c = np.bincount(enc.label_idx[pairable], minlength=enc.n_labels).astype(float)
         return _alpha_by_moments(enc, np.cumsum(n_c) - n_c / 2.0)
-    o = coincidences(unit_counts(enc))
-    return alpha_from_coincidences(o, differences(enc.labels, o.sum(axis=0), level))
+    o = coincidences(counts)
+    return alpha_from_coincidences(o, differences(labels, o.sum(axis=0), level))
