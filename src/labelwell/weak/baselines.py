@@ -36,16 +36,17 @@ class _Voter:
 
 
 class MajorityLabelVoter(_Voter):
-    """Each item gets the class most LFs voted; probabilities are vote shares,
-    uniform where every LF abstained (as Snorkel's ``MajorityLabelVoter``)."""
+    """Each item gets the class most LFs voted. ``predict_proba`` spreads the
+    probability evenly over the most-voted classes (all classes where every LF
+    abstained), as Snorkel's ``MajorityLabelVoter`` does."""
 
     def fit(self, L: np.ndarray | sp.spmatrix | sp.sparray | None = None) -> MajorityLabelVoter:
         return self
 
     def predict_proba(self, L: np.ndarray | sp.spmatrix | sp.sparray) -> np.ndarray:
-        counts = VoteMatrix.from_matrix(L, self.cardinality).votes_per_item().T.astype(np.float64)
-        total = counts.sum(axis=1, keepdims=True)
-        return np.where(total > 0, counts / np.maximum(total, 1), 1.0 / self.cardinality)
+        counts = VoteMatrix.from_matrix(L, self.cardinality).votes_per_item().T
+        top = (counts == counts.max(axis=1, keepdims=True)).astype(np.float64)
+        return top / top.sum(axis=1, keepdims=True)
 
 
 class WeightedMajorityVoter(_Voter):

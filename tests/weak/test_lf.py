@@ -1,0 +1,151 @@
+import pickle
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from labelwell.errors import InvalidInput
+from labelwell.weak import (
+    LabelingFunction,
+    keyword_lf,
+    labeling_function,
+    lookup_lf,
+    model_lf,
+    regex_lf,
+    threshold_lf,
+)
+from labelwell.weak.lf import Batch, Record
+
+ITEMS = [
+    {"text": "Check out my channel!", "author": "spammer1", "stars": 1},
+    {"text": "I love this song", "author": "fan", "stars": 5},
+    {"text": "Subscribe to me PLEASE", "author": "spammer2", "stars": None},
+    {"text": "great video, see my channel", "author": "fan", "stars": 3},
+]
+
+
+@labeling_function()
+def mentions_channel(x):
+    return 1 if "channel" in x.text.lower() else -1
+
+
+def strip_lower(x):
+    return Record(x, text=x["text"].strip().lower())
+
+
+@labeling_function(name="short", resources={"limit": 18}, pre=[strip_lower])
+def short_comment(x, limit):
+    return 0 if len(x.text) < limit else -1
+
+
+def votes(lf, items=ITEMS):
+    return lf.vote_batch(Batch(items)).tolist()
+
+
+def test_decorator_names_and_versions():
+    assert isinstance(mentions_channel, LabelingFunction)
+    assert mentions_channel.name == "mentions_channel" and short_comment.name == "short"
+    assert re.fullmatch(r"[0-9a-f]{12}", mentions_channel.version)
+    assert mentions_channel.version != short_comment.version
+    assert mentions_channel(Record(ITEMS[0])) == 1
+    assert votes(mentions_channel) == [1, -1, -1, 1]
+    assert votes(short_comment) == [-1, 0, -1, -1]
+
+
+def test_version_follows_the_source_code():
+    def vote(x):
+        return 1
+
+    def other(x):
+        return 0
+
+    same = LabelingFunction("a", vote).version
+    assert LabelingFunction("b", vote).version == same
+    assert LabelingFunction("a", other).version != same
+
+
+def test_batches_from_frames_and_dicts_vote_alike():
+    frame = pd.DataFrame(ITEMS)
+    for lf in (mentions_channel, short_comment):
+        assert votes(lf, frame) == votes(lf, ITEMS)
+
+
+def test_keyword_and_regex_lfs():
+    lf = keyword_lf("spam_words", ["subscribe", "check out"], label=1)
+    assert votes(lf) == [1, -1, 1, -1]
+    exact = keyword_lf("exact", ["Subscribe"], label=1, case_sensitive=True)
+    assert votes(exact) == [-1, -1, 1, -1]
+    word = keyword_lf("word", ["vid"], label=1, whole_word=True)
+    assert votes(word) == [-1, -1, -1, -1]
+    assert keyword_lf("k2", ["subscribe", "check out"], 1).version == lf.version
+    assert keyword_lf("k3", ["subscribe"], 1).version != lf.version
+    rx = regex_lf("my_channel", r"\bmy channel\b", label=1)
+    assert votes(rx) == [1, -1, -1, 1]
+    assert rx(Record(ITEMS[0])) == 1  # one item at a time agrees with the batch path
+    with pytest.raises(InvalidInput, match="invalid pattern"):
+        regex_lf("bad", "(", 1)
+    with pytest.raises(InvalidInput):
+        keyword_lf("none", [], 1)
+
+
+def test_threshold_lf_abstains_outside_and_on_missing():
+    lf = threshold_lf("low_stars", "stars", label=1, max=2)
+    assert votes(lf) == [1, -1, -1, -1]
+    assert votes(lf, pd.DataFrame(ITEMS)) == [1, -1, -1, -1]
+    band = threshold_lf("middle", "stars", label=0, min=2, max=4)
+    assert votes(band) == [-1, -1, -1, 0]
+    assert band(Record(ITEMS[3])) == 0
+    with pytest.raises(InvalidInput):
+        threshold_lf("open", "stars", label=0)
+
+
+def test_model_lf_votes_confident_predictions_in_one_call():
+    texts = ["check my channel", "subscribe now", "love it", "nice song"]
+    model = make_pipeline(CountVectorizer(), LogisticRegression()).fit(texts, [1, 1, 0, 0])
+    lf = model_lf("classifier", model)
+    expected = model.predict(pd.Series([x["text"] for x in ITEMS]).tolist()).tolist()
+    assert votes(lf) == expected
+    assert lf(Record(ITEMS[0])) == expected[0]
+    unsure = model_lf("unsure", model, min_confidence=0.999)
+    assert votes(unsure) == [-1, -1, -1, -1]
+    with pytest.raises(InvalidInput, match="classes"):
+        model_lf("no_classes", object())
+
+
+def test_lookup_lf_reads_another_dataset():
+    known = pd.Series({"spammer1": 1, "spammer2": 1, "fan": 0})
+    lf = lookup_lf("known_author", known, field="author")
+    assert votes(lf) == [1, 0, 1, 0]
+    assert lookup_lf("partial", {"fan": 0}, field="author")(Record(ITEMS[0])) == -1
+    with pytest.raises(InvalidInput):
+        lookup_lf("bad", {"fan": "ham"}, field="author")
+
+
+def test_lfs_survive_pickling():
+    for lf in (
+        mentions_channel,
+        short_comment,
+        keyword_lf("kw", ["channel"], 1),
+        threshold_lf("t", "stars", 1, max=2),
+        lookup_lf("l", {"fan": 0}, field="author"),
+    ):
+        copy = pickle.loads(pickle.dumps(lf))
+        assert copy.name == lf.name and copy.version == lf.version
+        assert votes(copy) == votes(lf)
+    assert pickle.loads(pickle.dumps(mentions_channel)) is mentions_channel
+
+
+def test_bad_votes_are_reported_with_the_lf_name():
+    lf = LabelingFunction("maybe", lambda x: None)
+    with pytest.raises(InvalidInput, match="'maybe' returned None"):
+        votes(lf)
+    low = LabelingFunction("low", lambda x: -3)
+    with pytest.raises(InvalidInput, match="below -1"):
+        votes(low)
+    assert np.array_equal(
+        LabelingFunction("np", lambda x: np.int8(1)).vote_batch(Batch(ITEMS)), [1] * 4
+    )
