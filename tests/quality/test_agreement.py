@@ -14,6 +14,7 @@ from labelwell.quality.agreement import (
     cohen_kappa,
     fleiss_kappa,
     interpret,
+    krippendorff_alpha,
     per_label_agreement,
     percent_agreement,
 )
@@ -180,3 +181,21 @@ def test_agreement_report():
     assert ordinal.value == pytest.approx(
         krippendorff.alpha(DIAGNOSES.T, level_of_measurement="ordinal")
     )
+
+
+@pytest.mark.parametrize(
+    ("metric", "kwargs"),
+    [
+        (fleiss_kappa, {}),
+        (percent_agreement, {}),
+        (krippendorff_alpha, {"level": "ordinal"}),
+    ],
+)
+def test_bootstrap_count_path_equals_frame_path(metric, kwargs):
+    rng = np.random.default_rng(4)
+    data = rng.integers(1, 5, size=(40, 4)).astype(float)
+    data[rng.random(data.shape) < 0.2] = np.nan
+    frame = long_frame(data)
+    fast = bootstrap_ci(metric, frame, n_boot=60, seed=9, **kwargs)
+    generic = bootstrap_ci(lambda f, **kw: metric(f, **kw), frame, n_boot=60, seed=9, **kwargs)
+    assert fast == pytest.approx(generic, abs=1e-12)

@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 
 from labelwell.errors import InvalidInput
-from labelwell.quality.krippendorff import encode_ratings, krippendorff_alpha, rating_counts
+from labelwell.quality.krippendorff import (
+    alpha_from_counts,
+    encode_ratings,
+    krippendorff_alpha,
+    rating_counts,
+)
 
 __all__ = [
     "AgreementReport",
@@ -62,10 +67,14 @@ def _pairable_counts(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Counts ``n_uj``, totals ``m_u`` of the units with at least two ratings, and
     the labels ``j``."""
     counts, labels = rating_counts(data)
+    return (*_pairable(counts), labels)
+
+
+def _pairable(counts: Any) -> tuple[np.ndarray, np.ndarray]:
     m = np.asarray(counts.sum(axis=1)).ravel()
     keep = m >= 2
     counts = counts[keep]
-    return (counts if isinstance(counts, np.ndarray) else counts.toarray()), m[keep], labels
+    return (counts if isinstance(counts, np.ndarray) else counts.toarray()), m[keep]
 
 
 def _observed_agreement(counts: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -79,7 +88,11 @@ def percent_agreement(data: pd.DataFrame | np.ndarray | list) -> float:
     With two raters this is the share of units they label alike. Units with fewer
     than two ratings are skipped; ``nan`` if none is left.
     """
-    counts, m, _ = _pairable_counts(data)
+    return _percent_from_counts(rating_counts(data)[0])
+
+
+def _percent_from_counts(counts: Any, labels: Any = None) -> float:
+    counts, m = _pairable(counts)
     if len(m) == 0:
         return float("nan")
     return float(_observed_agreement(counts, m).mean())
@@ -94,7 +107,11 @@ def fleiss_kappa(data: pd.DataFrame | np.ndarray | list) -> float:
     ratings of the units with ``m_u >= 2``; with a constant number this is exactly
     Fleiss' statistic.
     """
-    counts, m, _ = _pairable_counts(data)
+    return _fleiss_from_counts(rating_counts(data)[0])
+
+
+def _fleiss_from_counts(counts: Any, labels: Any = None) -> float:
+    counts, m = _pairable(counts)
     if len(m) == 0:
         return float("nan")
     p_bar = float(_observed_agreement(counts, m).mean())
@@ -249,12 +266,29 @@ def bootstrap_ci(
     Resamples whole units (``task``, or ``worker``) with replacement, each drawn
     copy becoming a distinct unit, as in Efron & Tibshirani (1993), ch. 13, and
     the unit bootstrap for agreement of Hayes & Krippendorff (2007). ``nan``
-    replicates (undefined statistic) are ignored.
+    replicates (undefined statistic) are ignored. For ``percent_agreement``,
+    ``fleiss_kappa`` and ``krippendorff_alpha``, which depend only on the
+    unit-by-label counts, task resampling draws rows of that matrix directly
+    (same draws, same result, no frame rebuilt per replicate).
     """
     if not 0 < alpha < 1:
         raise InvalidInput(f"alpha must be in (0, 1), got {alpha}")
     if unit not in ("task", "worker"):
         raise InvalidInput(f"unit must be 'task' or 'worker', got {unit!r}")
+    from_counts = _FROM_COUNTS.get(metric)
+    counts, labels = rating_counts(frame) if unit == "task" and from_counts else (None, None)
+    if counts is not None and from_counts is not None and len(labels) <= _COUNTS_MAX_LABELS:
+        n_units = counts.shape[0]
+        if n_units == 0:
+            return float("nan"), float("nan")
+        rng = np.random.default_rng(seed)
+        stats = np.array(
+            [
+                from_counts(counts[rng.integers(0, n_units, n_units)], labels, **metric_kwargs)
+                for _ in range(n_boot)
+            ]
+        )
+        return _percentile_interval(stats, alpha)
     enc = encode_ratings(frame)
     group, other, other_values = (
         (enc.task_idx, enc.worker_idx, enc.workers)
@@ -283,11 +317,25 @@ def bootstrap_ci(
             }
         )
         stats[b] = metric(sample[["task", "worker", "label"]], **metric_kwargs)
+    return _percentile_interval(stats, alpha)
+
+
+def _percentile_interval(stats: np.ndarray, alpha: float) -> tuple[float, float]:
     finite = stats[np.isfinite(stats)]
     if len(finite) == 0:
         return float("nan"), float("nan")
     low, high = np.quantile(finite, [alpha / 2.0, 1.0 - alpha / 2.0])
     return float(low), float(high)
+
+
+_COUNTS_MAX_LABELS = 2_048
+# Metrics that are functions of the unit-by-label counts alone: resampling units
+# is resampling rows of that matrix, so the bootstrap skips rebuilding frames.
+_FROM_COUNTS: dict[Callable[..., float], Callable[..., float]] = {
+    percent_agreement: _percent_from_counts,
+    fleiss_kappa: _fleiss_from_counts,
+    krippendorff_alpha: alpha_from_counts,
+}
 
 
 @dataclass(frozen=True)

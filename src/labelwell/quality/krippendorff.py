@@ -264,5 +264,12 @@ def krippendorff_alpha(
         pairable = m[enc.task_idx] >= 2
         n_c = np.bincount(enc.label_idx[pairable], minlength=enc.n_labels).astype(float)
         return _alpha_by_moments(enc, np.cumsum(n_c) - n_c / 2.0)
+    return alpha_from_counts(counts, labels, level)
+
+
+def alpha_from_counts(
+    counts: np.ndarray | sp.csr_matrix, labels: np.ndarray, level: Level = "nominal"
+) -> float:
+    """Alpha from a unit-by-value count matrix and its (sorted) values."""
     o = coincidences(counts)
     return alpha_from_coincidences(o, differences(labels, o.sum(axis=0), level))
