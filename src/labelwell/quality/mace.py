@@ -47,9 +47,15 @@ class MACE(Aggregator):
     ``0.01 / K``). The best of ``n_restarts`` random starts by marginal likelihood is
     kept. Gold tasks (``true_labels``) are clamped in every E-step.
 
+    The paper fixes the prior of :math:`T_i` to uniform (``learn_priors=False``).
+    By default the class prior is instead re-estimated in each iteration as the
+    mean posterior (Dawid & Skene 1979, eq. 2.4): with a uniform prior MACE
+    explains the rare class of skewed data as spam (D_Product, 12% positives:
+    accuracy .83 uniform, .93 learned; rte and bluebird are unchanged or better).
+
     Fitted: ``probas_``, ``labels_``, ``spamming_`` (workers x 2: probability of
     spamming, of knowing, as crowd-kit), ``thetas_`` (workers x labels: the spam
-    distribution :math:`\xi`), ``skills_`` (probability of knowing),
+    distribution :math:`\xi`), ``skills_`` (probability of knowing), ``priors_``,
     ``log_marginal_likelihood_``.
     """
 
@@ -63,6 +69,7 @@ class MACE(Aggregator):
         alpha: float = 0.5,
         beta: float = 0.5,
         random_state: int = 0,
+        learn_priors: bool = True,
     ) -> None:
         if method not in ("vb", "em"):
             raise InvalidInput(f"method must be 'vb' or 'em', got {method!r}")
@@ -74,6 +81,7 @@ class MACE(Aggregator):
         self.alpha = alpha
         self.beta = beta
         self.random_state = random_state
+        self.learn_priors = learn_priors
 
     def _e_step(
         self,
@@ -81,6 +89,7 @@ class MACE(Aggregator):
         spamming: np.ndarray,
         thetas: np.ndarray,
         gold: tuple[np.ndarray, np.ndarray],
+        log_priors: np.ndarray,
     ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
         k = enc.n_labels
         w, t, a = enc.worker_idx, enc.task_idx, enc.label_idx
@@ -89,7 +98,7 @@ class MACE(Aggregator):
         log_spam = np.log(spam)
         base = np.bincount(t, log_spam, minlength=enc.n_tasks)
         bonus = np.bincount(t * k + a, np.log(spam + know) - log_spam, minlength=enc.n_tasks * k)
-        log_joint = bonus.reshape(enc.n_tasks, k) + base[:, None] - np.log(k)
+        log_joint = bonus.reshape(enc.n_tasks, k) + base[:, None] + log_priors
         probas, lse = softmax_rows(log_joint)
         clamp(probas, *gold)
         right = probas[t, a]
@@ -113,27 +122,33 @@ class MACE(Aggregator):
         theta_prior = np.array([[self.alpha, self.beta]])
         strategy_prior = np.full((1, k), 10.0)
         rng = np.random.default_rng(self.random_state)
-        best = (-np.inf, None, None)
+        best: tuple = (-np.inf, None, None, None)
         for _ in range(max(self.n_restarts, 1)):
             spamming = rng.uniform(1.0, 2.0 + self.default_noise, size=(n_w, 2))
             thetas = rng.uniform(1.0, 2.0 + self.default_noise, size=(n_w, k))
             spamming /= spamming.sum(axis=1, keepdims=True)
             thetas /= thetas.sum(axis=1, keepdims=True)
-            lml, _, strategy, knowing = self._e_step(enc, spamming, thetas, gold)
+            log_priors = np.full(k, -np.log(k))
+            lml, probas, strategy, knowing = self._e_step(enc, spamming, thetas, gold, log_priors)
             for _ in range(self.n_iter):
+                if self.learn_priors:
+                    log_priors = np.log(np.maximum(probas.mean(axis=0), 1e-10))
                 if self.method == "vb":
                     spamming = _variational_normalize(knowing, theta_prior)
                     thetas = _variational_normalize(strategy, strategy_prior)
                 else:
                     spamming = _normalize(knowing, smoothing)
                     thetas = _normalize(strategy, smoothing)
-                lml, _, strategy, knowing = self._e_step(enc, spamming, thetas, gold)
+                lml, probas, strategy, knowing = self._e_step(
+                    enc, spamming, thetas, gold, log_priors
+                )
             if lml > best[0]:
-                best = (lml, spamming, thetas)
-        lml, spamming, thetas = best
+                best = (lml, spamming, thetas, log_priors)
+        lml, spamming, thetas, log_priors = best
         assert spamming is not None and thetas is not None
-        lml, probas, _, _ = self._e_step(enc, spamming, thetas, gold)
+        lml, probas, _, _ = self._e_step(enc, spamming, thetas, gold, log_priors)
         self.log_marginal_likelihood_ = lml
+        self.priors_ = pd.Series(np.exp(log_priors), index=enc.label_index(), name="prior")
         self.spamming_ = spamming
         self.thetas_ = thetas
         self.probas_ = probas_frame(enc, probas)

@@ -1,0 +1,115 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from labelwell.quality import DawidSkene, OneCoinDawidSkene
+
+CROWD = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "crowd"
+
+
+def load(name: str) -> tuple[pd.DataFrame, pd.Series]:
+    if not (CROWD / name).is_dir():
+        pytest.skip(f"dataset folder {CROWD / name} is missing")
+    answers = pd.read_csv(CROWD / name / "answers.csv", dtype=str)
+    truth = pd.read_csv(CROWD / name / "truth.csv", dtype=str).set_index("task")["label"]
+    return answers, truth
+
+
+def accuracy(labels: pd.Series, truth: pd.Series) -> float:
+    return float((labels.reindex(truth.index) == truth).mean())
+
+
+def synthetic(n_tasks=400, n_workers=12, k=3, per_task=5, seed=0):
+    """Answers drawn from a Dawid-Skene model with known confusion matrices."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, k, n_tasks)
+    conf = np.empty((n_workers, k, k))
+    for w in range(n_workers):
+        acc = rng.uniform(0.55, 0.95)
+        conf[w] = (1 - acc) / (k - 1)
+        conf[w][np.arange(k), np.arange(k)] = acc
+    conf[0] = np.roll(np.eye(k), 1, axis=1) * 0.9 + 0.1 / k  # systematic label swapper
+    conf[0] /= conf[0].sum(axis=1, keepdims=True)
+    rows = []
+    for t in range(n_tasks):
+        for w in rng.choice(n_workers, per_task, replace=False):
+            rows.append((f"t{t}", f"w{w}", int(rng.choice(k, p=conf[w, truth[t]]))))
+    data = pd.DataFrame(rows, columns=["task", "worker", "label"])
+    return data, pd.Series(truth, index=[f"t{t}" for t in range(n_tasks)]), conf
+
+
+def test_unanimous_answers():
+    data = pd.DataFrame(
+        [("a", "w1", "x"), ("a", "w2", "x"), ("b", "w1", "y"), ("b", "w2", "y")],
+        columns=["task", "worker", "label"],
+    )
+    ds = DawidSkene().fit(data)
+    assert ds.labels_.to_dict() == {"a": "x", "b": "y"}
+    assert ds.probas_.loc["a", "x"] > 0.99
+    assert np.allclose(ds.probas_.sum(axis=1), 1.0)
+    blocks = ds.errors_.groupby(level="worker").sum()
+    assert np.allclose(blocks.to_numpy(), 1.0)
+    assert ds.priors_.sum() == pytest.approx(1.0)
+
+
+def test_recovers_confusion_matrices_and_swapper():
+    data, truth, conf = synthetic()
+    ds = DawidSkene().fit(data)
+    assert accuracy(ds.labels_, truth) > 0.95
+    # errors_[worker, observed, true] = conf[worker, true, observed]
+    w0 = ds.errors_.loc["w0"].to_numpy()
+    assert np.abs(w0 - conf[0].T).max() < 0.1
+    assert ds.loss_history_[-1] >= ds.loss_history_[0]
+    assert np.all(np.diff(ds.loss_history_) > -1e-9)  # EM never decreases the likelihood
+
+
+def test_gold_tasks_are_clamped():
+    data, truth, _ = synthetic(seed=1)
+    gold = truth.iloc[:100].map(lambda v: 1 - v if v == 0 else v)  # deliberately "wrong" gold
+    ds = DawidSkene().fit(data, gold)
+    assert (ds.labels_[gold.index] == gold).all()
+    assert (ds.probas_.loc[gold.index].max(axis=1) == 1.0).all()
+    honest = DawidSkene().fit(data, truth.iloc[:100])
+    rest = truth.index[100:]
+    assert (
+        accuracy(honest.labels_[rest], truth[rest])
+        >= accuracy(DawidSkene().fit_predict(data)[rest], truth[rest]) - 0.01
+    )
+    one = OneCoinDawidSkene().fit(data, gold)
+    assert (one.labels_[gold.index] == gold).all()
+
+
+def test_gold_label_unseen_in_answers_is_added():
+    data = pd.DataFrame(
+        [("a", "w1", "x"), ("a", "w2", "x"), ("b", "w1", "x")], columns=["task", "worker", "label"]
+    )
+    ds = DawidSkene().fit(data, pd.Series({"b": "y"}))
+    assert list(ds.probas_.columns) == ["x", "y"]
+    assert ds.labels_["b"] == "y"
+
+
+def test_one_coin_skills():
+    data, truth, conf = synthetic(seed=2)
+    one = OneCoinDawidSkene().fit(data)
+    assert accuracy(one.labels_, truth) > 0.9
+    acc = np.array([conf[int(w[1:])].diagonal().mean() for w in one.skills_.index])
+    assert np.corrcoef(acc, one.skills_.to_numpy())[0, 1] > 0.8
+
+
+@pytest.mark.parametrize("name", ["product", "rte", "bluebird"])
+def test_accuracy_matches_crowd_kit(name):
+    from crowdkit.aggregation import DawidSkene as CKDawidSkene
+    from crowdkit.aggregation import OneCoinDawidSkene as CKOneCoin
+
+    answers, truth = load(name)
+    ours = DawidSkene().fit(answers)
+    ck = CKDawidSkene(n_iter=100, tol=1e-5).fit(answers)
+    assert accuracy(ours.labels_, truth) >= accuracy(ck.labels_, truth) - 0.005
+    assert (
+        accuracy(OneCoinDawidSkene().fit_predict(answers), truth)
+        >= accuracy(CKOneCoin().fit_predict(answers), truth) - 0.005
+    )
+    if name == "product":
+        assert accuracy(ours.labels_, truth) >= 0.935  # published .940

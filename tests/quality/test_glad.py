@@ -1,0 +1,74 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import check_grad
+
+from labelwell.quality import GLAD
+from labelwell.quality._frame import encode
+
+CROWD = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "crowd"
+
+
+def load(name: str) -> tuple[pd.DataFrame, pd.Series]:
+    if not (CROWD / name).is_dir():
+        pytest.skip(f"dataset folder {CROWD / name} is missing")
+    answers = pd.read_csv(CROWD / name / "answers.csv", dtype=str)
+    truth = pd.read_csv(CROWD / name / "truth.csv", dtype=str).set_index("task")["label"]
+    return answers, truth
+
+
+def accuracy(labels: pd.Series, truth: pd.Series) -> float:
+    return float((labels.reindex(truth.index) == truth).mean())
+
+
+def synthetic(seed=0, n_tasks=300, n_workers=10):
+    """Answers from the GLAD model with two bad workers and varied task difficulty."""
+    rng = np.random.default_rng(seed)
+    alpha = np.r_[-1.5, 0.0, rng.uniform(1.0, 3.0, n_workers - 2)]
+    beta = np.exp(rng.normal(0.0, 0.5, n_tasks))
+    truth = rng.integers(0, 2, n_tasks)
+    rows = []
+    for t in range(n_tasks):
+        for w in rng.choice(n_workers, 5, replace=False):
+            right = rng.random() < 1 / (1 + np.exp(-alpha[w] * beta[t]))
+            rows.append((t, w, int(truth[t] if right else 1 - truth[t])))
+    return pd.DataFrame(rows, columns=["task", "worker", "label"]), pd.Series(truth)
+
+
+def test_learns_abilities_and_labels():
+    data, truth = synthetic()
+    glad = GLAD().fit(data)
+    assert accuracy(glad.labels_, truth) > 0.9
+    assert glad.alphas_[0] < 0 < glad.alphas_[5]  # the adversarial worker is found
+    assert np.allclose(glad.probas_.sum(axis=1), 1.0)
+    assert set(glad.betas_.index) == set(data["task"])
+
+
+def test_m_step_gradient_is_exact():
+    data, _ = synthetic(seed=1, n_tasks=40, n_workers=6)
+    enc = encode(data)
+    q = np.random.default_rng(0).uniform(0.1, 0.9, enc.n_answers)
+    fun = GLAD()._objective(enc, q)
+    x0 = np.random.default_rng(1).normal(0.5, 0.5, enc.n_workers + enc.n_tasks)
+    err = check_grad(lambda x: fun(x)[0], lambda x: fun(x)[1], x0)
+    assert err < 1e-4 * max(1.0, np.abs(fun(x0)[1]).max())
+
+
+def test_gold_is_clamped():
+    data, truth = synthetic(seed=2)
+    gold = 1 - truth.iloc[:30]
+    glad = GLAD().fit(data, gold)
+    assert (glad.labels_[gold.index] == gold).all()
+    assert (glad.probas_.loc[gold.index].max(axis=1) == 1.0).all()
+
+
+@pytest.mark.parametrize("name", ["rte", "bluebird"])
+def test_accuracy_matches_crowd_kit(name):
+    from crowdkit.aggregation import GLAD as CKGLAD
+
+    answers, truth = load(name)
+    ours = accuracy(GLAD().fit_predict(answers), truth)
+    theirs = accuracy(CKGLAD().fit_predict(answers), truth)
+    assert ours >= theirs - 0.005

@@ -1,0 +1,108 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from labelwell.errors import InvalidInput
+from labelwell.quality import MajorityVote, WeightedMajorityVote
+
+CROWD = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "crowd"
+
+
+def load(name: str) -> tuple[pd.DataFrame, pd.Series]:
+    if not (CROWD / name).is_dir():
+        pytest.skip(f"dataset folder {CROWD / name} is missing")
+    answers = pd.read_csv(CROWD / name / "answers.csv", dtype=str)
+    truth = pd.read_csv(CROWD / name / "truth.csv", dtype=str).set_index("task")["label"]
+    return answers, truth
+
+
+def accuracy(labels: pd.Series, truth: pd.Series) -> float:
+    return float((labels.reindex(truth.index) == truth).mean())
+
+
+ANSWERS = pd.DataFrame(
+    [
+        ("t1", "w1", "cat"),
+        ("t1", "w2", "cat"),
+        ("t1", "w3", "dog"),
+        ("t2", "w1", "dog"),
+        ("t2", "w2", "cat"),
+        ("t3", "w3", "bird"),
+    ],
+    columns=["task", "worker", "label"],
+)
+
+
+def test_plurality_and_shares():
+    mv = MajorityVote(tie="first").fit(ANSWERS)
+    assert mv.labels_.to_dict() == {"t1": "cat", "t2": "cat", "t3": "bird"}
+    assert mv.probas_.loc["t1", "cat"] == pytest.approx(2 / 3)
+    assert mv.probas_.loc["t2"].tolist() == [0.0, 0.5, 0.5]  # bird, cat, dog
+    assert mv.ties_.to_dict() == {"t1": False, "t2": True, "t3": False}
+    # w1 agrees on t1, disagrees on t2 (cat won the tie)
+    assert mv.skills_["w1"] == pytest.approx(0.5)
+
+
+def test_tie_policies():
+    assert MajorityVote(tie="abstain").fit_predict(ANSWERS)["t2"] is None
+    picks = {MajorityVote(tie="random", seed=s).fit_predict(ANSWERS)["t2"] for s in range(20)}
+    assert picks == {"cat", "dog"}
+    first = MajorityVote(tie="random", seed=3).fit_predict(ANSWERS)
+    assert first.equals(MajorityVote(tie="random", seed=3).fit_predict(ANSWERS))
+    with pytest.raises(InvalidInput):
+        MajorityVote(tie="coin")
+
+
+def test_integer_labels_and_missing_column():
+    data = ANSWERS.assign(label=ANSWERS["label"].map({"cat": 0, "dog": 1, "bird": 2}))
+    assert MajorityVote(tie="first").fit_predict(data).to_dict() == {"t1": 0, "t2": 0, "t3": 2}
+    with pytest.raises(InvalidInput, match="label"):
+        MajorityVote().fit(ANSWERS.drop(columns="label"))
+
+
+def test_gold_is_clamped():
+    truth = pd.Series({"t2": "dog", "t9": "cat"})
+    mv = MajorityVote(tie="first").fit(ANSWERS, truth)
+    assert mv.labels_["t2"] == "dog"
+    assert mv.probas_.loc["t2", "dog"] == 1.0
+    assert "t9" not in mv.labels_.index
+
+
+def test_weighted_vote_with_given_weights():
+    weights = pd.Series({"w1": 1.0, "w2": 1.0, "w3": 5.0})
+    labels = WeightedMajorityVote(weights=weights).fit_predict(ANSWERS)
+    assert labels["t1"] == "dog"
+    assert labels["t3"] == "bird"
+
+
+def test_weighted_vote_weights_from_gold():
+    rows = []
+    for i in range(10):
+        rows += [(f"g{i}", "good", "a"), (f"g{i}", "bad1", "b"), (f"g{i}", "bad2", "b")]
+    rows += [("x", "good", "a"), ("x", "bad1", "b"), ("x", "bad2", "b")]
+    data = pd.DataFrame(rows, columns=["task", "worker", "label"])
+    truth = pd.Series({f"g{i}": "a" for i in range(10)})
+    plain = MajorityVote(tie="first").fit_predict(data)
+    assert plain["x"] == "b"
+    wmv = WeightedMajorityVote(weighting="log_odds").fit(data, truth)
+    assert wmv.weights_["good"] > 0 > wmv.weights_["bad1"]
+    assert wmv.labels_["x"] == "a"
+    assert wmv.weights_["good"] == pytest.approx(np.log(11 / 12 / (1 / 12)))
+    acc = WeightedMajorityVote().fit(data, truth).weights_
+    assert acc["good"] == pytest.approx(11 / 12) and acc["bad2"] == pytest.approx(1 / 12)
+
+
+@pytest.mark.parametrize("name", ["product", "rte", "bluebird"])
+def test_accuracy_matches_crowd_kit(name):
+    from crowdkit.aggregation import MajorityVote as CKMajorityVote
+
+    answers, truth = load(name)
+    ours = accuracy(MajorityVote(tie="first").fit_predict(answers), truth)
+    ck = CKMajorityVote().fit(answers)
+    assert ours >= accuracy(ck.labels_, truth) - 0.005
+    # both agree wherever there is no tie
+    mv = MajorityVote().fit(answers)
+    clear = ~mv.ties_
+    assert (mv.labels_[clear] == ck.labels_.reindex(mv.labels_.index)[clear]).all()
