@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import krippendorff
 import numpy as np
 import pandas as pd
@@ -199,3 +201,21 @@ def test_bootstrap_count_path_equals_frame_path(metric, kwargs):
     fast = bootstrap_ci(metric, frame, n_boot=60, seed=9, **kwargs)
     generic = bootstrap_ci(lambda f, **kw: metric(f, **kw), frame, n_boot=60, seed=9, **kwargs)
     assert fast == pytest.approx(generic, abs=1e-12)
+
+
+CROWD = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "crowd"
+
+
+@pytest.mark.skipif(not CROWD.is_dir(), reason=f"real crowd datasets not found at {CROWD}")
+@pytest.mark.parametrize("name", ["bluebird", "rte"])
+def test_real_crowd_data_equals_references(name):
+    answers = pd.read_csv(CROWD / name / "answers.csv", dtype=str)
+    matrix = answers.pivot(index="worker", columns="task", values="label")
+    reliability = matrix.to_numpy(dtype=float)  # labels are "0"/"1"
+    for level in ("nominal", "interval"):
+        expected = krippendorff.alpha(reliability_data=reliability, level_of_measurement=level)
+        got = krippendorff_alpha(answers.assign(label=answers["label"].astype(float)), level)
+        assert got == pytest.approx(expected, abs=1e-9)
+    if name == "bluebird":  # every worker labelled every task
+        table, _ = aggregate_raters(reliability.T.astype(int))
+        assert fleiss_kappa(answers) == pytest.approx(sm_fleiss_kappa(table), abs=1e-9)
