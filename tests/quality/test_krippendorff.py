@@ -49,8 +49,8 @@ def test_equals_krippendorff_package_with_missing(level, seed):
 @pytest.mark.parametrize("level", ["interval", "ordinal"])
 def test_moment_path_for_many_values_equals_matrix_path(level, monkeypatch):
     rng = np.random.default_rng(5)
-    truth = rng.normal(size=120)
-    data = truth + rng.normal(scale=0.5, size=(4, 120))
+    truth = rng.normal(size=50)
+    data = truth + rng.normal(scale=0.5, size=(4, 50))
     data[rng.random(data.shape) < 0.2] = NAN
     expected = krippendorff.alpha(reliability_data=data, level_of_measurement=level)
     monkeypatch.setattr(kmod, "_MATRIX_VALUES", 10)
