@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "data",
     "server",
     "rlhf",
+    "quality",
 )
 
 app = typer.Typer(
