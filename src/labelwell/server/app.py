@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import ORJSONResponse
 
 import labelwell
 from labelwell.server import errors
@@ -36,7 +35,6 @@ def create_app(
         title="labelwell",
         version=labelwell.__version__,
         description="Labeling, quality, weak supervision, active learning and RLHF data.",
-        default_response_class=ORJSONResponse,
         lifespan=lifespan,
     )
     app.state.db = db

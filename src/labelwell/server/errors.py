@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from labelwell.errors import (
@@ -49,15 +49,15 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(LabelwellError)
-    async def _domain(_: Request, exc: LabelwellError) -> ORJSONResponse:
+    async def _domain(_: Request, exc: LabelwellError) -> JSONResponse:
         status = _status_of(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return ORJSONResponse(
+        return JSONResponse(
             error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
         field = _field_path(tuple(first.get("loc", ())))
@@ -69,17 +69,17 @@ def install(app: FastAPI) -> None:
                 for e in errors[:20]
             ],
         }
-        return ORJSONResponse(error_body("invalid_input", message, details), status_code=422)
+        return JSONResponse(error_body("invalid_input", message, details), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {
             404: "not_found",
             405: "method_not_allowed",
             413: "too_large",
             401: "unauthorized",
         }.get(exc.status_code, "http_error")
-        return ORJSONResponse(
+        return JSONResponse(
             error_body(code, str(exc.detail)),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),

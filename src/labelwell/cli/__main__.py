@@ -1,0 +1,3 @@
+from labelwell.cli import main
+
+main()
