@@ -305,3 +305,7 @@ def _coco_exporter() -> CocoExporter:
 @register_importer("coco")
 def _coco_importer() -> CocoImporter:
     return CocoImporter()
+
+
+# COCO panoptic lives in its own module; importing it here registers it with COCO.
+from labelwell.formats import coco_panoptic  # noqa: E402, F401
