@@ -29,12 +29,17 @@ def _initial_probas(enc: Encoded, gold_t: np.ndarray, gold_l: np.ndarray) -> np.
     return clamp(probas, gold_t, gold_l)
 
 
-def _log_likelihood(log_joint: np.ndarray, gold_t: np.ndarray, gold_l: np.ndarray) -> float:
-    """Log marginal likelihood; gold tasks count with their known label."""
-    _, lse = softmax_rows(log_joint)
-    if len(gold_t):
-        lse[gold_t] = log_joint[gold_t, gold_l]
-    return float(lse.sum())
+def _posterior(
+    log_joint: np.ndarray, gold_t: np.ndarray, gold_l: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """Posterior over labels (gold tasks clamped) and the log marginal likelihood,
+    in which gold tasks count with their known label. Overwrites ``log_joint``."""
+    gold_joint = log_joint[gold_t, gold_l] if len(gold_t) else None
+    probas, lse = softmax_rows(log_joint, inplace=True)
+    if gold_joint is not None:
+        lse[gold_t] = gold_joint
+    clamp(probas, gold_t, gold_l)
+    return probas, float(lse.sum())
 
 
 class DawidSkene(Aggregator):
@@ -81,9 +86,8 @@ class DawidSkene(Aggregator):
         for iterations in range(1, self.n_iter + 1):  # noqa: B007
             log_joint = answers @ np.log(errors).reshape(enc.n_workers * k, k)
             log_joint += np.log(priors)
-            loss = _log_likelihood(log_joint, gold_t, gold_l) / max(enc.n_answers, 1)
-            probas, _ = softmax_rows(log_joint)
-            clamp(probas, gold_t, gold_l)
+            probas, loglik = _posterior(log_joint, gold_t, gold_l)
+            loss = loglik / max(enc.n_answers, 1)
             priors = np.maximum(probas.mean(axis=0), _EPS)
             errors = self._m_step(enc, answers_t, probas)
             history.append(loss)
@@ -146,9 +150,8 @@ class OneCoinDawidSkene(Aggregator):
                 flat, (log_right - log_wrong)[enc.worker_idx], minlength=enc.n_tasks * k
             ).reshape(enc.n_tasks, k)
             log_joint = bonus + base[:, None] + np.log(priors)
-            loss = _log_likelihood(log_joint, gold_t, gold_l) / max(enc.n_answers, 1)
-            probas, _ = softmax_rows(log_joint)
-            clamp(probas, gold_t, gold_l)
+            probas, loglik = _posterior(log_joint, gold_t, gold_l)
+            loss = loglik / max(enc.n_answers, 1)
             priors = np.maximum(probas.mean(axis=0), _EPS)
             skills = self._skills(enc, probas)
             history.append(loss)
