@@ -4,7 +4,8 @@ Runs each pair side by side in one process on the same synthetic reliability dat
 (``--raters`` x ``--units``, ``--classes`` categories, ``--missing`` share of
 missing ratings for Krippendorff's alpha) and prints best-of-``--repeat`` times,
 the speed-up (reference time / labelwell time) and the largest difference in
-value. Needs the peer environment: ``bash benchmarks/peers.sh`` then
+value; CPU-time ratios are printed too because shared machines are loaded.
+Needs the peer environment: ``bash benchmarks/peers.sh`` then
 ``benchmarks/.venv-peers/bin/python benchmarks/bench_agreement.py``.
 """
 
@@ -15,6 +16,7 @@ import json
 import platform
 import time
 from collections.abc import Callable
+from importlib.metadata import version
 
 import krippendorff
 import numpy as np
@@ -38,13 +40,15 @@ def make_data(raters: int, units: int, classes: int, seed: int) -> np.ndarray:
     return np.where(rng.random((raters, units)) < 0.6, truth, noise)
 
 
-def best_time(fn: Callable[[], float], repeat: int) -> tuple[float, float]:
-    times, value = [], float("nan")
+def best_time(fn: Callable[[], float], repeat: int) -> tuple[float, float, float]:
+    """Best wall time, best CPU time (this process) and the value."""
+    wall, cpu, value = [], [], float("nan")
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         value = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), float(value)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return min(wall), min(cpu), float(value)
 
 
 def long_frame(data: np.ndarray) -> pd.DataFrame:
@@ -68,6 +72,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed + 1)
     with_missing[rng.random(data.shape) < args.missing] = np.nan
     frame = long_frame(with_missing)
+    full_frame = long_frame(data.astype(float))
     y1, y2 = data[0], data[1]
 
     cases: list[tuple[str, Callable[[], float], Callable[[], float]]] = []
@@ -99,9 +104,9 @@ def main() -> None:
         )
     frame_cases = [
         (
-            f"fleiss_kappa from long frame ({len(frame):,} rows)",
+            f"fleiss_kappa from long frame ({len(full_frame):,} rows)",
             lambda: sm_fleiss_kappa(aggregate_raters(data.T)[0], method="fleiss"),
-            lambda: fleiss_kappa(long_frame(data.astype(float))),
+            lambda: fleiss_kappa(full_frame),
         ),
         (
             f"krippendorff nominal from long frame ({len(frame):,} rows)",
@@ -113,17 +118,23 @@ def main() -> None:
     ]
 
     rows = []
-    header = f"{'metric':<58} {'reference s':>11} {'labelwell s':>11} {'speed-up':>9} {'|diff|':>9}"
+    header = (
+        f"{'metric':<58} {'reference s':>11} {'labelwell s':>11} {'speed-up':>9} "
+        f"{'cpu speed-up':>12} {'|diff|':>9}"
+    )
     print(header)
     print("-" * len(header))
     for name, reference, ours in cases + frame_cases:
-        ref_s, ref_v = best_time(reference, args.repeat)
-        our_s, our_v = best_time(ours, args.repeat)
+        ref_s, ref_cpu, ref_v = best_time(reference, args.repeat)
+        our_s, our_cpu, our_v = best_time(ours, args.repeat)
         row = {
             "metric": name,
             "reference_s": ref_s,
             "labelwell_s": our_s,
             "speedup": ref_s / our_s,
+            "reference_cpu_s": ref_cpu,
+            "labelwell_cpu_s": our_cpu,
+            "cpu_speedup": ref_cpu / our_cpu,
             "reference_value": ref_v,
             "labelwell_value": our_v,
             "abs_diff": abs(ref_v - our_v),
@@ -131,14 +142,14 @@ def main() -> None:
         rows.append(row)
         print(
             f"{name:<58} {ref_s:>11.4f} {our_s:>11.4f} {row['speedup']:>8.1f}x "
-            f"{row['abs_diff']:>9.1e}"
+            f"{row['cpu_speedup']:>11.1f}x {row['abs_diff']:>9.1e}"
         )
     versions = {
         "python": platform.python_version(),
         "numpy": np.__version__,
         "scikit-learn": sklearn.__version__,
         "statsmodels": statsmodels.__version__,
-        "krippendorff": getattr(krippendorff, "__version__", "?"),
+        "krippendorff": version("krippendorff"),
     }
     print("versions:", versions)
     if args.json:
