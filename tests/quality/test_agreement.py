@@ -219,3 +219,13 @@ def test_real_crowd_data_equals_references(name):
     if name == "bluebird":  # every worker labelled every task
         table, _ = aggregate_raters(reliability.T.astype(int))
         assert fleiss_kappa(answers) == pytest.approx(sm_fleiss_kappa(table), abs=1e-9)
+
+
+@pytest.mark.parametrize("weights", [None, "linear", "quadratic"])
+def test_cohen_explicit_label_order_equals_sklearn(weights):
+    rng = np.random.default_rng(11)
+    y1 = rng.choice(["low", "mid", "high", "n/a"], 200)
+    y2 = np.where(rng.random(200) < 0.5, y1, rng.choice(["low", "mid", "high"], 200))
+    order = ["low", "mid", "high"]  # "n/a" answers drop out
+    expected = cohen_kappa_score(y1, y2, labels=order, weights=weights)
+    assert cohen_kappa(y1, y2, labels=order, weights=weights) == pytest.approx(expected, abs=1e-9)
