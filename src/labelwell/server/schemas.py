@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
+
+#: Ids are positive 63-bit integers; anything else is refused before the database.
+MAX_ID = 2**63 - 1
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 Role = Literal["admin", "manager", "reviewer", "annotator"]
 ProjectRole = Literal["manager", "reviewer", "annotator"]
@@ -236,7 +241,7 @@ class ReviewPublic(BaseModel):
 
 
 class PredictionCreate(Strict):
-    item_id: int
+    item_id: int = Field(ge=1, le=MAX_ID)
     result: dict[str, Any]
     model_name: str = Field(min_length=1, max_length=200)
     model_version: str = Field(default="", max_length=100)

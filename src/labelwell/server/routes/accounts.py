@@ -8,6 +8,7 @@ from labelwell.server.deps import Ctx
 from labelwell.server.schemas import (
     LoginRequest,
     Page,
+    PathId,
     TokenCreate,
     TokenIssued,
     TokenPublic,
@@ -61,7 +62,7 @@ def list_tokens(ctx: Ctx) -> Page[TokenPublic]:
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_token(token_id: int, ctx: Ctx) -> None:
+def revoke_token(token_id: PathId, ctx: Ctx) -> None:
     with ctx.db.session() as s:
         accounts.revoke_token(s, ctx.actor, token_id)
 

@@ -7,9 +7,11 @@ from fastapi import APIRouter, Query, status
 from labelwell.server.deps import Ctx
 from labelwell.server.pagination import decode_cursor, next_cursor
 from labelwell.server.schemas import (
+    MAX_ID,
     AnnotationPublic,
     AnnotationRevise,
     Page,
+    PathId,
     ReviewCreate,
     ReviewPublic,
 )
@@ -21,11 +23,11 @@ router = APIRouter(tags=["annotations"])
 
 @router.get("/projects/{project_id}/annotations", response_model=Page[AnnotationPublic])
 def list_annotations(
-    project_id: int,
+    project_id: PathId,
     ctx: Ctx,
     cursor: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    item_id: int | None = None,
+    item_id: int | None = Query(None, ge=1, le=MAX_ID),
     include_history: bool = False,
 ) -> Page[AnnotationPublic]:
     """Annotations you may see: your own, and others' unless the project is blind."""
@@ -44,13 +46,13 @@ def list_annotations(
 
 
 @router.get("/annotations/{annotation_id}", response_model=AnnotationPublic)
-def get_annotation(annotation_id: int, ctx: Ctx) -> Annotation:
+def get_annotation(annotation_id: PathId, ctx: Ctx) -> Annotation:
     with ctx.db.read_session() as s:
         return labels.get_annotation(s, ctx.actor, annotation_id)
 
 
 @router.patch("/annotations/{annotation_id}", response_model=AnnotationPublic)
-def revise_annotation(annotation_id: int, body: AnnotationRevise, ctx: Ctx) -> Annotation:
+def revise_annotation(annotation_id: PathId, body: AnnotationRevise, ctx: Ctx) -> Annotation:
     with ctx.db.session() as s:
         return labels.revise_annotation(
             s, ctx.actor, annotation_id, body.result, time_spent_ms=body.time_spent_ms
@@ -58,7 +60,7 @@ def revise_annotation(annotation_id: int, body: AnnotationRevise, ctx: Ctx) -> A
 
 
 @router.get("/annotations/{annotation_id}/revisions", response_model=Page[AnnotationPublic])
-def revisions(annotation_id: int, ctx: Ctx) -> Page[AnnotationPublic]:
+def revisions(annotation_id: PathId, ctx: Ctx) -> Page[AnnotationPublic]:
     with ctx.db.read_session() as s:
         data = [
             AnnotationPublic.model_validate(a)
@@ -72,7 +74,7 @@ def revisions(annotation_id: int, ctx: Ctx) -> Page[AnnotationPublic]:
     response_model=ReviewPublic,
     status_code=status.HTTP_201_CREATED,
 )
-def review(annotation_id: int, body: ReviewCreate, ctx: Ctx) -> Review:
+def review(annotation_id: PathId, body: ReviewCreate, ctx: Ctx) -> Review:
     with ctx.db.session() as s:
         return labels.review_annotation(
             s, ctx.actor, annotation_id, body.decision, comment=body.comment, result=body.result

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from labelwell.errors import InvalidInput
 from labelwell.formats.registry import EXPORTERS
 from labelwell.server.deps import Ctx
+from labelwell.server.schemas import PathId
 from labelwell.server.streaming import stream_writer
 from labelwell.work.export import ExportFilter, iter_records
 from labelwell.work.policies import Permission, authorize
@@ -25,7 +26,7 @@ router = APIRouter(tags=["export"])
     responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
 )
 def export(
-    project_id: int,
+    project_id: PathId,
     ctx: Ctx,
     format: str = Query("jsonl", description="a registered exporter: jsonl, csv, parquet, ..."),
     status: str | None = Query(None, pattern="^(open|full|done)$"),

@@ -19,6 +19,7 @@ from labelwell.server.schemas import (
     ItemPublic,
     ItemsCreate,
     Page,
+    PathId,
     PredictionPublic,
     PredictionsCreate,
 )
@@ -32,7 +33,7 @@ ITEM_STATUSES = ("open", "full", "done")
 @router.post(
     "/projects/{project_id}/items", response_model=ImportPublic, status_code=status.HTTP_201_CREATED
 )
-def create_items(project_id: int, body: ItemsCreate, ctx: Ctx) -> Import:
+def create_items(project_id: PathId, body: ItemsCreate, ctx: Ctx) -> Import:
     """Add items given inline (up to 10,000 per request); atomic like a file import."""
     rows = (
         ImportRow(
@@ -55,7 +56,7 @@ def create_items(project_id: int, body: ItemsCreate, ctx: Ctx) -> Import:
     status_code=status.HTTP_201_CREATED,
 )
 def import_file(
-    project_id: int,
+    project_id: PathId,
     ctx: Ctx,
     file: UploadFile = File(...),
     format: str | None = Query(
@@ -82,7 +83,7 @@ def import_file(
 
 @router.get("/projects/{project_id}/items", response_model=Page[ItemPublic])
 def list_items(
-    project_id: int,
+    project_id: PathId,
     ctx: Ctx,
     cursor: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
@@ -97,7 +98,7 @@ def list_items(
 
 
 @router.get("/items/{item_id}", response_model=ItemPublic)
-def get_item(item_id: int, ctx: Ctx) -> Item:
+def get_item(item_id: PathId, ctx: Ctx) -> Item:
     with ctx.db.read_session() as s:
         return items.get_item(s, ctx.actor, item_id)
 
@@ -105,7 +106,7 @@ def get_item(item_id: int, ctx: Ctx) -> Item:
 @router.post(
     "/projects/{project_id}/predictions", response_model=Count, status_code=status.HTTP_201_CREATED
 )
-def add_predictions(project_id: int, body: PredictionsCreate, ctx: Ctx) -> Count:
+def add_predictions(project_id: PathId, body: PredictionsCreate, ctx: Ctx) -> Count:
     with ctx.db.session() as s:
         n = labels.add_predictions(
             s, ctx.actor, project_id, [p.model_dump() for p in body.predictions]
@@ -114,7 +115,7 @@ def add_predictions(project_id: int, body: PredictionsCreate, ctx: Ctx) -> Count
 
 
 @router.get("/items/{item_id}/predictions", response_model=Page[PredictionPublic])
-def list_predictions(item_id: int, ctx: Ctx) -> Page[PredictionPublic]:
+def list_predictions(item_id: PathId, ctx: Ctx) -> Page[PredictionPublic]:
     with ctx.db.read_session() as s:
         data = [
             PredictionPublic.model_validate(p)
@@ -124,12 +125,12 @@ def list_predictions(item_id: int, ctx: Ctx) -> Page[PredictionPublic]:
 
 
 @router.put("/items/{item_id}/gold", response_model=GoldPublic)
-def set_gold(item_id: int, body: GoldSet, ctx: Ctx) -> GoldAnswer:
+def set_gold(item_id: PathId, body: GoldSet, ctx: Ctx) -> GoldAnswer:
     with ctx.db.session() as s:
         return labels.set_gold(s, ctx.actor, item_id, body.result)
 
 
 @router.get("/items/{item_id}/gold", response_model=GoldPublic)
-def get_gold(item_id: int, ctx: Ctx) -> GoldAnswer:
+def get_gold(item_id: PathId, ctx: Ctx) -> GoldAnswer:
     with ctx.db.read_session() as s:
         return labels.get_gold(s, ctx.actor, item_id)

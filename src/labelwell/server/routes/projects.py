@@ -13,6 +13,7 @@ from labelwell.server.schemas import (
     MemberPublic,
     MemberSet,
     Page,
+    PathId,
     ProjectCreate,
     ProjectPublic,
     ProjectUpdate,
@@ -42,19 +43,19 @@ def create_project(body: ProjectCreate, ctx: Ctx) -> Project:
 
 
 @router.get("/projects/{project_id}", response_model=ProjectPublic)
-def get_project(project_id: int, ctx: Ctx) -> Project:
+def get_project(project_id: PathId, ctx: Ctx) -> Project:
     with ctx.db.read_session() as s:
         return authorize(s, ctx.actor, project_id, Permission.view)
 
 
 @router.patch("/projects/{project_id}", response_model=ProjectPublic)
-def update_project(project_id: int, body: ProjectUpdate, ctx: Ctx) -> Project:
+def update_project(project_id: PathId, body: ProjectUpdate, ctx: Ctx) -> Project:
     with ctx.db.session() as s:
         return projects.update_project(s, ctx.actor, project_id, body.model_dump(exclude_none=True))
 
 
 @router.get("/projects/{project_id}/guidelines", response_model=Page[GuidelinePublic])
-def list_guidelines(project_id: int, ctx: Ctx) -> Page[GuidelinePublic]:
+def list_guidelines(project_id: PathId, ctx: Ctx) -> Page[GuidelinePublic]:
     with ctx.db.read_session() as s:
         data = [
             GuidelinePublic.model_validate(g)
@@ -68,13 +69,13 @@ def list_guidelines(project_id: int, ctx: Ctx) -> Page[GuidelinePublic]:
     response_model=GuidelinePublic,
     status_code=status.HTTP_201_CREATED,
 )
-def add_guideline(project_id: int, body: GuidelineCreate, ctx: Ctx) -> Guideline:
+def add_guideline(project_id: PathId, body: GuidelineCreate, ctx: Ctx) -> Guideline:
     with ctx.db.session() as s:
         return projects.add_guideline(s, ctx.actor, project_id, body.text)
 
 
 @router.get("/projects/{project_id}/members", response_model=Page[MemberPublic])
-def list_members(project_id: int, ctx: Ctx) -> Page[MemberPublic]:
+def list_members(project_id: PathId, ctx: Ctx) -> Page[MemberPublic]:
     with ctx.db.read_session() as s:
         data = [
             MemberPublic(user_id=u.id, email=u.email, role=m.role)
@@ -84,7 +85,7 @@ def list_members(project_id: int, ctx: Ctx) -> Page[MemberPublic]:
 
 
 @router.put("/projects/{project_id}/members/{user_id}", response_model=MemberPublic)
-def set_member(project_id: int, user_id: int, body: MemberSet, ctx: Ctx) -> MemberPublic:
+def set_member(project_id: PathId, user_id: PathId, body: MemberSet, ctx: Ctx) -> MemberPublic:
     with ctx.db.session() as s:
         member = projects.set_member(s, ctx.actor, project_id, user_id, body.role)
         return MemberPublic(
@@ -93,20 +94,20 @@ def set_member(project_id: int, user_id: int, body: MemberSet, ctx: Ctx) -> Memb
 
 
 @router.delete("/projects/{project_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_member(project_id: int, user_id: int, ctx: Ctx) -> None:
+def remove_member(project_id: PathId, user_id: PathId, ctx: Ctx) -> None:
     with ctx.db.session() as s:
         projects.remove_member(s, ctx.actor, project_id, user_id)
 
 
 @router.get("/projects/{project_id}/stats", response_model=StatsPublic)
-def project_stats(project_id: int, ctx: Ctx) -> stats.ProjectStats:
+def project_stats(project_id: PathId, ctx: Ctx) -> stats.ProjectStats:
     with ctx.db.read_session() as s:
         return stats.project_stats(s, ctx.actor, project_id)
 
 
 @router.get("/projects/{project_id}/audit", response_model=Page[AuditPublic])
 def audit_log(
-    project_id: int, ctx: Ctx, cursor: str | None = None, limit: int = Query(100, ge=1, le=1000)
+    project_id: PathId, ctx: Ctx, cursor: str | None = None, limit: int = Query(100, ge=1, le=1000)
 ) -> Page[AuditPublic]:
     with ctx.db.read_session() as s:
         rows = audit.entries(s, ctx.actor, project_id, after=decode_cursor(cursor), limit=limit)

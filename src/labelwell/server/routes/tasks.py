@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from labelwell.server.deps import Ctx
-from labelwell.server.schemas import AnnotationPublic, SkipRequest, SubmitRequest, TaskPublic
+from labelwell.server.schemas import (
+    AnnotationPublic,
+    PathId,
+    SkipRequest,
+    SubmitRequest,
+    TaskPublic,
+)
 from labelwell.store.tables import Annotation
 from labelwell.work import queue
 
@@ -17,7 +23,7 @@ router = APIRouter(tags=["tasks"])
     response_model=TaskPublic,
     responses={204: {"description": "Nothing left to label for you"}},
 )
-def next_task(project_id: int, ctx: Ctx) -> queue.Task | Response:
+def next_task(project_id: PathId, ctx: Ctx) -> queue.Task | Response:
     """Lease the next item to label. Asking again returns the same live lease."""
     with ctx.db.session() as s:
         task = queue.next_task(s, ctx.actor, project_id)
@@ -32,7 +38,7 @@ def next_task(project_id: int, ctx: Ctx) -> queue.Task | Response:
     responses={200: {"description": "A retry with the same idempotency key"}},
     status_code=status.HTTP_201_CREATED,
 )
-def submit(assignment_id: int, body: SubmitRequest, ctx: Ctx, response: Response) -> Annotation:
+def submit(assignment_id: PathId, body: SubmitRequest, ctx: Ctx, response: Response) -> Annotation:
     with ctx.db.session() as s:
         annotation, created = queue.submit(
             s,
@@ -48,6 +54,6 @@ def submit(assignment_id: int, body: SubmitRequest, ctx: Ctx, response: Response
 
 
 @router.post("/assignments/{assignment_id}/skip", status_code=status.HTTP_204_NO_CONTENT)
-def skip(assignment_id: int, body: SkipRequest, ctx: Ctx) -> None:
+def skip(assignment_id: PathId, body: SkipRequest, ctx: Ctx) -> None:
     with ctx.db.session() as s:
         queue.skip(s, ctx.actor, assignment_id, body.reason)
