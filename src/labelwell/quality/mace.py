@@ -6,13 +6,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy.special import digamma
 
 from labelwell.errors import InvalidInput
 from labelwell.quality._frame import (
     Aggregator,
     Encoded,
-    clamp,
     encode,
     labels_series,
     probas_frame,
@@ -22,13 +22,13 @@ from labelwell.quality._frame import (
 
 def _normalize(counts: np.ndarray, smoothing: float) -> np.ndarray:
     counts = counts + smoothing
-    return counts / counts.sum(axis=1, keepdims=True)
+    return counts / counts.sum(axis=-1, keepdims=True)
 
 
 def _variational_normalize(counts: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """Mean-field update ``exp(psi(c + a)) / exp(psi(sum(c + a)))`` (Hovy et al. 2013, Sec. 2.2)."""
     posterior = counts + prior
-    return np.exp(digamma(posterior) - digamma(posterior.sum(axis=1, keepdims=True)))
+    return np.exp(digamma(posterior) - digamma(posterior.sum(axis=-1, keepdims=True)))
 
 
 class MACE(Aggregator):
@@ -83,70 +83,83 @@ class MACE(Aggregator):
         self.random_state = random_state
         self.learn_priors = learn_priors
 
+    @staticmethod
     def _e_step(
-        self,
         enc: Encoded,
+        answers: sp.csr_matrix,
+        answers_t: sp.csr_matrix,
+        n_pairs: np.ndarray,
         spamming: np.ndarray,
         thetas: np.ndarray,
         gold: tuple[np.ndarray, np.ndarray],
         log_priors: np.ndarray,
-    ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
-        k = enc.n_labels
-        w, t, a = enc.worker_idx, enc.task_idx, enc.label_idx
-        spam = spamming[w, 0] * thetas[w, a]  # P(answer a, spamming)
-        know = spamming[w, 1]  # P(answer a, knowing) when a is the true label
-        log_spam = np.log(spam)
-        base = np.bincount(t, log_spam, minlength=enc.n_tasks)
-        bonus = np.bincount(t * k + a, np.log(spam + know) - log_spam, minlength=enc.n_tasks * k)
-        log_joint = bonus.reshape(enc.n_tasks, k) + base[:, None] + log_priors
-        probas, lse = softmax_rows(log_joint)
-        clamp(probas, *gold)
-        right = probas[t, a]
-        knowing = right * know / (spam + know)
-        spamming_counts = (1.0 - right) + right * spam / (spam + know)
-        strategy = np.bincount(w * k + a, spamming_counts, minlength=enc.n_workers * k)
-        knowing_counts = np.stack(
-            [
-                np.bincount(w, spamming_counts, minlength=enc.n_workers),
-                np.bincount(w, knowing, minlength=enc.n_workers),
-            ],
-            axis=1,
-        )
-        return float(lse.sum()), probas, strategy.reshape(enc.n_workers, k), knowing_counts
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Posteriors and expected counts for ``R`` parameter sets at once
+        (``spamming``: R x workers x 2, ``thetas``: R x workers x labels).
+
+        All answers a worker gives with the same label share their numbers, so the
+        sums over answers are two sparse products, as in Dawid-Skene. Returns the
+        log marginal likelihood per set, posteriors (tasks x R x labels), expected
+        spam answers per ``(worker, label)`` and expected (spam, knowing) counts.
+        """
+        k, n_w = enc.n_labels, enc.n_workers
+        r = spamming.shape[0]
+        spam = spamming[..., :1] * thetas  # P(answer a, spamming): R x W x K
+        know = np.broadcast_to(spamming[..., 1:], spam.shape)  # P(answer a, knowing | T = a)
+        diag = np.arange(k)
+        table = np.repeat(np.log(spam)[..., None], k, axis=3)  # [r, w, a, t]
+        table[:, :, diag, diag] = np.log(spam + know)
+        table = table.transpose(1, 2, 0, 3).reshape(n_w * k, r * k)
+        log_joint = (answers @ table).reshape(enc.n_tasks * r, k)
+        log_joint += np.tile(log_priors, (enc.n_tasks, 1))
+        probas, lse = softmax_rows(log_joint, inplace=True)
+        probas = probas.reshape(enc.n_tasks, r, k)
+        gold_t, gold_l = gold
+        if len(gold_t):
+            probas[gold_t] = 0.0
+            probas[gold_t, :, gold_l] = 1.0
+        counts = (answers_t @ probas.reshape(enc.n_tasks, r * k)).reshape(n_w, k, r, k)
+        right = np.diagonal(counts, axis1=1, axis2=3).transpose(1, 0, 2)  # R x W x K
+        knowing_pairs = right * know / (spam + know)
+        strategy = n_pairs - knowing_pairs
+        knowing = np.stack([strategy.sum(axis=-1), knowing_pairs.sum(axis=-1)], axis=-1)
+        lml = lse.reshape(enc.n_tasks, r).sum(axis=0)
+        return lml, probas, strategy, knowing
 
     def fit(self, data: pd.DataFrame, true_labels: pd.Series | None = None) -> MACE:
         enc = encode(data, None if true_labels is None else true_labels.unique())
         gold = enc.gold(true_labels)
         n_w, k = enc.n_workers, enc.n_labels
+        r = max(self.n_restarts, 1)
         smoothing = self.smoothing if self.smoothing is not None else 0.01 / k
-        theta_prior = np.array([[self.alpha, self.beta]])
-        strategy_prior = np.full((1, k), 10.0)
+        theta_prior = np.array([self.alpha, self.beta])
+        strategy_prior = np.full(k, 10.0)
+        answers = enc.task_by_worker_label()
+        answers_t = answers.T.tocsr()
+        n_pairs = np.asarray(answers_t.sum(axis=1)).reshape(n_w, k)
+        args = (enc, answers, answers_t, n_pairs)
+        # the restarts run side by side: one sparse product serves all of them
         rng = np.random.default_rng(self.random_state)
-        best: tuple = (-np.inf, None, None, None)
-        for _ in range(max(self.n_restarts, 1)):
-            spamming = rng.uniform(1.0, 2.0 + self.default_noise, size=(n_w, 2))
-            thetas = rng.uniform(1.0, 2.0 + self.default_noise, size=(n_w, k))
-            spamming /= spamming.sum(axis=1, keepdims=True)
-            thetas /= thetas.sum(axis=1, keepdims=True)
-            log_priors = np.full(k, -np.log(k))
-            lml, probas, strategy, knowing = self._e_step(enc, spamming, thetas, gold, log_priors)
-            for _ in range(self.n_iter):
-                if self.learn_priors:
-                    log_priors = np.log(np.maximum(probas.mean(axis=0), 1e-10))
-                if self.method == "vb":
-                    spamming = _variational_normalize(knowing, theta_prior)
-                    thetas = _variational_normalize(strategy, strategy_prior)
-                else:
-                    spamming = _normalize(knowing, smoothing)
-                    thetas = _normalize(strategy, smoothing)
-                lml, probas, strategy, knowing = self._e_step(
-                    enc, spamming, thetas, gold, log_priors
-                )
-            if lml > best[0]:
-                best = (lml, spamming, thetas, log_priors)
-        lml, spamming, thetas, log_priors = best
-        assert spamming is not None and thetas is not None
-        lml, probas, _, _ = self._e_step(enc, spamming, thetas, gold, log_priors)
+        spamming = rng.uniform(1.0, 2.0 + self.default_noise, size=(r, n_w, 2))
+        thetas = rng.uniform(1.0, 2.0 + self.default_noise, size=(r, n_w, k))
+        spamming /= spamming.sum(axis=-1, keepdims=True)
+        thetas /= thetas.sum(axis=-1, keepdims=True)
+        log_priors = np.full((r, k), -np.log(k))
+        lml, probas, strategy, knowing = self._e_step(*args, spamming, thetas, gold, log_priors)
+        for _ in range(self.n_iter):
+            if self.learn_priors:
+                log_priors = np.log(np.maximum(probas.mean(axis=0), 1e-10))
+            if self.method == "vb":
+                spamming = _variational_normalize(knowing, theta_prior)
+                thetas = _variational_normalize(strategy, strategy_prior)
+            else:
+                spamming = _normalize(knowing, smoothing)
+                thetas = _normalize(strategy, smoothing)
+            lml, probas, strategy, knowing = self._e_step(*args, spamming, thetas, gold, log_priors)
+        best = int(np.argmax(lml))
+        spamming, thetas, log_priors = spamming[best], thetas[best], log_priors[best]
+        lml = float(lml[best])
+        probas = probas[:, best, :]
         self.log_marginal_likelihood_ = lml
         self.priors_ = pd.Series(np.exp(log_priors), index=enc.label_index(), name="prior")
         self.spamming_ = spamming
