@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from labelwell.errors import InvalidInput
 from labelwell.schema import Attribute, Label, Skeleton
@@ -77,3 +79,38 @@ def test_duplicate_attribute_names() -> None:
     with pytest.raises(InvalidInput) as info:
         Label.from_dict(spec, "labels[0]")
     assert info.value.field == "labels[0].attributes[1].name"
+
+
+ATTRIBUTES = [
+    Attribute.boolean("b"),
+    Attribute.choice("c", ["x", "y"]),
+    Attribute.multi_choice("m", ["x", "y"]),
+    Attribute.text("t", max_length=3),
+    Attribute.text("u"),
+    Attribute.number("n", min=0, max=1),
+    Attribute.number("free"),
+]
+answers = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**60), 2**60)
+    | st.floats()
+    | st.sampled_from(["x", "y", "z", ""])
+    | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=2)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=answers)
+def test_fast_test_and_explanation_agree(value) -> None:
+    for attribute in ATTRIBUTES:
+        try:
+            attribute.check_value(value, "f")
+            explained = True
+        except InvalidInput:
+            explained = False
+        assert attribute.accepts()(value) is explained, (attribute, value)

@@ -12,6 +12,7 @@ from labelwell.errors import InvalidInput
 # Integers beyond 2**53 cannot take part in float arithmetic exactly (and very large
 # ones overflow it), so a coordinate, time or rating outside this range is refused.
 MAX_INT = 2**53
+NUMBER = (int, float)  # compared with ``type(x) in NUMBER``, so bool is not a number
 
 _short = reprlib.Repr()
 _short.maxstring = 60
@@ -50,13 +51,8 @@ def json_type(value: Any) -> str:
 
 
 def is_number(value: Any) -> bool:
-    """A finite JSON number (``bool`` is not a number here)."""
-    t = type(value)
-    if t is float:
-        return value - value == 0.0  # false for inf and nan
-    if t is int:
-        return -MAX_INT <= value <= MAX_INT
-    return False
+    """A JSON number within +-2**53 (so finite; ``bool`` is not a number here)."""
+    return type(value) in NUMBER and -MAX_INT <= value <= MAX_INT
 
 
 def is_int(value: Any) -> bool:
@@ -65,9 +61,9 @@ def is_int(value: Any) -> bool:
 
 def expect_number(field: str, value: Any) -> NoReturn:
     """Fail with the reason ``value`` is not an acceptable number."""
-    if type(value) is float:
+    if type(value) is float and value - value != 0.0:
         fail(field, f"must be a finite number, got {show(value)}")
-    if type(value) is int:
+    if type(value) in NUMBER:
         fail(field, f"{show(value)} is out of range")
     fail(field, f"must be a number, got {json_type(value)} {show(value)}")
 

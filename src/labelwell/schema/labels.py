@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labelwell.schema._checks import (
+    MAX_INT,
+    NUMBER,
     Reader,
     check_name,
     drop_none,
@@ -100,6 +102,28 @@ class Attribute:
                 ("max", self.max),
                 ("max_length", self.max_length),
             ]
+        )
+
+    def accepts(self) -> Callable[[Any], bool]:
+        """A fast yes/no test of one answer; ``check_value`` explains a no."""
+        kind = self.type
+        if kind == "boolean":
+            return lambda v: type(v) is bool
+        if kind == "choice":
+            options = frozenset(self.options)
+            return lambda v: type(v) is str and v in options
+        if kind == "text":
+            most = self.max_length if self.max_length is not None else MAX_INT
+            return lambda v: type(v) is str and len(v) <= most
+        if kind == "number":
+            lo = self.min if self.min is not None else -MAX_INT
+            hi = self.max if self.max is not None else MAX_INT
+            return lambda v: type(v) in NUMBER and lo <= v <= hi and -MAX_INT <= v <= MAX_INT
+        options = frozenset(self.options)
+        return lambda v: (
+            type(v) is list
+            and all(type(x) is str and x in options for x in v)
+            and len(set(v)) == len(v)
         )
 
     def check_value(self, value: Any, field: str) -> None:
@@ -271,6 +295,7 @@ def compile_attributes(label: Label) -> tuple[AttributeCheck, bool]:
     """A checker for the ``attributes`` object of a region with this label, and
     whether the label has a required attribute (so a missing object is an error)."""
     by_name = {a.name: a for a in label.attributes}
+    accepts = {a.name: a.accepts() for a in label.attributes}
     required = [a.name for a in label.attributes if a.required]
     names = ", ".join(by_name) or "none"
 
@@ -282,14 +307,14 @@ def compile_attributes(label: Label) -> tuple[AttributeCheck, bool]:
                 f"{key}[{i}].attributes", f"must be an object, got {json_type(value)} {show(value)}"
             )
         for name, answer in value.items():
-            attribute = by_name.get(name) if type(name) is str else None
-            if attribute is None:
+            test = accepts.get(name) if type(name) is str else None
+            if test is None:
                 fail(
                     f"{key}[{i}].attributes.{name}",
                     f"unknown attribute for label {label.name!r} (declared: {names})",
                 )
-            if answer is not None:
-                attribute.check_value(answer, f"{key}[{i}].attributes.{name}")
+            if answer is not None and not test(answer):
+                by_name[name].check_value(answer, f"{key}[{i}].attributes.{name}")
         for name in required:
             if value.get(name) is None:
                 fail(f"{key}[{i}].attributes.{name}", f"is required for label {label.name!r}")

@@ -85,6 +85,9 @@ def test_boxes_without_image_size_are_only_checked_for_shape() -> None:
         ({"x": float("nan")}, "boxes[0].x", "finite"),
         ({"width": float("inf")}, "boxes[0].width", "finite"),
         ({"y": True}, "boxes[0].y", "must be a number"),
+        ({"x": 1e300}, "boxes[0].x", "out of range"),
+        ({"height": 2**60}, "boxes[0].height", "out of range"),
+        ({"y": float("-inf")}, "boxes[0].y", "finite"),
     ],
 )
 def test_box_errors(refuse, geometry, field, words) -> None:

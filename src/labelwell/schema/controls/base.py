@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from labelwell.schema._checks import (
     MAX_INT,
+    NUMBER,
     Reader,
     drop_none,
     expect_number,
@@ -208,9 +209,8 @@ class RegionControl(Control):
 
 
 def number_at(value: Any, field: str, *parts: Any) -> float:
-    """``value`` if it is a finite number, else a failure at ``field.format(*parts)``
-    (the field is only formatted on failure: this runs once per coordinate)."""
-    t = type(value)
-    if (t is float and value - value == 0.0) or (t is int and -MAX_INT <= value <= MAX_INT):
+    """``value`` if it is a number within +-2**53, else a failure at
+    ``field.format(*parts)`` (formatted only on failure: this runs per coordinate)."""
+    if type(value) in NUMBER and -MAX_INT <= value <= MAX_INT:
         return value
     expect_number(field.format(*parts), value)

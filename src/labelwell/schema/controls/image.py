@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from labelwell.schema._checks import Reader, fail, json_type, show
+from labelwell.schema._checks import MAX_INT, NUMBER, Reader, fail, json_type, show
 from labelwell.schema.controls.base import (
     RegionControl,
     data_number,
@@ -83,19 +83,37 @@ class BBox(ImageControl):
         key = self.name
         tol = EDGE_TOLERANCE
 
-        def check(box: dict, i: int, size: ImageSize) -> None:
+        def explain(box: dict, i: int) -> None:
             x = number_at(box["x"], "{}[{}].x", key, i)
             y = number_at(box["y"], "{}[{}].y", key, i)
             w = number_at(box["width"], "{}[{}].width", key, i)
             h = number_at(box["height"], "{}[{}].height", key, i)
+            for name, v in (("x", x), ("y", y), ("width", w), ("height", h)):
+                if not -MAX_INT <= v <= MAX_INT:
+                    fail(f"{key}[{i}].{name}", f"{v} is out of range")
             if w <= 0:
                 fail(f"{key}[{i}].width", f"{w} is not positive")
             if h <= 0:
                 fail(f"{key}[{i}].height", f"{h} is not positive")
             if x < -tol:
                 fail(f"{key}[{i}].x", f"{x} is left of the image")
-            if y < -tol:
-                fail(f"{key}[{i}].y", f"{y} is above the image")
+            fail(f"{key}[{i}].y", f"{y} is above the image")
+
+        def check(box: dict, i: int, size: ImageSize) -> None:
+            x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+            # One expression for the common case; the range tests also refuse nan,
+            # infinities and integers too large for float arithmetic.
+            if not (
+                type(x) in NUMBER
+                and type(y) in NUMBER
+                and type(w) in NUMBER
+                and type(h) in NUMBER
+                and -tol <= x <= MAX_INT
+                and -tol <= y <= MAX_INT
+                and 0 < w <= MAX_INT
+                and 0 < h <= MAX_INT
+            ):
+                explain(box, i)
             width, height = size
             if width is not None and x + w > width + tol:
                 fail(f"{key}[{i}].width", f"x + width = {x + w} is past the image width {width}")
