@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from labelwell.cli import app
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
+
+SENTIMENT_YAML = """
+name: reviews
+controls:
+  - name: sentiment
+    type: choice
+    source: text
+    options: [positive, negative, neutral]
+"""
+
+
+@pytest.fixture
+def env(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("LABELWELL_DATABASE_URL", db.url)
+    monkeypatch.setenv("LABELWELL_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("LABELWELL_USER", raising=False)
+    return tmp_path
+
+
+def run(*args: str, ok: bool = True):
+    result = runner.invoke(app, list(args))
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+def test_full_cli_workflow(env):
+    out = run("init", "--email", "boss@example.org", "--password", "s3cret-pass").output
+    token = re.search(r"token: (lw_\S+)", out).group(1)
+    assert token and "boss@example.org" in out
+    assert "already exists" in run("init").output
+    run("user", "create", "ann@example.org", "--role", "annotator", "--skill", "en")
+    assert run("token", "create", "ann@example.org").output.strip().startswith("lw_")
+    config = env / "onto.yaml"
+    config.write_text(SENTIMENT_YAML)
+    run("project", "create", "reviews", "--config", str(config), "--overlap", "2")
+    run("project", "add-member", "reviews", "ann@example.org", "--role", "annotator")
+    data = env / "items.jsonl"
+    data.write_text("\n".join(json.dumps({"text": f"review {i}"}) for i in range(25)))
+    assert "imported 25 items" in run("import", "reviews", str(data)).output
+    assert "reviews" in run("project", "list").output
+    status = run("status", "reviews").output
+    assert "25 items" in status and "overlap 2" in status
+    for fmt, reader in [("jsonl", lambda p: pd.read_json(p, lines=True)),
+                        ("csv", pd.read_csv), ("parquet", pd.read_parquet)]:
+        target = env / f"out.{fmt}"
+        assert "exported 25 items" in run("export", "reviews", "--format", fmt,
+                                          "-o", str(target)).output
+        frame = reader(target)
+        assert len(frame) == (25 if fmt == "jsonl" else 0)
+
+
+def test_bad_import_names_the_line_and_exits_2(env):
+    run("init")
+    config = env / "onto.yaml"
+    config.write_text(SENTIMENT_YAML)
+    run("project", "create", "reviews", "--config", str(config))
+    data = env / "bad.jsonl"
+    data.write_text('{"text": "fine"}\n{"text": "also fine"}\n{"text": \n')
+    result = run("import", "reviews", str(data), ok=False)
+    assert result.exit_code == 2
+    assert "line 3" in result.output and "Traceback" not in result.output
+    assert "0 items" in run("status", "reviews").output
+
+
+def test_bad_ontology_is_refused_with_its_path(env):
+    run("init")
+    config = env / "onto.yaml"
+    config.write_text(yaml.safe_dump({"name": "x", "controls": [{"name": "c", "type": "nope"}]}))
+    result = run("project", "create", "x", "--config", str(config), ok=False)
+    assert result.exit_code == 2 and "controls[0]" in result.output
+
+
+def test_commands_need_an_admin_first(env):
+    result = run("project", "list", ok=False)
+    assert result.exit_code == 2 and "labelwell init" in result.output
+
+
+def _commands(typer_app, prefix=()):
+    import typer.main
+
+    group = typer.main.get_command(typer_app)
+    stack = [(prefix, group)]
+    while stack:
+        path, cmd = stack.pop()
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                stack.append(((*path, name), sub))
+        elif path:
+            yield path, cmd
+
+
+def test_every_command_has_help_and_a_section_in_the_docs():
+    docs = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    seen = 0
+    for path, cmd in _commands(app):
+        seen += 1
+        assert cmd.help, f"{' '.join(path)} has no help text"
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, path
+        assert f"labelwell {' '.join(path)}" in docs, f"docs/cli.md lacks {' '.join(path)}"
+    assert seen >= 12
