@@ -22,17 +22,17 @@ _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
 def tokenize(text: str, cuts: Iterable[int] = ()) -> list[tuple[int, int]]:
     """``(start, end)`` of each token, cut also at the offsets in ``cuts``."""
-    marks = sorted(set(cuts))
-    out: list[tuple[int, int]] = []
-    for m in _TOKEN.finditer(text):
-        s, e = m.span()
-        i = bisect_right(marks, s)
-        while i < len(marks) and marks[i] < e:
-            out.append((s, marks[i]))
-            s = marks[i]
-            i += 1
-        out.append((s, e))
-    return out
+    tokens = [m.span() for m in _TOKEN.finditer(text)]
+    marks = sorted(set(cuts), reverse=True)
+    if not marks:
+        return tokens
+    starts = [t[0] for t in tokens]
+    for c in marks:  # right to left, so earlier indices stay valid
+        i = bisect_right(starts, c) - 1
+        if i >= 0 and tokens[i][0] < c < tokens[i][1]:
+            s, e = tokens[i]
+            tokens[i : i + 1] = [(s, c), (c, e)]
+    return tokens
 
 
 def check_spans(

@@ -127,8 +127,8 @@ class CocoExporter:
         head = {"info": {"description": "labelwell export"}, "licenses": []}
         out.write(orjson.dumps(head)[:-1] + b',"categories":' + orjson.dumps(cats))
         out.write(b',"images":[')
-        n = 0
-        ann_id = 0
+        n = ann_id = 0
+        written = False
         with tempfile.TemporaryFile() as anns:
             for rec in records:
                 file_name, width, height = image_meta(rec)
@@ -142,36 +142,65 @@ class CocoExporter:
                     image["external_id"] = rec.external_id
                 out.write((b"," if n else b"") + orjson.dumps(image))
                 n += 1
+                batch: list[dict[str, Any]] = []
                 for picked in chosen_labels(rec, self.labels):
                     for ctrl in ctrls:
-                        for region in picked.result.get(ctrl.name) or []:
-                            label = region["label"]
-                            if label not in cat_id:
-                                raise InvalidInput(
-                                    f"item {rec.item_id}: label {label!r} is not in the ontology",
-                                    field=f"{ctrl.name}.label",
-                                )
-                            ann_id += 1
-                            ann = {
-                                "id": ann_id,
-                                "image_id": rec.item_id,
-                                "category_id": cat_id[label],
-                            }
-                            ann.update(region_to_ann(ctrl, region, kp_names[label]))
-                            ann["control"] = ctrl.name
-                            ann["region_id"] = region.get("id")
-                            if region.get("attributes"):
-                                ann["attributes"] = region["attributes"]
-                            if picked.annotator is not None:
-                                ann["annotator"] = picked.annotator
-                            ann["source"] = picked.source
-                            anns.write((b"," if ann_id > 1 else b"") + orjson.dumps(ann))
+                        regions = picked.result.get(ctrl.name)
+                        if regions:
+                            ann_id = self._annotations(
+                                batch, ann_id, rec.item_id, ctrl, regions, picked, cat_id, kp_names
+                            )
+                if batch:
+                    anns.write((b"," if written else b"") + orjson.dumps(batch)[1:-1])
+                    written = True
             out.write(b'],"annotations":[')
             anns.seek(0)
             while chunk := anns.read(1 << 20):
                 out.write(chunk)
         out.write(b"]}")
         return n
+
+    @staticmethod
+    def _annotations(batch, ann_id, image_id, ctrl, regions, picked, cat_id, kp_names) -> int:  # type: ignore[no-untyped-def]
+        """Append one COCO annotation dict per region to ``batch``; boxes take a
+        fast path, as they are most of any large detection export."""
+        name, annotator, source = ctrl.name, picked.annotator, picked.source
+        for region in regions:
+            try:
+                cid = cat_id[region["label"]]
+            except KeyError:
+                raise InvalidInput(
+                    f"item {image_id}: label {region.get('label')!r} is not in the ontology",
+                    field=f"{ctrl.name}.label",
+                ) from None
+            ann_id += 1
+            if ctrl.type == "bbox":
+                x, y = float(region["x"]), float(region["y"])
+                w, h = float(region["width"]), float(region["height"])
+                ann = {
+                    "id": ann_id,
+                    "image_id": image_id,
+                    "category_id": cid,
+                    "bbox": [x, y, w, h],
+                    "area": w * h,
+                    "segmentation": [[x, y, x + w, y, x + w, y + h, x, y + h]],
+                    "iscrowd": 0,
+                    "control": name,
+                    "annotator": annotator,
+                    "source": source,
+                    "region_id": region.get("id"),
+                }
+            else:
+                ann = {"id": ann_id, "image_id": image_id, "category_id": cid}
+                ann.update(region_to_ann(ctrl, region, kp_names[region["label"]]))
+                ann.update(
+                    control=name, annotator=annotator, source=source, region_id=region.get("id")
+                )
+            attrs = region.get("attributes")
+            if attrs:
+                ann["attributes"] = attrs
+            batch.append(ann)
+        return ann_id
 
 
 def _ann_region(kind: str, ann: dict[str, Any], cat: dict[str, Any], where: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ annotators. Items without any label are left out (they are not "all O").
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -109,12 +110,20 @@ class ConllExporter:
             if annotator:
                 lines.append(f"# annotator = {annotator}")
             lines.append("# text = " + json.dumps(text, ensure_ascii=False))
-        prev_end = 0
-        for (s, e), tag in zip(tokens, tags, strict=True):
-            if "\n" in text[prev_end:s] and prev_end:
-                lines.append("")
-            lines.append(f"{text[s:e]} _ _ {tag}")
-            prev_end = e
+        body = [f"{text[s:e]} _ _ {tag}" for (s, e), tag in zip(tokens, tags, strict=True)]
+        if "\n" in text and tokens:
+            # a blank line before the first token after each newline
+            starts = [s for s, _ in tokens]
+            breaks = set()
+            pos = text.find("\n", tokens[0][1])
+            while pos != -1:
+                i = bisect_left(starts, pos)
+                if i < len(tokens):
+                    breaks.add(i)
+                pos = text.find("\n", pos + 1)
+            for i in sorted(breaks, reverse=True):
+                body.insert(i, "")
+        lines.extend(body)
         lines.append("")
         return "\n".join(lines) + "\n"
 
