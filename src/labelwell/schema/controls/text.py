@@ -73,20 +73,22 @@ class Spans(RegionControl):
             for i, span in enumerate(value):
                 if type(span) is not dict:
                     fail(f"{key}[{i}]", f"must be an object, got {json_type(span)} {show(span)}")
-                keys = span.keys()
-                if not (keys <= allowed and keys >= needed):
+                try:
+                    sid, label, start, end = span["id"], span["label"], span["start"], span["end"]
+                except KeyError:
                     key_problem(f"{key}[{i}]", span, allowed, needed)
-                sid = span["id"]
+                # With the four needed keys present, this count leaves no room for an
+                # unknown key; cheaper than a set comparison of the keys.
+                if len(span) != 4 + ("text" in span) + ("attributes" in span):
+                    key_problem(f"{key}[{i}]", span, allowed, needed)
                 if type(sid) is not str or not sid:
                     fail(f"{key}[{i}].id", f"must be a non-empty string, got {show(sid)}")
                 if sid in seen:
                     fail(f"{key}[{i}].id", f"duplicate id {sid!r}")
                 seen.add(sid)
-                label = span["label"]
                 entry = by_label.get(label) if type(label) is str else None
                 if entry is None:
                     fail(f"{key}[{i}].label", f"{show(label)} is not one of {label_list}")
-                start, end = span["start"], span["end"]
                 if type(start) is not int or type(end) is not int or not 0 <= start < end <= length:
                     _offset_problem(key, i, start, end, length)
                 quoted = span.get("text")
