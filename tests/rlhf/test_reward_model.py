@@ -28,15 +28,19 @@ def synthetic_pairs(n, dim=16, seed=0):
 
 def test_learns_a_linear_preference_and_generalises():
     xc, xr, _ = synthetic_pairs(1200)
-    model = RewardModel(hidden=64, epochs=15, random_state=0).fit(xc[:1000], xr[:1000])
+    model = RewardModel(hidden=64, epochs=15, batch_size=128, random_state=0).fit(
+        xc[:1000], xr[:1000]
+    )
     assert model.losses_[-1] < model.losses_[0] < np.log(2) + 0.05
     assert model.pairwise_accuracy(xc[1000:], xr[1000:]) > 0.85
 
 
 def test_margin_enters_the_loss():
     xc, xr, gap = synthetic_pairs(400)
-    plain = RewardModel(hidden=32, epochs=5, random_state=1).fit(xc, xr)
-    with_margin = RewardModel(hidden=32, epochs=5, random_state=1).fit(xc, xr, margin=gap)
+    plain = RewardModel(hidden=32, epochs=5, batch_size=128, random_state=1).fit(xc, xr)
+    with_margin = RewardModel(hidden=32, epochs=5, batch_size=128, random_state=1).fit(
+        xc, xr, margin=gap
+    )
     # same seed and data: only the margin differs, and it makes the task harder
     assert with_margin.losses_[0] > plain.losses_[0]
     with pytest.raises(InvalidInput, match="margin"):

@@ -77,7 +77,7 @@ def pair_features(prompt_emb: np.ndarray, response_emb: np.ndarray) -> np.ndarra
 @dataclass(frozen=True, slots=True)
 class RewardConfig:
     n_features: int
-    hidden: int = 256
+    hidden: int = 128
     dropout: float = 0.1
 
 
@@ -96,8 +96,9 @@ class RewardModel:
     """Pairwise reward head. ``fit(chosen, rejected, margin=None)`` takes feature
     matrices (see :func:`pair_features`); ``score`` returns one reward per row.
 
-    ``n_threads`` sets torch's intra-op threads during ``fit`` only (1 is often
-    fastest on a busy machine); ``None`` leaves torch's setting alone.
+    ``n_threads`` sets torch's intra-op threads during ``fit`` only: the head is
+    small, and one thread avoids oversubscription on a shared machine (on a
+    loaded 2-core box two threads were 3x slower); ``None`` leaves torch's setting.
 
     Fitted attributes: ``head_`` (the torch module), ``config_``, ``losses_``
     (mean loss per epoch).
@@ -106,14 +107,14 @@ class RewardModel:
     def __init__(
         self,
         *,
-        hidden: int = 256,
+        hidden: int = 128,
         dropout: float = 0.1,
-        epochs: int = 20,
-        batch_size: int = 256,
+        epochs: int = 10,
+        batch_size: int = 512,
         lr: float = 1e-3,
         weight_decay: float = 1e-2,
         random_state: int | None = 0,
-        n_threads: int | None = None,
+        n_threads: int | None = 1,
     ) -> None:
         self.hidden = hidden
         self.dropout = dropout
