@@ -10,7 +10,6 @@ eq. (3) with 15 equal-width bins.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 
 from labelwell.errors import InvalidInput
@@ -78,8 +77,8 @@ class TemperatureScaling:
     """Temperature scaling (Guo et al. 2017, section 4.2): q = softmax(z / T).
 
     ``fit`` takes logits, or probabilities with ``from_probs=True`` (their logs
-    are logits up to a per-row constant, which softmax ignores). T is found by
-    minimising the NLL over log T, so it stays positive.
+    are logits up to a per-row constant, which softmax ignores). T minimises
+    the NLL within ``bounds``.
 
     Attributes after ``fit``: ``temperature_``, ``nll_before_``, ``nll_after_``.
     """
@@ -102,17 +101,35 @@ class TemperatureScaling:
         y = _labels(labels, z.shape[0], z.shape[1])
         if z.shape[0] == 0:
             raise InvalidInput("temperature scaling needs labeled items", field="labels")
-        lo, hi = np.log(self.bounds[0]), np.log(self.bounds[1])
-        res = minimize_scalar(
-            lambda log_t: self._nll(z, y, float(np.exp(log_t))),
-            bounds=(lo, hi),
-            method="bounded",
-            options={"xatol": 1e-6},
-        )
-        self.temperature_ = float(np.exp(res.x))
+        self.temperature_ = 1.0 / self._fit_inverse_temperature(z, y)
         self.nll_before_ = self._nll(z, y, 1.0)
         self.nll_after_ = self._nll(z, y, self.temperature_)
         return self
+
+    def _fit_inverse_temperature(self, z: np.ndarray, y: np.ndarray) -> float:
+        """Safeguarded Newton on b = 1/T. NLL(b) = mean(logsumexp(b z) - b z_y) is
+        convex in b with NLL' = mean(E_p[z] - z_y) and NLL'' = mean(Var_p[z]), so a
+        bracket on the sign of NLL' keeps every step safe; one pass per step."""
+        lo, hi = 1.0 / self.bounds[1], 1.0 / self.bounds[0]
+        z_true = z[np.arange(z.shape[0]), y].mean()
+        b = min(max(1.0, lo), hi)
+        for _ in range(100):
+            p = np.exp(log_softmax(b * z, axis=1))
+            ez = np.einsum("ij,ij->i", p, z)
+            grad = ez.mean() - z_true
+            hess = (np.einsum("ij,ij->i", p, z * z) - ez * ez).mean()
+            if grad > 0:
+                hi = b
+            else:
+                lo = b
+            step = grad / hess if hess > 0 else np.inf
+            new = b - step
+            if not lo < new < hi:
+                new = (lo + hi) / 2.0
+            if abs(new - b) <= 1e-9 * max(b, 1e-12) or hi - lo <= 1e-12 * hi:
+                return float(new)
+            b = new
+        return float(b)
 
     def predict_proba(self, scores: np.ndarray, *, from_probs: bool = False) -> np.ndarray:
         """Calibrated probabilities for new logits (or probabilities)."""
