@@ -147,6 +147,7 @@ class Item(Base):
     __table_args__ = (
         UniqueConstraint("project_id", "external_id"),
         Index("ix_items_queue", "project_id", "is_gold", "status", "priority", "id"),
+        Index("ix_items_review", "project_id", "review_state", "id"),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
@@ -159,6 +160,8 @@ class Item(Base):
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
     n_active: Mapped[int] = mapped_column(Integer, default=0)
     n_done: Mapped[int] = mapped_column(Integer, default=0)
+    #: consensus routing once the overlap is reached: review | escalated | resolved
+    review_state: Mapped[str | None] = mapped_column(String(10))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, Forbidden, InvalidInput, LeaseExpired, NotFound
 from labelwell.store.tables import Annotation, Assignment, Item, Prediction, Project, utcnow
-from labelwell.work import audit
+from labelwell.work import audit, consensus
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.projects import current_guideline, ontology_of
@@ -306,6 +306,9 @@ def submit(
                 ),
             )
         )
+        consensus.on_submitted(session, project, item.id)
+    else:
+        consensus.check_gold(session, project, annotation)
     session.flush()
     return annotation, True
 

@@ -1,0 +1,327 @@
+"""Consensus on live items, decided inside the submit that completes an item's overlap.
+
+Rules (Snow et al. 2008; Sheng, Provost & Ipeirotis 2008; the library side is
+:func:`labelwell.quality.consensus.decide`), per control of the ontology:
+
+* categorical controls (``choice``): all agree -> accept; more than half agree ->
+  accept the majority label and send the item to review (the dissenters'
+  annotations stay ``submitted``); no majority -> escalate to an expert, no
+  consensus label;
+* every other control (spans, boxes, text, ...): the results are compared for
+  exact equality (JSON with sorted keys; ``multi_choice`` as a set); any
+  difference sends the item to review and that control gets no consensus value.
+
+The item takes the most severe outcome of its controls (escalate > review >
+accept). A consensus label is stored as an annotation with ``source="consensus"``,
+``agent="consensus:majority"`` and the method, parameters and vote counts in
+``details``; the annotations that agree with it on every control are accepted.
+Items wait in ``items.review_state`` (``review`` | ``escalated``) until a reviewer
+(review) or a manager (escalated) adjudicates them (``resolved``).
+
+Projects with an overlap of 1 have nothing to agree on and are left alone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from labelwell.errors import Conflict, InvalidInput, NotFound
+from labelwell.quality.consensus import decide
+from labelwell.schema.ontology import Ontology
+from labelwell.store.tables import Annotation, GoldAnswer, Item, Project, utcnow
+from labelwell.work import audit
+from labelwell.work.actors import Actor
+from labelwell.work.policies import Permission, authorize
+from labelwell.work.projects import ontology_of
+
+CATEGORICAL = frozenset({"choice"})
+METHOD = "majority"
+AGENT = f"consensus:{METHOD}"
+REVIEW_STATES = ("review", "escalated", "resolved")
+_SEVERITY = {"accept": 0, "review": 1, "escalate": 2}
+
+
+def _key(control_type: str | None, value: Any) -> str:
+    """A comparable form of one control's value: JSON with sorted keys, with
+    ``multi_choice`` selections compared as sets."""
+    if control_type == "multi_choice" and isinstance(value, list):
+        value = sorted(value, key=str)
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _types(ontology: Ontology) -> dict[str, str]:
+    return {c.name: c.type for c in ontology.controls}
+
+
+def gold_matches(
+    ontology: Ontology, result: dict[str, Any], gold: dict[str, Any]
+) -> dict[str, bool]:
+    """Per control of the gold answer: does ``result`` match it exactly?"""
+    types = _types(ontology)
+    return {
+        name: _key(types.get(name), result.get(name)) == _key(types.get(name), expected)
+        for name, expected in gold.items()
+    }
+
+
+def check_gold(session: Session, project: Project, annotation: Annotation) -> None:
+    """Record on a gold check whether it matched the gold answer:
+    ``details["gold_correct"]`` (every control) and ``details["gold_controls"]``."""
+    gold = session.get(GoldAnswer, annotation.item_id)
+    if gold is None:
+        return
+    per_control = gold_matches(ontology_of(project), annotation.result, gold.result)
+    annotation.details = {
+        **(annotation.details or {}),
+        "gold_correct": all(per_control.values()),
+        "gold_controls": per_control,
+    }
+
+
+@dataclass(frozen=True)
+class ItemConsensus:
+    """The outcome for one item: ``outcome`` (accept | review | escalate), the
+    consensus ``result`` (controls that have one), per-control ``controls``
+    summaries and the ids of the annotations that agree with it everywhere."""
+
+    outcome: str
+    result: dict[str, Any]
+    controls: dict[str, dict[str, Any]] = field(default_factory=dict)
+    accepted_ids: tuple[int, ...] = ()
+    dissenters: tuple[str, ...] = ()
+
+
+def decide_item(ontology: Ontology, annotations: list[Annotation], overlap: int) -> ItemConsensus:
+    """Apply the rules of this module to the current human annotations of one item."""
+    result: dict[str, Any] = {}
+    controls: dict[str, dict[str, Any]] = {}
+    agree = {a.id: True for a in annotations}
+    agent_of = {a.id: a.agent for a in annotations}
+    worst = "accept"
+    for control in ontology.controls:
+        name, kind = control.name, control.type
+        values = {a.id: (a.result or {}).get(name) for a in annotations}
+        if kind in CATEGORICAL:
+            decision = decide(values, overlap)
+            outcome, label = decision.outcome, decision.label
+            counts = Counter("" if v is None else str(v) for v in values.values())
+            summary: dict[str, Any] = {"type": kind, "outcome": outcome, "votes": dict(counts)}
+            matches = {i: v == label for i, v in values.items()}
+        else:
+            keys = {i: _key(kind, v) for i, v in values.items()}
+            distinct = len(set(keys.values()))
+            unanimous = distinct == 1
+            outcome = "accept" if unanimous else "review"
+            label = next(iter(values.values())) if unanimous else None
+            summary = {"type": kind, "outcome": outcome, "distinct_answers": distinct}
+            matches = {i: unanimous for i in values}
+        if outcome == "pending":  # fewer votes than the overlap: not ours to call
+            return ItemConsensus("pending", {}, {}, (), ())
+        controls[name] = summary
+        if _SEVERITY[outcome] > _SEVERITY[worst]:
+            worst = outcome
+        if outcome != "escalate" and label is not None:
+            result[name] = label
+        for i, ok in matches.items():
+            agree[i] = agree[i] and ok and outcome != "escalate"
+    accepted = tuple(i for i, ok in agree.items() if ok) if worst != "escalate" else ()
+    dissenters = tuple(agent_of[i] for i, ok in agree.items() if not ok)
+    return ItemConsensus(worst, result, controls, accepted, dissenters)
+
+
+def on_submitted(session: Session, project: Project, item_id: int) -> ItemConsensus | None:
+    """Decide an item once it has ``overlap`` current human annotations; called by
+    ``queue.submit`` in the same transaction. One query reads the item's current
+    human annotations and any consensus already stored (then nothing is done)."""
+    if project.overlap < 2:
+        return None
+    rows = list(
+        session.scalars(
+            select(Annotation)
+            .where(
+                Annotation.item_id == item_id,
+                Annotation.is_current.is_(True),
+                or_(
+                    Annotation.source == "consensus",
+                    and_(
+                        Annotation.source == "human",
+                        Annotation.assignment_id.is_not(None),
+                        Annotation.is_gold_check.is_(False),
+                    ),
+                ),
+            )
+            .order_by(Annotation.id)
+        )
+    )
+    if len(rows) < project.overlap or any(a.source == "consensus" for a in rows):
+        return None
+    decision = decide_item(ontology_of(project), rows, project.overlap)
+    if decision.outcome == "pending":
+        return None
+    if decision.outcome != "escalate" and decision.result:
+        session.add(
+            Annotation(
+                item_id=item_id,
+                project_id=project.id,
+                source="consensus",
+                agent=AGENT,
+                result=decision.result,
+                status="accepted",
+                details={
+                    "method": METHOD,
+                    "parameters": {"overlap": project.overlap, "majority": "more than half"},
+                    "outcome": decision.outcome,
+                    "controls": decision.controls,
+                    "annotation_ids": [a.id for a in rows],
+                    "dissenters": list(decision.dissenters),
+                },
+                created_at=utcnow(),
+            )
+        )
+    if decision.accepted_ids:
+        session.execute(
+            update(Annotation)
+            .where(Annotation.id.in_(decision.accepted_ids))
+            .values(status="accepted")
+        )
+    if decision.outcome != "accept":
+        state = "review" if decision.outcome == "review" else "escalated"
+        session.execute(update(Item).where(Item.id == item_id).values(review_state=state))
+        audit.record(
+            session,
+            None,
+            f"consensus.{decision.outcome}",
+            project_id=project.id,
+            target_type="item",
+            target_id=item_id,
+            details={"controls": decision.controls, "dissenters": list(decision.dissenters)},
+        )
+    return decision
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """An item awaiting a decision, with all its current annotations side by side."""
+
+    item: Item
+    annotations: list[Annotation]
+
+
+def review_queue(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    state: str = "review",
+    *,
+    after: int = 0,
+    limit: int = 50,
+) -> list[QueueEntry]:
+    """Items in ``state`` (review | escalated | resolved), oldest first; reviewers
+    and managers."""
+    authorize(session, actor, project_id, Permission.review)
+    if state not in REVIEW_STATES:
+        raise InvalidInput(f"state: must be one of {', '.join(REVIEW_STATES)}", field="state")
+    items = list(
+        session.scalars(
+            select(Item)
+            .where(Item.project_id == project_id, Item.review_state == state, Item.id > after)
+            .order_by(Item.id)
+            .limit(limit)
+        )
+    )
+    by_item: dict[int, list[Annotation]] = {i.id: [] for i in items}
+    if items:
+        for a in session.scalars(
+            select(Annotation)
+            .where(Annotation.item_id.in_(list(by_item)), Annotation.is_current.is_(True))
+            .order_by(Annotation.id)
+        ):
+            by_item[a.item_id].append(a)
+    return [QueueEntry(i, by_item[i.id]) for i in items]
+
+
+def adjudicate(
+    session: Session, actor: Actor, item_id: int, result: dict[str, Any], *, note: str = ""
+) -> Annotation:
+    """Settle an item in review (reviewers) or escalated (managers): store the
+    adjudicated consensus (``agent="adjudicated:<email>"``), replacing any majority
+    consensus, accept the annotations that match it, and mark the item resolved."""
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound(f"no item {item_id}")
+    state = item.review_state
+    needed = Permission.manage if state == "escalated" else Permission.review
+    project = authorize(session, actor, item.project_id, needed)
+    if state not in ("review", "escalated"):
+        raise Conflict(
+            f"item {item_id} is not awaiting review or escalation (state: {state or 'none'})"
+        )
+    ontology = ontology_of(project)
+    ontology.validate(result, item.data)
+    taken = session.execute(
+        update(Item)
+        .where(Item.id == item_id, Item.review_state == state)
+        .values(review_state="resolved")
+    ).rowcount
+    if not taken:
+        raise Conflict(f"item {item_id} was adjudicated by someone else meanwhile")
+    current = list(
+        session.scalars(
+            select(Annotation)
+            .where(Annotation.item_id == item_id, Annotation.is_current.is_(True))
+            .order_by(Annotation.id)
+        )
+    )
+    previous = [a for a in current if a.source == "consensus"]
+    if previous:
+        session.execute(
+            update(Annotation)
+            .where(Annotation.id.in_([a.id for a in previous]))
+            .values(is_current=False)
+        )
+    humans = [a for a in current if a.source == "human" and not a.is_gold_check]
+    matching = [
+        a.id for a in humans if all(gold_matches(ontology, a.result or {}, result).values())
+    ]
+    if matching:
+        session.execute(
+            update(Annotation).where(Annotation.id.in_(matching)).values(status="accepted")
+        )
+    last = previous[-1] if previous else None
+    adjudicated = Annotation(
+        item_id=item_id,
+        project_id=project.id,
+        user_id=actor.id,
+        source="consensus",
+        agent=f"adjudicated:{actor.email}",
+        result=result,
+        status="accepted",
+        revision=last.revision + 1 if last else 1,
+        supersedes_id=last.id if last else None,
+        details={
+            "method": "adjudication",
+            "parameters": {"state": state},
+            "note": note,
+            "replaces": [a.id for a in previous],
+            "agreeing_annotations": matching,
+        },
+        created_at=utcnow(),
+    )
+    session.add(adjudicated)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "item.adjudicate",
+        project_id=project.id,
+        target_type="item",
+        target_id=item_id,
+        details={"state": state, "note": note, "annotation_id": adjudicated.id},
+    )
+    return adjudicated
