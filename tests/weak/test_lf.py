@@ -149,3 +149,27 @@ def test_bad_votes_are_reported_with_the_lf_name():
     assert np.array_equal(
         LabelingFunction("np", lambda x: np.int8(1)).vote_batch(Batch(ITEMS)), [1] * 4
     )
+
+
+def test_keyword_batch_search_agrees_with_item_by_item():
+    texts = [
+        "Subscribe!",
+        "",
+        None,
+        float("nan"),
+        "nul\0inside subscribe",
+        "ÜBER subscribe",
+        "İstanbul channel",
+        "chan\nnel",
+        "my channel",
+    ]
+    items = [{"text": t} for t in texts]
+    for lf in (
+        keyword_lf("kw", ["subscribe", "channel", "über"], 1),
+        keyword_lf("word", ["channel"], 0, whole_word=True),
+        keyword_lf("case", ["Subscribe"], 1, case_sensitive=True),
+    ):
+        one_by_one = [lf(Record(x)) for x in items]
+        assert votes(lf, items) == one_by_one
+        assert votes(lf, items[:4] + items[5:]) == one_by_one[:4] + one_by_one[5:]
+    assert votes(keyword_lf("kw", ["über"], 1), items) == [-1, -1, -1, -1, -1, 1, -1, -1, -1]

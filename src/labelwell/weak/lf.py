@@ -69,6 +69,29 @@ class Batch:
                 self._columns[field] = [x[field] for x in self.items]
         return self._columns[field]
 
+    def texts(self, field: str, lower: bool = False) -> list[str]:
+        """The column as strings (``""`` where the value is not a string)."""
+        key = f"\0texts\0{field}\0{lower}"
+        if key not in self._columns:
+            values = [v if isinstance(v, str) else "" for v in self.column(field)]
+            self._columns[key] = [v.lower() for v in values] if lower else values
+        return self._columns[key]
+
+    def joined(self, field: str, lower: bool = False) -> tuple[str, np.ndarray] | None:
+        """All texts of the column in one string, NUL-separated, with the offset
+        where each starts; ``None`` when a text itself holds a NUL."""
+        key = f"\0joined\0{field}\0{lower}"
+        if key not in self._columns:
+            texts = self.texts(field, lower)
+            joined = "\0".join(texts)
+            if joined.count("\0") != max(len(texts) - 1, 0):
+                self._columns[key] = [None]
+            else:
+                lengths = np.fromiter(map(len, texts), np.int64, len(texts)) + 1
+                starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+                self._columns[key] = [(joined, starts)]
+        return self._columns[key][0]
+
 
 def _source_of(obj: Any) -> str:
     try:
@@ -182,14 +205,17 @@ def labeling_function(
 
 
 class _PatternVote:
-    """Votes ``label`` when ``regex`` is found in the item's ``field``."""
+    """Votes ``label`` when ``regex`` is found in the item's ``field`` (lower-cased
+    first when ``lower``)."""
 
-    def __init__(self, regex: re.Pattern[str], field: str, label: int) -> None:
-        self.regex, self.field, self.label = regex, field, label
+    def __init__(self, regex: re.Pattern[str], field: str, label: int, lower: bool = False):
+        self.regex, self.field, self.label, self.lower = regex, field, label, lower
 
     def __call__(self, x: Any) -> int:
         value = x[self.field]
-        return self.label if isinstance(value, str) and self.regex.search(value) else ABSTAIN
+        if not isinstance(value, str):
+            return ABSTAIN
+        return self.label if self.regex.search(value.lower() if self.lower else value) else ABSTAIN
 
 
 class _BatchLF(LabelingFunction):
@@ -200,19 +226,35 @@ class _BatchLF(LabelingFunction):
         self.field = field
 
     def vote_batch(self, batch: Batch) -> np.ndarray:
-        return self._column_votes(batch.column(self.field))
+        return self._column_votes(batch)
 
-    def _column_votes(self, values: list[Any]) -> np.ndarray:
-        return self._as_votes([self.f(Record({self.field: v})) for v in values])
+    def _column_votes(self, batch: Batch) -> np.ndarray:
+        return self._as_votes([self.f(Record({self.field: v})) for v in batch.column(self.field)])
 
 
 class PatternLF(_BatchLF):
-    def _column_votes(self, values: list[Any]) -> np.ndarray:
-        search, label = self.f.regex.search, self.f.label
-        hits = np.fromiter(
-            (isinstance(v, str) and search(v) is not None for v in values), bool, len(values)
-        )
-        return np.where(hits, label, ABSTAIN)
+    """Regular expression LF. ``literal`` patterns (keyword lists, which cannot
+    match a NUL) are searched once over the whole batch joined by NULs."""
+
+    literal = False
+
+    def _column_votes(self, batch: Batch) -> np.ndarray:
+        vote: _PatternVote = self.f
+        joined = batch.joined(self.field, vote.lower) if self.literal else None
+        if joined is not None:
+            text, starts = joined
+            found = np.fromiter((m.start() for m in vote.regex.finditer(text)), np.int64)
+            hits = np.zeros(len(batch), dtype=bool)
+            hits[np.searchsorted(starts, found, side="right") - 1] = True
+        else:
+            texts = batch.texts(self.field, vote.lower)
+            matches = np.array(list(map(vote.regex.search, texts)), dtype=object)
+            hits = matches != None  # noqa: E711 - elementwise test on an object array
+        return np.where(hits, vote.label, ABSTAIN)
+
+
+class KeywordLF(PatternLF):
+    literal = True
 
 
 def keyword_lf(
@@ -224,15 +266,19 @@ def keyword_lf(
     case_sensitive: bool = False,
     whole_word: bool = False,
 ) -> LabelingFunction:
-    """Votes ``label`` when any of ``keywords`` occurs in ``item[field]``, else abstains."""
+    """Votes ``label`` when any of ``keywords`` occurs in ``item[field]``, else abstains.
+    Case-insensitive (both sides lower-cased) unless ``case_sensitive``; with
+    ``whole_word`` a keyword must not be part of a longer word."""
     words = sorted(set(keywords), key=lambda w: (-len(w), w))
     if not words:
         raise InvalidInput(f"keyword LF {name!r} needs at least one keyword")
-    body = "|".join(re.escape(w) for w in words)
+    if any("\0" in w for w in words):
+        raise InvalidInput(f"keyword LF {name!r}: keywords cannot hold a NUL character")
+    lower = not case_sensitive
+    body = "|".join(re.escape(w.lower() if lower else w) for w in words)
     pattern = rf"\b(?:{body})\b" if whole_word else body
-    flags = 0 if case_sensitive else re.IGNORECASE
     params = repr((words, label, field, case_sensitive, whole_word))
-    return PatternLF(name, _PatternVote(re.compile(pattern, flags), field, label), field, params)
+    return KeywordLF(name, _PatternVote(re.compile(pattern), field, label, lower), field, params)
 
 
 def regex_lf(
@@ -264,7 +310,8 @@ class _ThresholdVote:
 
 
 class ThresholdLF(_BatchLF):
-    def _column_votes(self, values: list[Any]) -> np.ndarray:
+    def _column_votes(self, batch: Batch) -> np.ndarray:
+        values = batch.column(self.field)
         numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
         return self.f.votes(numbers.to_numpy(dtype=np.float64, na_value=np.nan))
 
@@ -303,8 +350,8 @@ class _ModelVote:
 
 
 class ModelLF(_BatchLF):
-    def _column_votes(self, values: list[Any]) -> np.ndarray:
-        return self.f.votes(values)
+    def _column_votes(self, batch: Batch) -> np.ndarray:
+        return self.f.votes(batch.column(self.field))
 
 
 def model_lf(
@@ -338,7 +385,8 @@ class _LookupVote:
 
 
 class LookupLF(_BatchLF):
-    def _column_votes(self, values: list[Any]) -> np.ndarray:
+    def _column_votes(self, batch: Batch) -> np.ndarray:
+        values = batch.column(self.field)
         get = self.f.table.get
         return np.fromiter((get(v, ABSTAIN) for v in values), np.int64, len(values))
 
