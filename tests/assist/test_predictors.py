@@ -41,8 +41,8 @@ def test_users_register_their_own_predictor():
     try:
         register_predictor("centroid")(CentroidPredictor)
         model = create_predictor("centroid", sharpness=2.0)
-        assert isinstance(model, Predictor) and not isinstance(model, EmbeddingPredictor)
         model.fit([0.0, 1.0, 9.0, 10.0], ["low", "low", "high", "high"])
+        assert isinstance(model, Predictor) and not isinstance(model, EmbeddingPredictor)
         rows = predict(model, [0.2, 9.7], ids=["a", "b"])
         assert [(r.item, r.label, r.model, r.version) for r in rows] == [
             ("a", "low", "centroid", "centroids-2"),
