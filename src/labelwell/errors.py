@@ -59,3 +59,9 @@ class Forbidden(LabelwellError):
 
 class LeaseExpired(Conflict):
     code = "lease_expired"
+
+
+class Busy(LabelwellError):
+    """The store could not take the write lock in time; the request may be retried."""
+
+    code = "busy"

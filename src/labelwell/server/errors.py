@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from labelwell.errors import (
+    Busy,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -25,6 +26,7 @@ STATUS: list[tuple[type[LabelwellError], int]] = [
     (InvalidInput, 422),
     (Unauthorized, 401),
     (Forbidden, 403),
+    (Busy, 503),
 ]
 
 
@@ -52,6 +54,8 @@ def install(app: FastAPI) -> None:
     async def _domain(_: Request, exc: LabelwellError) -> JSONResponse:
         status = _status_of(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if status == 503:
+            headers = {"Retry-After": "1"}
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers
         )

@@ -181,7 +181,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_items_queue", ["project_id", "is_gold", "status", "priority", "id"], unique=False
+            "ix_items_queue",
+            ["project_id", "is_gold", "status", sa.text("priority DESC"), "id"],
+            unique=False,
         )
 
     op.create_table(

@@ -1,0 +1,205 @@
+"""Annotation throughput over HTTP: 16 concurrent annotators doing next-task +
+submit loops against `labelwell serve` (SQLite and PostgreSQL), and 16 clients
+posting annotations to Label Studio's API (SQLite), in one run.
+
+    python benchmarks/bench_submit.py --seconds 20 --json /tmp/submit.json
+
+Label Studio runs from its own virtual environment (benchmarks/.venv-labelstudio,
+`pip install label-studio==1.23.2`); it is skipped with a message when absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _core import ROOT, Server, fresh_database, free_port, percentiles, seed  # noqa: E402
+
+CLIENTS = 16
+
+
+async def labelwell_load(url: str, project_id: int, tokens: list[str], seconds: float,
+                         warmup: float = 3.0) -> dict[str, object]:
+    next_lat: list[float] = []
+    submit_lat: list[float] = []
+    counted = 0
+    errors = 0
+    start = time.perf_counter()
+    t_measure = start + warmup
+    t_end = t_measure + seconds
+
+    async def annotator(token: str) -> None:
+        nonlocal counted, errors
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=url + "/api/v1", headers=headers,
+                                     timeout=30) as http:
+            while time.perf_counter() < t_end:
+                t0 = time.perf_counter()
+                task = await http.post(f"/projects/{project_id}/tasks/next")
+                t1 = time.perf_counter()
+                if task.status_code != 200:
+                    errors += 1
+                    return
+                done = await http.post(
+                    f"/assignments/{task.json()['assignment_id']}/submit",
+                    json={"result": {"sentiment": "positive"},
+                          "idempotency_key": secrets.token_hex(8)})
+                t2 = time.perf_counter()
+                if done.status_code != 201:
+                    errors += 1
+                    continue
+                if t_measure <= t0 and t2 <= t_end:
+                    counted += 1
+                    next_lat.append(t1 - t0)
+                    submit_lat.append(t2 - t1)
+
+    await asyncio.gather(*(annotator(t) for t in tokens))
+    return {"submissions_per_s": round(counted / seconds, 1), "submissions": counted,
+            "errors": errors, "next": percentiles(next_lat), "submit": percentiles(submit_lat)}
+
+
+def bench_labelwell(kind: str, seconds: float, workers: int) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = fresh_database(kind, Path(tmp))
+        project_id, tokens = seed(url, annotators=CLIENTS, items=60_000, overlap=1)
+        with Server(url, workers=workers) as server:
+            result = asyncio.run(labelwell_load(server.url, project_id, tokens, seconds))
+    return {"system": f"labelwell ({kind}, {workers} workers)", **result}
+
+
+LS_CONFIG = """<View><Text name="text" value="$text"/>
+<Choices name="sentiment" toName="text"><Choice value="positive"/><Choice value="negative"/>
+</Choices></View>"""
+
+
+def bench_label_studio(seconds: float) -> dict[str, object] | None:
+    exe = ROOT / "benchmarks" / ".venv-labelstudio" / "bin" / "label-studio"
+    if not exe.exists():
+        print("Label Studio skipped: benchmarks/.venv-labelstudio is missing", file=sys.stderr)
+        return None
+    port = free_port()
+    token = secrets.token_hex(20)
+    with tempfile.TemporaryDirectory() as data_dir:
+        env = {**os.environ, "LABEL_STUDIO_BASE_DATA_DIR": data_dir,
+               "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true", "DJANGO_DB": "sqlite",
+               "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true"}
+        proc = subprocess.Popen(
+            [str(exe), "start", "--no-browser", "--port", str(port), "--data-dir", data_dir,
+             "--username", "bench@example.org", "--password", "bench-password",
+             "--user-token", token],
+            env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 240
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(base + "/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(1)
+            else:
+                raise RuntimeError("Label Studio did not start")
+            headers = {"Authorization": f"Token {token}"}
+            with httpx.Client(base_url=base, headers=headers, timeout=120) as http:
+                project = http.post("/api/projects", json={"title": "bench",
+                                                           "label_config": LS_CONFIG})
+                project.raise_for_status()
+                pid = project.json()["id"]
+                tasks = [{"text": f"review number {i}: pretty good"} for i in range(10_000)]
+                t0 = time.perf_counter()
+                http.post(f"/api/projects/{pid}/import", json=tasks).raise_for_status()
+                import_rate = len(tasks) / (time.perf_counter() - t0)
+                ids: list[int] = []
+                page = 1
+                while len(ids) < 10_000:
+                    r = http.get("/api/tasks", params={"project": pid, "page": page,
+                                                       "page_size": 1000})
+                    if r.status_code != 200:
+                        break
+                    batch = [t["id"] for t in r.json()["tasks"]]
+                    if not batch:
+                        break
+                    ids += batch
+                    page += 1
+            result = asyncio.run(_ls_load(base, headers, ids, seconds))
+            result["import_tasks_per_s"] = round(import_rate, 1)
+            return {"system": "Label Studio 1.23.2 (SQLite)", **result}
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+async def _ls_load(base: str, headers: dict[str, str], ids: list[int],
+                   seconds: float, warmup: float = 3.0) -> dict[str, object]:
+    lat: list[float] = []
+    counted = 0
+    errors = 0
+    t_measure = time.perf_counter() + warmup
+    t_end = t_measure + seconds
+    result = [{"from_name": "sentiment", "to_name": "text", "type": "choices",
+               "value": {"choices": ["positive"]}}]
+
+    async def client(mine: list[int]) -> None:
+        nonlocal counted, errors
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
+            for task_id in mine:
+                if time.perf_counter() >= t_end:
+                    return
+                t0 = time.perf_counter()
+                r = await http.post(f"/api/tasks/{task_id}/annotations",
+                                    json={"result": result})
+                t1 = time.perf_counter()
+                if r.status_code != 201:
+                    errors += 1
+                    continue
+                if t_measure <= t0 and t1 <= t_end:
+                    counted += 1
+                    lat.append(t1 - t0)
+
+    await asyncio.gather(*(client(ids[i::CLIENTS]) for i in range(CLIENTS)))
+    return {"submissions_per_s": round(counted / seconds, 1), "submissions": counted,
+            "errors": errors, "submit": percentiles(lat)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--no-label-studio", action="store_true")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    rows = [bench_labelwell(kind, args.seconds, args.workers)
+            for kind in args.backends.split(",") if kind]
+    if not args.no_label_studio:
+        ls = bench_label_studio(args.seconds)
+        if ls:
+            rows.append(ls)
+    ls_rate = next((r["submissions_per_s"] for r in rows if "Label" in str(r["system"])), None)
+    for row in rows:
+        ratio = (f"  ({row['submissions_per_s'] / ls_rate:.0f}x Label Studio)"
+                 if ls_rate and "Label" not in str(row["system"]) else "")
+        print(f"{row['system']}: {row['submissions_per_s']} submissions/s{ratio}, "
+              f"submit {row['submit']}, next {row.get('next', '-')}, errors {row['errors']}")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
