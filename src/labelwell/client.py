@@ -299,6 +299,23 @@ class Client:
     def stats(self, project_id: int) -> Stats:
         return _build(Stats, self._call("GET", f"/projects/{project_id}/stats").json())
 
+    # -- quality -------------------------------------------------------------
+    def quality_report(self, project_id: int, *, method: str = "mv",
+                       max_labels: int = 1000) -> dict[str, Any]:
+        """The project quality report (managers), as the API's JSON object."""
+        return self._call("GET", f"/projects/{project_id}/quality",  # type: ignore[no-any-return]
+                          params={"method": method, "max_labels": max_labels}).json()
+
+    def review_queue(self, project_id: int, state: str = "review") -> Iterator[dict[str, Any]]:
+        """Items awaiting ``review`` or ``escalated``, each with its annotations."""
+        return self._pages(f"/projects/{project_id}/review-queue", state=state)
+
+    def adjudicate(self, item_id: int, result: dict[str, Any], *, note: str = "") -> Annotation:
+        """Settle an item in review or escalated with the adjudicated label."""
+        body = {"result": result, "note": note}
+        return _build(Annotation, self._call("POST", f"/items/{item_id}/adjudicate",
+                                             json=body).json())
+
 
 def _raise(response: httpx.Response) -> None:
     try:

@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "server",
     "rlhf",
     "quality",
+    "quality_report",
 )
 
 app = typer.Typer(

@@ -55,13 +55,18 @@ def export(
     since: datetime = typer.Option(None, help="Only labels created at or after this time."),
     until: datetime = typer.Option(None, help="Only labels created before this time."),
     source: str = typer.Option(None, help="Only labels from this source (human, model, ...)."),
+    labels: str = typer.Option(
+        "both", help="raw (annotations), aggregated (consensus labels) or both."
+    ),
 ) -> None:
     """Export items with their labels and provenance, streamed."""
     import labelwell.formats.builtin  # noqa: F401
 
     if format not in EXPORTERS:
         raise fail(f"unknown format {format!r}; known: {', '.join(sorted(EXPORTERS))}")
-    flt = ExportFilter(status=status, annotator=annotator, since=since, until=until, source=source)
+    flt = ExportFilter(
+        status=status, annotator=annotator, since=since, until=until, source=source, labels=labels
+    )
     flt.check()
     db = open_database()
     exporter = EXPORTERS[format]()

@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 import labelwell
 from labelwell.server import errors
 from labelwell.server.limits import BodySizeLimit
-from labelwell.server.routes import accounts, annotations, export, items, projects, tasks
+from labelwell.server.routes import accounts, annotations, export, items, projects, quality, tasks
 from labelwell.settings import Settings
 from labelwell.store.db import Database
 from labelwell.store.migrate import upgrade
@@ -45,7 +45,7 @@ def create_app(
     )
 
     api = APIRouter(prefix="/api/v1")
-    for module in (accounts, projects, items, tasks, annotations, export):
+    for module in (accounts, projects, items, tasks, annotations, export, quality):
         api.include_router(module.router)
     app.include_router(api)
 

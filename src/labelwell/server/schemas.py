@@ -310,3 +310,104 @@ class AuditPublic(BaseModel):
 
 class Count(BaseModel):
     count: int
+
+
+class LabelAgreementPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    label: str
+    kappa: float | None
+    prevalence: float | None
+    n_ratings: int
+    interpretation: str
+
+
+class AgreementPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    control: str | None = Field(description="None for the figure pooled over all controls.")
+    alpha: float | None = Field(description="Krippendorff's alpha, nominal.")
+    fleiss_kappa: float | None
+    interpretation: str = Field(description="Landis-Koch band of alpha.")
+    n_items: int
+    n_annotators: int
+    per_label: list[LabelAgreementPublic]
+
+
+class AnnotatorGoldPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    annotator: str
+    n_gold: int
+    n_correct: int
+    accuracy: float
+    ci_low: float
+    ci_high: float
+    needs_retraining: bool
+
+
+class QualityFlagPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    annotator: str
+    kind: str
+    control: str | None
+    evidence: dict[str, Any]
+    message: str
+
+
+class AggregatedLabelPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    item_id: int
+    control: str
+    label: str
+    confidence: float
+
+
+class GuidelineFlagPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    control: str
+    label: str
+    n_items: int
+    n_disputed: int
+    disagreement_rate: float
+    confused_with: dict[str, int]
+    example_items: list[int]
+    message: str
+
+
+class QualityReportPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    project_id: int
+    method: str
+    n_items: int
+    n_annotations: int
+    overall: AgreementPublic
+    controls: list[AgreementPublic]
+    gold_threshold: float
+    gold: list[AnnotatorGoldPublic]
+    anomalies: list[QualityFlagPublic]
+    labels: list[AggregatedLabelPublic]
+    n_labels: int
+    awaiting_review: int
+    awaiting_escalation: int
+    resolved: int
+    review_items: list[int]
+    escalated_items: list[int]
+    guideline: list[GuidelineFlagPublic]
+
+
+class ReviewAnnotationPublic(AnnotationPublic):
+    is_gold_check: bool
+    details: dict[str, Any]
+
+
+class ReviewItemPublic(BaseModel):
+    id: int
+    external_id: str | None
+    data: dict[str, Any]
+    media: list[str]
+    status: str
+    review_state: str | None
+    annotations: list[ReviewAnnotationPublic]
+
+
+class AdjudicateRequest(Strict):
+    result: dict[str, Any]
+    note: str = Field(default="", max_length=20000)

@@ -20,6 +20,8 @@ from labelwell.formats.registry import ExportRecord, LabelRecord, Provenance
 from labelwell.store.tables import SOURCES, Annotation, GoldAnswer, Item, Prediction
 
 ITEM_STATUSES = ("open", "full", "done")
+#: raw: human and machine annotations only; aggregated: the consensus label only.
+LABEL_CHOICES = ("raw", "aggregated", "both")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +32,11 @@ class ExportFilter:
     until: datetime | None = None
     source: str | None = None
     include_gold_items: bool = True
+    labels: str = "both"
 
     def check(self) -> None:
+        if self.labels not in LABEL_CHOICES:
+            raise InvalidInput(f"labels: must be one of {', '.join(LABEL_CHOICES)}", field="labels")
         if self.status is not None and self.status not in ITEM_STATUSES:
             raise InvalidInput(f"status: must be one of {', '.join(ITEM_STATUSES)}", field="status")
         if self.source is not None and self.source not in SOURCES:
@@ -135,13 +140,16 @@ def iter_records(
         for item in items:
             annotations = by_item.get(item.id, [])
             consensus = [a for a in annotations if a.source == "consensus"]
+            if flt.labels == "raw":
+                consensus = []
+            raw = [] if flt.labels == "aggregated" else annotations
             yield ExportRecord(
                 item_id=item.id,
                 external_id=item.external_id,
                 data=item.data,
                 media=item.media or [],
                 status=item.status,
-                annotations=[_annotation_record(a) for a in annotations if a.source != "consensus"],
+                annotations=[_annotation_record(a) for a in raw if a.source != "consensus"],
                 predictions=preds.get(item.id, []),
                 gold=golds.get(item.id),
                 consensus=_annotation_record(consensus[-1]) if consensus else None,

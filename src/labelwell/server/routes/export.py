@@ -36,6 +36,9 @@ def export(
     source: str | None = Query(
         None, pattern="^(human|model|labeling_function|consensus|synthetic)$"
     ),
+    labels: str = Query(
+        "both", pattern="^(raw|aggregated|both)$", description="raw, aggregated (consensus) or both"
+    ),
 ) -> StreamingResponse:
     import labelwell.formats.builtin  # noqa: F401  (registers the formats)
 
@@ -44,7 +47,9 @@ def export(
             f"format: unknown exporter {format!r}; known: {', '.join(sorted(EXPORTERS))}",
             field="format",
         )
-    flt = ExportFilter(status=status, annotator=annotator, since=since, until=until, source=source)
+    flt = ExportFilter(
+        status=status, annotator=annotator, since=since, until=until, source=source, labels=labels
+    )
     flt.check()
     with ctx.db.read_session() as s:
         project = authorize(s, ctx.actor, project_id, Permission.manage)
