@@ -81,13 +81,15 @@ def arena_notebook_mle(df: pd.DataFrame, scale: float = 400, base: float = 10) -
             rows += [x, x]
             ys += [1, 0]
             ws += [win.loc[ma, mb], win.loc[mb, ma]]
-    lr = LogisticRegression(fit_intercept=False, penalty=None, tol=1e-6, max_iter=1000)
+    lr = LogisticRegression(fit_intercept=False, C=np.inf, tol=1e-6, max_iter=1000)
     lr.fit(np.array(rows), np.array(ys), sample_weight=np.array(ws, dtype=float))
     coef = lr.coef_[0] - lr.coef_[0].mean()
     return pd.Series(1000 + scale * coef, index=idx)
 
 
 def bench_bt(n_battles: int, n_models: int, rounds: int, peer_rounds: int) -> dict:
+    from threadpoolctl import threadpool_limits
+
     from labelwell.rlhf.bradley_terry import BradleyTerry
 
     df = simulate_battles(n_battles, n_models)
@@ -97,14 +99,16 @@ def bench_bt(n_battles: int, n_models: int, rounds: int, peer_rounds: int) -> di
     t0 = time.perf_counter()
     BradleyTerry(n_bootstrap=0).fit(df)
     ours_point = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    ref = arena_notebook_mle(df)
-    peer_point = time.perf_counter() - t0
-    rng = np.random.default_rng(0)
-    t0 = time.perf_counter()
-    for _ in range(peer_rounds):
-        arena_notebook_mle(df.iloc[rng.integers(0, len(df), len(df))])
-    peer_round = (time.perf_counter() - t0) / max(peer_rounds, 1)
+    # the peer gets the same single-threaded BLAS as labelwell's fit, for fairness
+    with threadpool_limits(limits=1, user_api="blas"):
+        t0 = time.perf_counter()
+        ref = arena_notebook_mle(df)
+        peer_point = time.perf_counter() - t0
+        rng = np.random.default_rng(0)
+        t0 = time.perf_counter()
+        for _ in range(peer_rounds):
+            arena_notebook_mle(df.iloc[rng.integers(0, len(df), len(df))])
+        peer_round = (time.perf_counter() - t0) / max(peer_rounds, 1)
     diff = float(np.abs(bt.ratings_[ref.index].to_numpy() - ref.to_numpy()).max())
     ours_round = (ours_total - ours_point) / max(rounds, 1)
     return {
