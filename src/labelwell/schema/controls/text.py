@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from labelwell.schema._checks import Reader, drop_none, fail, json_type, key_problem, show
 from labelwell.schema.controls.base import Control, RegionControl, Validator, register_control
-from labelwell.schema.labels import compile_attributes, read_labels
+from labelwell.schema.labels import Label, compile_attributes, read_labels
 
 if TYPE_CHECKING:
     from labelwell.schema.ontology import Ontology
@@ -136,7 +136,7 @@ class Relations(Control):
     type = "relations"
     reads_other_controls = True
     spans: str = ""
-    labels: tuple = ()
+    labels: tuple[Label, ...] = ()
 
     @classmethod
     def _read_options(cls, r: Reader) -> dict[str, Any]:
