@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 import labelwell
-from labelwell.server import errors
+from labelwell.server import errors, web
 from labelwell.server.limits import BodySizeLimit
 from labelwell.server.routes import accounts, annotations, export, items, projects, quality, tasks
 from labelwell.settings import Settings
@@ -48,6 +48,7 @@ def create_app(
     for module in (accounts, projects, items, tasks, annotations, export, quality):
         api.include_router(module.router)
     app.include_router(api)
+    web.install(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

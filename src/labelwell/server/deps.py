@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from labelwell.errors import Unauthorized
+from labelwell.server.web.session import cookie_actor, session_token
 from labelwell.settings import Settings
 from labelwell.store.db import Database
 from labelwell.work.accounts import resolve_token
@@ -33,6 +34,8 @@ def current_actor(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
     if credentials is None or not credentials.credentials:
+        if session_token(request) is not None:
+            return cookie_actor(request)  # the web app's session; CSRF-checked
         raise Unauthorized("missing API token: send `Authorization: Bearer <token>`")
     db: Database = request.app.state.db
     with db.read_session() as session:

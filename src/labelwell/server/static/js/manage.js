@@ -1,0 +1,60 @@
+// The manager's console: settings, guidelines (a new version per save),
+// import with line-numbered errors, members.
+import { api } from "./api.js";
+import { boot } from "./dom.js";
+
+const B = boot();
+const pid = B.project.id;
+const $ = (id) => document.getElementById(id);
+const say = (id, message, ok) => { const el = $(id); el.textContent = message; el.className = ok ? "ok" : "error"; };
+
+$("settings-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const body = {
+    overlap: Number($("overlap").value), gold_ratio: Number($("gold_ratio").value), lease_seconds: Number($("lease_seconds").value),
+    blind: $("blind").checked, show_predictions: $("show_predictions").checked,
+    required_skills: $("required_skills").value.split(",").map((x) => x.trim()).filter(Boolean),
+  };
+  try { await api("PATCH", `/projects/${pid}`, body); say("settings-status", "✓", true); } catch (err) { say("settings-status", err.message); }
+});
+
+$("guideline-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    const g = await api("POST", `/projects/${pid}/guidelines`, { text: $("guideline").value });
+    say("guideline-status", `✓ v${g.version}`, true);
+  } catch (err) { say("guideline-status", err.message); }
+});
+
+$("import-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const file = $("import-file").files[0];
+  if (!file) return;
+  const form = new FormData();
+  form.append("file", file);
+  const bar = $("import-progress");
+  bar.hidden = false; bar.value = 0;
+  say("import-status", "…", true);
+  // XMLHttpRequest rather than fetch: it reports upload progress.
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", `/api/v1/projects/${pid}/import`);
+  xhr.setRequestHeader("X-CSRF-Token", document.querySelector('meta[name="csrf-token"]').content);
+  xhr.upload.onprogress = (ev) => { if (ev.lengthComputable) bar.value = ev.loaded / ev.total; };
+  xhr.onload = () => {
+    bar.value = 1;
+    let body = null;
+    try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+    if (xhr.status === 201) say("import-status", `✓ ${body.n_items ?? body.count ?? ""} items imported from ${body.filename ?? file.name}`, true);
+    else say("import-status", body?.error?.message || `HTTP ${xhr.status}`);
+  };
+  xhr.onerror = () => say("import-status", "network error");
+  xhr.send(form);
+});
+
+$("member-form")?.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    const m = await api("PUT", `/projects/${pid}/members/${$("member-user").value}`, { role: $("member-role").value });
+    say("member-status", `✓ ${m.email}: ${m.role}`, true);
+  } catch (err) { say("member-status", err.message); }
+});

@@ -1,0 +1,49 @@
+// The reviewer's queue: annotations of an item side by side; accept or reject
+// with a comment that goes back to the annotator.
+import { api } from "./api.js";
+import { boot, h } from "./dom.js";
+
+const B = boot();
+const t = (key) => B.i18n?.[key] ?? key;
+const root = document.getElementById("review-queue");
+
+function itemView(data) {
+  const parts = [];
+  for (const [key, value] of Object.entries(data)) {
+    if (typeof value === "string") parts.push(h("div", { class: "item-text" }, h("strong", {}, `${key}: `), value));
+    else if (Array.isArray(value) && value.every((r) => r && typeof r.text === "string")) {
+      parts.push(...value.map((r) => h("div", { class: "item-text" }, h("strong", {}, `${key}[${r.id}]: `), r.text)));
+    }
+  }
+  return parts;
+}
+
+function annotationCard(a) {
+  const comment = h("input", { "aria-label": t("review.comment"), placeholder: t("review.comment") });
+  const state = h("span", { class: "muted decision" }, a.status);
+  const decide = async (decision) => {
+    try {
+      await api("POST", `/annotations/${a.id}/reviews`, { decision, comment: comment.value });
+      card.className = `annotation card ${decision === "accept" ? "accepted" : "rejected"}`;
+      state.textContent = decision === "accept" ? "accepted" : "rejected";
+      card.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+    } catch (err) { state.textContent = err.message; state.classList.add("error"); }
+  };
+  const done = a.status !== "submitted";
+  const card = h("div", { class: `annotation card ${a.status}`, dataset: { annotation: String(a.id) } },
+    h("div", {}, h("strong", {}, a.agent), " · ", state, a.time_spent_ms != null ? h("span", { class: "muted" }, ` · ${(a.time_spent_ms / 1000).toFixed(1)} s`) : null),
+    h("pre", {}, JSON.stringify(a.result, null, 2)),
+    comment,
+    h("div", { class: "actions" },
+      h("button", { type: "button", class: "primary", disabled: done, onclick: () => decide("accept") }, t("review.accept")),
+      h("button", { type: "button", class: "danger", disabled: done, onclick: () => decide("reject") }, t("review.reject"))));
+  return card;
+}
+
+if (!B.queue.length) root.replaceChildren(h("p", { id: "review-empty" }, t("review.none")));
+else {
+  root.replaceChildren(...B.queue.map((entry) => h("section", { class: `card review-item${entry.disagree ? " disagree" : ""}`, dataset: { item: String(entry.item_id) } },
+    h("h2", {}, `${t("review.item")} ${entry.item_id} `, entry.disagree ? h("span", { class: "badge" }, t("review.disagree")) : null),
+    ...itemView(entry.data),
+    h("div", { class: "annotations" }, entry.annotations.map(annotationCard)))));
+}

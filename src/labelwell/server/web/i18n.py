@@ -1,0 +1,148 @@
+"""The interface message catalogue, English and Korean. Templates call
+``t(key)``; the workspace scripts receive the catalogue in their boot data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+LANGUAGES = ("en", "ko")
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    "app.title": {"en": "labelwell", "ko": "labelwell"},
+    "nav.projects": {"en": "Projects", "ko": "프로젝트"},
+    "nav.logout": {"en": "Log out", "ko": "로그아웃"},
+    "nav.language": {"en": "Language", "ko": "언어"},
+    "login.title": {"en": "Log in", "ko": "로그인"},
+    "login.email": {"en": "Email", "ko": "이메일"},
+    "login.password": {"en": "Password", "ko": "비밀번호"},
+    "login.submit": {"en": "Log in", "ko": "로그인"},
+    "login.failed": {"en": "Wrong email or password.", "ko": "이메일 또는 비밀번호가 틀렸습니다."},
+    "projects.title": {"en": "Your projects", "ko": "내 프로젝트"},
+    "projects.none": {
+        "en": "You are not a member of any project yet.",
+        "ko": "아직 참여 중인 프로젝트가 없습니다.",
+    },
+    "projects.new": {"en": "New project", "ko": "새 프로젝트"},
+    "projects.role": {"en": "Role", "ko": "역할"},
+    "action.label": {"en": "Label", "ko": "라벨링"},
+    "action.review": {"en": "Review", "ko": "검토"},
+    "action.manage": {"en": "Manage", "ko": "관리"},
+    "work.submit": {"en": "Submit", "ko": "제출"},
+    "work.skip": {"en": "Skip", "ko": "건너뛰기"},
+    "work.undo": {"en": "Undo", "ko": "실행 취소"},
+    "work.help": {"en": "Shortcuts", "ko": "단축키"},
+    "work.guidelines": {"en": "Guidelines", "ko": "가이드라인"},
+    "work.version": {"en": "version", "ko": "버전"},
+    "work.done": {
+        "en": "Nothing left to label for you. Thank you!",
+        "ko": "라벨링할 항목이 더 없습니다. 감사합니다!",
+    },
+    "work.loading": {"en": "Loading the next task…", "ko": "다음 작업을 불러오는 중…"},
+    "work.saved": {"en": "Saved", "ko": "저장됨"},
+    "work.skip_reason": {"en": "Why skip this item?", "ko": "이 항목을 건너뛰는 이유는?"},
+    "work.skip_confirm": {"en": "Skip item", "ko": "항목 건너뛰기"},
+    "work.cancel": {"en": "Cancel", "ko": "취소"},
+    "work.suggestion": {"en": "Machine suggestion", "ko": "모델 제안"},
+    "work.reject_suggestion": {"en": "Reject suggestion", "ko": "제안 거절"},
+    "work.active_label": {"en": "Active label", "ko": "현재 라벨"},
+    "work.delete": {"en": "Delete", "ko": "삭제"},
+    "work.regions": {"en": "Regions", "ko": "영역"},
+    "work.zoom_in": {"en": "Zoom in", "ko": "확대"},
+    "work.zoom_out": {"en": "Zoom out", "ko": "축소"},
+    "work.fit": {"en": "Fit", "ko": "맞춤"},
+    "work.prompt": {"en": "Prompt", "ko": "프롬프트"},
+    "work.response": {"en": "Response", "ko": "응답"},
+    "work.a_better": {"en": "A is better", "ko": "A가 더 좋음"},
+    "work.b_better": {"en": "B is better", "ko": "B가 더 좋음"},
+    "work.tie": {"en": "Tie", "ko": "비슷함"},
+    "work.both_bad": {"en": "Both bad", "ko": "둘 다 나쁨"},
+    "work.reason": {"en": "Reason", "ko": "이유"},
+    "work.move_up": {"en": "Move up", "ko": "위로"},
+    "work.move_down": {"en": "Move down", "ko": "아래로"},
+    "work.diff": {"en": "Changes against the original", "ko": "원문 대비 변경 사항"},
+    "work.error": {"en": "Could not save", "ko": "저장하지 못했습니다"},
+    "work.relation": {"en": "Link to…", "ko": "관계 연결…"},
+    "help.title": {"en": "Keyboard shortcuts", "ko": "키보드 단축키"},
+    "help.numbers": {
+        "en": "pick a choice / label / rating (of the active control)",
+        "ko": "선택지 / 라벨 / 점수 고르기 (활성 컨트롤)",
+    },
+    "help.enter": {"en": "submit and load the next task", "ko": "제출하고 다음 작업 불러오기"},
+    "help.skip": {"en": "skip with a reason", "ko": "이유와 함께 건너뛰기"},
+    "help.undo": {"en": "undo", "ko": "실행 취소"},
+    "help.arrows": {
+        "en": "previous / next region; ranking: move the selected response",
+        "ko": "이전 / 다음 영역; 순위: 선택한 응답 이동",
+    },
+    "help.tab": {"en": "next control (Shift+Tab: previous)", "ko": "다음 컨트롤 (Shift+Tab: 이전)"},
+    "help.delete": {"en": "delete the selected region", "ko": "선택한 영역 삭제"},
+    "help.zoom": {
+        "en": "zoom (wheel); pan: drag with Space held or the middle button",
+        "ko": "확대/축소 (휠); 이동: Space를 누른 채 드래그 또는 가운데 버튼",
+    },
+    "help.help": {"en": "show or hide this help", "ko": "도움말 보이기/숨기기"},
+    "review.title": {"en": "Review queue", "ko": "검토 대기열"},
+    "review.none": {"en": "Nothing to review.", "ko": "검토할 항목이 없습니다."},
+    "review.disagree": {"en": "Annotators disagree", "ko": "주석자 의견 불일치"},
+    "review.accept": {"en": "Accept", "ko": "승인"},
+    "review.reject": {"en": "Reject", "ko": "반려"},
+    "review.comment": {"en": "Comment to the annotator", "ko": "주석자에게 남길 의견"},
+    "review.item": {"en": "Item", "ko": "항목"},
+    "manage.title": {"en": "Project console", "ko": "프로젝트 콘솔"},
+    "manage.settings": {"en": "Settings", "ko": "설정"},
+    "manage.save": {"en": "Save", "ko": "저장"},
+    "manage.overlap": {"en": "Overlap (annotators per item)", "ko": "중복 (항목당 주석자 수)"},
+    "manage.gold_ratio": {"en": "Gold ratio", "ko": "골드 비율"},
+    "manage.lease": {"en": "Lease (seconds)", "ko": "임대 시간 (초)"},
+    "manage.blind": {
+        "en": "Blind (annotators never see others' labels)",
+        "ko": "블라인드 (다른 주석자의 라벨 숨김)",
+    },
+    "manage.skills": {"en": "Required skills (comma separated)", "ko": "필요 기술 (쉼표로 구분)"},
+    "manage.show_predictions": {"en": "Show model suggestions", "ko": "모델 제안 보이기"},
+    "manage.guidelines": {
+        "en": "Guidelines (saving makes a new version)",
+        "ko": "가이드라인 (저장하면 새 버전)",
+    },
+    "manage.import": {"en": "Import items", "ko": "항목 가져오기"},
+    "manage.upload": {"en": "Upload", "ko": "업로드"},
+    "manage.members": {"en": "Members", "ko": "구성원"},
+    "manage.add_member": {"en": "Add or change member", "ko": "구성원 추가/변경"},
+    "manage.export": {"en": "Export", "ko": "내보내기"},
+    "manage.dashboard": {"en": "Dashboard", "ko": "대시보드"},
+    "manage.items_by_status": {"en": "Items by status", "ko": "상태별 항목"},
+    "manage.throughput": {"en": "Submitted per annotator", "ko": "주석자별 제출 수"},
+    "manage.time": {"en": "Median seconds per task", "ko": "작업당 중앙값 (초)"},
+    "manage.progress": {"en": "Annotations over time", "ko": "시간별 주석 수"},
+    "manage.progress_pct": {"en": "Progress", "ko": "진행률"},
+    "new.title": {"en": "New project", "ko": "새 프로젝트"},
+    "new.name": {"en": "Project name", "ko": "프로젝트 이름"},
+    "new.add_control": {"en": "Add control", "ko": "컨트롤 추가"},
+    "new.control_name": {"en": "Control name", "ko": "컨트롤 이름"},
+    "new.control_type": {"en": "Type", "ko": "유형"},
+    "new.source": {"en": "Source field", "ko": "원본 필드"},
+    "new.options": {
+        "en": "Options or labels (comma separated)",
+        "ko": "선택지 또는 라벨 (쉼표로 구분)",
+    },
+    "new.ontology": {"en": "Ontology (JSON)", "ko": "온톨로지 (JSON)"},
+    "new.create": {"en": "Create project", "ko": "프로젝트 만들기"},
+    "error.title": {"en": "Not available", "ko": "사용할 수 없음"},
+}
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    lang = lang if lang in LANGUAGES else "en"
+
+    def t(key: str) -> str:
+        entry = CATALOGUE.get(key)
+        return entry.get(lang, entry["en"]) if entry else key
+
+    return t
+
+
+def catalogue_for(
+    lang: str, prefixes: tuple[str, ...] = ("work.", "help.", "review.")
+) -> dict[str, str]:
+    t = translator(lang)
+    return {k: t(k) for k in CATALOGUE if k.startswith(prefixes)}

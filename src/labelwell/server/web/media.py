@@ -1,0 +1,65 @@
+"""Item media files, served from under ``$LABELWELL_HOME/media`` only.
+
+The URL names an item and the index of one of its media references, never a
+path, and the item is loaded through ``items.get_item`` (project membership,
+and an annotator only reaches items leased to them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
+
+from labelwell.errors import NotFound
+from labelwell.server.deps import current_actor
+from labelwell.store.tables import Item
+from labelwell.work import items
+from labelwell.work.actors import Actor
+
+router = APIRouter(include_in_schema=False)
+
+
+def media_refs(item: Item) -> list[str]:
+    """An item's media references: ``item.media``, else string data values
+    naming a file (the demo's ``image``)."""
+    if item.media:
+        return [str(m) for m in item.media]
+    return [v for k, v in sorted(item.data.items()) if isinstance(v, str) and k in MEDIA_KEYS]
+
+
+MEDIA_KEYS = frozenset({"image", "audio", "video", "url", "file"})
+
+
+def resolve_media(root: Path, ref: str) -> Path:
+    """``ref`` as a file under ``root``; NotFound for anything outside it."""
+    root = root.resolve()
+    candidate = Path(ref)
+    path = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise NotFound("no such media file")
+    return path
+
+
+@router.get("/media/items/{item_id}/{index}")
+def item_media(
+    request: Request,
+    item_id: Annotated[int, PathParam(ge=1, le=2**63 - 1)],
+    index: Annotated[int, PathParam(ge=0, le=1000)],
+    actor: Annotated[Actor, Depends(current_actor)],
+) -> FileResponse:
+    with request.app.state.db.read_session() as s:
+        refs = media_refs(items.get_item(s, actor, item_id))
+    if index >= len(refs):
+        raise NotFound(f"item {item_id} has no media {index}")
+    path = resolve_media(request.app.state.settings.home / "media", refs[index])
+    return FileResponse(
+        path,
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
