@@ -42,14 +42,18 @@ def api(db, settings, world):
         for i, actor in enumerate(world.annotators):
             headers = as_(world, actor)
             while True:
-                task = client.post(f"/api/v1/projects/{world.project_id}/tasks/next",
-                                   headers=headers)
+                task = client.post(
+                    f"/api/v1/projects/{world.project_id}/tasks/next", headers=headers
+                )
                 if task.status_code == 204:
                     break
                 body = task.json()
                 answer = {"sentiment": ANSWERS[body["data"]["text"]][i]}
-                done = client.post(f"/api/v1/assignments/{body['assignment_id']}/submit",
-                                   json={"result": answer}, headers=headers)
+                done = client.post(
+                    f"/api/v1/assignments/{body['assignment_id']}/submit",
+                    json={"result": answer},
+                    headers=headers,
+                )
                 assert done.status_code == 201, done.text
         yield client
 
@@ -61,8 +65,9 @@ class Via(httpx.BaseTransport):
         self.client = client
 
     def handle_request(self, request):
-        r = self.client.request(request.method, str(request.url), headers=request.headers,
-                                content=request.read())
+        r = self.client.request(
+            request.method, str(request.url), headers=request.headers, content=request.read()
+        )
         return httpx.Response(r.status_code, headers=r.headers, content=r.content)
 
 
@@ -71,38 +76,54 @@ def as_(world, actor):
 
 
 def queue_of(api, world, actor, state):
-    return api.get(f"/api/v1/projects/{world.project_id}/review-queue",
-                   params={"state": state}, headers=as_(world, actor))
+    return api.get(
+        f"/api/v1/projects/{world.project_id}/review-queue",
+        params={"state": state},
+        headers=as_(world, actor),
+    )
 
 
-def test_review_and_escalation_queues(api, world, db):
+def test_review_escalation_and_adjudication(api, world, db):
     review = queue_of(api, world, world.reviewer, "review")
     assert review.status_code == 200
     (item,) = review.json()["data"]
     assert item["data"]["text"] == "two agree" and item["review_state"] == "review"
     by_source = [(a["source"], a["result"]["sentiment"], a["status"]) for a in item["annotations"]]
-    assert by_source == [("human", "positive", "accepted"), ("human", "negative", "submitted"),
-                         ("human", "positive", "accepted"), ("consensus", "positive", "accepted")]
+    assert by_source == [
+        ("human", "positive", "accepted"),
+        ("human", "negative", "submitted"),
+        ("human", "positive", "accepted"),
+        ("consensus", "positive", "accepted"),
+    ]
     assert item["annotations"][-1]["details"]["controls"]["sentiment"]["votes"] == {
-        "positive": 2, "negative": 1}
+        "positive": 2,
+        "negative": 1,
+    }
     (escalated,) = queue_of(api, world, world.manager, "escalated").json()["data"]
     assert escalated["data"]["text"] == "all differ"
     assert [a["source"] for a in escalated["annotations"]] == ["human"] * 3
     assert queue_of(api, world, world.annotators[0], "review").status_code == 403
     assert queue_of(api, world, world.reviewer, "nonsense").status_code == 422
     with db.session() as s:
-        checks = list(s.scalars(select(Annotation).where(Annotation.is_gold_check.is_(True))
-                                .order_by(Annotation.agent)))
+        checks = list(
+            s.scalars(
+                select(Annotation)
+                .where(Annotation.is_gold_check.is_(True))
+                .order_by(Annotation.agent)
+            )
+        )
     assert [a.details["gold_correct"] for a in checks] == [True, True, False]
 
-
-def test_adjudication_over_http(api, world):
+    # Adjudication: reviewers settle review items, managers escalated ones.
     review_id = queue_of(api, world, world.reviewer, "review").json()["data"][0]["id"]
     escalated_id = queue_of(api, world, world.reviewer, "escalated").json()["data"][0]["id"]
 
     def adjudicate(actor, item_id, result, note=""):
-        return api.post(f"/api/v1/items/{item_id}/adjudicate",
-                        json={"result": result, "note": note}, headers=as_(world, actor))
+        return api.post(
+            f"/api/v1/items/{item_id}/adjudicate",
+            json={"result": result, "note": note},
+            headers=as_(world, actor),
+        )
 
     assert adjudicate(world.reviewer, escalated_id, {"sentiment": "neutral"}).status_code == 403
     assert adjudicate(world.annotators[0], review_id, {"sentiment": "neutral"}).status_code == 403
@@ -118,44 +139,54 @@ def test_adjudication_over_http(api, world):
     resolved = queue_of(api, world, world.reviewer, "resolved").json()["data"]
     assert [i["id"] for i in resolved] == sorted([review_id, escalated_id])
 
-    report = api.get(f"/api/v1/projects/{world.project_id}/quality",
-                     headers=as_(world, world.manager)).json()
+    report = api.get(
+        f"/api/v1/projects/{world.project_id}/quality", headers=as_(world, world.manager)
+    ).json()
     assert (report["awaiting_review"], report["awaiting_escalation"], report["resolved"]) == (
-        0, 0, 2)
+        0,
+        0,
+        2,
+    )
 
 
 def test_quality_report_over_http_and_sdk(api, world):
     url = f"/api/v1/projects/{world.project_id}/quality"
     assert api.get(url, headers=as_(world, world.reviewer)).status_code == 403
-    assert api.get(url, params={"method": "zz"}, headers=as_(world, world.manager)
-                   ).status_code == 422
+    assert (
+        api.get(url, params={"method": "zz"}, headers=as_(world, world.manager)).status_code == 422
+    )
     body = api.get(url, params={"method": "ds"}, headers=as_(world, world.manager)).json()
     assert body["method"] == "ds" and body["n_items"] == 3 and body["n_labels"] == 3
     assert body["awaiting_review"] == 1 and body["awaiting_escalation"] == 1
     assert body["controls"][0]["control"] == "sentiment"
     assert [(g["annotator"], g["n_correct"], g["needs_retraining"]) for g in body["gold"]] == [
-        ("ann0@example.org", 1, False), ("ann1@example.org", 1, False),
-        ("ann2@example.org", 0, True)]
+        ("ann0@example.org", 1, False),
+        ("ann1@example.org", 1, False),
+        ("ann2@example.org", 0, True),
+    ]
     sdk = Client("http://testserver", world.token(world.manager), transport=Via(api))
     assert sdk.quality_report(world.project_id)["gold"] == body["gold"]
     escalated = list(sdk.review_queue(world.project_id, "escalated"))
     assert len(escalated) == 1
     settled = sdk.adjudicate(escalated[0]["id"], {"sentiment": "neutral"}, note="expert")
     assert settled.source == "consensus" and settled.status == "accepted"
-    annotator = Client("http://testserver", world.token(world.annotators[0]),
-                       transport=Via(api))
+    annotator = Client("http://testserver", world.token(world.annotators[0]), transport=Via(api))
     with pytest.raises(Forbidden):
         annotator.quality_report(world.project_id)
+    check_export_label_choice(api, world)
 
 
 def export_lines(api, world, **params):
-    response = api.get(f"/api/v1/projects/{world.project_id}/export",
-                       params={"format": "jsonl", **params}, headers=as_(world, world.manager))
+    response = api.get(
+        f"/api/v1/projects/{world.project_id}/export",
+        params={"format": "jsonl", **params},
+        headers=as_(world, world.manager),
+    )
     assert response.status_code == 200, response.text
     return {r["data"]["text"]: r for r in map(json.loads, response.text.splitlines())}
 
 
-def test_export_chooses_raw_aggregated_or_both(api, world):
+def check_export_label_choice(api, world):
     both = export_lines(api, world)
     raw = export_lines(api, world, labels="raw")
     aggregated = export_lines(api, world, labels="aggregated")
@@ -165,7 +196,13 @@ def test_export_chooses_raw_aggregated_or_both(api, world):
     assert raw["all agree"]["consensus"] is None and len(raw["all agree"]["annotations"]) == 3
     assert aggregated["all agree"]["annotations"] == []
     assert aggregated["two agree"]["consensus"]["result"] == {"sentiment": "positive"}
-    assert aggregated["all differ"]["consensus"] is None
-    bad = api.get(f"/api/v1/projects/{world.project_id}/export", params={"labels": "some"},
-                  headers=as_(world, world.manager))
+    adjudicated = aggregated["all differ"]["consensus"]  # settled through the SDK above
+    assert adjudicated["result"] == {"sentiment": "neutral"}
+    assert adjudicated["provenance"]["agent"] == "adjudicated:manager@example.org"
+    assert adjudicated["provenance"]["details"]["note"] == "expert"
+    bad = api.get(
+        f"/api/v1/projects/{world.project_id}/export",
+        params={"labels": "some"},
+        headers=as_(world, world.manager),
+    )
     assert bad.status_code == 422
