@@ -32,6 +32,8 @@ def _as_dict(obj: Any) -> Any:
         return {k: _as_dict(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [_as_dict(v) for v in obj]
+    if hasattr(obj, "to_dict"):  # labelwell.schema.Ontology
+        return obj.to_dict()
     if hasattr(obj, "model_dump"):
         return obj.model_dump()
     if hasattr(obj, "__dataclass_fields__"):

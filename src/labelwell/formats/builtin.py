@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-
-from labelwell.formats import jsonl, tabular  # noqa: F401
-
-#: Optional format modules: registered when their module is present.
-_MORE = ("coco", "yolo", "voc", "conll", "spacy_docbin", "hf_datasets", "label_studio", "crowdkit")
-
-for _name in _MORE:
-    try:
-        importlib.import_module(f"labelwell.formats.{_name}")
-    except ModuleNotFoundError as exc:  # pragma: no cover - a format not built yet
-        if exc.name != f"labelwell.formats.{_name}":
-            raise
+from labelwell.formats import (  # noqa: F401  (each module registers its formats)
+    coco,
+    conll,
+    crowdkit,
+    hf_datasets,
+    jsonl,
+    label_studio,
+    spacy_docbin,
+    tabular,
+    voc,
+    yolo,
+)

@@ -38,7 +38,9 @@ from labelwell.work.projects import ontology_of
 ProgressFn = Callable[[int], None]
 
 
-def importer_for(path: Path, fmt: str | None = None) -> Any:
+def importer_for(path: Path, fmt: str | None = None, ontology: Ontology | None = None) -> Any:
+    """The registered importer for ``fmt`` (by default the file's extension); formats
+    that map foreign labels onto the ontology receive it."""
     # Importing the built-in formats registers them.
     import labelwell.formats.builtin  # noqa: F401
 
@@ -50,7 +52,10 @@ def importer_for(path: Path, fmt: str | None = None) -> Any:
             f"{path.name}: unknown import format {name!r}; known: {', '.join(sorted(IMPORTERS))}",
             field="format",
         )
-    return IMPORTERS[name]()
+    importer = IMPORTERS[name]()
+    if ontology is not None and hasattr(importer, "ontology"):
+        importer.ontology = ontology
+    return importer
 
 
 def _allocate_ids(session: Session, table: str, n: int) -> Iterator[int]:
@@ -271,7 +276,8 @@ def import_file(
     batch_size: int = 5_000,
     progress: ProgressFn | None = None,
 ) -> Import:
-    importer = importer_for(path, fmt)
+    project = authorize(session, actor, project_id, Permission.manage)
+    importer = importer_for(path, fmt, ontology_of(project))
     try:
         return import_rows(
             session,

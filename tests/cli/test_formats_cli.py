@@ -1,0 +1,91 @@
+"""Interchange formats through the CLI and the API: a labeled image project goes
+out as COCO (read back by pycocotools), comes back in as a new project, and the
+API streams the same export."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from labelwell.cli import app
+from labelwell.demo import create_demo
+from labelwell.server import create_app
+from labelwell.settings import Settings
+from labelwell.store.tables import User
+from labelwell.work import accounts, queue
+from labelwell.work.actors import Actor
+from labelwell.work.projects import get_project_by_name_or_id
+
+pycocotools = pytest.importorskip("pycocotools.coco")
+
+runner = CliRunner()
+BOXES = [
+    {"id": "b1", "label": "square", "x": 10, "y": 12, "width": 40, "height": 40},
+    {"id": "b2", "label": "bar", "x": 100, "y": 60, "width": 90, "height": 24},
+]
+
+
+def test_coco_out_and_back_in_through_the_cli_and_api(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("LABELWELL_DATABASE_URL", db.url)
+    monkeypatch.setenv("LABELWELL_USER", "admin@demo.labelwell")
+    with db.session() as s:
+        create_demo(s, tmp_path)
+        annotator = Actor.of(accounts.get_user_by_email(s, "ann1@demo.labelwell"))
+        project = get_project_by_name_or_id(s, "demo-boxes")
+        project.gold_ratio = 0.0
+    for _ in range(3):
+        with db.session() as s:
+            task = queue.next_task(s, annotator, project.id)
+        with db.session() as s:
+            queue.submit(s, annotator, task.assignment_id, {"objects": BOXES})
+
+    out = tmp_path / "boxes.json"
+    result = runner.invoke(app, ["export", "demo-boxes", "--format", "coco", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    coco = pycocotools.COCO(str(out))
+    assert len(coco.getAnnIds()) >= 6
+    assert {c["name"] for c in coco.loadCats(coco.getCatIds())} == {"square", "bar"}
+
+    config = tmp_path / "boxes.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "name": "copy",
+                "controls": [
+                    {
+                        "name": "objects",
+                        "type": "bbox",
+                        "source": "image",
+                        "labels": [{"name": "square"}, {"name": "bar"}],
+                    }
+                ],
+            }
+        )
+    )
+    assert runner.invoke(app, ["project", "create", "copy", "--config", str(config)]).exit_code == 0
+    result = runner.invoke(app, ["import", "copy", str(out), "--format", "coco"])
+    assert result.exit_code == 0, result.output
+    again = tmp_path / "again.json"
+    assert (
+        runner.invoke(app, ["export", "copy", "--format", "coco", "-o", str(again)]).exit_code == 0
+    )
+    first = sorted(tuple(a["bbox"]) for a in json.loads(out.read_text())["annotations"])
+    second = sorted(tuple(a["bbox"]) for a in json.loads(again.read_text())["annotations"])
+    assert first == second
+
+    with db.session() as s:
+        token = accounts.create_token(
+            s, s.get(User, accounts.get_user_by_email(s, "admin@demo.labelwell").id)
+        ).token
+    settings = Settings(database_url=db.url, home=tmp_path)
+    with TestClient(create_app(settings, database=db, migrate=False)) as api:
+        response = api.get(
+            f"/api/v1/projects/{project.id}/export",
+            params={"format": "coco"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert response.status_code == 200
+    assert sorted(tuple(a["bbox"]) for a in response.json()["annotations"]) == first
