@@ -98,6 +98,7 @@ def test_one_coin_skills():
     assert np.corrcoef(acc, one.skills_.to_numpy())[0, 1] > 0.8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["product", "rte", "bluebird"])
 def test_accuracy_matches_crowd_kit(name):
     from crowdkit.aggregation import DawidSkene as CKDawidSkene

@@ -64,6 +64,7 @@ def test_gold_is_clamped():
     assert (glad.probas_.loc[gold.index].max(axis=1) == 1.0).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["rte", "bluebird"])
 def test_accuracy_matches_crowd_kit(name):
     from crowdkit.aggregation import GLAD as CKGLAD

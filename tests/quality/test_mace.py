@@ -62,6 +62,7 @@ def test_gold_is_clamped():
     assert (mace.probas_.loc[gold.index, "c"] == 1.0).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["rte", "bluebird"])
 def test_accuracy_matches_crowd_kit(name):
     from crowdkit.aggregation import MACE as CKMACE

@@ -94,6 +94,7 @@ def test_weighted_vote_weights_from_gold():
     assert acc["good"] == pytest.approx(11 / 12) and acc["bad2"] == pytest.approx(1 / 12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["product", "rte", "bluebird"])
 def test_accuracy_matches_crowd_kit(name):
     from crowdkit.aggregation import MajorityVote as CKMajorityVote
