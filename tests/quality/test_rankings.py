@@ -48,3 +48,9 @@ def test_invalid_rankings():
         ranked_pairs([["a", "a"]])
     with pytest.raises(InvalidInput):
         borda(["abc"])
+
+
+def test_rankings_given_as_lists_of_tie_groups():
+    rankings = [[["a"], ["b", "c"]], [["b"], ["a"], ["c"]], [["a"], ["b"], ["c"]]]
+    assert ranked_pairs(rankings) == [["a"], ["b"], ["c"]]
+    assert borda_scores(rankings).to_dict() == {"a": 5.0, "b": 3.5, "c": 0.5}
