@@ -194,6 +194,9 @@ def bench_rm_demo(cache: Path, seed: int = 0, threads: int | None = None) -> dic
         "fit_s": fit_s,
         "train_accuracy": model.pairwise_accuracy(xc[train], xr[train]),
         "heldout_accuracy": model.pairwise_accuracy(xc[test], xr[test]),
+        "longer_wins_heldout_accuracy": float(
+            np.mean([len(pairs[i].chosen) > len(pairs[i].rejected) for i in test])
+        ),
     }
 
 
