@@ -300,8 +300,8 @@ def apply_rows(n: int, snorkel_n: int, dask_n: int) -> list[dict[str, Any]]:
     from snorkel.labeling import labeling_function as snorkel_lf
 
     def as_snorkel(lf):
-        search, label = lf.f.regex.search, lf.f.label
-        return snorkel_lf(name=lf.name)(lambda x: label if search(x.text) else -1)
+        vote = lf.f  # the same per-item rule, called by Snorkel on each row
+        return snorkel_lf(name=lf.name)(lambda x: vote(x))
 
     small = items.iloc[:snorkel_n]
     theirs = PandasLFApplier([as_snorkel(lf) for lf in SPAM_LFS])

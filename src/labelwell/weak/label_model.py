@@ -1,7 +1,8 @@
 """Label model: combine noisy LF votes into probabilistic labels without gold.
 
 The model is Dawid and Skene's (1979) latent-class model with one accuracy
-per LF (the "one-coin" form of Raykar et al. 2010, sec. 2): given the true
+per LF (the "one-coin" model of Zhang, Chen, Zhou and Jordan, JMLR 2016,
+sec. 2, also crowd-kit's ``OneCoinDawidSkene``): given the true
 class ``y``, LF ``j`` votes independently, is right with probability
 ``a_j`` and otherwise picks one of the other ``k - 1`` classes uniformly;
 abstaining carries no information about ``y``. The posterior of item ``i`` is
@@ -17,13 +18,18 @@ model is not identifiable, still give sane estimates.
 Accuracies are kept above chance (``1/k``), so every vote is evidence for
 its own class; and where every non-abstaining LF on an item agrees, the
 prediction is that class (the class balance cannot overturn a unanimous vote,
-cf. Snorkel issue #1487). Both steps are sums over the non-abstaining votes
-only (``np.bincount``), so a 70%-abstain ``L`` costs 30% of a dense one.
+cf. Snorkel issue #1487). Both EM steps are sparse matrix-vector products
+over the non-abstaining votes only, so a 70%-abstain ``L`` costs 30% of a
+dense one. The class balance is uniform unless given (as in Snorkel).
 
-On the benchmarks in ``benchmarks/bench_weak.py`` (WRENCH YouTube, synthetic
-data) this was as accurate as or more accurate than Snorkel's matrix
-completion, a triplet (FlyingSquid-style) estimator and a full-confusion
-Dawid-Skene model; see ``docs/benchmarks.md``.
+Why this model: on WRENCH YouTube (real LFs) it was the most accurate of
+the methods compared in ``benchmarks/bench_weak.py`` (Snorkel's matrix
+completion, majority vote, a full-confusion Dawid-Skene with abstain as an
+answer, a FlyingSquid-style triplet method, and this model with a learned
+class balance). It is not best everywhere: on synthetic one-sided LFs whose
+firing rate depends on the class, the full-confusion model and Snorkel did
+better, since abstaining carries information there that this model ignores.
+Figures are in ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
