@@ -70,7 +70,7 @@ def test_label_studio_pairwise_both_templates(tmp_path):
             "annotations": [
                 {
                     "id": 1,
-                    "completed_by": 3,
+                    "completed_by": {"id": 3, "email": "x@y.org"},
                     "result": [{"type": "pairwise", "value": {"selected": "right"}}],
                 },
                 {
@@ -86,4 +86,4 @@ def test_label_studio_pairwise_both_templates(tmp_path):
     p.write_text(json.dumps(tasks))
     items, comps = read_label_studio_pairwise(p)
     assert items[0].id == "7" and items[0].response("b").text == "A2"
-    assert [(c.outcome, c.annotator) for c in comps] == [("b", "3"), ("a", "4")]
+    assert [(c.outcome, c.annotator) for c in comps] == [("b", "x@y.org"), ("a", "4")]

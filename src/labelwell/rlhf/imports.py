@@ -168,6 +168,8 @@ def read_label_studio_pairwise(
             if choice is None:
                 raise InvalidInput(f"{where}: annotation {ann.get('id')} has no choice", line=key)
             who = ann.get("completed_by")
+            if isinstance(who, Mapping):  # some exports expand the user
+                who = who.get("email") or who.get("id")
             annotator = None if who is None else str(who)
             comparisons.append(Comparison(item_id, "a", "b", choice, annotator))  # type: ignore[arg-type]
     return items, comparisons
