@@ -9,7 +9,13 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from labelwell.errors import InvalidInput
-from labelwell.rlhf.bradley_terry import BradleyTerry, collapse_battles, fit_cells
+from labelwell.rlhf.bradley_terry import (
+    BradleyTerry,
+    battles_from_comparisons,
+    collapse_battles,
+    fit_cells,
+)
+from labelwell.rlhf.records import Comparison
 
 OUTCOMES = np.array(["model_a", "model_b", "tie", "tie (bothbad)"])
 
@@ -152,3 +158,35 @@ def test_predict_win_rate():
 def test_bad_battles(a, b, w, msg):
     with pytest.raises(InvalidInput, match=msg):
         collapse_battles(a, b, w)
+
+
+def test_project_comparisons_become_model_battles():
+    comps = [
+        Comparison("i1", "r1", "r2", "a", "ann1"),
+        Comparison("i1", "r2", "r1", "both_bad", "ann2"),
+        Comparison("i2", "s1", "s2", "b", "ann1"),
+        Comparison("i2", "s1", "s3", "a", "ann1"),  # same model on both sides
+    ]
+    model_of = {
+        ("i1", "r1"): "v1",
+        ("i1", "r2"): "v2",
+        ("i2", "s1"): "v1",
+        ("i2", "s2"): "v2",
+        ("i2", "s3"): "v1",
+    }
+    battles = battles_from_comparisons(comps, model_of)
+    assert battles.values.tolist() == [
+        ["v1", "v2", "a"],
+        ["v2", "v1", "both_bad"],
+        ["v1", "v2", "b"],
+    ]
+    r = BradleyTerry(n_bootstrap=0).fit(battles).ratings_
+    # v1 scores 1 + 0.5 + 0 of 3 against v2: equal ratings
+    assert r["v1"] == pytest.approx(r["v2"])
+    with pytest.raises(InvalidInput, match="no model"):
+        battles_from_comparisons(comps, {})
+
+
+def test_missing_model_is_rejected():
+    with pytest.raises(InvalidInput, match="model_b is missing"):
+        collapse_battles(["x", "y"], ["y", None], ["tie", "tie"])

@@ -13,7 +13,7 @@ rows but costs one fit on a few thousand cells instead of on every battle.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +22,7 @@ from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 from labelwell.errors import InvalidInput
+from labelwell.rlhf.records import Comparison
 
 #: Outcome values accepted for a battle, mapped to the score of ``model_a``.
 #: Arena rows use ``model_a``/``model_b``/``tie``/``tie (bothbad)``; labelwell's
@@ -81,6 +82,11 @@ def collapse_battles(
         )
     codes, uniques = pd.factorize(np.concatenate([ma, mb]), sort=True)
     n = len(ma)
+    missing = np.flatnonzero(codes < 0)
+    if missing.size:
+        i = int(missing[0]) % n
+        side = "model_a" if missing[0] < n else "model_b"
+        raise InvalidInput(f"battle {i}: {side} is missing", field=side)
     ca, cb = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
     same = np.flatnonzero(ca == cb)
     if same.size:
@@ -265,6 +271,25 @@ class BradleyTerry:
         """Expected score of ``model_a`` against ``model_b`` (eq. 1)."""
         d = (self.ratings_[model_a] - self.ratings_[model_b]) / self.scale
         return float(1.0 / (1.0 + self.base ** (-d)))
+
+
+def battles_from_comparisons(
+    comparisons: Iterable[Comparison], model_of: Mapping[tuple[str, str], str]
+) -> pd.DataFrame:
+    """A project's own pairwise judgments as battles between the models that wrote
+    the responses; ``model_of[(item_id, response_id)]`` names the model. The
+    ``winner`` column keeps labelwell's outcomes (``a``, ``b``, ``tie``,
+    ``both_bad``). Comparisons of two responses by the same model say nothing
+    about models and are left out."""
+    rows = []
+    for c in comparisons:
+        try:
+            a, b = model_of[(c.item_id, c.response_a)], model_of[(c.item_id, c.response_b)]
+        except KeyError as exc:
+            raise InvalidInput(f"no model known for response {exc.args[0]!r}") from None
+        if a != b:
+            rows.append((a, b, c.outcome))
+    return pd.DataFrame(rows, columns=["model_a", "model_b", "winner"])
 
 
 def battles_frame(rows: Iterable[dict[str, object]]) -> pd.DataFrame:
