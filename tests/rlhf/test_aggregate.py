@@ -101,3 +101,17 @@ def test_merge_rankings_by_ranked_pairs():
     assert merge_rankings(clear) == [["p"], ["q"], ["r"]]
     with pytest.raises(InvalidInput):
         merge_rankings({"a": [["p"], ["p"]]})
+
+
+def test_preference_alpha_with_anonymous_judgments():
+    votes = [
+        Comparison("i1", "x", "y", "a"),
+        Comparison("i1", "x", "y", "a"),
+        Comparison("i2", "x", "y", "b"),
+        Comparison("i2", "y", "x", "a"),
+        Comparison("i3", "x", "y", "tie"),
+        Comparison("i3", "x", "y", "a"),
+    ]
+    matrix = [[0, 1, 2], [0, 1, 0]]  # a=0, b=1, tie=2; one row per judgment slot
+    ref = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
+    assert preference_alpha(votes) == pytest.approx(ref)
