@@ -30,8 +30,8 @@ def open_workspace(page: Any, project_id: int) -> str:
     return str(page.evaluate("document.body.dataset.ready"))
 
 
-def submit_and_wait(page: Any, before: str) -> str:
-    page.keyboard.press("Enter")
+def submit_and_wait(page: Any, before: str, key: str = "Enter") -> str:
+    page.keyboard.press(key)
     # Selectors rather than wait_for_function: the page's CSP forbids eval.
     page.wait_for_selector(
         f"body[data-ready]:not([data-ready='{before}']):not([data-ready='']), #status.error",

@@ -6,7 +6,7 @@ import { boot } from "./dom.js";
 const B = boot();
 const pid = B.project.id;
 const $ = (id) => document.getElementById(id);
-const say = (id, message, ok) => { const el = $(id); el.textContent = message; el.className = ok ? "ok" : "error"; };
+const say = (id, message, ok) => { const el = $(id); el.textContent = message; el.className = ok === undefined ? "error" : ok ? "ok" : ""; };
 
 $("settings-form").addEventListener("submit", async (e) => {
   e.preventDefault();
@@ -34,7 +34,7 @@ $("import-form").addEventListener("submit", (e) => {
   form.append("file", file);
   const bar = $("import-progress");
   bar.hidden = false; bar.value = 0;
-  say("import-status", "…", true);
+  say("import-status", "…", null);
   // XMLHttpRequest rather than fetch: it reports upload progress.
   const xhr = new XMLHttpRequest();
   xhr.open("POST", `/api/v1/projects/${pid}/import`);

@@ -1,0 +1,102 @@
+"""The reviewer's queue and the manager's console in the browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from web.helpers import login, shot
+
+
+def test_reviewer_accepts_one_annotation_and_rejects_the_other(page, site):
+    login(page, "reviewer@demo.labelwell")
+    page.goto(f"/projects/{site.seeded.ids['review']}/review")
+    assert page.locator(".review-item.disagree .badge").count() == 1
+    accept_id, reject_id = site.seeded.review_annotations
+    page.click(f"[data-annotation='{accept_id}'] button.primary")
+    card = page.locator(f"[data-annotation='{reject_id}']")
+    card.locator("input").fill("It is not neutral: the customer is satisfied.")
+    card.locator("button.danger").click()
+    page.wait_for_selector(f"[data-annotation='{reject_id}'].rejected")
+    page.wait_for_selector(f"[data-annotation='{accept_id}'].accepted")
+    shot(page, "review")
+    statuses = {
+        a["id"]: a["status"]
+        for a in site.annotations("review")
+        if a["id"] in site.seeded.review_annotations
+    }
+    assert statuses == {accept_id: "accepted", reject_id: "rejected"}
+    audit = site.api("GET", f"/projects/{site.seeded.ids['review']}/audit").json()["data"]
+    comments = [e["details"].get("comment") for e in audit if e["action"] == "review.reject"]
+    assert comments == ["It is not neutral: the customer is satisfied."]
+
+
+def test_manager_console_import_errors_settings_guidelines_export(page, site, tmp_path):
+    login(page, "manager@demo.labelwell")
+    pid = site.seeded.ids["console"]
+    page.goto(f"/projects/{pid}/manage")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\n{"text": "also fine"}\n{"txt": 3\n')
+    page.set_input_files("#import-file", str(bad))
+    page.click("#import-form button")
+    page.wait_for_selector("#import-status.error")
+    assert "line 3" in page.inner_text("#import-status")
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"text": "fine"}\n{"text": "also fine"}\n')
+    page.set_input_files("#import-file", str(good))
+    page.click("#import-form button")
+    page.wait_for_selector("#import-status.ok")
+    assert "2 items" in page.inner_text("#import-status")
+    page.fill("#overlap", "2")
+    page.check("#blind")
+    page.click("#settings-form button")
+    page.wait_for_selector("#settings-status.ok")
+    page.fill("#guideline", "Version two: read the whole review first.")
+    page.click("#guideline-form button")
+    page.wait_for_selector("#guideline-status.ok")
+    page.select_option("#member-user", label="ann2@demo.labelwell")
+    page.select_option("#member-role", "reviewer")
+    page.click("#member-form button")
+    page.wait_for_selector("#member-status.ok")
+    project = site.api("GET", f"/projects/{pid}").json()
+    assert project["overlap"] == 2 and project["blind"] is True
+    guidelines = site.api("GET", f"/projects/{pid}/guidelines").json()["data"]
+    assert guidelines[-1]["text"] == "Version two: read the whole review first."
+    members = site.api("GET", f"/projects/{pid}/members").json()["data"]
+    assert {"email": "ann2@demo.labelwell", "role": "reviewer"}.items() <= {
+        k: v for m in members if m["email"] == "ann2@demo.labelwell" for k, v in m.items()
+    }.items()
+    with page.expect_download() as download:
+        page.click("a[data-format=jsonl]")
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2
+    page.reload()
+    assert page.locator("#dashboard svg.chart").count() == 4
+    shot(page, "console")
+
+
+def test_manager_creates_a_project_with_the_ontology_builder(page, site):
+    login(page, "manager@demo.labelwell")
+    page.goto("/projects/new")
+    page.fill("#name", "built-in-browser")
+    page.fill("#c-name", "sentiment")
+    page.select_option("#c-type", "choice")
+    page.fill("#c-options", "good, bad")
+    page.check("#c-required")
+    page.click("#builder button")
+    page.fill("#c-name", "things")
+    page.select_option("#c-type", "bbox")
+    page.fill("#c-source", "image")
+    page.fill("#c-options", "car, person")
+    page.click("#builder button")
+    shot(page, "new-project")
+    page.click("#create")
+    page.wait_for_url("**/manage")
+    created = [
+        p for p in site.api("GET", "/projects").json()["data"] if p["name"] == "built-in-browser"
+    ]
+    controls = created[0]["ontology"]["controls"]
+    assert [(c["name"], c["type"]) for c in controls] == [
+        ("sentiment", "choice"),
+        ("things", "bbox"),
+    ]
+    assert controls[0]["options"] == ["good", "bad"] and controls[0]["required"] is True
