@@ -218,7 +218,7 @@ def quality_report(
             Annotation.result,
             Annotation.time_spent_ms,
             Annotation.is_gold_check,
-            Annotation.created_at,
+            Annotation.id,  # submission order, for runs of gold failures
         )
         .where(
             Annotation.project_id == project_id,
@@ -246,7 +246,7 @@ def quality_report(
                 int(all(gold_matches(ontology, r.result or {}, golds[r.item_id]).values()))
                 for r in checks
             ],
-            "at": [r.created_at for r in checks],
+            "at": [r.id for r in checks],
         }
     )
     truth_all = pd.Series(1, index=pd.Index(sorted(golds), dtype=object), dtype=object)
