@@ -30,6 +30,16 @@ def test_reviewer_accepts_one_annotation_and_rejects_the_other(page, site):
     assert comments == ["It is not neutral: the customer is satisfied."]
 
 
+def test_dashboard_charts_the_work_done(page, site):
+    login(page, "admin@demo.labelwell")
+    page.goto(f"/projects/{site.seeded.ids['review']}/manage")
+    charts = page.locator("#dashboard svg.chart")
+    assert charts.count() == 4
+    throughput = charts.nth(1).inner_html()
+    assert "ann1@demo.labelwell" in throughput and "ann2@demo.labelwell" in throughput
+    shot(page, "dashboard")
+
+
 def test_manager_console_import_errors_settings_guidelines_export(page, site, tmp_path):
     login(page, "manager@demo.labelwell")
     pid = site.seeded.ids["console"]

@@ -29,7 +29,11 @@ def utf16(text: str, cp: int) -> int:
 
 def test_ner_spans_on_korean_text_with_an_emoji(page, site):
     login(page, "ann2@demo.labelwell")
+    page.select_option("#lang-select", "ko")  # the Korean interface
+    page.click("form[action='/lang'] button")
+    page.wait_for_selector("text=내 프로젝트")
     first = open_workspace(page, site.seeded.ids["ner-ko"])
+    assert page.inner_text("#btn-submit").startswith("제출")
     person = (KO_TEXT.index("김철수"), KO_TEXT.index("김철수") + 3)
     place = (KO_TEXT.index("서울"), KO_TEXT.index("서울") + 2)
     org = (KO_TEXT.index("삼성전자"), KO_TEXT.index("삼성전자") + 4)

@@ -294,16 +294,15 @@ def manage_page(request: Request, project_id: int) -> Response:
                 after = page[-1].id
         import labelwell.formats.builtin  # noqa: F401  (registers the exporters)
 
-        dashboard = [
-            charts.bar_chart(t("manage.items_by_status"), sorted(st.by_status.items())),
-            charts.bar_chart(
-                t("manage.throughput"), [(a.email, a.submitted) for a in st.annotators]
-            ),
-            charts.bar_chart(
-                t("manage.time"), [(a.email, (a.median_time_ms or 0) / 1000) for a in st.annotators]
-            ),
-            charts.cumulative_chart(t("manage.progress"), times),
+        titled = [
+            (t("manage.items_by_status"), sorted(st.by_status.items())),
+            (t("manage.throughput"), [(a.email, a.submitted) for a in st.annotators]),
+            (t("manage.time"), [(a.email, (a.median_time_ms or 0) / 1000) for a in st.annotators]),
         ]
+        dashboard = [(title, charts.bar_chart(title, bars)) for title, bars in titled]
+        dashboard.append(
+            (t("manage.progress"), charts.cumulative_chart(t("manage.progress"), times))
+        )
         boot = {"project": {"id": project.id, "name": project.name}}
         return render(
             request,
