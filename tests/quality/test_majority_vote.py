@@ -107,3 +107,12 @@ def test_accuracy_matches_crowd_kit(name):
     mv = MajorityVote().fit(answers)
     clear = ~mv.ties_
     assert (mv.labels_[clear] == ck.labels_.reindex(mv.labels_.index)[clear]).all()
+
+
+def test_every_registered_method_rejects_an_empty_frame():
+    from labelwell.quality import AGGREGATORS
+
+    empty = pd.DataFrame({"task": [], "worker": [], "label": []})
+    for cls in AGGREGATORS.values():
+        with pytest.raises(InvalidInput, match="no answers"):
+            cls().fit(empty)

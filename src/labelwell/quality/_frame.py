@@ -129,6 +129,15 @@ def encode(frame: pd.DataFrame, extra_labels: Iterable[Any] | None = None) -> En
     )
 
 
+def encode_answers(frame: pd.DataFrame, true_labels: pd.Series | None = None) -> Encoded:
+    """:func:`encode` for the aggregation methods: gold labels join the label set,
+    and a frame without answers is an error rather than an empty result."""
+    enc = encode(frame, None if true_labels is None else true_labels.unique())
+    if enc.n_answers == 0:
+        raise InvalidInput("no answers to aggregate")
+    return enc
+
+
 def clamp(probas: np.ndarray, gold_tasks: np.ndarray, gold_labels: np.ndarray) -> np.ndarray:
     """Fix the posteriors of gold tasks to their known label (in place)."""
     if len(gold_tasks):

@@ -14,7 +14,7 @@ from labelwell.quality._frame import (
     Aggregator,
     Encoded,
     clamp,
-    encode,
+    encode_answers,
     labels_series,
     probas_frame,
     softmax_rows,
@@ -72,7 +72,7 @@ class DawidSkene(Aggregator):
         return counts
 
     def fit(self, data: pd.DataFrame, true_labels: pd.Series | None = None) -> DawidSkene:
-        enc = encode(data, None if true_labels is None else true_labels.unique())
+        enc = encode_answers(data, true_labels)
         gold_t, gold_l = enc.gold(true_labels)
         k = enc.n_labels
         answers = enc.task_by_worker_label()
@@ -133,7 +133,7 @@ class OneCoinDawidSkene(Aggregator):
         return np.clip(total / np.maximum(n, 1), _EPS, 1 - _EPS)
 
     def fit(self, data: pd.DataFrame, true_labels: pd.Series | None = None) -> OneCoinDawidSkene:
-        enc = encode(data, None if true_labels is None else true_labels.unique())
+        enc = encode_answers(data, true_labels)
         gold_t, gold_l = enc.gold(true_labels)
         k = enc.n_labels
         probas = _initial_probas(enc, gold_t, gold_l)

@@ -11,7 +11,7 @@ from labelwell.quality._frame import (
     Aggregator,
     Encoded,
     clamp,
-    encode,
+    encode_answers,
     labels_series,
     probas_frame,
     softmax_rows,
@@ -97,7 +97,7 @@ class GLAD(Aggregator):
         return negative_q
 
     def fit(self, data: pd.DataFrame, true_labels: pd.Series | None = None) -> GLAD:
-        enc = encode(data, None if true_labels is None else true_labels.unique())
+        enc = encode_answers(data, true_labels)
         gold_t, gold_l = enc.gold(true_labels)
         if self.labels_priors is not None:
             priors = self.labels_priors.reindex(enc.label_index()).fillna(0).to_numpy(float)

@@ -13,7 +13,7 @@ from labelwell.errors import InvalidInput
 from labelwell.quality._frame import (
     Aggregator,
     Encoded,
-    encode,
+    encode_answers,
     labels_series,
     probas_frame,
     softmax_rows,
@@ -127,7 +127,7 @@ class MACE(Aggregator):
         return lml, probas, strategy, knowing
 
     def fit(self, data: pd.DataFrame, true_labels: pd.Series | None = None) -> MACE:
-        enc = encode(data, None if true_labels is None else true_labels.unique())
+        enc = encode_answers(data, true_labels)
         gold = enc.gold(true_labels)
         n_w, k = enc.n_workers, enc.n_labels
         r = max(self.n_restarts, 1)

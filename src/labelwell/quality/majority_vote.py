@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from labelwell.errors import InvalidInput
-from labelwell.quality._frame import Aggregator, Encoded, clamp, encode, probas_frame
+from labelwell.quality._frame import Aggregator, Encoded, clamp, encode_answers, probas_frame
 
 TiePolicy = Literal["random", "first", "abstain"]
 _TIES = ("random", "first", "abstain")
@@ -80,7 +80,7 @@ class MajorityVote(_VoteBase):
         self.seed = seed
 
     def fit(self, data: pd.DataFrame, true_labels: pd.Series | None = None) -> MajorityVote:
-        enc = encode(data, None if true_labels is None else true_labels.unique())
+        enc = encode_answers(data, true_labels)
         self._finish(enc, enc.vote_counts(), true_labels)
         return self
 
@@ -134,7 +134,7 @@ class WeightedMajorityVote(_VoteBase):
         return np.where(n > 0, weight, np.nan)
 
     def fit(self, data: pd.DataFrame, true_labels: pd.Series | None = None) -> WeightedMajorityVote:
-        enc = encode(data, None if true_labels is None else true_labels.unique())
+        enc = encode_answers(data, true_labels)
         if self.weights is not None:
             w = self.weights.reindex(enc.worker_index()).to_numpy(dtype=float)
         else:
