@@ -4,7 +4,6 @@ subprocess, latency percentiles and peak memory of child processes."""
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import socket
 import subprocess
@@ -38,15 +37,26 @@ def percentiles(samples: Sequence[float]) -> dict[str, float]:
     return {f"p{q}_ms": round(float(np.percentile(arr, q)), 2) for q in (50, 95, 99)}
 
 
+_MEASURE = (
+    "import resource, subprocess, sys\n"
+    "rc = subprocess.run(sys.argv[1:]).returncode\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "print('PEAK_RSS_KB', peak, file=sys.stderr)\n"
+    "sys.exit(rc)\n"
+)
+
+
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Run a command; return (seconds, peak RSS in MB of the child, stdout+stderr)."""
+    """Run a command; return (seconds, its own peak RSS in MB, stdout). A small
+    launcher process reports the peak of exactly this child."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, *cmd],
+                          env={**os.environ, **(env or {})}, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd} failed:\n{proc.stdout}\n{proc.stderr}")
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, peak_kb // 1024, proc.stdout + proc.stderr
+    peak_kb = int(proc.stderr.rsplit("PEAK_RSS_KB", 1)[1].split()[0])
+    return seconds, peak_kb // 1024, proc.stdout
 
 
 class Server:
@@ -114,7 +124,8 @@ def seed(database_url: str, *, annotators: int, items: int, overlap: int,
     from labelwell.store.db import Database
     from labelwell.store.migrate import upgrade
     from labelwell.store.tables import User
-    from labelwell.work import accounts, items as items_service, projects
+    from labelwell.work import accounts, projects
+    from labelwell.work import items as items_service
     from labelwell.work.actors import Actor
 
     db = Database(database_url)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -191,7 +192,10 @@ def _write_batch(
             )
     ids = _allocate_ids(session, "items", len(batch))
     rng = random.Random() if project.ordering == "random" else None
-    items: list[dict[str, Any]] = []
+    sqlite = _is_sqlite(session)
+    created = now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now
+    project_id, overlap, import_id = project.id, project.overlap, record.id
+    items: list[tuple[Any, ...]] = []
     predictions: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     golds: list[dict[str, Any]] = []
@@ -199,21 +203,22 @@ def _write_batch(
         item_id = next(ids)
         humans = sum(1 for a in row.annotations if a.get("source", "human") == "human")
         done = min(humans, project.overlap)
+        is_gold = row.gold is not None
         items.append(
-            {
-                "id": item_id,
-                "project_id": project.id,
-                "external_id": row.external_id,
-                "data": row.data,
-                "media": row.media,
-                "status": "done" if done >= project.overlap else "open",
-                "priority": rng.random() if rng else 0.0,
-                "is_gold": row.gold is not None,
-                "n_active": done,
-                "n_done": done,
-                "import_id": record.id,
-                "created_at": now,
-            }
+            (
+                item_id,
+                project.id,
+                row.external_id,
+                _dumps(row.data),
+                _dumps(row.media),
+                "done" if done >= project.overlap else "open",
+                rng.random() if rng else 0.0,
+                int(is_gold) if sqlite else is_gold,
+                done,
+                done,
+                record.id,
+                created,
+            )
         )
         for p in row.predictions:
             predictions.append(
@@ -256,7 +261,7 @@ def _write_batch(
                     "created_at": now,
                 }
             )
-    session.execute(insert(Item), items)
+    _insert_items(session, items, sqlite)
     if predictions:
         session.execute(insert(Prediction), predictions)
     if annotations:
@@ -264,6 +269,28 @@ def _write_batch(
     if golds:
         session.execute(insert(GoldAnswer), golds)
     return len(batch)
+
+
+_ITEM_COLUMNS = (
+    "id, project_id, external_id, data, media, status, priority, is_gold, "
+    "n_active, n_done, import_id, created_at"
+)
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "sqlite"
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _insert_items(session: Session, rows: list[tuple[Any, ...]], sqlite: bool) -> None:
+    """The import hot path: one driver-level executemany of pre-serialised rows."""
+    marks = ", ".join(["?" if sqlite else "%s"] * 12)
+    session.connection().exec_driver_sql(
+        f"INSERT INTO items ({_ITEM_COLUMNS}) VALUES ({marks})", rows
+    )
 
 
 def import_file(

@@ -1,0 +1,128 @@
+"""The platform at a million: import 1,000,000 JSONL items through the CLI, ask for
+next tasks with 50 concurrent annotators in that project, and export 1,000,000
+annotations to JSONL through the CLI. Peak memory is the child process's.
+
+    python benchmarks/bench_scale.py --items 1000000 --json /tmp/scale.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _core import SENTIMENT, Server, percentiles, run_measured  # noqa: E402
+
+LABELWELL = [sys.executable, "-m", "labelwell.cli"]
+
+
+def write_items(path: Path, n: int) -> None:
+    with open(path, "wb") as fh:
+        for i in range(n):
+            fh.write(orjson.dumps({"data": {"text": f"review {i}: the battery lasts two days"},
+                                   "external_id": f"r{i}"}) + b"\n")
+
+
+def setup(home: Path, env: dict[str, str], annotators: int) -> None:
+    run_measured([*LABELWELL, "init", "--email", "admin@bench.org"], env)
+    config = home / "onto.json"
+    config.write_text(json.dumps(SENTIMENT))
+    run_measured([*LABELWELL, "project", "create", "bench", "--config", str(config),
+                  "--gold-ratio", "0", "--overlap", "1"], env)
+    for i in range(annotators):
+        run_measured([*LABELWELL, "user", "create", f"a{i}@bench.org"], env)
+        run_measured([*LABELWELL, "project", "add-member", "bench", f"a{i}@bench.org"], env)
+
+
+def tokens_for(env: dict[str, str], annotators: int) -> list[str]:
+    return [run_measured([*LABELWELL, "token", "create", f"a{i}@bench.org"], env)[2].split()[-1]
+            for i in range(annotators)]
+
+
+async def next_task_load(url: str, tokens: list[str], seconds: float) -> dict[str, object]:
+    latencies: list[float] = []
+    t_end = time.perf_counter() + seconds
+
+    async def annotator(token: str) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=url + "/api/v1", headers=headers,
+                                     timeout=60) as http:
+            while time.perf_counter() < t_end:
+                t0 = time.perf_counter()
+                task = await http.post("/projects/1/tasks/next")
+                latencies.append(time.perf_counter() - t0)
+                task.raise_for_status()
+                await http.post(f"/assignments/{task.json()['assignment_id']}/submit",
+                                json={"result": {"sentiment": "positive"}})
+
+    await asyncio.gather(*(annotator(t) for t in tokens))
+    return {"requests": len(latencies), **percentiles(latencies)}
+
+
+def add_annotations(database_url: str, n: int) -> float:
+    """One annotation per item, written in SQL (this is set-up, not measured)."""
+    from sqlalchemy import text
+
+    from labelwell.store.db import Database
+
+    db = Database(database_url)
+    t0 = time.perf_counter()
+    with db.session() as s:
+        s.execute(text(
+            "INSERT INTO annotations (item_id, project_id, user_id, source, agent, result, "
+            "guideline_version, time_spent_ms, status, is_gold_check, revision, is_current, "
+            "details, created_at) SELECT id, project_id, NULL, 'human', 'a0@bench.org', "
+            "'{\"sentiment\": \"positive\"}', 1, 1500, 'submitted', 0, 1, 1, '{}', created_at "
+            "FROM items WHERE id NOT IN (SELECT item_id FROM annotations) LIMIT :n"), {"n": n})
+    db.dispose()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--annotators", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    results: dict[str, object] = {"items": args.items}
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        url = f"sqlite:///{home / 'labelwell.db'}"
+        env = {"LABELWELL_DATABASE_URL": url, "LABELWELL_HOME": str(home)}
+        setup(home, env, args.annotators)
+        items = home / "items.jsonl"
+        write_items(items, args.items)
+        seconds, rss, _ = run_measured([*LABELWELL, "import", "bench", str(items)], env)
+        results["import"] = {"seconds": round(seconds, 1), "peak_rss_mb": rss,
+                             "items_per_s": round(args.items / seconds)}
+        print(f"import {args.items:,} items: {seconds:.1f} s, peak RSS {rss} MB")
+
+        tokens = tokens_for(env, args.annotators)
+        with Server(url, workers=2) as server:
+            load = asyncio.run(next_task_load(server.url, tokens, args.seconds))
+        results["next_task"] = {"annotators": args.annotators, **load}
+        print(f"next task, {args.annotators} annotators, {args.items:,} items: {load}")
+
+        add_annotations(url, args.items)
+        out = home / "export.jsonl"
+        seconds, rss, _ = run_measured([*LABELWELL, "export", "bench", "--format", "jsonl",
+                                        "-o", str(out)], env)
+        with open(out, "rb") as fh:
+            lines = sum(1 for _ in fh)
+        results["export"] = {"seconds": round(seconds, 1), "peak_rss_mb": rss, "items": lines}
+        print(f"export {lines:,} items with annotations: {seconds:.1f} s, peak RSS {rss} MB")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
