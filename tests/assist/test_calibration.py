@@ -84,3 +84,13 @@ def test_inputs_are_checked():
         expected_calibration_error(np.array([[0.5, 0.5]]), np.array([2]))
     with pytest.raises(InvalidInput, match="call fit"):
         TemperatureScaling().predict_proba(np.zeros((1, 2)))
+
+
+def test_uninformative_scores_push_temperature_to_its_bound():
+    rng = np.random.default_rng(5)
+    logits = rng.standard_normal((500, 3)) * 4
+    y = rng.integers(3, size=500)
+    ts = TemperatureScaling(bounds=(0.05, 20.0)).fit(logits, y)
+    # labels ignore the scores: the flattest allowed distribution is best
+    assert ts.temperature_ == pytest.approx(20.0)
+    assert ts.nll_after_ < ts.nll_before_

@@ -112,21 +112,28 @@ class TemperatureScaling:
         bracket on the sign of NLL' keeps every step safe; one pass per step."""
         lo, hi = 1.0 / self.bounds[1], 1.0 / self.bounds[0]
         z_true = z[np.arange(z.shape[0]), y].mean()
-        b = min(max(1.0, lo), hi)
-        for _ in range(100):
+        z2 = z * z
+
+        def derivatives(b: float) -> tuple[float, float]:
             p = np.exp(log_softmax(b * z, axis=1))
             ez = np.einsum("ij,ij->i", p, z)
-            grad = ez.mean() - z_true
-            hess = (np.einsum("ij,ij->i", p, z * z) - ez * ez).mean()
+            return ez.mean() - z_true, (np.einsum("ij,ij->i", p, z2) - ez * ez).mean()
+
+        if derivatives(lo)[0] >= 0:  # NLL rises from the smallest 1/T on: T at its bound
+            return lo
+        if derivatives(hi)[0] <= 0:
+            return hi
+        b = min(max(1.0, lo), hi)
+        for _ in range(100):
+            grad, hess = derivatives(b)
             if grad > 0:
                 hi = b
             else:
                 lo = b
-            step = grad / hess if hess > 0 else np.inf
-            new = b - step
+            new = b - grad / hess if hess > 0 else np.inf
             if not lo < new < hi:
                 new = (lo + hi) / 2.0
-            if abs(new - b) <= 1e-9 * max(b, 1e-12) or hi - lo <= 1e-12 * hi:
+            if abs(new - b) <= 1e-10 * b or hi - lo <= 1e-10 * hi:
                 return float(new)
             b = new
         return float(b)
