@@ -201,22 +201,24 @@ def _write_batch(
     golds: list[dict[str, Any]] = []
     for row in batch:
         item_id = next(ids)
-        humans = sum(1 for a in row.annotations if a.get("source", "human") == "human")
-        done = min(humans, project.overlap)
+        done = 0
+        if row.annotations:
+            humans = sum(1 for a in row.annotations if a.get("source", "human") == "human")
+            done = min(humans, overlap)
         is_gold = row.gold is not None
         items.append(
             (
                 item_id,
-                project.id,
+                project_id,
                 row.external_id,
                 _dumps(row.data),
                 _dumps(row.media),
-                "done" if done >= project.overlap else "open",
+                "done" if done >= overlap else "open",
                 rng.random() if rng else 0.0,
                 int(is_gold) if sqlite else is_gold,
                 done,
                 done,
-                record.id,
+                import_id,
                 created,
             )
         )
