@@ -127,7 +127,7 @@ def curves(x, y, seeds, start, step, stop, plot_path):
         )
     print(f"\n## Learning curves: {seeds} seeds, pool {len(idx_pool)}, test {len(idx_test)}")
     print(f"full-pool accuracy {full_acc:.4f} (sd {np.std(full):.4f}); 95% of it = {goal:.4f}")
-    marks = [n for n in (20, 50, 100, 200, stop) if n in set(sizes.tolist())]
+    marks = sorted({n for n in (20, 50, 100, 200, stop) if n in set(sizes.tolist())})
     head = "| strategy | AUC | labels to 95% | " + " | ".join(f"acc@{n}" for n in marks) + " |"
     print(head)
     print("|" + "---|" * (3 + len(marks)))
@@ -136,11 +136,19 @@ def curves(x, y, seeds, start, step, stop, plot_path):
         print(f"| {r['strategy']} | {r['auc']:.4f} | {r['labels_to_95pct']} | {accs} |")
     print(f"(curves took {elapsed:.0f} s)")
     if plot_path:
-        plot(results, sizes, full_acc, plot_path, seeds)
-    return {"full_accuracy": full_acc, "goal": goal, "strategies": rows, "seconds": elapsed}
+        plot(rows, full_acc, len(idx_pool), plot_path, seeds)
+    return {
+        "full_accuracy": full_acc,
+        "goal": goal,
+        "strategies": rows,
+        "seconds": elapsed,
+        "seeds": seeds,
+        "pool": len(idx_pool),
+    }
 
 
-def plot(results, sizes, full_acc, path, seeds):
+def plot(rows, full_acc, n_pool, path, seeds):
+    """Mean curve and a +-1 sd band per strategy, from the summary rows."""
     try:
         import matplotlib
 
@@ -150,13 +158,15 @@ def plot(results, sizes, full_acc, path, seeds):
         print("matplotlib is not installed: no plot (pip install matplotlib)")
         return
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
-    for s in STRATEGIES:
-        acc = np.vstack(results[s])
-        mean, sd = acc.mean(axis=0), acc.std(axis=0)
-        ax.plot(sizes, mean, label=s, lw=2 if s in ("random", "margin") else 1.3)
+    for r in rows:
+        sizes = np.array([int(n) for n in r["acc_at"]])
+        mean = np.array(list(r["acc_at"].values()))
+        sd = np.array(list(r["acc_sd_at"].values()))
+        lw = 2 if r["strategy"] in ("random", "margin") else 1.3
+        ax.plot(sizes, mean, label=r["strategy"], lw=lw)
         ax.fill_between(sizes, mean - sd, mean + sd, alpha=0.08)
-    ax.axhline(full_acc, color="k", ls="--", lw=1, label=f"all {len(results)} pool labels")
-    ax.axhline(0.95 * full_acc, color="grey", ls=":", lw=1, label="95% of full")
+    ax.axhline(full_acc, color="k", ls="--", lw=1, label=f"all {n_pool:,} pool labels")
+    ax.axhline(0.95 * full_acc, color="grey", ls=":", lw=1, label="95% of that")
     ax.set_xlabel("labels")
     ax.set_ylabel("test accuracy")
     ax.set_title(f"YouTube spam, MiniLM + logistic regression, mean of {seeds} seeds (band: ±1 sd)")
@@ -252,7 +262,13 @@ def main() -> None:
     ap.add_argument("--plot", default=str(ROOT / "docs" / "img" / "learning_curves.png"))
     ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "labelwell-embed-cache"))
     ap.add_argument("--json")
+    ap.add_argument("--replot", help="redraw the plot from a --json file of an earlier run")
     args = ap.parse_args()
+    if args.replot:
+        c = json.loads(Path(args.replot).read_text())["curves"]
+        pool = c.get("pool", 1369)  # 70% of the 1,956 comments
+        plot(c["strategies"], c["full_accuracy"], pool, args.plot, c.get("seeds", args.seeds))
+        return
 
     df = load_comments()
     texts, y = df["text"].astype(str).tolist(), df["label"].to_numpy()
