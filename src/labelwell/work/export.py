@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -51,7 +52,35 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _annotation_record(a: Annotation) -> LabelRecord:
+# Plain column rows, not ORM objects: exports read millions of them.
+_ITEM_COLUMNS = (Item.id, Item.external_id, Item.data, Item.media, Item.status)
+_ANNOTATION_COLUMNS = (
+    Annotation.id,
+    Annotation.item_id,
+    Annotation.result,
+    Annotation.source,
+    Annotation.agent,
+    Annotation.guideline_version,
+    Annotation.assignment_id,
+    Annotation.time_spent_ms,
+    Annotation.created_at,
+    Annotation.details,
+    Annotation.revision,
+    Annotation.status,
+)
+_PREDICTION_COLUMNS = (
+    Prediction.id,
+    Prediction.item_id,
+    Prediction.result,
+    Prediction.score,
+    Prediction.source,
+    Prediction.model_name,
+    Prediction.model_version,
+    Prediction.created_at,
+)
+
+
+def _annotation_record(a: Any) -> LabelRecord:
     return LabelRecord(
         id=a.id,
         result=a.result,
@@ -91,7 +120,7 @@ def iter_records(
     label_conds = _label_conditions(flt)
     last = 0
     while True:
-        query = select(Item).where(Item.project_id == project_id, Item.id > last)
+        query = select(*_ITEM_COLUMNS).where(Item.project_id == project_id, Item.id > last)
         if flt.status is not None:
             query = query.where(Item.status == flt.status)
         if not flt.include_gold_items:
@@ -100,21 +129,21 @@ def iter_records(
             query = query.where(
                 exists().where(Annotation.item_id == Item.id, *label_conds)  # type: ignore[arg-type]
             )
-        items = list(session.scalars(query.order_by(Item.id).limit(chunk)))
+        items = session.execute(query.order_by(Item.id).limit(chunk)).all()
         if not items:
             return
         ids = [i.id for i in items]
         last = ids[-1]
-        by_item: dict[int, list[Annotation]] = defaultdict(list)
-        for a in session.scalars(
-            select(Annotation)
+        by_item: dict[int, list[Any]] = defaultdict(list)
+        for a in session.execute(
+            select(*_ANNOTATION_COLUMNS)
             .where(Annotation.item_id.in_(ids), *label_conds)  # type: ignore[arg-type]
             .order_by(Annotation.id)
         ):
             by_item[a.item_id].append(a)
         preds: dict[int, list[LabelRecord]] = defaultdict(list)
-        for p in session.scalars(
-            select(Prediction).where(Prediction.item_id.in_(ids)).order_by(Prediction.id)
+        for p in session.execute(
+            select(*_PREDICTION_COLUMNS).where(Prediction.item_id.in_(ids)).order_by(Prediction.id)
         ):
             preds[p.item_id].append(
                 LabelRecord(
@@ -135,7 +164,11 @@ def iter_records(
                 result=g.result,
                 provenance=Provenance(source="human", agent="gold", created_at=_iso(g.created_at)),
             )
-            for g in session.scalars(select(GoldAnswer).where(GoldAnswer.item_id.in_(ids)))
+            for g in session.execute(
+                select(GoldAnswer.item_id, GoldAnswer.result, GoldAnswer.created_at).where(
+                    GoldAnswer.item_id.in_(ids)
+                )
+            )
         }
         for item in items:
             annotations = by_item.get(item.id, [])
