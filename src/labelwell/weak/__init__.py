@@ -12,17 +12,9 @@ from labelwell.weak.analysis import LFAnalysis
 from labelwell.weak.apply import LabelMatrix, LFApplier
 from labelwell.weak.baselines import MajorityLabelVoter, WeightedMajorityVoter
 from labelwell.weak.batches import EXECUTORS, Checkpoint, map_batches, register_executor
+from labelwell.weak.kinds import keyword_lf, lookup_lf, model_lf, regex_lf, threshold_lf
 from labelwell.weak.label_model import LabelModel
-from labelwell.weak.lf import (
-    ABSTAIN,
-    LabelingFunction,
-    keyword_lf,
-    labeling_function,
-    lookup_lf,
-    model_lf,
-    regex_lf,
-    threshold_lf,
-)
+from labelwell.weak.lf import ABSTAIN, LabelingFunction, labeling_function
 from labelwell.weak.matrix import probs_to_preds, to_dense, to_sparse
 
 # Label models by name, for the CLI and API to list and build.
