@@ -1,7 +1,7 @@
 """How labeling functions behave on a label matrix, with Snorkel's definitions.
 
-Per LF (Ratner et al., "Snorkel", VLDB 2018, sec. 3; Snorkel 0.10
-``LFAnalysis``): *polarity* (the classes it ever votes), *coverage* (share of
+Per LF, as Snorkel 0.10's ``LFAnalysis`` defines them (Snorkel: Ratner et
+al., VLDB 2018): *polarity* (the classes it ever votes), *coverage* (share of
 items it votes on), *overlaps* (share of items it votes on that another LF
 also votes on), *conflicts* (share of items it votes on where LFs disagree),
 and against gold or dev labels ``Y``: *correct*, *incorrect* and *empirical

@@ -25,51 +25,104 @@ export function spans(control, data, ctx) {
     }));
   }
 
+  let segs = []; // [{a, b, el}] of the last full render, in text order
+
+  function coveringOf(a, b) {
+    return items.filter((sp) => sp.start <= a && sp.end >= b);
+  }
+
+  function paintSeg(seg, covering) {
+    const el = seg.el;
+    el.className = "seg";
+    el.style.backgroundColor = "";
+    el.style.boxShadow = "";
+    el.removeAttribute("title");
+    if (!covering.length) return;
+    el.classList.add("ent");
+    el.style.backgroundColor = `${colourOf(labels, covering[0].label)}33`;
+    el.style.boxShadow = covering
+      .map((sp, k) => `inset 0 -${3 * (k + 1)}px 0 ${colourOf(labels, sp.label)}`)
+      .join(", ");
+    if (covering.length > 1) el.classList.add("overlap");
+    if (selected && covering.some((sp) => sp.id === selected)) el.classList.add("selected");
+    el.title = covering.map((sp) => sp.label).join(" + ");
+  }
+
+  function listRow(sp) {
+    const li = h("li", { class: sp.id === selected ? "selected" : "", dataset: { span: sp.id } },
+      h("button", { type: "button", class: "chip", onclick: () => select(sp.id) }, sp.label),
+      " ", h("span", { class: "span-text" }, cps.slice(sp.start, sp.end).join("")),
+      h("span", { class: "muted" }, ` [${sp.start}, ${sp.end})`),
+      h("button", { type: "button", class: "small", "aria-label": `${ctx.t("work.delete")} ${sp.label}`, onclick: () => remove(sp.id) }, "×"));
+    li.querySelector(".chip").style.borderColor = colourOf(labels, sp.label);
+    return li;
+  }
+
+  // Full render: segments cut at every span boundary, found by a sweep (no
+  // quadratic scan), so 500 spans over 20,000 characters stay quick.
   function render() {
     const cuts = new Set([0, cps.length]);
-    for (const sp of items) { cuts.add(sp.start); cuts.add(sp.end); }
+    const endsAt = new Map();
+    for (const sp of items) {
+      cuts.add(sp.start); cuts.add(sp.end);
+      if (!endsAt.has(sp.end)) endsAt.set(sp.end, []);
+      endsAt.get(sp.end).push(sp);
+    }
     const bounds = [...cuts].sort((a, b) => a - b);
+    const order = sorted();
+    let next = 0;
+    let open = [];
     const nodes = [];
+    segs = [];
     for (let i = 0; i + 1 < bounds.length; i += 1) {
       const a = bounds[i], b = bounds[i + 1];
-      const covering = items.filter((sp) => sp.start <= a && sp.end >= b);
-      const seg = h("span", { class: "seg", dataset: { cp: String(a) } }, cps.slice(a, b).join(""));
-      if (covering.length) {
-        seg.classList.add("ent");
-        seg.style.backgroundColor = `${colourOf(labels, covering[0].label)}33`;
-        seg.style.boxShadow = covering.map((sp, k) => `inset 0 -${3 * (k + 1)}px 0 ${colourOf(labels, sp.label)}`).join(", ");
-        if (covering.length > 1) seg.classList.add("overlap");
-        if (selected && covering.some((sp) => sp.id === selected)) seg.classList.add("selected");
-        seg.title = covering.map((sp) => sp.label).join(" + ");
-      }
-      nodes.push(seg);
-      for (const sp of items.filter((x) => x.end === b)) {
-        const tag = h("sup", { class: "tag", "aria-hidden": "true" }, sp.label);
+      open = open.filter((sp) => sp.end > a);
+      while (next < order.length && order[next].start <= a) { if (order[next].end > a) open.push(order[next]); next += 1; }
+      const seg = { a, b, el: h("span", { dataset: { cp: String(a) } }, cps.slice(a, b).join("")) };
+      paintSeg(seg, open);
+      segs.push(seg);
+      nodes.push(seg.el);
+      for (const sp of endsAt.get(b) || []) {
+        const tag = h("sup", { class: "tag", "aria-hidden": "true", dataset: { tag: sp.id } }, sp.label);
         tag.style.color = colourOf(labels, sp.label);
         nodes.push(tag);
       }
     }
     body.replaceChildren(...nodes);
-    list.replaceChildren(...sorted().map((sp) => {
-      const li = h("li", { class: sp.id === selected ? "selected" : "", dataset: { span: sp.id } },
-        h("button", { type: "button", class: "chip", onclick: () => { selected = sp.id; render(); } }, sp.label),
-        " ", h("span", { class: "span-text" }, cps.slice(sp.start, sp.end).join("")),
-        h("span", { class: "muted" }, ` [${sp.start}, ${sp.end})`),
-        h("button", { type: "button", class: "small", "aria-label": `${ctx.t("work.delete")} ${sp.label}`, onclick: () => remove(sp.id) }, "×"));
-      li.querySelector(".chip").style.borderColor = colourOf(labels, sp.label);
-      return li;
-    }));
+    list.replaceChildren(...order.map(listRow));
+  }
+
+  // Incremental repaint of the given spans (relabel, selection): only their
+  // segments, tags and list rows change.
+  function repaint(ids) {
+    const touched = items.filter((sp) => ids.includes(sp.id));
+    for (const sp of touched) {
+      let lo = 0, hi = segs.length;
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (segs[mid].a < sp.start) lo = mid + 1; else hi = mid; }
+      for (let i = lo; i < segs.length && segs[i].a < sp.end; i += 1) paintSeg(segs[i], coveringOf(segs[i].a, segs[i].b));
+      const tag = body.querySelector(`sup[data-tag="${CSS.escape(sp.id)}"]`);
+      if (tag) { tag.textContent = sp.label; tag.style.color = colourOf(labels, sp.label); }
+      const row = list.querySelector(`li[data-span="${CSS.escape(sp.id)}"]`);
+      if (row) row.replaceWith(listRow(sp));
+    }
+  }
+
+  function select(id) {
+    const before = selected;
+    selected = id;
+    repaint([before, id].filter(Boolean));
   }
 
   const sorted = () => [...items].sort((a, b) => a.start - b.start || a.end - b.end);
 
   function pickLabel(name) {
     active = name;
+    renderPalette();
     if (selected) {
       items = items.map((sp) => (sp.id === selected ? { ...sp, label: name } : sp));
+      repaint([selected]);
       ctx.changed();
     }
-    renderPalette(); render();
   }
 
   function remove(id) {
@@ -104,10 +157,9 @@ export function spans(control, data, ctx) {
       if (!seg) return;
       const cp = Number(seg.dataset.cp);
       const under = sorted().filter((sp) => sp.start <= cp && sp.end > cp);
-      if (!under.length) { selected = null; render(); return; }
+      if (!under.length) { select(null); return; }
       const at = under.findIndex((sp) => sp.id === selected);
-      selected = under[(at + 1) % under.length].id;
-      render();
+      select(under[(at + 1) % under.length].id);
       return;
     }
     let start = pointToCp(range.startContainer, range.startOffset);
@@ -143,10 +195,10 @@ export function spans(control, data, ctx) {
         const order = sorted();
         const at = order.findIndex((sp) => sp.id === selected);
         const step = e.key === "ArrowRight" ? 1 : -1;
-        selected = order[(at + step + order.length + (at < 0 && step < 0 ? 1 : 0)) % order.length].id;
-        render(); return true;
+        select(order[(at + step + order.length + (at < 0 && step < 0 ? 1 : 0)) % order.length].id);
+        return true;
       }
-      if (e.key === "Escape" && selected) { selected = null; render(); return true; }
+      if (e.key === "Escape" && selected) { select(null); return true; }
       return false;
     },
   };

@@ -1,0 +1,287 @@
+"""The web workspace in a real browser (Debian's chromium, driven by Playwright):
+
+* submit -> next task ready for input, p50/p95/p99 over ``--tasks`` tasks, as
+  measured inside the page (from the submit key to the next task rendered,
+  both HTTP round trips included) against a local `uvicorn` server;
+* a 20,000-character document with 500 spans: time for a label key to apply
+  (relabel the selected span and re-render, layout included);
+* an 8000 x 8000 image with boxes: frame intervals while panning.
+
+    python benchmarks/bench_web.py --tasks 200 --json /tmp/web.json
+
+There is no peer to compare with side by side (Label Studio's frontend needs a
+Node build and its own server), so the figures are absolute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import struct
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _core import Server  # noqa: E402
+
+from labelwell.demo import DEMO_PASSWORD, create_demo  # noqa: E402
+from labelwell.formats.registry import ImportRow  # noqa: E402
+from labelwell.store.db import Database  # noqa: E402
+from labelwell.store.migrate import upgrade  # noqa: E402
+from labelwell.store.tables import User  # noqa: E402
+from labelwell.work import items, projects  # noqa: E402
+from labelwell.work.actors import Actor  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+ANNOTATOR = "ann1@demo.labelwell"
+
+
+def big_png(path: Path, side: int) -> None:
+    """A side x side RGB PNG with a grid of dark squares, written row by row."""
+    comp = zlib.compressobj(1)
+    chunks = []
+    plain = b"\x00" + bytes((236, 240, 244)) * side
+    striped = bytearray(plain)
+    for x in range(0, side, 400):
+        striped[1 + 3 * x : 1 + 3 * min(side, x + 200)] = bytes((40, 60, 90)) * (
+            min(side, x + 200) - x
+        )
+    for y in range(side):
+        chunks.append(comp.compress(bytes(striped) if (y // 200) % 2 == 0 else plain))
+    chunks.append(comp.flush())
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", b"".join(chunks))
+        + chunk(b"IEND", b"")
+    )
+
+
+def seed(url: str, home: Path, n_tasks: int, side: int) -> dict[str, int]:
+    db = Database(url)
+    upgrade(db)
+    ids: dict[str, int] = {}
+    with db.session() as s:
+        create_demo(s, home)
+        admin = Actor.of(s.query(User).filter_by(email="admin@demo.labelwell").one())
+        ann = s.query(User).filter_by(email=ANNOTATOR).one()
+        onto = {
+            "name": "b",
+            "controls": [
+                {
+                    "name": "sentiment",
+                    "type": "choice",
+                    "source": "text",
+                    "options": ["pos", "neg", "neu"],
+                    "required": True,
+                }
+            ],
+        }
+        p = projects.create_project(s, admin, "bench-submit", onto, gold_ratio=0.0)
+        projects.set_member(s, admin, p.id, ann.id, "annotator")
+        rows = [
+            ImportRow(line=i + 1, data={"text": f"Review number {i}: fine, fast delivery."})
+            for i in range(n_tasks + 5)
+        ]
+        items.import_rows(s, admin, p.id, rows, filename="bench")
+        ids["submit"] = p.id
+        words = ("alpha", "beta", "gamma", "delta", "서울", "kappa")
+        text = " ".join(words[i % len(words)] for i in range(4000))[:20000]
+        spans_onto = {
+            "name": "s",
+            "controls": [
+                {
+                    "name": "entities",
+                    "type": "spans",
+                    "source": "text",
+                    "labels": ["PER", "ORG", "LOC", "DATE"],
+                }
+            ],
+        }
+        p = projects.create_project(s, admin, "bench-spans", spans_onto, gold_ratio=0.0)
+        projects.set_member(s, admin, p.id, ann.id, "annotator")
+        items.import_rows(
+            s, admin, p.id, [ImportRow(line=1, data={"text": text})], filename="bench"
+        )
+        ids["spans"] = p.id
+        media = home / "media" / "bench"
+        media.mkdir(parents=True, exist_ok=True)
+        big_png(media / "big.png", side)
+        box_onto = {
+            "name": "x",
+            "controls": [
+                {"name": "objects", "type": "bbox", "source": "image", "labels": ["thing"]}
+            ],
+        }
+        p = projects.create_project(s, admin, "bench-image", box_onto, gold_ratio=0.0)
+        projects.set_member(s, admin, p.id, ann.id, "annotator")
+        data = {"image": str(media / "big.png"), "width": side, "height": side}
+        items.import_rows(
+            s, admin, p.id, [ImportRow(line=1, data=data, media=[data["image"]])], filename="bench"
+        )
+        ids["image"] = p.id
+    db.dispose()
+    return ids
+
+
+def stats_ms(samples: list[float]) -> dict[str, float]:
+    arr = np.asarray(samples, dtype=float)
+    return {
+        "n": int(arr.size),
+        **{f"p{q}_ms": round(float(np.percentile(arr, q)), 2) for q in (50, 95, 99)},
+        "max_ms": round(float(arr.max()), 2),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tasks", type=int, default=200)
+    ap.add_argument("--spans", type=int, default=500)
+    ap.add_argument("--side", type=int, default=8000)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="lw-bench-web-") as tmp:
+        home = Path(tmp)
+        url = f"sqlite:///{home / 'labelwell.db'}"
+        ids = seed(url, home, args.tasks, args.side)
+        os.environ["LABELWELL_HOME"] = str(home)
+        results: dict[str, object] = {}
+        with Server(url, workers=1) as server, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(base_url=server.url, viewport={"width": 1280, "height": 860})
+            page.goto("/login")
+            page.fill("#email", ANNOTATOR)
+            page.fill("#password", DEMO_PASSWORD)
+            page.click("#login-form button[type=submit]")
+            page.wait_for_url("**/projects")
+
+            # 1. submit -> next task ready
+            page.goto(f"/projects/{ids['submit']}/label")
+            page.wait_for_selector("body[data-ready]:not([data-ready=''])", state="attached")
+            for _ in range(args.tasks):
+                before = page.evaluate("document.body.dataset.ready")
+                page.keyboard.press("1")
+                page.keyboard.press("Enter")
+                page.wait_for_selector(
+                    f"body[data-ready]:not([data-ready='{before}']):not([data-ready=''])",
+                    state="attached",
+                )
+            timings = page.evaluate("window.lw.timings")
+            results["submit_to_next_ready"] = stats_ms(timings[5:])  # first 5 warm up
+
+            # 2. label key on a 20,000-character document with 500 spans
+            page.goto(f"/projects/{ids['spans']}/label")
+            page.wait_for_selector(".ner-text .seg", state="attached")
+            n_chars = page.evaluate(
+                "Array.from(document.querySelector('.ner-text').textContent).length"
+            )
+            page.evaluate(
+                """(n) => {
+                const tool = window.lw.state.tools[0];
+                const text = Array.from(document.querySelector('.ner-text').textContent);
+                const step = Math.floor(text.length / n);
+                const made = [];
+                for (let i = 0; i < n; i++) {
+                    made.push({id: 's' + i, start: i * step, end: i * step + 5,
+                               label: ['PER', 'ORG', 'LOC'][i % 3]});
+                }
+                tool.set(made);
+            }""",
+                args.spans,
+            )
+            page.click(".region-list li:nth-child(250) .chip")
+            key_ms, script_ms = page.evaluate("""() => {
+                const out = [], js = [];
+                for (let i = 0; i < 40; i++) {
+                    const t0 = performance.now();
+                    const key = String(1 + (i % 4));
+                    document.dispatchEvent(new KeyboardEvent("keydown", {key, bubbles: true}));
+                    const t1 = performance.now();
+                    document.body.offsetHeight;  // force style and layout
+                    out.push(performance.now() - t0);
+                    js.push(t1 - t0);
+                }
+                return [out, js];
+            }""")
+            results["label_key_script_only"] = stats_ms(script_ms)
+            results["label_key_20k_chars_500_spans"] = {
+                **stats_ms(key_ms),
+                "chars": n_chars,
+                "spans": args.spans,
+            }
+
+            # 3. panning an 8000 x 8000 image with 50 boxes
+            page.goto(f"/projects/{ids['image']}/label")
+            page.wait_for_selector(".image-canvas[viewBox]", state="attached")
+            page.evaluate(
+                """(side) => {
+                const boxes = [];
+                for (let i = 0; i < 50; i++) {
+                    boxes.push({id: 'b' + i, label: 'thing', x: (i % 10) * side / 10,
+                                y: Math.floor(i / 10) * side / 5, width: side / 20,
+                                height: side / 20});
+                }
+                window.lw.state.tools[0].set(boxes);
+            }""",
+                args.side,
+            )
+            page.wait_for_timeout(1500)  # image decode
+            canvas = page.locator(".image-canvas").bounding_box()
+            cx, cy = canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2
+            for _ in range(3):
+                page.mouse.wheel(0, -300)  # zoom in
+            page.evaluate("""() => { window.__frames = []; let last = performance.now();
+                const tick = (t) => { window.__frames.push(t - last); last = t;
+                  if (window.__frames.length < 400) requestAnimationFrame(tick); };
+                requestAnimationFrame(tick); }""")
+            page.keyboard.down("Alt")
+            page.mouse.move(cx, cy)
+            page.mouse.down()
+            t0 = time.perf_counter()
+            for i in range(120):
+                page.mouse.move(cx + 200 * np.sin(i / 10), cy + 150 * np.cos(i / 10))
+            page.mouse.up()
+            page.keyboard.up("Alt")
+            pan_s = time.perf_counter() - t0
+            frames = page.evaluate("window.__frames.slice(1)")
+            results["pan_8000px_image_frame_interval"] = {
+                **stats_ms(frames),
+                "pan_seconds": round(pan_s, 2),
+                "side": args.side,
+            }
+            browser.close()
+    print(f"{'measure':40} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    for name, r in results.items():
+        assert isinstance(r, dict)
+        cells = " ".join(f"{r[k]:>8}" for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms"))
+        print(f"{name:40} {r['n']:>5} {cells}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
