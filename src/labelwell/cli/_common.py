@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from labelwell.errors import LabelwellError
 from labelwell.settings import Settings
 from labelwell.store.db import Database
-from labelwell.store.migrate import upgrade
 from labelwell.store.tables import User
 from labelwell.work.actors import Actor
 
@@ -44,6 +43,8 @@ def reports_errors(func: F) -> F:
 def open_database(*, migrate: bool = True) -> Database:
     db = Database(Settings.from_env().database_url)
     if migrate:
+        from labelwell.store.migrate import upgrade
+
         upgrade(db)
     return db
 

@@ -9,15 +9,17 @@ import sys
 import time
 from enum import Enum, StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import typer
 
 from labelwell.errors import InvalidInput, LabelwellError
-from labelwell.quality.registry import AGGREGATORS
+from labelwell.quality.methods import METHOD_NAMES
 
-Method = Enum("Method", {name: name for name in AGGREGATORS}, type=str)  # type: ignore[misc]
+if TYPE_CHECKING:
+    import pandas as pd
+
+Method = Enum("Method", {name: name for name in METHOD_NAMES}, type=str)  # type: ignore[misc]
 
 
 class Metric(StrEnum):
@@ -46,6 +48,9 @@ def _fail(message: str) -> typer.Exit:
 
 def read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     """Read a CSV with the given columns as strings; errors name the line and column."""
+    import numpy as np
+    import pandas as pd
+
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
     try:
@@ -88,6 +93,9 @@ def read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
 
 
 def _numeric_labels(frame: pd.DataFrame, path: Path, required: bool) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     values = pd.to_numeric(frame["label"], errors="coerce")
     bad = values.isna().to_numpy()
     if not bad.any():
@@ -116,6 +124,10 @@ def aggregate(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Aggregate workers' answers into one label per task, with a confidence."""
+    import pandas as pd
+
+    from labelwell.quality.registry import AGGREGATORS
+
     try:
         data = read_table(answers, ("task", "worker", "label"))
         truth_labels = None
@@ -176,6 +188,8 @@ def agreement(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Inter-annotator agreement with its Landis-Koch interpretation."""
+    import numpy as np
+
     from labelwell.quality import agreement as agr
 
     try:

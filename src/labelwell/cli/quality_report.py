@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import TYPE_CHECKING
 
 import typer
 
 from labelwell.cli._common import cli_actor, open_database, reports_errors
-from labelwell.quality.registry import AGGREGATORS
+from labelwell.quality.methods import METHOD_NAMES
 from labelwell.work import projects
-from labelwell.work.quality_report import Agreement, QualityReport, quality_report
+
+if TYPE_CHECKING:
+    from labelwell.work.quality_report import Agreement, QualityReport
 
 quality_app = typer.Typer(help="Quality of live projects.", no_args_is_help=True)
 
@@ -69,7 +72,7 @@ def render(report: QualityReport) -> str:
 def report(
     project: str = typer.Argument(..., help="Project name or id."),
     method: str = typer.Option(
-        "mv", help=f"Aggregation method: {', '.join(AGGREGATORS)}.", show_default=True
+        "mv", help=f"Aggregation method: {', '.join(METHOD_NAMES)}.", show_default=True
     ),
     max_labels: int = typer.Option(1000, help="Aggregated labels listed in --json output."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
@@ -79,6 +82,8 @@ def report(
     with db.read_session() as s:
         actor = cli_actor(s)
         target = projects.get_project_by_name_or_id(s, project)
+        from labelwell.work.quality_report import quality_report
+
         found = quality_report(s, actor, target.id, method=method, max_labels=max_labels)
     if as_json:
         typer.echo(json.dumps(dataclasses.asdict(found)))

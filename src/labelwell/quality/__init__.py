@@ -13,50 +13,37 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from labelwell.quality.boxes import aggregate_boxes
-from labelwell.quality.dawid_skene import DawidSkene, OneCoinDawidSkene
-from labelwell.quality.glad import GLAD
-from labelwell.quality.mace import MACE
-from labelwell.quality.majority_vote import MajorityVote, WeightedMajorityVote
-from labelwell.quality.rankings import borda, ranked_pairs
-from labelwell.quality.ratings import (
-    BiasCorrectedMean,
-    bias_corrected_mean,
-    mean_rating,
-    median_rating,
-)
-from labelwell.quality.registry import AGGREGATORS
-from labelwell.quality.spans import aggregate_spans
-
+#: Public names and the module that defines each; imported on first use, so that
+#: ``import labelwell.quality.<module>`` stays light (the CLI starts fast).
 _LAZY = {
-    name: "labelwell.quality.agreement"
-    for name in (
-        "cohen_kappa",
-        "fleiss_kappa",
-        "interpret",
-        "krippendorff_alpha",
-        "percent_agreement",
-    )
+    "aggregate_boxes": "labelwell.quality.boxes",
+    "DawidSkene": "labelwell.quality.dawid_skene",
+    "OneCoinDawidSkene": "labelwell.quality.dawid_skene",
+    "GLAD": "labelwell.quality.glad",
+    "MACE": "labelwell.quality.mace",
+    "MajorityVote": "labelwell.quality.majority_vote",
+    "WeightedMajorityVote": "labelwell.quality.majority_vote",
+    "borda": "labelwell.quality.rankings",
+    "ranked_pairs": "labelwell.quality.rankings",
+    "BiasCorrectedMean": "labelwell.quality.ratings",
+    "bias_corrected_mean": "labelwell.quality.ratings",
+    "mean_rating": "labelwell.quality.ratings",
+    "median_rating": "labelwell.quality.ratings",
+    "AGGREGATORS": "labelwell.quality.registry",
+    "aggregate_spans": "labelwell.quality.spans",
+    **{
+        name: "labelwell.quality.agreement"
+        for name in (
+            "cohen_kappa",
+            "fleiss_kappa",
+            "interpret",
+            "krippendorff_alpha",
+            "percent_agreement",
+        )
+    },
 }
 
-__all__ = [
-    "AGGREGATORS",
-    "GLAD",
-    "MACE",
-    "BiasCorrectedMean",
-    "DawidSkene",
-    "MajorityVote",
-    "OneCoinDawidSkene",
-    "WeightedMajorityVote",
-    "aggregate_boxes",
-    "aggregate_spans",
-    "bias_corrected_mean",
-    "borda",
-    "mean_rating",
-    "median_rating",
-    "ranked_pairs",
-    *_LAZY,
-]
+__all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
