@@ -146,7 +146,8 @@ class Item(Base):
     __tablename__ = "items"
     __table_args__ = (
         UniqueConstraint("project_id", "external_id"),
-        Index("ix_items_queue", "project_id", "is_gold", "status", "priority", "id"),
+        # Matches the queue's ORDER BY priority DESC, id so the next task is an index seek.
+        Index("ix_items_queue", "project_id", "is_gold", "status", text("priority DESC"), "id"),
         Index("ix_items_review", "project_id", "review_state", "id"),
     )
 
