@@ -116,3 +116,18 @@ def test_every_command_has_help_and_a_section_in_the_docs():
         assert result.exit_code == 0, path
         assert f"labelwell {' '.join(path)}" in docs, f"docs/cli.md lacks {' '.join(path)}"
     assert seen >= 12
+
+
+def test_import_a_media_folder(env):
+    from labelwell.demo import png_bytes
+
+    run("init")
+    config = env / "boxes.yaml"
+    config.write_text(yaml.safe_dump({"name": "b", "controls": [
+        {"name": "objects", "type": "bbox", "source": "image", "labels": [{"name": "car"}]}]}))
+    run("project", "create", "boxes", "--config", str(config))
+    folder = env / "photos"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"p{i}.png").write_bytes(png_bytes(40 + i, 30, []))
+    assert "imported 3 items" in run("import", "boxes", str(folder)).output

@@ -19,7 +19,9 @@ from labelwell.work.policies import Permission, authorize
 def import_(
     project: str = typer.Argument(..., help="Project name or id."),
     file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, help="JSONL, JSON, CSV or Parquet file of items."
+        ...,
+        exists=True,
+        help="A JSONL, JSON, CSV or Parquet file of items (or any registered format), or a folder of images, audio or video files.",
     ),
     format: str = typer.Option(None, help="Override the format guessed from the extension."),
     batch_size: int = typer.Option(5000, help="Rows written per batch."),

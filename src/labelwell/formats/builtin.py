@@ -9,8 +9,10 @@ from labelwell.formats import (  # noqa: F401  (each module registers its format
     hf_datasets,
     jsonl,
     label_studio,
+    media_folder,
     spacy_docbin,
     tabular,
+    trl,
     voc,
     yolo,
 )

@@ -45,7 +45,7 @@ def importer_for(path: Path, fmt: str | None = None, ontology: Ontology | None =
     # Importing the built-in formats registers them.
     import labelwell.formats.builtin  # noqa: F401
 
-    name = fmt or path.suffix.lstrip(".").lower()
+    name = fmt or ("folder" if path.is_dir() else path.suffix.lstrip(".").lower())
     if name in ("jsonlines", "ndjson"):
         name = "jsonl"
     if name not in IMPORTERS:
