@@ -316,6 +316,23 @@ class Client:
         return _build(Annotation, self._call("POST", f"/items/{item_id}/adjudicate",
                                              json=body).json())
 
+    # -- rlhf ----------------------------------------------------------------
+    def leaderboard(self, project_id: int, *, bootstrap: int = 100, seed: int = 0,
+                    l2: float = 0.0) -> list[LeaderboardEntry]:
+        """Bradley-Terry ratings of the models in a project's comparisons, best first."""
+        params = {"bootstrap": bootstrap, "seed": seed, "l2": l2}
+        body = self._call("GET", f"/projects/{project_id}/leaderboard", params=params).json()
+        return [_build(LeaderboardEntry, row) for row in body["data"]]
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardEntry:
+    rank: int
+    model: str
+    rating: float
+    ci_low: float | None
+    ci_high: float | None
+
 
 def _raise(response: httpx.Response) -> None:
     try:

@@ -1,13 +1,15 @@
-"""`labelwell rlhf`: preference-data maths from the command line (no database)."""
+"""`labelwell rlhf`: preference-data maths from the command line, and preference work
+inside projects (prompts, generation, a project's leaderboard)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from labelwell.cli._common import fail
+from labelwell.cli._common import fail, open_database, reports_errors, unit_of_work
 from labelwell.errors import LabelwellError
 
 rlhf_app = typer.Typer(
@@ -19,8 +21,11 @@ rlhf_app = typer.Typer(
 
 @rlhf_app.command("leaderboard")
 def leaderboard(
-    battles: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, help="JSONL of Arena battles (model_a, model_b, winner)."
+    battles: Path | None = typer.Argument(
+        None, exists=True, dir_okay=False, help="JSONL of Arena battles (model_a, model_b, winner)."
+    ),
+    project: str | None = typer.Option(
+        None, "--project", help="Rate the models in this project's own comparisons instead."
     ),
     bootstrap: int = typer.Option(100, min=0, help="Bootstrap rounds for the intervals (0: none)."),
     seed: int = typer.Option(0, help="Seed of the bootstrap."),
@@ -31,11 +36,18 @@ def leaderboard(
     from labelwell.rlhf.bradley_terry import BradleyTerry
     from labelwell.rlhf.imports import read_arena_battles
 
+    if (battles is None) == (project is None):
+        raise fail("give a BATTLES file or --project PROJECT (one of them)")
     try:
-        frame = read_arena_battles(battles)
+        if project is not None:
+            frame = _project_battles(project)
+            if frame.empty:
+                raise fail(f"{project}: no judgments between different models yet")
+        else:
+            frame = read_arena_battles(battles)
         model = BradleyTerry(n_bootstrap=bootstrap, random_state=seed, l2=l2).fit(frame)
     except LabelwellError as exc:
-        raise fail(f"{battles}: {exc.message}") from None
+        raise fail(f"{battles or project}: {exc.message}") from None
     board = model.leaderboard()
     if as_json:
         rows = [
@@ -100,6 +112,156 @@ def convert(
     except LabelwellError as exc:
         raise fail(f"{source}: {exc.message}") from None
     typer.echo(f"wrote {n} {layout} rows to {out}")
+
+
+def _project_battles(project: str) -> Any:
+    from labelwell.work.projects import get_project_by_name_or_id
+    from labelwell.work.rlhf import project_battles
+
+    db = open_database()
+    with unit_of_work(db) as (s, actor):
+        return project_battles(s, actor, get_project_by_name_or_id(s, project).id)
+
+
+@rlhf_app.command("import-prompts")
+@reports_errors
+def import_prompts(
+    project: str = typer.Argument(..., help="Project name or id."),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="JSONL, JSON, CSV or ShareGPT file of prompts."
+    ),
+) -> None:
+    """Store prompts (with their tags) as items of a project."""
+    from labelwell.work import rlhf as service
+    from labelwell.work.projects import get_project_by_name_or_id
+
+    prompts = service.read_prompt_file(file)
+    db = open_database()
+    with unit_of_work(db) as (s, actor):
+        target = get_project_by_name_or_id(s, project)
+        record = service.import_prompts(s, actor, target.id, prompts, filename=file.name)
+    typer.echo(f"imported {record.n_items} prompts into {target.name!r} (import {record.id})")
+
+
+@rlhf_app.command("prompts-report")
+@reports_errors
+def prompts_report(
+    project: str = typer.Argument(..., help="Project name or id."),
+    targets: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="JSON {tag: {value: share}} (default: project's)."
+    ),
+    duplicates: bool = typer.Option(
+        True, help="Find near-duplicates with all-MiniLM-L6-v2 embeddings (offline)."
+    ),
+    threshold: float = typer.Option(0.9, min=0.0, max=1.0, help="Cosine of a near-duplicate."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Counts by tag, near-duplicate prompts and gaps against target shares."""
+    from labelwell.work import rlhf as service
+    from labelwell.work.projects import get_project_by_name_or_id
+
+    goal = json.loads(targets.read_text(encoding="utf-8")) if targets else None
+    embed = None
+    if duplicates:
+        from labelwell.rlhf.reward_model import SentenceEncoder
+
+        embed = SentenceEncoder().encode
+    db = open_database()
+    with unit_of_work(db) as (s, actor):
+        target = get_project_by_name_or_id(s, project)
+        report = service.prompts_report(
+            s, actor, target.id, targets=goal, embed=embed, threshold=threshold
+        )
+    if as_json:
+        out = {
+            "n_prompts": report.n_prompts,
+            "counts": report.counts.to_dict(orient="records"),
+            "duplicates": report.duplicates.to_dict(orient="records"),
+            "gaps": report.gaps.to_dict(orient="records"),
+        }
+        typer.echo(json.dumps(out))
+        return
+    typer.echo(f"{report.n_prompts} prompts in {target.name!r}")
+    for r in report.counts.itertuples(index=False):
+        typer.echo(f"  {r.tag:<14} {r.value:<20} {r.count:>6}  {r.share:6.1%}")
+    for r in report.gaps.itertuples(index=False):
+        typer.echo(f"gap {r.tag}={r.value}: target {r.target:.1%}, share {r.share:.1%}")
+    for r in report.duplicates.itertuples(index=False):
+        typer.echo(f"near-duplicate {r.id_a} ~ {r.id_b} (cosine {r.cosine:.3f})")
+    if duplicates and report.duplicates.empty:
+        typer.echo(f"no near-duplicates at cosine >= {threshold}")
+
+
+@rlhf_app.command("generate")
+@reports_errors
+def generate(
+    project: str = typer.Argument(..., help="Project of prompts (name or id)."),
+    into: str = typer.Option(..., "--into", help="Comparison project (pairwise or ranking)."),
+    base_url: str = typer.Option(..., help="OpenAI-compatible server, e.g. http://host:8000."),
+    model: list[str] = typer.Option(
+        ..., help="Model name; repeat to compare models (used in turn per response)."
+    ),
+    n: int = typer.Option(2, min=2, max=8, help="Responses per prompt."),
+    temperature: list[float] = typer.Option(
+        [0.7, 1.0], help="Sampling temperature; repeat to vary it per response."
+    ),
+    top_p: list[float] = typer.Option([0.9, 1.0], help="Top-p; repeat to vary it per response."),
+    max_tokens: int | None = typer.Option(None, help="Longest response in tokens."),
+    seed: int = typer.Option(0, help="Seed of the order in which responses are shown."),
+    concurrency: int = typer.Option(4, min=1, help="Requests in flight at once."),
+    checkpoint: Path | None = typer.Option(
+        None, help="Resume file of finished responses (default: under LABELWELL_HOME)."
+    ),
+    api_key_env: str = typer.Option(
+        "LABELWELL_GENERATOR_API_KEY", help="Environment variable holding the API key."
+    ),
+) -> None:
+    """Generate responses for a project's prompts into comparison items (resumable)."""
+    import os
+
+    from labelwell.rlhf.generate import OpenAIChatGenerator, Sampling
+    from labelwell.settings import Settings
+    from labelwell.work import rlhf as service
+    from labelwell.work.projects import get_project_by_name_or_id
+
+    samplings = [
+        Sampling(
+            temperature=temperature[i % len(temperature)],
+            top_p=top_p[i % len(top_p)],
+            max_tokens=max_tokens,
+            model=model[i % len(model)],
+        )
+        for i in range(n)
+    ]
+    db = open_database()
+    with unit_of_work(db) as (s, actor):
+        source = get_project_by_name_or_id(s, project)
+        target = get_project_by_name_or_id(s, into)
+        plan = service.plan_generation(s, actor, source.id, target.id, n_responses=n)
+    if not plan.prompts:
+        typer.echo(f"nothing to generate: all {plan.n_done} prompts are in {target.name!r}")
+        return
+    if checkpoint is None:
+        folder = Settings.from_env().home / "generations"
+        folder.mkdir(parents=True, exist_ok=True)
+        checkpoint = folder / f"project-{source.id}-to-{target.id}.jsonl"
+    generator = OpenAIChatGenerator(
+        base_url,
+        model[0],
+        api_key=os.environ.get(api_key_env),
+        n_responses=n,
+        samplings=samplings,
+        max_concurrency=concurrency,
+        checkpoint=checkpoint,
+    )
+    typer.echo(f"generating {n} responses for {len(plan.prompts)} prompts ({plan.n_done} done)")
+    responses = generator.generate(plan.requests)
+    with unit_of_work(db) as (s, actor):
+        record = service.store_comparisons(s, actor, plan, responses, seed=seed)
+    checkpoint.unlink(missing_ok=True)
+    typer.echo(
+        f"added {record.n_items} comparison items to {target.name!r} ({generator.retries_} retries)"
+    )
 
 
 def register(app: typer.Typer) -> None:

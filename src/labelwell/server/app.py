@@ -10,7 +10,16 @@ from fastapi import APIRouter, FastAPI
 import labelwell
 from labelwell.server import errors, web
 from labelwell.server.limits import BodySizeLimit
-from labelwell.server.routes import accounts, annotations, export, items, projects, quality, tasks
+from labelwell.server.routes import (
+    accounts,
+    annotations,
+    export,
+    items,
+    projects,
+    quality,
+    rlhf,
+    tasks,
+)
 from labelwell.settings import Settings
 from labelwell.store.db import Database
 from labelwell.store.migrate import upgrade
@@ -45,7 +54,7 @@ def create_app(
     )
 
     api = APIRouter(prefix="/api/v1")
-    for module in (accounts, projects, items, tasks, annotations, export, quality):
+    for module in (accounts, projects, items, tasks, annotations, export, quality, rlhf):
         api.include_router(module.router)
     app.include_router(api)
     web.install(app)
