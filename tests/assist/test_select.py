@@ -157,3 +157,13 @@ def test_bad_input_is_rejected_with_a_message():
         select("kcenter", 1, probs=PROBS)
     with pytest.raises(InvalidInput, match="different numbers of rows"):
         select("badge", 1, probs=PROBS, embeddings=np.zeros((4, 2)))
+
+
+def test_kcenter_with_many_labeled_items_matches_reference():
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((400, 6))
+    labeled = rng.standard_normal((1500, 6))  # more than one block of 1024
+    picked = select("kcenter", 15, embeddings=x, labeled_embeddings=labeled)
+    d = np.linalg.norm(x[:, None] - labeled[None], axis=2).min(axis=1)
+    assert picked[0] == int(np.argmax(d))
+    assert picked.tolist() == _greedy_reference(x, int(picked[0]), 15, labeled=labeled)

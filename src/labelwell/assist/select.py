@@ -173,7 +173,8 @@ def _kmeans(n: int, probs, embeddings, rng, max_iter: int = 50) -> np.ndarray:
         random_state=int(rng.integers(2**31 - 1)),
     ).fit(x)
     labels = km.labels_
-    dist = np.einsum("ij,ij->i", x - km.cluster_centers_[labels], x - km.cluster_centers_[labels])
+    diff = x - km.cluster_centers_[labels]
+    dist = np.einsum("ij,ij->i", diff, diff)
     order = np.lexsort((dist, labels))
     first = np.ones(order.shape[0], dtype=bool)
     first[1:] = labels[order][1:] != labels[order][:-1]
@@ -209,6 +210,21 @@ class _MinDistance:
         self.csq = np.empty(capacity, dtype=np.float64)
         self.k = 0
         self.skip = 0
+
+    def add_many(self, vecs: np.ndarray, block: int = 1024) -> None:
+        """Make every row of ``vecs`` a centre at once (x-space only), by blocks."""
+        for start in range(0, vecs.shape[0], block):
+            chunk = np.ascontiguousarray(vecs[start : start + block], dtype=np.float32)
+            csq = _sq_norms(chunk).astype(np.float64)
+            d2 = self.sq[:, None] + csq[None, :] - 2.0 * (self.x @ chunk.T)
+            near = d2.argmin(axis=1)
+            best = np.clip(d2[np.arange(d2.shape[0]), near], 0.0, None)
+            closer = best < self.min_d2
+            self.min_d2[closer] = best[closer]
+            self.nearest[closer] = self.k + near[closer]
+            self.cx[self.k : self.k + chunk.shape[0]] = chunk
+            self.csq[self.k : self.k + chunk.shape[0]] = csq
+            self.k += chunk.shape[0]
 
     def add(self, vec_x: np.ndarray, vec_a: np.ndarray | None = None) -> None:
         """Make (vec_x, vec_a) a centre and update every item it can move."""
@@ -270,8 +286,7 @@ def _kcenter(
         else np.ascontiguousarray(labeled_embeddings, dtype=np.float32)
     )
     tracker = _MinDistance(x, None, lab.shape[0] + n)
-    for row in lab:
-        tracker.add(row)
+    tracker.add_many(lab)
     idx = int(np.argmax(tracker.min_d2)) if lab.shape[0] else int(rng.integers(x.shape[0]))
     picked = np.empty(n, dtype=np.int64)
     for step in range(n):
