@@ -87,5 +87,7 @@ class EmbeddingTextClassifier:
 
     def decision_function(self, items: Sequence[str]) -> np.ndarray:
         """Logits (n_items x n_classes) for temperature scaling."""
+        if not hasattr(self, "model_"):
+            raise InvalidInput("the classifier is not fitted yet")
         z = self.model_.decision_function(self.embed(items))
         return np.column_stack([-z, z]) / 2.0 if z.ndim == 1 else z
