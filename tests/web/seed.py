@@ -179,12 +179,18 @@ def seed(url: str, home: Path) -> Seeded:
                 {
                     "ann1@demo.labelwell": "annotator",
                     "ann2@demo.labelwell": "annotator",
+                    "ann3@demo.labelwell": "annotator",
                     "reviewer@demo.labelwell": "reviewer",
                 },
-                overlap=2,
+                overlap=3,
                 blind=False,
             )
-            for email, label in (("ann1@demo.labelwell", "pos"), ("ann2@demo.labelwell", "neu")):
+            votes = (
+                ("ann1@demo.labelwell", "pos"),
+                ("ann2@demo.labelwell", "neu"),
+                ("ann3@demo.labelwell", "neg"),
+            )
+            for email, label in votes:
                 actor = Actor.of(s.get(User, out.users[email]))
                 task = queue.next_task(s, actor, rid)
                 assert task is not None

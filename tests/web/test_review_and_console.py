@@ -7,24 +7,32 @@ from pathlib import Path
 from web.helpers import login, shot
 
 
-def test_reviewer_accepts_one_annotation_and_rejects_the_other(page, site):
+def test_reviewer_accepts_rejects_and_fixes(page, site):
     login(page, "reviewer@demo.labelwell")
     page.goto(f"/projects/{site.seeded.ids['review']}/review")
     assert page.locator(".review-item.disagree .badge").count() == 1
-    accept_id, reject_id = site.seeded.review_annotations
+    accept_id, reject_id, fix_id = site.seeded.review_annotations
     page.click(f"[data-annotation='{accept_id}'] button.primary")
     card = page.locator(f"[data-annotation='{reject_id}']")
     card.locator("input").fill("It is not neutral: the customer is satisfied.")
     card.locator("button.danger").click()
     page.wait_for_selector(f"[data-annotation='{reject_id}'].rejected")
     page.wait_for_selector(f"[data-annotation='{accept_id}'].accepted")
+    fixing = page.locator(f"[data-annotation='{fix_id}']")
+    fixing.locator("button.fix").click()
+    fixing.locator("textarea").fill('{"sentiment": "pos"}')
+    fixing.locator("button.fix-save").click()
+    page.wait_for_selector(f"[data-annotation='{fix_id}'].rejected")
     shot(page, "review")
+    fixed = [a for a in site.annotations("review") if a["supersedes_id"] == fix_id]
+    assert [a["result"] for a in fixed] == [{"sentiment": "pos"}]
+    assert fixed[0]["status"] == "accepted"
     statuses = {
         a["id"]: a["status"]
         for a in site.annotations("review")
         if a["id"] in site.seeded.review_annotations
     }
-    assert statuses == {accept_id: "accepted", reject_id: "rejected"}
+    assert statuses.items() >= {accept_id: "accepted", reject_id: "rejected"}.items()
     audit = site.api("GET", f"/projects/{site.seeded.ids['review']}/audit").json()["data"]
     comments = [e["details"].get("comment") for e in audit if e["action"] == "review.reject"]
     assert comments == ["It is not neutral: the customer is satisfied."]

@@ -62,3 +62,27 @@ def test_every_classification_control(page, site):
         "quality": {"clarity": 4, "tone": 3},
         "note": "두 번째 배송이 늦었어요",
     }
+
+
+def test_help_overlay_skip_with_reason_and_mouse_only_labeling(page, site):
+    login(page, "ann3@demo.labelwell")
+    pid = site.seeded.ids["demo-sentiment"]
+    first = open_workspace(page, pid)
+    page.keyboard.press("?")
+    assert page.locator("#help-dialog").is_visible()
+    shot(page, "workspace-help")
+    page.keyboard.press("Escape")
+    page.keyboard.press("s")
+    assert page.locator("#skip-dialog").is_visible()
+    page.fill("#skip-reason", "sarcasm, cannot tell")
+    second = submit_and_wait(page, first)  # Enter in the dialog confirms the skip
+    audit = site.api("GET", f"/projects/{pid}/audit").json()["data"]
+    skips = [e for e in audit if e["action"] == "task.skip"]
+    assert skips[-1]["details"] == {"reason": "sarcasm, cannot tell"}
+    page.click("label.option:has-text('neutral')")  # mouse only from here
+    page.click("#btn-submit")
+    page.wait_for_selector(
+        f"body[data-ready]:not([data-ready='{second}']):not([data-ready=''])", state="attached"
+    )
+    mine = [a for a in site.annotations("demo-sentiment") if a["agent"] == "ann3@demo.labelwell"]
+    assert [a["result"] for a in mine] == [{"sentiment": "neutral"}]

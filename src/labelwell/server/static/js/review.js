@@ -30,13 +30,29 @@ function annotationCard(a) {
     } catch (err) { state.textContent = err.message; state.classList.add("error"); }
   };
   const done = a.status !== "submitted";
+  // A fix: the corrected result as JSON, validated by the server against the ontology.
+  const fixText = h("textarea", { rows: 4, hidden: true, "aria-label": t("review.fix") });
+  const fixSave = h("button", { type: "button", class: "fix-save primary", hidden: true, onclick: async () => {
+    let result;
+    try { result = JSON.parse(fixText.value); } catch (err) { state.textContent = err.message; state.classList.add("error"); return; }
+    try {
+      await api("POST", `/annotations/${a.id}/reviews`, { decision: "fix", comment: comment.value, result });
+      card.className = "annotation card rejected";
+      state.textContent = t("review.fixed");
+      card.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+    } catch (err) { state.textContent = err.message; state.classList.add("error"); }
+  } }, t("review.save_fix"));
   const card = h("div", { class: `annotation card ${a.status}`, dataset: { annotation: String(a.id) } },
     h("div", {}, h("strong", {}, a.agent), " · ", state, a.time_spent_ms != null ? h("span", { class: "muted" }, ` · ${(a.time_spent_ms / 1000).toFixed(1)} s`) : null),
     h("pre", {}, JSON.stringify(a.result, null, 2)),
     comment,
     h("div", { class: "actions" },
       h("button", { type: "button", class: "primary", disabled: done, onclick: () => decide("accept") }, t("review.accept")),
-      h("button", { type: "button", class: "danger", disabled: done, onclick: () => decide("reject") }, t("review.reject"))));
+      h("button", { type: "button", class: "danger", disabled: done, onclick: () => decide("reject") }, t("review.reject")),
+      h("button", { type: "button", class: "fix", disabled: done, onclick: () => {
+        fixText.value = JSON.stringify(a.result, null, 2); fixText.hidden = false; fixSave.hidden = false; fixText.focus();
+      } }, t("review.fix"))),
+    fixText, fixSave);
   return card;
 }
 
