@@ -8,7 +8,6 @@ import json
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from rlhf.test_generate import FakeServer
 from typer.testing import CliRunner
 
 from labelwell.cli import app as cli
@@ -16,6 +15,7 @@ from labelwell.client import Client
 from labelwell.server import create_app
 from labelwell.work import accounts, projects
 from labelwell.work.actors import Actor
+from rlhf.test_generate import FakeServer
 
 datasets = pytest.importorskip("datasets")
 trl_data = pytest.importorskip("trl.data_utils")
@@ -80,10 +80,16 @@ def test_prompt_file_to_dpo_export_and_leaderboard(env, db, settings):
         {"id": f"p{i}", "prompt": f"Question {i}: what is {i} + {i}?", "topic": "maths"}
         for i in range(6)
     ]
-    rows.append({"id": "chat", "messages": [
-        {"role": "system", "content": "Be brief."},
-        {"role": "user", "content": "Name a colour."},
-    ], "topic": "chat"})
+    rows.append(
+        {
+            "id": "chat",
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "Name a colour."},
+            ],
+            "topic": "chat",
+        }
+    )
     prompts.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     assert "imported 7 prompts" in invoke("rlhf", "import-prompts", "prompts", str(prompts))
     report = json.loads(invoke("rlhf", "prompts-report", "prompts", "--json", "--no-duplicates"))
@@ -92,22 +98,43 @@ def test_prompt_file_to_dpo_export_and_leaderboard(env, db, settings):
 
     with FakeServer() as server:
         out = invoke(
-            "rlhf", "generate", "prompts", "--into", "duel", "--base-url", server.url,
-            "--model", "big", "--model", "small", "--temperature", "0.7",
+            "rlhf",
+            "generate",
+            "prompts",
+            "--into",
+            "duel",
+            "--base-url",
+            server.url,
+            "--model",
+            "big",
+            "--model",
+            "small",
+            "--temperature",
+            "0.7",
         )
         assert "added 7 comparison items" in out
         assert len(server.calls) == 14
         assert {c["model"] for c in server.calls} == {"big", "small"}
         # a rerun finds every prompt done and asks the server nothing
         assert "nothing to generate" in invoke(
-            "rlhf", "generate", "prompts", "--into", "duel", "--base-url", server.url,
-            "--model", "big", "--model", "small",
+            "rlhf",
+            "generate",
+            "prompts",
+            "--into",
+            "duel",
+            "--base-url",
+            server.url,
+            "--model",
+            "big",
+            "--model",
+            "small",
         )
         assert len(server.calls) == 14
 
     with TestClient(create_app(settings, database=db, migrate=False)) as api:
-        annotators = {n: Client("http://testserver", tokens[n], transport=Via(api))
-                      for n in ("ann0", "ann1")}
+        annotators = {
+            n: Client("http://testserver", tokens[n], transport=Via(api)) for n in ("ann0", "ann1")
+        }
         judged = 0
         for name, sdk in annotators.items():
             while (task := sdk.next_task(duel)) is not None:
@@ -145,8 +172,11 @@ def test_prompt_file_to_dpo_export_and_leaderboard(env, db, settings):
     assert board[0].rating > board[1].rating
     assert board[0].ci_low is not None and board[0].ci_low <= board[0].rating <= board[0].ci_high
 
-    cli_board = json.loads(invoke("rlhf", "leaderboard", "--project", "duel", "--json",
-                                  "--bootstrap", "0", "--l2", "0.1"))
+    cli_board = json.loads(
+        invoke(
+            "rlhf", "leaderboard", "--project", "duel", "--json", "--bootstrap", "0", "--l2", "0.1"
+        )
+    )
     assert [r["model"] for r in cli_board] == ["big", "small"]
     assert cli_board[0]["ci_low"] is None
     assert cli_board[0]["rating"] == pytest.approx(board[0].rating, abs=1e-3)

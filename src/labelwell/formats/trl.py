@@ -130,6 +130,8 @@ def _pairwise_decisions(
     if not votes:
         return []
     table = pairwise_majority(votes)
+    position = {item_id: i for i, item_id in enumerate(by_id)}
+    table = table.sort_values("item_id", key=lambda ids: ids.map(position), kind="stable")
     return [
         Decision(
             by_id[row.item_id],
