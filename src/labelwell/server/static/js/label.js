@@ -86,7 +86,7 @@ function render(task) {
     };
     const tool = factory ? factory(control, task.data, ctx)
       : { el: h("p", { class: "muted" }, `${control.type}: not editable in the browser yet`), get: () => null, set() {}, key: () => false };
-    const panel = h("fieldset", { class: "control", dataset: { control: control.name, type: control.type } },
+    const panel = h("fieldset", { class: "control", tabindex: "-1", dataset: { control: control.name, type: control.type } },
       h("legend", {}, control.name, control.required ? " *" : "", h("span", { class: "muted" }, ` · ${control.type}`)),
       control.description ? h("p", { class: "muted" }, control.description) : null, tool.el);
     panel.addEventListener("pointerdown", () => setActive(i));
@@ -197,9 +197,14 @@ document.addEventListener("keydown", (e) => {
   if (typing) return;
   if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z") { e.preventDefault(); undo(); return; }
   if (e.ctrlKey || e.metaKey) return;
-  const tool = state.tools[state.active];
+  let tool = state.tools[state.active];
   if (e.key === "Tab" && state.tools.length > 1 && !e.target.closest?.("button, input, a")) {
-    e.preventDefault(); setActive(state.active + (e.shiftKey ? -1 : 1)); return;
+    e.preventDefault();
+    setActive(state.active + (e.shiftKey ? -1 : 1));
+    const tool = state.tools[state.active];
+    if (tool.focus) tool.focus(); // text boxes take the typing at once
+    else document.querySelectorAll(".control")[state.active]?.focus();
+    return;
   }
   if (tool?.key(e)) { e.preventDefault(); return; }
   if (e.key === "Enter" && !e.target.closest?.("button, a")) { e.preventDefault(); submit(); return; }
