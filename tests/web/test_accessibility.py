@@ -4,6 +4,7 @@ that holds at 200% zoom (half the CSS viewport)."""
 from __future__ import annotations
 
 import pytest
+
 from web.helpers import login, open_workspace, shot
 
 UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
