@@ -104,7 +104,7 @@ def test_responses_with_provenance_and_concurrency_limit(server):
     assert first.provenance["created"] == 1700000000
     assert (first.provenance["temperature"], first.provenance["top_p"]) == (0.2, 0.9)
     assert second.provenance["model"] == "policy-v2"
-    assert server.calls[0]["seed"] == 11 or any(c.get("seed") == 11 for c in server.calls)
+    assert any(c.get("seed") == 11 for c in server.calls)
     assert 1 < server.max_in_flight <= 3
 
 

@@ -158,6 +158,9 @@ def test_blind_projects_hide_other_annotators_labels(api, world):
     manager_view = api.get(f"/api/v1/projects/{world.project_id}/annotations",
                            headers=as_(world, world.manager)).json()["data"]
     assert {x["id"] for x in manager_view} == {mine["id"], theirs["id"]}
+    reviewer_view = api.get(f"/api/v1/projects/{world.project_id}/annotations",
+                            headers=as_(world, world.reviewer)).json()["data"]
+    assert {x["id"] for x in reviewer_view} == {mine["id"], theirs["id"]}
 
 
 def test_revisions_keep_the_earlier_label(api, world):

@@ -54,7 +54,7 @@ def demo(
     for name in summary.existing:
         typer.echo(f"project {name} already exists")
     typer.echo(f"database: {settings.database_url}")
-    typer.echo(f"open http://{host}:{port}/docs  (API at http://{host}:{port}/api/v1)")
+    typer.echo(f"open http://{host}:{port}/  (API at http://{host}:{port}/api/v1, docs at /docs)")
     typer.echo("logins (password for all: " + DEMO_PASSWORD + "):")
     for email, role in summary.users:
         typer.echo(f"  {role:<10} {email}")

@@ -9,7 +9,7 @@ permission    manager  reviewer  annot.  what it allows
 view          yes      yes       yes     project settings, guidelines, own tasks
 annotate      yes      yes       yes     next task, submit, skip
 review        yes      yes       no      review decisions on annotations
-see_labels    yes      yes*      yes*    others' labels (*only when not blind)
+see_labels    yes      yes       yes*    others' labels (*only when not blind)
 manage        yes      no        no      settings, members, import, gold, export
 ============  =======  ========  ======  ======  ===========
 
@@ -56,7 +56,9 @@ def project_role(session: Session, actor: Actor, project_id: int) -> str | None:
 def allowed(role: str | None, permission: Permission, project: Project) -> bool:
     if role is None:
         return False
-    if permission is Permission.see_labels and project.blind and role != "manager":
+    # Blind mode hides annotators' labels from each other; reviewing them is the
+    # reviewer's job, so reviewers and managers still see them.
+    if permission is Permission.see_labels and project.blind and role == "annotator":
         return False
     return permission in _GRANTS.get(role, frozenset())
 
