@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _core import ROOT, Server, fresh_database, free_port, percentiles, seed  # noqa: E402
+from _core import ROOT, Server, free_port, fresh_database, percentiles, seed  # noqa: E402
 
 CLIENTS = 16
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from server_process import running
 from typer.testing import CliRunner
-from world import build_world
 
 from labelwell.cli import app
+from server_process import running
+from world import build_world
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from labelwell.formats.registry import ImportRow
 from labelwell.store.db import Database
 from labelwell.work import accounts, items, projects
 from labelwell.work.actors import Actor
-from labelwell.formats.registry import ImportRow
 
 SENTIMENT = {
     "name": "sentiment",

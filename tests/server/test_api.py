@@ -4,10 +4,10 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
-from world import SENTIMENT, build_world
 
 from labelwell.server import create_app
 from labelwell.work import accounts
+from world import SENTIMENT, build_world
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from collections import Counter
 
 import httpx
 import pytest
-from server_process import running
 from sqlalchemy import func, select
-from world import build_world
 
 from labelwell.store.tables import Annotation, Assignment, Item
+from server_process import running
+from world import build_world
 
 CLIENTS = 64
 OVERLAP = 3

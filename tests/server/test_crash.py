@@ -15,11 +15,11 @@ import uuid
 
 import httpx
 import pytest
-from server_process import ServerProcess
 from sqlalchemy import func, select
-from world import build_world
 
 from labelwell.store.tables import Annotation, Import, Item
+from server_process import ServerProcess
+from world import build_world
 
 
 @pytest.mark.slow

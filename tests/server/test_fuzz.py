@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from world import build_world
 
 from labelwell.server import create_app
 from labelwell.settings import Settings
 from labelwell.store.db import Database
 from labelwell.store.migrate import upgrade
+from world import build_world
 
 
 def test_no_server_errors_for_any_generated_request(tmp_path):

@@ -5,13 +5,13 @@ import json
 
 import pandas as pd
 import pytest
-from world import build_world
 
 from labelwell.errors import InvalidInput
 from labelwell.formats.jsonl import JsonlExporter
 from labelwell.formats.tabular import CsvExporter, ParquetExporter
 from labelwell.work import labels, queue
 from labelwell.work.export import ExportFilter, iter_records
+from world import build_world
 
 
 def _labelled_world(db):

@@ -5,11 +5,11 @@ import json
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
-from world import NER, build_world
 
 from labelwell.errors import InvalidInput
 from labelwell.store.tables import Annotation, GoldAnswer, Import, Item, Prediction
 from labelwell.work import items
+from world import NER, build_world
 
 
 def _count(db, table):

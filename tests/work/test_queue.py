@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
-from world import build_world
 
 from labelwell.errors import Conflict, Forbidden, InvalidInput, LeaseExpired, NotFound
 from labelwell.store.tables import Annotation, Assignment, Item, utcnow
 from labelwell.work import queue
+from world import build_world
 
 
 def _label(db, actor, project_id, value="positive", **kwargs):

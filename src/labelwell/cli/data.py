@@ -21,7 +21,8 @@ def import_(
     file: Path = typer.Argument(
         ...,
         exists=True,
-        help="A JSONL, JSON, CSV or Parquet file of items (or any registered format), or a folder of images, audio or video files.",
+        help="A JSONL, JSON, CSV or Parquet file of items (or any registered format), "
+        "or a folder of images, audio or video files.",
     ),
     format: str = typer.Option(None, help="Override the format guessed from the extension."),
     batch_size: int = typer.Option(5000, help="Rows written per batch."),
