@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from web.seed import PASSWORD
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
+#: Where the tests save a screenshot of each screen. Refresh the documentation's
+#: images with ``LABELWELL_SCREENSHOTS=docs/img make test``.
+SHOTS = Path(
+    os.environ.get("LABELWELL_SCREENSHOTS")
+    or Path(tempfile.gettempdir()) / "labelwell-screenshots"
+)
 
 
 def login(page: Any, email: str, password: str = PASSWORD) -> None:
