@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rlhf",
     "quality",
     "quality_report",
+    "weak",
 )
 
 app = typer.Typer(
