@@ -199,9 +199,12 @@ def _task(session: Session, project: Project, assignment: Assignment) -> Task:
         rows = session.scalars(
             select(Prediction).where(Prediction.item_id == item.id).order_by(Prediction.id)
         )
+        # confidence routing hides model suggestions below this score (label from scratch)
+        hide_below = (project.settings or {}).get("suggestion_min_score")
         suggestions = [
             Suggestion(p.id, p.model_name, p.model_version, p.source, p.score, p.result)
             for p in rows
+            if hide_below is None or p.source != "model" or (p.score or 0.0) >= hide_below
         ]
     return Task(
         assignment_id=assignment.id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, BackgroundTasks, Response, status
 
 from labelwell.server.deps import Ctx
 from labelwell.server.schemas import (
@@ -13,7 +13,7 @@ from labelwell.server.schemas import (
     TaskPublic,
 )
 from labelwell.store.tables import Annotation
-from labelwell.work import queue
+from labelwell.work import assist, queue
 
 router = APIRouter(tags=["tasks"])
 
@@ -38,7 +38,13 @@ def next_task(project_id: PathId, ctx: Ctx) -> queue.Task | Response:
     responses={200: {"description": "A retry with the same idempotency key"}},
     status_code=status.HTTP_201_CREATED,
 )
-def submit(assignment_id: PathId, body: SubmitRequest, ctx: Ctx, response: Response) -> Annotation:
+def submit(
+    assignment_id: PathId,
+    body: SubmitRequest,
+    ctx: Ctx,
+    response: Response,
+    background: BackgroundTasks,
+) -> Annotation:
     with ctx.db.session() as s:
         annotation, created = queue.submit(
             s,
@@ -50,6 +56,8 @@ def submit(assignment_id: PathId, body: SubmitRequest, ctx: Ctx, response: Respo
         )
     if not created:
         response.status_code = status.HTTP_200_OK
+    else:  # after the commit and the response: the flywheel may retrain (assist settings)
+        background.add_task(assist.after_submit, ctx.db, annotation.project_id)
     return annotation
 
 
