@@ -138,7 +138,7 @@ def test_prompt_file_to_dpo_export_and_leaderboard(env, db, settings):
         judged = 0
         for name, sdk in annotators.items():
             while (task := sdk.next_task(duel)) is not None:
-                models = [r["model"] for r in task.data["responses"]]
+                models = [r["provenance"]["model"] for r in task.data["responses"]]
                 assert all(r["provenance"]["temperature"] == 0.7 for r in task.data["responses"])
                 if task.data["prompt_id"] == "p0":
                     # the annotators disagree here: a draw is a tie, dropped from DPO

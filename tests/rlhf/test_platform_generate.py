@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from labelwell.errors import InvalidInput
 from labelwell.rlhf.bradley_terry import BradleyTerry
-from labelwell.rlhf.generate import OpenAIChatGenerator, Sampling
+from labelwell.rlhf.generate import GeneratedResponse, OpenAIChatGenerator, Sampling
 from labelwell.rlhf.records import PromptItem, as_messages
 from labelwell.server import create_app
 from labelwell.work import projects, queue
@@ -75,7 +75,9 @@ def test_generation_writes_comparisons_with_provenance_and_resumes(db, world):
         assert data["prompt_id"] == external_id
         by_id = {r["id"]: r for r in data["responses"]}
         assert set(by_id) == {"r1", "r2"}
-        assert by_id["r1"]["model"] == "big" and by_id["r2"]["model"] == "small"
+        assert "model" not in by_id["r1"]  # blind: the workspace shows no model names
+        assert by_id["r1"]["provenance"]["model"] == "big"
+        assert by_id["r2"]["provenance"]["model"] == "small"
         prov = by_id["r2"]["provenance"]
         assert (prov["temperature"], prov["top_p"], prov["sample"]) == (1.5, 0.9, 1)
         assert prov["base_url"] == server.url and prov["finish_reason"] == "stop"
@@ -91,11 +93,45 @@ def test_ranking_project_takes_three_responses(db, world):
     assert all(len(d["responses"]) == 3 for _, d in items_of(db, world, world.rank))
 
 
+def test_pairwise_project_with_three_responses_gets_one_item_per_pair(db, world):
+    with FakeServer() as server:
+        plan, record = generate(db, world, world.duel, server, ["a", "b", "c"], n=3)
+        assert plan.split_pairs and record.n_items == 12
+        with db.session() as s:
+            again = service.plan_generation(
+                s, world.manager, world.project_id, world.duel, n_responses=3
+            )
+        assert (again.prompts, again.n_done) == ([], 4)
+    stored = items_of(db, world, world.duel)
+    assert [e for e, _ in stored[:3]] == ["p0/r1-r2", "p0/r1-r3", "p0/r2-r3"]
+    for external_id, data in stored:
+        ids = sorted(r["id"] for r in data["responses"])
+        assert external_id == f"{data['prompt_id']}/{ids[0]}-{ids[1]}"
+
+
+def test_model_names_are_shown_only_on_request(db, world):
+    with db.session() as s:
+        plan = service.plan_generation(s, world.manager, world.project_id, world.duel)
+    responses = [
+        GeneratedResponse(p.id, k, f"{p.id} {k}", {"model": f"m{k}", "temperature": 1.0})
+        for p in plan.prompts
+        for k in range(2)
+    ]
+    shown = service.comparison_rows(plan.prompts, responses, show_models=True, shuffle=False)
+    assert [r["model"] for r in shown[0].data["responses"]] == ["m0", "m1"]
+    blind = service.comparison_rows(plan.prompts, responses, shuffle=False)
+    assert all("model" not in r for row in blind for r in row.data["responses"])
+    assert service.response_model(blind[0].data["responses"][1]) == "m1"
+    assert service.response_model(shown[0].data["responses"][1]) == "m1"
+    with pytest.raises(InvalidInput, match="has 1 responses"):
+        service.comparison_rows(plan.prompts, responses[1:])
+
+
 def test_targets_are_checked(db, world):
     with db.session() as s:
         args = (s, world.manager, world.project_id)
-        with pytest.raises(InvalidInput, match="exactly 2 responses"):
-            service.plan_generation(*args, world.duel, n_responses=3)
+        with pytest.raises(InvalidInput, match="at least 2 responses"):
+            service.plan_generation(*args, world.rank, n_responses=1)
         with pytest.raises(InvalidInput, match="pairwise or ranking"):
             service.plan_generation(s, world.manager, world.duel, world.project_id)
         with pytest.raises(InvalidInput, match="two different projects"):
@@ -119,7 +155,7 @@ def test_leaderboard_counts_every_judgment_as_a_battle(db, world, settings):
         generate(db, world, world.duel, server, ["big", "small"])
 
     def prefer(actor, data):
-        first = data["responses"][0]["model"]
+        first = data["responses"][0]["provenance"]["model"]
         if data["prompt_id"] == "p3" and actor.email.startswith("ann1"):
             return {"pref": {"choice": "tie"}}
         return {"pref": {"choice": "a" if first == "big" else "b"}}
@@ -167,7 +203,7 @@ def test_leaderboard_from_rankings(db, world):
 
     def rank(actor, data):
         order = {"a": 0, "b": 1, "c": 2}
-        ids = sorted(data["responses"], key=lambda r: order[r["model"]])
+        ids = sorted(data["responses"], key=lambda r: order[r["provenance"]["model"]])
         return {"rank": [[r["id"]] for r in ids]}
 
     judge(db, world, world.rank, rank)

@@ -201,13 +201,18 @@ def generate(
     model: list[str] = typer.Option(
         ..., help="Model name; repeat to compare models (used in turn per response)."
     ),
-    n: int = typer.Option(2, min=2, max=8, help="Responses per prompt."),
+    n: int = typer.Option(
+        2, min=2, max=8, help="Responses per prompt (a pairwise project gets one item per pair)."
+    ),
     temperature: list[float] = typer.Option(
         [0.7, 1.0], help="Sampling temperature; repeat to vary it per response."
     ),
     top_p: list[float] = typer.Option([0.9, 1.0], help="Top-p; repeat to vary it per response."),
     max_tokens: int | None = typer.Option(None, help="Longest response in tokens."),
     seed: int = typer.Option(0, help="Seed of the order in which responses are shown."),
+    show_models: bool = typer.Option(
+        False, help="Show annotators which model wrote each response (default: blind)."
+    ),
     concurrency: int = typer.Option(4, min=1, help="Requests in flight at once."),
     checkpoint: Path | None = typer.Option(
         None, help="Resume file of finished responses (default: under LABELWELL_HOME)."
@@ -257,7 +262,9 @@ def generate(
     typer.echo(f"generating {n} responses for {len(plan.prompts)} prompts ({plan.n_done} done)")
     responses = generator.generate(plan.requests)
     with unit_of_work(db) as (s, actor):
-        record = service.store_comparisons(s, actor, plan, responses, seed=seed)
+        record = service.store_comparisons(
+            s, actor, plan, responses, seed=seed, show_models=show_models
+        )
     checkpoint.unlink(missing_ok=True)
     typer.echo(
         f"added {record.n_items} comparison items to {target.name!r} ({generator.retries_} retries)"

@@ -20,6 +20,7 @@ import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +170,8 @@ class GenerationPlan:
     target_id: int
     prompts: list[PromptItem]
     n_done: int
+    #: a pairwise target given more than 2 responses: one item per pair of them
+    split_pairs: bool = False
 
     @property
     def requests(self) -> list[PromptRequest]:
@@ -178,24 +181,32 @@ class GenerationPlan:
 def _check_target(ontology: Any, n_responses: int) -> None:
     if not any(controls_of(ontology, k) for k in PREFERENCE_TYPES):
         raise InvalidInput("the target project needs a pairwise or ranking control", field="target")
-    if controls_of(ontology, "pairwise") and n_responses != 2:
+    if controls_of(ontology, "pairwise") and controls_of(ontology, "ranking"):
         raise InvalidInput(
-            f"a pairwise project compares exactly 2 responses, not {n_responses}; "
-            "use a ranking project for more",
-            field="n",
+            "the target project has both pairwise and ranking controls; an item "
+            "cannot hold 2 responses for one and more for the other",
+            field="target",
         )
     if n_responses < 2:
         raise InvalidInput("a comparison needs at least 2 responses", field="n")
 
 
+def _pair_key(prompt_id: str, i: int, j: int) -> str:
+    return f"{prompt_id}/r{i + 1}-r{j + 1}"
+
+
 def plan_generation(
     session: Session, actor: Actor, source_id: int, target_id: int, *, n_responses: int = 2
 ) -> GenerationPlan:
-    """Check both projects and list the prompts still to generate for."""
+    """Check both projects and list the prompts still to generate for. A pairwise
+    target given more than 2 responses per prompt gets one item per pair of them
+    (external id ``<prompt id>/r1-r2``, ...)."""
     if source_id == target_id:
         raise InvalidInput("prompts and comparisons belong in two different projects")
     target = authorize(session, actor, target_id, Permission.manage)
-    _check_target(ontology_of(target), n_responses)
+    ontology = ontology_of(target)
+    _check_target(ontology, n_responses)
+    split = bool(controls_of(ontology, "pairwise")) and n_responses > 2
     prompts = project_prompts(session, actor, source_id)
     done = set(
         session.scalars(
@@ -204,8 +215,9 @@ def plan_generation(
             )
         )
     )
-    todo = [p for p in prompts if p.id not in done]
-    return GenerationPlan(source_id, target_id, todo, len(prompts) - len(todo))
+    # an import is atomic, so a prompt's first pair stands for all of them
+    todo = [p for p in prompts if (_pair_key(p.id, 0, 1) if split else p.id) not in done]
+    return GenerationPlan(source_id, target_id, todo, len(prompts) - len(todo), split)
 
 
 def comparison_rows(
@@ -214,33 +226,48 @@ def comparison_rows(
     *,
     shuffle: bool = True,
     seed: int = 0,
+    show_models: bool = False,
+    split_pairs: bool = False,
 ) -> list[ImportRow]:
     """One comparison item per prompt: ``{"prompt", "messages", "responses":
-    [{"id", "text", "model", "provenance"}], "prompt_id", "tags"}``. With
-    ``shuffle`` the order of the responses (which one is "a") is drawn per
-    prompt, so no model is always shown first."""
+    [{"id", "text", "provenance"}], "prompt_id", "tags"}``. With ``shuffle`` the
+    order of the responses (which one is "a") is drawn per prompt, so no model is
+    always shown first. The model's name stays in ``provenance`` only, which the
+    workspace does not show, so judgments are blind (as in Chatbot Arena);
+    ``show_models`` adds it as the response's ``model``, which the workspace shows.
+    With ``split_pairs`` every pair of a prompt's responses is an item of its own."""
     by_prompt: dict[str, list[GeneratedResponse]] = defaultdict(list)
     for r in responses:
         by_prompt[r.prompt_id].append(r)
     rng = np.random.default_rng(seed)
-    rows = []
-    for i, p in enumerate(prompts):
+    rows: list[ImportRow] = []
+    for p in prompts:
         got = sorted(by_prompt.get(p.id, []), key=lambda r: r.sample)
         if len(got) < 2:
             raise InvalidInput(f"prompt {p.id!r} has {len(got)} responses; 2 or more needed")
-        shown = [
+        shown: list[dict[str, Any]] = [
             {
                 "id": f"r{r.sample + 1}",
                 "text": r.text,
-                "model": str(r.provenance.get("model") or "unknown"),
                 "provenance": {**r.provenance, "sample": r.sample},
             }
             for r in got
         ]
-        if shuffle:
-            shown = [shown[j] for j in rng.permutation(len(shown))]
-        data = {**prompt_data(p), "responses": shown, "prompt_id": p.id}
-        rows.append(ImportRow(line=i + 1, data=data, external_id=p.id))
+        if show_models:
+            for r in shown:
+                r["model"] = str(r["provenance"].get("model") or "unknown")
+        if split_pairs and len(shown) > 2:
+            groups = [
+                ([shown[i], shown[j]], _pair_key(p.id, i, j))
+                for i, j in combinations(range(len(shown)), 2)
+            ]
+        else:
+            groups = [(shown, p.id)]
+        for group, key in groups:
+            if shuffle:
+                group = [group[j] for j in rng.permutation(len(group))]
+            data = {**prompt_data(p), "responses": group, "prompt_id": p.id}
+            rows.append(ImportRow(line=len(rows) + 1, data=data, external_id=key))
     return rows
 
 
@@ -252,9 +279,17 @@ def store_comparisons(
     *,
     shuffle: bool = True,
     seed: int = 0,
+    show_models: bool = False,
 ) -> Import:
     """Write the plan's comparison items into its target project (one import)."""
-    rows = comparison_rows(plan.prompts, responses, shuffle=shuffle, seed=seed)
+    rows = comparison_rows(
+        plan.prompts,
+        responses,
+        shuffle=shuffle,
+        seed=seed,
+        show_models=show_models,
+        split_pairs=plan.split_pairs,
+    )
     return items.import_rows(
         session, actor, plan.target_id, rows, filename=f"project-{plan.source_id}", fmt="generated"
     )
@@ -279,9 +314,19 @@ class Leaderboard:
     n_models: int
 
 
+def response_model(response: Mapping[str, Any]) -> str | None:
+    """The model that wrote a response: its ``model``, else its provenance's."""
+    provenance = response.get("provenance")
+    model = response.get("model") or (
+        provenance.get("model") if isinstance(provenance, Mapping) else None
+    )
+    return str(model) if model else None
+
+
 def project_battles(session: Session, actor: Actor, project_id: int) -> Any:
     """Every human judgment of a preference project as a battle row (``model_a,
-    model_b, winner``); rankings count as all their pairs."""
+    model_b, winner``); rankings count as all their pairs. Responses name their
+    model in ``model`` or ``provenance.model``."""
     from labelwell.rlhf.bradley_terry import battles_from_comparisons
 
     project = authorize(session, actor, project_id, Permission.manage)
@@ -294,8 +339,9 @@ def project_battles(session: Session, actor: Actor, project_id: int) -> Any:
         if not found:
             continue
         for r in record.data.get("responses", []):
-            if r.get("model"):
-                model_of[(str(record.item_id), str(r["id"]))] = str(r["model"])
+            model = response_model(r)
+            if model:
+                model_of[(str(record.item_id), str(r["id"]))] = model
         comparisons += found
     return battles_from_comparisons(comparisons, model_of)
 
