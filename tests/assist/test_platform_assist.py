@@ -7,7 +7,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
-from world import build_world
 
 from labelwell.assist.calibration import TemperatureScaling, expected_calibration_error
 from labelwell.assist.predictors import register_predictor
@@ -15,16 +14,36 @@ from labelwell.errors import Conflict, InvalidInput
 from labelwell.server import create_app
 from labelwell.store.tables import Annotation, Item, Prediction, Project
 from labelwell.work import assist, labels, queue
+from world import build_world
 
 SPAM = {
     "name": "spam",
-    "controls": [{"name": "verdict", "type": "choice", "source": "text",
-                  "options": ["ham", "spam"], "required": True}],
+    "controls": [
+        {
+            "name": "verdict",
+            "type": "choice",
+            "source": "text",
+            "options": ["ham", "spam"],
+            "required": True,
+        }
+    ],
 }
-SPAMMY = ["subscribe to my channel", "free gift card click here", "check out my video",
-          "subscribe for free gifts", "click here for my channel", "free video gift"]
-HAMMY = ["lovely song and voice", "this song is my favourite", "beautiful melody",
-         "the voice in this song", "favourite melody ever", "lovely beautiful song"]
+SPAMMY = [
+    "subscribe to my channel",
+    "free gift card click here",
+    "check out my video",
+    "subscribe for free gifts",
+    "click here for my channel",
+    "free video gift",
+]
+HAMMY = [
+    "lovely song and voice",
+    "this song is my favourite",
+    "beautiful melody",
+    "the voice in this song",
+    "favourite melody ever",
+    "lovely beautiful song",
+]
 
 
 @register_predictor("test-bow")
@@ -82,13 +101,14 @@ def test_prelabel_stores_predictions_shown_as_suggestions(db, settings):
     world = spam_world(db)
     seen = []
     with db.session() as s:
-        report = assist.prelabel(s, world.manager, world.project_id, fitted(),
-                                 batch_size=5, progress=seen.append)
+        report = assist.prelabel(
+            s, world.manager, world.project_id, fitted(), batch_size=5, progress=seen.append
+        )
     assert (report.n_pool, report.n_predicted) == (24, 24)
     assert seen == [5, 5, 5, 5, 4]
     with db.read_session() as s:
         rows = s.query(Prediction).all()
-    assert {r.model_name for r in rows} == {"test-bow"} and {r.model_version for r in rows} == {"n12"}
+    assert {(r.model_name, r.model_version) for r in rows} == {("test-bow", "n12")}
     assert all(r.result["verdict"] in ("ham", "spam") and 0.5 <= r.score <= 1 for r in rows)
     # a rerun with the same model version has nothing left to do
     with db.session() as s:
@@ -117,13 +137,25 @@ def test_prelabel_resumes_from_a_checkpoint(db, tmp_path):
             return model.predict_proba(items)
 
     with pytest.raises(RuntimeError), db.session() as s:
-        assist.prelabel(s, world.manager, world.project_id, Crashing(), batch_size=10,
-                        checkpoint=tmp_path / "ckpt")
+        assist.prelabel(
+            s,
+            world.manager,
+            world.project_id,
+            Crashing(),
+            batch_size=10,
+            checkpoint=tmp_path / "ckpt",
+        )
     with db.read_session() as s:
         assert s.query(Prediction).count() == 0  # the crashed job wrote nothing
     with db.session() as s:
-        report = assist.prelabel(s, world.manager, world.project_id, Crashing(), batch_size=10,
-                                 checkpoint=tmp_path / "ckpt")
+        report = assist.prelabel(
+            s,
+            world.manager,
+            world.project_id,
+            Crashing(),
+            batch_size=10,
+            checkpoint=tmp_path / "ckpt",
+        )
     assert calls == [10, 10, 4, 4]  # batches 0 and 1 came from the checkpoint
     assert report.n_predicted == 24
     with db.read_session() as s:
@@ -156,7 +188,8 @@ def test_train_from_project_calibrates_on_held_out_labels(db):
     assert report.temperature == pytest.approx(scaler.temperature_)
     assert report.ece_before == pytest.approx(expected_calibration_error(probs, truth))
     assert report.ece_after == pytest.approx(
-        expected_calibration_error(scaler.predict_proba(probs, from_probs=True), truth))
+        expected_calibration_error(scaler.predict_proba(probs, from_probs=True), truth)
+    )
     assert report.ece_after <= report.ece_before + 1e-9
     with db.read_session() as s:
         state = s.get(Project, world.project_id).settings["assist_state"]
@@ -186,8 +219,16 @@ def with_scores(db, world, scores):
     """Store one model prediction per item with the given calibrated scores."""
     with db.session() as s:
         items = s.query(Item).filter_by(project_id=world.project_id).order_by(Item.id).all()
-        preds = [{"item_id": it.id, "model_name": "m", "model_version": "1", "score": sc,
-                  "result": {"verdict": "spam"}} for it, sc in zip(items, scores, strict=False)]
+        preds = [
+            {
+                "item_id": it.id,
+                "model_name": "m",
+                "model_version": "1",
+                "score": sc,
+                "result": {"verdict": "spam"},
+            }
+            for it, sc in zip(items, scores, strict=False)
+        ]
         labels.add_predictions(s, world.manager, world.project_id, preds)
     return [it.id for it in items[: len(scores)]]
 
@@ -205,8 +246,9 @@ def test_route_auto_approves_reviews_and_hides_low_suggestions(db):
         auto = s.query(Annotation).filter_by(source="model").all()
         assert sorted(a.item_id for a in auto) == sorted(report.auto_approved)
         assert all(a.status == "accepted" and a.agent == "model:m@1" for a in auto)
-        assert all(a.details["route"] == "auto_approve" and a.details["score"] >= 0.85
-                   for a in auto)
+        assert all(
+            a.details["route"] == "auto_approve" and a.details["score"] >= 0.85 for a in auto
+        )
         done = {i.id for i in s.query(Item).filter_by(status="done")}
     assert done == set(report.auto_approved)
     served = {}
@@ -245,19 +287,23 @@ def test_route_spot_check_draw_is_seeded(tmp_path):
 
 def test_route_target_precision_uses_the_calibration_data(db):
     world = spam_world(db)
-    with db.session() as s:
-        with pytest.raises(Conflict, match="train"):
-            assist.route(s, world.manager, world.project_id, target_precision=0.9)
+    with db.session() as s, pytest.raises(Conflict, match="train"):
+        assist.route(s, world.manager, world.project_id, target_precision=0.9)
     with db.session() as s:
         project = s.get(Project, world.project_id)
         conf = np.r_[np.full(60, 0.97), np.full(20, 0.8), np.full(20, 0.6)]
         correct = np.r_[np.ones(60), np.r_[np.ones(12), np.zeros(8)], np.zeros(20)].astype(bool)
-        project.settings = {**project.settings, "assist_state": {"calibration": {
-            "confidence": conf.tolist(), "correct": correct.tolist()}}}
+        project.settings = {
+            **project.settings,
+            "assist_state": {
+                "calibration": {"confidence": conf.tolist(), "correct": correct.tolist()}
+            },
+        }
     with_scores(db, world, [0.98, 0.96, 0.9, 0.8])
     with db.session() as s:
-        report = assist.route(s, world.manager, world.project_id, target_precision=0.9,
-                              spot_check=0.0)
+        report = assist.route(
+            s, world.manager, world.project_id, target_precision=0.9, spot_check=0.0
+        )
     assert report.threshold == pytest.approx(0.97)
     assert len(report.auto_approved) == 1 and len(report.review) == 3
     with db.session() as s:
@@ -293,8 +339,9 @@ def test_reprioritise_changes_the_next_task(db):
 def test_reprioritise_with_a_diversity_strategy(db):
     world = spam_world(db)
     with db.session() as s:
-        report = assist.reprioritise(s, world.manager, world.project_id, fitted(),
-                                     strategy="kcenter", n=3, seed=0)
+        report = assist.reprioritise(
+            s, world.manager, world.project_id, fitted(), strategy="kcenter", n=3, seed=0
+        )
         assert len(set(report.chosen)) == 3
         with pytest.raises(InvalidInput, match="unknown selection strategy"):
             assist.reprioritise(s, world.manager, world.project_id, fitted(), strategy="nope")
