@@ -81,7 +81,7 @@ def export(
     partial = output.with_name(output.name + ".partial")
     with db.read_session() as s, open(partial, "wb") as out:
         records = tqdm(
-            iter_records(s, target.id, flt),
+            iter_records(s, target.id, flt, raw_json=getattr(exporter, "raw_json", False)),
             total=total,
             unit=" items",
             desc=f"exporting {target.name}",

@@ -143,6 +143,8 @@ class JsonlExporter:
     name = "jsonl"
     extension = ".jsonl"
     media_type = "application/x-ndjson"
+    #: Item data and results pass through as stored JSON text, never decoded.
+    raw_json = True
 
     def write(self, records: Iterable[ExportRecord], out: BinaryIO, ontology: Any) -> int:
         n = 0

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+import orjson
+from sqlalchemy import Text, cast, exists, select
 from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput
@@ -53,37 +54,54 @@ def _iso(value: datetime | None) -> str | None:
 
 
 # Plain column rows, not ORM objects: exports read millions of them.
-_ITEM_COLUMNS = (Item.id, Item.external_id, Item.data, Item.media, Item.status)
-_ANNOTATION_COLUMNS = (
-    Annotation.id,
-    Annotation.item_id,
-    Annotation.result,
-    Annotation.source,
-    Annotation.agent,
-    Annotation.guideline_version,
-    Annotation.assignment_id,
-    Annotation.time_spent_ms,
-    Annotation.created_at,
-    Annotation.details,
-    Annotation.revision,
-    Annotation.status,
-)
-_PREDICTION_COLUMNS = (
-    Prediction.id,
-    Prediction.item_id,
-    Prediction.result,
-    Prediction.score,
-    Prediction.source,
-    Prediction.model_name,
-    Prediction.model_version,
-    Prediction.created_at,
-)
+def _json(column: Any, raw: bool) -> Any:
+    """A JSON column as stored text (``raw``) or decoded."""
+    return cast(column, Text).label(column.key) if raw else column
 
 
-def _annotation_record(a: Any) -> LabelRecord:
+def _wrap(value: Any, raw: bool) -> Any:
+    """Stored JSON text passes through orjson untouched as a Fragment."""
+    return orjson.Fragment(value) if raw and value is not None else value
+
+
+def _item_columns(raw: bool) -> tuple[Any, ...]:
+    return (Item.id, Item.external_id, _json(Item.data, raw), Item.media, Item.status)
+
+
+def _annotation_columns(raw: bool) -> tuple[Any, ...]:
+    return (
+        Annotation.id,
+        Annotation.item_id,
+        _json(Annotation.result, raw),
+        Annotation.source,
+        Annotation.agent,
+        Annotation.guideline_version,
+        Annotation.assignment_id,
+        Annotation.time_spent_ms,
+        Annotation.created_at,
+        Annotation.details,
+        Annotation.revision,
+        Annotation.status,
+    )
+
+
+def _prediction_columns(raw: bool) -> tuple[Any, ...]:
+    return (
+        Prediction.id,
+        Prediction.item_id,
+        _json(Prediction.result, raw),
+        Prediction.score,
+        Prediction.source,
+        Prediction.model_name,
+        Prediction.model_version,
+        Prediction.created_at,
+    )
+
+
+def _annotation_record(a: Any, raw: bool = False) -> LabelRecord:
     return LabelRecord(
         id=a.id,
-        result=a.result,
+        result=_wrap(a.result, raw),
         provenance=Provenance(
             source=a.source,
             agent=a.agent,
@@ -112,15 +130,24 @@ def _label_conditions(flt: ExportFilter) -> list[object]:
 
 
 def iter_records(
-    session: Session, project_id: int, flt: ExportFilter | None = None, *, chunk: int = 2_000
+    session: Session,
+    project_id: int,
+    flt: ExportFilter | None = None,
+    *,
+    chunk: int = 2_000,
+    raw_json: bool = False,
 ) -> Iterator[ExportRecord]:
-    """Yield one ExportRecord per item, in id order."""
+    """Yield one ExportRecord per item, in id order. With ``raw_json`` the item data
+    and label results stay the stored JSON text (as ``orjson.Fragment``), for
+    exporters that write JSON and need not look inside (``Exporter.raw_json``)."""
     flt = flt or ExportFilter()
     flt.check()
     label_conds = _label_conditions(flt)
     last = 0
     while True:
-        query = select(*_ITEM_COLUMNS).where(Item.project_id == project_id, Item.id > last)
+        query = select(*_item_columns(raw_json)).where(
+            Item.project_id == project_id, Item.id > last
+        )
         if flt.status is not None:
             query = query.where(Item.status == flt.status)
         if not flt.include_gold_items:
@@ -136,19 +163,21 @@ def iter_records(
         last = ids[-1]
         by_item: dict[int, list[Any]] = defaultdict(list)
         for a in session.execute(
-            select(*_ANNOTATION_COLUMNS)
+            select(*_annotation_columns(raw_json))
             .where(Annotation.item_id.in_(ids), *label_conds)  # type: ignore[arg-type]
             .order_by(Annotation.id)
         ):
             by_item[a.item_id].append(a)
         preds: dict[int, list[LabelRecord]] = defaultdict(list)
         for p in session.execute(
-            select(*_PREDICTION_COLUMNS).where(Prediction.item_id.in_(ids)).order_by(Prediction.id)
+            select(*_prediction_columns(raw_json))
+            .where(Prediction.item_id.in_(ids))
+            .order_by(Prediction.id)
         ):
             preds[p.item_id].append(
                 LabelRecord(
                     id=p.id,
-                    result=p.result,
+                    result=_wrap(p.result, raw_json),
                     score=p.score,
                     provenance=Provenance(
                         source=p.source,
@@ -161,13 +190,13 @@ def iter_records(
         golds = {
             g.item_id: LabelRecord(
                 id=None,
-                result=g.result,
+                result=_wrap(g.result, raw_json),
                 provenance=Provenance(source="human", agent="gold", created_at=_iso(g.created_at)),
             )
             for g in session.execute(
-                select(GoldAnswer.item_id, GoldAnswer.result, GoldAnswer.created_at).where(
-                    GoldAnswer.item_id.in_(ids)
-                )
+                select(
+                    GoldAnswer.item_id, _json(GoldAnswer.result, raw_json), GoldAnswer.created_at
+                ).where(GoldAnswer.item_id.in_(ids))
             )
         }
         for item in items:
@@ -179,12 +208,14 @@ def iter_records(
             yield ExportRecord(
                 item_id=item.id,
                 external_id=item.external_id,
-                data=item.data,
+                data=_wrap(item.data, raw_json),
                 media=item.media or [],
                 status=item.status,
-                annotations=[_annotation_record(a) for a in raw if a.source != "consensus"],
+                annotations=[
+                    _annotation_record(a, raw_json) for a in raw if a.source != "consensus"
+                ],
                 predictions=preds.get(item.id, []),
                 gold=golds.get(item.id),
-                consensus=_annotation_record(consensus[-1]) if consensus else None,
+                consensus=_annotation_record(consensus[-1], raw_json) if consensus else None,
             )
         session.expunge_all()

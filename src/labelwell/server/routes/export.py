@@ -60,7 +60,8 @@ def export(
 
     def write(out: BinaryIO) -> None:
         with db.read_session() as s:
-            exporter.write(iter_records(s, project_id, flt), out, ontology)
+            raw = getattr(exporter, "raw_json", False)
+            exporter.write(iter_records(s, project_id, flt, raw_json=raw), out, ontology)
 
     filename = f"{name}{exporter.extension}".replace('"', "")
     return StreamingResponse(
