@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "quality",
     "quality_report",
     "weak",
+    "assist",
 )
 
 app = typer.Typer(
