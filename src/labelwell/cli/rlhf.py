@@ -260,7 +260,13 @@ def generate(
         checkpoint=checkpoint,
     )
     typer.echo(f"generating {n} responses for {len(plan.prompts)} prompts ({plan.n_done} done)")
-    responses = generator.generate(plan.requests)
+    try:
+        responses = generator.generate(plan.requests)
+    except LabelwellError as exc:
+        raise fail(
+            f"{exc.message}; the finished responses are kept in {checkpoint}: "
+            "run the same command again to resume"
+        ) from None
     with unit_of_work(db) as (s, actor):
         record = service.store_comparisons(
             s, actor, plan, responses, seed=seed, show_models=show_models

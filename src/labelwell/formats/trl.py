@@ -3,7 +3,8 @@
 Four exporters, registered as ``dpo``, ``reward``, ``kto`` and ``sft``, read the
 :class:`ExportRecord` of items with ``pairwise``, ``ranking`` or ``correction``
 controls (item data ``{"prompt", "messages"?, "responses": [{"id", "text"}]}``)
-and write JSONL rows in TRL's column layouts (see :mod:`labelwell.rlhf.exports`):
+and write JSONL rows in TRL's column layouts (see :mod:`labelwell.rlhf.exports`);
+``dpo_conversational`` and the like write the message-list form:
 
 * pairwise judgments are merged per pair by plurality (:func:`pairwise_majority`;
   a draw between the leading outcomes is a ``tie``); ``tie`` and ``both_bad``
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from typing import Any, BinaryIO
 
@@ -333,7 +335,9 @@ class SftExporter(_TrlExporter):
             yield from exports.sft_rows([c], conversational=self.conversational)
 
 
-register_exporter("dpo")(DpoExporter)
-register_exporter("reward")(RewardExporter)
-register_exporter("kto")(KtoExporter)
-register_exporter("sft")(SftExporter)
+for _exporter in (DpoExporter, RewardExporter, KtoExporter, SftExporter):
+    register_exporter(_exporter.name)(_exporter)
+    # the message-list form, reachable by name from `labelwell export` and the API
+    register_exporter(f"{_exporter.name}_conversational")(
+        partial(_exporter, conversational=True)  # type: ignore[arg-type]
+    )
