@@ -345,3 +345,31 @@ def test_reprioritise_with_a_diversity_strategy(db):
         assert len(set(report.chosen)) == 3
         with pytest.raises(InvalidInput, match="unknown selection strategy"):
             assist.reprioritise(s, world.manager, world.project_id, fitted(), strategy="nope")
+
+
+def test_route_tightens_when_spot_checks_fall_below_target(db):
+    world = spam_world(db)
+    ids = with_scores(db, world, [0.99] * 4 + [0.975] * 4 + [0.98] * 4)
+    with db.session() as s:
+        project = s.get(Project, world.project_id)
+        conf = np.r_[np.full(60, 0.97), np.full(20, 0.6)]
+        correct = np.r_[np.ones(60), np.zeros(20)].astype(bool)
+        calibration = {"confidence": conf.tolist(), "correct": correct.tolist()}
+        assist._set_state(project, calibration=calibration, spot_checks=ids[:8])
+    for k in range(8):  # people agree with the 0.99 suggestions, not with the 0.975 ones
+        with db.session() as s:
+            task = queue.next_task(s, world.annotators[0], world.project_id)
+            assert task.item_id == ids[k]
+            queue.submit(
+                s, world.annotators[0], task.assignment_id, {"verdict": "spam" if k < 4 else "ham"}
+            )
+    with db.read_session() as s:
+        conf_seen, ok = assist.spot_check_outcomes(s, s.get(Project, world.project_id))
+    outcomes = sorted(zip(conf_seen.tolist(), ok.tolist(), strict=True))
+    assert outcomes == [(0.975, False)] * 4 + [(0.99, True)] * 4
+    with db.session() as s:
+        report = assist.route(
+            s, world.manager, world.project_id, target_precision=0.9, spot_check=0.0, min_checks=4
+        )
+    assert report.threshold == pytest.approx(0.99)  # 0.97 from calibration, raised
+    assert report.auto_approved == [] and report.review == ids[8:]

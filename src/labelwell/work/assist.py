@@ -521,6 +521,7 @@ def route(
     review_threshold: float = 0.5,
     spot_check: float = 0.05,
     seed: int | None = None,
+    min_checks: int = 50,
 ) -> RoutingReport:
     """Route open items by the calibrated score of their newest model prediction.
 
@@ -529,14 +530,21 @@ def route(
     that stays for people; from ``review_threshold`` up people review with the
     suggestion shown; below it they label from scratch (the project's
     ``suggestion_min_score`` hides those suggestions). With ``target_precision``
-    the threshold comes from the last training's calibration data.
+    the threshold comes from the last training's calibration data, raised when
+    ``min_checks`` or more spot checks show auto-approved precision below target.
     """
     from labelwell.assist.routing import Route, RoutingPolicy
     from labelwell.assist.routing import route as route_scores
 
     project = authorize(session, actor, project_id, Permission.manage)
     if target_precision is not None:
-        threshold = choose_threshold(project, target_precision)
+        threshold = tightened(
+            session,
+            project,
+            choose_threshold(project, target_precision),
+            target_precision,
+            min_checks=min_checks,
+        )
     policy = RoutingPolicy(
         approve_threshold=threshold, review_threshold=review_threshold, spot_check_rate=spot_check
     )
@@ -632,6 +640,23 @@ def spot_check_outcomes(session: Session, project: Project) -> tuple[np.ndarray,
             conf.append(p.score or 0.0)
             ok.append(result.get(task.control) == p.result.get(task.control))
     return np.asarray(conf, dtype=np.float64), np.asarray(ok, dtype=bool)
+
+
+def tightened(
+    session: Session, project: Project, threshold: float, target: float, *, min_checks: int = 50
+) -> float:
+    """``threshold``, raised by :class:`labelwell.assist.routing.RoutingMonitor` when
+    people's spot checks of auto-approved items show precision below ``target``."""
+    from labelwell.assist.routing import RoutingMonitor, RoutingPolicy
+
+    conf, ok = spot_check_outcomes(session, project)
+    if not conf.size or not np.isfinite(threshold):
+        return threshold
+    policy = RoutingPolicy(approve_threshold=min(threshold, float(conf.min())))
+    monitor = RoutingMonitor(policy, target=target, min_checks=min_checks)
+    if monitor.record(conf, ok):
+        return max(threshold, monitor.policy.approve_threshold)
+    return threshold
 
 
 # -- active-learning priorities ---------------------------------------------------------
