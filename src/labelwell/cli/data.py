@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from tqdm import tqdm
@@ -11,7 +13,7 @@ from tqdm import tqdm
 from labelwell.cli._common import fail, open_database, reports_errors, unit_of_work
 from labelwell.formats.registry import EXPORTERS
 from labelwell.work import items, projects
-from labelwell.work.export import ExportFilter, iter_records
+from labelwell.work.export import ExportFilter, export_to
 from labelwell.work.policies import Permission, authorize
 
 
@@ -80,14 +82,15 @@ def export(
         total = items.count_items(s, target.id)
     partial = output.with_name(output.name + ".partial")
     with db.read_session() as s, open(partial, "wb") as out:
-        records = tqdm(
-            iter_records(s, target.id, flt, raw_json=getattr(exporter, "raw_json", False)),
-            total=total,
-            unit=" items",
-            desc=f"exporting {target.name}",
-            disable=None,
-        )
-        n = exporter.write(records, out, ontology)
+
+        def progress(rows: Iterator[Any]) -> Iterator[Any]:
+            return iter(
+                tqdm(
+                    rows, total=total, unit=" items", desc=f"exporting {target.name}", disable=None
+                )
+            )
+
+        n = export_to(s, target.id, exporter, out, ontology, flt, progress=progress)
     partial.replace(output)
     typer.echo(f"exported {n} items to {output}")
 

@@ -153,9 +153,14 @@ class JsonlExporter:
             n += 1
         return n
 
-    def chunks(self, records: Iterable[ExportRecord]) -> Iterator[bytes]:
-        for record in records:
-            yield orjson.dumps(record_to_dict(record), option=orjson.OPT_APPEND_NEWLINE)
+    def write_documents(self, documents: Iterable[bytes], out: BinaryIO) -> int:
+        """Write documents already serialised (one JSON object each)."""
+        n = 0
+        for document in documents:
+            out.write(document)
+            out.write(b"\n")
+            n += 1
+        return n
 
 
 register_importer("jsonl")(JsonlImporter)

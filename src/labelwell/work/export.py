@@ -8,10 +8,10 @@ size.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 from sqlalchemy import Text, cast, exists, select
@@ -50,7 +50,7 @@ class ExportFilter:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    return value.isoformat(timespec="microseconds") if value else None
 
 
 # Plain column rows, not ORM objects: exports read millions of them.
@@ -164,14 +164,18 @@ def iter_records(
         by_item: dict[int, list[Any]] = defaultdict(list)
         for a in session.execute(
             select(*_annotation_columns(raw_json))
-            .where(Annotation.item_id.in_(ids), *label_conds)  # type: ignore[arg-type]
+            .where(
+                Annotation.item_id.between(ids[0], last),
+                Annotation.project_id == project_id,
+                *label_conds,  # type: ignore[arg-type]
+            )
             .order_by(Annotation.id)
         ):
             by_item[a.item_id].append(a)
         preds: dict[int, list[LabelRecord]] = defaultdict(list)
         for p in session.execute(
             select(*_prediction_columns(raw_json))
-            .where(Prediction.item_id.in_(ids))
+            .where(Prediction.item_id.between(ids[0], last), Prediction.project_id == project_id)
             .order_by(Prediction.id)
         ):
             preds[p.item_id].append(
@@ -196,7 +200,10 @@ def iter_records(
             for g in session.execute(
                 select(
                     GoldAnswer.item_id, _json(GoldAnswer.result, raw_json), GoldAnswer.created_at
-                ).where(GoldAnswer.item_id.in_(ids))
+                ).where(
+                    GoldAnswer.item_id.between(ids[0], last),
+                    GoldAnswer.project_id == project_id,
+                )
             )
         }
         for item in items:
@@ -219,3 +226,33 @@ def iter_records(
                 consensus=_annotation_record(consensus[-1], raw_json) if consensus else None,
             )
         session.expunge_all()
+
+
+def export_to(
+    session: Session,
+    project_id: int,
+    exporter: Any,
+    out: BinaryIO,
+    ontology: Any,
+    flt: ExportFilter | None = None,
+    progress: Callable[[Iterator[Any]], Iterator[Any]] | None = None,
+) -> int:
+    """Write a project's export with ``exporter`` to ``out``; returns the items written.
+
+    An exporter with ``write_documents`` (JSONL) gets whole documents built by the
+    database where it can (SQLite's JSON functions, ``work.export_sql``); every
+    other case streams ``ExportRecord``s.
+    """
+    from labelwell.work import export_sql
+
+    wrap = progress or (lambda rows: rows)
+    if hasattr(exporter, "write_documents") and export_sql.supported(session):
+        return int(
+            exporter.write_documents(
+                wrap(export_sql.iter_jsonl_lines(session, project_id, flt)), out
+            )
+        )
+    raw = getattr(exporter, "raw_json", False)
+    return int(
+        exporter.write(wrap(iter_records(session, project_id, flt, raw_json=raw)), out, ontology)
+    )

@@ -13,7 +13,7 @@ from labelwell.formats.registry import EXPORTERS
 from labelwell.server.deps import Ctx
 from labelwell.server.schemas import PathId
 from labelwell.server.streaming import stream_writer
-from labelwell.work.export import ExportFilter, iter_records
+from labelwell.work.export import ExportFilter, export_to
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.projects import ontology_of
 
@@ -60,8 +60,7 @@ def export(
 
     def write(out: BinaryIO) -> None:
         with db.read_session() as s:
-            raw = getattr(exporter, "raw_json", False)
-            exporter.write(iter_records(s, project_id, flt, raw_json=raw), out, ontology)
+            export_to(s, project_id, exporter, out, ontology, flt)
 
     filename = f"{name}{exporter.extension}".replace('"', "")
     return StreamingResponse(
