@@ -306,6 +306,9 @@ def test_route_target_precision_uses_the_calibration_data(db):
         )
     assert report.threshold == pytest.approx(0.97)
     assert len(report.auto_approved) == 1 and len(report.review) == 3
+    with db.read_session() as s:  # observed precision 72/80 at 0.8, without the bound
+        project = s.get(Project, world.project_id)
+        assert assist.choose_threshold(project, 0.9, level=None) == pytest.approx(0.8)
     with db.session() as s:
         nothing = assist.route(s, world.manager, world.project_id, target_precision=1.0)
     assert nothing.threshold == float("inf") and nothing.auto_approved == []

@@ -497,10 +497,13 @@ def _latest_predictions(session: Session, project_id: int) -> list[Prediction]:
     )
 
 
-def choose_threshold(project: Project, target_precision: float) -> float:
+def choose_threshold(
+    project: Project, target_precision: float, level: float | None = 0.95
+) -> float:
     """The auto-approve threshold reaching ``target_precision`` on the held-out items
-    of the last training (one-sided 95% Clopper-Pearson bound, see
-    :func:`labelwell.assist.routing.threshold_for_precision`)."""
+    of the last training: its one-sided Clopper-Pearson bound at ``level`` (the
+    observed precision with ``None``), see
+    :func:`labelwell.assist.routing.threshold_for_precision`."""
     from labelwell.assist.routing import threshold_for_precision
 
     calibration = _state(project).get("calibration") or {}
@@ -508,7 +511,7 @@ def choose_threshold(project: Project, target_precision: float) -> float:
     if conf.size == 0:
         raise Conflict("no calibration data yet: train the project's model first")
     correct = np.asarray(calibration["correct"], dtype=bool)
-    return threshold_for_precision(conf, correct, target_precision).threshold
+    return threshold_for_precision(conf, correct, target_precision, level=level).threshold
 
 
 def route(
@@ -522,6 +525,7 @@ def route(
     spot_check: float = 0.05,
     seed: int | None = None,
     min_checks: int = 50,
+    level: float | None = 0.95,
 ) -> RoutingReport:
     """Route open items by the calibrated score of their newest model prediction.
 
@@ -541,7 +545,7 @@ def route(
         threshold = tightened(
             session,
             project,
-            choose_threshold(project, target_precision),
+            choose_threshold(project, target_precision, level),
             target_precision,
             min_checks=min_checks,
         )
