@@ -337,3 +337,31 @@ def test_fit_routes_items_by_confidence(db, lfs):
             )
         )
     assert n_current <= kept
+
+
+def test_store_votes_on_some_items_replaces_only_theirs(db, lfs):
+    world = spam_world(db)
+    service.apply_lfs(db, world.manager, world.project_id, lfs)
+    L, names = direct_L(lfs), [lf.name for lf in lfs]
+    with db.session() as s:
+        ids, data = service.read_items(s, world.manager, world.project_id, limit=len(COMMENTS))
+        rows = [0, 2, 9]
+        matrix = LFApplier(lfs).apply([data[r] for r in rows], progress=False)
+        flipped = np.where(matrix.L >= 0, 1 - matrix.L, -1)
+        before = s.scalar(select(func.count()).select_from(Prediction))
+        stored = service.store_votes(
+            s,
+            world.manager,
+            world.project_id,
+            [ids[r] for r in rows],
+            type(matrix)(flipped, matrix.lf_names, matrix.lf_versions),
+        )
+        after = s.scalar(select(func.count()).select_from(Prediction))
+        votes = s.execute(select(Prediction.item_id, Prediction.model_name, Prediction.result))
+        changed = {
+            item_id
+            for item_id, name, result in votes
+            if result["label"] != ["ham", "spam"][L[ids.index(item_id), names.index(name)]]
+        }
+    assert stored == int((matrix.L >= 0).sum()) and after == before
+    assert changed == {ids[r] for k, r in enumerate(rows) if (matrix.L[k] >= 0).any()}

@@ -29,13 +29,13 @@ import importlib.util
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput, NotFound
@@ -132,14 +132,23 @@ def store_votes(
             f"{name!r} has classes 0..{len(options) - 1} ({', '.join(options)})"
         )
     ids = np.asarray(item_ids, dtype=np.int64)
-    session.execute(
-        delete(Prediction).where(
-            Prediction.project_id == project_id,
-            Prediction.source == SOURCE,
-            Prediction.model_name.in_(matrix.lf_names),
-            Prediction.item_id.in_(ids.tolist()),
+    if ids.size:
+        # A chunk read by ``read_items`` is every project item of an id range:
+        # then the range says which votes to replace, without a long IN list.
+        low, high = int(ids.min()), int(ids.max())
+        in_range = Item.id.between(low, high)
+        whole = session.scalar(
+            select(func.count()).where(Item.project_id == project_id, in_range)
+        ) == len(set(ids.tolist()))
+        session.execute(
+            delete(Prediction).where(
+                Prediction.project_id == project_id,
+                Prediction.source == SOURCE,
+                Prediction.model_name.in_(matrix.lf_names),
+                Prediction.item_id.between(low, high),
+                *(() if whole else (Prediction.item_id.in_(ids.tolist()),)),
+            )
         )
-    )
     now = utcnow()
     rows = []
     for j, (lf, version) in enumerate(zip(matrix.lf_names, matrix.lf_versions, strict=True)):
@@ -158,7 +167,7 @@ def store_votes(
             for i in voted
         ]
     if rows:
-        session.execute(insert(Prediction), rows)
+        session.execute(insert(Prediction.__table__), rows)
     return len(rows)
 
 
@@ -229,11 +238,6 @@ def _class_of(result: Any, control: str, index: dict[str, int]) -> int:
     return index.get(value, -1) if isinstance(value, str) else -1
 
 
-def _chunks(ids: np.ndarray, size: int = 5_000) -> Iterator[list[int]]:
-    for start in range(0, ids.shape[0], size):
-        yield ids[start : start + size].tolist()
-
-
 def stored_votes(session: Session, project: Project, control: str | None = None) -> StoredVotes:
     """Build ``L`` from the predictions ``source="labeling_function"`` (label model excepted)."""
     name, options = choice_control(ontology_of(project), control)
@@ -285,32 +289,32 @@ def reference_labels(
     Y = np.full(votes.item_ids.shape[0], -1, dtype=np.int64)
     source = np.full(votes.item_ids.shape[0], "", dtype=object)
     humans: dict[int, Counter[int]] = {}
-    for ids in _chunks(votes.item_ids):
-        for a in session.execute(
-            select(Annotation.item_id, Annotation.source, Annotation.result)
-            .where(
-                Annotation.item_id.in_(ids),
-                Annotation.is_current.is_(True),
-                Annotation.source.in_(("human", "consensus")),
-                Annotation.status != "rejected",
-            )
-            .order_by(Annotation.id)
-        ):
-            c = _class_of(a.result, votes.control, index)
-            if c < 0:
-                continue
-            r = pos[a.item_id]
-            if a.source == "consensus":
-                Y[r], source[r] = c, "consensus"
-            else:
-                humans.setdefault(r, Counter())[c] += 1
-        for g in session.execute(
-            select(GoldAnswer.item_id, GoldAnswer.result).where(GoldAnswer.item_id.in_(ids))
-        ):
-            c = _class_of(g.result, votes.control, index)
-            if c >= 0:
-                r = pos[g.item_id]
-                Y[r], source[r] = c, "gold"
+    for a in session.execute(
+        select(Annotation.item_id, Annotation.source, Annotation.result)
+        .where(
+            Annotation.project_id == project.id,
+            Annotation.is_current.is_(True),
+            Annotation.source.in_(("human", "consensus")),
+            Annotation.status != "rejected",
+        )
+        .order_by(Annotation.id)
+        .execution_options(yield_per=20_000)
+    ):
+        c = _class_of(a.result, votes.control, index)
+        r = pos.get(a.item_id)
+        if c < 0 or r is None:
+            continue
+        if a.source == "consensus":
+            Y[r], source[r] = c, "consensus"
+        else:
+            humans.setdefault(r, Counter())[c] += 1
+    for g in session.execute(
+        select(GoldAnswer.item_id, GoldAnswer.result).where(GoldAnswer.project_id == project.id)
+    ):
+        c = _class_of(g.result, votes.control, index)
+        r = pos.get(g.item_id)
+        if c >= 0 and r is not None:
+            Y[r], source[r] = c, "gold"
     for r, counts in humans.items():
         if source[r]:
             continue
@@ -466,7 +470,7 @@ def fit_label_model(
         for i in np.flatnonzero(covered)
     ]
     for start in range(0, len(rows), 10_000):
-        session.execute(insert(Prediction), rows[start : start + 10_000])
+        session.execute(insert(Prediction.__table__), rows[start : start + 10_000])
     routes = None
     if route:
         routes = _route(session, project, votes, pred, confidence, version, policy, seed)
@@ -512,18 +516,16 @@ def _route(
         )
         .values(is_current=False)
     )
-    free: set[int] = set()
-    for ids in _chunks(votes.item_ids):
-        free.update(
-            session.scalars(
-                select(Item.id).where(
-                    Item.id.in_(ids),
-                    Item.is_gold.is_(False),
-                    Item.n_done == 0,
-                    Item.review_state.is_(None),
-                )
+    free = set(
+        session.scalars(
+            select(Item.id).where(
+                Item.project_id == project.id,
+                Item.is_gold.is_(False),
+                Item.n_done == 0,
+                Item.review_state.is_(None),
             )
         )
+    )
     rows = np.flatnonzero(np.isin(votes.item_ids, np.fromiter(free, np.int64, len(free))))
     decision = route(confidence[rows], policy, seed=seed)
     counts = decision.counts()
@@ -562,5 +564,5 @@ def _route(
         for i in keep
     ]
     for start in range(0, len(weak_labels), 10_000):
-        session.execute(insert(Annotation), weak_labels[start : start + 10_000])
+        session.execute(insert(Annotation.__table__), weak_labels[start : start + 10_000])
     return counts
