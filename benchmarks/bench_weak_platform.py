@@ -33,10 +33,17 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "datasets" / "text" / "youtube_spam"
 ONTOLOGY = {
     "name": "youtube spam",
-    "controls": [{"name": "label", "type": "choice", "source": "text",
-                  "options": ["ham", "spam"], "required": True}],
+    "controls": [
+        {
+            "name": "label",
+            "type": "choice",
+            "source": "text",
+            "options": ["ham", "spam"],
+            "required": True,
+        }
+    ],
 }
-LFS = '''
+LFS = """
 from labelwell.weak import keyword_lf, regex_lf
 
 HAM, SPAM = 0, 1
@@ -50,7 +57,7 @@ song = keyword_lf("song", ["song", "love this", "lyrics"], HAM)
 views = regex_lf("views", r"\\b(billion|views|20\\d\\d)\\b", HAM)
 artist = keyword_lf("artist", ["katy", "eminem", "shakira", "psy", "lmfao"], HAM)
 short = regex_lf("short", r"^\\W*(?:\\w+\\W+){0,4}\\w*\\W*$", HAM)
-'''
+"""
 
 
 def load_comments() -> pd.DataFrame:
@@ -130,8 +137,10 @@ def main() -> None:
     assert np.array_equal(votes.L, L), "stored votes differ from the in-memory votes"
     ours = LabelModel(cardinality=2).fit(votes.L).predict(votes.L, tie_break="random")
     mv = MajorityLabelVoter(cardinality=2).predict(votes.L, tie_break="random")
-    acc = {"labelwell LabelModel (stored weak labels)": float((ours == truth).mean()),
-           "majority vote": float((mv == truth).mean())}
+    acc = {
+        "labelwell LabelModel (stored weak labels)": float((ours == truth).mean()),
+        "majority vote": float((mv == truth).mean()),
+    }
     try:
         from snorkel.labeling.model import LabelModel as SnorkelLabelModel
 
@@ -152,21 +161,34 @@ def main() -> None:
     print(f"\n{'step':<44} {'seconds':>8} {'items/s':>10}")
     for name, sec, rate in rows_out:
         print(f"{name:<44} {sec:>8.2f} {rate:>10,.0f}")
-    print(f"\nplatform / library time: apply {t_apply / t_lib:.1f}x, "
-          f"summary {t_summary / t_direct:.1f}x")
-    print(f"{applied.n_votes:,} votes stored; {fitted.n_predictions:,} weak labels; "
-          f"routes {fitted.routes}")
+    print(
+        f"\nplatform / library time: apply {t_apply / t_lib:.1f}x, "
+        f"summary {t_summary / t_direct:.1f}x"
+    )
+    print(
+        f"{applied.n_votes:,} votes stored; {fitted.n_predictions:,} weak labels; "
+        f"routes {fitted.routes}"
+    )
     print("\naccuracy against the true class (random tie-break):")
     for name, value in acc.items():
         print(f"  {name:<44} {value:.3f}")
     if args.json:
-        args.json.write_text(json.dumps({
-            "n_items": n, "n_lfs": len(lfs), "seconds": {r[0]: r[1] for r in rows_out},
-            "ratios": {"apply": t_apply / t_lib, "summary": t_summary / t_direct},
-            "votes": applied.n_votes, "weak_labels": fitted.n_predictions,
-            "routes": fitted.routes, "accuracy": acc,
-            "python": sys.version.split()[0],
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "n_items": n,
+                    "n_lfs": len(lfs),
+                    "seconds": {r[0]: r[1] for r in rows_out},
+                    "ratios": {"apply": t_apply / t_lib, "summary": t_summary / t_direct},
+                    "votes": applied.n_votes,
+                    "weak_labels": fitted.n_predictions,
+                    "routes": fitted.routes,
+                    "accuracy": acc,
+                    "python": sys.version.split()[0],
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":
