@@ -42,7 +42,8 @@ def current_actor(
         return resolve_token(session, credentials.credentials)
 
 
-def context(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Context:
+async def context(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Context:
+    # async: it only assembles values, so it needs no hop to the thread pool.
     return Context(db=request.app.state.db, actor=actor, settings=request.app.state.settings)
 
 
