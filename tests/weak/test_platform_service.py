@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from labelwell.assist.routing import RoutingPolicy, route
-from labelwell.errors import InvalidInput
+from labelwell.errors import InvalidInput, NotFound
 from labelwell.store.tables import Annotation, Item, Prediction
 from labelwell.weak import LabelModel, LFAnalysis, LFApplier
+from labelwell.weak.lf import Batch
 from labelwell.work import labels, queue
 from labelwell.work import weak as service
 from world import build_world
@@ -365,3 +366,22 @@ def test_store_votes_on_some_items_replaces_only_theirs(db, lfs):
         }
     assert stored == int((matrix.L >= 0).sum()) and after == before
     assert changed == {ids[r] for k, r in enumerate(rows) if (matrix.L[k] >= 0).any()}
+
+
+def test_votes_for_items_of_another_project_are_refused(db, lfs):
+    world = spam_world(db)
+    matrix = LFApplier(lfs).apply([{"text": "check out my channel"}], progress=False)
+    with db.session() as s, pytest.raises(NotFound, match="not in project"):
+        service.store_votes(s, world.manager, world.project_id, [10_000], matrix)
+
+
+def test_loaded_lfs_travel_to_dask_workers_by_value(lfs):
+    """The LF file is not importable on a worker, so its functions must be pickled
+    by value (what ``dask.distributed`` does when plain pickle cannot)."""
+    from distributed.protocol.pickle import dumps, loads
+
+    batch = Batch([{"text": t} for t, _ in COMMENTS])
+    for lf in lfs:
+        again = loads(dumps(lf))
+        assert again is not lf and (again.name, again.version) == (lf.name, lf.version)
+        np.testing.assert_array_equal(again.vote_batch(batch), lf.vote_batch(batch))

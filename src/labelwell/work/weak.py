@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput, NotFound
@@ -109,6 +109,37 @@ def read_items(
     return [r.id for r in rows], [r.data for r in rows]
 
 
+def vote_predictions(
+    item_ids: Sequence[int], matrix: LabelMatrix, control: str, options: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The non-abstain votes of ``matrix`` (rows = ``item_ids``) as prediction records
+    (``labels.add_predictions`` or ``Client.add_predictions``): class ``c`` of LF ``j``
+    becomes ``{control: options[c]}`` with the LF's name and version."""
+    L = np.asarray(matrix.L)
+    if L.shape != (len(item_ids), len(matrix.lf_names)):
+        raise InvalidInput(f"votes of shape {L.shape} for {len(item_ids)} items")
+    if L.size and int(L.max()) >= len(options):
+        j = int(np.argmax(L.max(axis=0)))
+        raise InvalidInput(
+            f"labeling function {matrix.lf_names[j]!r} voted {int(L[:, j].max())}; "
+            f"{control!r} has classes 0..{len(options) - 1} ({', '.join(options)})"
+        )
+    results = [{control: o} for o in options]
+    out: list[dict[str, Any]] = []
+    for j, (lf, version) in enumerate(zip(matrix.lf_names, matrix.lf_versions, strict=True)):
+        out += [
+            {
+                "item_id": int(item_ids[i]),
+                "source": SOURCE,
+                "model_name": lf,
+                "model_version": version,
+                "result": results[int(L[i, j])],
+            }
+            for i in np.flatnonzero(L[:, j] >= 0)
+        ]
+    return out
+
+
 def store_votes(
     session: Session,
     actor: Actor,
@@ -122,50 +153,32 @@ def store_votes(
     same LFs' earlier votes on these items. Returns the number of votes stored."""
     project = authorize(session, actor, project_id, Permission.manage)
     name, options = choice_control(ontology_of(project), control)
-    L = np.asarray(matrix.L)
-    if L.shape != (len(item_ids), len(matrix.lf_names)):
-        raise InvalidInput(f"votes of shape {L.shape} for {len(item_ids)} items")
-    if L.size and int(L.max()) >= len(options):
-        j = int(np.argmax(L.max(axis=0)))
-        raise InvalidInput(
-            f"labeling function {matrix.lf_names[j]!r} voted {int(L[:, j].max())}; "
-            f"{name!r} has classes 0..{len(options) - 1} ({', '.join(options)})"
+    rows = vote_predictions(item_ids, matrix, name, options)
+    wanted = {int(i) for i in item_ids}
+    if not wanted:
+        return 0
+    # A chunk read by ``read_items`` is every project item of an id range: then
+    # the range says which votes to replace, without a long IN list.
+    low, high = min(wanted), max(wanted)
+    found = set(
+        session.scalars(
+            select(Item.id).where(Item.project_id == project_id, Item.id.between(low, high))
         )
-    ids = np.asarray(item_ids, dtype=np.int64)
-    if ids.size:
-        # A chunk read by ``read_items`` is every project item of an id range:
-        # then the range says which votes to replace, without a long IN list.
-        low, high = int(ids.min()), int(ids.max())
-        in_range = Item.id.between(low, high)
-        whole = session.scalar(
-            select(func.count()).where(Item.project_id == project_id, in_range)
-        ) == len(set(ids.tolist()))
-        session.execute(
-            delete(Prediction).where(
-                Prediction.project_id == project_id,
-                Prediction.source == SOURCE,
-                Prediction.model_name.in_(matrix.lf_names),
-                Prediction.item_id.between(low, high),
-                *(() if whole else (Prediction.item_id.in_(ids.tolist()),)),
-            )
+    )
+    if not wanted <= found:
+        raise NotFound(f"items {sorted(wanted - found)[:5]} are not in project {project_id}")
+    session.execute(
+        delete(Prediction).where(
+            Prediction.project_id == project_id,
+            Prediction.source == SOURCE,
+            Prediction.model_name.in_(matrix.lf_names),
+            Prediction.item_id.between(low, high),
+            *(() if found == wanted else (Prediction.item_id.in_(sorted(wanted)),)),
         )
+    )
     now = utcnow()
-    rows = []
-    for j, (lf, version) in enumerate(zip(matrix.lf_names, matrix.lf_versions, strict=True)):
-        voted = np.flatnonzero(L[:, j] >= 0)
-        rows += [
-            {
-                "item_id": int(ids[i]),
-                "project_id": project_id,
-                "source": SOURCE,
-                "model_name": lf,
-                "model_version": version,
-                "result": {name: options[int(L[i, j])]},
-                "score": None,
-                "created_at": now,
-            }
-            for i in voted
-        ]
+    for row in rows:
+        row.update(project_id=project_id, score=None, created_at=now)
     if rows:
         session.execute(insert(Prediction.__table__), rows)
     return len(rows)

@@ -1,0 +1,49 @@
+"""LFs run on the SDK user's machine: votes go to the server as predictions over
+HTTP (the server never runs LF code), and the project's LF summary reads them."""
+
+from __future__ import annotations
+
+import httpx
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from labelwell.client import Client
+from labelwell.server import create_app
+from labelwell.weak import LFAnalysis, LFApplier
+from labelwell.work import weak as service
+from weak.test_platform_service import COMMENTS, direct_L, spam_world, write_lfs
+
+
+class Via(httpx.BaseTransport):
+    """The SDK's requests sent through the in-process test client."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def handle_request(self, request):
+        r = self.client.request(
+            request.method, str(request.url), headers=request.headers, content=request.read()
+        )
+        return httpx.Response(r.status_code, headers=r.headers, content=r.content)
+
+
+def test_votes_sent_with_the_sdk_feed_the_summary(db, settings, tmp_path):
+    world = spam_world(db)
+    lfs = service.load_labeling_functions(write_lfs(tmp_path))
+    with TestClient(create_app(settings, database=db, migrate=False)) as api:
+        sdk = Client("http://testserver", world.token(world.manager), transport=Via(api))
+        items = list(sdk.items(world.project_id))
+        matrix = LFApplier(lfs).apply([it.data for it in items], progress=False)
+        votes = service.vote_predictions([it.id for it in items], matrix, "label", ["ham", "spam"])
+        assert sdk.add_predictions(world.project_id, votes) == int((matrix.L >= 0).sum())
+    with db.read_session() as s:
+        summary = service.lf_summary(s, world.manager, world.project_id)
+    L = direct_L(lfs)
+    direct = LFAnalysis(L, lfs)
+    assert [r.name for r in summary.lfs] == [lf.name for lf in lfs]
+    assert [r.version for r in summary.lfs] == [lf.version for lf in lfs]
+    np.testing.assert_allclose([r.coverage for r in summary.lfs], direct.lf_coverages())
+    np.testing.assert_allclose([r.conflicts for r in summary.lfs], direct.lf_conflicts())
+    assert summary.coverage == pytest.approx(direct.label_coverage())
+    assert len(items) == len(COMMENTS)
