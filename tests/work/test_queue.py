@@ -181,3 +181,32 @@ def test_outsiders_cannot_reach_the_queue(db):
     w = build_world(db, n_items=1)
     with pytest.raises(NotFound), db.session() as s:
         queue.next_task(s, w.outsider, w.project_id)
+
+
+def test_annotators_see_responses_without_their_provenance(db):
+    from labelwell.formats.registry import ImportRow
+    from labelwell.work import items as items_service
+    from labelwell.work import labels, projects
+
+    w = build_world(db, n_items=1)
+    ontology = {"name": "cmp", "controls": [
+        {"name": "preference", "type": "pairwise", "source": "responses"}]}
+    data = {"prompt": "hi", "responses": [
+        {"id": "a", "text": "hello", "provenance": {"model": "big", "temperature": 0.7}},
+        {"id": "b", "text": "hey", "provenance": {"model": "small", "temperature": 0.7}}]}
+    with db.session() as s:
+        project = projects.create_project(s, w.manager, "cmp", ontology, gold_ratio=0.0)
+        projects.set_member(s, w.manager, project.id, w.annotators[0].id, "annotator")
+        items_service.import_rows(s, w.manager, project.id, [ImportRow(line=1, data=data)])
+    with db.session() as s:
+        item_id = s.scalar(select(Item.id).where(Item.project_id == project.id))
+        for version in ("1", "2"):
+            labels.add_predictions(s, w.manager, project.id, [
+                {"item_id": item_id, "result": {"preference": {"choice": "a"}},
+                 "model_name": "judge", "model_version": version, "score": 0.8}])
+    with db.session() as s:
+        task = queue.next_task(s, w.annotators[0], project.id)
+    assert all("provenance" not in r for r in task.data["responses"])
+    assert [(x.model_name, x.model_version) for x in task.suggestions] == [("judge", "2")]
+    with db.session() as s:
+        assert s.get(Item, item_id).data["responses"][0]["provenance"]["model"] == "big"

@@ -201,21 +201,43 @@ def _task(session: Session, project: Project, assignment: Assignment) -> Task:
         )
         # confidence routing hides model suggestions below this score (label from scratch)
         hide_below = (project.settings or {}).get("suggestion_min_score")
-        suggestions = [
-            Suggestion(p.id, p.model_name, p.model_version, p.source, p.score, p.result)
+        # One suggestion per model: the newest version's (rows come oldest first).
+        latest = {
+            (p.source, p.model_name): p
             for p in rows
             if hide_below is None or p.source != "model" or (p.score or 0.0) >= hide_below
+        }
+        suggestions = [
+            Suggestion(p.id, p.model_name, p.model_version, p.source, p.score, p.result)
+            for p in sorted(latest.values(), key=lambda p: p.id)
         ]
     return Task(
         assignment_id=assignment.id,
         item_id=item.id,
         project_id=project.id,
-        data=item.data,
+        data=annotator_view(item.data, project),
         media=item.media or [],
         expires_at=assignment.expires_at,
         guideline_version=assignment.guideline_version,
         suggestions=suggestions,
     )
+
+
+def annotator_view(data: dict[str, Any], project: Project) -> dict[str, Any]:
+    """The item as an annotator sees it: generated responses lose their provenance
+    (model, sampling settings), so comparisons stay blind to which model wrote
+    what; a ``model`` field is shown only where the project put one in on purpose
+    (``labelwell rlhf generate --show-models``)."""
+    responses = data.get("responses")
+    if not isinstance(responses, list):
+        return data
+    return {
+        **data,
+        "responses": [
+            {k: v for k, v in r.items() if k != "provenance"} if isinstance(r, dict) else r
+            for r in responses
+        ],
+    }
 
 
 def _own_assignment(session: Session, actor: Actor, assignment_id: int) -> Assignment:
