@@ -316,6 +316,15 @@ class Client:
         return _build(Annotation, self._call("POST", f"/items/{item_id}/adjudicate",
                                              json=body).json())
 
+    # -- weak supervision -----------------------------------------------------
+    def weak_summary(self, project_id: int, *, control: str | None = None) -> dict[str, Any]:
+        """The LF summary of the project's stored votes (managers), as the API's JSON.
+        LFs themselves run here, not on the server: send their votes with
+        ``add_predictions(project_id, labelwell.work.weak.vote_predictions(...))``."""
+        params = {"control": control} if control else {}
+        return self._call("GET", f"/projects/{project_id}/weak/summary",  # type: ignore[no-any-return]
+                          params=params).json()
+
     # -- rlhf ----------------------------------------------------------------
     def leaderboard(self, project_id: int, *, bootstrap: int = 100, seed: int = 0,
                     l2: float = 0.0) -> list[LeaderboardEntry]:

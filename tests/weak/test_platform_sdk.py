@@ -1,7 +1,10 @@
 """LFs run on the SDK user's machine: votes go to the server as predictions over
-HTTP (the server never runs LF code), and the project's LF summary reads them."""
+HTTP (the server never runs LF code), and the project's LF summary reads them, also
+as ``GET /projects/{id}/weak/summary``."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import httpx
 import numpy as np
@@ -9,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from labelwell.client import Client
+from labelwell.errors import Forbidden, InvalidInput
 from labelwell.server import create_app
 from labelwell.weak import LFAnalysis, LFApplier
 from labelwell.work import weak as service
@@ -37,8 +41,16 @@ def test_votes_sent_with_the_sdk_feed_the_summary(db, settings, tmp_path):
         matrix = LFApplier(lfs).apply([it.data for it in items], progress=False)
         votes = service.vote_predictions([it.id for it in items], matrix, "label", ["ham", "spam"])
         assert sdk.add_predictions(world.project_id, votes) == int((matrix.L >= 0).sum())
-    with db.read_session() as s:
-        summary = service.lf_summary(s, world.manager, world.project_id)
+        with db.read_session() as s:
+            summary = service.lf_summary(s, world.manager, world.project_id)
+        assert sdk.weak_summary(world.project_id) == dataclasses.asdict(summary)
+        annotator = Client(
+            "http://testserver", world.token(world.annotators[0]), transport=Via(api)
+        )
+        with pytest.raises(Forbidden):
+            annotator.weak_summary(world.project_id)
+        with pytest.raises(InvalidInput, match="no control named"):
+            sdk.weak_summary(world.project_id, control="nope")
     L = direct_L(lfs)
     direct = LFAnalysis(L, lfs)
     assert [r.name for r in summary.lfs] == [lf.name for lf in lfs]

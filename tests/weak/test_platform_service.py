@@ -385,3 +385,10 @@ def test_loaded_lfs_travel_to_dask_workers_by_value(lfs):
         again = loads(dumps(lf))
         assert again is not lf and (again.name, again.version) == (lf.name, lf.version)
         np.testing.assert_array_equal(again.vote_batch(batch), lf.vote_batch(batch))
+
+
+def test_summary_before_any_vote_is_empty(db):
+    world = spam_world(db)
+    with db.read_session() as s:
+        summary = service.lf_summary(s, world.manager, world.project_id)
+    assert summary.lfs == [] and summary.n_items == len(COMMENTS) and summary.coverage == 0.0

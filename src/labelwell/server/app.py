@@ -19,6 +19,7 @@ from labelwell.server.routes import (
     quality,
     rlhf,
     tasks,
+    weak,
 )
 from labelwell.settings import Settings
 from labelwell.store.db import Database
@@ -54,7 +55,7 @@ def create_app(
     )
 
     api = APIRouter(prefix="/api/v1")
-    for module in (accounts, projects, items, tasks, annotations, export, quality, rlhf):
+    for module in (accounts, projects, items, tasks, annotations, export, quality, rlhf, weak):
         api.include_router(module.router)
     app.include_router(api)
     web.install(app)

@@ -1,0 +1,54 @@
+"""Weak supervision: the LF summary of a project's stored votes. The server reads
+votes; it never runs labeling-function code (that runs in the CLI, the SDK user's
+process or on Dask)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict
+
+from labelwell.server.deps import Ctx
+from labelwell.server.schemas import PathId
+from labelwell.work.weak import lf_summary
+
+router = APIRouter(tags=["weak"])
+
+
+class LFSummaryRowPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+    version: str
+    polarity: list[str]
+    coverage: float
+    overlaps: float
+    conflicts: float
+    correct: int
+    incorrect: int
+    empirical_accuracy: float | None
+    learned_accuracy: float | None
+
+
+class WeakSummaryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    project_id: int
+    control: str
+    n_items: int
+    n_labeled: int
+    label_sources: dict[str, int]
+    coverage: float
+    overlap: float
+    conflict: float
+    lfs: list[LFSummaryRowPublic]
+
+
+@router.get("/projects/{project_id}/weak/summary", response_model=WeakSummaryPublic)
+def summary(
+    project_id: PathId,
+    ctx: Ctx,
+    control: str | None = Query(None, max_length=200, description="the choice control"),
+) -> WeakSummaryPublic:
+    """Coverage, overlaps, conflicts and empirical and learned accuracy of every
+    labeling function with stored votes (managers)."""
+    with ctx.db.read_session() as s:
+        found = lf_summary(s, ctx.actor, project_id, control=control)
+    return WeakSummaryPublic.model_validate(found)
