@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from labelwell.assist.routing import RoutingPolicy, route
 from labelwell.errors import InvalidInput, NotFound
-from labelwell.store.tables import Annotation, Item, Prediction
+from labelwell.store.tables import Annotation, Item, Prediction, Project
 from labelwell.weak import LabelModel, LFAnalysis, LFApplier
 from labelwell.weak.lf import Batch
 from labelwell.work import labels, queue
@@ -392,3 +392,34 @@ def test_summary_before_any_vote_is_empty(db):
     with db.read_session() as s:
         summary = service.lf_summary(s, world.manager, world.project_id)
     assert summary.lfs == [] and summary.n_items == len(COMMENTS) and summary.coverage == 0.0
+
+
+def test_the_latest_vote_of_an_lf_on_an_item_counts(db, lfs):
+    world = spam_world(db)
+    service.apply_lfs(db, world.manager, world.project_id, lfs)
+    L, names = direct_L(lfs), [lf.name for lf in lfs]
+    j = names.index("has_link")
+    row = int(np.flatnonzero(L[:, j] == SPAM)[0])
+    with db.session() as s:
+        project = s.get(Project, world.project_id)
+        ids = service.stored_votes(s, project).item_ids.tolist()
+        # e.g. a vote sent again with the SDK, which appends
+        labels.add_predictions(
+            s,
+            world.manager,
+            world.project_id,
+            [
+                {
+                    "item_id": ids[row],
+                    "source": "labeling_function",
+                    "model_name": "has_link",
+                    "model_version": "newer",
+                    "result": {"label": "ham"},
+                },
+            ],
+        )
+        votes = service.stored_votes(s, project)
+    expected = L.copy()
+    expected[row, j] = HAM
+    np.testing.assert_array_equal(votes.L[:, [votes.lf_names.index(n) for n in names]], expected)
+    assert votes.lf_versions[votes.lf_names.index("has_link")] == "newer"

@@ -287,7 +287,11 @@ def stored_votes(session: Session, project: Project, control: str | None = None)
     )
     if rows:
         r = np.searchsorted(item_ids, np.asarray(rows, dtype=np.int64))
-        L[r, np.asarray(cols)] = np.asarray(votes)  # later predictions win
+        c = np.asarray(cols, dtype=np.int64)
+        # one vote per (item, LF): the latest prediction, should an earlier one remain
+        _, last = np.unique((r * len(columns) + c)[::-1], return_index=True)
+        keep = len(rows) - 1 - last
+        L[r[keep], c[keep]] = np.asarray(votes)[keep]
     return StoredVotes(item_ids, L, list(columns), [versions[n] for n in columns], name, options)
 
 
