@@ -285,6 +285,11 @@ def test_fit_routes_items_by_confidence(db, lfs):
     world = spam_world(db)
     service.apply_lfs(db, world.manager, world.project_id, lfs)
     n_human = label_through_queue(db, world, 4)
+    with db.read_session() as s:
+        ids = list(
+            s.scalars(select(Item.id).where(Item.project_id == world.project_id).order_by(Item.id))
+        )
+        labeled = set(s.scalars(select(Annotation.item_id).where(Annotation.source == "human")))
     policy = RoutingPolicy(approve_threshold=0.9, review_threshold=0.6, spot_check_rate=0.1)
     with db.session() as s:
         fitted = service.fit_label_model(
@@ -294,50 +299,51 @@ def test_fit_routes_items_by_confidence(db, lfs):
     model = LabelModel(cardinality=2).fit(L)
     proba, pred = model.predict_proba(L), model.predict(L)
     confidence = np.where((L >= 0).any(axis=1) & (pred >= 0), proba.max(axis=1), 0.0)
-    with db.read_session() as s:
-        items = s.execute(
-            select(Item.id, Item.n_done, Item.priority, Item.review_state)
-            .where(Item.project_id == world.project_id)
-            .order_by(Item.id)
-        ).all()
-        weak = s.execute(
-            select(Annotation.item_id, Annotation.result, Annotation.details).where(
-                Annotation.source == "labeling_function", Annotation.status == "accepted"
-            )
-        ).all()
-    free = np.array([it.n_done == 0 for it in items])
+    free = np.array([i not in labeled for i in ids])
     expected = route(confidence[free], policy, seed=3).counts()
-    assert fitted.routes == {**expected, "skipped": n_human}
-    assert sum(expected[k] for k in ("auto_approve", "review", "label")) == len(items) - n_human
+    assert fitted.routes == {**expected, "skipped": n_human, "leased_meanwhile": 0}
+    assert sum(expected[k] for k in ("auto_approve", "review", "label")) == len(ids) - n_human
     kept = expected["auto_approve"] - expected["spot_check"]
+    assert kept > 0 and expected["review"] > 0 and expected["label"] > 0
+    with db.read_session() as s:
+        items = {
+            it.id: it
+            for it in s.execute(
+                select(Item.id, Item.status, Item.n_done, Item.priority, Item.review_state).where(
+                    Item.project_id == world.project_id
+                )
+            )
+        }
+        weak = s.execute(
+            select(
+                Annotation.item_id, Annotation.agent, Annotation.result, Annotation.details
+            ).where(Annotation.source == "labeling_function", Annotation.status == "accepted")
+        ).all()
+    # kept as training labels: the item is done with the weak label as its label
     assert len(weak) == kept
-    by_priority = {
-        p: sum(1 for it in items if it.n_done == 0 and it.priority == p) for p in (-1.0, 0.0, 1.0)
-    }
-    assert by_priority == {
-        -1.0: kept,
+    for item_id, agent, result, details in weak:
+        assert items[item_id].status == "done" and items[item_id].n_done == 1
+        assert agent == f"label_model@{fitted.model_version}"
+        assert details["weak_label"] and details["score"] >= 0.9
+        assert result == {"label": ["ham", "spam"][pred[ids.index(item_id)]]}
+    # the others stay for people: the ones to label first, those to review after
+    open_free = [items[i] for i in ids if i not in labeled and items[i].status == "open"]
+    assert {p: sum(1 for it in open_free if it.priority == p) for p in (0.0, 1.0)} == {
         0.0: expected["review"] + expected["spot_check"],
         1.0: expected["label"],
     }
-    in_review = sum(1 for it in items if it.review_state == "review")
-    assert in_review == expected["review"] + expected["spot_check"]
-    for item_id, result, details in weak:
-        row = [it.id for it in items].index(item_id)
-        assert details["weak_label"] and details["confidence"] >= 0.9
-        assert result == {"label": ["ham", "spam"][pred[row]]}
-    # the queue offers the items to label first
+    assert all(it.review_state is None for it in items.values())
     with db.session() as s:
         task = queue.next_task(s, world.annotators[1], world.project_id)
         assert task is not None and s.get(Item, task.item_id).priority == 1.0
-    # routing again replaces the earlier weak training labels
+        # the weak label is among the suggestions shown
+        assert "label_model" in {x.model_name for x in task.suggestions}
+    # a second routing leaves the items done and the leased one alone
     with db.session() as s:
-        service.fit_label_model(s, world.manager, world.project_id, route=True, policy=policy)
-        n_current = s.scalar(
-            select(func.count()).where(
-                Annotation.source == "labeling_function", Annotation.is_current.is_(True)
-            )
+        again = service.fit_label_model(
+            s, world.manager, world.project_id, route=True, policy=policy
         )
-    assert n_current <= kept
+    assert again.routes["skipped"] == n_human + kept + 1
 
 
 def test_store_votes_on_some_items_replaces_only_theirs(db, lfs):

@@ -9,17 +9,18 @@ nothing. Re-applying an LF replaces its earlier votes on the same items.
 
 The label model (:class:`labelwell.weak.LabelModel`) is fitted on the stored
 votes and its output stored as predictions ``model_name="label_model"`` with
-the top-class probability as ``score``. Routing by that confidence reuses
+the top-class probability as ``score``. Routing by that confidence uses
 :func:`labelwell.assist.routing.route` (auto-approve >= 0.85, review >= 0.5,
-label below, 5% spot checks) and acts on items no person has labeled yet:
+label below, 5% spot checks) as pre-labels are routed
+(:mod:`labelwell.work.assist.routing`), on the items no person has touched
+(not gold, open, no lease, no label):
 
-* ``auto_approve``: the weak label is kept as a training label, an accepted
-  annotation ``source="labeling_function"``, ``agent="label_model"`` (details
-  ``weak_label``, ``confidence``, ``model_version``); item priority -1, so
-  annotators reach it last;
-* ``review`` (and spot checks): ``review_state="review"``, so it appears in the
-  reviewers' queue with the weak label as a suggestion; priority 0;
-* ``label``: priority 1, so the queue offers it to annotators first.
+* ``auto_approve``: the weak label becomes the item's label, an accepted
+  annotation ``source="labeling_function"``, ``agent="label_model@<version>"``
+  (details ``weak_label``, ``score``, ``threshold``), and the item is done;
+* ``review`` (and the spot checks): the item stays for annotators, with the weak
+  label shown as a suggestion; priority 0;
+* ``label``: priority 1, so the queue offers these items first.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from labelwell.work.projects import ontology_of
 SOURCE = "labeling_function"
 LABEL_MODEL = "label_model"
 #: Item priority per route: the queue offers higher priorities first.
-ROUTE_PRIORITY = {"label": 1.0, "review": 0.0, "auto_approve": -1.0}
+ROUTE_PRIORITY = {"label": 1.0, "review": 0.0}
 
 
 # ------------------------------------------------------------------ LFs and classes
@@ -428,7 +429,8 @@ def lf_summary(
 class FitResult:
     """What ``fit_label_model`` stored: ``n_predictions`` weak labels (items where
     the model does not abstain), the LF accuracies it learned, and with routing
-    the number of items per route (``skipped``: gold, or already with people)."""
+    the number of items per route (``skipped``: gold, or already with people;
+    ``leased_meanwhile``: auto-approved but leased before the update, so left)."""
 
     model_version: str
     n_items: int
@@ -519,27 +521,19 @@ def _route(
     policy: Any,
     seed: int,
 ) -> dict[str, int]:
-    """Route items no person holds yet (not gold, no accepted label, not in review)."""
-    from labelwell.assist.routing import route
+    """Route the items no person has touched (not gold, open, no lease, no label),
+    as :func:`labelwell.work.assist.route` routes pre-labels."""
+    from labelwell.assist.routing import RoutingPolicy, route
 
-    # An earlier routing's weak training labels give way to this fit's.
-    session.execute(
-        update(Annotation)
-        .where(
-            Annotation.project_id == project.id,
-            Annotation.source == SOURCE,
-            Annotation.agent == LABEL_MODEL,
-            Annotation.is_current.is_(True),
-        )
-        .values(is_current=False)
-    )
+    policy = policy or RoutingPolicy()
     free = set(
         session.scalars(
             select(Item.id).where(
                 Item.project_id == project.id,
                 Item.is_gold.is_(False),
+                Item.status == "open",
+                Item.n_active == 0,
                 Item.n_done == 0,
-                Item.review_state.is_(None),
             )
         )
     )
@@ -552,20 +546,28 @@ def _route(
         ids = votes.item_ids[rows[kinds == kind]].tolist()
         for start in range(0, len(ids), 5_000):
             part = ids[start : start + 5_000]
-            values: dict[str, Any] = {"priority": priority}
-            if kind == "review":
-                values["review_state"] = "review"
-            session.execute(update(Item).where(Item.id.in_(part)).values(**values))
-    keep = rows[kinds == "auto_approve"]
+            session.execute(update(Item).where(Item.id.in_(part)).values(priority=priority))
+    row_of = {int(votes.item_ids[r]): int(r) for r in rows[kinds == "auto_approve"]}
+    taken: list[int] = []
+    keep = sorted(row_of)
+    for start in range(0, len(keep), 5_000):
+        # an item leased meanwhile is left to its annotator
+        taken += session.scalars(
+            update(Item)
+            .where(Item.id.in_(keep[start : start + 5_000]), Item.n_active == 0)
+            .where(Item.status == "open")
+            .values(n_active=project.overlap, n_done=project.overlap, status="done")
+            .returning(Item.id)
+        ).all()
     now = utcnow()
     weak_labels = [
         {
-            "item_id": int(votes.item_ids[i]),
+            "item_id": item_id,
             "project_id": project.id,
             "user_id": None,
             "source": SOURCE,
-            "agent": LABEL_MODEL,
-            "result": {votes.control: votes.options[int(pred[i])]},
+            "agent": f"{LABEL_MODEL}@{version}",
+            "result": {votes.control: votes.options[int(pred[row_of[item_id]])]},
             "status": "accepted",
             "revision": 1,
             "is_current": True,
@@ -573,13 +575,14 @@ def _route(
             "details": {
                 "weak_label": True,
                 "route": "auto_approve",
-                "confidence": float(confidence[i]),
-                "model_version": version,
+                "score": float(confidence[row_of[item_id]]),
+                "threshold": float(policy.approve_threshold),
             },
             "created_at": now,
         }
-        for i in keep
+        for item_id in sorted(taken)
     ]
     for start in range(0, len(weak_labels), 10_000):
         session.execute(insert(Annotation.__table__), weak_labels[start : start + 10_000])
+    counts["leased_meanwhile"] = len(row_of) - len(taken)
     return counts
