@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import delete, insert, select, update
@@ -49,6 +49,9 @@ from labelwell.work import audit
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.projects import ontology_of
+
+if TYPE_CHECKING:
+    from labelwell.assist.routing import RoutingPolicy
 
 SOURCE = "labeling_function"
 LABEL_MODEL = "label_model"
@@ -378,9 +381,9 @@ class WeakSummary:
 def lf_summary(
     session: Session, actor: Actor, project_id: int, *, control: str | None = None
 ) -> WeakSummary:
-    """``LFAnalysis`` of the stored votes, with empirical accuracies against the
-    project's human labels, consensus and gold, and the label model's learned
-    accuracies."""
+    """``LFAnalysis`` of the stored votes (Snorkel's definitions: Ratner et al.,
+    VLDB 2018), with empirical accuracies against the project's human labels,
+    consensus and gold, and the label model's learned accuracies."""
     project = authorize(session, actor, project_id, Permission.manage)
     votes = stored_votes(session, project, control)
     Y, sources = reference_labels(session, project, votes)
@@ -447,7 +450,7 @@ def fit_label_model(
     *,
     control: str | None = None,
     route: bool = False,
-    policy: Any = None,
+    policy: RoutingPolicy | None = None,
     seed: int = 0,
 ) -> FitResult:
     """Fit the label model on the stored votes and store its labels (replacing an
@@ -518,7 +521,7 @@ def _route(
     pred: np.ndarray,
     confidence: np.ndarray,
     version: str,
-    policy: Any,
+    policy: RoutingPolicy | None,
     seed: int,
 ) -> dict[str, int]:
     """Route the items no person has touched (not gold, open, no lease, no label),
