@@ -122,3 +122,15 @@ def test_unknown_format_is_named(db, tmp_path):
     path.write_bytes(b"PK")
     with pytest.raises(InvalidInput, match="unknown import format"), db.session() as s:
         items.import_file(s, w.manager, w.project_id, path)
+
+
+def test_a_duplicate_external_id_in_a_later_batch_is_named(db, tmp_path):
+    w = build_world(db, n_items=0, texts=["seed"])
+    path = tmp_path / "dup.jsonl"
+    rows = [{"data": {"text": f"t{i}"}, "external_id": f"e{i}"} for i in range(30)]
+    rows.append({"data": {"text": "again"}, "external_id": "e3"})
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    with pytest.raises(InvalidInput) as err, db.session() as s:
+        items.import_file(s, w.manager, w.project_id, path, batch_size=10)
+    assert err.value.line == 31 and "e3" in err.value.message
+    assert _count(db, Item) == 1

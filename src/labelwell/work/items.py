@@ -134,6 +134,8 @@ def import_rows(
     record = Import(project_id=project_id, filename=filename[:500], format=fmt, created_by=actor.id)
     session.add(record)
     session.flush()
+    # Duplicates within a batch are caught here; across batches (and against items
+    # stored before) by the batch's query, which sees this transaction's own rows.
     seen_external: set[str] = set()
     total = 0
     batch: list[ImportRow] = []
@@ -152,6 +154,7 @@ def import_rows(
         if len(batch) >= batch_size:
             total += _write_batch(session, project, record, batch, actor)
             batch = []
+            seen_external.clear()
             if progress:
                 progress(total)
     if batch:
@@ -186,7 +189,8 @@ def _write_batch(
             row = next(r for r in batch if r.external_id == clash)
             raise InvalidInput(
                 f"{record.filename or 'input'} line {row.line}: an item with external_id "
-                f"{clash!r} already exists in project {project.name!r}",
+                f"{clash!r} already exists in project {project.name!r} (stored before, or earlier "
+                "in this file)",
                 line=row.line,
                 field="external_id",
             )
