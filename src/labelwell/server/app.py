@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 
 import labelwell
@@ -25,6 +27,9 @@ from labelwell.settings import Settings
 from labelwell.store.db import Database
 from labelwell.store.migrate import upgrade
 
+SWITCH_INTERVAL_S = 0.0005
+THREADS = 8
+
 
 def create_app(
     settings: Settings | None = None, *, database: Database | None = None, migrate: bool = True
@@ -37,6 +42,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Request handlers hold a database transaction while they run. A thread
+        # back from a database call waits for the GIL for up to the switch
+        # interval (5 ms by default) whenever another thread is busy; with ten
+        # statements a request that wait dominated latency. Short switches and a
+        # small pool (writers queue on the store's gate anyway) keep it low.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
         yield
         if database is None:
             db.dispose()
