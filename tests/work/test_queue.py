@@ -210,3 +210,47 @@ def test_annotators_see_responses_without_their_provenance(db):
     assert [(x.model_name, x.model_version) for x in task.suggestions] == [("judge", "2")]
     with db.session() as s:
         assert s.get(Item, item_id).data["responses"][0]["provenance"]["model"] == "big"
+
+
+def test_qualification_serves_gold_first_and_gates_real_work(db):
+    from labelwell.errors import Conflict as ConflictError
+    from labelwell.work import projects
+
+    gold = {0: {"sentiment": "positive"}, 1: {"sentiment": "negative"}, 2: {"sentiment": "neutral"}}
+    w = build_world(db, n_annotators=3, n_items=6, overlap=3, gold=gold)
+    with db.session() as s:
+        projects.update_project(s, w.manager, w.project_id,
+                                {"settings": {"qualification": {"items": 2, "pass_mark": 0.85}}})
+    good, bad, _ = w.annotators
+    answers = {"text number 0": "positive", "text number 1": "negative",
+               "text number 2": "neutral"}
+    for _ in range(2):
+        with db.session() as s:
+            task = queue.next_task(s, good, w.project_id)
+        with db.session() as s:
+            item = s.get(Item, task.item_id)
+            assert item.is_gold  # nothing but gold while qualifying
+            queue.submit(s, good, task.assignment_id, {"sentiment": answers[item.data["text"]]})
+        with db.session() as s:
+            task = queue.next_task(s, bad, w.project_id)
+        with db.session() as s:
+            queue.submit(s, bad, task.assignment_id, {"sentiment": "positive"})
+    with db.session() as s:
+        task = queue.next_task(s, good, w.project_id)
+        assert not s.get(Item, task.item_id).is_gold  # passed: real work now
+    with pytest.raises(Forbidden, match="not passed"), db.session() as s:
+        queue.next_task(s, bad, w.project_id)
+    with pytest.raises(InvalidInput), db.session() as s:
+        projects.update_project(s, w.manager, w.project_id,
+                                {"settings": {"qualification": {"items": 0}}})
+    with db.session() as s:
+        projects.update_project(s, w.manager, w.project_id,
+                                {"settings": {"qualification": {"items": 5}}})
+    third = w.annotators[2]
+    for _ in range(3):
+        with db.session() as s:
+            task = queue.next_task(s, third, w.project_id)
+        with db.session() as s:
+            queue.submit(s, third, task.assignment_id, {"sentiment": "neutral"})
+    with pytest.raises(ConflictError, match="too few gold"), db.session() as s:
+        queue.next_task(s, third, w.project_id)

@@ -62,6 +62,10 @@ def check_settings(values: dict[str, Any]) -> None:
         and all(isinstance(s, str) for s in values["required_skills"])
     ):
         raise InvalidInput("required_skills: must be a list of strings", field="required_skills")
+    if isinstance(values.get("settings"), dict):
+        from labelwell.work.qualification import parse_rule
+
+        parse_rule(values["settings"].get("qualification"))
     unknown = set(values) - set(SETTINGS)
     if unknown:
         raise InvalidInput(

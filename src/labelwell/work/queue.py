@@ -34,6 +34,7 @@ from labelwell.work import audit, consensus
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.projects import current_guideline, ontology_of
+from labelwell.work.qualification import qualification
 
 _rng = random.SystemRandom()
 _last_reclaim: dict[int, float] = {}
@@ -160,12 +161,18 @@ def next_task(session: Session, actor: Actor, project_id: int) -> Task | None:
         return _task(session, project, live)
     reclaim_expired(session, project_id)
 
-    want_gold = project.gold_ratio > 0 and _rng.random() < project.gold_ratio
+    qualifying = _qualifying(session, project, actor)
+    want_gold = qualifying or (project.gold_ratio > 0 and _rng.random() < project.gold_ratio)
     item_id: int | None = None
     is_gold = False
     if want_gold:
         item_id = _candidate(session, project, actor, gold=True)
         is_gold = item_id is not None
+    if qualifying and item_id is None:
+        raise Conflict(
+            f"project {project.name!r} has too few gold items left for its qualification; "
+            "a manager must add gold items"
+        )
     if item_id is None:
         for _ in range(5):  # lost races on SQLite's snapshot are retried
             item_id = _candidate(session, project, actor, gold=False)
@@ -189,6 +196,20 @@ def next_task(session: Session, actor: Actor, project_id: int) -> Task | None:
     session.add(assignment)
     session.flush()
     return _task(session, project, assignment)
+
+
+def _qualifying(session: Session, project: Project, actor: Actor) -> bool:
+    """True while the annotator still answers qualification gold; refuses one who failed."""
+    state = qualification(session, project, actor.id)
+    if state is None or state.status == "passed":
+        return False
+    if state.status == "failed":
+        raise Forbidden(
+            f"qualification for project {project.name!r} not passed: {state.correct} of "
+            f"{state.answered} gold answers correct, {state.pass_mark:.0%} needed; "
+            "ask a manager about retraining"
+        )
+    return True
 
 
 def _task(session: Session, project: Project, assignment: Assignment) -> Task:
