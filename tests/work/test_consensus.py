@@ -256,7 +256,7 @@ def test_migration_0002_upgrades_from_0001_and_back(backend, tmp_path):
                 )
             )
         assert "review_state" not in {c["name"] for c in inspect(db.engine).get_columns("items")}
-        upgrade(db)
+        upgrade(db, "0002")
         assert current_revision(db) == "0002"
         columns = {c["name"] for c in inspect(db.engine).get_columns("items")}
         assert "review_state" in columns

@@ -149,6 +149,7 @@ class Item(Base):
         # Matches the queue's ORDER BY priority DESC, id so the next task is an index seek.
         Index("ix_items_queue", "project_id", "is_gold", "status", text("priority DESC"), "id"),
         Index("ix_items_review", "project_id", "review_state", "id"),
+        Index("ix_items_project_order", "project_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)

@@ -1,8 +1,9 @@
 """The JSONL export built by SQLite itself.
 
-Each line is assembled by SQLite's JSON functions (``json_object``,
-``json_group_array``) in one keyset-paginated query per chunk, so Python only
-copies bytes: the same document as ``formats.jsonl.record_to_dict`` of
+Each line is assembled by SQLite from the stored JSON text and quoted scalars
+(string concatenation, ``json_quote``, ``group_concat``) in one
+keyset-paginated query per chunk, so neither SQLite nor Python parses JSON:
+the same document as ``formats.jsonl.record_to_dict`` of
 ``work.export.iter_records``, at a fraction of the cost for a million items.
 """
 
@@ -11,22 +12,35 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from labelwell.work.export import ExportFilter
 
-_ISO = "replace({col}, ' ', 'T') || '+00:00'"
+# Documents are concatenated from stored JSON text and quoted scalars, so SQLite
+# never parses JSON: json_quote() escapes strings, _num() writes numbers or null.
+_ISO = "json_quote(replace({col}, ' ', 'T') || '+00:00')"
 
-_ANNOTATION = """json_object(
-  'id', a.id, 'result', json(a.result), 'score', NULL, 'revision', a.revision,
-  'status', a.status,
-  'provenance', json_patch(json_object(
-     'source', a.source, 'agent', a.agent, 'guideline_version', a.guideline_version,
-     'lease_id', a.assignment_id, 'time_spent_ms', a.time_spent_ms,
-     'created_at', {created}),
-     CASE WHEN a.details IS NULL OR a.details IN ('{{}}', 'null') THEN '{{}}'
-          ELSE json_object('details', json(a.details)) END))"""
+
+def _num(col: str) -> str:
+    return f"coalesce(CAST({col} AS TEXT), 'null')"
+
+
+def _json(col: str, default: str = "null") -> str:
+    return f"coalesce({col}, '{default}')"
+
+
+_ANNOTATION = (
+    '\'{"id":\' || a.id || \',"result":\' || a.result || \',"score":null,"revision":\' '
+    "|| a.revision || ',\"status\":' || json_quote(a.status) "
+    '|| \',"provenance":{"source":\' || json_quote(a.source) '
+    "|| ',\"agent\":' || json_quote(a.agent) "
+    f"|| ',\"guideline_version\":' || {_num('a.guideline_version')} "
+    f"|| ',\"lease_id\":' || {_num('a.assignment_id')} "
+    f"|| ',\"time_spent_ms\":' || {_num('a.time_spent_ms')} "
+    "|| ',\"created_at\":' || @CREATED@ "
+    "|| CASE WHEN a.details IS NULL OR a.details IN ('{}', 'null') THEN '' "
+    "ELSE ',\"details\":' || a.details END || '}}'"
+)
 
 
 def supported(session: Session) -> bool:
@@ -50,37 +64,54 @@ def _annotation_filter(flt: ExportFilter, params: dict[str, Any]) -> str:
     return " AND ".join(conds)
 
 
+def _array(select_one: str, from_where: str, order: str) -> str:
+    """A JSON array of one document per row, in order, as text."""
+    return (
+        f"coalesce((SELECT '[' || group_concat(doc, ',') || ']' FROM "
+        f"(SELECT {select_one} AS doc FROM {from_where} ORDER BY {order})), '[]')"
+    )
+
+
 def _query(flt: ExportFilter, params: dict[str, Any]) -> str:
     label_where = _annotation_filter(flt, params)
-    annotation = _ANNOTATION.format(created=_ISO.format(col="a.created_at"))
+    annotation = _ANNOTATION.replace("@CREATED@", _ISO.format(col="a.created_at"))
     raw_annotations = (
         "'[]'"
         if flt.labels == "aggregated"
-        else f"(SELECT coalesce(json_group_array(json({annotation})), '[]') FROM "
-        f"(SELECT * FROM annotations a WHERE a.item_id = i.id AND {label_where} "
-        "AND a.source != 'consensus' ORDER BY a.id) a)"
+        else _array(
+            annotation,
+            f"annotations a WHERE a.item_id = i.id AND {label_where} AND a.source != 'consensus'",
+            "a.id",
+        )
     )
     consensus = (
-        "NULL"
+        "'null'"
         if flt.labels == "raw"
-        else f"(SELECT {annotation} FROM annotations a WHERE a.item_id = i.id AND {label_where} "
-        "AND a.source = 'consensus' ORDER BY a.id DESC LIMIT 1)"
+        else f"coalesce((SELECT {annotation} FROM annotations a WHERE a.item_id = i.id "
+        f"AND {label_where} AND a.source = 'consensus' ORDER BY a.id DESC LIMIT 1), 'null')"
     )
-    prediction = f"""json_object(
-      'id', p.id, 'result', json(p.result), 'score', p.score, 'revision', 1, 'status', NULL,
-      'provenance', json_object(
-        'source', p.source,
-        'agent', CASE WHEN p.model_version = '' THEN p.model_name
-                      ELSE p.model_name || '@' || p.model_version END,
-        'guideline_version', NULL, 'lease_id', NULL, 'time_spent_ms', NULL,
-        'created_at', {_ISO.format(col="p.created_at")},
-        'details', json_object('model_name', p.model_name,
-                               'model_version', p.model_version)))"""
-    gold = f"""json_object(
-      'id', NULL, 'result', json(g.result), 'score', NULL, 'revision', 1, 'status', NULL,
-      'provenance', json_object('source', 'human', 'agent', 'gold', 'guideline_version', NULL,
-        'lease_id', NULL, 'time_spent_ms', NULL,
-        'created_at', {_ISO.format(col="g.created_at")}))"""
+    agent = (
+        "CASE WHEN p.model_version = '' THEN p.model_name "
+        "ELSE p.model_name || '@' || p.model_version END"
+    )
+    prediction = (
+        "'{\"id\":' || p.id || ',\"result\":' || p.result || ',\"score\":' || "
+        f'{_num("p.score")} || \',"revision":1,"status":null,"provenance":{{'
+        '"source":\' || json_quote(p.source) || \',"agent":\' || json_quote('
+        f'{agent}) || \',"guideline_version":null,"lease_id":null,'
+        '"time_spent_ms":null,"created_at":\' || '
+        f'{_ISO.format(col="p.created_at")} || \',"details":{{"model_name":\' || '
+        "json_quote(p.model_name) || ',\"model_version\":' || json_quote(p.model_version) "
+        "|| '}}}'"
+    )
+    gold = (
+        'coalesce((SELECT \'{"id":null,"result":\' || g.result || \',"score":null,'
+        '"revision":1,"status":null,"provenance":{"source":"human",'
+        '"agent":"gold","guideline_version":null,"lease_id":null,'
+        '"time_spent_ms":null,"created_at":\' || '
+        f"{_ISO.format(col='g.created_at')} || '}}}}' FROM gold_answers g "
+        "WHERE g.item_id = i.id), 'null')"
+    )
     item_where = ["i.project_id = :project_id", "i.id > :last"]
     if flt.status is not None:
         item_where.append("i.status = :status")
@@ -91,16 +122,17 @@ def _query(flt: ExportFilter, params: dict[str, Any]) -> str:
         item_where.append(
             f"EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id AND {label_where})"
         )
+    predictions = _array(prediction, "predictions p WHERE p.item_id = i.id", "p.id")
     return f"""
-SELECT i.id, json_object(
-  'item_id', i.id, 'external_id', i.external_id, 'data', json(i.data),
-  'media', json(coalesce(i.media, '[]')), 'status', i.status,
-  'annotations', json({raw_annotations}),
-  'predictions', json((SELECT coalesce(json_group_array(json({prediction})), '[]') FROM
-      (SELECT * FROM predictions p WHERE p.item_id = i.id ORDER BY p.id) p)),
-  'gold', json((SELECT {gold} FROM gold_answers g WHERE g.item_id = i.id)),
-  'consensus', json({consensus})
-) FROM items i WHERE {" AND ".join(item_where)} ORDER BY i.id LIMIT :chunk"""
+SELECT i.id,
+  '{{"item_id":' || i.id || ',"external_id":' || json_quote(i.external_id)
+  || ',"data":' || i.data || ',"media":' || {_json("i.media", "[]")}
+  || ',"status":' || json_quote(i.status)
+  || ',"annotations":' || {raw_annotations}
+  || ',"predictions":' || {predictions}
+  || ',"gold":' || {gold}
+  || ',"consensus":' || {consensus} || '}}'
+FROM items i WHERE {" AND ".join(item_where)} ORDER BY i.id LIMIT :chunk"""
 
 
 def iter_jsonl_lines(
@@ -110,10 +142,13 @@ def iter_jsonl_lines(
     flt = flt or ExportFilter()
     flt.check()
     params: dict[str, Any] = {"project_id": project_id, "chunk": chunk}
-    statement = text(_query(flt, params))
+    # Through the driver: SQLite's own tokenizer binds :name parameters and leaves
+    # the colons inside the JSON string literals alone.
+    sql = _query(flt, params)
+    connection = session.connection()
     last = 0
     while True:
-        rows = session.execute(statement, {**params, "last": last}).all()
+        rows = connection.exec_driver_sql(sql, {**params, "last": last}).all()
         if not rows:
             return
         last = rows[-1][0]

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from labelwell.store.migrate import alembic_config, current_revision, head_revision, upgrade
+
+
+def test_upgrade_is_idempotent_and_reaches_head(db):
+    upgrade(db)
+    assert current_revision(db) == head_revision()
+    indexes = {i["name"] for i in inspect(db.engine).get_indexes("items")}
+    assert {"ix_items_queue", "ix_items_project_order", "ix_items_review"} <= indexes
+
+
+def test_downgrade_to_base_and_back(db):
+    cfg = alembic_config(db.url)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")
+    assert "items" not in inspect(db.engine).get_table_names()
+    upgrade(db)
+    assert current_revision(db) == head_revision()
+
+
+def test_audit_log_is_append_only(db):
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO audit_log (actor, action, target_type, details) "
+                          "VALUES ('x', 'test', '', '{}')"))
+    for statement in ("UPDATE audit_log SET action = 'forged'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.execute(text(statement))
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT action FROM audit_log")).scalars().all() == ["test"]
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(db):
+    if db.dialect != "sqlite":
+        pytest.skip("SQLite pragmas")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
