@@ -376,3 +376,37 @@ def test_route_tightens_when_spot_checks_fall_below_target(db):
         )
     assert report.threshold == pytest.approx(0.99)  # 0.97 from calibration, raised
     assert report.auto_approved == [] and report.review == ids[8:]
+
+
+def test_prelabel_on_a_dask_cluster_stores_the_same_predictions(db):
+    distributed = pytest.importorskip("dask.distributed")
+    world = spam_world(db)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+        db.session() as s,
+    ):
+        report = assist.prelabel(
+            s,
+            world.manager,
+            world.project_id,
+            fitted(),
+            batch_size=5,
+            executor="dask",
+            client=client,
+        )
+    assert (report.n_pool, report.n_predicted) == (24, 24)
+    with db.read_session() as s:
+        on_dask = {
+            (p.item_id, p.result["verdict"], round(p.score, 9)) for p in s.query(Prediction).all()
+        }
+    model = fitted()
+    with db.read_session() as s:
+        items = {i.id: i.data["text"] for i in s.query(Item).all()}
+    probs = model.predict_proba(list(items.values()))
+    expected_labels = model.classes_[probs.argmax(axis=1)]
+    assert {(i, str(v)) for i, v in zip(items, expected_labels, strict=True)} == {
+        (i, v) for i, v, _ in on_dask
+    }

@@ -111,6 +111,9 @@ def prelabel(
     url: str = typer.Option(None, help="The model server, with --model http."),
     batch_size: int = typer.Option(256, help="Items per batch."),
     checkpoint: Path = typer.Option(None, help="Folder to resume from after a crash."),
+    dask: str = typer.Option(
+        None, "--dask", help="Dask scheduler address (e.g. tcp://host:8786); default: here."
+    ),
 ) -> None:
     """Store model predictions for the unlabeled items; annotators see them as suggestions."""
     from labelwell.work import assist
@@ -128,15 +131,26 @@ def prelabel(
             predictor.health()
         else:
             predictor = _load(target)
-        report = assist.prelabel(
-            s,
-            actor,
-            target.id,
-            predictor,
-            batch_size=batch_size,
-            checkpoint=checkpoint,
-            show_progress=is_tty(),
-        )
+        client = None
+        if dask:
+            from dask.distributed import Client
+
+            client = Client(dask)
+        try:
+            report = assist.prelabel(
+                s,
+                actor,
+                target.id,
+                predictor,
+                batch_size=batch_size,
+                checkpoint=checkpoint,
+                show_progress=is_tty(),
+                executor="dask" if client is not None else "inprocess",
+                client=client,
+            )
+        finally:
+            if client is not None:
+                client.close()
     typer.echo(
         f"pre-labeled {report.n_predicted} items with {report.model_name} {report.model_version}"
     )
