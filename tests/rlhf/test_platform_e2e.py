@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from labelwell.cli import app as cli
 from labelwell.client import Client
 from labelwell.server import create_app
+from labelwell.store.tables import Item
 from labelwell.work import accounts, projects
 from labelwell.work.actors import Actor
 from rlhf.test_generate import FakeServer
@@ -138,8 +139,12 @@ def test_prompt_file_to_dpo_export_and_leaderboard(env, db, settings):
         judged = 0
         for name, sdk in annotators.items():
             while (task := sdk.next_task(duel)) is not None:
-                models = [r["provenance"]["model"] for r in task.data["responses"]]
-                assert all(r["provenance"]["temperature"] == 0.7 for r in task.data["responses"])
+                # annotators judge blind; the test's oracle reads the stored provenance
+                assert all("provenance" not in r for r in task.data["responses"])
+                with db.read_session() as s:
+                    stored = s.get(Item, task.item_id).data["responses"]
+                models = [r["provenance"]["model"] for r in stored]
+                assert all(r["provenance"]["temperature"] == 0.7 for r in stored)
                 if task.data["prompt_id"] == "p0":
                     # the annotators disagree here: a draw is a tie, dropped from DPO
                     choice = "a" if name == "ann0" else "b"

@@ -12,6 +12,7 @@ from labelwell.rlhf.bradley_terry import BradleyTerry
 from labelwell.rlhf.generate import GeneratedResponse, OpenAIChatGenerator, Sampling
 from labelwell.rlhf.records import PromptItem, as_messages
 from labelwell.server import create_app
+from labelwell.store.tables import Item
 from labelwell.work import projects, queue
 from labelwell.work import rlhf as service
 from rlhf.test_generate import FakeServer
@@ -147,7 +148,10 @@ def judge(db, world, project_id, decide):
                 task = queue.next_task(s, actor, project_id)
                 if task is None:
                     break
-                queue.submit(s, actor, task.assignment_id, decide(actor, task.data))
+                # annotators judge blind; the oracle reads the stored provenance
+                assert all("provenance" not in r for r in task.data["responses"])
+                stored = s.get(Item, task.item_id).data
+                queue.submit(s, actor, task.assignment_id, decide(actor, stored))
 
 
 def test_leaderboard_counts_every_judgment_as_a_battle(db, world, settings):
