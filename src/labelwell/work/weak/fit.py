@@ -1,0 +1,186 @@
+"""Fitting the label model on stored votes and routing its weak labels by confidence."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from labelwell.errors import InvalidInput
+from labelwell.store.tables import Annotation, Item, Prediction, Project, utcnow
+from labelwell.weak import LabelModel
+from labelwell.work import audit
+from labelwell.work.actors import Actor
+from labelwell.work.policies import Permission, authorize
+from labelwell.work.weak._common import LABEL_MODEL, ROUTE_PRIORITY, SOURCE
+from labelwell.work.weak.votes import StoredVotes, stored_votes
+
+if TYPE_CHECKING:
+    from labelwell.assist.routing import RoutingPolicy
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """What ``fit_label_model`` stored: ``n_predictions`` weak labels (items where
+    the model does not abstain), the LF accuracies it learned, and with routing
+    the number of items per route (``skipped``: gold, or already with people;
+    ``leased_meanwhile``: auto-approved but leased before the update, so left)."""
+
+    model_version: str
+    n_items: int
+    n_predictions: int
+    accuracies: dict[str, float]
+    class_balance: list[float]
+    routes: dict[str, int] | None = None
+
+
+def fit_label_model(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    control: str | None = None,
+    route: bool = False,
+    policy: RoutingPolicy | None = None,
+    seed: int = 0,
+) -> FitResult:
+    """Fit the label model on the stored votes and store its labels (replacing an
+    earlier fit's); with ``route``, route the items by confidence (module docstring)."""
+    project = authorize(session, actor, project_id, Permission.manage)
+    votes = stored_votes(session, project, control)
+    if not votes.lf_names:
+        raise InvalidInput("no labeling-function votes stored yet: run `labelwell weak apply`")
+    model = LabelModel(cardinality=len(votes.options)).fit(votes.L)
+    proba = model.predict_proba(votes.L)
+    pred = model.predict(votes.L, tie_break="abstain")
+    covered = (votes.L >= 0).any(axis=1) & (pred >= 0)
+    confidence = np.where(covered, proba.max(axis=1), 0.0)
+    digest = hashlib.sha256(
+        ",".join(
+            f"{n}@{v}" for n, v in zip(votes.lf_names, votes.lf_versions, strict=True)
+        ).encode()
+    )
+    version = digest.hexdigest()[:12]
+    session.execute(
+        delete(Prediction).where(
+            Prediction.project_id == project_id,
+            Prediction.source == SOURCE,
+            Prediction.model_name == LABEL_MODEL,
+        )
+    )
+    now = utcnow()
+    rows = [
+        {
+            "item_id": int(votes.item_ids[i]),
+            "project_id": project_id,
+            "source": SOURCE,
+            "model_name": LABEL_MODEL,
+            "model_version": version,
+            "result": {votes.control: votes.options[int(pred[i])]},
+            "score": float(confidence[i]),
+            "created_at": now,
+        }
+        for i in np.flatnonzero(covered)
+    ]
+    for start in range(0, len(rows), 10_000):
+        session.execute(insert(Prediction.__table__), rows[start : start + 10_000])
+    routes = None
+    if route:
+        routes = _route(session, project, votes, pred, confidence, version, policy, seed)
+    result = FitResult(
+        model_version=version,
+        n_items=int(votes.item_ids.shape[0]),
+        n_predictions=len(rows),
+        accuracies={n: float(a) for n, a in zip(votes.lf_names, model.accuracies_, strict=True)},
+        class_balance=[float(b) for b in model.class_balance_],
+        routes=routes,
+    )
+    audit.record(
+        session,
+        actor,
+        "weak.fit",
+        project_id=project_id,
+        details={"model_version": version, "predictions": len(rows), "routes": routes},
+    )
+    return result
+
+
+def _route(
+    session: Session,
+    project: Project,
+    votes: StoredVotes,
+    pred: np.ndarray,
+    confidence: np.ndarray,
+    version: str,
+    policy: RoutingPolicy | None,
+    seed: int,
+) -> dict[str, int]:
+    """Route the items no person has touched (not gold, open, no lease, no label),
+    as :func:`labelwell.work.assist.route` routes pre-labels."""
+    from labelwell.assist.routing import RoutingPolicy, route
+
+    policy = policy or RoutingPolicy()
+    free = set(
+        session.scalars(
+            select(Item.id).where(
+                Item.project_id == project.id,
+                Item.is_gold.is_(False),
+                Item.status == "open",
+                Item.n_active == 0,
+                Item.n_done == 0,
+            )
+        )
+    )
+    rows = np.flatnonzero(np.isin(votes.item_ids, np.fromiter(free, np.int64, len(free))))
+    decision = route(confidence[rows], policy, seed=seed)
+    counts = decision.counts()
+    counts["skipped"] = int(votes.item_ids.shape[0] - rows.shape[0])
+    kinds = np.where(decision.spot_check, "review", decision.routes)
+    for kind, priority in ROUTE_PRIORITY.items():
+        ids = votes.item_ids[rows[kinds == kind]].tolist()
+        for start in range(0, len(ids), 5_000):
+            part = ids[start : start + 5_000]
+            session.execute(update(Item).where(Item.id.in_(part)).values(priority=priority))
+    row_of = {int(votes.item_ids[r]): int(r) for r in rows[kinds == "auto_approve"]}
+    taken: list[int] = []
+    keep = sorted(row_of)
+    for start in range(0, len(keep), 5_000):
+        # an item leased meanwhile is left to its annotator
+        taken += session.scalars(
+            update(Item)
+            .where(Item.id.in_(keep[start : start + 5_000]), Item.n_active == 0)
+            .where(Item.status == "open")
+            .values(n_active=project.overlap, n_done=project.overlap, status="done")
+            .returning(Item.id)
+        ).all()
+    now = utcnow()
+    weak_labels = [
+        {
+            "item_id": item_id,
+            "project_id": project.id,
+            "user_id": None,
+            "source": SOURCE,
+            "agent": f"{LABEL_MODEL}@{version}",
+            "result": {votes.control: votes.options[int(pred[row_of[item_id]])]},
+            "status": "accepted",
+            "revision": 1,
+            "is_current": True,
+            "is_gold_check": False,
+            "details": {
+                "weak_label": True,
+                "route": "auto_approve",
+                "score": float(confidence[row_of[item_id]]),
+                "threshold": float(policy.approve_threshold),
+            },
+            "created_at": now,
+        }
+        for item_id in sorted(taken)
+    ]
+    for start in range(0, len(weak_labels), 10_000):
+        session.execute(insert(Annotation.__table__), weak_labels[start : start + 10_000])
+    counts["leased_meanwhile"] = len(row_of) - len(taken)
+    return counts
