@@ -10,7 +10,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 
 
 class Sink:
@@ -55,3 +55,38 @@ class ZipSink(Sink):
 
     def close(self) -> None:
         self.zf.close()
+
+
+class FolderExporter:
+    """Base of exporters that write a folder layout: ``write`` streams it as a zip,
+    ``export_dir`` writes the folder itself; subclasses implement ``_export``."""
+
+    extension = "zip"
+    media_type = "application/zip"
+
+    def __init__(
+        self,
+        labels: str = "consensus",
+        control: str | None = None,
+        default_split: str = "train",
+        copy_images: bool = True,
+    ) -> None:
+        from labelwell.formats._select import check_mode
+
+        self.labels = check_mode(labels)
+        self.control = control
+        self.default_split = default_split
+        self.copy_images = copy_images
+
+    def write(self, records: Any, out: BinaryIO, ontology: Any) -> int:
+        sink = ZipSink(out)
+        try:
+            return self._export(records, sink, ontology)
+        finally:
+            sink.close()
+
+    def export_dir(self, records: Any, directory: Path, ontology: Any) -> int:
+        return self._export(records, DirSink(directory), ontology)
+
+    def _export(self, records: Any, sink: Sink, ontology: Any) -> int:
+        raise NotImplementedError

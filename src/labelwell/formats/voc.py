@@ -16,13 +16,13 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import Any
 
 from labelwell.errors import InvalidInput
 from labelwell.formats._geometry import fmt_num
 from labelwell.formats._ontology import Control, check_label, first_control
-from labelwell.formats._select import attach, check_mode, chosen_labels
-from labelwell.formats._sink import DirSink, Sink, ZipSink
+from labelwell.formats._select import attach, chosen_labels
+from labelwell.formats._sink import FolderExporter, Sink
 from labelwell.formats.coco import image_meta
 from labelwell.formats.registry import (
     ExportRecord,
@@ -76,32 +76,8 @@ def voc_xml(name: str, image: str, w: int, h: int, objects: list[tuple[dict, str
     return ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
 
 
-class VocExporter:
+class VocExporter(FolderExporter):
     name = "voc"
-    extension = "zip"
-    media_type = "application/zip"
-
-    def __init__(
-        self,
-        labels: str = "consensus",
-        control: str | None = None,
-        default_split: str = "train",
-        copy_images: bool = True,
-    ) -> None:
-        self.labels = check_mode(labels)
-        self.control = control
-        self.default_split = default_split
-        self.copy_images = copy_images
-
-    def write(self, records: Iterable[ExportRecord], out: BinaryIO, ontology: Any) -> int:
-        sink = ZipSink(out)
-        try:
-            return self._export(records, sink, ontology)
-        finally:
-            sink.close()
-
-    def export_dir(self, records: Iterable[ExportRecord], directory: Path, ontology: Any) -> int:
-        return self._export(records, DirSink(directory), ontology)
 
     def _export(self, records: Iterable[ExportRecord], sink: Sink, ontology: Any) -> int:
         ctrl = first_control(ontology, ("bbox",), self.control)

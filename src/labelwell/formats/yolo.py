@@ -22,15 +22,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import Any
 
 import yaml
 
 from labelwell.errors import InvalidInput
 from labelwell.formats._geometry import image_size, points_bbox
 from labelwell.formats._ontology import Control, first_control, pick_controls
-from labelwell.formats._select import attach, check_mode, chosen_labels
-from labelwell.formats._sink import DirSink, Sink, ZipSink
+from labelwell.formats._select import attach, chosen_labels
+from labelwell.formats._sink import FolderExporter, Sink
 from labelwell.formats.coco import image_meta, skeleton_of
 from labelwell.formats.registry import (
     ExportRecord,
@@ -80,32 +80,8 @@ def yolo_line(
     return " ".join([str(cls)] + [_n(v) for v in vals])
 
 
-class YoloExporter:
+class YoloExporter(FolderExporter):
     name = "yolo"
-    extension = "zip"
-    media_type = "application/zip"
-
-    def __init__(
-        self,
-        labels: str = "consensus",
-        control: str | None = None,
-        default_split: str = "train",
-        copy_images: bool = True,
-    ) -> None:
-        self.labels = check_mode(labels)
-        self.control = control
-        self.default_split = default_split
-        self.copy_images = copy_images
-
-    def write(self, records: Iterable[ExportRecord], out: BinaryIO, ontology: Any) -> int:
-        sink = ZipSink(out)
-        try:
-            return self._export(records, sink, ontology)
-        finally:
-            sink.close()
-
-    def export_dir(self, records: Iterable[ExportRecord], directory: Path, ontology: Any) -> int:
-        return self._export(records, DirSink(directory), ontology)
 
     def _export(self, records: Iterable[ExportRecord], sink: Sink, ontology: Any) -> int:
         ctrl = first_control(ontology, YOLO_TYPES, self.control)
