@@ -62,7 +62,7 @@ def export(
         with db.read_session() as s:
             export_to(s, project_id, exporter, out, ontology, flt)
 
-    filename = f"{name}{exporter.extension}".replace('"', "")
+    filename = f"{name}.{exporter.extension.lstrip('.')}".replace('"', "")
     return StreamingResponse(
         stream_writer(write),
         media_type=exporter.media_type,
