@@ -3,8 +3,10 @@
 Four exporters, registered as ``dpo``, ``reward``, ``kto`` and ``sft``, read the
 :class:`ExportRecord` of items with ``pairwise``, ``ranking`` or ``correction``
 controls (item data ``{"prompt", "messages"?, "responses": [{"id", "text"}]}``)
-and write JSONL rows in TRL's column layouts (see :mod:`labelwell.rlhf.exports`);
-``dpo_conversational`` and the like write the message-list form:
+and write rows in TRL's column layouts (see :mod:`labelwell.rlhf.exports`) as
+JSONL, Parquet or a ``datasets`` folder (:mod:`labelwell.rlhf.training_files`);
+``dpo_conversational`` and the like write the message-list form. Every option
+is one field of :class:`TrainingSetOptions`, checked in one place:
 
 * pairwise judgments are merged per pair by plurality (:func:`pairwise_majority`;
   a draw between the leading outcomes is a ``tie``); ``tie`` and ``both_bad``
@@ -17,6 +19,9 @@ and write JSONL rows in TRL's column layouts (see :mod:`labelwell.rlhf.exports`)
 
 Only human annotations that a reviewer did not reject count; a pair's margin
 (``reward`` with ``margin=True``) is the winner's votes minus the loser's.
+``judgments="per_annotator"`` skips the consensus and writes every annotator's
+judgment as its own row (margin 1); ``ties="keep"`` writes tied pairs too, with a
+boolean ``tie`` column (and margin 0).
 Records are taken in chunks so the majority is computed once per chunk while
 memory stays bounded.
 """
@@ -24,17 +29,17 @@ memory stays bounded.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import partial
 from itertools import islice
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
-import orjson
 
 from labelwell.errors import InvalidInput
 from labelwell.formats.registry import ExportRecord, LabelRecord, register_exporter
-from labelwell.rlhf import exports
+from labelwell.rlhf import exports, training_files
 from labelwell.rlhf.aggregate import merge_rankings, pairwise_majority
 from labelwell.rlhf.pairs import PAIR_STRATEGIES, ranking_to_comparisons
 from labelwell.rlhf.records import (
@@ -48,6 +53,90 @@ from labelwell.rlhf.records import (
 
 PREFERENCE_TYPES = ("pairwise", "ranking")
 CHUNK = 500
+TIES = ("drop", "keep")
+JUDGMENTS = ("aggregated", "per_annotator")
+_MEDIA = {
+    "jsonl": (".jsonl", "application/x-ndjson"),
+    "parquet": (".parquet", "application/vnd.apache.parquet"),
+    "datasets": (".zip", "application/zip"),
+}
+
+
+def _one_of(name: str, value: Any, allowed: Iterable[str], what: str = "value") -> None:
+    allowed = sorted(allowed)
+    if value not in allowed:
+        raise InvalidInput(
+            f"{name}: unknown {what} {value!r}; one of {', '.join(allowed)}", field=name
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingSetOptions:
+    """What a TRL training file holds and how it is written.
+
+    ``kind``: ``dpo``, ``reward``, ``kto`` or ``sft``; ``conversational``: message
+    lists instead of text; ``strategy``: how rankings become pairs, with ``seed``
+    for ``best_vs_random_lower``; ``ties``: ``drop`` or ``keep`` tied pairs;
+    ``margin``: the reward layout's vote margin column; ``judgments``:
+    ``aggregated`` (consensus per pair) or ``per_annotator``; ``both_bad``: KTO
+    rows for pairs judged both bad; ``output``: ``jsonl``, ``parquet`` or
+    ``datasets``.
+    """
+
+    kind: str = "dpo"
+    conversational: bool = False
+    strategy: str = "all_pairs"
+    seed: int | None = 0
+    ties: str = "drop"
+    margin: bool = False
+    judgments: str = "aggregated"
+    both_bad: bool = False
+    output: str = "jsonl"
+
+    def check(self) -> TrainingSetOptions:
+        """These options, or :class:`InvalidInput` naming the first bad one."""
+        _one_of("kind", self.kind, training_files.KINDS)
+        _one_of("strategy", self.strategy, PAIR_STRATEGIES, "pair strategy")
+        _one_of("ties", self.ties, TIES)
+        _one_of("judgments", self.judgments, JUDGMENTS)
+        _one_of("output", self.output, training_files.OUTPUTS)
+        if self.seed is not None and (not isinstance(self.seed, int) or self.seed < 0):
+            raise InvalidInput(
+                f"seed: must be a non-negative integer, got {self.seed!r}", field="seed"
+            )
+        if self.margin and self.kind != "reward":
+            raise InvalidInput("margin: only the reward layout has a margin column", field="margin")
+        if self.both_bad and self.kind != "kto":
+            raise InvalidInput(
+                "both_bad: only the kto layout keeps both-bad pairs", field="both_bad"
+            )
+        if self.ties == "keep" and self.kind not in ("dpo", "reward"):
+            raise InvalidInput(
+                f"ties: a {self.kind} row cannot say that two responses tie; keep ties "
+                "with dpo or reward",
+                field="ties",
+            )
+        if self.kind == "sft":
+            if self.strategy != "all_pairs":
+                raise InvalidInput(
+                    "strategy: sft rows come from corrections, not pairs", field="strategy"
+                )
+            if self.judgments != "aggregated":
+                raise InvalidInput(
+                    "judgments: sft rows are always one per annotator's correction",
+                    field="judgments",
+                )
+        return self
+
+    @property
+    def features(self) -> dict[str, Any]:
+        """The ``datasets`` features of the rows these options write."""
+        return training_files.layout_features(
+            self.kind,
+            conversational=self.conversational,
+            margin=self.margin,
+            ties=self.ties == "keep",
+        )
 
 
 def controls_of(ontology: Any, kind: str) -> list[str]:
@@ -75,9 +164,11 @@ def record_comparisons(
     *,
     strategy: str = "all_pairs",
     rng: np.random.Generator | None = None,
+    keep_ties: bool = False,
 ) -> list[Comparison]:
     """Every annotator's judgments on one item as comparisons (no consensus):
-    pairwise answers as they are, rankings turned into pairs with ``strategy``."""
+    pairwise answers as they are, rankings turned into pairs with ``strategy``
+    (tied responses of a ranking as ``tie`` comparisons with ``keep_ties``)."""
     pairwise, ranking = controls_of(ontology, "pairwise"), controls_of(ontology, "ranking")
     if not (pairwise or ranking):
         return []
@@ -92,7 +183,12 @@ def record_comparisons(
         for name in ranking:
             if name in a.result:
                 out += ranking_to_comparisons(
-                    item_id, a.result[name], strategy=strategy, rng=rng, annotator=who
+                    item_id,
+                    a.result[name],
+                    strategy=strategy,
+                    rng=rng,
+                    annotator=who,
+                    keep_ties=keep_ties,
                 )
     return out
 
@@ -147,7 +243,12 @@ def _pairwise_decisions(
 
 
 def _ranking_decisions(
-    record: ExportRecord, item: PromptItem, ontology: Any, strategy: str, rng: np.random.Generator
+    record: ExportRecord,
+    item: PromptItem,
+    ontology: Any,
+    strategy: str,
+    rng: np.random.Generator,
+    keep_ties: bool = False,
 ) -> list[Decision]:
     out: list[Decision] = []
     for name in controls_of(ontology, "ranking"):
@@ -159,8 +260,10 @@ def _ranking_decisions(
         if not rankings:
             continue
         merged = merge_rankings(rankings)
-        for c in ranking_to_comparisons(item.id, merged, strategy=strategy, rng=rng):
-            out.append(Decision(item, c.response_a, c.response_b, c.outcome, None))
+        pairs = ranking_to_comparisons(
+            item.id, merged, strategy=strategy, rng=rng, keep_ties=keep_ties
+        )
+        out += [Decision(item, c.response_a, c.response_b, c.outcome, None) for c in pairs]
     return out
 
 
@@ -170,29 +273,60 @@ def _chunks(records: Iterable[ExportRecord], size: int) -> Iterator[list[ExportR
         yield chunk
 
 
+def _annotator_decisions(
+    record: ExportRecord,
+    item: PromptItem,
+    ontology: Any,
+    strategy: str,
+    rng: np.random.Generator,
+    keep_ties: bool,
+) -> list[Decision]:
+    found = record_comparisons(record, ontology, strategy=strategy, rng=rng, keep_ties=keep_ties)
+    return [
+        Decision(item, c.response_a, c.response_b, c.outcome, 1.0 if c.outcome in "ab" else 0.0)
+        for c in found
+    ]
+
+
 def iter_decisions(
     records: Iterable[ExportRecord],
     ontology: Any,
     *,
     strategy: str = "all_pairs",
     seed: int | None = 0,
+    keep_ties: bool = False,
+    judgments: str = "aggregated",
 ) -> Iterator[Decision]:
-    """Consensus decisions of a project's pairwise and ranking items, in item order."""
-    if strategy not in PAIR_STRATEGIES:
-        raise InvalidInput(
-            f"unknown pair strategy {strategy!r}; one of {sorted(PAIR_STRATEGIES)}",
-            field="strategy",
-        )
+    """Decisions of a project's pairwise and ranking items, in item order: the
+    consensus per pair (``aggregated``) or every annotator's own (``per_annotator``)."""
+    _one_of("strategy", strategy, PAIR_STRATEGIES, "pair strategy")
+    _one_of("judgments", judgments, JUDGMENTS)
     rng = np.random.default_rng(seed)
     for chunk in _chunks(records, CHUNK):
         with_items = [(r, prompt_item(r)) for r in chunk if r.data.get("responses")]
+        if judgments == "per_annotator":
+            for record, item in with_items:
+                yield from _annotator_decisions(record, item, ontology, strategy, rng, keep_ties)
+            continue
         yield from _pairwise_decisions(with_items, ontology)
         for record, item in with_items:
-            yield from _ranking_decisions(record, item, ontology, strategy, rng)
+            yield from _ranking_decisions(record, item, ontology, strategy, rng, keep_ties)
 
 
-def decision_pair(d: Decision) -> PreferencePair | None:
-    """The preference a decision carries, or ``None`` for ``tie`` and ``both_bad``."""
+def decision_pair(d: Decision, *, keep_ties: bool = False) -> PreferencePair | None:
+    """The preference a decision carries, or ``None`` for ``both_bad`` and (unless
+    ``keep_ties``) ``tie``; a kept tie is a pair with ``tie=True`` in item order."""
+    if d.outcome == "tie" and keep_ties:
+        return PreferencePair(
+            d.item.prompt,
+            d.item.response(d.first).text,
+            d.item.response(d.second).text,
+            margin=0.0,
+            item_id=d.item.id,
+            chosen_id=d.first,
+            rejected_id=d.second,
+            tie=True,
+        )
     if d.outcome not in ("a", "b"):
         return None
     win, lose = (d.first, d.second) if d.outcome == "a" else (d.second, d.first)
@@ -228,8 +362,6 @@ def iter_corrections(records: Iterable[ExportRecord], ontology: Any) -> Iterator
 
 
 class _TrlExporter:
-    extension = ".jsonl"
-    media_type = "application/x-ndjson"
     name = ""
 
     def __init__(
@@ -238,26 +370,61 @@ class _TrlExporter:
         conversational: bool = False,
         strategy: str = "all_pairs",
         seed: int | None = 0,
+        ties: str = "drop",
+        judgments: str = "aggregated",
+        output: str = "jsonl",
+        margin: bool = False,
+        both_bad: bool = False,
     ) -> None:
-        self.conversational = conversational
-        self.strategy = strategy
-        self.seed = seed
+        self.options = TrainingSetOptions(
+            kind=self.name,
+            conversational=conversational,
+            strategy=strategy,
+            seed=seed,
+            ties=ties,
+            margin=margin,
+            judgments=judgments,
+            both_bad=both_bad,
+            output=output,
+        ).check()
+        self.extension, self.media_type = _MEDIA[output]
+
+    @property
+    def conversational(self) -> bool:
+        return self.options.conversational
 
     def rows(self, records: Iterable[ExportRecord], ontology: Any) -> Iterator[dict[str, Any]]:
         raise NotImplementedError
 
     def write(self, records: Iterable[ExportRecord], out: BinaryIO, ontology: Any) -> int:
-        """Write JSONL rows; return the number of rows (training examples) written."""
-        n = 0
-        for row in self.rows(records, ontology):
-            out.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
-            n += 1
-        return n
+        """Write the rows as the options' output (a ``datasets`` folder as a zip);
+        return the number of rows (training examples) written."""
+        return training_files.write_training_stream(
+            self.rows(records, ontology), out, self.options.output, self.options.features
+        )
+
+    def export_dir(self, records: Iterable[ExportRecord], folder: Path, ontology: Any) -> int:
+        """Write the rows as a ``datasets`` folder (``save_to_disk`` layout)."""
+        return training_files.write_dataset_folder(
+            self.rows(records, ontology), folder, self.options.features
+        )
+
+    def _decisions(self, records: Iterable[ExportRecord], ontology: Any) -> Iterator[Decision]:
+        _need(ontology, PREFERENCE_TYPES, self.name)
+        o = self.options
+        return iter_decisions(
+            records,
+            ontology,
+            strategy=o.strategy,
+            seed=o.seed,
+            keep_ties=o.ties == "keep",
+            judgments=o.judgments,
+        )
 
     def _pairs(self, records: Iterable[ExportRecord], ontology: Any) -> Iterator[PreferencePair]:
-        _need(ontology, PREFERENCE_TYPES, self.name)
-        for d in iter_decisions(records, ontology, strategy=self.strategy, seed=self.seed):
-            pair = decision_pair(d)
+        keep = self.options.ties == "keep"
+        for d in self._decisions(records, ontology):
+            pair = decision_pair(d, keep_ties=keep)
             if pair is not None:
                 yield pair
 
@@ -276,8 +443,9 @@ class DpoExporter(_TrlExporter):
     name = "dpo"
 
     def rows(self, records: Iterable[ExportRecord], ontology: Any) -> Iterator[dict[str, Any]]:
+        ties = self.options.ties == "keep"
         for pair in self._pairs(records, ontology):
-            yield from exports.dpo_rows([pair], conversational=self.conversational)
+            yield from exports.dpo_rows([pair], conversational=self.conversational, ties=ties)
 
 
 class RewardExporter(_TrlExporter):
@@ -286,31 +454,31 @@ class RewardExporter(_TrlExporter):
 
     name = "reward"
 
-    def __init__(self, *, margin: bool = False, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.margin = margin
+    @property
+    def margin(self) -> bool:
+        return self.options.margin
 
     def rows(self, records: Iterable[ExportRecord], ontology: Any) -> Iterator[dict[str, Any]]:
+        ties = self.options.ties == "keep"
         for pair in self._pairs(records, ontology):
             yield from exports.reward_rows(
-                [pair], conversational=self.conversational, margin=self.margin
+                [pair], conversational=self.conversational, margin=self.margin, ties=ties
             )
 
 
 class KtoExporter(_TrlExporter):
     """``prompt, completion, label``: the chosen response desirable, the rejected
-    one not; with ``both_bad=True`` a ``both_bad`` consensus gives two undesirable
+    one not; with ``both_bad=True`` a ``both_bad`` judgment gives two undesirable
     rows."""
 
     name = "kto"
 
-    def __init__(self, *, both_bad: bool = False, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.both_bad = both_bad
+    @property
+    def both_bad(self) -> bool:
+        return self.options.both_bad
 
     def rows(self, records: Iterable[ExportRecord], ontology: Any) -> Iterator[dict[str, Any]]:
-        _need(ontology, PREFERENCE_TYPES, self.name)
-        for d in iter_decisions(records, ontology, strategy=self.strategy, seed=self.seed):
+        for d in self._decisions(records, ontology):
             pair = decision_pair(d)
             if pair is not None:
                 completions = exports.unpair([pair])
@@ -335,7 +503,19 @@ class SftExporter(_TrlExporter):
             yield from exports.sft_rows([c], conversational=self.conversational)
 
 
-for _exporter in (DpoExporter, RewardExporter, KtoExporter, SftExporter):
+EXPORTER_CLASSES: dict[str, type[_TrlExporter]] = {
+    c.name: c for c in (DpoExporter, RewardExporter, KtoExporter, SftExporter)
+}
+
+
+def training_set_exporter(options: TrainingSetOptions) -> _TrlExporter:
+    """The exporter that writes what ``options`` ask for (checked first)."""
+    o = options.check()
+    kwargs = {k: v for k, v in asdict(o).items() if k != "kind"}
+    return EXPORTER_CLASSES[o.kind](**kwargs)
+
+
+for _exporter in EXPORTER_CLASSES.values():
     register_exporter(_exporter.name)(_exporter)
     # the message-list form, reachable by name from `labelwell export` and the API
     register_exporter(f"{_exporter.name}_conversational")(

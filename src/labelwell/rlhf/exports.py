@@ -39,23 +39,37 @@ def _assistant(text: str) -> list[Message]:
     return [{"role": "assistant", "content": text}]
 
 
-def dpo_rows(pairs: Iterable[PreferencePair], *, conversational: bool = False) -> list[Row]:
-    """``prompt, chosen, rejected`` rows (explicit prompt)."""
-    if conversational:
-        return [
-            {"prompt": p.prompt, "chosen": _assistant(p.chosen), "rejected": _assistant(p.rejected)}
-            for p in pairs
-        ]
-    return [
-        {"prompt": prompt_text(p.prompt), "chosen": p.chosen, "rejected": p.rejected} for p in pairs
-    ]
+def dpo_rows(
+    pairs: Iterable[PreferencePair], *, conversational: bool = False, ties: bool = False
+) -> list[Row]:
+    """``prompt, chosen, rejected`` rows (explicit prompt); with ``ties`` a boolean
+    ``tie`` column marks pairs judged equally good."""
+    rows: list[Row] = []
+    for p in pairs:
+        if conversational:
+            row: Row = {
+                "prompt": p.prompt,
+                "chosen": _assistant(p.chosen),
+                "rejected": _assistant(p.rejected),
+            }
+        else:
+            row = {"prompt": prompt_text(p.prompt), "chosen": p.chosen, "rejected": p.rejected}
+        if ties:
+            row["tie"] = bool(p.tie)
+        rows.append(row)
+    return rows
 
 
 def reward_rows(
-    pairs: Iterable[PreferencePair], *, conversational: bool = False, margin: bool = False
+    pairs: Iterable[PreferencePair],
+    *,
+    conversational: bool = False,
+    margin: bool = False,
+    ties: bool = False,
 ) -> list[Row]:
     """``chosen, rejected`` rows with the prompt inside each (implicit prompt), plus
-    ``margin`` when asked (a pair without a margin gets 0.0)."""
+    ``margin`` when asked (a pair without a margin, and a tie, gets 0.0) and a
+    boolean ``tie`` column with ``ties``."""
     rows: list[Row] = []
     for p in pairs:
         if conversational:
@@ -67,7 +81,9 @@ def reward_rows(
             text = prompt_text(p.prompt)
             row = {"chosen": f"{text}\n\n{p.chosen}", "rejected": f"{text}\n\n{p.rejected}"}
         if margin:
-            row["margin"] = float(p.margin) if p.margin is not None else 0.0
+            row["margin"] = float(p.margin) if p.margin is not None and not p.tie else 0.0
+        if ties:
+            row["tie"] = bool(p.tie)
         rows.append(row)
     return rows
 

@@ -107,7 +107,8 @@ class Comparison:
 
 @dataclass(slots=True)
 class PreferencePair:
-    """A decided preference: ``chosen`` is better than ``rejected`` for ``prompt``."""
+    """A decided preference: ``chosen`` is better than ``rejected`` for ``prompt``;
+    with ``tie`` set the two were judged equally good (kept only on request)."""
 
     prompt: list[Message]
     chosen: str
@@ -116,6 +117,7 @@ class PreferencePair:
     item_id: str | None = None
     chosen_id: str | None = None
     rejected_id: str | None = None
+    tie: bool = False
 
 
 @dataclass(slots=True)
