@@ -76,6 +76,22 @@ RANKING = {
     ],
 }
 
+ESCALATE = {
+    "name": "escalate",
+    "controls": [
+        {
+            "name": "sentiment",
+            "type": "choice",
+            "source": "text",
+            "options": ["pos", "neg", "neu"],
+            "required": True,
+        },
+        {"name": "entities", "type": "spans", "source": "text", "labels": ["PER", "ORG"]},
+        {"name": "note", "type": "text"},
+    ],
+}
+ESCALATED_TEXTS = ("Kim thinks the Acme phone is fine, I guess.", XSS_TEXT)
+
 
 @dataclass
 class Seeded:
@@ -84,6 +100,7 @@ class Seeded:
     admin_token: str = ""
     gold_item: int = 0
     review_annotations: list[int] = field(default_factory=list)
+    escalated_items: list[int] = field(default_factory=list)
 
 
 def seed(url: str, home: Path) -> Seeded:
@@ -199,6 +216,35 @@ def seed(url: str, home: Path) -> Seeded:
                 )
                 out.review_annotations.append(ann.id)
             make("console", CLASSIC, [], {"manager@demo.labelwell": "manager"})
+            # Three annotators, three different answers on each item: escalated.
+            eid = make(
+                "escalate",
+                ESCALATE,
+                [ImportRow(line=i + 1, data={"text": t}) for i, t in enumerate(ESCALATED_TEXTS)],
+                {
+                    "ann1@demo.labelwell": "annotator",
+                    "ann2@demo.labelwell": "annotator",
+                    "ann3@demo.labelwell": "annotator",
+                    "reviewer@demo.labelwell": "reviewer",
+                    "manager@demo.labelwell": "manager",
+                },
+                overlap=3,
+            )
+            kim = {"id": "k", "start": 0, "end": 3, "label": "PER", "text": "Kim"}
+            for email, label in votes:
+                actor = Actor.of(s.get(User, out.users[email]))
+                for _ in ESCALATED_TEXTS:
+                    task = queue.next_task(s, actor, eid)
+                    assert task is not None
+                    result = {"sentiment": label}
+                    if label == "pos" and task.data["text"].startswith("Kim"):
+                        result["entities"] = [kim]
+                    queue.submit(s, actor, task.assignment_id, result, time_spent_ms=2100)
+            out.escalated_items = [
+                i.id
+                for i in items.list_items(s, admin, eid, limit=10)
+                if i.review_state == "escalated"
+            ]
     finally:
         db.dispose()
     return out

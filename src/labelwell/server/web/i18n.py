@@ -62,6 +62,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "work.diff": {"en": "Changes against the original", "ko": "원문 대비 변경 사항"},
     "work.error": {"en": "Could not save", "ko": "저장하지 못했습니다"},
     "work.relation": {"en": "Link to…", "ko": "관계 연결…"},
+    "work.feedback_correct": {"en": "Correct", "ko": "정답입니다"},
+    "work.feedback_wrong": {"en": "Not correct", "ko": "정답이 아닙니다"},
+    "work.feedback_expected": {"en": "Expected answer", "ko": "기대한 답"},
+    "work.feedback_given": {"en": "Your answer", "ko": "내 답"},
+    "work.feedback_continue": {"en": "Next task", "ko": "다음 작업"},
     "help.title": {"en": "Keyboard shortcuts", "ko": "키보드 단축키"},
     "help.numbers": {
         "en": "pick a choice / label / rating (of the active control)",
@@ -91,6 +96,42 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "review.fixed": {"en": "fixed", "ko": "수정됨"},
     "review.comment": {"en": "Comment to the annotator", "ko": "주석자에게 남길 의견"},
     "review.item": {"en": "Item", "ko": "항목"},
+    "action.escalations": {"en": "Escalations", "ko": "에스컬레이션"},
+    "esc.title": {"en": "Escalation inbox", "ko": "에스컬레이션 수신함"},
+    "esc.intro": {
+        "en": "Items whose annotators could not agree. Compare their annotations, "
+        "make the adjudicated label and resolve the item with a note.",
+        "ko": "주석자들이 합의하지 못한 항목입니다. 주석을 비교하고 판정 라벨을 만든 뒤 "
+        "메모와 함께 해결하세요.",
+    },
+    "esc.none": {
+        "en": "No escalated items: nothing to adjudicate.",
+        "ko": "에스컬레이션된 항목이 없습니다. 판정할 것이 없습니다.",
+    },
+    "esc.waiting": {"en": "Awaiting adjudication", "ko": "판정 대기"},
+    "esc.items": {"en": "Escalated items", "ko": "에스컬레이션된 항목"},
+    "esc.annotations": {"en": "Annotations", "ko": "주석"},
+    "esc.start_from": {"en": "Start from this", "ko": "이 주석에서 시작"},
+    "esc.adjudicated": {"en": "Adjudicated label", "ko": "판정 라벨"},
+    "esc.note": {"en": "Note (why this label)", "ko": "메모 (판정 근거)"},
+    "esc.resolve": {"en": "Resolve", "ko": "해결"},
+    "esc.resolved": {"en": "Resolved", "ko": "해결됨"},
+    "esc.taken": {
+        "en": "This item was already resolved by someone else.",
+        "ko": "다른 사람이 이미 이 항목을 해결했습니다.",
+    },
+    "esc.empty": {
+        "en": "The adjudicated label is empty: give at least one control a value.",
+        "ko": "판정 라벨이 비어 있습니다. 최소 한 컨트롤에 값을 넣으세요.",
+    },
+    "esc.previous": {"en": "Previous item", "ko": "이전 항목"},
+    "esc.next": {"en": "Next item", "ko": "다음 항목"},
+    "esc.keys": {
+        "en": "Keys: 1–9 label the active control · Tab next control · Alt+1–9 start from "
+        "annotation n · Ctrl+Enter resolve · [ ] previous / next item · Ctrl+Z undo",
+        "ko": "키: 1–9 활성 컨트롤 라벨 · Tab 다음 컨트롤 · Alt+1–9 n번째 주석에서 시작 · "
+        "Ctrl+Enter 해결 · [ ] 이전 / 다음 항목 · Ctrl+Z 실행 취소",
+    },
     "manage.title": {"en": "Project console", "ko": "프로젝트 콘솔"},
     "manage.settings": {"en": "Settings", "ko": "설정"},
     "manage.save": {"en": "Save", "ko": "저장"},
@@ -103,6 +144,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "manage.skills": {"en": "Required skills (comma separated)", "ko": "필요 기술 (쉼표로 구분)"},
     "manage.show_predictions": {"en": "Show model suggestions", "ko": "모델 제안 보이기"},
+    "manage.gold_feedback": {
+        "en": "Show feedback after gold items",
+        "ko": "골드 항목 뒤에 피드백 보이기",
+    },
     "manage.guidelines": {
         "en": "Guidelines (saving makes a new version)",
         "ko": "가이드라인 (저장하면 새 버전)",

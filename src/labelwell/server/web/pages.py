@@ -33,7 +33,7 @@ from labelwell.server.web.session import (
 )
 from labelwell.work import accounts, items, labels, projects, stats
 from labelwell.work.actors import Actor
-from labelwell.work.policies import Permission, authorize, project_role
+from labelwell.work.policies import Permission, allowed, authorize, project_role
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
@@ -238,6 +238,7 @@ def review_page(request: Request, project_id: int) -> Response:
     def build(actor: Actor) -> Response:
         with request.app.state.db.read_session() as s:
             project = authorize(s, actor, project_id, Permission.review)
+            role = project_role(s, actor, project_id)
             rows = []
             after = 0
             while len(rows) < 5000:
@@ -262,7 +263,27 @@ def review_page(request: Request, project_id: int) -> Response:
                 ],
                 "i18n": catalogue_for(_lang(request)),
             }
-        return render(request, "review.html", actor, project=project, boot=boot)
+        can_adjudicate = allowed(role, Permission.manage, project)
+        return render(
+            request, "review.html", actor, project=project, boot=boot, can_adjudicate=can_adjudicate
+        )
+
+    return _page(request, build)
+
+
+@router.get("/projects/{project_id}/escalations")
+def escalations_page(request: Request, project_id: int) -> Response:
+    """The expert's inbox of escalated items; only those who may adjudicate an
+    escalation (``consensus.adjudicate``: the manage permission) get it."""
+
+    def build(actor: Actor) -> Response:
+        with request.app.state.db.read_session() as s:
+            project = authorize(s, actor, project_id, Permission.manage)
+            boot = {
+                "project": {"id": project.id, "name": project.name, "ontology": project.ontology},
+                "i18n": catalogue_for(_lang(request), ("work.", "review.", "esc.")),
+            }
+        return render(request, "escalations.html", actor, project=project, boot=boot)
 
     return _page(request, build)
 
@@ -303,7 +324,10 @@ def manage_page(request: Request, project_id: int) -> Response:
         dashboard.append(
             (t("manage.progress"), charts.cumulative_chart(t("manage.progress"), times))
         )
-        boot = {"project": {"id": project.id, "name": project.name}}
+        boot = {
+            "project": {"id": project.id, "name": project.name},
+            "settings": project.settings or {},
+        }
         return render(
             request,
             "manage.html",

@@ -2,25 +2,17 @@
 // keyboard first, undo, time spent measured while the page is visible.
 import { api } from "./api.js";
 import { boot, h } from "./dom.js";
-import { choice, multiChoice, rating, text } from "./tools/classify.js";
-import { imageTool } from "./tools/image.js";
-import { correction, pairwise, ranking } from "./tools/rlhf.js";
-import { relations, spans } from "./tools/spans.js";
-
-const TOOLS = {
-  choice, multi_choice: multiChoice, rating, text, spans, relations,
-  bbox: imageTool("bbox"), polygon: imageTool("polygon"), keypoints: imageTool("keypoints"),
-  pairwise, ranking, correction,
-};
-// Controls whose tool shows its own source (the others get it shown once above).
-const SHOWS_SOURCE = new Set(["spans", "bbox", "polygon", "keypoints", "pairwise", "ranking", "correction"]);
-const MEDIA_KEYS = ["audio", "file", "image", "url", "video"];
+import { Panels, contextBlock } from "./panels.js";
+import { resultView } from "./render.js";
 
 const B = boot();
 const t = (key) => B.i18n?.[key] ?? key;
 const controls = B.project.ontology.controls;
 const $ = (id) => document.getElementById(id);
-const state = { task: null, tools: [], active: 0, history: [], shownAt: 0, visibleMs: 0, busy: false, submitAt: null };
+const state = {
+  task: null, panels: null, tools: [], shownAt: 0, visibleMs: 0, busy: false, submitAt: null,
+  suggestion: null, // {id, prefill (the tools' state as the suggestion left it), taken, dismissed}
+};
 window.lw = { state, timings: [] };
 
 $("guideline-version").textContent = B.guideline.version ? `${t("work.version")} ${B.guideline.version}` : "";
@@ -32,83 +24,54 @@ function status(message, kind = "") {
   el.className = `status ${kind}`;
 }
 
-function mediaUrl(task, source) {
-  const ref = task.data[source];
-  let index = task.media.length ? task.media.indexOf(ref) : MEDIA_KEYS.filter((k) => typeof task.data[k] === "string").indexOf(source);
-  if (index < 0) index = 0;
-  return `/media/items/${task.item_id}/${index}`;
-}
-
-function contextBlock(task) {
-  const consumed = new Set(controls.filter((c) => SHOWS_SOURCE.has(c.type)).map((c) => c.source));
-  const sources = [...new Set(controls.map((c) => c.source).filter((x) => x && !consumed.has(x)))];
-  return sources.map((source) => {
-    const value = task.data[source];
-    if (typeof value === "string" && MEDIA_KEYS.includes(source)) return h("img", { class: "item-image", src: mediaUrl(task, source), alt: source });
-    if (typeof value === "string") return h("div", { class: "item-text", dataset: { source } }, value);
-    if (Array.isArray(value) && value.every((r) => r && typeof r.text === "string")) {
-      return h("div", { class: "responses" }, task.data.prompt ? h("div", { class: "prompt item-text" }, String(task.data.prompt)) : null,
-        value.map((r, i) => h("div", { class: "response card" }, h("h3", {}, `${t("work.response")} ${String.fromCharCode(65 + i)}`), h("div", { class: "item-text" }, r.text))));
-    }
-    return h("pre", { class: "item-json" }, JSON.stringify(value, null, 2));
-  });
-}
-
-const snapshot = () => JSON.stringify(state.tools.map((tool) => tool.get()));
-
-function changed() {
-  const snap = snapshot();
-  if (state.history[state.history.length - 1] !== snap) state.history.push(snap);
-  state.tools.forEach((tool) => tool.refresh?.());
-}
-
 function undo() {
-  if (state.history.length < 2) return;
-  state.history.pop();
-  const values = JSON.parse(state.history[state.history.length - 1]);
-  state.tools.forEach((tool, i) => tool.set(values[i]));
-  state.tools.forEach((tool) => tool.refresh?.());
+  state.panels?.undo();
 }
 
-function setActive(i) {
-  state.active = (i + state.tools.length) % state.tools.length;
-  document.querySelectorAll(".control").forEach((el, k) => el.classList.toggle("active", k === state.active));
+// A machine suggestion pre-fills the tools. Its outcome, sent with the submit:
+// taken unchanged -> accepted; taken, then changed -> edited; dismissed (or
+// nothing of it could be taken) -> rejected.
+function suggestionOutcome(s, snap) {
+  if (s.dismissed || !s.taken) return "rejected";
+  return snap === s.prefill ? "accepted" : "edited";
+}
+
+function showSuggestion(suggestion) {
+  const box = $("suggestion");
+  box.replaceChildren(h("strong", {}, `⚙ ${t("work.suggestion")}: `),
+    `${suggestion.model_name} ${suggestion.model_version}${suggestion.score != null ? ` (${Number(suggestion.score).toFixed(2)})` : ""} `,
+    h("button", { type: "button", class: "small", id: "reject-suggestion", onclick: () => {
+      state.suggestion.dismissed = true;
+      state.panels.fill(null);
+      state.panels.changed();
+      box.hidden = true;
+    } }, t("work.reject_suggestion")));
+  box.hidden = false;
+}
+
+function onChange(snap) {
+  // Undoing a dismissal back to the suggestion takes it again.
+  const s = state.suggestion;
+  if (s?.dismissed && snap === s.prefill) { s.dismissed = false; $("suggestion").hidden = false; }
 }
 
 function render(task) {
   state.task = task;
-  const panels = [];
-  state.tools = controls.map((control, i) => {
-    const factory = TOOLS[control.type];
-    const ctx = {
-      t, changed, mediaUrl: (source) => mediaUrl(task, source), activate: () => setActive(i),
-      tool: (name) => state.tools[controls.findIndex((c) => c.name === name)],
-    };
-    const tool = factory ? factory(control, task.data, ctx)
-      : { el: h("p", { class: "muted" }, `${control.type}: not editable in the browser yet`), get: () => null, set() {}, key: () => false };
-    const panel = h("fieldset", { class: "control", tabindex: "-1", dataset: { control: control.name, type: control.type } },
-      h("legend", {}, control.name, control.required ? " *" : "", h("span", { class: "muted" }, ` · ${control.type}`)),
-      control.description ? h("p", { class: "muted" }, control.description) : null, tool.el);
-    panel.addEventListener("pointerdown", () => setActive(i));
-    panel.addEventListener("focusin", () => setActive(i));
-    panels.push(panel);
-    return tool;
-  });
+  const panels = new Panels(controls, task.item_id, task.data, task.media, { t, onChange });
+  state.panels = panels;
+  state.tools = panels.tools;
   const body = $("task");
-  body.replaceChildren(...contextBlock(task), ...panels);
+  body.replaceChildren(...contextBlock(controls, task.item_id, task.data, task.media, t), ...panels.panels);
   body.dataset.assignment = String(task.assignment_id);
   body.dataset.item = String(task.item_id);
   const suggestion = task.suggestions?.[0];
-  const box = $("suggestion");
+  state.suggestion = null;
   if (suggestion) {
-    state.tools.forEach((tool, i) => { if (suggestion.result[controls[i].name] !== undefined) tool.set(suggestion.result[controls[i].name]); });
-    box.replaceChildren(h("strong", {}, `⚙ ${t("work.suggestion")}: `),
-      `${suggestion.model_name} ${suggestion.model_version}${suggestion.score != null ? ` (${Number(suggestion.score).toFixed(2)})` : ""} `,
-      h("button", { type: "button", class: "small", id: "reject-suggestion", onclick: () => { state.tools.forEach((tool) => tool.set(null)); changed(); box.hidden = true; } }, t("work.reject_suggestion")));
-    box.hidden = false;
-  } else box.hidden = true;
-  state.history = [snapshot()];
-  setActive(0);
+    const taken = panels.fill(suggestion.result);
+    state.suggestion = { id: suggestion.id, prefill: panels.snapshot(), taken, dismissed: false };
+    showSuggestion(suggestion);
+  } else $("suggestion").hidden = true;
+  panels.start();
   state.shownAt = performance.now();
   state.visibleMs = 0;
   if (state.submitAt !== null) {
@@ -130,7 +93,7 @@ document.addEventListener("visibilitychange", () => {
 async function loadNext() {
   const task = await api("POST", `/projects/${B.project.id}/tasks/next`);
   if (!task) {
-    state.task = null; state.tools = [];
+    state.task = null; state.tools = []; state.panels = null;
     $("task").replaceChildren(h("p", { class: "done", id: "all-done" }, t("work.done")));
     $("suggestion").hidden = true;
     document.body.dataset.ready = "done";
@@ -139,13 +102,22 @@ async function loadNext() {
   render(task);
 }
 
-function collect() {
-  const result = {};
-  state.tools.forEach((tool, i) => {
-    const value = tool.get();
-    if (value !== null && value !== undefined) result[controls[i].name] = value;
+// After a gold item, when the project shows feedback: right or wrong, the
+// expected answer beside the annotator's, until dismissed (Enter or the button).
+function showFeedback(feedback, task, given) {
+  const dialog = $("feedback-dialog");
+  dialog.classList.toggle("correct", Boolean(feedback.correct));
+  dialog.classList.toggle("wrong", !feedback.correct);
+  $("feedback-title").textContent = feedback.correct ? `✓ ${t("work.feedback_correct")}` : `✗ ${t("work.feedback_wrong")}`;
+  $("feedback-message").textContent = feedback.message || "";
+  $("feedback-expected").replaceChildren(resultView(controls, feedback.expected || {}, task.data));
+  $("feedback-given").replaceChildren(resultView(controls, given, task.data));
+  document.body.dataset.feedback = String(task.assignment_id);
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => { delete document.body.dataset.feedback; resolve(); }, { once: true });
+    dialog.showModal();
+    $("feedback-continue").focus();
   });
-  return result;
 }
 
 async function submit() {
@@ -154,10 +126,15 @@ async function submit() {
   const task = state.task;
   try {
     state.submitAt = performance.now();
-    await api("POST", `/assignments/${task.assignment_id}/submit`, {
-      result: collect(), time_spent_ms: spentMs(), idempotency_key: `web-${task.assignment_id}`,
-    });
+    const result = state.panels.collect();
+    const body = { result, time_spent_ms: spentMs(), idempotency_key: `web-${task.assignment_id}` };
+    const saved = await api("POST", `/assignments/${task.assignment_id}/submit`, body);
     document.body.dataset.ready = "";
+    if (saved?.feedback) {
+      state.submitAt = null; // reading the feedback is not the queue's latency
+      await showFeedback(saved.feedback, task, result);
+      state.submitAt = performance.now();
+    }
     await loadNext();
   } catch (err) {
     state.submitAt = null;
@@ -197,16 +174,7 @@ document.addEventListener("keydown", (e) => {
   if (typing) return;
   if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z") { e.preventDefault(); undo(); return; }
   if (e.ctrlKey || e.metaKey) return;
-  let tool = state.tools[state.active];
-  if (e.key === "Tab" && state.tools.length > 1 && !e.target.closest?.("button, input, a")) {
-    e.preventDefault();
-    setActive(state.active + (e.shiftKey ? -1 : 1));
-    const tool = state.tools[state.active];
-    if (tool.focus) tool.focus(); // text boxes take the typing at once
-    else document.querySelectorAll(".control")[state.active]?.focus();
-    return;
-  }
-  if (tool?.key(e)) { e.preventDefault(); return; }
+  if (state.panels?.key(e)) { e.preventDefault(); return; }
   if (e.key === "Enter" && !e.target.closest?.("button, a")) { e.preventDefault(); submit(); return; }
   if (e.key === "s" || e.key === "S") { e.preventDefault(); openSkip(); return; }
   if (e.key === "?") { e.preventDefault(); $("help-dialog").showModal(); }

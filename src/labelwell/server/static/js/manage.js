@@ -15,7 +15,15 @@ $("settings-form").addEventListener("submit", async (e) => {
     blind: $("blind").checked, show_predictions: $("show_predictions").checked,
     required_skills: $("required_skills").value.split(",").map((x) => x.trim()).filter(Boolean),
   };
-  try { await api("PATCH", `/projects/${pid}`, body); say("settings-status", "✓", true); } catch (err) { say("settings-status", err.message); }
+  // Free-form settings live in one object that a PATCH replaces whole: send it
+  // only when the feedback switch changed, with every other key kept.
+  const feedback = $("gold_feedback").checked;
+  if (feedback !== Boolean(B.settings?.gold_feedback)) body.settings = { ...(B.settings || {}), gold_feedback: feedback };
+  try {
+    await api("PATCH", `/projects/${pid}`, body);
+    if (body.settings) B.settings = body.settings;
+    say("settings-status", "✓", true);
+  } catch (err) { say("settings-status", err.message); }
 });
 
 $("guideline-form").addEventListener("submit", async (e) => {

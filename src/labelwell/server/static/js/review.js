@@ -2,6 +2,7 @@
 // with a comment that goes back to the annotator.
 import { api } from "./api.js";
 import { boot, h } from "./dom.js";
+import { resultView } from "./render.js";
 
 const B = boot();
 const t = (key) => B.i18n?.[key] ?? key;
@@ -18,7 +19,7 @@ function itemView(data) {
   return parts;
 }
 
-function annotationCard(a) {
+function annotationCard(a, data) {
   const comment = h("input", { "aria-label": t("review.comment"), placeholder: t("review.comment") });
   const state = h("span", { class: "muted decision" }, a.status);
   const decide = async (decision) => {
@@ -44,7 +45,7 @@ function annotationCard(a) {
   } }, t("review.save_fix"));
   const card = h("div", { class: `annotation card ${a.status}`, dataset: { annotation: String(a.id) } },
     h("div", {}, h("strong", {}, a.agent), " · ", state, a.time_spent_ms != null ? h("span", { class: "muted" }, ` · ${(a.time_spent_ms / 1000).toFixed(1)} s`) : null),
-    h("pre", {}, JSON.stringify(a.result, null, 2)),
+    resultView(B.project.ontology.controls, a.result, data),
     comment,
     h("div", { class: "actions" },
       h("button", { type: "button", class: "primary", disabled: done, onclick: () => decide("accept") }, t("review.accept")),
@@ -61,5 +62,5 @@ else {
   root.replaceChildren(...B.queue.map((entry) => h("section", { class: `card review-item${entry.disagree ? " disagree" : ""}`, dataset: { item: String(entry.item_id) } },
     h("h2", {}, `${t("review.item")} ${entry.item_id} `, entry.disagree ? h("span", { class: "badge" }, t("review.disagree")) : null),
     ...itemView(entry.data),
-    h("div", { class: "annotations" }, entry.annotations.map(annotationCard)))));
+    h("div", { class: "annotations" }, entry.annotations.map((a) => annotationCard(a, entry.data))))));
 }

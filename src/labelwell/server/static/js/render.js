@@ -1,0 +1,73 @@
+// Read-only views of a result, one line per control in the annotator's terms
+// (the chosen option, the spans' text, a box's label and size), used wherever
+// labels are shown rather than edited: the review queue, the escalation inbox
+// and the feedback after a gold item. Text goes in through textContent only.
+import { colourOf, h, labelList } from "./dom.js";
+
+const responseName = (data, control, id) => {
+  const list = data?.[control.source || "responses"];
+  const i = Array.isArray(list) ? list.findIndex((r) => String(r?.id) === String(id)) : -1;
+  return i >= 0 ? `${String.fromCharCode(65 + i)} (${id})` : String(id);
+};
+
+const chip = (labels, name) => {
+  const el = h("span", { class: "chip ro" }, String(name));
+  el.style.borderColor = colourOf(labels, name);
+  return el;
+};
+
+const round = (x) => (typeof x === "number" ? Math.round(x * 10) / 10 : x);
+
+function spanLine(labels, sp) {
+  return h("li", {}, chip(labels, sp.label), " ", h("span", { class: "span-text" }, String(sp.text ?? "")), h("span", { class: "muted" }, ` [${sp.start}, ${sp.end})`));
+}
+
+const VIEWS = {
+  choice: (c, v) => h("span", { class: "value" }, String(v)),
+  multi_choice: (c, v) => h("span", { class: "value" }, (Array.isArray(v) ? v : [v]).map(String).join(", ")),
+  rating: (c, v) => (v && typeof v === "object"
+    ? h("span", { class: "value" }, Object.entries(v).map(([aspect, n]) => `${aspect} ${n}`).join(" · "))
+    : h("span", { class: "value" }, `${v} / ${(c.scale || [1, 5])[1]}`)),
+  text: (c, v) => h("div", { class: "value ro-text" }, String(v)),
+  spans: (c, v) => h("ul", { class: "ro-list" }, (v || []).map((sp) => spanLine(labelList(c), sp))),
+  relations: (c, v, data, result) => {
+    const spans = new Map((result[c.spans] || []).map((sp) => [String(sp.id), `${sp.label}: ${sp.text ?? ""}`]));
+    const name = (id) => spans.get(String(id)) ?? String(id);
+    return h("ul", { class: "ro-list" }, (v || []).map((r) => h("li", {}, `${name(r.from)} —`, chip(labelList(c), r.label), `→ ${name(r.to)}`)));
+  },
+  bbox: (c, v) => h("ul", { class: "ro-list" }, (v || []).map((b) => h("li", {}, chip(labelList(c), b.label), ` x ${round(b.x)}, y ${round(b.y)}, ${round(b.width)} × ${round(b.height)}`))),
+  polygon: (c, v) => h("ul", { class: "ro-list" }, (v || []).map((p) => h("li", {}, chip(labelList(c), p.label), ` ${(p.points || []).length} points: `,
+    h("span", { class: "muted" }, (p.points || []).map(([x, y]) => `(${round(x)}, ${round(y)})`).join(" "))))),
+  keypoints: (c, v) => h("ul", { class: "ro-list" }, (v || []).map((k) => {
+    const points = Object.entries(k.points || {});
+    const seen = points.filter(([, p]) => Array.isArray(p) && p[2] !== 0);
+    return h("li", {}, chip(labelList(c), k.label), ` ${seen.length} of ${points.length} keypoints: `,
+      h("span", { class: "muted" }, seen.map(([n, [x, y]]) => `${n} (${round(x)}, ${round(y)})`).join(", ")));
+  })),
+  pairwise: (c, v) => h("span", { class: "value" }, String(v.choice), v.reason ? h("span", { class: "muted" }, ` — ${v.reason}`) : null),
+  ranking: (c, v, data) => h("ol", { class: "ro-list" }, (v || []).map((tier) => h("li", {}, (Array.isArray(tier) ? tier : [tier]).map((id) => responseName(data, c, id)).join(" = ")))),
+  correction: (c, v, data) => h("div", {}, h("span", { class: "muted" }, responseName(data, c, v.response_id)), h("div", { class: "value ro-text" }, String(v.text ?? ""))),
+};
+
+const json = (v) => h("pre", { class: "ro-json" }, JSON.stringify(v, null, 2));
+
+// A <dl>: each control of the ontology that has a value, in ontology order,
+// then any keys the ontology does not know, as JSON.
+export function resultView(controls, result, data = {}) {
+  const out = h("dl", { class: "result-view" });
+  const known = new Set();
+  for (const control of controls) {
+    known.add(control.name);
+    const value = result?.[control.name];
+    if (value === undefined || value === null) continue;
+    const view = VIEWS[control.type];
+    let shown;
+    try { shown = view ? view(control, value, data, result) : json(value); } catch { shown = json(value); }
+    out.append(h("dt", {}, control.name), h("dd", { dataset: { control: control.name } }, shown));
+  }
+  for (const [key, value] of Object.entries(result || {})) {
+    if (!known.has(key)) out.append(h("dt", {}, key), h("dd", { dataset: { control: key } }, json(value)));
+  }
+  if (!out.children.length) out.append(h("dd", { class: "muted" }, "—"));
+  return out;
+}
