@@ -396,6 +396,10 @@ class _TrlExporter:
     def rows(self, records: Iterable[ExportRecord], ontology: Any) -> Iterator[dict[str, Any]]:
         raise NotImplementedError
 
+    def check_ontology(self, ontology: Any) -> None:
+        """Refuse a project whose controls cannot give this layout's rows."""
+        _need(ontology, ("correction",) if self.name == "sft" else PREFERENCE_TYPES, self.name)
+
     def write(self, records: Iterable[ExportRecord], out: BinaryIO, ontology: Any) -> int:
         """Write the rows as the options' output (a ``datasets`` folder as a zip);
         return the number of rows (training examples) written."""

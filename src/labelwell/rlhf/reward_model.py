@@ -194,14 +194,19 @@ class RewardModel:
         """Share of pairs where the chosen response gets the higher reward."""
         return float(np.mean(self.score(chosen) > self.score(rejected)))
 
-    def save(self, path: str | Path) -> None:
-        """A folder with ``config.json`` and ``head.pt`` (a state dict)."""
+    def save(self, path: str | Path, *, info: dict[str, Any] | None = None) -> None:
+        """A folder with ``config.json`` and ``head.pt`` (a state dict); ``info``
+        (name, training figures) is kept in ``config.json`` under ``"info"``."""
         import torch
 
         self._check_fitted()
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
-        meta = {"config": asdict(self.config_), "features": "minilm[prompt, response, product]"}
+        meta = {
+            "config": asdict(self.config_),
+            "features": "minilm[prompt, response, product]",
+            "info": info or {},
+        }
         (folder / "config.json").write_text(json.dumps(meta, indent=2))
         torch.save(self.head_.state_dict(), folder / "head.pt")
 
@@ -210,14 +215,20 @@ class RewardModel:
         import torch
 
         folder = Path(path)
-        meta = json.loads((folder / "config.json").read_text())
-        cfg = RewardConfig(**meta["config"])
+        try:
+            meta = json.loads((folder / "config.json").read_text())
+            cfg = RewardConfig(**meta["config"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InvalidInput(
+                f"{folder}: not a saved reward model ({exc})", field="model"
+            ) from None
         model = cls(hidden=cfg.hidden, dropout=cfg.dropout)
         model.config_ = cfg
         model.head_ = _head(cfg)
         model.head_.load_state_dict(torch.load(folder / "head.pt", weights_only=True))
         model.head_.eval()
         model.losses_ = []
+        model.info_ = dict(meta.get("info") or {})
         return model
 
     def _check_fitted(self) -> None:
@@ -250,3 +261,78 @@ class TextRewardModel:
 
     def score(self, prompts: Sequence[str], responses: Sequence[str]) -> np.ndarray:
         return self.model.score(self.features(prompts, responses))
+
+
+def model_version(path: str | Path) -> str:
+    """A saved model's version: the first 12 hex digits of the SHA-256 of its weights."""
+    import hashlib
+
+    return hashlib.sha256((Path(path) / "head.pt").read_bytes()).hexdigest()[:12]
+
+
+def group_split(
+    groups: Sequence[Any], test_size: float, random_state: int | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean train and test masks that keep every group (an item, a prompt) on one
+    side, so held-out pairs never share a prompt with training pairs; about
+    ``test_size`` of the groups are held out (none when it is 0)."""
+    if not 0 <= test_size < 1:
+        raise InvalidInput("test_size: must be in [0, 1)", field="test_size")
+    labels, inverse = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
+    rng = np.random.default_rng(random_state)
+    n_test = int(round(test_size * len(labels)))
+    if test_size > 0 and len(labels) >= 2:
+        n_test = min(max(n_test, 1), len(labels) - 1)
+    held = np.zeros(len(labels), dtype=bool)
+    held[rng.permutation(len(labels))[:n_test]] = True
+    test = held[inverse]
+    return ~test, test
+
+
+@dataclass(frozen=True, slots=True)
+class RewardTraining:
+    """Figures of one training run; accuracies are pairwise (chosen scored higher)."""
+
+    n_pairs: int
+    n_train: int
+    n_test: int
+    train_accuracy: float
+    test_accuracy: float | None
+
+
+def fit_text_pairs(
+    model: TextRewardModel,
+    prompts: Sequence[str],
+    chosen: Sequence[str],
+    rejected: Sequence[str],
+    groups: Sequence[Any],
+    *,
+    margin: Sequence[float] | None = None,
+    test_size: float = 0.2,
+    random_state: int | None = 0,
+) -> RewardTraining:
+    """Fit ``model`` on pairs of text, holding out whole groups (items) for the
+    held-out pairwise accuracy. Each distinct text is embedded once."""
+    n = len(prompts)
+    if n == 0 or not (len(chosen) == len(rejected) == len(groups) == n):
+        raise InvalidInput("need one prompt, chosen, rejected and group per pair, and pairs")
+    texts = list(dict.fromkeys([*prompts, *chosen, *rejected]))
+    index = {t: i for i, t in enumerate(texts)}
+    emb = model.encoder.encode(texts)
+
+    def features(responses: Sequence[str]) -> np.ndarray:
+        e_p = emb[[index[t] for t in prompts]]
+        return pair_features(e_p, emb[[index[t] for t in responses]])
+
+    xc, xr = features(chosen), features(rejected)
+    train, test = group_split(groups, test_size, random_state)
+    m = None if margin is None else np.asarray(margin, dtype=np.float32)[train]
+    model.model.fit(xc[train], xr[train], m)
+    held = model.model.pairwise_accuracy(xc[test], xr[test]) if test.any() else None
+    return RewardTraining(
+        n,
+        int(train.sum()),
+        int(test.sum()),
+        model.model.pairwise_accuracy(xc[train], xr[train]),
+        held,
+    )

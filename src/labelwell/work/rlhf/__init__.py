@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from labelwell.work.rlhf.bias import BiasAudit, ControlAudit, project_bias_audit
 from labelwell.work.rlhf.generation import (
     GenerationPlan,
     comparison_rows,
@@ -32,20 +33,49 @@ from labelwell.work.rlhf.prompts import (
     prompts_report,
     read_prompt_file,
 )
+from labelwell.work.rlhf.reward import (
+    RewardReport,
+    ScoringPlan,
+    plan_scoring,
+    project_pairs,
+    score_plan,
+    store_reward_predictions,
+    train_reward_model,
+)
+from labelwell.work.rlhf.training_sets import (
+    TrainingSetJob,
+    prepare_training_set,
+    write_training_folder,
+    write_training_set,
+)
 
 __all__ = [
+    "BiasAudit",
+    "ControlAudit",
     "GenerationPlan",
     "Leaderboard",
     "LeaderboardRow",
+    "RewardReport",
+    "ScoringPlan",
+    "TrainingSetJob",
     "comparison_rows",
     "import_prompts",
     "plan_generation",
+    "plan_scoring",
+    "prepare_training_set",
     "project_battles",
+    "project_bias_audit",
     "project_leaderboard",
+    "project_pairs",
     "project_prompts",
     "prompt_data",
     "prompts_report",
     "read_prompt_file",
     "response_model",
+    "score_plan",
     "store_comparisons",
+    "store_reward_predictions",
+    "train_reward_model",
+    "write_training_folder",
+    "write_training_set",
 ]
