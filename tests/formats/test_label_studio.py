@@ -128,10 +128,19 @@ def test_ner_records_round_trip(tmp_path):
             [
                 {
                     "data": {"text": "x"},
-                    "annotations": [{"result": [{"type": "brushlabels", "value": {}}]}],
+                    "annotations": [{"result": [{"type": "videorectangle", "value": {}}]}],
                 }
             ],
             "tasks[0].annotations[0].result[0]",
+        ),
+        (
+            [
+                {
+                    "data": {"text": "x"},
+                    "annotations": [{"result": [{"type": "brushlabels", "value": {}}]}],
+                }
+            ],
+            "tasks[0].annotations[0].result[0].from_name",
         ),
         (
             [
