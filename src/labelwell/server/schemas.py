@@ -191,10 +191,18 @@ class TaskPublic(BaseModel):
     suggestions: list[SuggestionPublic]
 
 
+class SuggestionOutcome(Strict):
+    """What the annotator did with a machine suggestion shown on the task."""
+
+    prediction_id: int = Field(ge=1, le=2**63 - 1)
+    outcome: Literal["accepted", "edited", "rejected"]
+
+
 class SubmitRequest(Strict):
     result: dict[str, Any]
     time_spent_ms: int | None = Field(default=None, ge=0, le=7 * 86400 * 1000)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    suggestion: SuggestionOutcome | None = None
 
 
 class SkipRequest(Strict):
@@ -217,6 +225,19 @@ class AnnotationPublic(BaseModel):
     supersedes_id: int | None
     is_current: bool
     created_at: datetime
+
+
+class GoldFeedback(BaseModel):
+    correct: bool
+    expected: dict[str, Any]
+    message: str
+
+
+class SubmittedPublic(AnnotationPublic):
+    """The stored submission; ``feedback`` after a gold item where the project
+    enables ``gold_feedback`` (null otherwise)."""
+
+    feedback: GoldFeedback | None = None
 
 
 class AnnotationRevise(Strict):

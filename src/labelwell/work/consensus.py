@@ -135,15 +135,19 @@ def decide_item(ontology: Ontology, annotations: list[Annotation], overlap: int)
     return ItemConsensus(worst, result, controls, accepted, dissenters)
 
 
-def on_submitted(session: Session, project: Project, item_id: int) -> ItemConsensus | None:
+def on_submitted(
+    session: Session, project: Project, item_id: int, n_done: int | None = None
+) -> ItemConsensus | None:
     """Decide an item once it has ``overlap`` current human annotations; called by
-    ``queue.submit`` in the same transaction. Until ``n_done`` reaches the overlap
-    nothing is read; then one query reads the item's current human annotations
-    and any consensus already stored (then nothing is done)."""
+    ``queue.submit`` in the same transaction with the item's new ``n_done``.
+    Until ``n_done`` reaches the overlap nothing is read; then one query reads the
+    item's current human annotations and any consensus already stored (then
+    nothing is done)."""
     if project.overlap < 2:
         return None
-    item = session.get(Item, item_id)  # in the identity map, synchronised by submit's UPDATE
-    if item is None or item.n_done < project.overlap:
+    if n_done is None:
+        n_done = session.scalar(select(Item.n_done).where(Item.id == item_id))
+    if n_done is None or n_done < project.overlap:
         return None
     rows = list(
         session.scalars(

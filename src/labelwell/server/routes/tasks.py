@@ -6,13 +6,12 @@ from fastapi import APIRouter, BackgroundTasks, Response, status
 
 from labelwell.server.deps import Ctx
 from labelwell.server.schemas import (
-    AnnotationPublic,
     PathId,
     SkipRequest,
     SubmitRequest,
+    SubmittedPublic,
     TaskPublic,
 )
-from labelwell.store.tables import Annotation
 from labelwell.work import assist, queue
 
 router = APIRouter(tags=["tasks"])
@@ -34,7 +33,7 @@ def next_task(project_id: PathId, ctx: Ctx) -> queue.Task | Response:
 
 @router.post(
     "/assignments/{assignment_id}/submit",
-    response_model=AnnotationPublic,
+    response_model=SubmittedPublic,
     responses={200: {"description": "A retry with the same idempotency key"}},
     status_code=status.HTTP_201_CREATED,
 )
@@ -44,7 +43,10 @@ def submit(
     ctx: Ctx,
     response: Response,
     background: BackgroundTasks,
-) -> Annotation:
+) -> queue.Submitted:
+    """Store the label for a lease (validated against the ontology). Optional:
+    an ``idempotency_key`` makes a retry safe; ``suggestion`` records whether a
+    machine suggestion was accepted, edited or rejected."""
     with ctx.db.session() as s:
         annotation, created = queue.submit(
             s,
@@ -53,6 +55,7 @@ def submit(
             body.result,
             time_spent_ms=body.time_spent_ms,
             idempotency_key=body.idempotency_key,
+            suggestion=body.suggestion.model_dump() if body.suggestion else None,
         )
     if not created:
         response.status_code = status.HTTP_200_OK

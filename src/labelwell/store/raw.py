@@ -1,0 +1,99 @@
+"""Hot-path SQL on the DBAPI cursor of a session's connection.
+
+The task queue runs a handful of statements per request. Through SQLAlchemy
+each one costs about a hundred microseconds of Python; the DBAPI call itself
+costs a few. The statements of the hot path are therefore written once, in
+SQLite's qmark style, and translated for psycopg; they run inside the
+session's own transaction (so ``BEGIN IMMEDIATE`` and the writer gate still
+apply) and store values exactly as the SQLAlchemy column types do, so that
+rows written here read back through the ORM unchanged:
+
+* timestamps: naive UTC text ``YYYY-MM-DD HH:MM:SS.ffffff`` on SQLite,
+  ``timestamptz`` on PostgreSQL;
+* JSON: text on SQLite, ``jsonb`` on PostgreSQL (``?json`` marks such a
+  parameter; read JSON columns through ``CAST(col AS TEXT)`` and :func:`loads`);
+* booleans: 0/1 on SQLite, ``boolean`` on PostgreSQL (the drivers adapt
+  Python's ``bool``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+_SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class Statement:
+    """One statement in both dialects. ``?`` is a parameter, ``?json`` a JSON one;
+    ``postgresql=`` gives the PostgreSQL text where it differs beyond that."""
+
+    __slots__ = ("sqlite", "postgresql")
+
+    def __init__(self, sql: str, *, postgresql: str | None = None) -> None:
+        self.sqlite = sql.replace("?json", "?")
+        if postgresql is None:
+            postgresql = sql.replace("?json", "CAST(%s AS JSONB)").replace("?", "%s")
+        self.postgresql = postgresql
+
+    def __repr__(self) -> str:
+        return f"Statement({self.sqlite!r})"
+
+
+class Raw:
+    """The cursor of ``session``'s connection (starting its transaction)."""
+
+    __slots__ = ("_cursor", "postgresql")
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self.postgresql = connection.dialect.name == "postgresql"
+        self._cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+    def _sql(self, statement: Statement) -> str:
+        return statement.postgresql if self.postgresql else statement.sqlite
+
+    def one(self, statement: Statement, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+        self._cursor.execute(self._sql(statement), params)
+        row = self._cursor.fetchone()
+        return None if row is None else tuple(row)
+
+    def all(self, statement: Statement, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        self._cursor.execute(self._sql(statement), params)
+        return [tuple(row) for row in self._cursor.fetchall()]
+
+    def run(self, statement: Statement, params: tuple[Any, ...] = ()) -> int:
+        """Execute; the number of rows changed."""
+        self._cursor.execute(self._sql(statement), params)
+        return int(self._cursor.rowcount)
+
+    def stamp(self, value: datetime) -> Any:
+        """A timestamp as its column stores it."""
+        if self.postgresql:
+            return value
+        return value.astimezone(UTC).strftime(_SQLITE_STAMP)
+
+    def close(self) -> None:
+        self._cursor.close()
+
+
+def dumps(value: Any) -> str:
+    """A JSON parameter (pass it to a ``?json`` marker)."""
+    return orjson.dumps(value).decode()
+
+
+def loads(value: Any) -> Any:
+    """A JSON column read through ``CAST(col AS TEXT)`` (``None`` stays ``None``)."""
+    return None if value is None else orjson.loads(value)
+
+
+def when(value: Any) -> datetime | None:
+    """A timestamp column's value, timezone-aware in UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,142 @@
+"""The queue's statements, written once for SQLite and PostgreSQL.
+
+Each one is a single indexed lookup or guarded update; the comments name the
+index it uses. Column lists are fixed so that callers unpack rows by position.
+"""
+
+from __future__ import annotations
+
+from labelwell.store.raw import Statement
+
+#: the project as the queue needs it, the current guideline version and the
+#: caller's membership role (primary key; ix on guidelines and members' keys)
+PROJECT = Statement(
+    "SELECT p.id, p.name, p.overlap, p.gold_ratio, p.lease_seconds, p.blind,"
+    " CAST(p.required_skills AS TEXT), p.show_predictions, CAST(p.settings AS TEXT),"
+    " CAST(p.ontology AS TEXT),"
+    " (SELECT max(g.version) FROM guidelines g WHERE g.project_id = p.id),"
+    " (SELECT m.role FROM members m WHERE m.project_id = p.id AND m.user_id = ?)"
+    " FROM projects p WHERE p.id = ?"
+)
+
+#: a live lease the annotator already holds (ix_assignments_user)
+LIVE_LEASE = Statement(
+    "SELECT id, item_id, expires_at, guideline_version FROM assignments"
+    " WHERE user_id = ? AND project_id = ? AND status = 'leased' AND expires_at > ?"
+    " ORDER BY id LIMIT 1"
+)
+
+#: lapsed leases become ``expired`` (ix_assignments_live)
+EXPIRE_LEASES = Statement(
+    "UPDATE assignments SET status = 'expired', finished_at = ?"
+    " WHERE project_id = ? AND status = 'leased' AND expires_at < ?"
+    " RETURNING item_id, is_gold"
+)
+
+#: an expired lease's slot goes back to its item
+RETURN_SLOTS = Statement(
+    "UPDATE items SET n_active = n_active - ?,"
+    " status = CASE WHEN status = 'done' THEN 'done' ELSE 'open' END WHERE id = ?"
+)
+
+_NOT_SEEN = (
+    " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = ?)"
+)
+
+#: the next open item this annotator has never been given (ix_items_queue; the
+#: unique (item_id, user_id) index answers the NOT EXISTS)
+CANDIDATE = Statement(
+    "SELECT i.id FROM items i WHERE i.project_id = ? AND i.is_gold = ? AND i.status = 'open'"
+    + _NOT_SEEN
+    + " ORDER BY i.priority DESC, i.id LIMIT 1",
+    postgresql=(
+        "SELECT i.id FROM items i WHERE i.project_id = %s AND i.is_gold = %s"
+        " AND i.status = 'open'"
+        + _NOT_SEEN.replace("?", "%s")
+        + " ORDER BY i.priority DESC, i.id LIMIT 1 FOR UPDATE OF i SKIP LOCKED"
+    ),
+)
+
+#: up to 50 gold items this annotator has never been given (one is drawn at random)
+GOLD_CANDIDATES = Statement(
+    "SELECT i.id FROM items i WHERE i.project_id = ? AND i.is_gold = ?"
+    + _NOT_SEEN
+    + " ORDER BY i.priority DESC, i.id LIMIT 50"
+)
+
+#: take one of the item's ``overlap`` slots, if one is free
+TAKE_SLOT = Statement(
+    "UPDATE items SET n_active = n_active + 1,"
+    " status = CASE WHEN n_active + 1 >= ? THEN 'full' ELSE 'open' END"
+    " WHERE id = ? AND n_active < ? AND status = 'open'"
+)
+
+#: a lapsed lease takes its slot back, if the item is not done meanwhile
+RETAKE_SLOT = Statement(
+    "UPDATE items SET n_active = n_active + 1,"
+    " status = CASE WHEN n_active + 1 >= ? THEN 'full' ELSE 'open' END"
+    " WHERE id = ? AND n_active < ? AND status <> 'done'"
+)
+
+NEW_LEASE = Statement(
+    "INSERT INTO assignments (item_id, project_id, user_id, status, is_gold, leased_at,"
+    " expires_at, guideline_version) VALUES (?, ?, ?, 'leased', ?, ?, ?, ?) RETURNING id"
+)
+
+ITEM_VIEW = Statement(
+    "SELECT CAST(data AS TEXT), CAST(media AS TEXT) FROM items WHERE id = ?"
+)
+
+#: machine suggestions, oldest first (ix_predictions_item)
+SUGGESTIONS = Statement(
+    "SELECT id, source, model_name, model_version, score, CAST(result AS TEXT)"
+    " FROM predictions WHERE item_id = ? ORDER BY id"
+)
+
+#: the lease being submitted, with the item's data (primary keys); locked on PostgreSQL
+LEASE_FOR_SUBMIT = Statement(
+    "SELECT a.user_id, a.project_id, a.item_id, a.status, a.is_gold, a.leased_at,"
+    " a.expires_at, a.guideline_version, CAST(i.data AS TEXT)"
+    " FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?",
+    postgresql=(
+        "SELECT a.user_id, a.project_id, a.item_id, a.status, a.is_gold, a.leased_at,"
+        " a.expires_at, a.guideline_version, CAST(i.data AS TEXT)"
+        " FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = %s"
+        " FOR UPDATE OF a"
+    ),
+)
+
+_ANNOTATION_COLUMNS = (
+    "id, item_id, project_id, user_id, assignment_id, source, agent, CAST(result AS TEXT),"
+    " guideline_version, time_spent_ms, status, is_gold_check, revision, supersedes_id,"
+    " is_current, idempotency_key, CAST(details AS TEXT), created_at"
+)
+
+#: a submission stored under this idempotency key (unique (user_id, idempotency_key))
+BY_IDEMPOTENCY_KEY = Statement(
+    f"SELECT {_ANNOTATION_COLUMNS} FROM annotations WHERE user_id = ? AND idempotency_key = ?"
+)
+
+PREDICTION_OF_ITEM = Statement("SELECT 1 FROM predictions WHERE id = ? AND item_id = ?")
+
+GOLD_ANSWER = Statement("SELECT CAST(result AS TEXT) FROM gold_answers WHERE item_id = ?")
+
+NEW_ANNOTATION = Statement(
+    "INSERT INTO annotations (item_id, project_id, user_id, assignment_id, source, agent,"
+    " result, guideline_version, time_spent_ms, status, is_gold_check, revision,"
+    " is_current, idempotency_key, details, created_at)"
+    " VALUES (?, ?, ?, ?, 'human', ?, ?json, ?, ?, 'submitted', ?, 1, ?, ?, ?json, ?)"
+    " RETURNING id"
+)
+
+LEASE_SUBMITTED = Statement(
+    "UPDATE assignments SET status = 'submitted', finished_at = ? WHERE id = ?"
+)
+
+#: count the submission on the item and move its status on
+ITEM_LABELED = Statement(
+    "UPDATE items SET n_done = n_done + 1,"
+    " status = CASE WHEN n_done + 1 >= ? THEN 'done'"
+    " WHEN n_active >= ? THEN 'full' ELSE 'open' END"
+    " WHERE id = ? RETURNING n_done"
+)
