@@ -10,12 +10,16 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from formats.fmt_samples import label, record
 from labelwell.errors import InvalidInput
 from labelwell.formats.label_studio import LabelStudioExporter, LabelStudioImporter
 from labelwell.rlhf.imports import read_label_studio_pairwise
 from labelwell.schema import Ontology
+from labelwell.store.tables import Annotation, Item
+from labelwell.work import items
+from world import build_world
 
 FIXTURE = Path(__file__).parent / "fixtures" / "label_studio_rich_export.json"
 PREFS = {
@@ -197,3 +201,27 @@ def test_bad_preference_regions_name_the_field(tmp_path, regions, field, message
     with pytest.raises(InvalidInput, match=message) as err:
         _import(tmp_path, [task])
     assert err.value.field == field
+
+
+def test_project_import_of_label_studio_pairwise_export(db, tmp_path):
+    ontology = {"name": "pw", "controls": [PREFS["controls"][0]]}
+    w = build_world(db, n_items=0, ontology=ontology)
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(json.loads(FIXTURE.read_text())[1:3]))
+    with db.session() as s:
+        record = items.import_file(s, w.manager, w.project_id, path, fmt="label_studio")
+    assert record.n_items == 2
+    with db.session() as s:
+        stored = s.scalars(select(Item).order_by(Item.id)).all()
+        assert [i.data["responses"][1]["text"] for i in stored] == ["8", "Paris"]
+        results = s.scalars(select(Annotation.result).order_by(Annotation.id)).all()
+        assert [r["comparison"]["choice"] for r in results] == ["a", "a", "b"]
+    # a bad region refuses the whole file and stores nothing
+    tasks = json.loads(path.read_text())
+    tasks[1]["annotations"][0]["result"][0]["value"]["selected"] = "up"
+    path.write_text(json.dumps(tasks))
+    with pytest.raises(InvalidInput) as err, db.session() as s:
+        items.import_file(s, w.manager, w.project_id, path, fmt="label_studio")
+    assert err.value.field == "tasks[1].annotations[0].result[0].value.selected"
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Item)) == 2

@@ -254,3 +254,18 @@ def test_bad_regions_name_the_field(tmp_path, regions, field, message):
     with pytest.raises(InvalidInput, match=message) as err:
         _import(tmp_path, json.dumps(_task(*regions)).encode())
     assert err.value.field == field
+
+
+def test_panoptic_segments_without_instance_id_get_the_next_free_one(tmp_path):
+    def seg(label, rows, **extra):
+        m = _box_mask(*rows, 0, 40)
+        value = {"format": "rle", "rle": mask_to_brush(m), "brushlabels": [label]} | extra
+        return {"from_name": "scene", "type": "brushlabels", "value": value}
+
+    task = _task(seg("car", (0, 5), instance_id=4), seg("car", (5, 9)), seg("sky", (10, 30)))
+    (row,) = _import(tmp_path, json.dumps(task).encode())
+    got = [
+        (s["label"], s["instance_id"], s["is_thing"]) for s in row.annotations[0]["result"]["scene"]
+    ]
+    assert got == [("car", 4, True), ("car", 5, True), ("sky", 1, False)]
+    Ontology.from_dict(IMAGE).validate(row.annotations[0]["result"], row.data)

@@ -119,9 +119,21 @@ class LabelStudioImporter:
         pairwise_fields: tuple[str, str] = RLHF_FIELDS,
         ranker_buckets: Sequence[str] | None = None,
     ) -> None:
-        self.ctrls = {c.name: c for c in controls(ontology)}
+        self.unsupported = unsupported
         self.pairwise_fields = pairwise_fields
-        self.regions = RegionReader(self.ctrls, unsupported, ranker_buckets)
+        self.ranker_buckets = ranker_buckets
+        self.ontology = ontology
+
+    @property
+    def ontology(self) -> Any:
+        return self._ontology
+
+    @ontology.setter
+    def ontology(self, ontology: Any) -> None:
+        """Set by the project import (``work.items.importer_for``) as well."""
+        self._ontology = ontology
+        self.ctrls = {c.name: c for c in controls(ontology)}
+        self.regions = RegionReader(self.ctrls, self.unsupported, self.ranker_buckets)
 
     def read(self, path: Path) -> Iterator[ImportRow]:
         path = Path(path)
