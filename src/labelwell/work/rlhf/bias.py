@@ -90,7 +90,7 @@ def _group_of(by: str, session: Session, project_id: int) -> dict[str, str]:
         rows = session.execute(select(User.email, User.skills))
         return {e: "+".join(sorted(s or [])) or "(none)" for e, s in rows}
     if by in ("locale", "role"):
-        return dict(session.execute(select(User.email, getattr(User, by))).tuples())
+        return {e: str(v) for e, v in session.execute(select(User.email, getattr(User, by)))}
     raise InvalidInput(f"by: unknown grouping {by!r}; one of {', '.join(GROUPINGS)}", field="by")
 
 
