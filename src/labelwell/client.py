@@ -333,6 +333,49 @@ class Client:
         body = self._call("GET", f"/projects/{project_id}/leaderboard", params=params).json()
         return [_build(LeaderboardEntry, row) for row in body["data"]]
 
+    def training_set(self, project_id: int, path: str | Path, *, kind: str = "dpo",
+                     output: str = "jsonl", **options: Any) -> Path:
+        """Download a TRL training file (``kind`` dpo, reward, kto or sft) to ``path``:
+        a JSONL or Parquet file, or for ``output="datasets"`` a ``save_to_disk``
+        folder. ``options``: conversational, strategy, seed, ties, margin,
+        judgments, both_bad (as ``labelwell rlhf export``)."""
+        import shutil
+        import zipfile
+
+        path = Path(path)
+        params = {"kind": kind, "output": output, **options}
+        download = path.with_name(path.name + ".zip") if output == "datasets" else path
+        with self._http.stream("GET", f"/projects/{project_id}/rlhf/export", params=params) as r:
+            if r.status_code >= 400:
+                r.read()
+                _raise(r)
+            with open(download, "wb") as out:
+                for chunk in r.iter_bytes():
+                    out.write(chunk)
+        if download != path:
+            try:
+                if path.exists():
+                    shutil.rmtree(path)
+                with zipfile.ZipFile(download) as archive:
+                    archive.extractall(path)
+            finally:
+                download.unlink()
+        return path
+
+    def bias_audit(self, project_id: int, *, by: str = "locale",
+                   alpha: float = 0.05) -> dict[str, Any]:
+        """Preference and rating distributions by annotator group with their tests
+        (``by``: locale, role, project_role, skills or skill:NAME), as the API's JSON."""
+        return self._call("GET", f"/projects/{project_id}/rlhf/bias-audit",  # type: ignore[no-any-return]
+                          params={"by": by, "alpha": alpha}).json()
+
+    def score_responses(self, project_id: int, model: str) -> dict[str, Any]:
+        """Score the project's comparison items with the reward model saved on the
+        server as ``LABELWELL_HOME/reward-models/<model>``; the scores become
+        predictions. Returns ``{"model_name", "model_version", "count", "n_done"}``."""
+        return self._call("POST", f"/projects/{project_id}/rlhf/reward-scores",  # type: ignore[no-any-return]
+                          json={"model": model}).json()
+
 
 @dataclass(frozen=True, slots=True)
 class LeaderboardEntry:

@@ -1,13 +1,29 @@
-"""Preference projects: the Bradley-Terry leaderboard of a project's own comparisons."""
+"""Preference projects: the Bradley-Terry leaderboard of a project's own
+comparisons, TRL training files with exporter options, the bias audit by
+annotator group, and reward-model scores stored as predictions."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from typing import Any, BinaryIO
 
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from labelwell.formats.trl import TrainingSetOptions
 from labelwell.server.deps import Ctx
 from labelwell.server.schemas import PathId
-from labelwell.work.rlhf import project_leaderboard
+from labelwell.server.streaming import stream_writer
+from labelwell.work.rlhf import (
+    plan_scoring,
+    prepare_training_set,
+    project_bias_audit,
+    project_leaderboard,
+    score_plan,
+    store_reward_predictions,
+    write_training_set,
+)
+from labelwell.work.rlhf.reward import saved_model
 
 router = APIRouter(tags=["rlhf"])
 
@@ -40,3 +56,141 @@ def leaderboard(
         board = project_leaderboard(s, ctx.actor, project_id, bootstrap=bootstrap, seed=seed, l2=l2)
     rows = [LeaderboardRowPublic.model_validate(r, from_attributes=True) for r in board.rows]
     return LeaderboardPublic(data=rows, count=len(rows), n_battles=board.n_battles)
+
+
+@router.get(
+    "/projects/{project_id}/rlhf/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {
+                "application/x-ndjson": {},
+                "application/vnd.apache.parquet": {},
+                "application/zip": {},
+            }
+        }
+    },
+)
+def training_set(
+    project_id: PathId,
+    ctx: Ctx,
+    kind: str = Query("dpo", max_length=20, description="dpo, reward, kto or sft"),
+    conversational: bool = Query(False, description="message lists instead of text"),
+    strategy: str = Query("all_pairs", max_length=40, description="rankings to pairs"),
+    seed: int = Query(0, ge=0, le=2**32 - 1, description="seed of best_vs_random_lower"),
+    ties: str = Query("drop", max_length=10, description="drop or keep tied pairs"),
+    margin: bool = Query(False, description="reward rows: the vote margin column"),
+    judgments: str = Query("aggregated", max_length=20, description="aggregated or per_annotator"),
+    both_bad: bool = Query(False, description="kto rows: both-bad pairs as two undesirable"),
+    output: str = Query("jsonl", max_length=10, description="jsonl, parquet or datasets (zip)"),
+) -> StreamingResponse:
+    """A TRL training file of the project's judgments (managers), streamed; a bad
+    option is a 422 naming it."""
+    options = TrainingSetOptions(
+        kind=kind,
+        conversational=conversational,
+        strategy=strategy,
+        seed=seed,
+        ties=ties,
+        margin=margin,
+        judgments=judgments,
+        both_bad=both_bad,
+        output=output,
+    )
+    with ctx.db.read_session() as s:
+        job = prepare_training_set(s, ctx.actor, project_id, options)
+    db = ctx.db
+
+    def write(out: BinaryIO) -> None:
+        with db.read_session() as s:
+            write_training_set(s, job, out)
+
+    return StreamingResponse(
+        stream_writer(write),
+        media_type=job.exporter.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{job.filename}"'},
+    )
+
+
+class GroupAuditPublic(BaseModel):
+    control: str
+    kind: str
+    test: str
+    statistic: float
+    p_value: float
+    p_holm: float
+    dof: int
+    effect_size: float
+    significant: bool
+    min_expected: float | None
+    groups: list[dict[str, Any]]
+
+
+class SkippedAuditPublic(BaseModel):
+    control: str
+    reason: str
+
+
+class BiasAuditPublic(BaseModel):
+    project_id: int
+    by: str
+    alpha: float
+    n_judgments: int
+    annotators: dict[str, int]
+    data: list[GroupAuditPublic]
+    count: int
+    skipped: list[SkippedAuditPublic]
+
+
+@router.get("/projects/{project_id}/rlhf/bias-audit", response_model=BiasAuditPublic)
+def bias_audit(
+    project_id: PathId,
+    ctx: Ctx,
+    by: str = Query(
+        "locale", max_length=120, description="locale, role, project_role, skills or skill:NAME"
+    ),
+    alpha: float = Query(0.05, gt=0, lt=1),
+) -> BiasAuditPublic:
+    """Preference and rating distributions by annotator group, each with its test
+    (chi-square; Mann-Whitney or Kruskal-Wallis), Holm-adjusted (managers)."""
+    with ctx.db.read_session() as s:
+        audit = project_bias_audit(s, ctx.actor, project_id, by=by, alpha=alpha)
+    rows = [GroupAuditPublic.model_validate(a, from_attributes=True) for a in audit.audits]
+    return BiasAuditPublic(
+        project_id=audit.project_id,
+        by=audit.by,
+        alpha=audit.alpha,
+        n_judgments=audit.n_judgments,
+        annotators=audit.annotators,
+        data=rows,
+        count=len(rows),
+        skipped=[SkippedAuditPublic(**x) for x in audit.skipped],
+    )
+
+
+class RewardScoresCreate(BaseModel):
+    model: str = Field(
+        ..., max_length=100, description="a model under LABELWELL_HOME/reward-models"
+    )
+
+
+class RewardScoresPublic(BaseModel):
+    model_name: str
+    model_version: str
+    count: int
+    n_done: int
+
+
+@router.post("/projects/{project_id}/rlhf/reward-scores", response_model=RewardScoresPublic)
+def reward_scores(project_id: PathId, body: RewardScoresCreate, ctx: Ctx) -> RewardScoresPublic:
+    """Score the project's comparison items with a saved reward model and store the
+    scores as predictions (managers); items this model version scored are skipped."""
+    folder, name, version = saved_model(ctx.settings.home, body.model)
+    with ctx.db.read_session() as s:
+        plan = plan_scoring(s, ctx.actor, project_id, name, version)
+    rewards = score_plan(plan, folder)
+    with ctx.db.session() as s:
+        count = store_reward_predictions(s, ctx.actor, plan, rewards)
+    return RewardScoresPublic(
+        model_name=name, model_version=version, count=count, n_done=plan.n_done
+    )

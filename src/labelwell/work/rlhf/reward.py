@@ -20,6 +20,7 @@ to the project as predictions.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from labelwell.errors import InvalidInput
+from labelwell.errors import InvalidInput, NotFound
 from labelwell.formats.trl import (
     PREFERENCE_TYPES,
     controls_of,
@@ -250,3 +251,32 @@ def store_reward_predictions(
         details={"count": len(rows), "model": label},
     )
     return len(rows)
+
+
+MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def saved_model(home: Path, name: str) -> tuple[Path, str, str]:
+    """The folder, model name and version of a reward model saved under
+    ``home/reward-models/<name>`` (how the server finds models by name)."""
+    from labelwell.rlhf.reward_model import model_version
+
+    if not MODEL_NAME.match(name or ""):
+        raise InvalidInput(
+            "model: a saved model's name (letters, digits, '.', '_' or '-')", field="model"
+        )
+    folder = Path(home) / "reward-models" / name
+    if not (folder / "head.pt").is_file():
+        raise NotFound(f"model: no reward model {name!r} under {folder.parent}")
+    return folder, model_label(folder, name), model_version(folder)
+
+
+def model_label(folder: Path, default: str) -> str:
+    """The name a saved model was trained under (its ``info``), else ``default``."""
+    import json
+
+    try:
+        info = json.loads((Path(folder) / "config.json").read_text()).get("info") or {}
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"{folder}: not a saved reward model ({exc})", field="model") from None
+    return str(info.get("name") or default)
