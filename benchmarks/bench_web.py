@@ -4,10 +4,13 @@
   measured inside the page (from the submit key to the next task rendered,
   both HTTP round trips included) against a local `uvicorn` server;
 * a 20,000-character document with 500 spans: time for a label key to apply
-  (relabel the selected span and re-render, layout included);
+  (relabel the selected span and re-render, layout included), with the time
+  split into script, style and layout from Chromium's own counters (the
+  DevTools ``Performance.getMetrics`` durations);
 * an 8000 x 8000 image with boxes: frame intervals while panning.
 
     python benchmarks/bench_web.py --tasks 200 --json /tmp/web.json
+    python benchmarks/bench_web.py --only spans --keys 200   # the label key alone
 
 There is no peer to compare with side by side (Label Studio's frontend needs a
 Node build and its own server), so the figures are absolute.
@@ -24,6 +27,7 @@ import tempfile
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +83,10 @@ def big_png(path: Path, side: int) -> None:
     )
 
 
-def seed(url: str, home: Path, n_tasks: int, side: int) -> dict[str, int]:
+PARTS = ("submit", "spans", "pan")
+
+
+def seed(url: str, home: Path, n_tasks: int, side: int, parts: set[str]) -> dict[str, int]:
     db = Database(url)
     upgrade(db)
     ids: dict[str, int] = {}
@@ -99,6 +106,8 @@ def seed(url: str, home: Path, n_tasks: int, side: int) -> dict[str, int]:
                 }
             ],
         }
+        if "submit" not in parts:
+            n_tasks = 0
         p = projects.create_project(s, admin, "bench-submit", onto, gold_ratio=0.0)
         projects.set_member(s, admin, p.id, ann.id, "annotator")
         rows = [
@@ -128,7 +137,8 @@ def seed(url: str, home: Path, n_tasks: int, side: int) -> dict[str, int]:
         ids["spans"] = p.id
         media = home / "media" / "bench"
         media.mkdir(parents=True, exist_ok=True)
-        big_png(media / "big.png", side)
+        if "pan" in parts:
+            big_png(media / "big.png", side)
         box_onto = {
             "name": "x",
             "controls": [
@@ -155,19 +165,149 @@ def stats_ms(samples: list[float]) -> dict[str, float]:
     }
 
 
+def submit_part(
+    page: Any, ids: dict[str, int], args: argparse.Namespace, results: dict[str, object]
+) -> None:
+    """Submit -> next task ready, measured inside the page."""
+    page.goto(f"/projects/{ids['submit']}/label")
+    page.wait_for_selector("body[data-ready]:not([data-ready=''])", state="attached")
+    for _ in range(args.tasks):
+        before = page.evaluate("document.body.dataset.ready")
+        page.keyboard.press("1")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(
+            f"body[data-ready]:not([data-ready='{before}']):not([data-ready=''])",
+            state="attached",
+        )
+    timings = page.evaluate("window.lw.timings")
+    results["submit_to_next_ready"] = stats_ms(timings[5:])  # first 5 warm up
+
+
+def spans_part(
+    page: Any, ids: dict[str, int], args: argparse.Namespace, results: dict[str, object]
+) -> None:
+    """A label key on a 20,000-character document with 500 spans."""
+    page.goto(f"/projects/{ids['spans']}/label")
+    page.wait_for_selector(".ner-text .seg", state="attached")
+    n_chars = page.evaluate("Array.from(document.querySelector('.ner-text').textContent).length")
+    page.evaluate(
+        """(n) => {
+        const tool = window.lw.state.tools[0];
+        const text = Array.from(document.querySelector('.ner-text').textContent);
+        const step = Math.floor(text.length / n);
+        const made = [];
+        for (let i = 0; i < n; i++) {
+            made.push({id: 's' + i, start: i * step, end: i * step + 5,
+                       label: ['PER', 'ORG', 'LOC'][i % 3]});
+        }
+        tool.set(made);
+    }""",
+        args.spans,
+    )
+    page.click(".region-list li:nth-child(250) .chip")
+    # Chromium's own counters split the time between script, style and layout.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+
+    def counters() -> dict[str, float]:
+        return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+    keys = """(n) => {
+        const out = [], js = [];
+        for (let i = 0; i < n; i++) {
+            const t0 = performance.now();
+            const key = String(1 + (i % 4));
+            document.dispatchEvent(new KeyboardEvent("keydown", {key, bubbles: true}));
+            const t1 = performance.now();
+            document.body.offsetHeight;  // force style and layout
+            out.push(performance.now() - t0);
+            js.push(t1 - t0);
+        }
+        return [out, js];
+    }"""
+    page.evaluate(keys, 5)  # warm up
+    before = counters()
+    key_ms, script_ms = page.evaluate(keys, args.keys)
+    after = counters()
+    per_key = {
+        f"{name}_ms_per_key": round(1000 * (after[metric] - before[metric]) / args.keys, 2)
+        for name, metric in (
+            ("script", "ScriptDuration"),
+            ("style", "RecalcStyleDuration"),
+            ("layout", "LayoutDuration"),
+        )
+    }
+    results["label_key_script_only"] = stats_ms(script_ms)
+    results["label_key_20k_chars_500_spans"] = {
+        **stats_ms(key_ms),
+        "chars": n_chars,
+        "spans": args.spans,
+    }
+    results["label_key_breakdown"] = per_key
+
+
+def pan_part(
+    page: Any, ids: dict[str, int], args: argparse.Namespace, results: dict[str, object]
+) -> None:
+    """Panning an 8000 x 8000 image with 50 boxes."""
+    page.goto(f"/projects/{ids['image']}/label")
+    page.wait_for_selector(".image-canvas[viewBox]", state="attached")
+    page.evaluate(
+        """(side) => {
+        const boxes = [];
+        for (let i = 0; i < 50; i++) {
+            boxes.push({id: 'b' + i, label: 'thing', x: (i % 10) * side / 10,
+                        y: Math.floor(i / 10) * side / 5, width: side / 20,
+                        height: side / 20});
+        }
+        window.lw.state.tools[0].set(boxes);
+    }""",
+        args.side,
+    )
+    page.wait_for_timeout(1500)  # image decode
+    canvas = page.locator(".image-canvas").bounding_box()
+    cx, cy = canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2
+    for _ in range(3):
+        page.mouse.wheel(0, -300)  # zoom in
+    page.evaluate("""() => { window.__frames = []; let last = performance.now();
+        const tick = (t) => { window.__frames.push(t - last); last = t;
+          if (window.__frames.length < 400) requestAnimationFrame(tick); };
+        requestAnimationFrame(tick); }""")
+    page.keyboard.down("Alt")
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    t0 = time.perf_counter()
+    for i in range(120):
+        page.mouse.move(cx + 200 * np.sin(i / 10), cy + 150 * np.cos(i / 10))
+    page.mouse.up()
+    page.keyboard.up("Alt")
+    pan_s = time.perf_counter() - t0
+    frames = page.evaluate("window.__frames.slice(1)")
+    results["pan_8000px_image_frame_interval"] = {
+        **stats_ms(frames),
+        "pan_seconds": round(pan_s, 2),
+        "side": args.side,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tasks", type=int, default=200)
     ap.add_argument("--spans", type=int, default=500)
+    ap.add_argument("--keys", type=int, default=200, help="label keys timed")
     ap.add_argument("--side", type=int, default=8000)
+    ap.add_argument(
+        "--only", action="append", choices=PARTS, help="run only this part (repeatable)"
+    )
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
+    parts = set(args.only or PARTS)
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="lw-bench-web-") as tmp:
         home = Path(tmp)
         url = f"sqlite:///{home / 'labelwell.db'}"
-        ids = seed(url, home, args.tasks, args.side)
+        ids = seed(url, home, args.tasks, args.side, parts)
         os.environ["LABELWELL_HOME"] = str(home)
         results: dict[str, object] = {}
         with Server(url, workers=1) as server, sync_playwright() as pw:
@@ -179,104 +319,19 @@ def main() -> None:
             page.click("#login-form button[type=submit]")
             page.wait_for_url("**/projects")
 
-            # 1. submit -> next task ready
-            page.goto(f"/projects/{ids['submit']}/label")
-            page.wait_for_selector("body[data-ready]:not([data-ready=''])", state="attached")
-            for _ in range(args.tasks):
-                before = page.evaluate("document.body.dataset.ready")
-                page.keyboard.press("1")
-                page.keyboard.press("Enter")
-                page.wait_for_selector(
-                    f"body[data-ready]:not([data-ready='{before}']):not([data-ready=''])",
-                    state="attached",
-                )
-            timings = page.evaluate("window.lw.timings")
-            results["submit_to_next_ready"] = stats_ms(timings[5:])  # first 5 warm up
-
-            # 2. label key on a 20,000-character document with 500 spans
-            page.goto(f"/projects/{ids['spans']}/label")
-            page.wait_for_selector(".ner-text .seg", state="attached")
-            n_chars = page.evaluate(
-                "Array.from(document.querySelector('.ner-text').textContent).length"
-            )
-            page.evaluate(
-                """(n) => {
-                const tool = window.lw.state.tools[0];
-                const text = Array.from(document.querySelector('.ner-text').textContent);
-                const step = Math.floor(text.length / n);
-                const made = [];
-                for (let i = 0; i < n; i++) {
-                    made.push({id: 's' + i, start: i * step, end: i * step + 5,
-                               label: ['PER', 'ORG', 'LOC'][i % 3]});
-                }
-                tool.set(made);
-            }""",
-                args.spans,
-            )
-            page.click(".region-list li:nth-child(250) .chip")
-            key_ms, script_ms = page.evaluate("""() => {
-                const out = [], js = [];
-                for (let i = 0; i < 40; i++) {
-                    const t0 = performance.now();
-                    const key = String(1 + (i % 4));
-                    document.dispatchEvent(new KeyboardEvent("keydown", {key, bubbles: true}));
-                    const t1 = performance.now();
-                    document.body.offsetHeight;  // force style and layout
-                    out.push(performance.now() - t0);
-                    js.push(t1 - t0);
-                }
-                return [out, js];
-            }""")
-            results["label_key_script_only"] = stats_ms(script_ms)
-            results["label_key_20k_chars_500_spans"] = {
-                **stats_ms(key_ms),
-                "chars": n_chars,
-                "spans": args.spans,
-            }
-
-            # 3. panning an 8000 x 8000 image with 50 boxes
-            page.goto(f"/projects/{ids['image']}/label")
-            page.wait_for_selector(".image-canvas[viewBox]", state="attached")
-            page.evaluate(
-                """(side) => {
-                const boxes = [];
-                for (let i = 0; i < 50; i++) {
-                    boxes.push({id: 'b' + i, label: 'thing', x: (i % 10) * side / 10,
-                                y: Math.floor(i / 10) * side / 5, width: side / 20,
-                                height: side / 20});
-                }
-                window.lw.state.tools[0].set(boxes);
-            }""",
-                args.side,
-            )
-            page.wait_for_timeout(1500)  # image decode
-            canvas = page.locator(".image-canvas").bounding_box()
-            cx, cy = canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2
-            for _ in range(3):
-                page.mouse.wheel(0, -300)  # zoom in
-            page.evaluate("""() => { window.__frames = []; let last = performance.now();
-                const tick = (t) => { window.__frames.push(t - last); last = t;
-                  if (window.__frames.length < 400) requestAnimationFrame(tick); };
-                requestAnimationFrame(tick); }""")
-            page.keyboard.down("Alt")
-            page.mouse.move(cx, cy)
-            page.mouse.down()
-            t0 = time.perf_counter()
-            for i in range(120):
-                page.mouse.move(cx + 200 * np.sin(i / 10), cy + 150 * np.cos(i / 10))
-            page.mouse.up()
-            page.keyboard.up("Alt")
-            pan_s = time.perf_counter() - t0
-            frames = page.evaluate("window.__frames.slice(1)")
-            results["pan_8000px_image_frame_interval"] = {
-                **stats_ms(frames),
-                "pan_seconds": round(pan_s, 2),
-                "side": args.side,
-            }
+            if "submit" in parts:
+                submit_part(page, ids, args, results)
+            if "spans" in parts:
+                spans_part(page, ids, args, results)
+            if "pan" in parts:
+                pan_part(page, ids, args, results)
             browser.close()
     print(f"{'measure':40} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name, r in results.items():
         assert isinstance(r, dict)
+        if "p50_ms" not in r:
+            print(f"{name:40} " + "  ".join(f"{k} {v}" for k, v in r.items()))
+            continue
         cells = " ".join(f"{r[k]:>8}" for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms"))
         print(f"{name:40} {r['n']:>5} {cells}")
     if args.json:

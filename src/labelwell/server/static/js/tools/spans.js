@@ -2,6 +2,9 @@
 // Korean, emoji and other astral characters round-trip exactly; and relations.
 import { colourOf, h, labelList, newId } from "../dom.js";
 
+// From this many spans the list scrolls in its own contained box (see app.css).
+const LONG_LIST = 12;
+
 export function spans(control, data, ctx) {
   const text = String(data[control.source] ?? "");
   const cps = Array.from(text);
@@ -15,17 +18,25 @@ export function spans(control, data, ctx) {
   const list = h("ul", { class: "region-list" });
   const el = h("div", { class: "spans-tool" }, palette, body, list);
 
+  // The palette is built once; picking a label only moves the "active" mark.
+  const paletteButtons = labels.map((l, i) => {
+    const b = h("button", { type: "button", class: "chip", "aria-pressed": "false", dataset: { label: l.name } },
+      h("kbd", {}, i < 9 ? String(i + 1) : ""), " ", l.name);
+    b.style.borderColor = colourOf(labels, l.name);
+    b.addEventListener("click", () => pickLabel(l.name));
+    return b;
+  });
+  palette.replaceChildren(...paletteButtons);
   function renderPalette() {
-    palette.replaceChildren(...labels.map((l, i) => {
-      const b = h("button", { type: "button", class: `chip${l.name === active ? " active" : ""}`, "aria-pressed": String(l.name === active) },
-        h("kbd", {}, i < 9 ? String(i + 1) : ""), " ", l.name);
-      b.style.borderColor = colourOf(labels, l.name);
-      b.addEventListener("click", () => pickLabel(l.name));
-      return b;
-    }));
+    for (const b of paletteButtons) {
+      const on = b.dataset.label === active;
+      if (b.classList.contains("active") !== on) { b.classList.toggle("active", on); b.setAttribute("aria-pressed", String(on)); }
+    }
   }
 
   let segs = []; // [{a, b, el}] of the last full render, in text order
+  const tagOf = new Map(); // span id -> its <sup> label tag
+  const rowOf = new Map(); // span id -> its row in the list
 
   function coveringOf(a, b) {
     return items.filter((sp) => sp.start <= a && sp.end >= b);
@@ -49,13 +60,27 @@ export function spans(control, data, ctx) {
   }
 
   function listRow(sp) {
+    const chip = h("button", { type: "button", class: "chip", onclick: () => select(sp.id) }, sp.label);
+    const del = h("button", { type: "button", class: "small", "aria-label": `${ctx.t("work.delete")} ${sp.label}`, onclick: () => remove(sp.id) }, "×");
     const li = h("li", { class: sp.id === selected ? "selected" : "", dataset: { span: sp.id } },
-      h("button", { type: "button", class: "chip", onclick: () => select(sp.id) }, sp.label),
-      " ", h("span", { class: "span-text" }, cps.slice(sp.start, sp.end).join("")),
-      h("span", { class: "muted" }, ` [${sp.start}, ${sp.end})`),
-      h("button", { type: "button", class: "small", "aria-label": `${ctx.t("work.delete")} ${sp.label}`, onclick: () => remove(sp.id) }, "×"));
-    li.querySelector(".chip").style.borderColor = colourOf(labels, sp.label);
+      chip, " ", h("span", { class: "span-text" }, cps.slice(sp.start, sp.end).join("")),
+      h("span", { class: "muted" }, ` [${sp.start}, ${sp.end})`), del);
+    chip.style.borderColor = colourOf(labels, sp.label);
+    rowOf.set(sp.id, li);
     return li;
+  }
+
+  // A row brought up to date in place (label, colour, selection): no new nodes.
+  function updateRow(sp) {
+    const li = rowOf.get(sp.id);
+    if (!li) return;
+    const chip = li.firstChild;
+    if (chip.textContent !== sp.label) {
+      chip.textContent = sp.label;
+      chip.style.borderColor = colourOf(labels, sp.label);
+      li.lastChild.setAttribute("aria-label", `${ctx.t("work.delete")} ${sp.label}`);
+    }
+    li.classList.toggle("selected", sp.id === selected);
   }
 
   // Full render: segments cut at every span boundary, found by a sweep (no
@@ -74,6 +99,8 @@ export function spans(control, data, ctx) {
     let open = [];
     const nodes = [];
     segs = [];
+    tagOf.clear();
+    rowOf.clear();
     for (let i = 0; i + 1 < bounds.length; i += 1) {
       const a = bounds[i], b = bounds[i + 1];
       open = open.filter((sp) => sp.end > a);
@@ -85,25 +112,27 @@ export function spans(control, data, ctx) {
       for (const sp of endsAt.get(b) || []) {
         const tag = h("sup", { class: "tag", "aria-hidden": "true", dataset: { tag: sp.id } }, sp.label);
         tag.style.color = colourOf(labels, sp.label);
+        tagOf.set(sp.id, tag);
         nodes.push(tag);
       }
     }
     body.replaceChildren(...nodes);
+    list.classList.toggle("long", order.length > LONG_LIST);
     list.replaceChildren(...order.map(listRow));
   }
 
   // Incremental repaint of the given spans (relabel, selection): only their
-  // segments, tags and list rows change.
+  // segments, tags and list rows change, in place; the other spans' nodes are
+  // not touched, so style and layout stay local to the span.
   function repaint(ids) {
     const touched = items.filter((sp) => ids.includes(sp.id));
     for (const sp of touched) {
       let lo = 0, hi = segs.length;
       while (lo < hi) { const mid = (lo + hi) >> 1; if (segs[mid].a < sp.start) lo = mid + 1; else hi = mid; }
       for (let i = lo; i < segs.length && segs[i].a < sp.end; i += 1) paintSeg(segs[i], coveringOf(segs[i].a, segs[i].b));
-      const tag = body.querySelector(`sup[data-tag="${CSS.escape(sp.id)}"]`);
-      if (tag) { tag.textContent = sp.label; tag.style.color = colourOf(labels, sp.label); }
-      const row = list.querySelector(`li[data-span="${CSS.escape(sp.id)}"]`);
-      if (row) row.replaceWith(listRow(sp));
+      const tag = tagOf.get(sp.id);
+      if (tag && tag.textContent !== sp.label) { tag.textContent = sp.label; tag.style.color = colourOf(labels, sp.label); }
+      updateRow(sp);
     }
   }
 
@@ -113,13 +142,17 @@ export function spans(control, data, ctx) {
     repaint([before, id].filter(Boolean));
   }
 
-  const sorted = () => [...items].sort((a, b) => a.start - b.start || a.end - b.end);
+  // Spans in text order, kept until the set of spans changes (a relabel keeps it).
+  let order = null;
+  const sorted = () => order || (order = [...items].sort((a, b) => a.start - b.start || a.end - b.end));
+  const textOf = (sp) => cps.slice(sp.start, sp.end).join("");
 
   function pickLabel(name) {
     active = name;
     renderPalette();
     if (selected) {
-      items = items.map((sp) => (sp.id === selected ? { ...sp, label: name } : sp));
+      const sp = items.find((x) => x.id === selected);
+      if (sp) sp.label = name; // the tool's own copy: get() hands out new objects
       repaint([selected]);
       ctx.changed();
     }
@@ -127,6 +160,7 @@ export function spans(control, data, ctx) {
 
   function remove(id) {
     items = items.filter((sp) => sp.id !== id);
+    order = null;
     if (selected === id) selected = null;
     ctx.changed(); render();
   }
@@ -173,8 +207,10 @@ export function spans(control, data, ctx) {
   });
 
   function add(start, end, label) {
-    const span = { id: newId("s"), start, end, label, text: cps.slice(start, end).join("") };
+    const span = { id: newId("s"), start, end, label };
+    span.text = textOf(span);
     items = [...items, span];
+    order = null;
     selected = span.id;
     ctx.changed(); render();
     return span;
@@ -183,9 +219,15 @@ export function spans(control, data, ctx) {
   renderPalette(); render();
   return {
     el,
-    get: () => (items.length ? sorted().map((sp) => ({ ...sp, text: cps.slice(sp.start, sp.end).join("") })) : null),
-    set: (v) => { items = (v || []).map((sp) => ({ ...sp, id: String(sp.id ?? newId("s")) })); if (!items.some((sp) => sp.id === selected)) selected = null; render(); },
-    spans: () => sorted().map((sp) => ({ id: sp.id, label: sp.label, text: cps.slice(sp.start, sp.end).join("") })),
+    get: () => (items.length ? sorted().map((sp) => ({ ...sp })) : null),
+    set: (v) => {
+      items = (v || []).map((sp) => ({ ...sp, id: String(sp.id ?? newId("s")) }));
+      for (const sp of items) sp.text = textOf(sp);
+      order = null;
+      if (!items.some((sp) => sp.id === selected)) selected = null;
+      render();
+    },
+    spans: () => sorted().map((sp) => ({ id: sp.id, label: sp.label, text: sp.text })),
     add, // used by tests and the benchmark
     key(e) {
       const n = Number(e.key);
