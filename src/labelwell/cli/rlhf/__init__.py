@@ -1,5 +1,6 @@
 """`labelwell rlhf`: preference-data maths from the command line, and preference work
-inside projects (prompts, generation, a project's leaderboard)."""
+inside projects (prompts, generation, a project's leaderboard); the project's
+training files, bias audit and reward model are in :mod:`.project_data`."""
 
 from __future__ import annotations
 
@@ -275,6 +276,9 @@ def generate(
     typer.echo(
         f"added {record.n_items} comparison items to {target.name!r} ({generator.retries_} retries)"
     )
+
+
+from labelwell.cli.rlhf import project_data as _project_data  # noqa: E402,F401  (its commands)
 
 
 def register(app: typer.Typer) -> None:
