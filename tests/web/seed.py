@@ -92,6 +92,28 @@ ESCALATE = {
 }
 ESCALATED_TEXTS = ("Kim thinks the Acme phone is fine, I guess.", XSS_TEXT)
 
+SENTIMENT = {
+    "name": "sentiment",
+    "controls": [
+        {
+            "name": "sentiment",
+            "type": "choice",
+            "source": "text",
+            "options": ["pos", "neg", "neu"],
+            "required": True,
+        }
+    ],
+}
+#: Gold items (text -> gold answer) and one ordinary item, for gold feedback.
+GOLD_TEXTS = {
+    "The service was awful.": "neg",
+    "Lovely staff, quick answers.": "pos",
+    "A parcel came.": "neu",
+}
+PLAIN_TEXT = "It arrived on Tuesday."
+#: Items with a model's suggestion each, for accept / edit / reject.
+SUGGESTED_TEXTS = ("Works as described.", "Broke after a week.", "Nothing to add.")
+
 
 @dataclass
 class Seeded:
@@ -245,6 +267,38 @@ def seed(url: str, home: Path) -> Seeded:
                 for i in items.list_items(s, admin, eid, limit=10)
                 if i.review_state == "escalated"
             ]
+            gold_rows = [
+                ImportRow(line=i + 1, data={"text": t}, gold={"sentiment": label})
+                for i, (t, label) in enumerate(GOLD_TEXTS.items())
+            ]
+            gold_rows.append(ImportRow(line=len(gold_rows) + 1, data={"text": PLAIN_TEXT}))
+            gid = make(
+                "feedback",
+                SENTIMENT,
+                gold_rows,
+                {"ann2@demo.labelwell": "annotator", "manager@demo.labelwell": "manager"},
+            )
+            projects.update_project(s, admin, gid, {"gold_ratio": 1.0})
+            make(
+                "suggest",
+                SENTIMENT,
+                [
+                    ImportRow(
+                        line=i + 1,
+                        data={"text": t},
+                        predictions=[
+                            {
+                                "result": {"sentiment": "pos"},
+                                "score": 0.75,
+                                "model_name": "sentiment-bert",
+                                "model_version": "3",
+                            }
+                        ],
+                    )
+                    for i, t in enumerate(SUGGESTED_TEXTS)
+                ],
+                {"ann3@demo.labelwell": "annotator"},
+            )
     finally:
         db.dispose()
     return out

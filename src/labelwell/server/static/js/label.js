@@ -128,6 +128,7 @@ async function submit() {
     state.submitAt = performance.now();
     const result = state.panels.collect();
     const body = { result, time_spent_ms: spentMs(), idempotency_key: `web-${task.assignment_id}` };
+    if (state.suggestion) body.suggestion = { prediction_id: state.suggestion.id, outcome: suggestionOutcome(state.suggestion, state.panels.snapshot()) };
     const saved = await api("POST", `/assignments/${task.assignment_id}/submit`, body);
     document.body.dataset.ready = "";
     if (saved?.feedback) {

@@ -15,13 +15,11 @@ $("settings-form").addEventListener("submit", async (e) => {
     blind: $("blind").checked, show_predictions: $("show_predictions").checked,
     required_skills: $("required_skills").value.split(",").map((x) => x.trim()).filter(Boolean),
   };
-  // Free-form settings live in one object that a PATCH replaces whole: send it
-  // only when the feedback switch changed, with every other key kept.
+  // Free-form settings (settings.gold_feedback) are merged key by key by their own route.
   const feedback = $("gold_feedback").checked;
-  if (feedback !== Boolean(B.settings?.gold_feedback)) body.settings = { ...(B.settings || {}), gold_feedback: feedback };
   try {
     await api("PATCH", `/projects/${pid}`, body);
-    if (body.settings) B.settings = body.settings;
+    if (feedback !== Boolean(B.settings?.gold_feedback)) B.settings = await api("PATCH", `/projects/${pid}/settings`, { gold_feedback: feedback });
     say("settings-status", "✓", true);
   } catch (err) { say("settings-status", err.message); }
 });
