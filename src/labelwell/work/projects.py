@@ -126,6 +126,39 @@ def update_project(
     return project
 
 
+#: Free-form settings with a known type (``settings.<key>``), checked on update.
+BOOLEAN_SETTINGS = ("gold_feedback",)
+
+
+def merge_settings(
+    session: Session, actor: Actor, project_id: int, values: dict[str, Any]
+) -> dict[str, Any]:
+    """Set keys of the project's free-form ``settings`` (a key set to None is
+    removed), leaving the others as they are; managers. Returns the settings."""
+    project = authorize(session, actor, project_id, Permission.manage)
+    for key in BOOLEAN_SETTINGS:
+        if values.get(key) is not None and not isinstance(values[key], bool):
+            raise InvalidInput(f"settings.{key}: must be true or false", field=f"settings.{key}")
+    merged = dict(project.settings or {})
+    for key, value in values.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    check_settings({"settings": merged})
+    project.settings = merged
+    audit.record(
+        session,
+        actor,
+        "project.settings",
+        project_id=project.id,
+        target_type="project",
+        target_id=project.id,
+        details=values,
+    )
+    return merged
+
+
 def get_project_by_name_or_id(session: Session, ref: str | int) -> Project:
     if isinstance(ref, int) or str(ref).isdigit():
         project = session.get(Project, int(ref))

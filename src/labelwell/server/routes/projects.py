@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, status
+from typing import Any
+
+from fastapi import APIRouter, Body, Query, status
 
 from labelwell.server.deps import Ctx
 from labelwell.server.pagination import decode_cursor, next_cursor
@@ -52,6 +54,16 @@ def get_project(project_id: PathId, ctx: Ctx) -> Project:
 def update_project(project_id: PathId, body: ProjectUpdate, ctx: Ctx) -> Project:
     with ctx.db.session() as s:
         return projects.update_project(s, ctx.actor, project_id, body.model_dump(exclude_none=True))
+
+
+@router.patch("/projects/{project_id}/settings")
+def merge_settings(
+    project_id: PathId, ctx: Ctx, body: dict[str, Any] = Body(...)
+) -> dict[str, Any]:
+    """Set keys of the project's free-form settings (``gold_feedback``,
+    ``qualification``, ...), keeping the others; null removes a key (managers)."""
+    with ctx.db.session() as s:
+        return projects.merge_settings(s, ctx.actor, project_id, body)
 
 
 @router.get("/projects/{project_id}/guidelines", response_model=Page[GuidelinePublic])
