@@ -16,6 +16,12 @@ SHOTS = Path(
     or Path(tempfile.gettempdir()) / "labelwell-screenshots"
 )
 
+#: Form controls without a label (``<label for>``, an enclosing label or ``aria-label``).
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+  .filter((el) => !(el.getAttribute('aria-label') || (el.id && document.querySelector(
+      `label[for="${el.id}"]`)) || el.closest('label')))
+  .map((el) => el.outerHTML.slice(0, 80))"""
+
 
 def login(page: Any, email: str, password: str = PASSWORD) -> None:
     page.goto("/login")

@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from web.helpers import login, open_workspace, shot
-
-UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-  .filter((el) => !(el.getAttribute('aria-label') || (el.id && document.querySelector(
-      `label[for="${el.id}"]`)) || el.closest('label')))
-  .map((el) => el.outerHTML.slice(0, 80))"""
+from web.helpers import UNLABELLED, login, open_workspace, shot
 
 
 @pytest.mark.parametrize("project", ["classic", "demo-rlhf", "ranking"])

@@ -3,7 +3,7 @@ resolved with an adjudicated label and a note, by keyboard and by mouse."""
 
 from __future__ import annotations
 
-from web.helpers import login, shot
+from web.helpers import UNLABELLED, login, shot
 from web.seed import ESCALATED_TEXTS
 
 
@@ -122,3 +122,20 @@ def test_escalation_inbox_in_korean(page, site):
     page.wait_for_selector("body[data-ready]:not([data-ready=''])", state="attached")
     assert page.inner_text("#esc-resolve").startswith("해결")
     assert "판정 라벨" in page.inner_text(".adjudication h2")
+
+
+def test_inbox_controls_are_labelled_and_fit_at_200_percent(browser, site):
+    context = browser.new_context(base_url=site.url, viewport={"width": 640, "height": 430})
+    page = context.new_page()
+    try:
+        login(page, "admin@demo.labelwell")
+        page.goto(f"/projects/{site.seeded.ids['review']}/escalations")
+        page.wait_for_selector("body[data-ready]:not([data-ready=''])", state="attached")
+        assert page.locator(".annotation").count() == 3
+        assert page.evaluate(UNLABELLED) == []
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        page.keyboard.press("Tab")
+        outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline != "none"
+    finally:
+        context.close()
