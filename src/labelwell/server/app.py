@@ -67,7 +67,8 @@ def create_app(
     )
 
     api = APIRouter(prefix="/api/v1")
-    for module in (accounts, projects, items, tasks, annotations, export, quality, rlhf, weak):
+    # Routes are matched in order: the annotator's loop, the busiest, goes first.
+    for module in (tasks, accounts, projects, items, annotations, export, quality, rlhf, weak):
         api.include_router(module.router)
     app.include_router(api)
     web.install(app)

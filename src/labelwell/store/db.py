@@ -63,6 +63,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     )
 
 
+class WriterBusy(Exception):
+    """Another writer holds SQLite's write lock (``session(wait=False)`` only)."""
+
+
 class WriterGate:
     """Queues SQLite writers without polling.
 
@@ -100,6 +104,19 @@ class WriterGate:
         except BaseException:
             self._thread_lock.release()
             raise
+
+    def try_acquire(self) -> bool:
+        """Take the gate only if nobody holds it, here or in another process."""
+        if not self._thread_lock.acquire(blocking=False):
+            return False
+        if self._fd is None:
+            return True
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            self._thread_lock.release()
+            return False
 
     def release(self) -> None:
         if self._fd is not None:
@@ -149,10 +166,16 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: commits on success, rolls back on any error."""
+    def session(self, *, wait: bool = True) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any error.
+
+        With ``wait=False`` a SQLite writer that would have to queue raises
+        :class:`WriterBusy` instead (nothing has run yet)."""
         if self._gate is not None:
-            self._gate.acquire()
+            if wait:
+                self._gate.acquire()
+            elif not self._gate.try_acquire():
+                raise WriterBusy
         session = self._sessions()
         try:
             yield session

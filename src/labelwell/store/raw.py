@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 _SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"
@@ -78,6 +79,24 @@ class Raw:
 
     def close(self) -> None:
         self._cursor.close()
+
+
+def read_one(
+    engine: Engine, statement: Statement, params: tuple[Any, ...] = ()
+) -> tuple[Any, ...] | None:
+    """One row from a pooled connection, outside any unit of work (for lookups
+    made on every request, such as the API token: no session, no transaction
+    of our own; the pool rolls back whatever the driver began)."""
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        sql = statement.postgresql if engine.dialect.name == "postgresql" else statement.sqlite
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        cursor.close()
+    finally:
+        connection.close()
+    return None if row is None else tuple(row)
 
 
 def dumps(value: Any) -> str:

@@ -6,13 +6,15 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from labelwell.store.raw import Raw, Statement, loads, read_one
 from labelwell.store.tables import ROLES, ApiToken, User, utcnow
 from labelwell.work import audit
 from labelwell.work.actors import Actor
@@ -123,18 +125,34 @@ def create_token(
     return IssuedToken(row.id, token, row.prefix, user.id)
 
 
+_TOKEN_OWNER = Statement(
+    "SELECT u.id, u.email, u.role, CAST(u.skills AS TEXT), u.is_active, t.revoked_at"
+    " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?"
+)
+
+
 def resolve_token(session: Session, token: str) -> Actor:
     """The active user owning ``token``; Unauthorized for unknown or revoked ones."""
+    _check_shape(token)
+    return _token_actor(Raw(session).one(_TOKEN_OWNER, (hash_token(token),)))
+
+
+def token_actor(engine: Engine, token: str) -> Actor:
+    """:func:`resolve_token` for a request: one indexed lookup on a pooled
+    connection, outside any unit of work."""
+    _check_shape(token)
+    return _token_actor(read_one(engine, _TOKEN_OWNER, (hash_token(token),)))
+
+
+def _check_shape(token: str) -> None:
     if not token.startswith(TOKEN_PREFIX):
         raise Unauthorized("malformed API token")
-    row = session.execute(
-        select(User.id, User.email, User.role, User.skills, User.is_active, ApiToken.revoked_at)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(token))
-    ).first()
-    if row is None or row.revoked_at is not None or not row.is_active:
+
+
+def _token_actor(row: tuple[Any, ...] | None) -> Actor:
+    if row is None or row[5] is not None or not row[4]:
         raise Unauthorized("invalid or revoked API token")
-    return Actor(row.id, row.email, row.role, tuple(row.skills or ()))
+    return Actor(row[0], row[1], row[2], tuple(loads(row[3]) or ()))
 
 
 def revoke_token(session: Session, actor: Actor, token_id: int) -> None:

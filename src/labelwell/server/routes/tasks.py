@@ -1,8 +1,16 @@
-"""The annotator's loop: next task, submit, skip."""
+"""The annotator's loop: next task, submit, skip.
+
+Next task and submit are the hottest routes of the server: they run their unit
+of work through :func:`labelwell.server.units.write_unit` and write their JSON
+with orjson directly (the declared response models document the shapes)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Response, status
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Response, status
+from starlette.background import BackgroundTask
 
 from labelwell.server.deps import Ctx
 from labelwell.server.schemas import (
@@ -12,9 +20,11 @@ from labelwell.server.schemas import (
     SubmittedPublic,
     TaskPublic,
 )
+from labelwell.server.units import write_unit
 from labelwell.work import assist, queue
 
 router = APIRouter(tags=["tasks"])
+JSON = "application/json"
 
 
 @router.post(
@@ -22,13 +32,12 @@ router = APIRouter(tags=["tasks"])
     response_model=TaskPublic,
     responses={204: {"description": "Nothing left to label for you"}},
 )
-def next_task(project_id: PathId, ctx: Ctx) -> queue.Task | Response:
+async def next_task(project_id: PathId, ctx: Ctx) -> Response:
     """Lease the next item to label. Asking again returns the same live lease."""
-    with ctx.db.session() as s:
-        task = queue.next_task(s, ctx.actor, project_id)
+    task = await write_unit(ctx.db, queue.next_task, ctx.actor, project_id)
     if task is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
-    return task
+    return Response(orjson.dumps(task), media_type=JSON)  # a dataclass: orjson writes it
 
 
 @router.post(
@@ -37,31 +46,63 @@ def next_task(project_id: PathId, ctx: Ctx) -> queue.Task | Response:
     responses={200: {"description": "A retry with the same idempotency key"}},
     status_code=status.HTTP_201_CREATED,
 )
-def submit(
-    assignment_id: PathId,
-    body: SubmitRequest,
-    ctx: Ctx,
-    response: Response,
-    background: BackgroundTasks,
-) -> queue.Submitted:
+async def submit(assignment_id: PathId, body: SubmitRequest, ctx: Ctx) -> Response:
     """Store the label for a lease (validated against the ontology). Optional:
     an ``idempotency_key`` makes a retry safe; ``suggestion`` records whether a
     machine suggestion was accepted, edited or rejected."""
-    with ctx.db.session() as s:
-        annotation, created = queue.submit(
-            s,
-            ctx.actor,
-            assignment_id,
-            body.result,
-            time_spent_ms=body.time_spent_ms,
-            idempotency_key=body.idempotency_key,
-            suggestion=body.suggestion.model_dump() if body.suggestion else None,
-        )
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    else:  # after the commit and the response: the flywheel may retrain (assist settings)
-        background.add_task(assist.after_submit, ctx.db, annotation.project_id)
-    return annotation
+    done, created = await write_unit(
+        ctx.db,
+        _submit,
+        ctx.actor,
+        assignment_id,
+        body,
+    )
+    # after the commit and the response: the flywheel may retrain (assist settings)
+    retrain = (
+        BackgroundTask(assist.after_submit, ctx.db, done.project_id)
+        if created and done.flywheel
+        else None
+    )
+    return Response(
+        orjson.dumps(_public(done)),
+        status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        media_type=JSON,
+        background=retrain,
+    )
+
+
+def _submit(session: Any, actor: Any, assignment_id: int, body: SubmitRequest) -> Any:
+    return queue.submit(
+        session,
+        actor,
+        assignment_id,
+        body.result,
+        time_spent_ms=body.time_spent_ms,
+        idempotency_key=body.idempotency_key,
+        suggestion=body.suggestion.model_dump() if body.suggestion else None,
+    )
+
+
+def _public(done: queue.Submitted) -> dict[str, Any]:
+    """The fields of :class:`SubmittedPublic`: never ``details`` or
+    ``is_gold_check``, which would tell a gold item from the others."""
+    return {
+        "id": done.id,
+        "item_id": done.item_id,
+        "project_id": done.project_id,
+        "assignment_id": done.assignment_id,
+        "source": done.source,
+        "agent": done.agent,
+        "result": done.result,
+        "guideline_version": done.guideline_version,
+        "time_spent_ms": done.time_spent_ms,
+        "status": done.status,
+        "revision": done.revision,
+        "supersedes_id": done.supersedes_id,
+        "is_current": done.is_current,
+        "created_at": done.created_at,
+        "feedback": done.feedback,
+    }
 
 
 @router.post("/assignments/{assignment_id}/skip", status_code=status.HTTP_204_NO_CONTENT)

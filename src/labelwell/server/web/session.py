@@ -20,7 +20,7 @@ from starlette.responses import Response
 from labelwell.errors import Forbidden, Unauthorized
 from labelwell.settings import Settings
 from labelwell.store.db import Database
-from labelwell.work.accounts import resolve_token
+from labelwell.work.accounts import token_actor
 from labelwell.work.actors import Actor
 
 SESSION_COOKIE = "lw_session"
@@ -54,8 +54,7 @@ def cookie_actor(request: Request, *, csrf: str | None = None) -> Actor:
     ):
         raise Forbidden("missing or wrong CSRF token: reload the page and try again")
     db: Database = request.app.state.db
-    with db.read_session() as session:
-        return resolve_token(session, token)
+    return token_actor(db.engine, token)
 
 
 def optional_actor(request: Request) -> Actor | None:

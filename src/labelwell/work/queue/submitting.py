@@ -45,6 +45,8 @@ class Submitted:
     details: dict[str, Any]
     created_at: datetime
     feedback: dict[str, Any] | None = field(default=None)
+    #: the project retrains its model after new labels (``settings["flywheel"]``)
+    flywheel: bool = False
 
 
 def submit(
@@ -160,6 +162,7 @@ def submit(
         created_at=now,
     )
     done.feedback = _feedback(db, project, done)
+    done.flywheel = bool(project.settings.get("flywheel"))
     return done, True
 
 
