@@ -48,6 +48,13 @@ def test_bad_values_are_refused_and_change_nothing(api, db, world):
     assert "settings.gold_feedback" in r.text
     r = api.patch(url, json={"qualification": {"items": -1}}, headers=_as(world, world.manager))
     assert r.status_code == 422
+    assert "settings.qualification.items" in r.text
+    r = api.patch(url, json={"gold_threshold": True}, headers=_as(world, world.manager))
+    assert r.status_code == 422
+    # Settings written by their own services (routing, the flywheel) are not open here.
+    r = api.patch(url, json={"suggestion_min_score": "high"}, headers=_as(world, world.manager))
+    assert r.status_code == 422
+    assert "settings.suggestion_min_score" in r.text
     assert _stored(db, world) == {"gold_threshold": 0.9}
 
 

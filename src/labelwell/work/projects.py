@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -126,8 +127,29 @@ def update_project(
     return project
 
 
-#: Free-form settings with a known type (``settings.<key>``), checked on update.
-BOOLEAN_SETTINGS = ("gold_feedback",)
+def _check_flag(key: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"settings.{key}: must be true or false", field=f"settings.{key}")
+
+
+def _check_fraction(key: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise InvalidInput(f"settings.{key}: must be a number from 0 to 1", field=f"settings.{key}")
+
+
+def _check_qualification(key: str, value: Any) -> None:
+    from labelwell.work.qualification import parse_rule
+
+    parse_rule(value)
+
+
+#: The free-form settings that :func:`merge_settings` changes, each with its check
+#: (the others are written by their own services: routing, the flywheel, ...).
+MERGEABLE_SETTINGS: dict[str, Callable[[str, Any], None]] = {
+    "gold_feedback": _check_flag,
+    "gold_threshold": _check_fraction,
+    "qualification": _check_qualification,
+}
 
 
 def merge_settings(
@@ -136,16 +158,22 @@ def merge_settings(
     """Set keys of the project's free-form ``settings`` (a key set to None is
     removed), leaving the others as they are; managers. Returns the settings."""
     project = authorize(session, actor, project_id, Permission.manage)
-    for key in BOOLEAN_SETTINGS:
-        if values.get(key) is not None and not isinstance(values[key], bool):
-            raise InvalidInput(f"settings.{key}: must be true or false", field=f"settings.{key}")
+    for key, value in values.items():
+        check = MERGEABLE_SETTINGS.get(key)
+        if check is None:
+            raise InvalidInput(
+                f"settings.{key}: not a setting that can be set here "
+                f"(one of {', '.join(MERGEABLE_SETTINGS)})",
+                field=f"settings.{key}",
+            )
+        if value is not None:
+            check(key, value)
     merged = dict(project.settings or {})
     for key, value in values.items():
         if value is None:
             merged.pop(key, None)
         else:
             merged[key] = value
-    check_settings({"settings": merged})
     project.settings = merged
     audit.record(
         session,
