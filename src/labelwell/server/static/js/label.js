@@ -44,6 +44,8 @@ function showSuggestion(suggestion) {
       state.suggestion.dismissed = true;
       state.panels.fill(null);
       state.panels.changed();
+      // The button is about to disappear: keep the keyboard on the task.
+      state.panels.panels[state.panels.active]?.focus();
       box.hidden = true;
     } }, t("work.reject_suggestion")));
   box.hidden = false;
