@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from labelwell.errors import Unauthorized
-from labelwell.server.web.session import cookie_actor, session_token
+from labelwell.server.web.session import checked_session_token, cookie_actor, session_token
 from labelwell.settings import Settings
 from labelwell.store.db import Database
 from labelwell.work.accounts import token_actor
@@ -56,3 +56,29 @@ async def context(
 
 
 Ctx = Annotated[Context, Depends(context)]
+
+
+@dataclass(slots=True)
+class Caller:
+    """The caller's credential, not yet resolved: routes that open a unit of
+    work anyway resolve it there (:func:`labelwell.work.accounts.resolve_token`),
+    saving a connection checkout per request."""
+
+    db: Database
+    token: str
+
+
+async def caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Caller:
+    if credentials is not None and credentials.credentials:
+        token = credentials.credentials
+    elif session_token(request) is not None:
+        token = checked_session_token(request)  # the web app's session; CSRF-checked
+    else:
+        raise Unauthorized("missing API token: send `Authorization: Bearer <token>`")
+    return Caller(db=request.app.state.db, token=token)
+
+
+CallerDep = Annotated[Caller, Depends(caller)]

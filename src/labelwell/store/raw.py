@@ -88,13 +88,18 @@ def read_one(
     made on every request, such as the API token: no session, no transaction
     of our own; the pool rolls back whatever the driver began)."""
     connection = engine.raw_connection()
+    postgresql = engine.dialect.name == "postgresql"
     try:
+        if postgresql:  # one round trip, not BEGIN + SELECT + ROLLBACK
+            connection.driver_connection.autocommit = True  # type: ignore[union-attr]
         cursor = connection.cursor()
-        sql = statement.postgresql if engine.dialect.name == "postgresql" else statement.sqlite
+        sql = statement.postgresql if postgresql else statement.sqlite
         cursor.execute(sql, params)
         row = cursor.fetchone()
         cursor.close()
     finally:
+        if postgresql:
+            connection.driver_connection.autocommit = False  # type: ignore[union-attr]
         connection.close()
     return None if row is None else tuple(row)
 

@@ -10,9 +10,10 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Response, status
+from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from labelwell.server.deps import Ctx
+from labelwell.server.deps import CallerDep, Ctx
 from labelwell.server.schemas import (
     PathId,
     SkipRequest,
@@ -22,6 +23,7 @@ from labelwell.server.schemas import (
 )
 from labelwell.server.units import write_unit
 from labelwell.work import assist, queue
+from labelwell.work.accounts import resolve_token
 
 router = APIRouter(tags=["tasks"])
 JSON = "application/json"
@@ -32,9 +34,9 @@ JSON = "application/json"
     response_model=TaskPublic,
     responses={204: {"description": "Nothing left to label for you"}},
 )
-async def next_task(project_id: PathId, ctx: Ctx) -> Response:
+async def next_task(project_id: PathId, who: CallerDep) -> Response:
     """Lease the next item to label. Asking again returns the same live lease."""
-    task = await write_unit(ctx.db, queue.next_task, ctx.actor, project_id)
+    task = await write_unit(who.db, _next_task, who.token, project_id)
     if task is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
     return Response(orjson.dumps(task), media_type=JSON)  # a dataclass: orjson writes it
@@ -46,20 +48,14 @@ async def next_task(project_id: PathId, ctx: Ctx) -> Response:
     responses={200: {"description": "A retry with the same idempotency key"}},
     status_code=status.HTTP_201_CREATED,
 )
-async def submit(assignment_id: PathId, body: SubmitRequest, ctx: Ctx) -> Response:
+async def submit(assignment_id: PathId, body: SubmitRequest, who: CallerDep) -> Response:
     """Store the label for a lease (validated against the ontology). Optional:
     an ``idempotency_key`` makes a retry safe; ``suggestion`` records whether a
     machine suggestion was accepted, edited or rejected."""
-    done, created = await write_unit(
-        ctx.db,
-        _submit,
-        ctx.actor,
-        assignment_id,
-        body,
-    )
+    done, created = await write_unit(who.db, _submit, who.token, assignment_id, body)
     # after the commit and the response: the flywheel may retrain (assist settings)
     retrain = (
-        BackgroundTask(assist.after_submit, ctx.db, done.project_id)
+        BackgroundTask(assist.after_submit, who.db, done.project_id)
         if created and done.flywheel
         else None
     )
@@ -71,10 +67,16 @@ async def submit(assignment_id: PathId, body: SubmitRequest, ctx: Ctx) -> Respon
     )
 
 
-def _submit(session: Any, actor: Any, assignment_id: int, body: SubmitRequest) -> Any:
+def _next_task(session: Session, token: str, project_id: int) -> queue.Task | None:
+    return queue.next_task(session, resolve_token(session, token), project_id)
+
+
+def _submit(
+    session: Session, token: str, assignment_id: int, body: SubmitRequest
+) -> tuple[queue.Submitted, bool]:
     return queue.submit(
         session,
-        actor,
+        resolve_token(session, token),
         assignment_id,
         body.result,
         time_spent_ms=body.time_spent_ms,

@@ -43,9 +43,9 @@ def session_token(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE) or None
 
 
-def cookie_actor(request: Request, *, csrf: str | None = None) -> Actor:
-    """The actor of the session cookie; for a state-changing method the CSRF
-    token (header, or ``csrf`` given by a form handler) must match."""
+def checked_session_token(request: Request, *, csrf: str | None = None) -> str:
+    """The session cookie's token, once the CSRF token of a state-changing
+    request (header, or ``csrf`` given by a form handler) matches it."""
     token = session_token(request)
     if token is None:
         raise Unauthorized("not logged in")
@@ -53,6 +53,13 @@ def cookie_actor(request: Request, *, csrf: str | None = None) -> Actor:
         token, csrf if csrf is not None else request.headers.get(CSRF_HEADER)
     ):
         raise Forbidden("missing or wrong CSRF token: reload the page and try again")
+    return token
+
+
+def cookie_actor(request: Request, *, csrf: str | None = None) -> Actor:
+    """The actor of the session cookie; for a state-changing method the CSRF
+    token (header, or ``csrf`` given by a form handler) must match."""
+    token = checked_session_token(request, csrf=csrf)
     db: Database = request.app.state.db
     return token_actor(db.engine, token)
 
