@@ -26,6 +26,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _core import ROOT, Server, free_port, fresh_database, percentiles, seed  # noqa: E402
+from _http import Connection  # noqa: E402
 
 CLIENTS = 16
 
@@ -42,20 +43,19 @@ async def labelwell_load(url: str, project_id: int, tokens: list[str], seconds: 
 
     async def annotator(token: str) -> None:
         nonlocal counted, errors
-        headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(base_url=url + "/api/v1", headers=headers,
-                                     timeout=30) as http:
+        http = Connection.for_url(url, {"Authorization": f"Bearer {token}"})
+        try:
             while time.perf_counter() < t_end:
                 t0 = time.perf_counter()
-                task = await http.post(f"/projects/{project_id}/tasks/next")
+                task = await http.post(f"/api/v1/projects/{project_id}/tasks/next")
                 t1 = time.perf_counter()
                 if task.status_code != 200:
                     errors += 1
                     return
                 done = await http.post(
-                    f"/assignments/{task.json()['assignment_id']}/submit",
-                    json={"result": {"sentiment": "positive"},
-                          "idempotency_key": secrets.token_hex(8)})
+                    f"/api/v1/assignments/{task.json()['assignment_id']}/submit",
+                    {"result": {"sentiment": "positive"},
+                     "idempotency_key": secrets.token_hex(8)})
                 t2 = time.perf_counter()
                 if done.status_code != 201:
                     errors += 1
@@ -64,6 +64,8 @@ async def labelwell_load(url: str, project_id: int, tokens: list[str], seconds: 
                     counted += 1
                     next_lat.append(t1 - t0)
                     submit_lat.append(t2 - t1)
+        finally:
+            await http.close()
 
     await asyncio.gather(*(annotator(t) for t in tokens))
     return {"submissions_per_s": round(counted / seconds, 1), "submissions": counted,
@@ -157,13 +159,13 @@ async def _ls_load(base: str, headers: dict[str, str], ids: list[int],
 
     async def client(mine: list[int]) -> None:
         nonlocal counted, errors
-        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
+        http = Connection.for_url(base, headers)
+        try:
             for task_id in mine:
                 if time.perf_counter() >= t_end:
                     return
                 t0 = time.perf_counter()
-                r = await http.post(f"/api/tasks/{task_id}/annotations",
-                                    json={"result": result})
+                r = await http.post(f"/api/tasks/{task_id}/annotations", {"result": result})
                 t1 = time.perf_counter()
                 if r.status_code != 201:
                     errors += 1
@@ -171,6 +173,8 @@ async def _ls_load(base: str, headers: dict[str, str], ids: list[int],
                 if t_measure <= t0 and t1 <= t_end:
                     counted += 1
                     lat.append(t1 - t0)
+        finally:
+            await http.close()
 
     await asyncio.gather(*(client(ids[i::CLIENTS]) for i in range(CLIENTS)))
     return {"submissions_per_s": round(counted / seconds, 1), "submissions": counted,
@@ -180,7 +184,8 @@ async def _ls_load(base: str, headers: dict[str, str], ids: list[int],
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="server processes for labelwell")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--no-label-studio", action="store_true")
     parser.add_argument("--json", type=Path)

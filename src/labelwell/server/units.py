@@ -30,24 +30,24 @@ MAX_RETRY_S = 0.002
 LOOP_WAIT_S = 0.05
 
 
-def _in_session(db: Database, work: Callable[..., T], args: tuple[Any, ...]) -> T:
-    with db.session() as session:
-        return work(session, *args)
+def _in_unit(db: Database, work: Callable[..., T], args: tuple[Any, ...]) -> T:
+    with db.unit() as unit:
+        return work(unit, *args)
 
 
 async def write_unit(db: Database, work: Callable[..., T], *args: Any) -> T:
-    """``work(session, *args)`` in one committed write unit."""
+    """``work(unit, *args)`` in one committed :class:`~labelwell.store.raw.Unit`."""
     if db.dialect != "sqlite":
-        return await run_in_threadpool(_in_session, db, work, args)
+        return await run_in_threadpool(_in_unit, db, work, args)
     delay = FIRST_RETRY_S
     deadline = time.monotonic() + LOOP_WAIT_S
     while True:
         try:
-            with db.session(wait=False) as session:
-                return work(session, *args)
+            with db.unit(wait=False) as unit:
+                return work(unit, *args)
         except WriterBusy:
             pass
         if time.monotonic() > deadline:  # a long writer (an import): queue in a thread
-            return await run_in_threadpool(_in_session, db, work, args)
+            return await run_in_threadpool(_in_unit, db, work, args)
         await asyncio.sleep(delay)  # the loop serves other requests meanwhile
         delay = min(delay * 2, MAX_RETRY_S)

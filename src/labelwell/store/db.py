@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from labelwell.errors import Busy
+from labelwell.store.raw import Unit
 
 
 def normalise_url(url: str) -> str:
@@ -139,10 +140,12 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Writers take the lock up front; read-only units of work do not.
+        # On the DBAPI connection: this runs for every unit of work.
+        driver = conn.connection.driver_connection
         if conn.get_execution_options().get("labelwell_read_only"):
-            conn.exec_driver_sql("BEGIN")
+            driver.execute("BEGIN")
             return
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        driver.execute("BEGIN IMMEDIATE")
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -185,6 +188,28 @@ class Database:
             raise
         finally:
             session.close()
+            if self._gate is not None:
+                self._gate.release()
+
+    @contextmanager
+    def unit(self, *, wait: bool = True) -> Iterator[Unit]:
+        """A write unit of work without an ORM session up front (the hot path:
+        about a fifth of a session's overhead); commits on success, rolls back
+        on any error. ``wait`` as for :meth:`session`."""
+        if self._gate is not None:
+            if wait:
+                self._gate.acquire()
+            elif not self._gate.try_acquire():
+                raise WriterBusy
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                unit = Unit(connection)
+                try:
+                    yield unit
+                    unit.flush()
+                finally:
+                    unit.close()
+        finally:
             if self._gate is not None:
                 self._gate.release()
 

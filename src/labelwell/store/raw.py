@@ -22,10 +22,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
-
-_SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"
 
 
 class Statement:
@@ -45,12 +43,17 @@ class Statement:
 
 
 class Raw:
-    """The cursor of ``session``'s connection (starting its transaction)."""
+    """The DBAPI cursor of a unit of work's connection (starting its transaction)."""
 
     __slots__ = ("_cursor", "postgresql")
 
-    def __init__(self, session: Session) -> None:
-        connection = session.connection()
+    def __init__(self, source: Session | Connection | Unit) -> None:
+        if isinstance(source, Unit):
+            connection = source.connection
+        elif isinstance(source, Session):
+            connection = source.connection()
+        else:
+            connection = source
         self.postgresql = connection.dialect.name == "postgresql"
         self._cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
@@ -75,10 +78,15 @@ class Raw:
         """A timestamp as its column stores it."""
         if self.postgresql:
             return value
-        return value.astimezone(UTC).strftime(_SQLITE_STAMP)
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
     def close(self) -> None:
         self._cursor.close()
+
+
+def raw_of(work: Session | Unit) -> Raw:
+    """The raw cursor of a unit of work (an ORM session or a :class:`Unit`)."""
+    return work.raw if isinstance(work, Unit) else Raw(work)
 
 
 def read_one(
@@ -121,3 +129,52 @@ def when(value: Any) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Unit:
+    """A write unit of work on one connection, lighter than an ORM session:
+    statements go through :class:`Raw` (``unit.raw``); an ORM session joined to
+    the same transaction is made only when some code asks for ``unit.session``
+    (it is flushed before the unit commits). Made by
+    :meth:`labelwell.store.db.Database.unit`; ``Unit.of(session)`` wraps an ORM
+    session's connection, so services written for units serve both."""
+
+    __slots__ = ("connection", "_session", "_raw", "_owns_session")
+
+    def __init__(self, connection: Connection, session: Session | None = None) -> None:
+        self.connection = connection
+        self._session = session
+        self._owns_session = session is None
+        self._raw: Raw | None = None
+
+    @classmethod
+    def of(cls, work: Session | Unit) -> Unit:
+        return work if isinstance(work, Unit) else cls(work.connection(), work)
+
+    @property
+    def raw(self) -> Raw:
+        if self._raw is None:
+            self._raw = Raw(self.connection)
+        return self._raw
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            # joins the connection's transaction; committing stays the unit's job
+            self._session = Session(
+                bind=self.connection,
+                join_transaction_mode="rollback_only",
+                expire_on_commit=False,
+            )
+        return self._session
+
+    def flush(self) -> None:
+        if self._session is not None and self._owns_session:
+            self._session.flush()
+
+    def close(self) -> None:
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
+        if self._session is not None and self._owns_session:
+            self._session.close()

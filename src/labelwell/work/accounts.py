@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from labelwell.store.raw import Raw, Statement, loads, read_one
+from labelwell.store.raw import Statement, Unit, loads, raw_of, read_one
 from labelwell.store.tables import ROLES, ApiToken, User, utcnow
 from labelwell.work import audit
 from labelwell.work.actors import Actor
@@ -131,10 +131,10 @@ _TOKEN_OWNER = Statement(
 )
 
 
-def resolve_token(session: Session, token: str) -> Actor:
+def resolve_token(work: Session | Unit, token: str) -> Actor:
     """The active user owning ``token``; Unauthorized for unknown or revoked ones."""
     _check_shape(token)
-    return _token_actor(Raw(session).one(_TOKEN_OWNER, (hash_token(token),)))
+    return _token_actor(raw_of(work).one(_TOKEN_OWNER, (hash_token(token),)))
 
 
 def token_actor(engine: Engine, token: str) -> Actor:

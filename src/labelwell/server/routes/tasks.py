@@ -10,7 +10,6 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Response, status
-from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from labelwell.server.deps import CallerDep, Ctx
@@ -22,6 +21,7 @@ from labelwell.server.schemas import (
     TaskPublic,
 )
 from labelwell.server.units import write_unit
+from labelwell.store.raw import Unit
 from labelwell.work import assist, queue
 from labelwell.work.accounts import resolve_token
 
@@ -67,16 +67,16 @@ async def submit(assignment_id: PathId, body: SubmitRequest, who: CallerDep) -> 
     )
 
 
-def _next_task(session: Session, token: str, project_id: int) -> queue.Task | None:
-    return queue.next_task(session, resolve_token(session, token), project_id)
+def _next_task(unit: Unit, token: str, project_id: int) -> queue.Task | None:
+    return queue.next_task(unit, resolve_token(unit, token), project_id)
 
 
 def _submit(
-    session: Session, token: str, assignment_id: int, body: SubmitRequest
+    unit: Unit, token: str, assignment_id: int, body: SubmitRequest
 ) -> tuple[queue.Submitted, bool]:
     return queue.submit(
-        session,
-        resolve_token(session, token),
+        unit,
+        resolve_token(unit, token),
         assignment_id,
         body.result,
         time_spent_ms=body.time_spent_ms,

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, Forbidden
-from labelwell.store.raw import Raw, loads, when
+from labelwell.store.raw import Raw, Unit, loads, raw_of, when
 from labelwell.store.tables import utcnow
 from labelwell.work.actors import Actor
-from labelwell.work.qualification import qualification
+from labelwell.work.qualification import qualification, rule
 from labelwell.work.queue import statements as sql
 from labelwell.work.queue.project import QueueProject, check_eligible, queue_project
 
@@ -49,14 +49,14 @@ class Task:
     suggestions: list[Suggestion] = field(default_factory=list)
 
 
-def reclaim_expired(session: Session, project_id: int, *, force: bool = False) -> int:
+def reclaim_expired(work: Session | Unit, project_id: int, *, force: bool = False) -> int:
     """Return the slots of lapsed leases to the queue. Throttled per process to
     once a second (correctness does not depend on it: submit re-checks)."""
     now_s = time.monotonic()
     if not force and now_s - _last_reclaim.get(project_id, 0.0) < RECLAIM_EVERY_S:
         return 0
     _last_reclaim[project_id] = now_s
-    db = Raw(session)
+    db = raw_of(work)
     now = db.stamp(utcnow())
     lapsed = db.all(sql.EXPIRE_LEASES, (now, project_id, now))
     per_item = Counter(item_id for item_id, is_gold in lapsed if not is_gold)
@@ -65,13 +65,14 @@ def reclaim_expired(session: Session, project_id: int, *, force: bool = False) -
     return len(lapsed)
 
 
-def next_task(session: Session, actor: Actor, project_id: int) -> Task | None:
+def next_task(work: Session | Unit, actor: Actor, project_id: int) -> Task | None:
     """Lease the next item for ``actor``; ``None`` when nothing is left for them.
 
     A live lease the annotator already holds is returned again, so asking twice
-    never hoards items.
+    never hoards items. ``work`` is an ORM session or a :class:`Unit`.
     """
-    db = Raw(session)
+    unit = Unit.of(work)
+    db = unit.raw
     project = queue_project(db, actor, project_id)
     check_eligible(actor, project)
     now = utcnow()
@@ -79,9 +80,9 @@ def next_task(session: Session, actor: Actor, project_id: int) -> Task | None:
     if live is not None:
         assignment_id, item_id, expires_at, guideline_version = live
         return _task(db, project, assignment_id, item_id, when(expires_at), guideline_version)
-    reclaim_expired(session, project_id)
+    reclaim_expired(unit, project_id)
 
-    qualifying = _qualifying(session, project, actor)
+    qualifying = _qualifying(unit, project, actor)
     want_gold = qualifying or (project.gold_ratio > 0 and _rng.random() < project.gold_ratio)
     item_id: int | None = None
     is_gold = False
@@ -123,9 +124,11 @@ def next_task(session: Session, actor: Actor, project_id: int) -> Task | None:
     return _task(db, project, created[0], item_id, expires_at, project.guideline_version)
 
 
-def _qualifying(session: Session, project: QueueProject, actor: Actor) -> bool:
+def _qualifying(unit: Unit, project: QueueProject, actor: Actor) -> bool:
     """True while the annotator still answers qualification gold; refuses one who failed."""
-    state = qualification(session, project, actor.id)  # type: ignore[arg-type]
+    if rule(project) is None:  # type: ignore[arg-type]
+        return False
+    state = qualification(unit.session, project, actor.id)  # type: ignore[arg-type]
     if state is None or state.status == "passed":
         return False
     if state.status == "failed":

@@ -10,7 +10,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, InvalidInput, LeaseExpired, NotFound
-from labelwell.store.raw import Raw, dumps, loads, when
+from labelwell.store.raw import Raw, Unit, dumps, loads, when
 from labelwell.store.tables import Assignment, Item, utcnow
 from labelwell.work import audit, consensus
 from labelwell.work.actors import Actor
@@ -50,7 +50,7 @@ class Submitted:
 
 
 def submit(
-    session: Session,
+    work: Session | Unit,
     actor: Actor,
     assignment_id: int,
     result: dict[str, Any],
@@ -64,8 +64,10 @@ def submit(
 
     ``suggestion`` records what the annotator did with a machine suggestion:
     ``{"prediction_id": id, "outcome": "accepted" | "edited" | "rejected"}``
-    (kept in the annotation's ``details``)."""
-    db = Raw(session)
+    (kept in the annotation's ``details``). ``work`` is an ORM session or a
+    :class:`Unit`."""
+    unit = Unit.of(work)
+    db = unit.raw
     if idempotency_key is not None:
         stored = db.one(sql.BY_IDEMPOTENCY_KEY, (actor.id, idempotency_key))
         if stored is not None:
@@ -140,7 +142,7 @@ def submit(
     if not is_gold:
         labeled = db.one(sql.ITEM_LABELED, (project.overlap, project.overlap, item_id))
         if labeled is not None and project.overlap >= 2 and labeled[0] >= project.overlap:
-            consensus.on_submitted(session, project, item_id, labeled[0])  # type: ignore[arg-type]
+            consensus.on_submitted(unit.session, project, item_id, labeled[0])  # type: ignore[arg-type]
     done = Submitted(
         id=created[0],
         item_id=item_id,
