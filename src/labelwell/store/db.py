@@ -125,6 +125,10 @@ class WriterGate:
         self._thread_lock.release()
 
 
+WAL_CHECKPOINT_PAGES = 10_000
+CACHE_KIB = 32 * 1024
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -135,6 +139,13 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        # Checkpoint the WAL every 10,000 pages (40 MB) instead of every 1,000:
+        # each checkpoint syncs and copies, and at the default one ran every
+        # ~100 submissions, costing a third of the submit throughput.
+        cur.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+        # Up to 32 MiB of page cache per connection (the default is 2 MiB): the
+        # queue's indexes on a million items stay in memory.
+        cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         cur.close()
 
     @event.listens_for(engine, "begin")
