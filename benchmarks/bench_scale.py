@@ -1,6 +1,8 @@
 """The platform at a million: import 1,000,000 JSONL items through the CLI, ask for
-next tasks with 50 concurrent annotators in that project, and export 1,000,000
-annotations to JSONL through the CLI. Peak memory is the child process's.
+next tasks with 50 concurrent annotators in that project (labeling at a brisk
+human pace of one task a second on average, then back to back as a load test),
+and export 1,000,000 annotations to JSONL through the CLI. Peak memory is the
+child process's.
 
     python benchmarks/bench_scale.py --items 1000000 --json /tmp/scale.json
 """
@@ -10,16 +12,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _core import SENTIMENT, Server, percentiles, run_measured  # noqa: E402
+from _http import Connection  # noqa: E402
 
 LABELWELL = [sys.executable, "-m", "labelwell.cli"]
 
@@ -47,24 +50,39 @@ def tokens_for(env: dict[str, str], annotators: int) -> list[str]:
             for i in range(annotators)]
 
 
-async def next_task_load(url: str, tokens: list[str], seconds: float) -> dict[str, object]:
+async def next_task_load(url: str, tokens: list[str], seconds: float,
+                         think_s: float) -> dict[str, object]:
+    """Each annotator asks for a task, labels it for ``think_s`` on average
+    (uniform in [0.5, 1.5] x think_s; 0 = back to back, a pure load test) and
+    submits; next-task latencies are gathered over ``seconds``."""
     latencies: list[float] = []
+    rng = random.Random(7)
     t_end = time.perf_counter() + seconds
 
     async def annotator(token: str) -> None:
-        headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(base_url=url + "/api/v1", headers=headers,
-                                     timeout=60) as http:
+        http = Connection.for_url(url, {"Authorization": f"Bearer {token}"})
+        try:
+            if think_s:  # annotators arrive over the first second, not all at once
+                await asyncio.sleep(rng.random())
             while time.perf_counter() < t_end:
                 t0 = time.perf_counter()
-                task = await http.post("/projects/1/tasks/next")
+                task = await http.post("/api/v1/projects/1/tasks/next")
                 latencies.append(time.perf_counter() - t0)
-                task.raise_for_status()
-                await http.post(f"/assignments/{task.json()['assignment_id']}/submit",
-                                json={"result": {"sentiment": "positive"}})
+                if task.status_code != 200:
+                    raise RuntimeError(f"next task: {task.status_code} {task.content!r}")
+                if think_s:
+                    await asyncio.sleep(think_s * (0.5 + rng.random()))
+                done = await http.post(
+                    f"/api/v1/assignments/{task.json()['assignment_id']}/submit",
+                    {"result": {"sentiment": "positive"}})
+                if done.status_code != 201:
+                    raise RuntimeError(f"submit: {done.status_code} {done.content!r}")
+        finally:
+            await http.close()
 
     await asyncio.gather(*(annotator(t) for t in tokens))
-    return {"requests": len(latencies), **percentiles(latencies)}
+    return {"think_s": think_s, "requests": len(latencies),
+            "per_s": round(len(latencies) / seconds, 1), **percentiles(latencies)}
 
 
 def add_annotations(database_url: str, n: int) -> float:
@@ -91,6 +109,9 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--annotators", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--think", type=float, nargs="+", default=[1.0, 0.0],
+                        help="mean seconds each annotator spends on a task (0: none)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     results: dict[str, object] = {"items": args.items}
@@ -107,10 +128,13 @@ def main() -> None:
         print(f"import {args.items:,} items: {seconds:.1f} s, peak RSS {rss} MB")
 
         tokens = tokens_for(env, args.annotators)
-        with Server(url, workers=2) as server:
-            load = asyncio.run(next_task_load(server.url, tokens, args.seconds))
-        results["next_task"] = {"annotators": args.annotators, **load}
-        print(f"next task, {args.annotators} annotators, {args.items:,} items: {load}")
+        results["next_task"] = []
+        with Server(url, workers=args.workers) as server:
+            for think in args.think:
+                load = asyncio.run(next_task_load(server.url, tokens, args.seconds, think))
+                results["next_task"].append({"annotators": args.annotators, **load})
+                print(f"next task, {args.annotators} annotators labeling "
+                      f"{think:g} s per task, {args.items:,} items: {load}")
 
         add_annotations(url, args.items)
         out = home / "export.jsonl"
