@@ -89,6 +89,8 @@ class Annotation:
     supersedes_id: int | None
     is_current: bool
     created_at: str
+    #: after a gold item, where the project shows it: ``{"correct", "expected", "message"}``
+    feedback: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,11 +250,16 @@ class Client:
         return _build(Task, payload)
 
     def submit(self, assignment_id: int, result: dict[str, Any], *,
-               time_spent_ms: int | None = None, idempotency_key: str | None = None) -> Annotation:
+               time_spent_ms: int | None = None, idempotency_key: str | None = None,
+               suggestion: tuple[int, str] | None = None) -> Annotation:
         """Submit a result. A key is generated when none is given, so that the
-        automatic retry of a dropped connection can never store it twice."""
-        body = {"result": result, "time_spent_ms": time_spent_ms,
-                "idempotency_key": idempotency_key or uuid.uuid4().hex}
+        automatic retry of a dropped connection can never store it twice.
+        ``suggestion=(prediction_id, "accepted" | "edited" | "rejected")`` records
+        what was done with a machine suggestion shown on the task."""
+        body: dict[str, Any] = {"result": result, "time_spent_ms": time_spent_ms,
+                                "idempotency_key": idempotency_key or uuid.uuid4().hex}
+        if suggestion is not None:
+            body["suggestion"] = {"prediction_id": suggestion[0], "outcome": suggestion[1]}
         last_error: Exception | None = None
         for _ in range(3):
             try:
