@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from labelwell.client import Client
 from labelwell.errors import Forbidden
 from labelwell.server import create_app
 from labelwell.store.tables import Annotation
+from sdk_transport import Via
 from world import build_world
 
 ANSWERS = {  # text -> answers of annotators 0, 1, 2
@@ -58,17 +58,6 @@ def api(db, settings, world):
         yield client
 
 
-class Via(httpx.BaseTransport):
-    """The SDK's requests sent through the in-process test client."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def handle_request(self, request):
-        r = self.client.request(
-            request.method, str(request.url), headers=request.headers, content=request.read()
-        )
-        return httpx.Response(r.status_code, headers=r.headers, content=r.content)
 
 
 def as_(world, actor):

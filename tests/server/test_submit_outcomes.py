@@ -4,7 +4,6 @@ on, and neither tells a gold item apart before it is answered."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -13,18 +12,8 @@ from labelwell.client import Client
 from labelwell.errors import InvalidInput
 from labelwell.server import create_app
 from labelwell.store.tables import Annotation, Prediction
+from sdk_transport import Via
 from world import build_world
-
-
-class Via(httpx.BaseTransport):
-    def __init__(self, client):
-        self.client = client
-
-    def handle_request(self, request):
-        r = self.client.request(
-            request.method, str(request.url), headers=request.headers, content=request.read()
-        )
-        return httpx.Response(r.status_code, headers=r.headers, content=r.content)
 
 
 @pytest.fixture

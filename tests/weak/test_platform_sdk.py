@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -16,20 +15,8 @@ from labelwell.errors import Forbidden, InvalidInput
 from labelwell.server import create_app
 from labelwell.weak import LFAnalysis, LFApplier
 from labelwell.work import weak as service
+from sdk_transport import Via
 from weak.test_platform_service import COMMENTS, direct_L, spam_world, write_lfs
-
-
-class Via(httpx.BaseTransport):
-    """The SDK's requests sent through the in-process test client."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def handle_request(self, request):
-        r = self.client.request(
-            request.method, str(request.url), headers=request.headers, content=request.read()
-        )
-        return httpx.Response(r.status_code, headers=r.headers, content=r.content)
 
 
 def test_votes_sent_with_the_sdk_feed_the_summary(db, settings, tmp_path):
