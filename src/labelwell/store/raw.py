@@ -47,13 +47,8 @@ class Raw:
 
     __slots__ = ("_cursor", "postgresql")
 
-    def __init__(self, source: Session | Connection | Unit) -> None:
-        if isinstance(source, Unit):
-            connection = source.connection
-        elif isinstance(source, Session):
-            connection = source.connection()
-        else:
-            connection = source
+    def __init__(self, source: Session | Connection) -> None:
+        connection = source.connection() if isinstance(source, Session) else source
         self.postgresql = connection.dialect.name == "postgresql"
         self._cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 

@@ -12,7 +12,6 @@ from labelwell.errors import Forbidden, NotFound
 from labelwell.schema.ontology import Ontology
 from labelwell.store.raw import Raw, loads
 from labelwell.work.actors import Actor
-from labelwell.work.projects import ontology_of
 from labelwell.work.queue import statements as sql
 
 
@@ -38,13 +37,9 @@ class QueueProject:
 
 @lru_cache(maxsize=128)
 def _ontology(text: str) -> tuple[dict[str, Any], Ontology]:
+    """The ontology column's text, parsed and compiled once per distinct text."""
     ontology = orjson.loads(text)
-    return ontology, ontology_of(_Shape(ontology))
-
-
-@dataclass(slots=True, frozen=True)
-class _Shape:
-    ontology: dict[str, Any]
+    return ontology, Ontology.from_dict(ontology)
 
 
 def queue_project(db: Raw, actor: Actor, project_id: int) -> QueueProject:
