@@ -126,18 +126,32 @@ def when(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class NeedsTransaction(Exception):
+    """Raised in an autocommit :class:`Unit` by work that needs several
+    statements in one transaction, before it has written anything; the caller
+    runs the work again in a transactional unit."""
+
+
 class Unit:
     """A write unit of work on one connection, lighter than an ORM session:
     statements go through :class:`Raw` (``unit.raw``); an ORM session joined to
     the same transaction is made only when some code asks for ``unit.session``
     (it is flushed before the unit commits). Made by
     :meth:`labelwell.store.db.Database.unit`; ``Unit.of(session)`` wraps an ORM
-    session's connection, so services written for units serve both."""
+    session's connection, so services written for units serve both.
 
-    __slots__ = ("connection", "_session", "_raw", "_owns_session")
+    An ``autocommit`` unit (PostgreSQL) commits every statement on its own: for
+    work done in one statement, such as a call of the queue's server-side
+    functions, it saves the ``BEGIN`` and ``COMMIT`` round trips. Anything
+    needing more calls :meth:`require_transaction` first."""
 
-    def __init__(self, connection: Connection, session: Session | None = None) -> None:
+    __slots__ = ("connection", "autocommit", "_session", "_raw", "_owns_session")
+
+    def __init__(
+        self, connection: Connection, session: Session | None = None, *, autocommit: bool = False
+    ) -> None:
         self.connection = connection
+        self.autocommit = autocommit
         self._session = session
         self._owns_session = session is None
         self._raw: Raw | None = None
@@ -145,6 +159,11 @@ class Unit:
     @classmethod
     def of(cls, work: Session | Unit) -> Unit:
         return work if isinstance(work, Unit) else cls(work.connection(), work)
+
+    def require_transaction(self) -> None:
+        """Refuse to go on in an autocommit unit (raises :class:`NeedsTransaction`)."""
+        if self.autocommit:
+            raise NeedsTransaction
 
     @property
     def raw(self) -> Raw:
@@ -155,6 +174,7 @@ class Unit:
     @property
     def session(self) -> Session:
         if self._session is None:
+            self.require_transaction()
             # joins the connection's transaction; committing stays the unit's job
             self._session = Session(
                 bind=self.connection,

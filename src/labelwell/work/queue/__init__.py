@@ -17,18 +17,14 @@ The database does the locking: every SQLite transaction is ``BEGIN IMMEDIATE``
 
 Statements on the hot path run on the DBAPI cursor of the session's connection
 (:mod:`labelwell.store.raw`); ``next task`` is five statements and ``submit``
-five, each an indexed lookup or a guarded update.
+five, each an indexed lookup or a guarded update. On PostgreSQL they run in the
+server, in functions that migration 0004 creates (:mod:`.postgres`): a lease is
+one call and a submit two.
 """
 
-from labelwell.work.queue.leasing import (
-    RECLAIM_EVERY_S,
-    Suggestion,
-    Task,
-    annotator_view,
-    next_task,
-    reclaim_expired,
-)
-from labelwell.work.queue.submitting import SUGGESTION_OUTCOMES, Submitted, skip, submit
+from labelwell.work.queue.leasing import RECLAIM_EVERY_S, next_task, reclaim_expired
+from labelwell.work.queue.records import Submitted, Suggestion, Task, annotator_view
+from labelwell.work.queue.submitting import SUGGESTION_OUTCOMES, skip, submit
 
 __all__ = [
     "RECLAIM_EVERY_S",

@@ -5,57 +5,41 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, Forbidden
-from labelwell.store.raw import Raw, Unit, loads, raw_of, when
+from labelwell.store.raw import Raw, Unit, raw_of
 from labelwell.store.tables import utcnow
 from labelwell.work.actors import Actor
 from labelwell.work.qualification import qualification, rule
+from labelwell.work.queue import postgres
 from labelwell.work.queue import statements as sql
 from labelwell.work.queue.project import QueueProject, check_eligible, queue_project
+from labelwell.work.queue.records import Task, task_of
 
 _rng = random.SystemRandom()
 _last_reclaim: dict[int, float] = {}
 RECLAIM_EVERY_S = 1.0
 
 
-@dataclass(slots=True)
-class Suggestion:
-    id: int
-    model_name: str
-    model_version: str
-    source: str
-    score: float | None
-    result: dict[str, Any]
-
-
-@dataclass(slots=True)
-class Task:
-    """What an annotator receives: the item, its lease and the machine suggestions.
-    Gold items look exactly like every other task."""
-
-    assignment_id: int
-    item_id: int
-    project_id: int
-    data: dict[str, Any]
-    media: list[str]
-    expires_at: datetime
-    guideline_version: int | None
-    suggestions: list[Suggestion] = field(default_factory=list)
+def _reclaim_due(project_id: int) -> bool:
+    """Lapsed leases are looked for at most once a second per project and process
+    (correctness does not depend on it: submit re-checks)."""
+    now_s = time.monotonic()
+    if now_s - _last_reclaim.get(project_id, 0.0) < RECLAIM_EVERY_S:
+        return False
+    _last_reclaim[project_id] = now_s
+    return True
 
 
 def reclaim_expired(work: Session | Unit, project_id: int, *, force: bool = False) -> int:
-    """Return the slots of lapsed leases to the queue. Throttled per process to
-    once a second (correctness does not depend on it: submit re-checks)."""
-    now_s = time.monotonic()
-    if not force and now_s - _last_reclaim.get(project_id, 0.0) < RECLAIM_EVERY_S:
+    """Return the slots of lapsed leases to the queue (at most once a second
+    unless ``force``)."""
+    if not _reclaim_due(project_id) and not force:
         return 0
-    _last_reclaim[project_id] = now_s
     db = raw_of(work)
     now = db.stamp(utcnow())
     lapsed = db.all(sql.EXPIRE_LEASES, (now, project_id, now))
@@ -69,17 +53,33 @@ def next_task(work: Session | Unit, actor: Actor, project_id: int) -> Task | Non
     """Lease the next item for ``actor``; ``None`` when nothing is left for them.
 
     A live lease the annotator already holds is returned again, so asking twice
-    never hoards items. ``work`` is an ORM session or a :class:`Unit`.
+    never hoards items. ``work`` is an ORM session or a :class:`Unit`; on
+    PostgreSQL one function call does it all, except in projects with a
+    qualification rule (then an autocommit unit raises ``NeedsTransaction``).
     """
     unit = Unit.of(work)
     db = unit.raw
+    now = utcnow()
+    if db.postgresql:
+        outcome, project, task = postgres.lease(
+            db,
+            actor,
+            project_id,
+            now=now,
+            reclaim=_reclaim_due(project_id),
+            draw=_rng.random(),
+            pick=_rng.random(),
+        )
+        if outcome == "ineligible":
+            check_eligible(actor, project)
+        if outcome != "qualification":
+            return task
+        unit.require_transaction()
     project = queue_project(db, actor, project_id)
     check_eligible(actor, project)
-    now = utcnow()
     live = db.one(sql.LIVE_LEASE, (actor.id, project_id, db.stamp(now)))
     if live is not None:
-        assignment_id, item_id, expires_at, guideline_version = live
-        return _task(db, project, assignment_id, item_id, when(expires_at), guideline_version)
+        return _task(db, project, live)
     reclaim_expired(unit, project_id)
 
     qualifying = _qualifying(unit, project, actor)
@@ -121,7 +121,7 @@ def next_task(work: Session | Unit, actor: Actor, project_id: int) -> Task | Non
         ),
     )
     assert created is not None
-    return _task(db, project, created[0], item_id, expires_at, project.guideline_version)
+    return _task(db, project, (created[0], item_id, expires_at, project.guideline_version))
 
 
 def _qualifying(unit: Unit, project: QueueProject, actor: Actor) -> bool:
@@ -140,53 +140,11 @@ def _qualifying(unit: Unit, project: QueueProject, actor: Actor) -> bool:
     return True
 
 
-def _task(
-    db: Raw,
-    project: QueueProject,
-    assignment_id: int,
-    item_id: int,
-    expires_at: datetime | None,
-    guideline_version: int | None,
-) -> Task:
-    row = db.one(sql.ITEM_VIEW, (item_id,))
-    assert row is not None and expires_at is not None
-    suggestions: list[Suggestion] = []
-    if project.show_predictions:
-        # confidence routing hides model suggestions below this score (label from scratch)
-        hide_below = project.settings.get("suggestion_min_score")
-        # One suggestion per model: the newest version's (rows come oldest first).
-        latest: dict[tuple[str, str], tuple[Any, ...]] = {}
-        for p in db.all(sql.SUGGESTIONS, (item_id,)):
-            if hide_below is None or p[1] != "model" or (p[4] or 0.0) >= hide_below:
-                latest[(p[1], p[2])] = p
-        suggestions = [
-            Suggestion(p[0], p[2], p[3], p[1], p[4], loads(p[5]))
-            for p in sorted(latest.values(), key=lambda p: p[0])
-        ]
-    return Task(
-        assignment_id=assignment_id,
-        item_id=item_id,
-        project_id=project.id,
-        data=annotator_view(loads(row[0])),
-        media=loads(row[1]) or [],
-        expires_at=expires_at,
-        guideline_version=guideline_version,
-        suggestions=suggestions,
+def _task(db: Raw, project: QueueProject, lease: tuple[Any, ...]) -> Task:
+    """The task of a lease ``(assignment id, item id, expires at, guideline version)``."""
+    item = db.one(sql.ITEM_VIEW, (lease[1],))
+    assert item is not None
+    predictions = db.all(sql.SUGGESTIONS, (lease[1],)) if project.show_predictions else []
+    return task_of(
+        project, (lease[0], lease[1], lease[2], lease[3]), (item[0], item[1]), predictions
     )
-
-
-def annotator_view(data: dict[str, Any]) -> dict[str, Any]:
-    """The item as an annotator sees it: generated responses lose their provenance
-    (model, sampling settings), so comparisons stay blind to which model wrote
-    what; a ``model`` field is shown only where the project put one in on purpose
-    (``labelwell rlhf generate --show-models``)."""
-    responses = data.get("responses")
-    if not isinstance(responses, list):
-        return data
-    return {
-        **data,
-        "responses": [
-            {k: v for k, v in r.items() if k != "provenance"} if isinstance(r, dict) else r
-            for r in responses
-        ],
-    }

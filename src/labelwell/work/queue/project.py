@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -45,9 +46,14 @@ def _ontology(text: str) -> tuple[dict[str, Any], Ontology]:
 def queue_project(db: Raw, actor: Actor, project_id: int) -> QueueProject:
     """Load the project for someone who annotates in it. Members of any role
     and admins may; anyone else gets ``NotFound`` (project ids leak nothing)."""
-    row = db.one(sql.PROJECT, (actor.id, project_id))
-    role = None if row is None else ("manager" if actor.is_admin else row[11])
-    if row is None or role is None:
+    return project_of(db.one(sql.PROJECT, (actor.id, project_id)), actor, project_id)
+
+
+def project_of(row: Sequence[Any] | None, actor: Actor, project_id: int) -> QueueProject:
+    """The project from the columns of the ``PROJECT`` statement (the PostgreSQL
+    functions return the same ones); ``NotFound`` unless ``actor`` may annotate."""
+    # a missing project has no name; a project the actor may not see has no role
+    if row is None or row[1] is None or (row[11] is None and not actor.is_admin):
         raise NotFound(f"no project {project_id}")
     ontology, compiled = _ontology(row[9])
     return QueueProject(

@@ -112,6 +112,13 @@ _ANNOTATION_COLUMNS = (
     " is_current, idempotency_key, CAST(details AS TEXT), created_at"
 )
 
+#: the names of ``_ANNOTATION_COLUMNS``, in order
+ANNOTATION_FIELDS = (
+    "id", "item_id", "project_id", "user_id", "assignment_id", "source", "agent", "result",
+    "guideline_version", "time_spent_ms", "status", "is_gold_check", "revision",
+    "supersedes_id", "is_current", "idempotency_key", "details", "created_at",
+)
+
 #: a submission stored under this idempotency key (unique (user_id, idempotency_key))
 BY_IDEMPOTENCY_KEY = Statement(
     f"SELECT {_ANNOTATION_COLUMNS} FROM annotations WHERE user_id = ? AND idempotency_key = ?"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,38 +14,12 @@ from labelwell.store.tables import Assignment, Item, utcnow
 from labelwell.work import audit, consensus
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize
+from labelwell.work.queue import postgres
 from labelwell.work.queue import statements as sql
 from labelwell.work.queue.project import QueueProject, queue_project
+from labelwell.work.queue.records import Pending, Submitted
 
 SUGGESTION_OUTCOMES = ("accepted", "edited", "rejected")
-
-
-@dataclass(slots=True)
-class Submitted:
-    """A stored submission, as the annotator may see it (the fields of an
-    annotation) plus ``feedback`` after a gold item where the project shows it."""
-
-    id: int
-    item_id: int
-    project_id: int
-    user_id: int | None
-    assignment_id: int | None
-    source: str
-    agent: str
-    result: dict[str, Any]
-    guideline_version: int | None
-    time_spent_ms: int | None
-    status: str
-    is_gold_check: bool
-    revision: int
-    supersedes_id: int | None
-    is_current: bool
-    idempotency_key: str | None
-    details: dict[str, Any]
-    created_at: datetime
-    feedback: dict[str, Any] | None = field(default=None)
-    #: the project retrains its model after new labels (``settings["flywheel"]``)
-    flywheel: bool = False
 
 
 def submit(
@@ -65,97 +38,89 @@ def submit(
     ``suggestion`` records what the annotator did with a machine suggestion:
     ``{"prediction_id": id, "outcome": "accepted" | "edited" | "rejected"}``
     (kept in the annotation's ``details``). ``work`` is an ORM session or a
-    :class:`Unit`."""
+    :class:`Unit`. On PostgreSQL the checks are read in one function call and
+    the writes made in another; an autocommit unit raises ``NeedsTransaction``
+    in projects with ``overlap`` of 2 or more (consensus follows in the same
+    transaction)."""
     unit = Unit.of(work)
     db = unit.raw
-    if idempotency_key is not None:
-        stored = db.one(sql.BY_IDEMPOTENCY_KEY, (actor.id, idempotency_key))
-        if stored is not None:
-            if stored[4] != assignment_id:
-                raise Conflict(
-                    f"idempotency key {idempotency_key!r} was already used for assignment "
-                    f"{stored[4]}"
-                )
-            done = _submitted(stored)
-            project = queue_project(db, actor, done.project_id)
-            done.feedback = _feedback(db, project, done)
-            return done, False
-    lease = db.one(sql.LEASE_FOR_SUBMIT, (assignment_id,))
-    if lease is None or lease[0] != actor.id:
+    prediction_id = suggestion.get("prediction_id") if isinstance(suggestion, dict) else None
+    if not isinstance(prediction_id, int) or isinstance(prediction_id, bool):
+        prediction_id = None
+    read = postgres.pending if db.postgresql else _pending
+    todo = read(db, actor, assignment_id, idempotency_key, prediction_id)
+    if todo is None:
         raise NotFound(f"no assignment {assignment_id} of yours")
-    _, project_id, item_id, status, is_gold, leased_at, expires_at, guideline_version, data = lease
-    is_gold = bool(is_gold)
-    project = queue_project(db, actor, project_id)
-    if status == "submitted":
+    if todo.stored is not None:
+        return _retried(todo, assignment_id, idempotency_key), False
+    project = todo.project
+    if todo.status == "submitted":
         raise Conflict(f"assignment {assignment_id} was already submitted")
-    if status == "skipped":
+    if todo.status == "skipped":
         raise Conflict(f"assignment {assignment_id} was skipped")
     if time_spent_ms is not None and (not isinstance(time_spent_ms, int) or time_spent_ms < 0):
         raise InvalidInput("time_spent_ms: must be a non-negative integer", field="time_spent_ms")
-    project.compiled.validate(result, loads(data))
+    project.compiled.validate(result, todo.data)
     details: dict[str, Any] = {}
     if suggestion is not None:
-        details["suggestion"] = _checked_suggestion(db, suggestion, item_id)
-
+        details["suggestion"] = _checked_suggestion(suggestion, todo.prediction_ok)
     now = utcnow()
-    # A lapsed lease whose slot went back to the queue takes it again if still free.
-    if (
-        status == "expired"
-        and not is_gold
-        and not db.run(sql.RETAKE_SLOT, (project.overlap, item_id, project.overlap))
-    ):
-        expired = when(expires_at)
-        raise LeaseExpired(
-            f"the lease on assignment {assignment_id} expired at "
-            f"{expired.isoformat() if expired else '?'} and the item has since been "
-            "labeled by others"
-        )
-    if time_spent_ms is None:
-        started = when(leased_at)
-        time_spent_ms = int((now - started).total_seconds() * 1000) if started else None
-    if is_gold:
-        gold = db.one(sql.GOLD_ANSWER, (item_id,))
-        if gold is not None:
-            per_control = consensus.gold_matches(project.compiled, result, loads(gold[0]))
-            details["gold_correct"] = all(per_control.values())
-            details["gold_controls"] = per_control
-    created = db.one(
-        sql.NEW_ANNOTATION,
-        (
-            item_id,
-            project_id,
-            actor.id,
+    if time_spent_ms is None and todo.leased_at is not None:
+        time_spent_ms = int((now - todo.leased_at).total_seconds() * 1000)
+    if todo.is_gold and todo.gold is not None:
+        per_control = consensus.gold_matches(project.compiled, result, todo.gold)
+        details["gold_correct"] = all(per_control.values())
+        details["gold_controls"] = per_control
+    if project.overlap >= 2:
+        unit.require_transaction()  # consensus may follow, in the same transaction
+
+    if db.postgresql:
+        outcome, annotation_id, n_done = postgres.write(
+            db,
+            actor,
             assignment_id,
-            actor.email,
-            dumps(result),
-            guideline_version,
-            time_spent_ms,
-            is_gold,
-            True,
-            idempotency_key,
-            dumps(details),
-            db.stamp(now),
-        ),
-    )
-    assert created is not None
-    db.run(sql.LEASE_SUBMITTED, (db.stamp(now), assignment_id))
-    if not is_gold:
-        labeled = db.one(sql.ITEM_LABELED, (project.overlap, project.overlap, item_id))
-        if labeled is not None and project.overlap >= 2 and labeled[0] >= project.overlap:
-            consensus.on_submitted(unit.session, project, item_id, labeled[0])  # type: ignore[arg-type]
+            todo,
+            result,
+            details,
+            time_spent_ms=time_spent_ms,
+            key=idempotency_key,
+            now=now,
+        )
+        if outcome == "submitted" and idempotency_key is not None:
+            # a retry with the same key may have stored it meanwhile
+            again = postgres.pending(db, actor, assignment_id, idempotency_key, None)
+            if again is not None and again.stored is not None:
+                return _retried(again, assignment_id, idempotency_key), False
+    else:
+        outcome, annotation_id, n_done = _write(
+            db,
+            actor,
+            assignment_id,
+            todo,
+            result,
+            details,
+            time_spent_ms=time_spent_ms,
+            key=idempotency_key,
+            now=now,
+        )
+    if outcome != "stored":
+        _refuse(outcome, assignment_id, todo)
+    assert annotation_id is not None
+    if n_done is not None and project.overlap >= 2 and n_done >= project.overlap:
+        consensus.on_submitted(unit.session, project, todo.item_id, n_done)  # type: ignore[arg-type]
     done = Submitted(
-        id=created[0],
-        item_id=item_id,
-        project_id=project_id,
+        id=annotation_id,
+        item_id=todo.item_id,
+        project_id=project.id,
         user_id=actor.id,
         assignment_id=assignment_id,
         source="human",
         agent=actor.email,
         result=result,
-        guideline_version=guideline_version,
+        guideline_version=todo.guideline_version,
         time_spent_ms=time_spent_ms,
         status="submitted",
-        is_gold_check=is_gold,
+        is_gold_check=todo.is_gold,
         revision=1,
         supersedes_id=None,
         is_current=True,
@@ -163,23 +128,136 @@ def submit(
         details=details,
         created_at=now,
     )
-    done.feedback = _feedback(db, project, done)
+    done.feedback = _feedback(project, done, todo.gold)
     done.flywheel = bool(project.settings.get("flywheel"))
     return done, True
 
 
-def _checked_suggestion(db: Raw, suggestion: dict[str, Any], item_id: int) -> dict[str, Any]:
+def _retried(todo: Pending, assignment_id: int, key: str | None) -> Submitted:
+    """The stored submission a retry returns (a key names one lease only)."""
+    done = todo.stored
+    assert done is not None
+    if done.assignment_id != assignment_id:
+        raise Conflict(
+            f"idempotency key {key!r} was already used for assignment {done.assignment_id}"
+        )
+    done.feedback = _feedback(todo.project, done, todo.gold)
+    return done
+
+
+def _refuse(outcome: str, assignment_id: int, todo: Pending) -> None:
+    """Raise the error for a write refused because of the lease's status."""
+    if outcome == "submitted":
+        raise Conflict(f"assignment {assignment_id} was already submitted")
+    if outcome == "skipped":
+        raise Conflict(f"assignment {assignment_id} was skipped")
+    if outcome == "expired":
+        expired = todo.expires_at
+        raise LeaseExpired(
+            f"the lease on assignment {assignment_id} expired at "
+            f"{expired.isoformat() if expired else '?'} and the item has since been "
+            "labeled by others"
+        )
+    raise NotFound(f"no assignment {assignment_id} of yours")
+
+
+def _pending(
+    db: Raw, actor: Actor, assignment_id: int, key: str | None, prediction_id: int | None
+) -> Pending | None:
+    """What a submit checks, statement by statement (SQLite: the unit holds the
+    write lock from its first statement, so nothing changes before the writes)."""
+    if key is not None:
+        stored = db.one(sql.BY_IDEMPOTENCY_KEY, (actor.id, key))
+        if stored is not None:
+            done = Submitted.of_row(dict(zip(sql.ANNOTATION_FIELDS, stored, strict=True)))
+            project = queue_project(db, actor, done.project_id)
+            return Pending(project, stored=done, gold=_gold(db, done.item_id, done.is_gold_check))
+    lease = db.one(sql.LEASE_FOR_SUBMIT, (assignment_id,))
+    if lease is None or lease[0] != actor.id:
+        return None
+    _, project_id, item_id, status, is_gold, leased_at, expires_at, guideline_version, data = lease
+    prediction_ok = None
+    if prediction_id is not None:
+        found = db.one(sql.PREDICTION_OF_ITEM, (prediction_id, item_id))
+        prediction_ok = found is not None
+    return Pending(
+        queue_project(db, actor, project_id),
+        item_id=item_id,
+        status=status,
+        is_gold=bool(is_gold),
+        leased_at=when(leased_at),
+        expires_at=when(expires_at),
+        guideline_version=guideline_version,
+        data=loads(data),
+        gold=_gold(db, item_id, bool(is_gold)),
+        prediction_ok=prediction_ok,
+    )
+
+
+def _gold(db: Raw, item_id: int, is_gold: bool) -> dict[str, Any] | None:
+    if not is_gold:
+        return None
+    row = db.one(sql.GOLD_ANSWER, (item_id,))
+    return None if row is None else loads(row[0])
+
+
+def _write(
+    db: Raw,
+    actor: Actor,
+    assignment_id: int,
+    todo: Pending,
+    result: dict[str, Any],
+    details: dict[str, Any],
+    *,
+    time_spent_ms: int | None,
+    key: str | None,
+    now: datetime,
+) -> tuple[str, int | None, int | None]:
+    """The writes of a submit, statement by statement; returns what
+    :func:`labelwell.work.queue.postgres.write` returns."""
+    overlap = todo.project.overlap
+    # A lapsed lease whose slot went back to the queue takes it again if still free.
+    if (
+        todo.status == "expired"
+        and not todo.is_gold
+        and not db.run(sql.RETAKE_SLOT, (overlap, todo.item_id, overlap))
+    ):
+        return "expired", None, None
+    created = db.one(
+        sql.NEW_ANNOTATION,
+        (
+            todo.item_id,
+            todo.project.id,
+            actor.id,
+            assignment_id,
+            actor.email,
+            dumps(result),
+            todo.guideline_version,
+            time_spent_ms,
+            todo.is_gold,
+            True,
+            key,
+            dumps(details),
+            db.stamp(now),
+        ),
+    )
+    assert created is not None
+    db.run(sql.LEASE_SUBMITTED, (db.stamp(now), assignment_id))
+    n_done = None
+    if not todo.is_gold:
+        labeled = db.one(sql.ITEM_LABELED, (overlap, overlap, todo.item_id))
+        n_done = None if labeled is None else labeled[0]
+    return "stored", created[0], n_done
+
+
+def _checked_suggestion(suggestion: dict[str, Any], prediction_ok: bool | None) -> dict[str, Any]:
     prediction_id, outcome = suggestion.get("prediction_id"), suggestion.get("outcome")
     if outcome not in SUGGESTION_OUTCOMES:
         raise InvalidInput(
             f"suggestion.outcome: must be one of {', '.join(SUGGESTION_OUTCOMES)}",
             field="suggestion.outcome",
         )
-    if (
-        not isinstance(prediction_id, int)
-        or isinstance(prediction_id, bool)
-        or db.one(sql.PREDICTION_OF_ITEM, (prediction_id, item_id)) is None
-    ):
+    if not isinstance(prediction_id, int) or isinstance(prediction_id, bool) or not prediction_ok:
         raise InvalidInput(
             f"suggestion.prediction_id: no suggestion {prediction_id!r} on this item",
             field="suggestion.prediction_id",
@@ -187,13 +265,12 @@ def _checked_suggestion(db: Raw, suggestion: dict[str, Any], item_id: int) -> di
     return {"prediction_id": prediction_id, "outcome": outcome}
 
 
-def _feedback(db: Raw, project: QueueProject, done: Submitted) -> dict[str, Any] | None:
+def _feedback(
+    project: QueueProject, done: Submitted, gold: dict[str, Any] | None
+) -> dict[str, Any] | None:
     """After a gold item, where the project enables ``gold_feedback``: whether the
     answer matched and what the expected answer was."""
-    if not done.is_gold_check or not project.settings.get("gold_feedback"):
-        return None
-    gold = db.one(sql.GOLD_ANSWER, (done.item_id,))
-    if gold is None:
+    if not done.is_gold_check or not project.settings.get("gold_feedback") or gold is None:
         return None
     correct = bool(done.details.get("gold_correct"))
     wrong = sorted(name for name, ok in done.details.get("gold_controls", {}).items() if not ok)
@@ -203,32 +280,7 @@ def _feedback(db: Raw, project: QueueProject, done: Submitted) -> dict[str, Any]
         else "This was a check item; your answer differs from the expected one in: "
         + ", ".join(wrong)
     )
-    return {"correct": correct, "expected": loads(gold[0]), "message": message}
-
-
-def _submitted(row: tuple[Any, ...]) -> Submitted:
-    created_at = when(row[17])
-    assert created_at is not None
-    return Submitted(
-        id=row[0],
-        item_id=row[1],
-        project_id=row[2],
-        user_id=row[3],
-        assignment_id=row[4],
-        source=row[5],
-        agent=row[6],
-        result=loads(row[7]),
-        guideline_version=row[8],
-        time_spent_ms=row[9],
-        status=row[10],
-        is_gold_check=bool(row[11]),
-        revision=row[12],
-        supersedes_id=row[13],
-        is_current=bool(row[14]),
-        idempotency_key=row[15],
-        details=loads(row[16]) or {},
-        created_at=created_at,
-    )
+    return {"correct": correct, "expected": gold, "message": message}
 
 
 def _own_assignment(session: Session, actor: Actor, assignment_id: int) -> Assignment:

@@ -1,0 +1,168 @@
+"""What the queue hands out (a task) and takes back (a submission), built from
+the columns its statements read on either database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from labelwell.store.raw import loads, when
+from labelwell.work.queue.project import QueueProject
+
+
+@dataclass(slots=True)
+class Suggestion:
+    id: int
+    model_name: str
+    model_version: str
+    source: str
+    score: float | None
+    result: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Task:
+    """What an annotator receives: the item, its lease and the machine suggestions.
+    Gold items look exactly like every other task."""
+
+    assignment_id: int
+    item_id: int
+    project_id: int
+    data: dict[str, Any]
+    media: list[str]
+    expires_at: datetime
+    guideline_version: int | None
+    suggestions: list[Suggestion] = field(default_factory=list)
+
+
+def task_of(
+    project: QueueProject,
+    lease: tuple[int, int, Any, int | None],
+    item: tuple[str, str | None],
+    predictions: list[Any],
+) -> Task:
+    """A task from its lease ``(assignment id, item id, expires at, guideline
+    version)``, the item's ``(data, media)`` JSON text and the item's prediction
+    rows ``(id, source, model name, model version, score, result)``, oldest first."""
+    assignment_id, item_id, expires_at, guideline_version = lease
+    expires = when(expires_at)
+    assert expires is not None
+    return Task(
+        assignment_id=assignment_id,
+        item_id=item_id,
+        project_id=project.id,
+        data=annotator_view(loads(item[0])),
+        media=loads(item[1]) or [],
+        expires_at=expires,
+        guideline_version=guideline_version,
+        suggestions=_suggestions(project, predictions) if project.show_predictions else [],
+    )
+
+
+def _suggestions(project: QueueProject, predictions: list[Any]) -> list[Suggestion]:
+    # confidence routing hides model suggestions below this score (label from scratch)
+    hide_below = project.settings.get("suggestion_min_score")
+    # One suggestion per model: the newest version's (rows come oldest first).
+    latest: dict[tuple[str, str], Any] = {}
+    for p in predictions:
+        if hide_below is None or p[1] != "model" or (p[4] or 0.0) >= hide_below:
+            latest[(p[1], p[2])] = p
+    return [
+        Suggestion(p[0], p[2], p[3], p[1], p[4], p[5] if isinstance(p[5], dict) else loads(p[5]))
+        for p in sorted(latest.values(), key=lambda p: p[0])
+    ]
+
+
+def annotator_view(data: dict[str, Any]) -> dict[str, Any]:
+    """The item as an annotator sees it: generated responses lose their provenance
+    (model, sampling settings), so comparisons stay blind to which model wrote
+    what; a ``model`` field is shown only where the project put one in on purpose
+    (``labelwell rlhf generate --show-models``)."""
+    responses = data.get("responses")
+    if not isinstance(responses, list):
+        return data
+    return {
+        **data,
+        "responses": [
+            {k: v for k, v in r.items() if k != "provenance"} if isinstance(r, dict) else r
+            for r in responses
+        ],
+    }
+
+
+@dataclass(slots=True)
+class Submitted:
+    """A stored submission, as the annotator may see it (the fields of an
+    annotation) plus ``feedback`` after a gold item where the project shows it."""
+
+    id: int
+    item_id: int
+    project_id: int
+    user_id: int | None
+    assignment_id: int | None
+    source: str
+    agent: str
+    result: dict[str, Any]
+    guideline_version: int | None
+    time_spent_ms: int | None
+    status: str
+    is_gold_check: bool
+    revision: int
+    supersedes_id: int | None
+    is_current: bool
+    idempotency_key: str | None
+    details: dict[str, Any]
+    created_at: datetime
+    feedback: dict[str, Any] | None = field(default=None)
+    #: the project retrains its model after new labels (``settings["flywheel"]``)
+    flywheel: bool = False
+
+    @classmethod
+    def of_row(cls, row: dict[str, Any]) -> Submitted:
+        """From an annotation row by column name (the stored one a retry returns)."""
+        created_at = when(row["created_at"])
+        assert created_at is not None
+        return cls(
+            id=row["id"],
+            item_id=row["item_id"],
+            project_id=row["project_id"],
+            user_id=row["user_id"],
+            assignment_id=row["assignment_id"],
+            source=row["source"],
+            agent=row["agent"],
+            result=_json(row["result"]),
+            guideline_version=row["guideline_version"],
+            time_spent_ms=row["time_spent_ms"],
+            status=row["status"],
+            is_gold_check=bool(row["is_gold_check"]),
+            revision=row["revision"],
+            supersedes_id=row["supersedes_id"],
+            is_current=bool(row["is_current"]),
+            idempotency_key=row["idempotency_key"],
+            details=_json(row["details"]) or {},
+            created_at=created_at,
+        )
+
+
+def _json(value: Any) -> Any:
+    return loads(value) if isinstance(value, str | bytes) else value
+
+
+@dataclass(slots=True)
+class Pending:
+    """What a submit checks before it writes: the lease, its item and project,
+    the gold answer (gold items) and whether the named suggestion belongs to the
+    item; or ``stored``, the submission a retry with the same key returns."""
+
+    project: QueueProject
+    stored: Submitted | None = None
+    item_id: int = 0
+    status: str = ""
+    is_gold: bool = False
+    leased_at: datetime | None = None
+    expires_at: datetime | None = None
+    guideline_version: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    gold: dict[str, Any] | None = None
+    prediction_ok: bool | None = None
