@@ -67,10 +67,9 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "LABELWELL_DATABASE_URL": database_url}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "labelwell.server.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
-             "--log-level", "warning", "--no-access-log"],
-            env=env, start_new_session=True)
+            [sys.executable, "-m", "labelwell.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(self.port), "--workers", str(workers)],
+            env=env, start_new_session=True, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:

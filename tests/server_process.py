@@ -1,4 +1,5 @@
-"""Run the real server in its own process for concurrency and crash tests."""
+"""Run the real server (``labelwell serve``) in its own process for concurrency
+and crash tests."""
 
 from __future__ import annotations
 
@@ -34,9 +35,8 @@ class ServerProcess:
     def start(self, timeout: float = 60.0) -> None:
         env = {**os.environ, "LABELWELL_DATABASE_URL": self.database_url}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "labelwell.server.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
-             "--log-level", "warning"],
+            [sys.executable, "-m", "labelwell.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(self.port), "--workers", str(self.workers)],
             env=env, start_new_session=True,
         )
         deadline = time.monotonic() + timeout

@@ -8,18 +8,21 @@ import typer
 
 from labelwell.cli._common import open_database, reports_errors
 
+APP = "labelwell.server.app:create_app"
+
 
 def _run(host: str, port: int, workers: int) -> None:
+    from labelwell.server import workers as processes
+
+    if workers > 1 and processes.supports_reuse_port():
+        # one listening socket per process, so connections spread over them all
+        status = processes.serve(APP, host, port, workers, log_level="warning")
+        if status:
+            raise typer.Exit(status)
+        return
     import uvicorn
 
-    uvicorn.run(
-        "labelwell.server.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
+    uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level="warning")
 
 
 @reports_errors
