@@ -1,22 +1,22 @@
-"""The JSONL documents SQLite builds equal the Python exporter's, filter by filter."""
+"""The JSONL documents the database builds (SQLite and PostgreSQL) equal the
+Python exporter's, filter by filter."""
 
 from __future__ import annotations
 
 import json
-
-import pytest
-from world import build_world
+from datetime import timedelta
 
 from labelwell.formats.jsonl import record_to_dict
+from labelwell.store.tables import utcnow
 from labelwell.work import labels, queue
 from labelwell.work.export import ExportFilter, iter_records
 from labelwell.work.export_sql import iter_jsonl_lines, supported
+from world import build_world
 
 
 def test_database_built_documents_equal_the_python_ones(db):
     with db.read_session() as s:
-        if not supported(s):
-            pytest.skip("documents are built in the database on SQLite only")
+        assert supported(s)
     w = build_world(db, n_annotators=3, n_items=5, overlap=3, gold={2: {"sentiment": "neutral"}})
     for annotator, value in zip(w.annotators, ["positive", "negative", "positive"], strict=True):
         with db.session() as s:
@@ -31,7 +31,9 @@ def test_database_built_documents_equal_the_python_ones(db):
              "model_name": "rules"}])
     filters = [ExportFilter(), ExportFilter(labels="raw"), ExportFilter(labels="aggregated"),
                ExportFilter(annotator=w.annotators[1].email), ExportFilter(status="done"),
-               ExportFilter(source="human"), ExportFilter(include_gold_items=False)]
+               ExportFilter(source="human"), ExportFilter(include_gold_items=False),
+               ExportFilter(since=utcnow() - timedelta(hours=1)),
+               ExportFilter(until=utcnow() - timedelta(hours=1))]
     for flt in filters:
         with db.read_session() as s:
             expected = [json.loads(json.dumps(record_to_dict(r)))
