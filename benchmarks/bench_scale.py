@@ -21,7 +21,7 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _core import SENTIMENT, Server, percentiles, run_measured  # noqa: E402
+from _core import SENTIMENT, Server, fresh_database, percentiles, run_measured  # noqa: E402
 from _http import Connection  # noqa: E402
 
 LABELWELL = [sys.executable, "-m", "labelwell.cli"]
@@ -98,7 +98,7 @@ def add_annotations(database_url: str, n: int) -> float:
             "INSERT INTO annotations (item_id, project_id, user_id, source, agent, result, "
             "guideline_version, time_spent_ms, status, is_gold_check, revision, is_current, "
             "details, created_at) SELECT id, project_id, NULL, 'human', 'a0@bench.org', "
-            "'{\"sentiment\": \"positive\"}', 1, 1500, 'submitted', 0, 1, 1, '{}', created_at "
+            "'{\"sentiment\": \"positive\"}', 1, 1500, 'submitted', FALSE, 1, TRUE, '{}', created_at "
             "FROM items WHERE id NOT IN (SELECT item_id FROM annotations) LIMIT :n"), {"n": n})
     db.dispose()
     return time.perf_counter() - t0
@@ -112,12 +112,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--think", type=float, nargs="+", default=[1.0, 0.0],
                         help="mean seconds each annotator spends on a task (0: none)")
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite",
+                        help="postgres: a fresh schema on LABELWELL_BENCH_POSTGRES_URL")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    results: dict[str, object] = {"items": args.items}
+    results: dict[str, object] = {"items": args.items, "backend": args.backend}
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        url = f"sqlite:///{home / 'labelwell.db'}"
+        url = fresh_database(args.backend, home)
         env = {"LABELWELL_DATABASE_URL": url, "LABELWELL_HOME": str(home)}
         setup(home, env, args.annotators)
         items = home / "items.jsonl"
