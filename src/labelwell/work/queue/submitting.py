@@ -74,35 +74,24 @@ def submit(
     if project.overlap >= 2:
         unit.require_transaction()  # consensus may follow, in the same transaction
 
-    if db.postgresql:
-        outcome, annotation_id, n_done = postgres.write(
-            db,
-            actor,
-            assignment_id,
-            todo,
-            result,
-            details,
-            time_spent_ms=time_spent_ms,
-            key=idempotency_key,
-            now=now,
-        )
-        if outcome == "submitted" and idempotency_key is not None:
-            # a retry with the same key may have stored it meanwhile
-            again = postgres.pending(db, actor, assignment_id, idempotency_key, None)
-            if again is not None and again.stored is not None:
-                return _retried(again, assignment_id, idempotency_key), False
-    else:
-        outcome, annotation_id, n_done = _write(
-            db,
-            actor,
-            assignment_id,
-            todo,
-            result,
-            details,
-            time_spent_ms=time_spent_ms,
-            key=idempotency_key,
-            now=now,
-        )
+    write = postgres.write if db.postgresql else _write
+    outcome, annotation_id, n_done = write(
+        db,
+        actor,
+        assignment_id,
+        todo,
+        result,
+        details,
+        time_spent_ms=time_spent_ms,
+        key=idempotency_key,
+        now=now,
+    )
+    if outcome == "submitted" and db.postgresql and idempotency_key is not None:
+        # a retry with the same key may have stored it meanwhile (SQLite's write
+        # lock, held from the unit's first statement, rules that out there)
+        again = postgres.pending(db, actor, assignment_id, idempotency_key, None)
+        if again is not None and again.stored is not None:
+            return _retried(again, assignment_id, idempotency_key), False
     if outcome != "stored":
         _refuse(outcome, assignment_id, todo)
     assert annotation_id is not None
