@@ -145,3 +145,30 @@ def test_a_retry_racing_its_original_returns_the_one_stored_label(db):
         assert sorted(created for _, created in outcomes) == [False, True]
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Annotation)) == 10
+
+
+def test_the_loop_refuses_bad_tokens_and_changes_nothing(api, db):
+    from labelwell.store.tables import ApiToken, User
+
+    world = build_world(db, n_annotators=2, n_items=3)
+    first, second = world.annotators
+    task = _next(api, world, first).json()
+    path = f"/api/v1/projects/{world.project_id}/tasks/next"
+    submit_path = f"/api/v1/assignments/{task['assignment_id']}/submit"
+    body = {"result": {"sentiment": "positive"}}
+    for header in ("Bearer lw_not-a-token", "Bearer malformed", "Token lw_x"):
+        for url, payload in ((path, None), (submit_path, body)):
+            refused = api.post(url, json=payload, headers={"Authorization": header})
+            assert refused.status_code == 401, (header, url, refused.text)
+    with db.session() as s:  # revoked, then inactive: both refused at once
+        s.execute(update(ApiToken).where(ApiToken.user_id == first.id)
+                  .values(revoked_at=utcnow()))
+        s.execute(update(User).where(User.id == second.id).values(is_active=False))
+    for actor in (first, second):
+        assert _next(api, world, actor).status_code == 401
+    refused = _submit(api, world, first, task["assignment_id"], "positive")
+    assert refused.status_code == 401
+    assert "invalid or revoked" in refused.json()["error"]["message"]
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Annotation)) == 0
+        assert s.scalar(select(func.count()).select_from(Assignment)) == 1

@@ -17,7 +17,7 @@ from labelwell.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from labelwell.store.raw import Statement, Unit, loads, raw_of, read_one
 from labelwell.store.tables import ROLES, ApiToken, User, utcnow
 from labelwell.work import audit
-from labelwell.work.actors import Actor
+from labelwell.work.actors import Actor, Bearer
 
 _hasher = PasswordHasher()
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -144,14 +144,28 @@ def token_actor(engine: Engine, token: str) -> Actor:
     return _token_actor(read_one(engine, _TOKEN_OWNER, (hash_token(token),)))
 
 
+def bearer_hash(bearer: Bearer) -> str:
+    """The stored hash of a bearer's token (``Unauthorized`` when malformed)."""
+    _check_shape(bearer.token)
+    return hash_token(bearer.token)
+
+
+def actor_of(work: Session | Unit, who: Actor | Bearer) -> Actor:
+    """``who`` itself, or the active user owning the bearer's token."""
+    return who if isinstance(who, Actor) else resolve_token(work, who.token)
+
+
 def _check_shape(token: str) -> None:
     if not token.startswith(TOKEN_PREFIX):
         raise Unauthorized("malformed API token")
 
 
+INVALID_TOKEN = "invalid or revoked API token"
+
+
 def _token_actor(row: tuple[Any, ...] | None) -> Actor:
     if row is None or row[5] is not None or not row[4]:
-        raise Unauthorized("invalid or revoked API token")
+        raise Unauthorized(INVALID_TOKEN)
     return Actor(row[0], row[1], row[2], tuple(loads(row[3]) or ()))
 
 

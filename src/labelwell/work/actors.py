@@ -21,3 +21,12 @@ class Actor:
     @classmethod
     def of(cls, user: User) -> Actor:
         return cls(user.id, user.email, user.role, tuple(user.skills or ()))
+
+
+@dataclass(frozen=True, slots=True)
+class Bearer:
+    """An API token not resolved yet. Services that take ``Actor | Bearer``
+    resolve it themselves: on PostgreSQL the queue does so in the same call as
+    its work, a round trip fewer per request."""
+
+    token: str

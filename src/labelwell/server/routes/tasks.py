@@ -23,7 +23,7 @@ from labelwell.server.schemas import (
 from labelwell.server.units import write_unit
 from labelwell.store.raw import Unit
 from labelwell.work import assist, queue
-from labelwell.work.accounts import resolve_token
+from labelwell.work.actors import Bearer
 
 router = APIRouter(tags=["tasks"])
 JSON = "application/json"
@@ -68,7 +68,7 @@ async def submit(assignment_id: PathId, body: SubmitRequest, who: CallerDep) -> 
 
 
 def _next_task(unit: Unit, token: str, project_id: int) -> queue.Task | None:
-    return queue.next_task(unit, resolve_token(unit, token), project_id)
+    return queue.next_task(unit, Bearer(token), project_id)
 
 
 def _submit(
@@ -76,7 +76,7 @@ def _submit(
 ) -> tuple[queue.Submitted, bool]:
     return queue.submit(
         unit,
-        resolve_token(unit, token),
+        Bearer(token),
         assignment_id,
         body.result,
         time_spent_ms=body.time_spent_ms,

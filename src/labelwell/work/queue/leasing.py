@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from labelwell.errors import Conflict, Forbidden
 from labelwell.store.raw import Raw, Unit, raw_of
 from labelwell.store.tables import utcnow
-from labelwell.work.actors import Actor
+from labelwell.work.accounts import actor_of
+from labelwell.work.actors import Actor, Bearer
 from labelwell.work.qualification import qualification, rule
 from labelwell.work.queue import postgres
 from labelwell.work.queue import statements as sql
@@ -49,8 +50,9 @@ def reclaim_expired(work: Session | Unit, project_id: int, *, force: bool = Fals
     return len(lapsed)
 
 
-def next_task(work: Session | Unit, actor: Actor, project_id: int) -> Task | None:
-    """Lease the next item for ``actor``; ``None`` when nothing is left for them.
+def next_task(work: Session | Unit, who: Actor | Bearer, project_id: int) -> Task | None:
+    """Lease the next item for ``who`` (an actor, or an API token to resolve);
+    ``None`` when nothing is left for them.
 
     A live lease the annotator already holds is returned again, so asking twice
     never hoards items. ``work`` is an ORM session or a :class:`Unit`; on
@@ -61,9 +63,9 @@ def next_task(work: Session | Unit, actor: Actor, project_id: int) -> Task | Non
     db = unit.raw
     now = utcnow()
     if db.postgresql:
-        outcome, project, task = postgres.lease(
+        outcome, actor, project, task = postgres.lease(
             db,
-            actor,
+            who,
             project_id,
             now=now,
             reclaim=_reclaim_due(project_id),
@@ -75,6 +77,8 @@ def next_task(work: Session | Unit, actor: Actor, project_id: int) -> Task | Non
         if outcome != "qualification":
             return task
         unit.require_transaction()
+    else:
+        actor = actor_of(unit, who)
     project = queue_project(db, actor, project_id)
     check_eligible(actor, project)
     live = db.one(sql.LIVE_LEASE, (actor.id, project_id, db.stamp(now)))

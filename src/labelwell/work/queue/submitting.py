@@ -12,7 +12,8 @@ from labelwell.errors import Conflict, InvalidInput, LeaseExpired, NotFound
 from labelwell.store.raw import Raw, Unit, dumps, loads, when
 from labelwell.store.tables import Assignment, Item, utcnow
 from labelwell.work import audit, consensus
-from labelwell.work.actors import Actor
+from labelwell.work.accounts import actor_of
+from labelwell.work.actors import Actor, Bearer
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.queue import postgres
 from labelwell.work.queue import statements as sql
@@ -24,7 +25,7 @@ SUGGESTION_OUTCOMES = ("accepted", "edited", "rejected")
 
 def submit(
     work: Session | Unit,
-    actor: Actor,
+    who: Actor | Bearer,
     assignment_id: int,
     result: dict[str, Any],
     *,
@@ -32,7 +33,8 @@ def submit(
     idempotency_key: str | None = None,
     suggestion: dict[str, Any] | None = None,
 ) -> tuple[Submitted, bool]:
-    """Store the annotation for a lease. Returns ``(annotation, created)``;
+    """Store the annotation for a lease held by ``who`` (an actor, or an API
+    token to resolve). Returns ``(annotation, created)``;
     a retry with the same idempotency key returns the stored one with ``False``.
 
     ``suggestion`` records what the annotator did with a machine suggestion:
@@ -47,8 +49,11 @@ def submit(
     prediction_id = suggestion.get("prediction_id") if isinstance(suggestion, dict) else None
     if not isinstance(prediction_id, int) or isinstance(prediction_id, bool):
         prediction_id = None
-    read = postgres.pending if db.postgresql else _pending
-    todo = read(db, actor, assignment_id, idempotency_key, prediction_id)
+    if db.postgresql:
+        actor, todo = postgres.pending(db, who, assignment_id, idempotency_key, prediction_id)
+    else:
+        actor = actor_of(unit, who)
+        todo = _pending(db, actor, assignment_id, idempotency_key, prediction_id)
     if todo is None:
         raise NotFound(f"no assignment {assignment_id} of yours")
     if todo.stored is not None:
@@ -89,7 +94,7 @@ def submit(
     if outcome == "submitted" and db.postgresql and idempotency_key is not None:
         # a retry with the same key may have stored it meanwhile (SQLite's write
         # lock, held from the unit's first statement, rules that out there)
-        again = postgres.pending(db, actor, assignment_id, idempotency_key, None)
+        _, again = postgres.pending(db, actor, assignment_id, idempotency_key, None)
         if again is not None and again.stored is not None:
             return _retried(again, assignment_id, idempotency_key), False
     if outcome != "stored":

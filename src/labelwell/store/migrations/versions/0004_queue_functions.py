@@ -6,6 +6,9 @@ driver's work on both ends, and at a few hundred annotators per second those
 round trips, not the statements, were the cost. These functions run the same
 statements inside the server, so one call does the whole step:
 
+Each function that starts a request also resolves the caller's API token, so
+that a request is one round trip (a lease) or two (a submit) in all.
+
 * ``labelwell_next_task``: the project and the caller's membership, the
   caller's live lease (given again), lapsed leases returned to the queue, a gold
   item drawn at the project's ``gold_ratio`` or the next open item locked with
@@ -36,6 +39,28 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
+# The caller: given ``p_token_hash`` (an API token's hash) the function resolves
+# it itself, sparing the request a round trip, and returns who it found;
+# otherwise ``p_user``, ``p_admin`` and ``p_skills`` say who calls.
+_CALLER_OUT = """
+    OUT o_user_id bigint, OUT o_email text, OUT o_user_role text, OUT o_skills text"""
+
+_RESOLVE_CALLER = """
+    IF p_token_hash IS NOT NULL THEN
+        SELECT u.id, u.email, u.role, u.skills::text, u.is_active AND t.revoked_at IS NULL
+          INTO o_user_id, o_email, o_user_role, o_skills, v_valid
+          FROM api_tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.token_hash = p_token_hash;
+        IF v_valid IS NOT TRUE THEN
+            o_outcome := 'unauthorized';
+            o_user_id := NULL; o_email := NULL; o_user_role := NULL; o_skills := NULL;
+            RETURN;
+        END IF;
+        p_user := o_user_id;
+        p_admin := o_user_role = 'admin';
+        p_skills := o_skills::jsonb;
+    END IF;"""
+
 # The project as the queue needs it (the PROJECT statement of labelwell.work.queue).
 _PROJECT_OUT = """
     OUT o_outcome text,
@@ -61,17 +86,20 @@ _READ_PROJECT = """
 
 NEXT_TASK = f"""
 CREATE OR REPLACE FUNCTION labelwell_next_task(
-    p_user bigint, p_admin boolean, p_skills jsonb, p_project bigint,
+    p_token_hash text, p_user bigint, p_admin boolean, p_skills jsonb, p_project bigint,
     p_now timestamptz, p_reclaim boolean, p_draw double precision, p_pick double precision,
     {_PROJECT_OUT},
     OUT o_assignment_id bigint, OUT o_item_id bigint, OUT o_expires_at timestamptz,
-    OUT o_lease_guideline integer, OUT o_data text, OUT o_media text, OUT o_suggestions text)
+    OUT o_lease_guideline integer, OUT o_data text, OUT o_media text, OUT o_suggestions text,
+    {_CALLER_OUT})
 LANGUAGE plpgsql AS $fn$
 DECLARE
+    v_valid boolean;
     v_skills jsonb;
     v_gold boolean := false;
     v_gold_ids bigint[];
 BEGIN
+    {_RESOLVE_CALLER}
     {_READ_PROJECT.format(project="p_project")}
     -- eligibility: every skill the project requires (Python words the refusal)
     v_skills := coalesce(o_required_skills::jsonb, '[]'::jsonb);
@@ -170,16 +198,20 @@ $fn$
 
 SUBMISSION = f"""
 CREATE OR REPLACE FUNCTION labelwell_submission(
-    p_user bigint, p_admin boolean, p_assignment bigint, p_key text, p_prediction bigint,
+    p_token_hash text, p_user bigint, p_admin boolean, p_skills jsonb, p_assignment bigint,
+    p_key text, p_prediction bigint,
     {_PROJECT_OUT},
     OUT o_stored text,
     OUT o_item_id bigint, OUT o_status text, OUT o_is_gold boolean,
     OUT o_leased_at timestamptz, OUT o_expires_at timestamptz, OUT o_lease_guideline integer,
-    OUT o_data text, OUT o_gold text, OUT o_prediction_ok boolean)
+    OUT o_data text, OUT o_gold text, OUT o_prediction_ok boolean,
+    {_CALLER_OUT})
 LANGUAGE plpgsql STABLE AS $fn$
 DECLARE
+    v_valid boolean;
     v_project bigint;
 BEGIN
+    {_RESOLVE_CALLER}
     IF p_key IS NOT NULL THEN  -- a retry (unique (user_id, idempotency_key))
         SELECT to_jsonb(a)::text, a.project_id, a.item_id, a.is_gold_check
           INTO o_stored, v_project, o_item_id, o_is_gold
@@ -284,7 +316,10 @@ FUNCTIONS = {
         NEXT_TASK,
         "bigint, boolean, jsonb, bigint, timestamptz, boolean, double precision, double precision",
     ),
-    "labelwell_submission": (SUBMISSION, "bigint, boolean, bigint, text, bigint"),
+    "labelwell_submission": (
+        SUBMISSION,
+        "text, bigint, boolean, jsonb, bigint, text, bigint",
+    ),
     "labelwell_submit": (
         SUBMIT,
         "bigint, bigint, text, jsonb, jsonb, integer, text, timestamptz, integer",
