@@ -172,3 +172,24 @@ def test_the_loop_refuses_bad_tokens_and_changes_nothing(api, db):
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Annotation)) == 0
         assert s.scalar(select(func.count()).select_from(Assignment)) == 1
+
+
+def test_only_leases_skip_the_wait_for_the_wal_flush(db):
+    """On PostgreSQL a lease commits asynchronously, for its own transaction
+    only; a transaction that also stores a submission commits synchronously."""
+    if db.dialect != "postgresql":
+        pytest.skip("PostgreSQL's synchronous_commit")
+    from labelwell.store.raw import Statement
+    from labelwell.work import queue
+
+    show = Statement("SHOW synchronous_commit")
+    world = build_world(db, n_annotators=1, n_items=3)
+    annotator = world.annotators[0]
+    with db.unit(autocommit=True) as unit:
+        assert queue.next_task(unit, annotator, world.project_id) is not None
+        assert unit.raw.one(show) == ("on",)  # the next statement's own transaction
+    with db.unit() as unit:
+        task = queue.next_task(unit, annotator, world.project_id)
+        assert unit.raw.one(show) == ("off",)
+        queue.submit(unit, annotator, task.assignment_id, {"sentiment": "positive"})
+        assert unit.raw.one(show) == ("on",)

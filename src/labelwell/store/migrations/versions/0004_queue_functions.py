@@ -22,6 +22,15 @@ that a request is one round trip (a lease) or two (a submit) in all.
 * ``labelwell_submit``: the writes of a submit, the lease locked and its status
   checked again so that a lease is submitted once whatever runs meanwhile.
 
+A lease is committed asynchronously (``synchronous_commit = off`` for its
+transaction only): the call does not wait for the WAL flush, which blocked the
+server's event loop for longer than the lease itself took. Should PostgreSQL
+itself crash, leases granted in its last fraction of a second may be forgotten
+(atomically: the lease and the slot it took); their annotators get "no
+assignment" on submit and may be offered the item again. Submissions are never
+affected: each is committed synchronously, and a synchronous commit makes all
+WAL before it durable, so the lease a stored submission names always survives.
+
 The Python queue (``labelwell.work.queue``) calls them on PostgreSQL and runs
 the statements itself on SQLite; the same tests hold both to one behaviour.
 Later changes to a function go in a new revision (``CREATE OR REPLACE``).
@@ -99,6 +108,8 @@ DECLARE
     v_gold boolean := false;
     v_gold_ids bigint[];
 BEGIN
+    -- A lease is committed without waiting for the WAL flush (see the docstring).
+    SET LOCAL synchronous_commit = off;
     {_RESOLVE_CALLER}
     {_READ_PROJECT.format(project="p_project")}
     -- eligibility: every skill the project requires (Python words the refusal)
@@ -263,6 +274,8 @@ DECLARE
     v_gold boolean;
     v_guideline integer;
 BEGIN
+    -- durable before acknowledged, even in a transaction that leased first
+    SET LOCAL synchronous_commit = on;
     SELECT a.item_id, a.project_id, a.status, a.is_gold, a.guideline_version
       INTO v_item, v_project, v_status, v_gold, v_guideline
       FROM assignments a WHERE a.id = p_assignment AND a.user_id = p_user
