@@ -201,6 +201,9 @@ def iter_jsonl_lines(
     # psycopg takes %(name)s (the statement holds no other percent sign).
     if dialect is not _SQLITE:
         sql = _PARAMETER.sub(r"%(\1)s", sql)
+        # The planner's cost for a chunk sets off JIT compilation, which took
+        # longer than it saved (70 ms a chunk of 5,000 with it, 55 ms without).
+        connection.exec_driver_sql("SET LOCAL jit = off")
     last = 0
     while True:
         rows = connection.exec_driver_sql(sql, {**params, "last": last}).all()
