@@ -93,17 +93,12 @@ SUGGESTIONS = Statement(
     " FROM predictions WHERE item_id = ? ORDER BY id"
 )
 
-#: the lease being submitted, with the item's data (primary keys); locked on PostgreSQL
+#: the lease being submitted, with the item's data (primary keys; SQLite only:
+#: PostgreSQL reads it in ``labelwell_submission``)
 LEASE_FOR_SUBMIT = Statement(
     "SELECT a.user_id, a.project_id, a.item_id, a.status, a.is_gold, a.leased_at,"
     " a.expires_at, a.guideline_version, CAST(i.data AS TEXT)"
-    " FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?",
-    postgresql=(
-        "SELECT a.user_id, a.project_id, a.item_id, a.status, a.is_gold, a.leased_at,"
-        " a.expires_at, a.guideline_version, CAST(i.data AS TEXT)"
-        " FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = %s"
-        " FOR UPDATE OF a"
-    ),
+    " FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?"
 )
 
 _ANNOTATION_COLUMNS = (
