@@ -133,31 +133,25 @@ _TOKEN_OWNER = Statement(
 
 def resolve_token(work: Session | Unit, token: str) -> Actor:
     """The active user owning ``token``; Unauthorized for unknown or revoked ones."""
-    _check_shape(token)
-    return _token_actor(raw_of(work).one(_TOKEN_OWNER, (hash_token(token),)))
+    return _token_actor(raw_of(work).one(_TOKEN_OWNER, (bearer_hash(Bearer(token)),)))
 
 
 def token_actor(engine: Engine, token: str) -> Actor:
     """:func:`resolve_token` for a request: one indexed lookup on a pooled
     connection, outside any unit of work."""
-    _check_shape(token)
-    return _token_actor(read_one(engine, _TOKEN_OWNER, (hash_token(token),)))
+    return _token_actor(read_one(engine, _TOKEN_OWNER, (bearer_hash(Bearer(token)),)))
 
 
 def bearer_hash(bearer: Bearer) -> str:
     """The stored hash of a bearer's token (``Unauthorized`` when malformed)."""
-    _check_shape(bearer.token)
+    if not bearer.token.startswith(TOKEN_PREFIX):
+        raise Unauthorized("malformed API token")
     return hash_token(bearer.token)
 
 
 def actor_of(work: Session | Unit, who: Actor | Bearer) -> Actor:
     """``who`` itself, or the active user owning the bearer's token."""
     return who if isinstance(who, Actor) else resolve_token(work, who.token)
-
-
-def _check_shape(token: str) -> None:
-    if not token.startswith(TOKEN_PREFIX):
-        raise Unauthorized("malformed API token")
 
 
 INVALID_TOKEN = "invalid or revoked API token"

@@ -20,7 +20,7 @@ from labelwell.store.raw import Raw, Statement, dumps, loads, when
 from labelwell.work.accounts import INVALID_TOKEN, bearer_hash
 from labelwell.work.actors import Actor, Bearer
 from labelwell.work.queue.project import QueueProject, project_of
-from labelwell.work.queue.records import Pending, Submitted, Task, task_of
+from labelwell.work.queue.records import Draft, Pending, Submitted, Task, task_of
 
 NEXT_TASK = Statement("SELECT * FROM labelwell_next_task(?, ?, ?, ?json, ?, ?, ?, ?, ?)")
 SUBMISSION = Statement("SELECT * FROM labelwell_submission(?, ?, ?, ?json, ?, ?, ?)")
@@ -117,12 +117,7 @@ def write(
     actor: Actor,
     assignment_id: int,
     todo: Pending,
-    result: dict[str, Any],
-    details: dict[str, Any],
-    *,
-    time_spent_ms: int | None,
-    key: str | None,
-    now: datetime,
+    draft: Draft,
 ) -> tuple[str, int | None, int | None]:
     """Store the submission in one call, the lease locked and its status checked
     again. Returns ``(outcome, annotation id, item's n_done)``; the outcome is
@@ -136,15 +131,17 @@ def write(
                 actor.id,
                 assignment_id,
                 actor.email,
-                dumps(result),
-                dumps(details),
-                time_spent_ms,
-                key,
-                now,
+                dumps(draft.result),
+                dumps(draft.details),
+                draft.time_spent_ms,
+                draft.key,
+                draft.now,
                 todo.project.overlap,
             ),
         )
     except pg_errors.UniqueViolation:
-        raise Conflict(f"idempotency key {key!r} was already used for another assignment") from None
+        raise Conflict(
+            f"idempotency key {draft.key!r} was already used for another assignment"
+        ) from None
     assert row is not None
     return row[0], row[1], row[2]

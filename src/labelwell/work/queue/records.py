@@ -166,3 +166,14 @@ class Pending:
     data: dict[str, Any] = field(default_factory=dict)
     gold: dict[str, Any] | None = None
     prediction_ok: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A checked submission, ready to be written."""
+
+    result: dict[str, Any]
+    details: dict[str, Any]
+    time_spent_ms: int | None
+    key: str | None
+    now: datetime

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, select, update
@@ -18,7 +17,7 @@ from labelwell.work.policies import Permission, authorize
 from labelwell.work.queue import postgres
 from labelwell.work.queue import statements as sql
 from labelwell.work.queue.project import QueueProject, queue_project
-from labelwell.work.queue.records import Pending, Submitted
+from labelwell.work.queue.records import Draft, Pending, Submitted
 
 SUGGESTION_OUTCOMES = ("accepted", "edited", "rejected")
 
@@ -80,17 +79,8 @@ def submit(
         unit.require_transaction()  # consensus may follow, in the same transaction
 
     write = postgres.write if db.postgresql else _write
-    outcome, annotation_id, n_done = write(
-        db,
-        actor,
-        assignment_id,
-        todo,
-        result,
-        details,
-        time_spent_ms=time_spent_ms,
-        key=idempotency_key,
-        now=now,
-    )
+    draft = Draft(result, details, time_spent_ms, idempotency_key, now)
+    outcome, annotation_id, n_done = write(db, actor, assignment_id, todo, draft)
     if outcome == "submitted" and db.postgresql and idempotency_key is not None:
         # a retry with the same key may have stored it meanwhile (SQLite's write
         # lock, held from the unit's first statement, rules that out there)
@@ -200,12 +190,7 @@ def _write(
     actor: Actor,
     assignment_id: int,
     todo: Pending,
-    result: dict[str, Any],
-    details: dict[str, Any],
-    *,
-    time_spent_ms: int | None,
-    key: str | None,
-    now: datetime,
+    draft: Draft,
 ) -> tuple[str, int | None, int | None]:
     """The writes of a submit, statement by statement; returns what
     :func:`labelwell.work.queue.postgres.write` returns."""
@@ -225,18 +210,18 @@ def _write(
             actor.id,
             assignment_id,
             actor.email,
-            dumps(result),
+            dumps(draft.result),
             todo.guideline_version,
-            time_spent_ms,
+            draft.time_spent_ms,
             todo.is_gold,
             True,
-            key,
-            dumps(details),
-            db.stamp(now),
+            draft.key,
+            dumps(draft.details),
+            db.stamp(draft.now),
         ),
     )
     assert created is not None
-    db.run(sql.LEASE_SUBMITTED, (db.stamp(now), assignment_id))
+    db.run(sql.LEASE_SUBMITTED, (db.stamp(draft.now), assignment_id))
     n_done = None
     if not todo.is_gold:
         labeled = db.one(sql.ITEM_LABELED, (overlap, overlap, todo.item_id))
