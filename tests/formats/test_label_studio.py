@@ -102,7 +102,8 @@ def test_round_trip_text_with_gold_and_emoji(tmp_path):
     rec = record(1, {"text": text}, [label(res, "alice")], gold=label(res, "expert", "gold"))
     raw = json.loads(_export([rec], NER))
     spans = [r["value"] for r in raw[0]["annotations"][0]["result"] if r["type"] == "labels"]
-    assert spans[0]["start"] == 3  # UTF-16: the emoji counts twice in JavaScript
+    # Label Studio counts code points (its editor measures `[...text].length`).
+    assert [(v["start"], v["end"], v["text"]) for v in spans] == [(2, 8, "Angela"), (12, 14, "서울")]
     p = tmp_path / "t.json"
     p.write_bytes(_export([rec], NER))
     (row,) = LabelStudioImporter(NER).read(p)
@@ -180,3 +181,26 @@ def test_import_errors(tmp_path, doc, field):
     with pytest.raises(InvalidInput) as err:
         list(LabelStudioImporter(NER).read(p))
     assert err.value.field == field
+
+
+LS_FIXTURES = Path(__file__).parent / "fixtures" / "ls"
+
+
+def test_spans_after_an_emoji_import_as_label_studio_drew_them():
+    (row,) = LabelStudioImporter(NER).read(LS_FIXTURES / "emoji_spans.json")
+    spans = row.annotations[0]["result"]["entities"]
+    assert [s["text"] for s in spans] == ["Carol", "서울"]
+    assert [row.data["text"][s["start"] : s["end"]] for s in spans] == ["Carol", "서울"]
+
+
+def test_span_text_that_disagrees_with_the_offsets_is_refused(tmp_path):
+    doc = json.loads((LS_FIXTURES / "emoji_spans.json").read_text())
+    value = doc[0]["annotations"][0]["result"][0]["value"]
+    value["start"], value["end"] = value["start"] + 1, value["end"] + 1  # UTF-16 offsets
+    p = tmp_path / "shifted.json"
+    p.write_text(json.dumps(doc))
+    with pytest.raises(InvalidInput) as err:
+        list(LabelStudioImporter(NER).read(p))
+    assert err.value.line == 1
+    assert err.value.field == "tasks[0].annotations[0].result[0].value.text"
+    assert "'Carol'" in err.value.message and "'arol '" in err.value.message

@@ -17,7 +17,9 @@ keypoints      keypointlabels     one region per labeled point: x, y in percent,
 mask           brushlabels        ``format: "rle"``, ``rle``: Label Studio's
                                   brush RLE of the RGBA image (``ls_brush``)
 panoptic       brushlabels        as mask, plus extension key ``instance_id``
-spans          labels             start, end in UTF-16 code units (JavaScript)
+spans          labels             start, end in code points, as Label Studio's
+                                  editor counts them (``[...text].length``);
+                                  ``text`` checked against them on import
 relations      relation           from_id, to_id, labels
 choice         choices            one choice
 multi_choice   choices            several choices
@@ -158,7 +160,7 @@ class LabelStudioImporter:
                 if ann.get("was_cancelled"):
                     continue
                 result = self._result(
-                    ann.get("result") or [], data, f"tasks[{i}].annotations[{j}]", path
+                    ann.get("result") or [], data, f"tasks[{i}].annotations[{j}]", path, i + 1
                 )
                 user = ann.get("created_username")
                 if isinstance(user, str) and (m := _USER.match(user)):
@@ -172,7 +174,7 @@ class LabelStudioImporter:
                 attach(row, result, target=target, annotator=user, source="human", extra=extra)
             for j, pred in enumerate(task.get("predictions") or []):
                 result = self._result(
-                    pred.get("result") or [], data, f"tasks[{i}].predictions[{j}]", path
+                    pred.get("result") or [], data, f"tasks[{i}].predictions[{j}]", path, i + 1
                 )
                 score = pred.get("score")
                 attach(
@@ -184,10 +186,18 @@ class LabelStudioImporter:
                 )
             yield row
 
-    def _result(self, regions: Any, data: dict[str, Any], where: str, path: Path) -> dict:
+    def _result(
+        self, regions: Any, data: dict[str, Any], where: str, path: Path, line: int
+    ) -> dict:
+        """One annotation's regions; errors name the task (``line``, 1-based) and field."""
         if not isinstance(regions, list):
-            raise InvalidInput(f"{path.name}: result must be a list", field=f"{where}.result")
-        return self.regions.read(regions, data, where, path.name)
+            raise InvalidInput(
+                f"{path.name}: result must be a list", field=f"{where}.result", line=line
+            )
+        try:
+            return self.regions.read(regions, data, where, path.name)
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, field=exc.field, line=line) from exc
 
 
 @register_exporter("label_studio")

@@ -12,7 +12,6 @@ from labelwell.errors import InvalidInput
 from labelwell.formats import label_studio_prefs as prefs
 from labelwell.formats import label_studio_vision as vision
 from labelwell.formats._ontology import Control, check_label
-from labelwell.formats._tokens import from_utf16, to_utf16
 
 LS_TYPES = {
     "rectanglelabels": "bbox",
@@ -91,7 +90,7 @@ def to_regions(
             text = data.get(c.source or "text") or ""
             for i, r in enumerate(value):
                 s, e = int(r["start"]), int(r["end"])
-                v = {"start": to_utf16(text, s), "end": to_utf16(text, e), "text": text[s:e]}
+                v = {"start": s, "end": e, "text": text[s:e]}
                 v["labels"] = [r["label"]]
                 out.append(
                     {
@@ -224,7 +223,19 @@ class RegionReader:
             text = (
                 data.get(ctrl.source if ctrl and ctrl.source else reg.get("to_name", "text")) or ""
             )
-            s, e = from_utf16(text, int(v["start"])), from_utf16(text, int(v["end"]))
+            s, e = int(v["start"]), int(v["end"])
+            if not 0 <= s < e <= len(text):
+                raise InvalidInput(
+                    f"span [{s}, {e}) is outside the text of {len(text)} characters",
+                    field=f"{field}.value",
+                )
+            said = v.get("text")
+            if isinstance(said, str) and said != text[s:e]:
+                raise InvalidInput(
+                    f"span [{s}, {e}) says text {said!r} but the task's text there is "
+                    f"{text[s:e]!r} (Label Studio offsets count code points)",
+                    field=f"{field}.value.text",
+                )
             span = {"id": rid, "start": s, "end": e, "label": lab("labels"), "text": text[s:e]}
             out.setdefault(name, []).append(span)
         elif kind == "relations":
