@@ -24,6 +24,7 @@ from labelwell.errors import InvalidInput
 from labelwell.formats._ontology import Control, check_label, controls
 from labelwell.formats._select import attach
 from labelwell.formats.registry import ExportRecord, ImportRow, register_exporter, register_importer
+from labelwell.formats.tabular import spreadsheet_safe
 
 COLUMNS = ("task", "worker", "label")
 
@@ -79,7 +80,11 @@ class CrowdKitExporter:
             for rec in records:
                 task = rec.external_id if rec.external_id is not None else str(rec.item_id)
                 rows = [
-                    (task, ann.provenance.agent, encode(ctrl, ann.result[ctrl.name]))
+                    (
+                        spreadsheet_safe(task),
+                        spreadsheet_safe(ann.provenance.agent),
+                        spreadsheet_safe(encode(ctrl, ann.result[ctrl.name])),
+                    )
                     for ann in rec.annotations
                     if ann.result.get(ctrl.name) is not None
                 ]

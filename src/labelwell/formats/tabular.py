@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -139,6 +140,20 @@ def label_rows(record: ExportRecord) -> Iterator[list[Any]]:
             ]
 
 
+#: Characters that make a spreadsheet read a cell as a formula (OWASP, CSV Injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula: a string
+    starting with ``= + - @``, tab or carriage return gets a leading single quote, as
+    OWASP recommends. Numbers, and strings that are plain numbers, stay as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 class CsvExporter:
     name = "csv"
     extension = ".csv"
@@ -151,7 +166,7 @@ class CsvExporter:
         n = 0
         for record in records:
             n += 1
-            writer.writerows(label_rows(record))
+            writer.writerows([spreadsheet_safe(v) for v in row] for row in label_rows(record))
         text.flush()
         text.detach()
         return n
