@@ -116,3 +116,42 @@ def test_every_registered_method_rejects_an_empty_frame():
     for cls in AGGREGATORS.values():
         with pytest.raises(InvalidInput, match="no answers"):
             cls().fit(empty)
+
+
+def _tied_answers(n: int = 400) -> pd.DataFrame:
+    """Every task gets one "a" and one "b": all ties."""
+    rows = []
+    for i in range(n):
+        rows += [(f"t{i}", f"w{i % 7}", "a"), (f"t{i}", f"w{(i + 1) % 7}", "b")]
+    return pd.DataFrame(rows, columns=["task", "worker", "label"])
+
+
+@pytest.mark.parametrize("cls", [MajorityVote, WeightedMajorityVote])
+def test_random_ties_do_not_depend_on_row_order(cls):
+    data = _tied_answers()
+    base = cls(tie="random", seed=7).fit_predict(data)
+    # both labels are picked (a random choice, not "first"), about half each
+    assert 0.4 < (base == "a").mean() < 0.6
+    for shuffle_seed in range(3):
+        shuffled = data.sample(frac=1.0, random_state=shuffle_seed).reset_index(drop=True)
+        again = cls(tie="random", seed=7).fit_predict(shuffled)
+        assert again.reindex(base.index).equals(base)
+    # another seed gives another (still row-order free) draw
+    other = cls(tie="random", seed=8).fit_predict(data)
+    assert not other.equals(base)
+
+
+def test_weighted_vote_breaks_ties_at_random_by_default():
+    data = _tied_answers()
+    labels = WeightedMajorityVote().fit_predict(data)
+    assert 0.4 < (labels == "a").mean() < 0.6
+
+
+def test_random_ties_with_integer_tasks_and_labels():
+    data = _tied_answers().assign(
+        task=lambda f: f["task"].str[1:].astype(int),
+        label=lambda f: f["label"].map({"a": 0, "b": 1}),
+    )
+    base = MajorityVote(seed=1).fit_predict(data)
+    flipped = MajorityVote(seed=1).fit_predict(data.iloc[::-1])
+    assert flipped.reindex(base.index).equals(base)

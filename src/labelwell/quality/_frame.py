@@ -170,6 +170,40 @@ def softmax_rows(log_p: np.ndarray, inplace: bool = False) -> tuple[np.ndarray, 
     return p, np.log(total) + top
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijection of uint64
+    whose output bits each depend on every input bit."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _value_hashes(values: np.ndarray) -> np.ndarray:
+    return pd.util.hash_array(values, categorize=False)
+
+
+def tie_noise(enc: Encoded, seed: int | None) -> np.ndarray:
+    """A seeded uniform draw in ``[0, 1)`` for each ``(task, label)`` pair.
+
+    The number is a hash of the seed, the task's value and the label's value, so a
+    tie between labels is broken the same way whatever the order of the rows (or of
+    the other tasks); ``seed=None`` draws a fresh seed. Ties go to the tied label
+    with the largest draw, each tied label equally likely.
+    """
+    if seed is None:
+        seed = int(np.random.default_rng().integers(0, 2**63))
+    seed_mix = _mix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))
+    task_h = _mix64(_value_hashes(enc.tasks) ^ seed_mix)
+    label_h = _mix64(_value_hashes(enc.labels) + _GOLDEN)
+    bits = _mix64(task_h[:, None] ^ label_h[None, :])
+    return (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
 def probas_frame(enc: Encoded, probas: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(probas, index=enc.task_index(), columns=enc.label_index())
 

@@ -8,19 +8,31 @@ import numpy as np
 import pandas as pd
 
 from labelwell.errors import InvalidInput
-from labelwell.quality._frame import Aggregator, Encoded, clamp, encode_answers, probas_frame
+from labelwell.quality._frame import (
+    Aggregator,
+    Encoded,
+    clamp,
+    encode_answers,
+    probas_frame,
+    tie_noise,
+)
 
 TiePolicy = Literal["random", "first", "abstain"]
 _TIES = ("random", "first", "abstain")
 
 
-def _pick(counts: np.ndarray, tie: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Winning label code per task and a mask of tasks whose top score is shared."""
+def _pick(
+    enc: Encoded, counts: np.ndarray, tie: str, seed: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Winning label code per task and a mask of tasks whose top score is shared.
+
+    ``tie="random"`` draws among the tied labels with :func:`tie_noise`: seeded, and
+    the same whatever the order of the rows."""
     top = counts.max(axis=1, keepdims=True)
     is_top = np.isclose(counts, top, rtol=1e-12, atol=1e-12)
     tied = is_top.sum(axis=1) > 1
     if tie == "random":
-        noise = np.where(is_top, rng.random(counts.shape), -1.0)
+        noise = np.where(is_top, tie_noise(enc, seed), -1.0)
         return noise.argmax(axis=1), tied
     return is_top.argmax(axis=1), tied
 
@@ -47,8 +59,7 @@ class _VoteBase(Aggregator):
         probas = np.divide(positive, totals, out=np.zeros_like(scores), where=totals > 0)
         clamp(probas, gold_t, gold_l)
         clamp(scores, gold_t, gold_l)
-        rng = np.random.default_rng(self.seed)
-        winner, tied = _pick(scores, self.tie, rng)
+        winner, tied = _pick(enc, scores, self.tie, self.seed)
         values = pd.Series(enc.labels[winner], index=enc.task_index(), name="agg_label")
         decided = np.ones(enc.n_tasks, dtype=bool)
         if self.tie == "abstain":
@@ -64,7 +75,9 @@ class _VoteBase(Aggregator):
 class MajorityVote(_VoteBase):
     """Plurality vote per task with an explicit tie policy.
 
-    ``tie="random"`` picks uniformly among the tied labels (seeded), ``"first"``
+    ``tie="random"`` picks uniformly among the tied labels, seeded by ``seed`` and
+    independent of the order of the rows (a hash of seed, task and label, see
+    :func:`labelwell.quality._frame.tie_noise`), ``"first"``
     takes the first tied label in sorted label order, ``"abstain"`` leaves the
     task's label missing (``None``) and marks it in ``ties_``.
 
@@ -103,7 +116,7 @@ class WeightedMajorityVote(_VoteBase):
         weights: pd.Series | None = None,
         weighting: Literal["accuracy", "log_odds"] = "accuracy",
         default_weight: float | None = None,
-        tie: TiePolicy = "first",
+        tie: TiePolicy = "random",
         seed: int | None = 0,
     ) -> None:
         if tie not in _TIES:
