@@ -35,7 +35,7 @@ _WHEN = labelwell.store.tables.UTCDateTime(timezone=True)
 
 # Revision 0004's caller check, and the same check with the token's expiry.
 _VALID = "u.is_active AND t.revoked_at IS NULL"
-_VALID_NOW = "u.is_active AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())"
+_VALID_NOW = f"{_VALID} AND (t.expires_at IS NULL OR t.expires_at > now())"
 _RESOLVING = ("labelwell_next_task", "labelwell_submission")
 
 
