@@ -72,6 +72,7 @@ def test_detection_layout_and_round_trip(tmp_path):
         0
     ] == "0 0.09375 0.09375 0.15625 0.1041666667"
     assert image_size(out / "images/val/2_2.png") == (320, 200)
+    assert [p.name for p in out.glob("labelwell_items*")] == ["labelwell_items.jsonl"]
     rows = list(YoloImporter(VISION, control="boxes").read(out))
     assert sorted(r.external_id for r in rows) == ["a", "b", "c"]
     by_ext = {r.external_id: r for r in rows}
@@ -154,3 +155,69 @@ def test_export_rejects_unknown_label():
     )
     with pytest.raises(InvalidInput, match="cow"):
         YoloExporter(control="boxes").write([rec], io.BytesIO(), VISION)
+
+
+LS_YOLO = Path(__file__).parent / "fixtures" / "ls" / "yolo"
+LS_VISION = {
+    "name": "ls",
+    "controls": [
+        {"name": "label", "type": "bbox", "source": "image", "labels": ["cat", "dog"]},
+        {"name": "polygon", "type": "polygon", "source": "image", "labels": ["cat", "dog"]},
+    ],
+}
+
+
+def test_label_studio_yolo_export_with_boxes_and_polygons_in_one_file():
+    rows = sorted(YoloImporter(LS_VISION).read(LS_YOLO), key=lambda r: r.external_id)
+    assert [r.external_id for r in rows] == ["8f2a91c4-street", "b71e03d2-park"]
+    street, park = rows
+    assert (street.data["width"], street.data["height"]) == (64, 48)
+    (ann,) = street.annotations
+    (box,) = ann["result"]["label"]
+    assert box["label"] == "cat"
+    assert [box[k] for k in ("x", "y", "width", "height")] == pytest.approx([8, 12, 16, 24])
+    (poly,) = ann["result"]["polygon"]
+    assert poly["label"] == "dog"
+    assert [v for p in poly["points"] for v in p] == pytest.approx([32, 12, 48, 12, 48, 36, 32, 36])
+    assert park.annotations[0]["result"]["label"][0]["width"] == pytest.approx(32)
+    # classes.txt itself may be the uploaded path
+    assert len(list(YoloImporter(LS_VISION).read(LS_YOLO / "classes.txt"))) == 2
+
+
+def _outside_dataset(tmp_path: Path) -> Path:
+    secret = tmp_path / "secret"
+    (secret / "images").mkdir(parents=True)
+    (secret / "labels").mkdir()
+    write_png(secret / "images" / "payroll.png", 8, 8)
+    (secret / "labels" / "payroll.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    return upload
+
+
+@pytest.mark.parametrize("train", ["../secret/images", "ABSOLUTE"])
+def test_data_yaml_paths_outside_the_upload_are_refused(tmp_path, train):
+    upload = _outside_dataset(tmp_path)
+    if train == "ABSOLUTE":
+        train = str(tmp_path / "secret" / "images")
+    (upload / "data.yaml").write_text(f"train: {train}\nnames: [cat, dog]\n")
+    with pytest.raises(InvalidInput) as err:
+        list(YoloImporter(VISION).read(upload))
+    assert err.value.field == "train"
+    assert "secret" not in err.value.message and "payroll" not in err.value.message
+
+
+def test_links_out_of_the_upload_are_refused(tmp_path):
+    upload = _outside_dataset(tmp_path)
+    (upload / "images").mkdir()
+    (upload / "labels").symlink_to(tmp_path / "secret" / "labels")
+    (upload / "data.yaml").write_text("train: images\nnames: [cat, dog]\n")
+    with pytest.raises(InvalidInput) as err:
+        list(YoloImporter(VISION).read(upload))
+    assert "secret" not in err.value.message and "payroll" not in err.value.message
+    (upload / "labels").unlink()
+    (upload / "labels").mkdir()
+    (upload / "labels" / "payroll.txt").symlink_to(tmp_path / "secret" / "labels" / "payroll.txt")
+    with pytest.raises(InvalidInput) as err:
+        list(YoloImporter(VISION).read(upload))
+    assert "secret" not in err.value.message

@@ -11,7 +11,8 @@ are the control's labels in ontology order.
 Items go to ``data["split"]`` (default ``train``); file names are
 ``<item id>_<image stem>``. Local image files are copied into ``images/``.
 ``labelwell_items.jsonl`` records each item's original image path, size and
-ids, so the importer restores them; without it, sizes are read from the image
+ids (past 10,000 items the earlier ones go to ``labelwell_items-<n>.jsonl``
+parts), so the importer restores them; without it, sizes are read from the image
 files. YOLO holds one label set per image: by default the consensus (see
 :mod:`labelwell.formats._select`); ``labels="raw"`` writes every annotator's
 objects into the same file.
@@ -41,6 +42,7 @@ from labelwell.formats.registry import (
 
 YOLO_TYPES = ("bbox", "polygon", "keypoints")
 MANIFEST = "labelwell_items.jsonl"
+MANIFEST_PART = "labelwell_items-"
 
 
 def _n(v: float) -> str:
@@ -119,7 +121,7 @@ class YoloExporter(FolderExporter):
             entry.update(item_id=rec.item_id, external_id=rec.external_id)
             manifest.append(json.dumps(entry, ensure_ascii=False).encode() + b"\n")
             if len(manifest) >= 10_000:
-                sink.write(f"{MANIFEST}.{n:012d}", b"".join(manifest))
+                sink.write(f"{MANIFEST_PART}{n:012d}.jsonl", b"".join(manifest))
                 manifest.clear()
             n += 1
         self._finish(sink, ctrl, kp, list(splits) or [self.default_split], manifest)
@@ -128,8 +130,7 @@ class YoloExporter(FolderExporter):
     def _finish(
         self, sink: Sink, ctrl: Control, kp: list[str], splits: list[str], rest: list[bytes]
     ) -> None:
-        if rest:
-            sink.write(f"{MANIFEST}.final", b"".join(rest))
+        sink.write(MANIFEST, b"".join(rest))
         doc: dict[str, Any] = {s: f"images/{s}" for s in splits}
         doc.setdefault("val", doc.get("train", f"images/{splits[0]}"))
         doc.setdefault("train", doc["val"])
@@ -141,17 +142,56 @@ class YoloExporter(FolderExporter):
         sink.write("data.yaml", yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode())
 
 
+def _inside(root: Path, path: Path, what: str, field: str) -> Path:
+    """``path`` resolved (links followed); refused unless it lies inside ``root``,
+    so a dataset reads only what was uploaded. The message names the field, not
+    where the path led."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root):
+        raise InvalidInput(f"{what} must lie inside the uploaded dataset", field=field)
+    return resolved
+
+
 def _read_manifest(root: Path) -> dict[tuple[str, str], dict[str, Any]]:
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for part in sorted(root.glob(f"{MANIFEST}*")):
+    parts = sorted(set(root.glob(f"{MANIFEST_PART}*.jsonl")) | set(root.glob(f"{MANIFEST}*")))
+    for part in parts:
+        part = _inside(root, part, part.name, "manifest")
         for line in part.read_text(encoding="utf-8").splitlines():
             entry = json.loads(line)
             out[(entry["split"], entry["name"])] = entry
     return out
 
 
+def _read_names(cfg_path: Path, root: Path) -> tuple[list[Any], dict[str, Any]]:
+    """Class names and the config: ``data.yaml`` (Ultralytics) or ``classes.txt``
+    (Label Studio's YOLO export: one name a line, ``images/`` and ``labels/``
+    beside it, no splits)."""
+    cfg_path = _inside(root, cfg_path, cfg_path.name, cfg_path.name)
+    try:
+        text = cfg_path.read_text(encoding="utf-8")
+        if cfg_path.name == "classes.txt":
+            names: Any = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            cfg: dict[str, Any] = {"train": "images", "names": names}
+        else:
+            cfg = yaml.safe_load(text) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InvalidInput(f"{cfg_path.name}: cannot read: {exc}", field=cfg_path.name) from exc
+    if not isinstance(cfg, dict):
+        raise InvalidInput(f"{cfg_path.name}: expected a mapping", field=cfg_path.name)
+    names = cfg.get("names")
+    if isinstance(names, dict):
+        names = [names[k] for k in sorted(names)]
+    if not isinstance(names, list) or not names:
+        raise InvalidInput(f"{cfg_path.name}: names must list the classes", field="names")
+    return names, cfg
+
+
 class YoloImporter:
-    """Reads an Ultralytics dataset folder (or its ``data.yaml``)."""
+    """Reads an Ultralytics dataset folder (or its ``data.yaml``), or Label
+    Studio's YOLO export (a folder with ``classes.txt``, or that file). Boxes
+    (5 numbers a line) and polygons (more) may share a file; each kind goes to
+    the ontology's control of that type."""
 
     name = "yolo"
 
@@ -164,17 +204,13 @@ class YoloImporter:
 
     def read(self, path: Path) -> Iterator[ImportRow]:
         path = Path(path)
-        root = path.parent if path.is_file() else path
-        cfg_path = path if path.is_file() else root / "data.yaml"
-        try:
-            cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise InvalidInput(f"{cfg_path.name}: cannot read: {exc}", field="data.yaml") from exc
-        names = cfg.get("names")
-        if isinstance(names, dict):
-            names = [names[k] for k in sorted(names)]
-        if not isinstance(names, list) or not names:
-            raise InvalidInput(f"{cfg_path.name}: names must list the classes", field="names")
+        root = (path.parent if path.is_file() else path).resolve()
+        if path.is_file():
+            cfg_path = path
+        else:
+            found = [root / n for n in ("data.yaml", "data.yml", "classes.txt")]
+            cfg_path = next((p for p in found if p.exists()), found[0])
+        names, cfg = _read_names(cfg_path, root)
         kpt = cfg.get("kpt_shape")
         kind = "keypoints" if kpt else None
         kp_names = (cfg.get("kpt_names") or {}).get(0) or [
@@ -188,16 +224,22 @@ class YoloImporter:
             if not isinstance(images, str) or images in seen:
                 continue
             seen.add(images)
-            img_dir = root / images
-            label_dir = root / str(PurePosixPath(images)).replace("images", "labels", 1)
+            img_dir = _inside(root, root / images, split, split)
+            labels = str(PurePosixPath(images)).replace("images", "labels", 1)
+            label_dir = _inside(root, root / labels, f"the labels of {split}", split)
             for label_file in sorted(label_dir.glob("*.txt")):
+                _inside(root, label_file, label_file.name, split)
                 n += 1
-                yield self._row(n, label_file, img_dir, split, names, kind, kpt, kp_names, manifest)
+                yield self._row(
+                    n, label_file, img_dir, split, names, kind, kpt, kp_names, manifest, root
+                )
 
-    def _row(self, n, label_file, img_dir, split, names, kind, kpt, kp_names, manifest):  # type: ignore[no-untyped-def]
+    def _row(self, n, label_file, img_dir, split, names, kind, kpt, kp_names, manifest, root):  # type: ignore[no-untyped-def]
         stem = label_file.stem
         entry = manifest.get((split, stem))
         image = next(iter(sorted(img_dir.glob(f"{stem}.*"))), None)
+        if image is not None:
+            image = _inside(root, image, f"the image of {label_file.name}", split)
         if entry is not None:
             data = {"image": entry["image"], "width": entry["width"], "height": entry["height"]}
             ext = entry.get("external_id")
@@ -211,9 +253,8 @@ class YoloImporter:
             ext = stem
         data["split"] = split
         w, h = float(data["width"]), float(data["height"])
-        regions: list[dict[str, Any]] = []
+        regions: dict[str, list[dict[str, Any]]] = {}
         lines = label_file.read_text(encoding="utf-8").splitlines()
-        ctrl: Control | None = None
         for ln, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -237,8 +278,9 @@ class YoloImporter:
                 raise InvalidInput(
                     f"{label_file.name}: expected {kpt} keypoints", line=ln, field="values"
                 )
-            ctrl = ctrl or self._ctrl(this)
-            regions.append(_region(this, names[cls], vals, w, h, kp_names, kpt, f"{stem}-{ln}"))
+            ctrl = self._ctrl(this)
+            region = _region(this, names[cls], vals, w, h, kp_names, kpt, f"{stem}-{ln}")
+            regions.setdefault(ctrl.name, []).append(region)
             if ctrl.labels and names[cls] not in ctrl.labels:
                 raise InvalidInput(
                     f"{label_file.name}: {names[cls]!r} is not in {ctrl.name}",
@@ -246,8 +288,8 @@ class YoloImporter:
                     field="class",
                 )
         row = ImportRow(line=n, data=data, external_id=ext)
-        if regions and ctrl is not None:
-            attach(row, {ctrl.name: regions}, target=self.target)
+        if regions:
+            attach(row, regions, target=self.target)
         return row
 
     def _ctrl(self, kind: str) -> Control:
