@@ -103,7 +103,10 @@ def test_round_trip_text_with_gold_and_emoji(tmp_path):
     raw = json.loads(_export([rec], NER))
     spans = [r["value"] for r in raw[0]["annotations"][0]["result"] if r["type"] == "labels"]
     # Label Studio counts code points (its editor measures `[...text].length`).
-    assert [(v["start"], v["end"], v["text"]) for v in spans] == [(2, 8, "Angela"), (12, 14, "서울")]
+    assert [(v["start"], v["end"], v["text"]) for v in spans] == [
+        (2, 8, "Angela"),
+        (12, 14, "서울"),
+    ]
     p = tmp_path / "t.json"
     p.write_bytes(_export([rec], NER))
     (row,) = LabelStudioImporter(NER).read(p)
