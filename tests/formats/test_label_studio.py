@@ -207,3 +207,27 @@ def test_span_text_that_disagrees_with_the_offsets_is_refused(tmp_path):
     assert err.value.line == 1
     assert err.value.field == "tasks[0].annotations[0].result[0].value.text"
     assert "'Carol'" in err.value.message and "'arol '" in err.value.message
+
+
+def test_plain_export_with_prediction_ids_skips_them_with_a_warning():
+    importer = LabelStudioImporter(NER)
+    rows = list(importer.read(LS_FIXTURES / "plain_export.json"))
+    assert [r.external_id for r in rows] == ["11", "12"]
+    assert all(r.predictions == [] for r in rows)
+    assert len(importer.warnings) == 1
+    assert (
+        "2 predictions" in importer.warnings[0]
+        and "tasks[0].predictions[0]" in (importer.warnings[0])
+    )
+    # completed_by as a bare id: each Label Studio user stays a separate annotator
+    assert [a["annotator"] for a in rows[0].annotations] == ["label-studio:7", "label-studio:9"]
+    assert rows[0].annotations[0]["result"]["topic"] == "news"
+
+
+def test_expanded_completed_by_gives_the_annotators_email():
+    rows = list(LabelStudioImporter(NER).read(LS_FIXTURES / "expanded_annotators.json"))
+    assert [a["annotator"] for r in rows for a in r.annotations] == [
+        "alice@example.org",
+        "bob@example.org",
+        "alice@example.org",
+    ]

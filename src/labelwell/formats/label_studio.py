@@ -67,6 +67,25 @@ __all__ = ["LS_TYPES", "LabelStudioExporter", "LabelStudioImporter", "to_regions
 _USER = re.compile(r"^(.*), \d+$")
 
 
+def annotator_of(ann: dict[str, Any]) -> str | None:
+    """Who made a Label Studio annotation: the email of an expanded
+    ``completed_by: {id, email}``, else of ``created_username`` (``"email, id"``),
+    else ``label-studio:<id>`` for a bare ``completed_by`` id."""
+    by = ann.get("completed_by")
+    if isinstance(by, dict):
+        if isinstance(by.get("email"), str) and by["email"].strip():
+            return by["email"].strip().lower()
+        by = by.get("id")
+    user = ann.get("created_username")
+    if isinstance(user, str) and user.strip():
+        m = _USER.match(user.strip())
+        name = (m.group(1) if m else user).strip()
+        return name.lower() if "@" in name else name
+    if isinstance(by, int) and not isinstance(by, bool):
+        return f"label-studio:{by}"
+    return None
+
+
 class LabelStudioExporter:
     name = "label_studio"
     extension = "json"
@@ -125,6 +144,8 @@ class LabelStudioImporter:
         self.pairwise_fields = pairwise_fields
         self.ranker_buckets = ranker_buckets
         self.ontology = ontology
+        #: What the last ``read`` skipped, for the caller to show.
+        self.warnings: list[str] = []
 
     @property
     def ontology(self) -> Any:
@@ -146,6 +167,8 @@ class LabelStudioImporter:
         tasks = [doc] if isinstance(doc, dict) else doc
         if not isinstance(tasks, list):
             raise InvalidInput(f"{path.name}: expected a list of tasks")
+        self.warnings = []
+        id_only: list[str] = []
         for i, task in enumerate(tasks):
             where = f"{path.name}: tasks[{i}]"
             if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
@@ -157,14 +180,18 @@ class LabelStudioImporter:
                 ext = str(task["id"])
             row = ImportRow(line=i + 1, data=data, external_id=ext)
             for j, ann in enumerate(task.get("annotations") or []):
+                if not isinstance(ann, dict):
+                    raise InvalidInput(
+                        f"{where}: an annotation must be an object",
+                        field=f"tasks[{i}].annotations[{j}]",
+                        line=i + 1,
+                    )
                 if ann.get("was_cancelled"):
                     continue
                 result = self._result(
                     ann.get("result") or [], data, f"tasks[{i}].annotations[{j}]", path, i + 1
                 )
-                user = ann.get("created_username")
-                if isinstance(user, str) and (m := _USER.match(user)):
-                    user = m.group(1)
+                user = annotator_of(ann)
                 extra = (
                     {"time_spent_ms": int(ann["lead_time"] * 1000)} if ann.get("lead_time") else {}
                 )
@@ -173,6 +200,9 @@ class LabelStudioImporter:
                 target = "gold" if ann.get("ground_truth") else "annotation"
                 attach(row, result, target=target, annotator=user, source="human", extra=extra)
             for j, pred in enumerate(task.get("predictions") or []):
+                if not isinstance(pred, dict):
+                    id_only.append(f"tasks[{i}].predictions[{j}]")
+                    continue
                 result = self._result(
                     pred.get("result") or [], data, f"tasks[{i}].predictions[{j}]", path, i + 1
                 )
@@ -185,6 +215,12 @@ class LabelStudioImporter:
                     score=score,
                 )
             yield row
+        if id_only:
+            self.warnings.append(
+                f"{path.name}: skipped {len(id_only)} predictions given only as ids (first: "
+                f"{id_only[0]}); Label Studio's JSON export writes prediction ids, its API "
+                "export with predictions writes them in full"
+            )
 
     def _result(
         self, regions: Any, data: dict[str, Any], where: str, path: Path, line: int
