@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from labelwell.quality._em import Convergence, check_iterations, posterior
 from labelwell.quality._frame import (
     Aggregator,
     Encoded,
@@ -17,7 +18,6 @@ from labelwell.quality._frame import (
     encode_answers,
     labels_series,
     probas_frame,
-    softmax_rows,
 )
 
 _EPS = 1e-10
@@ -29,17 +29,11 @@ def _initial_probas(enc: Encoded, gold_t: np.ndarray, gold_l: np.ndarray) -> np.
     return clamp(probas, gold_t, gold_l)
 
 
-def _posterior(
-    log_joint: np.ndarray, gold_t: np.ndarray, gold_l: np.ndarray
-) -> tuple[np.ndarray, float]:
-    """Posterior over labels (gold tasks clamped) and the log marginal likelihood,
-    in which gold tasks count with their known label. Overwrites ``log_joint``."""
-    gold_joint = log_joint[gold_t, gold_l] if len(gold_t) else None
-    probas, lse = softmax_rows(log_joint, inplace=True)
-    if gold_joint is not None:
-        lse[gold_t] = gold_joint
-    clamp(probas, gold_t, gold_l)
-    return probas, float(lse.sum())
+def _record(model: Aggregator, trace: Convergence) -> None:
+    model.objective_history_ = trace.history
+    model.loss_history_ = trace.history
+    model.n_iter_ = trace.n_iter
+    model.converged_ = trace.converged
 
 
 class DawidSkene(Aggregator):
@@ -51,18 +45,23 @@ class DawidSkene(Aggregator):
     E-step (eq. 2.5): :math:`T_{jk} \propto p_k \prod_w \prod_l (\pi^{w}_{kl})^{n^{w}_{jl}}`.
     M-step (eqs. 2.3, 2.4): :math:`\pi^{w}_{kl} \propto \sum_j T_{jk} n^{w}_{jl}`,
     :math:`p_k = \frac{1}{J}\sum_j T_{jk}`. Started from majority-vote shares and
-    stopped when the log-likelihood per answer gains less than ``tol``, as in
-    crowd-kit. Gold tasks (``true_labels``) are clamped: their ``T`` stays one-hot.
+    stopped when the observed-data log-likelihood per answer (Section 2) gains
+    less than ``tol`` after at least ``min_iter`` iterations (see
+    :mod:`labelwell.quality._em`). Gold tasks (``true_labels``) are clamped: their
+    ``T`` stays one-hot.
 
     Fitted: ``probas_`` (task x label), ``labels_``, ``priors_`` (label),
     ``errors_`` (index ``worker, label`` = observed label, columns = true label,
     each column of a worker's block sums to 1, as crowd-kit), ``skills_``
-    (worker accuracy under the priors), ``loss_history_``, ``n_iter_``.
+    (worker accuracy under the priors), ``objective_history_`` (log-likelihood per
+    answer, each iteration; also ``loss_history_``), ``n_iter_``, ``converged_``.
     """
 
-    def __init__(self, n_iter: int = 100, tol: float = 1e-5) -> None:
+    def __init__(self, n_iter: int = 100, tol: float = 1e-5, min_iter: int = 5) -> None:
+        check_iterations(n_iter, min_iter, tol)
         self.n_iter = n_iter
         self.tol = tol
+        self.min_iter = min_iter
 
     def _m_step(self, enc: Encoded, answers_t, probas: np.ndarray) -> np.ndarray:
         k = enc.n_labels
@@ -80,22 +79,16 @@ class DawidSkene(Aggregator):
         probas = _initial_probas(enc, gold_t, gold_l)
         priors = np.maximum(probas.mean(axis=0), _EPS)
         errors = self._m_step(enc, answers_t, probas)
-        history: list[float] = []
-        previous = -np.inf
-        iterations = 0
-        for iterations in range(1, self.n_iter + 1):  # noqa: B007
+        trace = Convergence(self.tol, self.min_iter, self.n_iter)
+        while True:
             log_joint = answers @ np.log(errors).reshape(enc.n_workers * k, k)
             log_joint += np.log(priors)
-            probas, loglik = _posterior(log_joint, gold_t, gold_l)
-            loss = loglik / max(enc.n_answers, 1)
+            probas, loglik = posterior(log_joint, gold_t, gold_l)
             priors = np.maximum(probas.mean(axis=0), _EPS)
             errors = self._m_step(enc, answers_t, probas)
-            history.append(loss)
-            if loss - previous < self.tol:
+            if trace.done(loglik / enc.n_answers):
                 break
-            previous = loss
-        self.n_iter_ = iterations
-        self.loss_history_ = history
+        _record(self, trace)
         self.probas_ = probas_frame(enc, probas)
         self.labels_ = labels_series(enc, probas)
         self.priors_ = pd.Series(priors / priors.sum(), index=enc.label_index(), name="prior")
@@ -117,13 +110,17 @@ class OneCoinDawidSkene(Aggregator):
     the EM updates of Section 2.2:
     :math:`s_w = \frac{1}{|J_w|}\sum_{j \in J_w} T_{j, y_{wj}}`,
     :math:`T_{jk} \propto p_k \prod_w s_w^{[y_{wj}=k]} ((1-s_w)/(K-1))^{[y_{wj}\ne k]}`.
-    Gold tasks are clamped. Fitted: ``probas_``, ``labels_``, ``priors_``,
-    ``skills_`` (s_w), ``errors_`` (as :class:`DawidSkene`), ``loss_history_``.
+    Gold tasks are clamped. Stops on the observed-data log-likelihood as
+    :class:`DawidSkene`. Fitted: ``probas_``, ``labels_``, ``priors_``, ``skills_``
+    (s_w), ``errors_`` (as :class:`DawidSkene`), ``objective_history_``,
+    ``n_iter_``, ``converged_``.
     """
 
-    def __init__(self, n_iter: int = 100, tol: float = 1e-5) -> None:
+    def __init__(self, n_iter: int = 100, tol: float = 1e-5, min_iter: int = 5) -> None:
+        check_iterations(n_iter, min_iter, tol)
         self.n_iter = n_iter
         self.tol = tol
+        self.min_iter = min_iter
 
     @staticmethod
     def _skills(enc: Encoded, probas: np.ndarray) -> np.ndarray:
@@ -140,9 +137,8 @@ class OneCoinDawidSkene(Aggregator):
         priors = np.maximum(probas.mean(axis=0), _EPS)
         skills = self._skills(enc, probas)
         flat = enc.task_idx * k + enc.label_idx
-        history: list[float] = []
-        previous = -np.inf
-        for _ in range(self.n_iter):
+        trace = Convergence(self.tol, self.min_iter, self.n_iter)
+        while True:
             log_right = np.log(skills)
             log_wrong = np.log((1 - skills) / max(k - 1, 1))
             base = np.bincount(enc.task_idx, log_wrong[enc.worker_idx], minlength=enc.n_tasks)
@@ -150,15 +146,12 @@ class OneCoinDawidSkene(Aggregator):
                 flat, (log_right - log_wrong)[enc.worker_idx], minlength=enc.n_tasks * k
             ).reshape(enc.n_tasks, k)
             log_joint = bonus + base[:, None] + np.log(priors)
-            probas, loglik = _posterior(log_joint, gold_t, gold_l)
-            loss = loglik / max(enc.n_answers, 1)
+            probas, loglik = posterior(log_joint, gold_t, gold_l)
             priors = np.maximum(probas.mean(axis=0), _EPS)
             skills = self._skills(enc, probas)
-            history.append(loss)
-            if loss - previous < self.tol:
+            if trace.done(loglik / enc.n_answers):
                 break
-            previous = loss
-        self.loss_history_ = history
+        _record(self, trace)
         self.probas_ = probas_frame(enc, probas)
         self.labels_ = labels_series(enc, probas)
         self.priors_ = pd.Series(priors / priors.sum(), index=enc.label_index(), name="prior")

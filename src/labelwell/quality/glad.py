@@ -7,14 +7,13 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import expit, log_expit
 
+from labelwell.quality._em import Convergence, check_iterations, posterior
 from labelwell.quality._frame import (
     Aggregator,
     Encoded,
-    clamp,
     encode_answers,
     labels_series,
     probas_frame,
-    softmax_rows,
 )
 
 
@@ -39,9 +38,16 @@ class GLAD(Aggregator):
     Gold tasks (``true_labels``) are clamped. Label priors stay uniform unless
     ``labels_priors`` is given, as in crowd-kit.
 
+    The M-step only improves Q (a generalised EM), which never lowers the log
+    posterior :math:`\sum_j \log p(l_j | \alpha, \beta) + \log p(\alpha) + \log p(b)`;
+    the fit stops when that log posterior per answer gains less than ``tol`` after
+    ``min_iter`` iterations. (Q itself moves with the posteriors and may fall while
+    the fit still improves: stopping on Q ended some fits after 2 iterations.)
+
     Fitted: ``probas_``, ``labels_``, ``alphas_`` (worker ability), ``betas_``
     (log inverse difficulty ``b_j`` per task, crowd-kit's parameterisation),
-    ``skills_`` (= ``alphas_``), ``loss_history_``.
+    ``skills_`` (= ``alphas_``), ``objective_history_`` (log posterior per answer,
+    each iteration; also ``loss_history_``), ``n_iter_``, ``converged_``.
     """
 
     def __init__(
@@ -53,8 +59,11 @@ class GLAD(Aggregator):
         betas_priors_mean: float = 1.0,
         m_step_max_iter: int = 25,
         m_step_tol: float = 1e-2,
+        min_iter: int = 5,
     ) -> None:
+        check_iterations(n_iter, min_iter, tol)
         self.n_iter = n_iter
+        self.min_iter = min_iter
         self.tol = tol
         self.labels_priors = labels_priors
         self.alphas_priors_mean = alphas_priors_mean
@@ -106,12 +115,13 @@ class GLAD(Aggregator):
         log_priors = np.log(np.maximum(priors, 1e-300))
         alpha = np.ones(enc.n_workers)
         b = np.ones(enc.n_tasks)
-        history: list[float] = []
-        previous = -np.inf
-        probas = np.zeros((enc.n_tasks, enc.n_labels))
-        for _ in range(self.n_iter):
-            probas, _ = softmax_rows(self._e_step(enc, alpha, b, log_priors))
-            clamp(probas, gold_t, gold_l)
+        mu_a, mu_b = self.alphas_priors_mean, self.betas_priors_mean
+        trace = Convergence(self.tol, self.min_iter, self.n_iter)
+        while True:
+            probas, loglik = posterior(self._e_step(enc, alpha, b, log_priors), gold_t, gold_l)
+            log_prior = -0.5 * (np.dot(alpha - mu_a, alpha - mu_a) + np.dot(b - mu_b, b - mu_b))
+            if trace.done((loglik + log_prior) / enc.n_answers):
+                break
             q = probas[enc.task_idx, enc.label_idx]
             fun = self._objective(enc, q)
             result = minimize(
@@ -123,14 +133,9 @@ class GLAD(Aggregator):
                 options={"maxiter": self.m_step_max_iter},
             )
             alpha, b = result.x[: enc.n_workers], result.x[enc.n_workers :]
-            loss = -float(result.fun) / max(enc.n_answers, 1)
-            history.append(loss)
-            if loss - previous < self.tol:
-                break
-            previous = loss
-        probas, _ = softmax_rows(self._e_step(enc, alpha, b, log_priors))
-        clamp(probas, gold_t, gold_l)
-        self.loss_history_ = history
+        self.objective_history_ = self.loss_history_ = trace.history
+        self.n_iter_ = trace.n_iter
+        self.converged_ = trace.converged
         self.probas_ = probas_frame(enc, probas)
         self.labels_ = labels_series(enc, probas)
         self.alphas_ = pd.Series(alpha, index=enc.worker_index(), name="alpha")

@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from scipy.special import digamma
 
 from labelwell.errors import InvalidInput
+from labelwell.quality._em import Convergence, check_iterations, dirichlet_kl
 from labelwell.quality._frame import (
     Aggregator,
     Encoded,
@@ -47,6 +48,13 @@ class MACE(Aggregator):
     ``0.01 / K``). The best of ``n_restarts`` random starts by marginal likelihood is
     kept. Gold tasks (``true_labels``) are clamped in every E-step.
 
+    Each iteration records the objective the updates climb, per answer: the
+    evidence lower bound for ``"vb"`` (the E-step's log normaliser less the
+    Kullback-Leibler divergences of the Beta and Dirichlet posteriors from their
+    priors; Bishop 2006, eq. 10.70-10.71) and the log posterior for ``"em"`` (the
+    smoothing acts as a Dirichlet prior). The fit stops when no start gains ``tol``
+    after ``min_iter`` iterations, or after ``n_iter``.
+
     The paper fixes the prior of :math:`T_i` to uniform (``learn_priors=False``).
     By default the class prior is instead re-estimated in each iteration as the
     mean posterior (Dawid & Skene 1979, eq. 2.4): with a uniform prior MACE
@@ -56,7 +64,9 @@ class MACE(Aggregator):
     Fitted: ``probas_``, ``labels_``, ``spamming_`` (workers x 2: probability of
     spamming, of knowing, as crowd-kit), ``thetas_`` (workers x labels: the spam
     distribution :math:`\xi`), ``skills_`` (probability of knowing), ``priors_``,
-    ``log_marginal_likelihood_``.
+    ``log_marginal_likelihood_``, ``objective_history_`` (of the start kept;
+    ``restarts_history_``: iterations x starts),
+    ``n_iter_``, ``converged_``.
     """
 
     def __init__(
@@ -70,9 +80,14 @@ class MACE(Aggregator):
         beta: float = 0.5,
         random_state: int = 0,
         learn_priors: bool = True,
+        tol: float = 1e-5,
+        min_iter: int = 5,
     ) -> None:
         if method not in ("vb", "em"):
             raise InvalidInput(f"method must be 'vb' or 'em', got {method!r}")
+        check_iterations(n_iter, min_iter, tol)
+        self.tol = tol
+        self.min_iter = min_iter
         self.n_restarts = n_restarts
         self.n_iter = n_iter
         self.method = method
@@ -112,10 +127,13 @@ class MACE(Aggregator):
         table = table.transpose(1, 2, 0, 3).reshape(n_w * k, r * k)
         log_joint = (answers @ table).reshape(enc.n_tasks * r, k)
         log_joint += np.tile(log_priors, (enc.n_tasks, 1))
+        gold_t, gold_l = gold
+        gold_joint = log_joint.reshape(enc.n_tasks, r, k)[gold_t, :, gold_l]
         probas, lse = softmax_rows(log_joint, inplace=True)
         probas = probas.reshape(enc.n_tasks, r, k)
-        gold_t, gold_l = gold
+        lse = lse.reshape(enc.n_tasks, r)
         if len(gold_t):
+            lse[gold_t] = gold_joint
             probas[gold_t] = 0.0
             probas[gold_t, :, gold_l] = 1.0
         counts = (answers_t @ probas.reshape(enc.n_tasks, r * k)).reshape(n_w, k, r, k)
@@ -123,7 +141,7 @@ class MACE(Aggregator):
         knowing_pairs = right * know / (spam + know)
         strategy = n_pairs - knowing_pairs
         knowing = np.stack([strategy.sum(axis=-1), knowing_pairs.sum(axis=-1)], axis=-1)
-        lml = lse.reshape(enc.n_tasks, r).sum(axis=0)
+        lml = lse.sum(axis=0)
         return lml, probas, strategy, knowing
 
     def fit(self, data: pd.DataFrame, true_labels: pd.Series | None = None) -> MACE:
@@ -146,17 +164,30 @@ class MACE(Aggregator):
         thetas /= thetas.sum(axis=-1, keepdims=True)
         log_priors = np.full((r, k), -np.log(k))
         lml, probas, strategy, knowing = self._e_step(*args, spamming, thetas, gold, log_priors)
-        for _ in range(self.n_iter):
+        trace = Convergence(self.tol, self.min_iter, self.n_iter)
+        while True:
             if self.learn_priors:
                 log_priors = np.log(np.maximum(probas.mean(axis=0), 1e-10))
             if self.method == "vb":
                 spamming = _variational_normalize(knowing, theta_prior)
                 thetas = _variational_normalize(strategy, strategy_prior)
+                penalty = dirichlet_kl(knowing + theta_prior, theta_prior).sum(axis=-1)
+                penalty += dirichlet_kl(strategy + strategy_prior, strategy_prior).sum(axis=-1)
             else:
                 spamming = _normalize(knowing, smoothing)
                 thetas = _normalize(strategy, smoothing)
+                penalty = -smoothing * (
+                    np.log(spamming).sum(axis=(1, 2)) + np.log(thetas).sum(axis=(1, 2))
+                )
             lml, probas, strategy, knowing = self._e_step(*args, spamming, thetas, gold, log_priors)
-        best = int(np.argmax(lml))
+            if trace.done((lml - penalty) / enc.n_answers):
+                break
+        objective = np.asarray(trace.history)
+        best = int(np.argmax(objective[-1]))
+        self.objective_history_ = [float(v) for v in objective[:, best]]
+        self.restarts_history_ = objective
+        self.n_iter_ = trace.n_iter
+        self.converged_ = trace.converged
         spamming, thetas, log_priors = spamming[best], thetas[best], log_priors[best]
         lml = float(lml[best])
         probas = probas[:, best, :]
