@@ -37,16 +37,15 @@ def test_ner_spans_on_korean_text_with_an_emoji(page, site):
     person = (KO_TEXT.index("김철수"), KO_TEXT.index("김철수") + 3)
     place = (KO_TEXT.index("서울"), KO_TEXT.index("서울") + 2)
     org = (KO_TEXT.index("삼성전자"), KO_TEXT.index("삼성전자") + 4)
-    page.evaluate(SELECT, [utf16(KO_TEXT, person[0]), utf16(KO_TEXT, person[1])])  # PER
-    page.keyboard.press("2")  # select LOC as the active label (relabels the selection)
-    page.keyboard.press("1")  # ... and back to PER
-    page.keyboard.press("Escape")  # deselect, so that the next key only picks the label
-    page.keyboard.press("2")
+    page.evaluate(SELECT, [utf16(KO_TEXT, person[0]), utf16(KO_TEXT, person[1])])
+    page.keyboard.press("1")  # the selection waits for its label: PER
+    page.keyboard.press("2")  # nothing waits: later selections get LOC at once
     page.evaluate(SELECT, [utf16(KO_TEXT, place[0]), utf16(KO_TEXT, place[1])])  # LOC
-    page.keyboard.press("3")  # relabel the selected LOC span to ORG
+    page.keyboard.press("r")  # relabel the selected LOC span...
+    page.keyboard.press("3")  # ... to ORG
     page.keyboard.press("Control+z")  # undo: LOC again
-    page.evaluate(SELECT, [utf16(KO_TEXT, org[0]), utf16(KO_TEXT, org[1])])  # a LOC span...
-    page.keyboard.press("3")  # ... made ORG
+    page.keyboard.press("3")  # later selections get ORG
+    page.evaluate(SELECT, [utf16(KO_TEXT, org[0]), utf16(KO_TEXT, org[1])])  # ORG
     # An overlapping span over "서울에 있는 삼성전자" is drawn too, then deleted.
     page.evaluate(SELECT, [utf16(KO_TEXT, place[0]), utf16(KO_TEXT, org[1])])
     assert page.locator(".seg.overlap").count() >= 1

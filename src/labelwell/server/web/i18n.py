@@ -67,6 +67,25 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "work.feedback_expected": {"en": "Expected answer", "ko": "기대한 답"},
     "work.feedback_given": {"en": "Your answer", "ko": "내 답"},
     "work.feedback_continue": {"en": "Next task", "ko": "다음 작업"},
+    "work.relabel": {"en": "Relabel", "ko": "라벨 바꾸기"},
+    "work.spans_idle": {
+        "en": "Select text, then press its label's key (1–9); or press the key first "
+        "and every selection gets that label.",
+        "ko": "텍스트를 선택한 뒤 라벨 숫자 키(1–9)를 누르세요. 숫자 키를 먼저 누르면 "
+        "이후 선택에 그 라벨이 붙습니다.",
+    },
+    "work.spans_pending": {
+        "en": "Press a label's key (1–9) or click a label for",
+        "ko": "라벨 숫자 키(1–9)를 누르거나 라벨을 클릭하세요:",
+    },
+    "work.spans_relabelling": {
+        "en": "New label (1–9, Esc cancels) for",
+        "ko": "새 라벨(1–9, Esc 취소):",
+    },
+    "work.spans_active": {
+        "en": "Selections are labelled at once (Esc: label each yourself):",
+        "ko": "선택하면 바로 라벨이 붙습니다 (Esc: 하나씩 라벨 붙이기):",
+    },
     "help.title": {"en": "Keyboard shortcuts", "ko": "키보드 단축키"},
     "help.numbers": {
         "en": "pick a choice / label / rating (of the active control)",
@@ -86,6 +105,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "ko": "확대/축소 (휠); 이동: Space를 누른 채 드래그 또는 가운데 버튼",
     },
     "help.help": {"en": "show or hide this help", "ko": "도움말 보이기/숨기기"},
+    "help.spans": {
+        "en": "spans: select text, then its label's key; or the key first, for every selection",
+        "ko": "스팬: 텍스트 선택 후 라벨 숫자 키; 또는 숫자 키를 먼저 누르면 모든 선택에 적용",
+    },
+    "help.relabel": {
+        "en": "relabel the selected span: R, then the new label's key",
+        "ko": "선택한 스팬의 라벨 바꾸기: R 다음 새 라벨의 숫자 키",
+    },
+    "help.escape": {
+        "en": "cancel a waiting selection or relabel; deselect; forget the picked label",
+        "ko": "기다리는 선택이나 라벨 바꾸기 취소; 선택 해제; 고른 라벨 지우기",
+    },
     "review.title": {"en": "Review queue", "ko": "검토 대기열"},
     "review.none": {"en": "Nothing to review.", "ko": "검토할 항목이 없습니다."},
     "review.disagree": {"en": "Annotators disagree", "ko": "주석자 의견 불일치"},

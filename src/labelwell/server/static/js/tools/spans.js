@@ -1,5 +1,11 @@
 // NER spans over text, offsets in Unicode code points (Python str indices), so
 // Korean, emoji and other astral characters round-trip exactly; and relations.
+//
+// Labelling: a number key (or a palette click) gives its label to the text
+// selection waiting for one (select, then press 1-9); with nothing waiting it
+// picks the label that later selections get at once (press 1-9, then select).
+// A key never changes a span already made: relabelling is its own action, R
+// (or the Relabel button) on the selected span, then the new label.
 import { colourOf, h, labelList, newId } from "../dom.js";
 
 // From this many spans the list scrolls in its own contained box (see app.css).
@@ -10,13 +16,18 @@ export function spans(control, data, ctx) {
   const cps = Array.from(text);
   const labels = labelList(control);
   let items = [];
-  let active = labels[0]?.name;
+  let active = null; // the label selections get at once; none until one is picked
+  let pending = null; // {start, end}: selected text waiting for its label
+  let relabelling = false; // R pressed: the next label goes to the selected span
   let selected = null;
 
   const palette = h("div", { class: "label-palette", role: "toolbar", "aria-label": ctx.t("work.active_label") });
   const body = h("div", { class: "ner-text item-text", tabindex: "0", "aria-label": control.source });
   const list = h("ul", { class: "region-list" });
-  const el = h("div", { class: "spans-tool" }, palette, body, list);
+  const hint = h("p", { class: "spans-hint muted", role: "status" });
+  const relabelButton = h("button", { type: "button", class: "small relabel", title: "R", disabled: true, onclick: () => startRelabel() },
+    `${ctx.t("work.relabel")} (R)`);
+  const el = h("div", { class: "spans-tool" }, palette, hint, body, list);
 
   // The palette is built once; picking a label only moves the "active" mark.
   const paletteButtons = labels.map((l, i) => {
@@ -26,12 +37,28 @@ export function spans(control, data, ctx) {
     b.addEventListener("click", () => pickLabel(l.name));
     return b;
   });
-  palette.replaceChildren(...paletteButtons);
+  palette.replaceChildren(...paletteButtons, relabelButton);
   function renderPalette() {
     for (const b of paletteButtons) {
       const on = b.dataset.label === active;
       if (b.classList.contains("active") !== on) { b.classList.toggle("active", on); b.setAttribute("aria-pressed", String(on)); }
     }
+  }
+
+  // What the next label key will do, said in words under the palette.
+  const quote = (start, end) => {
+    const part = cps.slice(start, end);
+    return `“${part.length > 40 ? `${part.slice(0, 39).join("")}…` : part.join("")}”`;
+  };
+  function showState() {
+    const sp = selected && items.find((x) => x.id === selected);
+    if (relabelling && !sp) relabelling = false;
+    relabelButton.disabled = !sp;
+    palette.classList.toggle("waiting", Boolean(pending || relabelling));
+    if (pending) hint.textContent = `${ctx.t("work.spans_pending")} ${quote(pending.start, pending.end)}`;
+    else if (relabelling) hint.textContent = `${ctx.t("work.spans_relabelling")} ${quote(sp.start, sp.end)} (${sp.label})`;
+    else if (active) hint.textContent = `${ctx.t("work.spans_active")} ${active}`;
+    else hint.textContent = ctx.t("work.spans_idle");
   }
 
   let segs = []; // [{a, b, el}] of the last full render, in text order
@@ -48,6 +75,7 @@ export function spans(control, data, ctx) {
     el.style.backgroundColor = "";
     el.style.boxShadow = "";
     el.removeAttribute("title");
+    if (pending && seg.a >= pending.start && seg.b <= pending.end) el.classList.add("pending");
     if (!covering.length) return;
     el.classList.add("ent");
     el.style.backgroundColor = `${colourOf(labels, covering[0].label)}33`;
@@ -87,6 +115,7 @@ export function spans(control, data, ctx) {
   // quadratic scan), so 500 spans over 20,000 characters stay quick.
   function render() {
     const cuts = new Set([0, cps.length]);
+    if (pending) { cuts.add(pending.start); cuts.add(pending.end); }
     const endsAt = new Map();
     for (const sp of items) {
       cuts.add(sp.start); cuts.add(sp.end);
@@ -119,6 +148,7 @@ export function spans(control, data, ctx) {
     body.replaceChildren(...nodes);
     list.classList.toggle("long", order.length > LONG_LIST);
     list.replaceChildren(...order.map(listRow));
+    showState();
   }
 
   // Incremental repaint of the given spans (relabel, selection): only their
@@ -138,8 +168,10 @@ export function spans(control, data, ctx) {
 
   function select(id) {
     const before = selected;
+    if (id !== before) relabelling = false;
     selected = id;
     repaint([before, id].filter(Boolean));
+    showState();
   }
 
   // Spans in text order, kept until the set of spans changes (a relabel keeps it).
@@ -147,21 +179,53 @@ export function spans(control, data, ctx) {
   const sorted = () => order || (order = [...items].sort((a, b) => a.start - b.start || a.end - b.end));
   const textOf = (sp) => cps.slice(sp.start, sp.end).join("");
 
+  // A label key or palette click: labels the waiting selection, or finishes a
+  // relabel started with R; otherwise it only picks the label for new spans.
   function pickLabel(name) {
+    if (pending) {
+      const { start, end } = pending;
+      pending = null;
+      add(start, end, name);
+      return;
+    }
+    if (relabelling) {
+      relabelling = false;
+      const sp = items.find((x) => x.id === selected);
+      if (sp && sp.label !== name) {
+        sp.label = name; // the tool's own copy: get() hands out new objects
+        repaint([selected]);
+        ctx.changed();
+      }
+      showState();
+      return;
+    }
     active = name;
     renderPalette();
-    if (selected) {
-      const sp = items.find((x) => x.id === selected);
-      if (sp) sp.label = name; // the tool's own copy: get() hands out new objects
-      repaint([selected]);
-      ctx.changed();
-    }
+    showState();
+  }
+
+  function startRelabel() {
+    if (!selected) return false;
+    if (pending) { pending = null; render(); }
+    relabelling = true;
+    showState();
+    return true;
+  }
+
+  // Escape steps back one thing at a time: the waiting selection, a relabel,
+  // the selected span, then the label picked for new spans.
+  function cancel() {
+    if (pending) { pending = null; render(); return true; }
+    if (relabelling) { relabelling = false; showState(); return true; }
+    if (selected) { select(null); return true; }
+    if (active) { active = null; renderPalette(); showState(); return true; }
+    return false;
   }
 
   function remove(id) {
     items = items.filter((sp) => sp.id !== id);
     order = null;
-    if (selected === id) selected = null;
+    if (selected === id) { selected = null; relabelling = false; }
     ctx.changed(); render();
   }
 
@@ -190,6 +254,7 @@ export function spans(control, data, ctx) {
       const seg = e.target.closest?.(".seg");
       if (!seg) return;
       const cp = Number(seg.dataset.cp);
+      if (pending) { pending = null; render(); } // a click elsewhere drops the waiting selection
       const under = sorted().filter((sp) => sp.start <= cp && sp.end > cp);
       if (!under.length) { select(null); return; }
       const at = under.findIndex((sp) => sp.id === selected);
@@ -202,9 +267,35 @@ export function spans(control, data, ctx) {
     if (start === null || end === null) return;
     while (start < end && /\s/u.test(cps[start])) start += 1;
     while (end > start && /\s/u.test(cps[end - 1])) end -= 1;
-    if (end <= start || !active) return;
-    add(start, end, active);
+    if (end <= start) return;
+    [start, end] = wholeGraphemes(start, end);
+    if (active) { add(start, end, active); return; }
+    pending = { start, end };
+    relabelling = false;
+    render();
   });
+
+  // Where user-perceived characters begin, in code points: a span never splits
+  // a flag (two regional indicators), an emoji from its skin tone or a ZWJ
+  // sequence, or a Hangul syllable written as jamo. Found once, on first use.
+  let clusterStarts = null;
+  function wholeGraphemes(start, end) {
+    if (!clusterStarts) {
+      if (typeof Intl === "undefined" || !Intl.Segmenter) return [start, end];
+      clusterStarts = [];
+      let cp = 0;
+      for (const { segment } of new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(text)) {
+        clusterStarts.push(cp);
+        cp += Array.from(segment).length;
+      }
+      clusterStarts.push(cp);
+    }
+    const at = (x) => { let lo = 0, hi = clusterStarts.length; while (lo < hi) { const mid = (lo + hi) >> 1; if (clusterStarts[mid] <= x) lo = mid + 1; else hi = mid; } return lo; };
+    const a = clusterStarts[at(start) - 1] ?? start; // the cluster start at or before start
+    const i = at(end - 1); // the first cluster start after end - 1
+    const b = i < clusterStarts.length ? clusterStarts[i] : end;
+    return [a, b];
+  }
 
   function add(start, end, label) {
     const span = { id: newId("s"), start, end, label };
@@ -224,6 +315,8 @@ export function spans(control, data, ctx) {
       items = (v || []).map((sp) => ({ ...sp, id: String(sp.id ?? newId("s")) }));
       for (const sp of items) sp.text = textOf(sp);
       order = null;
+      pending = null;
+      relabelling = false;
       if (!items.some((sp) => sp.id === selected)) selected = null;
       render();
     },
@@ -232,6 +325,7 @@ export function spans(control, data, ctx) {
     key(e) {
       const n = Number(e.key);
       if (n >= 1 && n <= Math.min(9, labels.length)) { pickLabel(labels[n - 1].name); return true; }
+      if ((e.key === "r" || e.key === "R") && !e.altKey) return startRelabel();
       if ((e.key === "Delete" || e.key === "Backspace") && selected) { remove(selected); return true; }
       if ((e.key === "ArrowRight" || e.key === "ArrowLeft") && items.length) {
         const order = sorted();
@@ -240,7 +334,7 @@ export function spans(control, data, ctx) {
         select(order[(at + step + order.length + (at < 0 && step < 0 ? 1 : 0)) % order.length].id);
         return true;
       }
-      if (e.key === "Escape" && selected) { select(null); return true; }
+      if (e.key === "Escape") return cancel();
       return false;
     },
   };
