@@ -89,3 +89,15 @@ def test_errors(tmp_path, xml, field):
     with pytest.raises(InvalidInput) as err:
         list(VocImporter(VISION).read(p))
     assert err.value.field == field and "bad.xml" in err.value.message
+
+
+def test_reads_its_own_zip_export(tmp_path):
+    buf = io.BytesIO()
+    recs = vision_records()
+    VocExporter(control="boxes").write(recs, buf, VISION)
+    archive = tmp_path / "voc.zip"
+    archive.write_bytes(buf.getvalue())
+    rows = list(VocImporter(VISION, control="boxes").read(archive))
+    assert len(rows) == 3
+    got = sorted(b["label"] for r in rows for a in r.annotations for b in a["result"]["boxes"])
+    assert got == ["cat", "dog", "dog"]

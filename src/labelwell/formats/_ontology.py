@@ -109,3 +109,24 @@ def check_label(
             field=field,
         )
     return label
+
+
+class TakesOntology:
+    """An importer that maps labels onto an ontology's controls. The ontology
+    may be given to the constructor or set later (the project import sets it,
+    ``work.items.importer_for``); either way :meth:`bind` derives the controls."""
+
+    _ontology: Any = None
+
+    @property
+    def ontology(self) -> Any:
+        return self._ontology
+
+    @ontology.setter
+    def ontology(self, ontology: Any) -> None:
+        self._ontology = ontology
+        self.bind(ontology)
+
+    def bind(self, ontology: Any) -> None:
+        """Derive what reading needs from ``ontology`` (``None``: no ontology)."""
+        raise NotImplementedError

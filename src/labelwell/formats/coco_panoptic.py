@@ -27,7 +27,7 @@ import orjson
 
 from labelwell.errors import InvalidInput
 from labelwell.formats._geometry import mask_to_rle, rle_area, rle_bbox, rle_to_mask
-from labelwell.formats._ontology import check_label, first_control
+from labelwell.formats._ontology import TakesOntology, check_label, first_control
 from labelwell.formats._select import attach, check_mode, chosen_labels
 from labelwell.formats._sink import DirSink, Sink, ZipSink
 from labelwell.formats.coco import image_meta
@@ -95,6 +95,7 @@ def _decode_png_plain(path: Path) -> np.ndarray:
 
 class CocoPanopticExporter:
     name = "coco_panoptic"
+    needs = ("panoptic",)
     extension = "zip"
     media_type = "application/zip"
 
@@ -185,7 +186,7 @@ class CocoPanopticExporter:
         return n
 
 
-class CocoPanopticImporter:
+class CocoPanopticImporter(TakesOntology):
     """Reads ``panoptic.json`` and the PNG folder beside it (``panoptic/``, or
     the JSON's name without ``.json``)."""
 
@@ -194,10 +195,14 @@ class CocoPanopticImporter:
     def __init__(
         self, ontology: Any = None, control: str | None = None, target: str = "annotation"
     ) -> None:
-        self.ctrl = (
-            first_control(ontology, ("panoptic",), control) if ontology is not None else None
-        )
+        self.control = control
         self.target = target
+        self.ontology = ontology
+
+    def bind(self, ontology: Any) -> None:
+        self.ctrl = (
+            first_control(ontology, ("panoptic",), self.control) if ontology is not None else None
+        )
 
     def read(self, path: Path) -> Iterator[ImportRow]:
         path = Path(path)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from labelwell.errors import InvalidInput
-from labelwell.formats._ontology import Control, check_label, first_control
+from labelwell.formats._ontology import Control, TakesOntology, check_label, first_control
 from labelwell.formats._select import attach, check_mode, chosen_labels
 from labelwell.formats._tokens import align, bio_tags, check_spans, spans_from_tags, tokenize
 from labelwell.formats.registry import (
@@ -62,6 +62,7 @@ def tagged_tokens(
 
 class ConllExporter:
     name = "conll"
+    needs = ("spans",)
     extension = "conll"
     media_type = "text/plain"
 
@@ -128,7 +129,7 @@ class ConllExporter:
         return "\n".join(lines) + "\n"
 
 
-class ConllImporter:
+class ConllImporter(TakesOntology):
     """Reads CoNLL-2003 (any number of columns: the first is the word, the last
     the tag); a file without ``-DOCSTART-`` gives one item per sentence."""
 
@@ -137,8 +138,12 @@ class ConllImporter:
     def __init__(
         self, ontology: Any = None, control: str | None = None, target: str = "annotation"
     ):
-        self.ctrl = spans_control(ontology, control)
+        self.control = control
         self.target = target
+        self.ontology = ontology
+
+    def bind(self, ontology: Any) -> None:
+        self.ctrl = spans_control(ontology, self.control)
 
     def read(self, path: Path) -> Iterator[ImportRow]:
         path = Path(path)

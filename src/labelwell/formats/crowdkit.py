@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from labelwell.errors import InvalidInput
-from labelwell.formats._ontology import Control, check_label, controls
+from labelwell.formats._ontology import Control, TakesOntology, check_label, controls
 from labelwell.formats._select import attach
 from labelwell.formats.registry import ExportRecord, ImportRow, register_exporter, register_importer
 from labelwell.formats.tabular import spreadsheet_safe
@@ -95,7 +95,7 @@ class CrowdKitExporter:
         return n
 
 
-class CrowdKitImporter:
+class CrowdKitImporter(TakesOntology):
     """Reads ``task,worker,label`` rows into one item per task, one annotation
     per worker; a task/worker pair twice is an error, as in crowd-kit."""
 
@@ -104,8 +104,12 @@ class CrowdKitImporter:
     def __init__(
         self, ontology: Any = None, control: str | None = None, data_key: str = "task"
     ) -> None:
-        self.ctrl = long_control(ontology, control) if (ontology or control) else None
+        self.control = control
         self.data_key = data_key
+        self.ontology = ontology
+
+    def bind(self, ontology: Any) -> None:
+        self.ctrl = long_control(ontology, self.control) if (ontology or self.control) else None
 
     def read(self, path: Path) -> Iterator[ImportRow]:
         path = Path(path)

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 
 from labelwell.errors import InvalidInput
 from labelwell.formats import hf_features as F
-from labelwell.formats._ontology import Control, controls
+from labelwell.formats._ontology import Control, TakesOntology, controls
 from labelwell.formats._select import attach, check_mode, resolved
 from labelwell.formats._sink import DirSink, Sink, ZipSink
 from labelwell.formats._tokens import bio_tags, check_spans, tokenize
@@ -315,13 +315,17 @@ class _Reader:
         return row
 
 
-class HFDatasetImporter:
+class HFDatasetImporter(TakesOntology):
     """Reads a ``save_to_disk`` folder (``state.json`` + Arrow files)."""
 
     name = "hf_datasets"
 
     def __init__(self, ontology: Any = None, target: str = "annotation") -> None:
-        self.reader = _Reader(ontology, target)
+        self.target = target
+        self.ontology = ontology
+
+    def bind(self, ontology: Any) -> None:
+        self.reader = _Reader(ontology, self.target)
 
     def read(self, path: Path) -> Iterator[ImportRow]:
         path = Path(path)
@@ -341,11 +345,15 @@ class HFDatasetImporter:
                 yield from self.reader.rows(iter(reader), reader.schema, f.name)
 
 
-class HFParquetImporter:
+class HFParquetImporter(TakesOntology):
     name = "hf_parquet"
 
     def __init__(self, ontology: Any = None, target: str = "annotation") -> None:
-        self.reader = _Reader(ontology, target)
+        self.target = target
+        self.ontology = ontology
+
+    def bind(self, ontology: Any) -> None:
+        self.reader = _Reader(ontology, self.target)
 
     def read(self, path: Path) -> Iterator[ImportRow]:
         path = Path(path)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from labelwell.errors import InvalidInput
-from labelwell.formats._ontology import Control, check_label, pick_controls
+from labelwell.formats._ontology import Control, TakesOntology, check_label, pick_controls
 from labelwell.formats._select import attach, check_mode, chosen_labels
 from labelwell.formats._tokens import check_spans, tokenize
 from labelwell.formats.conll import spans_control
@@ -82,6 +82,7 @@ def make_doc(vocab: Any, text: str, spans: list[dict[str, Any]], where: str, ove
 
 class SpacyExporter:
     name = "spacy"
+    needs = ("spans",)
     extension = "spacy"
     media_type = "application/octet-stream"
 
@@ -149,7 +150,7 @@ class SpacyExporter:
         return n
 
 
-class SpacyImporter:
+class SpacyImporter(TakesOntology):
     """Reads a ``.spacy`` file or a folder of them: entities and ``doc.cats``."""
 
     name = "spacy"
@@ -161,10 +162,14 @@ class SpacyImporter:
         target: str = "annotation",
         lang: str = "xx",
     ) -> None:
-        self.ctrl = spans_control(ontology, control)
-        self.cat_ctrls = pick_controls(ontology, ("choice", "multi_choice"))
+        self.control = control
         self.target = target
         self.lang = lang
+        self.ontology = ontology
+
+    def bind(self, ontology: Any) -> None:
+        self.ctrl = spans_control(ontology, self.control)
+        self.cat_ctrls = pick_controls(ontology, ("choice", "multi_choice"))
 
     def read(self, path: Path) -> Iterator[ImportRow]:
         from spacy.tokens import DocBin

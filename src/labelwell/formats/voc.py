@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from labelwell.errors import InvalidInput
 from labelwell.formats._geometry import fmt_num
-from labelwell.formats._ontology import Control, check_label, first_control
+from labelwell.formats._ontology import Control, TakesOntology, check_label, first_control
 from labelwell.formats._select import attach, chosen_labels
 from labelwell.formats._sink import FolderExporter, Sink
 from labelwell.formats.coco import image_meta
@@ -78,6 +79,7 @@ def voc_xml(name: str, image: str, w: int, h: int, objects: list[tuple[dict, str
 
 class VocExporter(FolderExporter):
     name = "voc"
+    needs = ("bbox",)
 
     def _export(self, records: Iterable[ExportRecord], sink: Sink, ontology: Any) -> int:
         ctrl = first_control(ontology, ("bbox",), self.control)
@@ -117,7 +119,7 @@ def _text(el: ET.Element, path: str, fname: str, field: str) -> str:
     return found.text.strip()
 
 
-class VocImporter:
+class VocImporter(TakesOntology):
     """Reads a VOC folder (its ``Annotations/*.xml``) or one XML file."""
 
     name = "voc"
@@ -125,25 +127,41 @@ class VocImporter:
     def __init__(
         self, ontology: Any = None, control: str | None = None, target: str = "annotation"
     ):
-        self.ctrl = (
-            first_control(ontology, ("bbox",), control)
-            if ontology is not None
-            else Control(name=control or "bbox", type="bbox", source="image", labels=())
-        )
+        self.control = control
         self.target = target
+        self.ontology = ontology
+
+    def bind(self, ontology: Any) -> None:
+        self.ctrl = (
+            first_control(ontology, ("bbox",), self.control)
+            if ontology is not None
+            else Control(name=self.control or "bbox", type="bbox", source="image", labels=())
+        )
 
     def read(self, path: Path) -> Iterator[ImportRow]:
         path = Path(path)
+        if path.is_file() and zipfile.is_zipfile(path):
+            yield from self._read_zip(path)
+            return
         if path.is_file():
             files = [path]
         else:
             files = sorted((path / "Annotations").glob("*.xml")) or sorted(path.glob("*.xml"))
         for n, f in enumerate(files, start=1):
-            yield self._row(n, f)
+            yield self._row(n, PurePosixPath(f.name), f.read_bytes())
 
-    def _row(self, n: int, f: Path) -> ImportRow:
+    def _read_zip(self, path: Path) -> Iterator[ImportRow]:
+        """A zipped VOC folder (as this exporter's ``write`` makes it), read in
+        place: members are never extracted."""
+        with zipfile.ZipFile(path) as zf:
+            names = [PurePosixPath(n) for n in zf.namelist() if n.lower().endswith(".xml")]
+            chosen = sorted(n for n in names if n.parent.name == "Annotations") or sorted(names)
+            for n, name in enumerate(chosen, start=1):
+                yield self._row(n, name, zf.read(str(name)))
+
+    def _row(self, n: int, f: PurePosixPath, xml: bytes) -> ImportRow:
         try:
-            root = ET.parse(f).getroot()
+            root = ET.fromstring(xml)
         except ET.ParseError as exc:
             raise InvalidInput(
                 f"{f.name}: not XML: {exc}", line=exc.position[0], field="xml"
