@@ -11,7 +11,7 @@ import typer
 from tqdm import tqdm
 
 from labelwell.cli._common import fail, open_database, reports_errors, unit_of_work
-from labelwell.formats.registry import EXPORTERS
+from labelwell.formats.registry import EXPORTERS, fits
 from labelwell.work import items, projects
 from labelwell.work.export import ExportFilter, export_to
 from labelwell.work.policies import Permission, authorize
@@ -80,17 +80,22 @@ def export(
         project_row = authorize(s, actor, target.id, Permission.manage)
         ontology = projects.ontology_of(project_row)
         total = items.count_items(s, target.id)
+    ok, reason = fits(exporter, ontology)
+    if not ok:
+        raise fail(reason)
+
+    def progress(rows: Iterator[Any]) -> Iterator[Any]:
+        return iter(
+            tqdm(rows, total=total, unit=" items", desc=f"exporting {target.name}", disable=None)
+        )
+
     partial = output.with_name(output.name + ".partial")
-    with db.read_session() as s, open(partial, "wb") as out:
-
-        def progress(rows: Iterator[Any]) -> Iterator[Any]:
-            return iter(
-                tqdm(
-                    rows, total=total, unit=" items", desc=f"exporting {target.name}", disable=None
-                )
-            )
-
-        n = export_to(s, target.id, exporter, out, ontology, flt, progress=progress)
+    try:
+        with db.read_session() as s, open(partial, "wb") as out:
+            n = export_to(s, target.id, exporter, out, ontology, flt, progress=progress)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(output)
     typer.echo(f"exported {n} items to {output}")
 

@@ -110,6 +110,7 @@ def region_to_ann(ctrl: Control, region: dict[str, Any], kp_names: list[str]) ->
 
 class CocoExporter:
     name = "coco"
+    needs = VISION_TYPES
     extension = "json"
     media_type = "application/json"
 

@@ -80,6 +80,9 @@ class ImportRow:
 
 
 class Exporter(Protocol):
+    """``needs``, when an exporter has it, lists the control types it can write: a
+    project must have a control of one of them (see :func:`fits`)."""
+
     name: str
     extension: str
     media_type: str
@@ -113,3 +116,30 @@ def register_importer(name: str) -> Callable[[Callable[[], Importer]], Callable[
         return factory
 
     return deco
+
+
+def fits(exporter: str | Exporter, ontology: Any) -> tuple[bool, str]:
+    """Whether a project with ``ontology`` can be exported with ``exporter`` (an
+    instance or a registered name), and if not, why: ``(True, "")`` or
+    ``(False, reason)``. The rule for the API, the CLI and the console alike."""
+    from labelwell.formats._ontology import controls
+
+    if isinstance(exporter, str):
+        name, exporter = exporter, EXPORTERS[exporter]()
+    else:
+        name = exporter.name
+    needs: tuple[str, ...] = tuple(getattr(exporter, "needs", ()))
+    if not needs:
+        return True, ""
+    have = sorted({c.type for c in controls(ontology)})
+    if set(needs) & set(have):
+        return True, ""
+    return False, (
+        f"format: the {name} export needs a {' or '.join(needs)} control; this project has "
+        + (f"only {', '.join(have)} controls" if have else "no controls")
+    )
+
+
+def fitting_exporters(ontology: Any) -> dict[str, tuple[bool, str]]:
+    """Every registered exporter's name with :func:`fits`' answer, sorted by name."""
+    return {name: fits(name, ontology) for name in sorted(EXPORTERS)}

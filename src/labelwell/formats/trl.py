@@ -363,6 +363,7 @@ def iter_corrections(records: Iterable[ExportRecord], ontology: Any) -> Iterator
 
 class _TrlExporter:
     name = ""
+    needs: tuple[str, ...] = PREFERENCE_TYPES
 
     def __init__(
         self,
@@ -500,6 +501,7 @@ class SftExporter(_TrlExporter):
     """``prompt, completion`` from corrected responses."""
 
     name = "sft"
+    needs = ("correction",)
 
     def rows(self, records: Iterable[ExportRecord], ontology: Any) -> Iterator[dict[str, Any]]:
         _need(ontology, ("correction",), self.name)

@@ -84,6 +84,7 @@ def yolo_line(
 
 class YoloExporter(FolderExporter):
     name = "yolo"
+    needs = YOLO_TYPES
 
     def _export(self, records: Iterable[ExportRecord], sink: Sink, ontology: Any) -> int:
         ctrl = first_control(ontology, YOLO_TYPES, self.control)

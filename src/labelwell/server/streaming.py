@@ -5,11 +5,31 @@ from __future__ import annotations
 
 import io
 import queue
+import re
 import threading
-from collections.abc import Callable, Iterator
+import unicodedata
+from collections.abc import Callable, Generator, Iterator
 from typing import BinaryIO
+from urllib.parse import quote
 
 _DONE = object()
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f/\\]")
+_NOT_ASCII_WORD = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def content_disposition(filename: str) -> str:
+    """An RFC 6266 ``attachment`` header for any file name: the name itself as
+    RFC 5987 ``filename*`` (UTF-8, percent-encoded) and an ASCII ``filename`` for
+    clients that read only that. Control characters and path separators are dropped."""
+    name = _UNSAFE.sub("", filename).strip() or "export"
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    plain = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    plain = _NOT_ASCII_WORD.sub("_", plain).strip("._") or "export"
+    ext = _NOT_ASCII_WORD.sub("", ext)
+    fallback = f"{plain}.{ext}" if ext else plain
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 class _QueueSink(io.RawIOBase):
@@ -33,7 +53,7 @@ class _QueueSink(io.RawIOBase):
 
 def stream_writer(
     write: Callable[[BinaryIO], object], chunk_size: int = 1 << 16
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """Yield what ``write(out)`` writes to ``out``, chunk by chunk."""
     chunks: queue.Queue[object] = queue.Queue(maxsize=32)
     stop = threading.Event()
@@ -71,3 +91,22 @@ def _put(chunks: queue.Queue[object], stop: threading.Event, item: object) -> No
             return
         except queue.Full:
             continue
+
+
+def primed(chunks: Generator[bytes, None, None]) -> Iterator[bytes]:
+    """``chunks`` with its first chunk already made, so that an error raised before
+    the first byte (a check the exporter makes when it starts) reaches the caller
+    as an exception, and so as a proper error response, not a cut 200."""
+    try:
+        first = next(chunks)
+    except StopIteration:
+        return iter(())
+
+    def rest() -> Iterator[bytes]:
+        try:
+            yield first
+            yield from chunks
+        finally:
+            chunks.close()
+
+    return rest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -74,6 +75,24 @@ def check_settings(values: dict[str, Any]) -> None:
         )
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def check_name(name: str) -> str:
+    """A project name, stripped: 1 to 200 characters, none of them a control
+    character (it names export files and headers, where a line break would split them)."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("name: must be 1 to 200 characters", field="name")
+    bad = _CONTROL.search(name)
+    if bad:
+        raise InvalidInput(
+            f"name: must not contain control characters (found U+{ord(bad.group()):04X})",
+            field="name",
+        )
+    return name
+
+
 def create_project(
     session: Session,
     actor: Actor,
@@ -84,9 +103,7 @@ def create_project(
     **settings: Any,
 ) -> Project:
     require_global(actor, "admin", "manager")
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise InvalidInput("name: must be 1 to 200 characters", field="name")
+    name = check_name(name)
     onto = ontology if isinstance(ontology, Ontology) else Ontology.from_dict(ontology)
     check_settings(settings)
     if session.scalar(select(Project.id).where(Project.name == name)) is not None:

@@ -1,4 +1,4 @@
-"""Streaming export in any registered format."""
+"""Streaming export in any registered format, and which formats fit a project."""
 
 from __future__ import annotations
 
@@ -7,17 +7,39 @@ from typing import BinaryIO
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
 from labelwell.errors import InvalidInput
-from labelwell.formats.registry import EXPORTERS
+from labelwell.formats.registry import EXPORTERS, fits, fitting_exporters
 from labelwell.server.deps import Ctx
-from labelwell.server.schemas import PathId
-from labelwell.server.streaming import stream_writer
+from labelwell.server.schemas import Page, PathId
+from labelwell.server.streaming import content_disposition, primed, stream_writer
 from labelwell.work.export import ExportFilter, export_to
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.projects import ontology_of
 
 router = APIRouter(tags=["export"])
+
+
+class ExportFormatPublic(BaseModel):
+    name: str
+    fits: bool
+    reason: str | None = None
+
+
+@router.get("/projects/{project_id}/export/formats", response_model=Page[ExportFormatPublic])
+def export_formats(project_id: PathId, ctx: Ctx) -> Page[ExportFormatPublic]:
+    """Every registered export format, and whether this project's ontology can fill it
+    (``fits``; when not, ``reason`` says what it lacks)."""
+    import labelwell.formats.builtin  # noqa: F401  (registers the formats)
+
+    with ctx.db.read_session() as s:
+        ontology = ontology_of(authorize(s, ctx.actor, project_id, Permission.manage))
+    data = [
+        ExportFormatPublic(name=name, fits=ok, reason=reason or None)
+        for name, (ok, reason) in fitting_exporters(ontology).items()
+    ]
+    return Page(data=data, count=len(data))
 
 
 @router.get(
@@ -40,6 +62,8 @@ def export(
         "both", pattern="^(raw|aggregated|both)$", description="raw, aggregated (consensus) or both"
     ),
 ) -> StreamingResponse:
+    """Stream the project's items with their labels. A format the project's ontology
+    cannot fill is a 422 naming what it lacks, before any byte is sent."""
     import labelwell.formats.builtin  # noqa: F401  (registers the formats)
 
     if format not in EXPORTERS:
@@ -56,15 +80,18 @@ def export(
         ontology = ontology_of(project)
         name = project.name
     exporter = EXPORTERS[format]()
+    ok, reason = fits(exporter, ontology)
+    if not ok:
+        raise InvalidInput(reason, field="format")
     db = ctx.db
 
     def write(out: BinaryIO) -> None:
         with db.read_session() as s:
             export_to(s, project_id, exporter, out, ontology, flt)
 
-    filename = f"{name}.{exporter.extension.lstrip('.')}".replace('"', "")
+    filename = f"{name}.{exporter.extension.lstrip('.')}"
     return StreamingResponse(
-        stream_writer(write),
+        primed(stream_writer(write)),
         media_type=exporter.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": content_disposition(filename)},
     )

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from labelwell.formats.trl import TrainingSetOptions
 from labelwell.server.deps import Ctx
 from labelwell.server.schemas import PathId
-from labelwell.server.streaming import stream_writer
+from labelwell.server.streaming import content_disposition, stream_writer
 from labelwell.work.rlhf import (
     plan_scoring,
     prepare_training_set,
@@ -108,7 +108,7 @@ def training_set(
     return StreamingResponse(
         stream_writer(write),
         media_type=job.exporter.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{job.filename}"'},
+        headers={"Content-Disposition": content_disposition(job.filename)},
     )
 
 
