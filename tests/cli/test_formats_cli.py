@@ -5,6 +5,7 @@ API streams the same export."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from labelwell.cli import app
 from labelwell.demo import create_demo
 from labelwell.server import create_app
 from labelwell.settings import Settings
+from labelwell.store.migrate import upgrade
 from labelwell.store.tables import User
 from labelwell.work import accounts, queue
 from labelwell.work.actors import Actor
@@ -89,3 +91,82 @@ def test_coco_out_and_back_in_through_the_cli_and_api(db, tmp_path, monkeypatch)
         )
     assert response.status_code == 200
     assert sorted(tuple(a["bbox"]) for a in response.json()["annotations"]) == first
+
+
+LS_FIXTURES = Path(__file__).parents[1] / "formats" / "fixtures" / "ls"
+NER_PROJECT = {
+    "name": "ner",
+    "controls": [
+        {"name": "entities", "type": "spans", "source": "text", "labels": ["PER", "LOC", "ORG"]},
+        {"name": "topic", "type": "choice", "source": "text", "options": ["news", "sport"]},
+    ],
+}
+
+
+def _ner_project(db, tmp_path, monkeypatch, name: str = "ls") -> None:
+    monkeypatch.setenv("LABELWELL_DATABASE_URL", db.url)
+    monkeypatch.setenv("LABELWELL_USER", "admin@example.org")
+    upgrade(db)
+    with db.session() as s:
+        if s.query(User).filter_by(email="admin@example.org").first() is None:
+            accounts.create_user(s, "admin@example.org", role="admin")
+            accounts.create_user(s, "bob@example.org", role="annotator")
+    config = tmp_path / f"{name}.json"
+    config.write_text(json.dumps(NER_PROJECT))
+    result = runner.invoke(app, ["project", "create", name, "--config", str(config)])
+    assert result.exit_code == 0, result.output
+
+
+def _agents(db, project: str) -> list[tuple[str, int | None, bool | None]]:
+    from sqlalchemy import select
+
+    from labelwell.store.tables import Annotation
+
+    with db.session() as s:
+        pid = get_project_by_name_or_id(s, project).id
+        rows = s.execute(
+            select(Annotation.agent, Annotation.user_id)
+            .where(Annotation.project_id == pid)
+            .order_by(Annotation.id)
+        ).all()
+        out = []
+        for agent, uid in rows:
+            user = s.get(User, uid) if uid is not None else None
+            out.append((agent, uid and user.id, user.is_active if user else None))
+        return out
+
+
+def test_label_studio_annotators_map_to_users_by_email(db, tmp_path, monkeypatch):
+    _ner_project(db, tmp_path, monkeypatch)
+    fixture = str(LS_FIXTURES / "expanded_annotators.json")
+    result = runner.invoke(
+        app, ["import", "ls", fixture, "--format", "label_studio", "--annotators", "refuse"]
+    )
+    assert result.exit_code == 2
+    assert "alice@example.org" in result.output and "bob@example.org" not in result.output
+    assert _agents(db, "ls") == []  # nothing stored
+    result = runner.invoke(
+        app, ["import", "ls", fixture, "--format", "label_studio", "--annotators", "create"]
+    )
+    assert result.exit_code == 0, result.output
+    agents = _agents(db, "ls")
+    assert [a for a, _, _ in agents] == [
+        "alice@example.org",
+        "bob@example.org",
+        "alice@example.org",
+    ]
+    assert all(uid is not None for _, uid, _ in agents)
+    assert [active for _, _, active in agents] == [False, True, False]  # alice is a placeholder
+
+
+def test_label_studio_plain_export_warns_about_prediction_ids(db, tmp_path, monkeypatch):
+    _ner_project(db, tmp_path, monkeypatch)
+    fixture = str(LS_FIXTURES / "plain_export.json")
+    result = runner.invoke(app, ["import", "ls", fixture, "--format", "label_studio"])
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.output and "predictions given only as ids" in result.output
+    assert [a for a, _, _ in _agents(db, "ls")] == [
+        "label-studio:7",
+        "label-studio:9",
+        "label-studio:7",
+    ]

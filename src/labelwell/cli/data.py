@@ -28,8 +28,14 @@ def import_(
     ),
     format: str = typer.Option(None, help="Override the format guessed from the extension."),
     batch_size: int = typer.Option(5000, help="Rows written per batch."),
+    annotators: str = typer.Option(
+        "keep",
+        help="Annotator emails with no user here: keep (as the label's annotator only), "
+        "create (inactive placeholder users; admins only) or refuse (list them, store nothing).",
+    ),
 ) -> None:
-    """Import items. A bad row refuses the whole file and names its line."""
+    """Import items. A bad row refuses the whole file and names its line; annotator
+    emails in the file map to users."""
     db = open_database()
     bar = tqdm(unit=" items", desc=f"importing {file.name}", disable=None)
     last = 0
@@ -43,7 +49,15 @@ def import_(
         with unit_of_work(db) as (s, actor):
             target = projects.get_project_by_name_or_id(s, project)
             record = items.import_file(
-                s, actor, target.id, file, fmt=format, batch_size=batch_size, progress=progress
+                s,
+                actor,
+                target.id,
+                file,
+                fmt=format,
+                batch_size=batch_size,
+                progress=progress,
+                annotators=annotators,
+                warn=lambda message: typer.echo(f"warning: {message}", err=True),
             )
     finally:
         bar.close()

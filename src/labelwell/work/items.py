@@ -9,6 +9,7 @@ items without a round trip per row.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import orjson
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from labelwell.errors import InvalidInput, NotFound
+from labelwell.errors import Forbidden, InvalidInput, NotFound
 from labelwell.formats.registry import IMPORTERS, ImportRow
 from labelwell.schema import Ontology
 from labelwell.store.tables import (
@@ -29,14 +30,82 @@ from labelwell.store.tables import (
     Item,
     Prediction,
     Project,
+    User,
     utcnow,
 )
-from labelwell.work import audit
+from labelwell.work import accounts, audit
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize, project_role
 from labelwell.work.projects import ontology_of
+from labelwell.work.published import published
 
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ProgressFn = Callable[[int], None]
+WarnFn = Callable[[str], None]
+#: What an import does with an annotator email that no user has: ``keep`` it
+#: as the annotation's agent only, ``create`` an inactive placeholder user (an
+#: admin may), or ``refuse`` the file, listing every such email.
+ANNOTATOR_MODES = ("keep", "create", "refuse")
+
+
+class Annotators:
+    """Maps imported annotators to users by email, so agreement, aggregation and
+    gold accuracy see the same person whether they labelled here or elsewhere.
+    Annotators that are not emails (tools, ``label-studio:7``) stay agents only."""
+
+    def __init__(self, session: Session, actor: Actor, mode: str = "keep") -> None:
+        if mode not in ANNOTATOR_MODES:
+            raise InvalidInput(
+                f"annotators must be one of {', '.join(ANNOTATOR_MODES)}", field="annotators"
+            )
+        if mode == "create" and not actor.is_admin:
+            raise Forbidden("only an admin can create placeholder users for annotators")
+        self.session, self.actor, self.mode = session, actor, mode
+        self.known: dict[str, int | None] = {}
+        self.missing: dict[str, int] = {}  # email -> first line
+
+    def resolve(self, rows: list[ImportRow]) -> None:
+        """Look up (or create) the users of a batch's annotator emails."""
+        emails = {
+            a["annotator"].strip().lower(): row.line
+            for row in rows
+            for a in row.annotations
+            if isinstance(a.get("annotator"), str) and _EMAIL.match(a["annotator"].strip())
+        }
+        new = [e for e in emails if e not in self.known]
+        if not new:
+            return
+        found = dict(
+            self.session.execute(select(User.email, User.id).where(User.email.in_(new))).all()
+        )
+        for email in new:
+            uid = found.get(email)
+            if uid is None and self.mode == "create":
+                user = accounts.create_user(self.session, email, actor=self.actor)
+                user.is_active = False
+                uid = user.id
+            if uid is None:
+                self.missing.setdefault(email, emails[email])
+            self.known[email] = uid
+
+    def of(self, annotator: Any) -> tuple[int | None, str | None]:
+        """``(user_id, agent)`` for an imported annotation's annotator."""
+        if not isinstance(annotator, str) or not annotator.strip():
+            return None, None
+        email = annotator.strip().lower()
+        if email in self.known:
+            return self.known[email], email
+        return None, annotator
+
+    def check(self, filename: str) -> None:
+        if self.mode == "refuse" and self.missing:
+            listed = ", ".join(sorted(self.missing))
+            raise InvalidInput(
+                f"{filename or 'input'}: {len(self.missing)} annotators have no user here: "
+                f"{listed} (create them, or import with annotators=create or keep)",
+                line=min(self.missing.values()),
+                field="annotator",
+            )
 
 
 def importer_for(path: Path, fmt: str | None = None, ontology: Ontology | None = None) -> Any:
@@ -126,10 +195,13 @@ def import_rows(
     fmt: str = "",
     batch_size: int = 5_000,
     progress: ProgressFn | None = None,
+    annotators: str = "keep",
 ) -> Import:
     """Validate and store ``rows``; raise InvalidInput (with line and field) on the
-    first bad one. The caller commits, or rolls back on error."""
+    first bad one. The caller commits, or rolls back on error. Annotator emails
+    map to users as ``annotators`` says (:data:`ANNOTATOR_MODES`)."""
     project = authorize(session, actor, project_id, Permission.manage)
+    people = Annotators(session, actor, annotators)
     ontology = ontology_of(project)
     record = Import(project_id=project_id, filename=filename[:500], format=fmt, created_by=actor.id)
     session.add(record)
@@ -152,15 +224,18 @@ def import_rows(
             seen_external.add(row.external_id)
         batch.append(row)
         if len(batch) >= batch_size:
-            total += _write_batch(session, project, record, batch, actor)
+            people.resolve(batch)
+            total += _write_batch(session, project, record, batch, actor, people)
             batch = []
             seen_external.clear()
             if progress:
                 progress(total)
     if batch:
-        total += _write_batch(session, project, record, batch, actor)
+        people.resolve(batch)
+        total += _write_batch(session, project, record, batch, actor, people)
         if progress:
             progress(total)
+    people.check(filename)
     record.n_items = total
     audit.record(
         session,
@@ -175,7 +250,12 @@ def import_rows(
 
 
 def _write_batch(
-    session: Session, project: Project, record: Import, batch: list[ImportRow], actor: Actor
+    session: Session,
+    project: Project,
+    record: Import,
+    batch: list[ImportRow],
+    actor: Actor,
+    people: Annotators,
 ) -> int:
     now = utcnow()
     externals = [r.external_id for r in batch if r.external_id is not None]
@@ -240,13 +320,14 @@ def _write_batch(
                 }
             )
         for a in row.annotations:
+            user_id, agent = people.of(a.get("annotator"))
             annotations.append(
                 {
                     "item_id": item_id,
                     "project_id": project.id,
-                    "user_id": None,
+                    "user_id": user_id,
                     "source": a.get("source", "human"),
-                    "agent": str(a.get("annotator") or f"import:{record.filename}"),
+                    "agent": str(agent or f"import:{record.filename}"),
                     "result": a["result"],
                     "time_spent_ms": a.get("time_spent_ms"),
                     "status": "submitted",
@@ -308,11 +389,14 @@ def import_file(
     fmt: str | None = None,
     batch_size: int = 5_000,
     progress: ProgressFn | None = None,
+    annotators: str = "keep",
+    warn: WarnFn | None = None,
 ) -> Import:
+    """Import a file; what the importer skipped (its ``warnings``) goes to ``warn``."""
     project = authorize(session, actor, project_id, Permission.manage)
     importer = importer_for(path, fmt, ontology_of(project))
     try:
-        return import_rows(
+        record = import_rows(
             session,
             actor,
             project_id,
@@ -321,15 +405,22 @@ def import_file(
             fmt=importer.name,
             batch_size=batch_size,
             progress=progress,
+            annotators=annotators,
         )
     except UnicodeDecodeError as exc:
         raise InvalidInput(
             f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})"
         ) from None
+    for message in getattr(importer, "warnings", ()):
+        if warn is not None:
+            warn(message)
+    return record
 
 
 def count_items(session: Session, project_id: int) -> int:
-    return session.scalar(select(func.count()).where(Item.project_id == project_id)) or 0
+    return (
+        session.scalar(select(func.count()).where(Item.project_id == project_id, published())) or 0
+    )
 
 
 def list_items(
@@ -343,7 +434,7 @@ def list_items(
 ) -> list[Item]:
     """Items of a project; annotators see only the items leased to them."""
     authorize(session, actor, project_id, Permission.view)
-    query = select(Item).where(Item.project_id == project_id, Item.id > after)
+    query = select(Item).where(Item.project_id == project_id, Item.id > after, published())
     if status is not None:
         query = query.where(Item.status == status)
     if project_role(session, actor, project_id) == "annotator":
@@ -355,7 +446,7 @@ def list_items(
 
 
 def get_item(session: Session, actor: Actor, item_id: int) -> Item:
-    item = session.get(Item, item_id)
+    item = session.scalar(select(Item).where(Item.id == item_id, published()))
     if item is None:
         raise NotFound(f"no item {item_id}")
     authorize(session, actor, item.project_id, Permission.view)
