@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from labelwell.errors import Forbidden, LabelwellError, NotFound, Unauthorized
-from labelwell.formats.registry import EXPORTERS
+from labelwell.formats.registry import fitting_exporters
 from labelwell.schema import CONTROL_TYPES
 from labelwell.server.web import charts
 from labelwell.server.web.i18n import LANGUAGES, catalogue_for, translator
@@ -337,7 +337,9 @@ def manage_page(request: Request, project_id: int) -> Response:
             guideline=guideline,
             members=members,
             users=users,
-            exporters=sorted(EXPORTERS),
+            exporters=[
+                f for f, (ok, _) in fitting_exporters(projects.ontology_of(project)).items() if ok
+            ],
             dashboard=dashboard,
             boot=boot,
         )

@@ -1,5 +1,5 @@
 // The manager's console: settings, guidelines (a new version per save),
-// import with line-numbered errors, members.
+// import with line-numbered errors, members, export.
 import { api } from "./api.js";
 import { boot } from "./dom.js";
 
@@ -63,4 +63,31 @@ $("member-form")?.addEventListener("submit", async (e) => {
     const m = await api("PUT", `/projects/${pid}/members/${$("member-user").value}`, { role: $("member-role").value });
     say("member-status", `✓ ${m.email}: ${m.role}`, true);
   } catch (err) { say("member-status", err.message); }
+});
+
+// Export: the list holds only the formats that fit this project (the server asks the
+// exporter registry). A click asks the server first: a refusal (422) shows its
+// reason here; otherwise the browser downloads the file itself, streamed.
+$("export-list").addEventListener("click", async (e) => {
+  const link = e.target.closest("a[data-format]");
+  if (!link) return;
+  e.preventDefault();
+  say("export-status", "…", null);
+  const stop = new AbortController();
+  try {
+    const response = await fetch(link.href, { credentials: "same-origin", signal: stop.signal });
+    if (!response.ok) {
+      const body = await response.json().catch(() => null);
+      say("export-status", body?.error?.message || `HTTP ${response.status}`);
+      return;
+    }
+    stop.abort();
+    const download = document.createElement("a");
+    download.href = link.href;
+    download.download = "";
+    document.body.append(download);
+    download.click();
+    download.remove();
+    say("export-status", `✓ ${link.dataset.format}`, true);
+  } catch (err) { say("export-status", err.message); }
 });
