@@ -138,3 +138,16 @@ def test_any_entities_survive_round_trip(tmp_path_factory, parts):
     (row,) = ConllImporter(NER).read(path)
     assert row.data["text"] == text
     assert triples(row.annotations[0]["result"]["entities"]) == triples(spans)
+
+
+def test_label_studio_conll2003_export_is_one_item_per_task():
+    fixture = Path(__file__).parent / "fixtures" / "ls" / "conll2003.conll"
+    rows = list(ConllImporter(NER).read(fixture))
+    assert [r.data["text"] for r in rows] == [
+        "Angela Merkel visited New York .",
+        "No entities here",
+        "김민수 씨는 서울 에서 일한다 .",
+    ]
+    assert [r.line for r in rows] == [2, 9, 13]
+    ents = [[s["text"] for s in r.annotations[0]["result"]["entities"]] for r in rows]
+    assert ents == [["Angela Merkel", "New York"], [], ["김민수", "서울"]]

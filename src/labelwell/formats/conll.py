@@ -40,6 +40,11 @@ from labelwell.formats.registry import (
 DOCSTART = "-DOCSTART- -X- -X- O"
 
 
+#: The header of Label Studio's CONLL2003 export (three columns; this module
+#: writes four, ``-DOCSTART- -X- -X- O``, before each document).
+LABEL_STUDIO_DOCSTART = ["-DOCSTART-", "-X-", "O"]
+
+
 def spans_control(ontology: Any, name: str | None) -> Control:
     if ontology is None:
         return Control(name=name or "entities", type="spans", source="text", labels=())
@@ -131,7 +136,8 @@ class ConllExporter:
 
 class ConllImporter(TakesOntology):
     """Reads CoNLL-2003 (any number of columns: the first is the word, the last
-    the tag); a file without ``-DOCSTART-`` gives one item per sentence."""
+    the tag); a file without ``-DOCSTART-``, or with only Label Studio's
+    ``-DOCSTART- -X- O`` header, gives one item per sentence."""
 
     name = "conll"
 
@@ -152,7 +158,11 @@ class ConllImporter(TakesOntology):
         with path.open(encoding="utf-8") as fh:
             for lineno, raw in enumerate(fh, start=1):
                 line = raw.rstrip("\n").rstrip("\r")
-                if line.startswith("-DOCSTART-"):
+                if line.split() == LABEL_STUDIO_DOCSTART:
+                    # Label Studio's CONLL2003 export: one -DOCSTART- for the file,
+                    # one task per blank-line-separated block.
+                    doc = self._new(lineno + 1)
+                elif line.startswith("-DOCSTART-"):
                     has_docstart = True
                     if doc["sents"] or doc["text"] is not None:
                         yield self._row(doc, path)
