@@ -187,7 +187,15 @@ class Item(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+IMPORT_STATES = ("writing", "published", "discarded")
+
+
 class Import(Base):
+    """A file or batch of items. ``state`` is ``writing`` while its rows are
+    stored chunk by chunk (nothing sees them), ``published`` once they all are,
+    ``discarded`` when it was refused or abandoned and its rows removed;
+    ``owner`` (``host:pid``) and ``heartbeat_at`` tell a writer that is gone."""
+
     __tablename__ = "imports"
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
@@ -197,6 +205,11 @@ class Import(Base):
     n_items: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(
+        String(10), default="published", server_default="published"
+    )
+    owner: Mapped[str | None] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class GoldAnswer(Base):
@@ -289,7 +302,8 @@ class Review(Base):
     annotation_id: Mapped[int] = mapped_column(
         ForeignKey("annotations.id", ondelete="CASCADE"), index=True
     )
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    # indexed: removing an abandoned import's items looks here for each one
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: accept | reject | fix
     decision: Mapped[str] = mapped_column(String(10))

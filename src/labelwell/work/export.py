@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from labelwell.errors import InvalidInput
 from labelwell.formats.registry import ExportRecord, LabelRecord, Provenance
 from labelwell.store.tables import SOURCES, Annotation, GoldAnswer, Item, Prediction
+from labelwell.work.published import published
 
 ITEM_STATUSES = ("open", "full", "done")
 #: raw: human and machine annotations only; aggregated: the consensus label only.
@@ -146,7 +147,7 @@ def iter_records(
     last = 0
     while True:
         query = select(*_item_columns(raw_json)).where(
-            Item.project_id == project_id, Item.id > last
+            Item.project_id == project_id, Item.id > last, published()
         )
         if flt.status is not None:
             query = query.where(Item.status == flt.status)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from labelwell.work.export import ExportFilter
+from labelwell.work.published import PUBLISHED_SQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,7 @@ def _query(d: _Dialect, flt: ExportFilter, params: dict[str, Any]) -> str:
         f"{iso(col='g.created_at')} || '}}}}' FROM gold_answers g "
         "WHERE g.item_id = i.id), 'null')"
     )
-    item_where = ["i.project_id = :project_id", "i.id > :last"]
+    item_where = ["i.project_id = :project_id", "i.id > :last", PUBLISHED_SQL]
     if flt.status is not None:
         item_where.append("i.status = :status")
         params["status"] = flt.status

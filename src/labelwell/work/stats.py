@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from labelwell.store.tables import Annotation, Assignment, Item, User
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize
+from labelwell.work.published import published
 
 
 @dataclass(slots=True)
@@ -42,7 +43,7 @@ def project_stats(session: Session, actor: Actor, project_id: int) -> ProjectSta
     done_slots = 0
     for status, is_gold, n, n_done in session.execute(
         select(Item.status, Item.is_gold, func.count(), func.sum(Item.n_done))
-        .where(Item.project_id == project_id)
+        .where(Item.project_id == project_id, published())
         .group_by(Item.status, Item.is_gold)
     ):
         if is_gold:

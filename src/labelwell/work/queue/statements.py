@@ -7,6 +7,7 @@ index it uses. Column lists are fixed so that callers unpack rows by position.
 from __future__ import annotations
 
 from labelwell.store.raw import Statement
+from labelwell.work.published import PUBLISHED_SQL
 
 #: the project as the queue needs it, the current guideline version and the
 #: caller's membership role (primary key; ix on guidelines and members' keys)
@@ -41,10 +42,12 @@ RETURN_SLOTS = Statement(
 
 _NOT_SEEN = (
     " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = ?)"
+    f" AND {PUBLISHED_SQL}"
 )
 
-#: the next open item this annotator has never been given (ix_items_queue; the
-#: unique (item_id, user_id) index answers the NOT EXISTS)
+#: the next open item this annotator has never been given, of a published
+#: import (ix_items_queue; the unique (item_id, user_id) index and the imports'
+#: primary key answer the NOT EXISTS)
 CANDIDATE = Statement(
     "SELECT i.id FROM items i WHERE i.project_id = ? AND i.is_gold = ? AND i.status = 'open'"
     + _NOT_SEEN
@@ -57,7 +60,8 @@ CANDIDATE = Statement(
     ),
 )
 
-#: up to 50 gold items this annotator has never been given (one is drawn at random)
+#: up to 50 gold items this annotator has never been given, of published
+#: imports (one is drawn at random)
 GOLD_CANDIDATES = Statement(
     "SELECT i.id FROM items i WHERE i.project_id = ? AND i.is_gold = ?"
     + _NOT_SEEN

@@ -1,0 +1,270 @@
+"""Imports that never hold the database's writer for long.
+
+A file of a million items used to be stored in one transaction: on SQLite the
+writer lock was held for the whole import and every annotator waited (12.7 s
+stalls, then 503s). Here the rows are validated outside any transaction and
+stored chunk by chunk, each chunk in a short transaction of its own, under an
+import whose ``state`` is ``writing``; nothing sees such items
+(:mod:`labelwell.work.published`). One short transaction then publishes them
+all by flipping the import's state; no item row is touched.
+
+The import stays atomic: a bad row, an error or an interrupted command removes
+the chunks already stored (``discarded``), and a writer that died (a crash, a
+``kill -9``) leaves chunks that the next server or command to start removes
+(:func:`recover`): its process is gone from this host, or it has not stored a
+chunk for :data:`ABANDONED_AFTER_S`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, update
+
+from labelwell.errors import Conflict, InvalidInput
+from labelwell.formats.registry import ImportRow
+from labelwell.store.db import Database
+from labelwell.store.tables import Import, Item, Project, utcnow
+from labelwell.work import audit
+from labelwell.work.actors import Actor
+from labelwell.work.items import (
+    Annotators,
+    ProgressFn,
+    WarnFn,
+    _check_row,
+    _write_batch,
+    importer_for,
+)
+from labelwell.work.policies import Permission, authorize
+from labelwell.work.projects import ontology_of
+
+#: an import that stored no chunk for this long has lost its writer
+ABANDONED_AFTER_S = 600.0
+#: items removed per transaction when an import is discarded
+DISCARD_CHUNK = 2_000
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def import_rows(
+    db: Database,
+    actor: Actor,
+    project_id: int,
+    rows: Iterable[ImportRow],
+    *,
+    filename: str = "",
+    fmt: str = "",
+    batch_size: int = 5_000,
+    progress: ProgressFn | None = None,
+    annotators: str = "keep",
+) -> Import:
+    """Validate and store ``rows`` in chunks of ``batch_size``, each in its own
+    transaction, then publish them at once; raise InvalidInput (with line and
+    field) on the first bad row, having stored nothing. Opens its own units of
+    work on ``db``: call it outside any."""
+    with db.session() as s:
+        project = authorize(s, actor, project_id, Permission.manage)
+        record = Import(
+            project_id=project_id,
+            filename=filename[:500],
+            format=fmt,
+            created_by=actor.id,
+            state="writing",
+            owner=_owner(),
+            heartbeat_at=utcnow(),
+        )
+        s.add(record)
+        s.flush()
+        people = Annotators(s, actor, annotators)
+    try:
+        total = _store(db, project, record, rows, actor, people, batch_size, progress)
+        people.check(filename)
+        _publish(db, actor, record, total)
+    except BaseException:
+        # should the database be gone too, recover() removes them later
+        with contextlib.suppress(Exception):
+            discard(db, record.id)
+        raise
+    return record
+
+
+def _store(
+    db: Database,
+    project: Project,
+    record: Import,
+    rows: Iterable[ImportRow],
+    actor: Actor,
+    people: Annotators,
+    batch_size: int,
+    progress: ProgressFn | None,
+) -> int:
+    """Validate each row outside any transaction; store each full chunk in one."""
+    ontology = ontology_of(project)
+    seen_external: set[str] = set()
+    total = 0
+    batch: list[ImportRow] = []
+
+    def write() -> None:
+        nonlocal total, batch
+        with db.session() as s:
+            people.session = s
+            people.resolve(batch)
+            total += _write_batch(s, project, record, batch, actor, people)
+            s.execute(
+                update(Import)
+                .where(Import.id == record.id)
+                .values(n_items=total, heartbeat_at=utcnow())
+            )
+        batch = []
+        seen_external.clear()  # later chunks are checked against the stored ones
+        if progress:
+            progress(total)
+
+    for row in rows:
+        where = f"{record.filename or 'input'} line {row.line}"
+        _check_row(row, ontology, where)
+        if row.external_id is not None:
+            if row.external_id in seen_external:
+                raise InvalidInput(
+                    f"{where}: external_id {row.external_id!r} appears twice",
+                    line=row.line,
+                    field="external_id",
+                )
+            seen_external.add(row.external_id)
+        batch.append(row)
+        if len(batch) >= batch_size:
+            write()
+    if batch:
+        write()
+    return total
+
+
+def _publish(db: Database, actor: Actor, record: Import, total: int) -> None:
+    """One short transaction: the import's rows become visible together."""
+    with db.session() as s:
+        flipped = s.execute(
+            update(Import)
+            .where(Import.id == record.id, Import.state == "writing")
+            .values(state="published", n_items=total, heartbeat_at=utcnow())
+        ).rowcount
+        if not flipped:  # recover() took it for abandoned: its rows are gone
+            raise Conflict(
+                f"import {record.id} was interrupted for too long and discarded; import again"
+            )
+        audit.record(
+            s,
+            actor,
+            "items.import",
+            project_id=record.project_id,
+            target_type="import",
+            target_id=record.id,
+            details={"filename": record.filename, "items": total},
+        )
+    record.state, record.n_items = "published", total
+
+
+def import_file(
+    db: Database,
+    actor: Actor,
+    project_id: int,
+    path: Path,
+    *,
+    fmt: str | None = None,
+    batch_size: int = 5_000,
+    progress: ProgressFn | None = None,
+    annotators: str = "keep",
+    warn: WarnFn | None = None,
+) -> Import:
+    """Import a file (:func:`import_rows`); what the importer skipped (its
+    ``warnings``) goes to ``warn``."""
+    with db.read_session() as s:
+        project = authorize(s, actor, project_id, Permission.manage)
+        importer = importer_for(path, fmt, ontology_of(project))
+    try:
+        record = import_rows(
+            db,
+            actor,
+            project_id,
+            importer.read(path),
+            filename=path.name,
+            fmt=importer.name,
+            batch_size=batch_size,
+            progress=progress,
+            annotators=annotators,
+        )
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    for message in getattr(importer, "warnings", ()):
+        if warn is not None:
+            warn(message)
+    return record
+
+
+def discard(db: Database, import_id: int) -> int:
+    """Remove an unpublished import's items (with their imported labels,
+    predictions and gold answers), a short transaction per chunk, and mark it
+    ``discarded``. Returns the number of items removed."""
+    with db.read_session() as s:
+        after = s.scalar(select(func.min(Item.id)).where(Item.import_id == import_id))
+    removed = 0
+    while after is not None:
+        with db.session() as s:
+            ids = list(
+                s.scalars(
+                    select(Item.id)
+                    .where(Item.id >= after, Item.import_id == import_id)
+                    .order_by(Item.id)
+                    .limit(DISCARD_CHUNK)
+                )
+            )
+            if ids:
+                s.execute(delete(Item).where(Item.id.in_(ids)))
+        if not ids:
+            break
+        removed += len(ids)
+        after = ids[-1] + 1
+    with db.session() as s:
+        s.execute(
+            update(Import)
+            .where(Import.id == import_id, Import.state != "published")
+            .values(state="discarded", n_items=0, heartbeat_at=utcnow())
+        )
+    return removed
+
+
+def _abandoned(owner: str | None, heartbeat_at: datetime | None, now: datetime) -> bool:
+    if heartbeat_at is None or now - heartbeat_at > timedelta(seconds=ABANDONED_AFTER_S):
+        return True
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's writer: only its silence tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def recover(db: Database) -> list[int]:
+    """Discard the imports whose writer is gone; the ids of those discarded.
+    Run as a server or a command starts."""
+    now = utcnow()
+    with db.read_session() as s:
+        writing = s.execute(
+            select(Import.id, Import.owner, Import.heartbeat_at).where(Import.state == "writing")
+        ).all()
+    gone = [id_ for id_, owner, beat in writing if _abandoned(owner, beat, now)]
+    for import_id in gone:
+        discard(db, import_id)
+    return gone
