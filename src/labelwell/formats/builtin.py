@@ -9,6 +9,7 @@ from labelwell.formats import (  # noqa: F401  (each module registers its format
     hf_datasets,
     jsonl,
     label_studio,
+    label_studio_min,
     media_folder,
     spacy_docbin,
     tabular,
