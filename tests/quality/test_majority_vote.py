@@ -155,3 +155,52 @@ def test_random_ties_with_integer_tasks_and_labels():
     base = MajorityVote(seed=1).fit_predict(data)
     flipped = MajorityVote(seed=1).fit_predict(data.iloc[::-1])
     assert flipped.reindex(base.index).equals(base)
+
+
+def test_wawa_weights_workers_by_agreement_with_the_majority():
+    from labelwell.quality import Wawa
+
+    rows = []
+    for i in range(10):  # "good" agrees with the majority everywhere, "odd" never
+        rows += [(f"g{i}", "good", "a"), (f"g{i}", "ok", "a"), (f"g{i}", "odd", "b")]
+    rows += [("x", "good", "a"), ("x", "odd", "b")]
+    data = pd.DataFrame(rows, columns=["task", "worker", "label"])
+    wawa = Wawa().fit(data)
+    assert wawa.skills_["good"] >= 10 / 11 and wawa.skills_["odd"] <= 1 / 11
+    assert wawa.labels_["x"] == "a"  # a plain vote would tie here
+    assert wawa.probas_.loc["x", "a"] >= 10 / 11
+
+
+def test_registry_names_match_the_method_list():
+    from labelwell.quality import AGGREGATORS
+    from labelwell.quality.methods import METHOD_NAMES
+
+    assert set(METHOD_NAMES) <= set(AGGREGATORS)
+    assert "wawa" in METHOD_NAMES
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["product", "rte", "bluebird"])
+def test_wawa_matches_crowd_kit(name):
+    from crowdkit.aggregation import MajorityVote as CKMajorityVote
+    from crowdkit.aggregation.utils import get_accuracy
+
+    from labelwell.quality import Wawa
+
+    answers, truth = load(name)
+    ours = Wawa().fit(answers)
+    # crowd-kit's Wawa.fit + predict, step by step (its predict trips over the
+    # installed scikit-learn's fitted-state check)
+    first = CKMajorityVote().fit(answers)
+    ck_skills = get_accuracy(answers, true_labels=first.labels_, by="worker")
+    ck = CKMajorityVote().fit(answers, skills=ck_skills)
+    assert accuracy(ours.labels_, truth) >= accuracy(ck.labels_, truth) - 0.005
+    # crowd-kit's tie rule (idxmax over labels in order of appearance) follows the
+    # row order; from the same first vote the skills and the final vote are crowd-kit's
+    first = MajorityVote().fit(answers)
+    skills = get_accuracy(answers, true_labels=first.labels_, by="worker")
+    skills = skills.reindex(ours.skills_.index)
+    np.testing.assert_allclose(ours.skills_.to_numpy(), skills.to_numpy(), atol=1e-12)
+    ck_same = CKMajorityVote().fit(answers, skills=skills)
+    clear = ~ours.ties_
+    assert (ours.labels_[clear] == ck_same.labels_.reindex(ours.labels_.index)[clear]).all()

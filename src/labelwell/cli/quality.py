@@ -113,7 +113,11 @@ def _numeric_labels(frame: pd.DataFrame, path: Path, required: bool) -> pd.DataF
 
 def aggregate(
     answers: Path = typer.Argument(..., help="CSV with columns task,worker,label."),
-    method: Method = typer.Option("mv", help="Aggregation method."),
+    method: Method = typer.Option(
+        "mv",
+        help="Aggregation method (wmv weighs workers by their gold accuracy and needs "
+        "--gold; wawa weighs them by agreement with the majority, no gold needed).",
+    ),
     truth: Path | None = typer.Option(
         None, help="CSV task,label: report accuracy on the tasks it covers."
     ),

@@ -23,6 +23,7 @@ _LAZY = {
     "MACE": "labelwell.quality.mace",
     "MajorityVote": "labelwell.quality.majority_vote",
     "WeightedMajorityVote": "labelwell.quality.majority_vote",
+    "Wawa": "labelwell.quality.majority_vote",
     "borda": "labelwell.quality.rankings",
     "ranked_pairs": "labelwell.quality.rankings",
     "BiasCorrectedMean": "labelwell.quality.ratings",

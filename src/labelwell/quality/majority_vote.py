@@ -1,4 +1,4 @@
-"""Majority vote and weighted majority vote over categorical answers."""
+"""Majority vote, gold-weighted majority vote and Wawa over categorical answers."""
 
 from __future__ import annotations
 
@@ -99,7 +99,8 @@ class MajorityVote(_VoteBase):
 
 
 class WeightedMajorityVote(_VoteBase):
-    """Majority vote where each worker's answer counts with a weight.
+    """Majority vote where each worker's answer counts with a weight: a
+    gold-weighted vote.
 
     Weights are either given (``weights``: Series worker -> weight) or estimated
     from gold: a worker's smoothed accuracy on the gold tasks,
@@ -108,7 +109,9 @@ class WeightedMajorityVote(_VoteBase):
     optimal weight for independent voters of accuracy ``p`` among ``K`` classes
     (Nitzan & Paroush 1982, eq. 3; Li & Yu 2014, Theorem 1). Workers without gold
     answers (or missing from ``weights``) get ``default_weight``, or the mean
-    weight of the others when it is ``None``.
+    weight of the others when it is ``None``. Without gold and without
+    ``weights`` every worker weighs the same and this is :class:`MajorityVote`;
+    for a weighted vote that needs no gold use :class:`Wawa`.
     """
 
     def __init__(
@@ -161,4 +164,34 @@ class WeightedMajorityVote(_VoteBase):
             w = np.where(missing, fill, w)
         self.weights_ = pd.Series(w, index=enc.worker_index(), name="weight")
         self._finish(enc, enc.vote_counts(w[enc.worker_idx]), true_labels)
+        return self
+
+
+class Wawa(_VoteBase):
+    """Worker Agreement With Aggregate: a majority vote, then each worker's share of
+    answers that agree with it as the worker's weight, then a weighted vote.
+
+    The definition of crowd-kit's ``Wawa`` (Ustalov et al., "Learning from crowds
+    with Crowd-Kit", JOSS 9(96), 2024, Section "Aggregation methods"), used by
+    Appen/Figure Eight as "trust". Needs no gold. Ties are broken as in
+    :class:`MajorityVote`, in both votes. Fitted: ``labels_``, ``probas_``
+    (weighted vote shares), ``skills_`` (each worker's agreement with the first
+    vote, the weights), ``ties_``.
+    """
+
+    def __init__(self, tie: TiePolicy = "random", seed: int | None = 0) -> None:
+        if tie not in _TIES:
+            raise InvalidInput(f"tie must be one of {', '.join(_TIES)}, got {tie!r}")
+        self.tie = tie
+        self.seed = seed
+
+    def fit(self, data: pd.DataFrame, true_labels: pd.Series | None = None) -> Wawa:
+        enc = encode_answers(data, true_labels)
+        counts = enc.vote_counts()
+        gold_t, gold_l = enc.gold(true_labels)
+        clamp(counts, gold_t, gold_l)
+        first, _ = _pick(enc, counts, "random" if self.tie == "random" else "first", self.seed)
+        skills = _worker_accuracy(enc, first, np.ones(enc.n_tasks, dtype=bool)).to_numpy()
+        self._finish(enc, enc.vote_counts(skills[enc.worker_idx]), true_labels)
+        self.skills_ = pd.Series(skills, index=enc.worker_index(), name="skill")
         return self

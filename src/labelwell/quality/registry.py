@@ -6,11 +6,12 @@ from labelwell.quality._frame import Aggregator
 from labelwell.quality.dawid_skene import DawidSkene, OneCoinDawidSkene
 from labelwell.quality.glad import GLAD
 from labelwell.quality.mace import MACE
-from labelwell.quality.majority_vote import MajorityVote, WeightedMajorityVote
+from labelwell.quality.majority_vote import MajorityVote, Wawa, WeightedMajorityVote
 
 AGGREGATORS: dict[str, type[Aggregator]] = {
     "mv": MajorityVote,
     "wmv": WeightedMajorityVote,
+    "wawa": Wawa,
     "ds": DawidSkene,
     "onecoin": OneCoinDawidSkene,
     "glad": GLAD,
