@@ -3,7 +3,7 @@ just made; relabelling a span is its own named action (R, or the Relabel button)
 
 from __future__ import annotations
 
-from web.helpers import login, open_workspace, submit_and_wait
+from web.helpers import login, open_workspace, shot, submit_and_wait
 from web.text_select import drag_select, span_project, stored_spans
 
 TEXT = "Alice met Bob in Paris, then Acme hired Carol in Seoul and Dana at Initech."
@@ -54,8 +54,12 @@ def test_select_then_label_key_labels_the_selection(page, site):
     pid = span_project(site, [TEXT], "ann2@demo.labelwell")
     login(page, "ann2@demo.labelwell")
     first = open_workspace(page, pid)
-    for surface, label in WANTED:
+    for i, (surface, label) in enumerate(WANTED):
         drag_select(page, TEXT, *_where(surface))
+        if i == 3:  # the selection waits for its label, and the hint says so
+            assert page.locator(".ner-text .seg.pending").inner_text() == surface
+            assert surface in page.inner_text(".spans-hint")
+            shot(page, "workspace-ner-waiting")
         page.keyboard.press(KEY[label])
     submit_and_wait(page, first, "Control+Enter")
     assert _stored(site, pid) == _expected()

@@ -92,7 +92,8 @@ def span_project(
                 {"result": {"entities": predictions[i]}, "model_name": "ner", "model_version": "1"}
             ]
         rows.append(row)
-    site.api("POST", f"/projects/{pid}/items", json={"items": rows}).raise_for_status()
+    if rows:
+        site.api("POST", f"/projects/{pid}/items", json={"items": rows}).raise_for_status()
     return pid
 
 

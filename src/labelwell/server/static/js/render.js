@@ -18,8 +18,20 @@ const chip = (labels, name) => {
 
 const round = (x) => (typeof x === "number" ? Math.round(x * 10) / 10 : x);
 
-function spanLine(labels, sp) {
-  return h("li", {}, chip(labels, sp.label), " ", h("span", { class: "span-text" }, String(sp.text ?? "")), h("span", { class: "muted" }, ` [${sp.start}, ${sp.end})`));
+// A span's characters, cut from the item's text by its code point offsets
+// (Array.from, never UTF-16 indices); its stored text where the item's text is
+// not at hand (a span may be saved without one: imports, models, the API).
+function spanTexts(c, data) {
+  const source = data?.[c.source || "text"];
+  const cps = typeof source === "string" ? Array.from(source) : null;
+  return (sp) => {
+    const ok = cps && Number.isInteger(sp?.start) && Number.isInteger(sp?.end) && sp.start >= 0 && sp.end <= cps.length;
+    return ok ? cps.slice(sp.start, sp.end).join("") : String(sp?.text ?? "");
+  };
+}
+
+function spanLine(labels, sp, textOf) {
+  return h("li", {}, chip(labels, sp.label), " ", h("span", { class: "span-text" }, textOf(sp)), h("span", { class: "muted" }, ` [${sp.start}, ${sp.end})`));
 }
 
 const VIEWS = {
@@ -29,9 +41,13 @@ const VIEWS = {
     ? h("span", { class: "value" }, Object.entries(v).map(([aspect, n]) => `${aspect} ${n}`).join(" · "))
     : h("span", { class: "value" }, `${v} / ${(c.scale || [1, 5])[1]}`)),
   text: (c, v) => h("div", { class: "value ro-text" }, String(v)),
-  spans: (c, v) => h("ul", { class: "ro-list" }, (v || []).map((sp) => spanLine(labelList(c), sp))),
-  relations: (c, v, data, result) => {
-    const spans = new Map((result[c.spans] || []).map((sp) => [String(sp.id), `${sp.label}: ${sp.text ?? ""}`]));
+  spans: (c, v, data) => {
+    const textOf = spanTexts(c, data);
+    return h("ul", { class: "ro-list" }, (v || []).map((sp) => spanLine(labelList(c), sp, textOf)));
+  },
+  relations: (c, v, data, result, controls) => {
+    const textOf = spanTexts(controls.find((x) => x.name === c.spans) || {}, data);
+    const spans = new Map((result[c.spans] || []).map((sp) => [String(sp.id), `${sp.label}: ${textOf(sp)}`]));
     const name = (id) => spans.get(String(id)) ?? String(id);
     return h("ul", { class: "ro-list" }, (v || []).map((r) => h("li", {}, `${name(r.from)} —`, chip(labelList(c), r.label), `→ ${name(r.to)}`)));
   },
@@ -62,7 +78,7 @@ export function resultView(controls, result, data = {}) {
     if (value === undefined || value === null) continue;
     const view = VIEWS[control.type];
     let shown;
-    try { shown = view ? view(control, value, data, result) : json(value); } catch { shown = json(value); }
+    try { shown = view ? view(control, value, data, result, controls) : json(value); } catch { shown = json(value); }
     out.append(h("dt", {}, control.name), h("dd", { dataset: { control: control.name } }, shown));
   }
   for (const [key, value] of Object.entries(result || {})) {
