@@ -152,7 +152,9 @@ def test_model_pre_labels_without_text_show_and_store_the_right_characters(page,
     assert _highlighted(page) == want
     submit_and_wait(page, first, "Control+Enter")
     got = {(s["id"], s["start"], s["end"], s["label"], s["text"]) for s in stored_spans(site, pid)}
-    assert got == {(p["id"], p["start"], p["end"], p["label"], t) for p, t in zip(pre, want)}
+    assert got == {
+        (p["id"], p["start"], p["end"], p["label"], t) for p, t in zip(pre, want, strict=True)
+    }
 
 
 def test_review_queue_shows_the_span_text_of_stored_offsets(page, site, tmp_path):
