@@ -44,8 +44,10 @@ def open_database(*, migrate: bool = True) -> Database:
     db = Database(Settings.from_env().database_url)
     if migrate:
         from labelwell.store.migrate import upgrade
+        from labelwell.work.imports import recover
 
         upgrade(db)
+        recover(db)  # the rows of imports whose writer died
     return db
 
 

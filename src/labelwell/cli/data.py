@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from labelwell.cli._common import fail, open_database, reports_errors, unit_of_work
 from labelwell.formats.registry import EXPORTERS, fits
-from labelwell.work import items, projects
+from labelwell.work import imports, items, projects
 from labelwell.work.export import ExportFilter, export_to
 from labelwell.work.policies import Permission, authorize
 
@@ -48,17 +48,18 @@ def import_(
     try:
         with unit_of_work(db) as (s, actor):
             target = projects.get_project_by_name_or_id(s, project)
-            record = items.import_file(
-                s,
-                actor,
-                target.id,
-                file,
-                fmt=format,
-                batch_size=batch_size,
-                progress=progress,
-                annotators=annotators,
-                warn=lambda message: typer.echo(f"warning: {message}", err=True),
-            )
+        # chunk by chunk, each in a short transaction: annotators keep working
+        record = imports.import_file(
+            db,
+            actor,
+            target.id,
+            file,
+            fmt=format,
+            batch_size=batch_size,
+            progress=progress,
+            annotators=annotators,
+            warn=lambda message: typer.echo(f"warning: {message}", err=True),
+        )
     finally:
         bar.close()
     typer.echo(f"imported {record.n_items} items into {target.name!r} (import {record.id})")

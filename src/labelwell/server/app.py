@@ -26,6 +26,7 @@ from labelwell.server.routes import (
 from labelwell.settings import Settings
 from labelwell.store.db import Database
 from labelwell.store.migrate import upgrade
+from labelwell.work import imports
 
 SWITCH_INTERVAL_S = 0.0005
 THREADS = 8
@@ -39,6 +40,7 @@ def create_app(
     db = database or Database(settings.database_url)
     if migrate:
         upgrade(db)
+        imports.recover(db)  # the rows of imports whose writer died
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
