@@ -151,3 +151,20 @@ def test_label_studio_conll2003_export_is_one_item_per_task():
     assert [r.line for r in rows] == [2, 9, 13]
     ents = [[s["text"] for s in r.annotations[0]["result"]["entities"]] for r in rows]
     assert ents == [["Angela Merkel", "New York"], [], ["김민수", "서울"]]
+
+
+def test_flags_and_emoji_sequences_stay_one_token(tmp_path):
+    from labelwell.formats._tokens import tokenize
+
+    text = "Kim 🇰🇷 met 👩‍💻 and 👍🏽 in 서울"
+    words = [text[s:e] for s, e in tokenize(text)]
+    assert words == ["Kim", "🇰🇷", "met", "👩‍💻", "and", "👍🏽", "in", "서울"]
+    seoul = text.index("서울")
+    res = {"entities": [{"id": "s", "start": seoul, "end": seoul + 2, "label": "LOC"}]}
+    conll = _export([record(1, {"text": text}, [label(res)])], comments=True)
+    assert "🇰🇷 _ _ O" in conll.splitlines()
+    p = tmp_path / "f.conll"
+    p.write_text(conll, encoding="utf-8")
+    (row,) = ConllImporter(NER).read(p)
+    assert row.data["text"] == text
+    assert triples(row.annotations[0]["result"]["entities"]) == [(seoul, seoul + 2, "LOC")]

@@ -1,7 +1,8 @@
 """Character spans to tokens and back, for the token formats (CoNLL, spaCy).
 
-Tokens are runs of word characters (``\\w``, so Hangul, CJK and digits too) and
-single punctuation marks, cut additionally at every entity start and end, so
+Tokens are runs of word characters (``\\w``, so Hangul, CJK and digits too),
+single punctuation marks and single emoji (a flag, or an emoji with its
+modifiers and ZWJ-joined parts), cut additionally at every entity start and end, so
 an entity never starts or ends inside a token: nothing is lost or shifted,
 whatever the script (Korean particles glued to a name, ``서울에서``, become
 ``서울`` + ``에서`` when ``서울`` is the entity). Offsets are Unicode code
@@ -17,7 +18,15 @@ from typing import Any
 
 from labelwell.errors import InvalidInput
 
-_TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+# A flag (two regional indicators), a run of word characters, or one other
+# mark with its emoji modifiers, variation selectors and ZWJ-joined parts, so
+# 🇰🇷, 👍🏽 and 👩‍💻 stay one token each.
+_TOKEN = re.compile(
+    r"[\U0001F1E6-\U0001F1FF]{2}"
+    r"|\w+"
+    r"|[^\w\s](?:[\ufe0f\u20e3\U0001F3FB-\U0001F3FF]|\u200d[^\w\s])*",
+    re.UNICODE,
+)
 
 
 def tokenize(text: str, cuts: Iterable[int] = ()) -> list[tuple[int, int]]:
