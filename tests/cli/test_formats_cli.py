@@ -170,3 +170,28 @@ def test_label_studio_plain_export_warns_about_prediction_ids(db, tmp_path, monk
         "label-studio:9",
         "label-studio:7",
     ]
+
+
+def test_export_chooses_the_exporters_mode_and_control(db, tmp_path, monkeypatch):
+    import zipfile
+
+    monkeypatch.setenv("LABELWELL_DATABASE_URL", db.url)
+    monkeypatch.setenv("LABELWELL_USER", "admin@demo.labelwell")
+    with db.session() as s:
+        create_demo(s, tmp_path)
+    out = tmp_path / "y.zip"
+    args = ["export", "demo-boxes", "--format", "yolo", "-o", str(out)]
+    result = runner.invoke(app, [*args, "--control", "objects", "--mode", "raw"])
+    assert result.exit_code == 0, result.output
+    names = zipfile.ZipFile(out).namelist()
+    assert "data.yaml" in names and "labelwell_items.jsonl" in names
+    result = runner.invoke(app, [*args, "--control", "nope"])
+    assert result.exit_code == 2 and "nope" in result.output
+    assert not out.with_name("y.zip.partial").exists()
+    result = runner.invoke(app, [*args, "--mode", "aggregated"])
+    assert result.exit_code == 2 and "raw, consensus, both" in result.output
+    jsonl = ["export", "demo-boxes", "--format", "jsonl", "-o", str(tmp_path / "a.jsonl")]
+    result = runner.invoke(app, [*jsonl, "--mode", "raw"])
+    assert result.exit_code == 2 and "--labels" in result.output
+    result = runner.invoke(app, [*jsonl, "--control", "objects"])
+    assert result.exit_code == 2 and "jsonl" in result.output

@@ -11,6 +11,7 @@ import typer
 from tqdm import tqdm
 
 from labelwell.cli._common import fail, open_database, reports_errors, unit_of_work
+from labelwell.formats._select import check_mode
 from labelwell.formats.registry import EXPORTERS, fits
 from labelwell.work import imports, items, projects
 from labelwell.work.export import ExportFilter, export_to
@@ -76,7 +77,15 @@ def export(
     until: datetime = typer.Option(None, help="Only labels created before this time."),
     source: str = typer.Option(None, help="Only labels from this source (human, model, ...)."),
     labels: str = typer.Option(
-        "both", help="raw (annotations), aggregated (consensus labels) or both."
+        "both", help="Labels read: raw (annotations), aggregated (consensus labels) or both."
+    ),
+    mode: str = typer.Option(
+        None,
+        help="Labels the format writes: raw, consensus or both (default: the format's own; "
+        "see formats.md).",
+    ),
+    control: str = typer.Option(
+        None, help="The control a one-control format writes (YOLO, VOC, CoNLL, COCO, ...)."
     ),
 ) -> None:
     """Export items with their labels and provenance, streamed."""
@@ -90,6 +99,7 @@ def export(
     flt.check()
     db = open_database()
     exporter = EXPORTERS[format]()
+    configure_exporter(exporter, mode=mode, control=control)
     with unit_of_work(db) as (s, actor):
         target = projects.get_project_by_name_or_id(s, project)
         project_row = authorize(s, actor, target.id, Permission.manage)
@@ -113,6 +123,18 @@ def export(
         raise
     partial.replace(output)
     typer.echo(f"exported {n} items to {output}")
+
+
+def configure_exporter(exporter: Any, *, mode: str | None, control: str | None) -> None:
+    """Apply ``--mode`` and ``--control`` to a format that has them."""
+    if mode is not None:
+        if not hasattr(exporter, "labels"):
+            raise fail(f"the {exporter.name} format writes what --labels reads; it has no --mode")
+        exporter.labels = check_mode(mode)
+    if control is not None:
+        if not hasattr(exporter, "control"):
+            raise fail(f"the {exporter.name} format writes every control; it has no --control")
+        exporter.control = control
 
 
 def register(app: typer.Typer) -> None:
