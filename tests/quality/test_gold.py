@@ -6,6 +6,7 @@ from statsmodels.stats.proportion import proportion_confint
 from labelwell.errors import InvalidInput
 from labelwell.quality.gold import (
     QualificationTest,
+    first_answers,
     flag_for_retraining,
     gold_accuracy,
     wilson_interval,
@@ -96,3 +97,24 @@ def test_qualification_score_frame_and_errors():
     assert results["dee"].n_answered == 0 and not results["dee"].passed
     with pytest.raises(InvalidInput):
         QualificationTest.from_gold(GOLD, k=6)
+
+
+def test_first_answers_keep_each_workers_earliest_answer_per_task():
+    frame = pd.DataFrame(
+        {
+            "task": ["g1", "g1", "g1", "g2"],
+            "worker": ["w1", "w1", "w2", "w1"],
+            "label": ["wrong", "right", "right", "right"],
+            "at": [1, 5, 2, 3],
+        }
+    )
+    first = first_answers(frame, "at")
+    assert first.to_dict("records") == [
+        {"task": "g1", "worker": "w1", "label": "wrong", "at": 1},
+        {"task": "g1", "worker": "w2", "label": "right", "at": 2},
+        {"task": "g2", "worker": "w1", "label": "right", "at": 3},
+    ]
+    table = gold_accuracy(first, {"g1": "right", "g2": "right"})
+    assert table.loc["w1", "n_correct"] == 1 and table.loc["w1", "n_gold"] == 2
+    with pytest.raises(InvalidInput, match="when"):
+        first_answers(frame, "when")

@@ -11,8 +11,8 @@ from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 from statsmodels.stats.proportion import proportion_confint
 
 from labelwell.errors import Forbidden, InvalidInput
-from labelwell.store.tables import Project
-from labelwell.work import queue
+from labelwell.store.tables import Item, Project
+from labelwell.work import labels, queue
 from labelwell.work.quality_report import quality_report
 from world import build_world
 
@@ -144,3 +144,27 @@ def test_anomalies_carry_evidence_and_guideline_signals_name_examples(db):
     assert signals["positive"].confused_with == {"neutral": 5}
     assert len(signals["neutral"].example_items) == 5
     assert report.awaiting_review == 10  # two of three agree everywhere
+
+
+def test_gold_is_scored_on_the_first_answer_not_an_edit_after_feedback(db, literal):
+    """ann2 answered both gold items wrong; reading the expected answers (gold
+    feedback) and editing the labels keeps the edits as revisions, unscored."""
+    with db.session() as s:
+        s.get(Project, literal.project_id).settings = {"gold_feedback": True}
+    ann2 = literal.annotators[2]
+    with db.session() as s:
+        mine = [
+            a
+            for a in labels.list_annotations(s, ann2, literal.project_id)
+            if a.is_gold_check
+        ]
+        assert len(mine) == 2
+        for a in mine:
+            text = s.get(Item, a.item_id).data["text"]
+            edited = labels.revise_annotation(s, ann2, a.id, {"sentiment": GOLD[text]})
+            assert edited.revision == 2
+    with db.session() as s:
+        report = quality_report(s, literal.manager, literal.project_id)
+    gold = {g.annotator: g for g in report.gold}
+    assert (gold["ann2@example.org"].n_gold, gold["ann2@example.org"].n_correct) == (2, 0)
+    assert [g.needs_retraining for g in report.gold] == [False, True, True]

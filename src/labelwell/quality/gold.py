@@ -58,6 +58,17 @@ def gold_correct(frame: pd.DataFrame, gold: pd.Series | Mapping) -> pd.DataFrame
     return on_gold
 
 
+def first_answers(frame: pd.DataFrame, order_by: str = "at") -> pd.DataFrame:
+    """Each worker's first answer per task (smallest ``order_by``). Gold is scored
+    on the answer given before any feedback; a later edit is a revision, never
+    rescored (otherwise feedback on the expected answer would be a free retry)."""
+    check_frame(frame)
+    if order_by not in frame.columns:
+        raise InvalidInput(f"frame has no column {order_by!r} to order answers by", field=order_by)
+    ordered = frame.sort_values(order_by, kind="stable")
+    return ordered.drop_duplicates(["task", "worker"], keep="first").sort_index()
+
+
 def gold_accuracy(
     frame: pd.DataFrame, gold: pd.Series | Mapping, confidence: float = 0.95
 ) -> pd.DataFrame:

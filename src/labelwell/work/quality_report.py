@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput
@@ -28,7 +28,7 @@ from labelwell.quality.anomalies import (
     speed_flags,
 )
 from labelwell.quality.consensus import guideline_signals
-from labelwell.quality.gold import flag_for_retraining, gold_accuracy
+from labelwell.quality.gold import first_answers, flag_for_retraining, gold_accuracy
 from labelwell.quality.krippendorff import krippendorff_alpha
 from labelwell.quality.registry import AGGREGATORS
 from labelwell.store.tables import Annotation, GoldAnswer, Item
@@ -218,11 +218,17 @@ def quality_report(
             Annotation.result,
             Annotation.time_spent_ms,
             Annotation.is_gold_check,
+            Annotation.is_current,
+            Annotation.revision,
             Annotation.id,  # submission order, for runs of gold failures
         )
         .where(
             Annotation.project_id == project_id,
-            Annotation.is_current.is_(True),
+            # current labels, and every gold check's first submitted answer
+            or_(
+                Annotation.is_current.is_(True),
+                and_(Annotation.is_gold_check.is_(True), Annotation.revision == 1),
+            ),
             Annotation.source == "human",
             Annotation.assignment_id.is_not(None),
         )
@@ -234,20 +240,25 @@ def quality_report(
             select(GoldAnswer.item_id, GoldAnswer.result).where(GoldAnswer.project_id == project_id)
         )
     }
-    work = [r for r in rows if not r.is_gold_check]
-    checks = [r for r in rows if r.is_gold_check and r.item_id in golds]
+    work = [r for r in rows if r.is_current and not r.is_gold_check]
+    # Gold scores each annotator's first submitted answer: an edit after gold
+    # feedback is kept as a revision and never rescored.
+    checks = [r for r in rows if r.is_gold_check and r.revision == 1 and r.item_id in golds]
 
     # Gold accuracy: label 1 = exact match of every gold control, truth 1 everywhere.
-    gold_frame = pd.DataFrame(
-        {
-            "task": [r.item_id for r in checks],
-            "worker": [r.agent for r in checks],
-            "label": [
-                int(all(gold_matches(ontology, r.result or {}, golds[r.item_id]).values()))
-                for r in checks
-            ],
-            "at": [r.id for r in checks],
-        }
+    gold_frame = first_answers(
+        pd.DataFrame(
+            {
+                "task": [r.item_id for r in checks],
+                "worker": [r.agent for r in checks],
+                "label": [
+                    int(all(gold_matches(ontology, r.result or {}, golds[r.item_id]).values()))
+                    for r in checks
+                ],
+                "at": [r.id for r in checks],
+            }
+        ),
+        "at",
     )
     truth_all = pd.Series(1, index=pd.Index(sorted(golds), dtype=object), dtype=object)
     gold_rows: list[AnnotatorGold] = []
