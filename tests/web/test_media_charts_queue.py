@@ -71,8 +71,19 @@ def test_review_queue_puts_disagreements_first_and_ignores_region_ids():
         _ann(6, 30, {"e": [{"id": "b", "start": 0, "end": 2}]}),
         _ann(7, 40, {"c": "x"}, status="accepted"),
     ]
-    queue = review_queue(rows)
+    queue = review_queue(rows, show_gold=True)
     assert [(e.item_id, e.disagree) for e in queue] == [(20, True), (10, False), (30, False)]
+
+
+def test_review_queue_leaves_gold_checks_out_unless_gold_is_shown():
+    gold = [_ann(1, 10, {"c": "x"}), _ann(2, 10, {"c": "y"}), _ann(3, 20, {"c": "x"})]
+    for a in gold[:2]:
+        a.is_gold_check = True
+    assert [e.item_id for e in review_queue(gold, show_gold=False)] == [20]
+    assert all("is_gold_check" not in a for a in review_queue(gold, show_gold=False)[0].annotations)
+    managed = review_queue(gold, show_gold=True)
+    assert [e.item_id for e in managed] == [10, 20]
+    assert [a["is_gold_check"] for a in managed[0].annotations] == [True, True]
 
 
 def test_catalogue_is_complete_in_every_language():

@@ -432,3 +432,35 @@ class ReviewItemPublic(BaseModel):
 class AdjudicateRequest(Strict):
     result: dict[str, Any]
     note: str = Field(default="", max_length=20000)
+
+
+class ItemForAnnotator(BaseModel):
+    """An item as a rater (annotator or reviewer) sees it: only what labeling it
+    needs. No status, counts, external id or priority, in which a gold item differs
+    from the others, and responses without the model that wrote them."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: int
+    project_id: int
+    data: dict[str, Any]
+    media: list[str]
+
+
+class ReviewAnnotationForReviewer(AnnotationPublic):
+    """An annotation in a reviewer's queue: its details (a consensus's votes, a
+    suggestion's outcome) without gold flags or gold scoring."""
+
+    details: dict[str, Any]
+
+
+class ReviewItemForReviewer(BaseModel):
+    """An item of the review queue as a reviewer sees it: the rater's view of the
+    item and its annotations without gold flags or scoring details."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: int
+    project_id: int
+    data: dict[str, Any]
+    media: list[str]
+    review_state: str | None
+    annotations: list[ReviewAnnotationForReviewer]

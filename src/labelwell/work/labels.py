@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, InvalidInput, NotFound
@@ -19,7 +19,7 @@ from labelwell.store.tables import (
 )
 from labelwell.work import audit
 from labelwell.work.actors import Actor
-from labelwell.work.policies import Permission, allowed, authorize, project_role
+from labelwell.work.policies import Audience, Permission, allowed, authorize, project_role
 from labelwell.work.projects import ontology_of
 
 REVIEW_DECISIONS = ("accept", "reject", "fix")
@@ -34,16 +34,23 @@ def _item_in_project(session: Session, project_id: int, item_id: int) -> Item:
 
 def get_annotation(session: Session, actor: Actor, annotation_id: int) -> Annotation:
     """An annotation the actor may see: their own, or others' where the project
-    lets them see labels (never in blind mode unless manager)."""
+    lets them see labels (never in blind mode unless manager, never on a gold
+    item unless manager)."""
     annotation = session.get(Annotation, annotation_id)
     if annotation is None:
         raise NotFound(f"no annotation {annotation_id}")
     project = authorize(session, actor, annotation.project_id, Permission.view)
     if annotation.user_id != actor.id:
         role = project_role(session, actor, project.id)
-        if not allowed(role, Permission.see_labels, project):
+        if not allowed(role, Permission.see_labels, project) or (
+            not Audience(role).sees_gold and _on_gold_item(session, annotation.item_id)
+        ):
             raise NotFound(f"no annotation {annotation_id}")
     return annotation
+
+
+def _on_gold_item(session: Session, item_id: int) -> bool:
+    return bool(session.scalar(select(Item.is_gold).where(Item.id == item_id)))
 
 
 def list_annotations(
@@ -71,6 +78,12 @@ def list_annotations(
             Assignment.user_id == actor.id, Assignment.project_id == project_id
         )
         query = query.where(Annotation.item_id.in_(worked))
+    if not Audience(role).sees_gold:
+        # Everyone answers a gold item: others' answers there would tell it apart.
+        gold = select(Item.id).where(Item.project_id == project_id, Item.is_gold.is_(True))
+        query = query.where(
+            or_(Annotation.user_id == actor.id, Annotation.item_id.not_in(gold))
+        )
     return list(session.scalars(query.order_by(Annotation.id).limit(limit)))
 
 

@@ -14,11 +14,20 @@ manage        yes      no        no      settings, members, import, gold, export
 ============  =======  ========  ======  ======  ===========
 
 A non-member gets ``NotFound``, so project ids leak nothing.
+
+What raters never learn (:class:`Audience`): which items are gold, and which
+model wrote a response of a comparison. Only managers (and admins) see gold
+flags, gold-revealing item state (``status``, ``n_done``, ``external_id``) and
+model names; reviewers may annotate too, so they are raters here. Every route
+and page that shows an item, an annotation or the review queue asks
+:func:`audience` and shows a rater the view of :func:`rater_data`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -79,3 +88,64 @@ def authorize(session: Session, actor: Actor, project_id: int, permission: Permi
 def require_global(actor: Actor, *roles: str) -> None:
     if actor.role not in roles:
         raise Forbidden(f"this needs one of the roles {', '.join(roles)}; you are {actor.role}")
+
+
+#: Keys of a response that name the model behind it; stored and exported, never
+#: shown to a rater.
+MODEL_KEYS = frozenset({"model", "model_name", "model_version", "provenance"})
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """What a caller may learn in a project beyond what labeling an item needs."""
+
+    role: str | None
+
+    @property
+    def sees_gold(self) -> bool:
+        """Gold flags, gold answers' scoring and the item state that tells gold apart."""
+        return self.role == "manager"
+
+    @property
+    def sees_models(self) -> bool:
+        """The model behind each response of a comparison (blind evaluation)."""
+        return self.role == "manager"
+
+
+def audience(session: Session, actor: Actor, project_id: int) -> Audience:
+    return Audience(project_role(session, actor, project_id))
+
+
+def rater_data(data: dict[str, Any]) -> dict[str, Any]:
+    """An item's data as a rater sees it: every list of responses (dicts with a
+    ``text``) without the keys that name a model, so responses are A, B, C only."""
+
+    def blind(value: Any) -> Any:
+        if not isinstance(value, list) or not any(
+            isinstance(r, dict) and "text" in r for r in value
+        ):
+            return value
+        return [
+            {k: v for k, v in r.items() if k not in MODEL_KEYS} if isinstance(r, dict) else r
+            for r in value
+        ]
+
+    return {key: blind(value) for key, value in data.items()}
+
+
+#: Keys of an annotation's details that score it against a gold answer.
+GOLD_KEYS = frozenset({"gold_correct", "gold_controls"})
+
+
+def rater_details(details: dict[str, Any] | None) -> dict[str, Any]:
+    """An annotation's details as a rater (a reviewer) sees them: no gold scoring."""
+    return {k: v for k, v in (details or {}).items() if k not in GOLD_KEYS}
+
+
+def check_item_filter(seen: Audience, status: str | None) -> None:
+    """Filtering items by status would list the gold items (they never fill up)."""
+    if status is not None and not seen.sees_gold:
+        raise Forbidden(
+            f"status: filtering items by status needs the manager role; you are {seen.role}",
+            details={"field": "status"},
+        )

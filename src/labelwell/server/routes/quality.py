@@ -7,17 +7,20 @@ from typing import Literal
 from fastapi import APIRouter, Query, status
 
 from labelwell.server.deps import Ctx
-from labelwell.server.pagination import decode_cursor, next_cursor
+from labelwell.server.pagination import decode_cursor
 from labelwell.server.schemas import (
     AdjudicateRequest,
     Page,
     PathId,
     QualityReportPublic,
     ReviewAnnotationPublic,
+    ReviewItemForReviewer,
     ReviewItemPublic,
 )
+from labelwell.server.views import review_page
 from labelwell.store.tables import Annotation
 from labelwell.work import consensus
+from labelwell.work.policies import audience
 from labelwell.work.quality_report import quality_report
 
 router = APIRouter(tags=["quality"])
@@ -36,33 +39,24 @@ def report(
     return QualityReportPublic.model_validate(found)
 
 
-@router.get("/projects/{project_id}/review-queue", response_model=Page[ReviewItemPublic])
+@router.get(
+    "/projects/{project_id}/review-queue",
+    response_model=Page[ReviewItemPublic] | Page[ReviewItemForReviewer],
+)
 def review_queue(
     project_id: PathId,
     ctx: Ctx,
     state: Literal["review", "escalated", "resolved"] = "review",
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-) -> Page[ReviewItemPublic]:
+) -> Page[ReviewItemPublic] | Page[ReviewItemForReviewer]:
     """Items awaiting review or escalation, with every current annotation side by side
-    (reviewers and managers)."""
+    (reviewers and managers; reviewers get no gold flags or model names)."""
     with ctx.db.read_session() as s:
         entries = consensus.review_queue(
             s, ctx.actor, project_id, state, after=decode_cursor(cursor), limit=limit
         )
-        data = [
-            ReviewItemPublic(
-                id=e.item.id,
-                external_id=e.item.external_id,
-                data=e.item.data,
-                media=e.item.media or [],
-                status=e.item.status,
-                review_state=e.item.review_state,
-                annotations=[ReviewAnnotationPublic.model_validate(a) for a in e.annotations],
-            )
-            for e in entries
-        ]
-    return Page(data=data, count=len(data), next_cursor=next_cursor([d.id for d in data], limit))
+        return review_page(entries, audience(s, ctx.actor, project_id), limit)
 
 
 @router.post(

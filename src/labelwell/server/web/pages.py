@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from labelwell.errors import Forbidden, LabelwellError, NotFound, Unauthorized
 from labelwell.formats.registry import fitting_exporters
 from labelwell.schema import CONTROL_TYPES
+from labelwell.server.views import item_view
 from labelwell.server.web import charts
 from labelwell.server.web.i18n import LANGUAGES, catalogue_for, translator
 from labelwell.server.web.review import review_queue
@@ -33,7 +34,7 @@ from labelwell.server.web.session import (
 )
 from labelwell.work import accounts, items, labels, projects, stats
 from labelwell.work.actors import Actor
-from labelwell.work.policies import Permission, allowed, authorize, project_role
+from labelwell.work.policies import Permission, allowed, audience, authorize, project_role
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
@@ -247,9 +248,10 @@ def review_page(request: Request, project_id: int) -> Response:
                 if len(page) < 1000:
                     break
                 after = page[-1].id
-            queue = review_queue(rows)[:200]
+            seen = audience(s, actor, project_id)
+            queue = review_queue(rows, show_gold=seen.sees_gold)[:200]
             for entry in queue:
-                entry.data = items.get_item(s, actor, entry.item_id).data
+                entry.data = item_view(items.get_item(s, actor, entry.item_id), seen).data
             boot = {
                 "project": {"id": project.id, "name": project.name, "ontology": project.ontology},
                 "queue": [

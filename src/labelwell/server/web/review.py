@@ -34,22 +34,26 @@ def _key(result: dict[str, Any]) -> bytes:
     return orjson.dumps(strip(result), option=orjson.OPT_SORT_KEYS)
 
 
-def review_queue(annotations: list[Annotation]) -> list[ReviewEntry]:
+def review_queue(annotations: list[Annotation], *, show_gold: bool) -> list[ReviewEntry]:
     """Items with work awaiting review (status ``submitted``), items whose
-    annotators disagree first, then by item id."""
+    annotators disagree first, then by item id. Without ``show_gold`` (anyone but
+    a manager: :class:`labelwell.work.policies.Audience`) gold checks are left out
+    and no annotation carries the gold flag."""
     by_item: dict[int, ReviewEntry] = {}
     for a in annotations:
+        if a.is_gold_check and not show_gold:
+            continue
         entry = by_item.setdefault(a.item_id, ReviewEntry(a.item_id))
-        entry.annotations.append(
-            {
-                "id": a.id,
-                "agent": a.agent,
-                "status": a.status,
-                "result": a.result,
-                "time_spent_ms": a.time_spent_ms,
-                "is_gold_check": a.is_gold_check,
-            }
-        )
+        shown = {
+            "id": a.id,
+            "agent": a.agent,
+            "status": a.status,
+            "result": a.result,
+            "time_spent_ms": a.time_spent_ms,
+        }
+        if show_gold:
+            shown["is_gold_check"] = a.is_gold_check
+        entry.annotations.append(shown)
         entry.pending += a.status == "submitted"
     for entry in by_item.values():
         entry.disagree = len({_key(x["result"]) for x in entry.annotations}) > 1

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from labelwell.store.raw import loads, when
+from labelwell.work.policies import rater_data
 from labelwell.work.queue.project import QueueProject
 
 
@@ -75,20 +76,9 @@ def _suggestions(project: QueueProject, predictions: list[Any]) -> list[Suggesti
 
 
 def annotator_view(data: dict[str, Any]) -> dict[str, Any]:
-    """The item as an annotator sees it: generated responses lose their provenance
-    (model, sampling settings), so comparisons stay blind to which model wrote
-    what; a ``model`` field is shown only where the project put one in on purpose
-    (``labelwell rlhf generate --show-models``)."""
-    responses = data.get("responses")
-    if not isinstance(responses, list):
-        return data
-    return {
-        **data,
-        "responses": [
-            {k: v for k, v in r.items() if k != "provenance"} if isinstance(r, dict) else r
-            for r in responses
-        ],
-    }
+    """The item as an annotator sees it (:func:`labelwell.work.policies.rater_data`):
+    responses without the model that wrote them, so comparisons stay blind."""
+    return rater_data(data)
 
 
 @dataclass(slots=True)

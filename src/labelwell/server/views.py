@@ -1,0 +1,83 @@
+"""Who sees which shape of an item: managers the full record, raters (annotators
+and reviewers) :class:`ItemForAnnotator`. The rule is
+:class:`labelwell.work.policies.Audience`; every route and page that shows an
+item or the review queue builds it here."""
+
+from __future__ import annotations
+
+from labelwell.server.pagination import next_cursor
+from labelwell.server.schemas import (
+    AnnotationPublic,
+    ItemForAnnotator,
+    ItemPublic,
+    Page,
+    ReviewAnnotationForReviewer,
+    ReviewAnnotationPublic,
+    ReviewItemForReviewer,
+    ReviewItemPublic,
+)
+from labelwell.store.tables import Item
+from labelwell.work.consensus import QueueEntry
+from labelwell.work.policies import Audience, rater_data, rater_details
+
+
+def item_for_annotator(item: Item) -> ItemForAnnotator:
+    return ItemForAnnotator(
+        id=item.id, project_id=item.project_id, data=rater_data(item.data), media=item.media or []
+    )
+
+
+def item_view(item: Item, seen: Audience) -> ItemPublic | ItemForAnnotator:
+    if seen.sees_gold and seen.sees_models:
+        return ItemPublic.model_validate(item)
+    return item_for_annotator(item)
+
+
+def item_page(
+    rows: list[Item], seen: Audience, limit: int
+) -> Page[ItemPublic] | Page[ItemForAnnotator]:
+    """A page of items in the caller's view (typed, so the response keeps its shape)."""
+    after = next_cursor([r.id for r in rows], limit)
+    if seen.sees_gold and seen.sees_models:
+        full = [ItemPublic.model_validate(r) for r in rows]
+        return Page[ItemPublic](data=full, count=len(full), next_cursor=after)
+    shown = [item_for_annotator(r) for r in rows]
+    return Page[ItemForAnnotator](data=shown, count=len(shown), next_cursor=after)
+
+
+def review_page(
+    entries: list[QueueEntry], seen: Audience, limit: int
+) -> Page[ReviewItemPublic] | Page[ReviewItemForReviewer]:
+    after = next_cursor([e.item.id for e in entries], limit)
+    if seen.sees_gold and seen.sees_models:
+        full = [_review_item_full(e) for e in entries]
+        return Page[ReviewItemPublic](data=full, count=len(full), next_cursor=after)
+    shown = [_review_item_for_reviewer(e) for e in entries]
+    return Page[ReviewItemForReviewer](data=shown, count=len(shown), next_cursor=after)
+
+
+def _review_item_full(entry: QueueEntry) -> ReviewItemPublic:
+    item = entry.item
+    return ReviewItemPublic(
+        id=item.id,
+        external_id=item.external_id,
+        data=item.data,
+        media=item.media or [],
+        status=item.status,
+        review_state=item.review_state,
+        annotations=[ReviewAnnotationPublic.model_validate(a) for a in entry.annotations],
+    )
+
+
+def _review_item_for_reviewer(entry: QueueEntry) -> ReviewItemForReviewer:
+    return ReviewItemForReviewer(
+        **item_for_annotator(entry.item).model_dump(),
+        review_state=entry.item.review_state,
+        annotations=[
+            ReviewAnnotationForReviewer(
+                **AnnotationPublic.model_validate(a).model_dump(), details=rater_details(a.details)
+            )
+            for a in entry.annotations
+            if not a.is_gold_check
+        ],
+    )

@@ -1,0 +1,167 @@
+"""Raters never learn which items are gold: not from an item's fields, the item
+list, others' annotations, the review queue or its page; managers keep the full
+record. Gold accuracy counts the first submitted answer, never a later edit."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from labelwell.server import create_app
+from labelwell.server.web.session import SESSION_COOKIE
+from world import build_world
+
+RATER_ITEM_KEYS = {"id", "project_id", "data", "media"}
+
+
+@pytest.fixture
+def api(db, settings):
+    with TestClient(create_app(settings, database=db, migrate=False)) as client:
+        yield client
+
+
+@pytest.fixture
+def world(db):
+    # one gold item (x2); gold_ratio 1 hands it out first, then the regular ones
+    return build_world(db, n_annotators=2, n_items=3, overlap=2, gold_ratio=1.0, blind=False,
+                       gold={2: {"sentiment": "negative"}})
+
+
+def as_(world, actor):
+    return {"Authorization": f"Bearer {world.token(actor)}"}
+
+
+def label(api, world, actor, value="positive"):
+    task = api.post(f"/api/v1/projects/{world.project_id}/tasks/next", headers=as_(world, actor))
+    assert task.status_code == 200, task.text
+    task = task.json()
+    done = api.post(f"/api/v1/assignments/{task['assignment_id']}/submit",
+                    json={"result": {"sentiment": value}}, headers=as_(world, actor))
+    assert done.status_code == 201, done.text
+    return task, done.json()
+
+
+def gold_id(api, world):
+    items = api.get(f"/api/v1/projects/{world.project_id}/items",
+                    headers=as_(world, world.manager)).json()["data"]
+    return next(i["id"] for i in items if i["external_id"] == "x2")
+
+
+def test_annotators_and_reviewers_get_the_same_item_view_for_gold_and_regular(api, world):
+    ann = world.annotators[0]
+    gold_task, _ = label(api, world, ann)
+    regular_task, _ = label(api, world, ann)
+    assert gold_task["item_id"] == gold_id(api, world) != regular_task["item_id"]
+    assert set(gold_task) == set(regular_task)
+
+    for who in (ann, world.reviewer):
+        listed = api.get(f"/api/v1/projects/{world.project_id}/items",
+                         headers=as_(world, who)).json()["data"]
+        assert listed and all(set(i) == RATER_ITEM_KEYS for i in listed)
+        for task in (gold_task, regular_task):
+            one = api.get(f"/api/v1/items/{task['item_id']}", headers=as_(world, who))
+            assert one.status_code == 200 and set(one.json()) == RATER_ITEM_KEYS
+        # a status filter would list the gold items (they never fill up)
+        filtered = api.get(f"/api/v1/projects/{world.project_id}/items",
+                           params={"status": "open"}, headers=as_(world, who))
+        assert filtered.status_code == 403
+        assert filtered.json()["error"]["details"]["field"] == "status"
+
+    managed = api.get(f"/api/v1/items/{gold_task['item_id']}", headers=as_(world, world.manager))
+    assert managed.json()["external_id"] == "x2" and managed.json()["status"] == "open"
+    assert api.get(f"/api/v1/projects/{world.project_id}/items", params={"status": "open"},
+                   headers=as_(world, world.manager)).status_code == 200
+
+
+def test_others_answers_on_gold_items_stay_hidden_from_raters(api, world):
+    a, b = world.annotators
+    gold_a, mine_a = label(api, world, a)
+    regular_a, _ = label(api, world, a)
+    gold_b, mine_b = label(api, world, b)
+    regular_b, theirs = label(api, world, b)
+    assert gold_a["item_id"] == gold_b["item_id"]
+    assert regular_a["item_id"] == regular_b["item_id"]  # both work on the same regular item
+
+    seen = api.get(f"/api/v1/projects/{world.project_id}/annotations",
+                   headers=as_(world, a)).json()["data"]
+    on_gold = [x for x in seen if x["item_id"] == gold_a["item_id"]]
+    assert [x["id"] for x in on_gold] == [mine_a["id"]]  # only their own
+    assert theirs["id"] in {x["id"] for x in seen}  # others' regular labels: not blind
+    assert api.get(f"/api/v1/annotations/{mine_b['id']}", headers=as_(world, a)).status_code == 404
+    assert api.get(f"/api/v1/annotations/{theirs['id']}", headers=as_(world, a)).status_code == 200
+    assert all("is_gold_check" not in x and "details" not in x for x in seen)
+
+    reviewer = api.get(f"/api/v1/projects/{world.project_id}/annotations",
+                       headers=as_(world, world.reviewer)).json()["data"]
+    assert gold_a["item_id"] not in {x["item_id"] for x in reviewer}
+    manager = api.get(f"/api/v1/projects/{world.project_id}/annotations",
+                      headers=as_(world, world.manager)).json()["data"]
+    assert {mine_a["id"], mine_b["id"]} <= {x["id"] for x in manager}
+
+
+def test_the_review_queue_shows_reviewers_no_gold_flag(api, world, db):
+    a, b = world.annotators
+    label(api, world, a, "negative")  # gold
+    label(api, world, b, "positive")  # gold
+    label(api, world, a, "positive")
+    label(api, world, b, "negative")  # no majority: the item is escalated
+    url = f"/api/v1/projects/{world.project_id}/review-queue?state=escalated"
+    queue = api.get(url, headers=as_(world, world.reviewer))
+    assert queue.status_code == 200, queue.text
+    entries = queue.json()["data"]
+    assert len(entries) == 1
+    text = json.dumps(entries)
+    assert "is_gold" not in text and "gold_c" not in text and "external_id" not in text
+    assert {a["result"]["sentiment"] for a in entries[0]["annotations"]} == {"positive", "negative"}
+    managed = api.get(url, headers=as_(world, world.manager)).json()["data"]
+    assert all("is_gold_check" in x for x in managed[0]["annotations"])
+    assert managed[0]["external_id"] in ("x0", "x1")
+
+
+def boot_of(html: str) -> dict:
+    found = re.search(r'<script[^>]*id="boot"[^>]*>(.*?)</script>', html, re.S)
+    assert found, html[:500]
+    return json.loads(found.group(1))
+
+
+def test_the_review_page_boot_data_has_no_gold_for_reviewers(api, world):
+    a, b = world.annotators
+    label(api, world, a, "negative")  # gold, awaiting review like any submission
+    label(api, world, b, "positive")  # gold
+    label(api, world, a, "positive")
+
+    def page_as(actor):
+        page = api.get(f"/projects/{world.project_id}/review",
+                       cookies={SESSION_COOKIE: world.token(actor)})
+        assert page.status_code == 200, page.text[:300]
+        return boot_of(page.text)
+
+    seen = page_as(world.reviewer)
+    text = json.dumps(seen)
+    assert "is_gold" not in text and "gold_correct" not in text
+    assert seen["queue"] and gold_id(api, world) not in {e["item_id"] for e in seen["queue"]}
+    managed = page_as(world.manager)
+    assert any(a["is_gold_check"] for e in managed["queue"] for a in e["annotations"])
+
+
+def test_an_edit_after_gold_feedback_is_kept_but_not_rescored(api, world):
+    manager = as_(world, world.manager)
+    r = api.patch(f"/api/v1/projects/{world.project_id}/settings", headers=manager,
+                  json={"gold_feedback": True})
+    assert r.status_code == 200, r.text
+    ann = world.annotators[0]
+    _, done = label(api, world, ann, "positive")  # the gold item; expected: negative
+    assert done["feedback"]["correct"] is False
+    edited = api.patch(f"/api/v1/annotations/{done['id']}",
+                       json={"result": done["feedback"]["expected"]}, headers=as_(world, ann))
+    assert edited.status_code == 200 and edited.json()["revision"] == 2
+    history = api.get(f"/api/v1/annotations/{edited.json()['id']}/revisions",
+                      headers=as_(world, ann)).json()["data"]
+    assert [h["result"]["sentiment"] for h in history] == ["negative", "positive"]
+    report = api.get(f"/api/v1/projects/{world.project_id}/quality", headers=manager).json()
+    (gold,) = report["gold"]
+    assert (gold["annotator"], gold["n_gold"], gold["n_correct"]) == (ann.email, 1, 0)
+    assert gold["accuracy"] == 0.0 and gold["needs_retraining"] is True
