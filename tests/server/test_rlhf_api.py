@@ -140,3 +140,73 @@ def test_reward_scores_route_writes_predictions(api, world, settings, db):
     assert len(suggestions) == 6
     assert {p["model_name"] for p in suggestions} == {"duel-rm"}
     assert all(p["result"]["pref"]["choice"] in ("a", "b") for p in suggestions)
+
+
+def test_reward_scores_check_the_caller_first_and_never_show_server_paths(api, world, settings):
+    url = f"/api/v1/projects/{world.project_id}/rlhf/reward-scores"
+    for who in (world.annotators[0], world.reviewer):
+        r = api.post(url, json={"model": "missing"}, headers=as_(world, who))
+        assert r.status_code == 403, r.text
+    outsider = api.post(url, json={"model": "missing"}, headers=as_(world, world.outsider))
+    assert outsider.status_code == 404 and "missing" not in outsider.text
+    r = api.post(url, json={"model": "missing"}, headers=as_(world, world.manager))
+    assert r.status_code == 404
+    message = r.json()["error"]["message"]
+    assert "'missing'" in message
+    assert str(settings.home) not in r.text and "/reward-models" not in r.text
+    broken = settings.home / "reward-models" / "broken"
+    broken.mkdir(parents=True)
+    (broken / "head.pt").write_bytes(b"")
+    (broken / "config.json").write_text("{not json")
+    r = api.post(url, json={"model": "broken"}, headers=as_(world, world.manager))
+    assert r.status_code == 422 and str(settings.home) not in r.text, r.text
+    assert r.json()["error"]["details"]["field"] == "model"
+
+
+BLIND = {
+    "prompt": "Capital of France?",
+    "responses": [
+        {"id": "a", "text": "Paris.", "model": "helpful-v2",
+         "provenance": {"model": "helpful-v2", "temperature": 0.7}},
+        {"id": "b", "text": "Lyon.", "model": "baseline-v1", "model_name": "baseline-v1"},
+    ],
+}
+
+
+def test_raters_never_see_which_model_wrote_a_response(api, db):
+    from world import build_world
+
+    duel = {"name": "duel", "controls": [{"name": "pref", "type": "pairwise"}]}
+    world = build_world(db, n_items=0, n_annotators=2, overlap=2, blind=False, ontology=duel)
+    manager = as_(world, world.manager)
+    r = api.post(f"/api/v1/projects/{world.project_id}/items", headers=manager,
+                 json={"items": [{"data": BLIND, "external_id": "q0"}]})
+    assert r.status_code == 201, r.text
+    for ann, choice in zip(world.annotators, ("a", "b"), strict=True):
+        task = api.post(f"/api/v1/projects/{world.project_id}/tasks/next", headers=as_(world, ann))
+        assert "helpful-v2" not in task.text and "baseline-v1" not in task.text
+        assert [r["id"] for r in task.json()["data"]["responses"]] == ["a", "b"]
+        item = api.get(f"/api/v1/items/{task.json()['item_id']}", headers=as_(world, ann))
+        listed = api.get(f"/api/v1/projects/{world.project_id}/items", headers=as_(world, ann))
+        done = api.post(f"/api/v1/assignments/{task.json()['assignment_id']}/submit",
+                        json={"result": {"pref": {"choice": choice}}}, headers=as_(world, ann))
+        assert done.status_code == 201, done.text
+        mine = api.get(f"/api/v1/projects/{world.project_id}/annotations", headers=as_(world, ann))
+        for seen in (item, listed, done, mine):
+            assert seen.status_code in (200, 201)
+            assert "helpful-v2" not in seen.text and "baseline-v1" not in seen.text
+            assert "provenance" not in seen.text and "model_name" not in seen.text
+    queued = []
+    for state in ("review", "escalated"):
+        queue = api.get(f"/api/v1/projects/{world.project_id}/review-queue?state={state}",
+                        headers=as_(world, world.reviewer))
+        assert queue.status_code == 200
+        assert "helpful-v2" not in queue.text and "baseline-v1" not in queue.text
+        queued += queue.json()["data"]
+    assert len(queued) == 1 and len(queued[0]["annotations"]) == 2  # the judges disagree
+    # the model stays stored, and managers see and export it
+    items = api.get(f"/api/v1/projects/{world.project_id}/items", headers=manager)
+    (stored,) = items.json()["data"]
+    assert stored["data"] == BLIND
+    export = api.get(f"/api/v1/projects/{world.project_id}/export", headers=manager)
+    assert export.status_code == 200 and "helpful-v2" in export.text

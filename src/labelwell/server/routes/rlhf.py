@@ -15,7 +15,6 @@ from labelwell.server.deps import Ctx
 from labelwell.server.schemas import PathId
 from labelwell.server.streaming import content_disposition, stream_writer
 from labelwell.work.rlhf import (
-    plan_scoring,
     prepare_training_set,
     project_bias_audit,
     project_leaderboard,
@@ -23,7 +22,7 @@ from labelwell.work.rlhf import (
     store_reward_predictions,
     write_training_set,
 )
-from labelwell.work.rlhf.reward import saved_model
+from labelwell.work.rlhf.reward import plan_saved_model_scoring
 
 router = APIRouter(tags=["rlhf"])
 
@@ -185,12 +184,16 @@ class RewardScoresPublic(BaseModel):
 def reward_scores(project_id: PathId, body: RewardScoresCreate, ctx: Ctx) -> RewardScoresPublic:
     """Score the project's comparison items with a saved reward model and store the
     scores as predictions (managers); items this model version scored are skipped."""
-    folder, name, version = saved_model(ctx.settings.home, body.model)
     with ctx.db.read_session() as s:
-        plan = plan_scoring(s, ctx.actor, project_id, name, version)
+        plan, folder = plan_saved_model_scoring(
+            s, ctx.actor, project_id, ctx.settings.home, body.model
+        )
     rewards = score_plan(plan, folder)
     with ctx.db.session() as s:
         count = store_reward_predictions(s, ctx.actor, plan, rewards)
     return RewardScoresPublic(
-        model_name=name, model_version=version, count=count, n_done=plan.n_done
+        model_name=plan.model_name,
+        model_version=plan.model_version,
+        count=count,
+        n_done=plan.n_done,
     )

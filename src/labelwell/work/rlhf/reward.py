@@ -267,8 +267,22 @@ def saved_model(home: Path, name: str) -> tuple[Path, str, str]:
         )
     folder = Path(home) / "reward-models" / name
     if not (folder / "head.pt").is_file():
-        raise NotFound(f"model: no reward model {name!r} under {folder.parent}")
+        # the server's paths are nobody's business: the name is enough to act on
+        raise NotFound(
+            f"model: no saved reward model {name!r} in the server's reward-models folder; "
+            "save one there with `labelwell rlhf train-reward`"
+        )
     return folder, model_label(folder, name), model_version(folder)
+
+
+def plan_saved_model_scoring(
+    session: Session, actor: Actor, project_id: int, home: Path, name: str
+) -> tuple[ScoringPlan, Path]:
+    """The scoring plan of the saved reward model ``name`` and its folder; the
+    caller's permission is checked before the model is looked up (managers)."""
+    _preference_project(session, actor, project_id)
+    folder, label, version = saved_model(home, name)
+    return plan_scoring(session, actor, project_id, label, version), folder
 
 
 def model_label(folder: Path, default: str) -> str:
@@ -278,5 +292,8 @@ def model_label(folder: Path, default: str) -> str:
     try:
         info = json.loads((Path(folder) / "config.json").read_text()).get("info") or {}
     except (OSError, ValueError) as exc:
-        raise InvalidInput(f"{folder}: not a saved reward model ({exc})", field="model") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise InvalidInput(
+            f"model: {default!r} is not a saved reward model (its config: {reason})", field="model"
+        ) from None
     return str(info.get("name") or default)
