@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 import spacy
@@ -93,3 +94,58 @@ def test_span_outside_text_is_rejected():
     )
     with pytest.raises(InvalidInput, match="outside"):
         SpacyExporter().write([rec], io.BytesIO(), NER)
+
+
+CHOICE_ONLY = {
+    "name": "topics",
+    "controls": [
+        {"name": "topic", "type": "choice", "source": "body", "options": ["news", "sport"]},
+        {"name": "tags", "type": "multi_choice", "source": "body", "options": ["a", "b", "c"]},
+    ],
+}
+
+
+def test_choice_only_project_fills_doc_cats(tmp_path):
+    from labelwell.formats.registry import fits
+
+    assert fits("spacy", CHOICE_ONLY) == (True, "")
+    rec = record(1, {"body": "Match report"}, [label({"topic": "sport", "tags": ["a", "c"]})])
+    path = tmp_path / "cats.spacy"
+    with path.open("wb") as fh:
+        assert SpacyExporter().write([rec], fh, CHOICE_ONLY) == 1
+    (doc,) = DocBin().from_disk(path).get_docs(spacy.blank("xx").vocab)
+    assert doc.text == "Match report" and list(doc.ents) == []
+    assert doc.cats == {"news": 0.0, "sport": 1.0, "a": 1.0, "b": 0.0, "c": 1.0}
+    (row,) = SpacyImporter(CHOICE_ONLY).read(path)
+    assert row.data == {"body": "Match report"}
+    assert row.annotations[0]["result"] == {"topic": "sport", "tags": ["a", "c"]}
+
+
+def test_without_spacy_installed_the_error_says_how_to_get_it(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import io, sys\n"
+        "sys.modules['spacy'] = None  # as if spaCy were not installed\n"
+        "from formats.fmt_samples import NER, ner_records\n"
+        "from labelwell.errors import InvalidInput\n"
+        "from labelwell.formats.spacy_docbin import SpacyExporter, SpacyImporter\n"
+        "for call in (lambda: SpacyExporter().write(ner_records(), io.BytesIO(), NER),\n"
+        "             lambda: list(SpacyImporter(NER).read(sys.argv[1]))):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except InvalidInput as exc:\n"
+        "        print(exc.message)\n"
+    )
+    tests = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "x.spacy")],
+        capture_output=True,
+        text=True,
+        cwd=tests,
+        env={"PYTHONPATH": tests, "PATH": ""},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("pip install 'labelwell[spacy]'") == 2, done.stdout

@@ -37,9 +37,31 @@ from labelwell.formats.registry import (
 def _spacy() -> Any:
     try:
         import spacy
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise InvalidInput("the spaCy format needs spaCy: pip install spacy") from exc
+    except ImportError as exc:
+        raise InvalidInput(
+            "the spaCy format needs spaCy: pip install 'labelwell[spacy]'", field="format"
+        ) from exc
     return spacy
+
+
+def _docbin(**kw: Any) -> Any:
+    _spacy()
+    from spacy.tokens import DocBin
+
+    return DocBin(**kw)
+
+
+def text_controls(ontology: Any, control: str | None) -> tuple[Control | None, list[Control]]:
+    """The ``spans`` control for ``doc.ents`` (``None`` in a project with only
+    choices) and the ``choice``/``multi_choice`` controls for ``doc.cats``."""
+    cats = pick_controls(ontology, ("choice", "multi_choice"))
+    if ontology is None or control is not None or pick_controls(ontology, ("spans",)):
+        return spans_control(ontology, control), cats
+    if not cats:
+        raise InvalidInput(
+            "the spaCy format needs a spans, choice or multi_choice control", field="format"
+        )
+    return None, cats
 
 
 def words_and_spaces(text: str, tokens: list[tuple[int, int]]) -> tuple[list[str], list[bool]]:
@@ -82,7 +104,7 @@ def make_doc(vocab: Any, text: str, spans: list[dict[str, Any]], where: str, ove
 
 class SpacyExporter:
     name = "spacy"
-    needs = ("spans",)
+    needs = ("spans", "choice", "multi_choice")
     extension = "spacy"
     media_type = "application/octet-stream"
 
@@ -103,16 +125,16 @@ class SpacyExporter:
     def _docs(self, records: Iterable[ExportRecord], ontology: Any) -> Iterator[Any]:
         spacy = _spacy()
         vocab = spacy.blank(self.lang).vocab
-        ents_ctrl = spans_control(ontology, self.control)
-        cat_ctrls: list[Control] = pick_controls(ontology, ("choice", "multi_choice"))
-        source = ents_ctrl.source or "text"
+        ents_ctrl, cat_ctrls = text_controls(ontology, self.control)
+        first = ents_ctrl or cat_ctrls[0]
+        source = first.source or "text"
         for rec in records:
             text = rec.data.get(source)
             if not isinstance(text, str):
                 raise InvalidInput(f"item {rec.item_id} has no text in data.{source}", field=source)
             for picked in chosen_labels(rec, self.labels):
-                where = f"item {rec.item_id} {ents_ctrl.name}"
-                spans = picked.result.get(ents_ctrl.name) or []
+                where = f"item {rec.item_id} {first.name}"
+                spans = (picked.result.get(ents_ctrl.name) or []) if ents_ctrl else []
                 doc = make_doc(vocab, text, spans, where, self.overlaps)
                 for ctrl in cat_ctrls:
                     value = picked.result.get(ctrl.name)
@@ -125,26 +147,22 @@ class SpacyExporter:
                 yield doc
 
     def write(self, records: Iterable[ExportRecord], out: BinaryIO, ontology: Any) -> int:
-        from spacy.tokens import DocBin
-
-        db = DocBin(store_user_data=True)
+        db = _docbin(store_user_data=True)
         for doc in self._docs(records, ontology):
             db.add(doc)
         out.write(db.to_bytes())
         return len(db)
 
     def export_dir(self, records: Iterable[ExportRecord], directory: Path, ontology: Any) -> int:
-        from spacy.tokens import DocBin
-
+        db, shard, n = _docbin(store_user_data=True), 0, 0
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        db, shard, n = DocBin(store_user_data=True), 0, 0
         for doc in self._docs(records, ontology):
             db.add(doc)
             n += 1
             if len(db) >= self.shard_size:
                 db.to_disk(directory / f"shard-{shard:05d}.spacy")
-                db, shard = DocBin(store_user_data=True), shard + 1
+                db, shard = _docbin(store_user_data=True), shard + 1
         if len(db) or shard == 0:
             db.to_disk(directory / f"shard-{shard:05d}.spacy")
         return n
@@ -168,15 +186,14 @@ class SpacyImporter(TakesOntology):
         self.ontology = ontology
 
     def bind(self, ontology: Any) -> None:
-        self.ctrl = spans_control(ontology, self.control)
-        self.cat_ctrls = pick_controls(ontology, ("choice", "multi_choice"))
+        self.ctrl, self.cat_ctrls = text_controls(ontology, self.control)
 
     def read(self, path: Path) -> Iterator[ImportRow]:
+        vocab = _spacy().blank(self.lang).vocab
         from spacy.tokens import DocBin
 
         path = Path(path)
         files = sorted(path.glob("*.spacy")) if path.is_dir() else [path]
-        vocab = _spacy().blank(self.lang).vocab
         n = 0
         for f in files:
             try:
@@ -190,6 +207,12 @@ class SpacyImporter(TakesOntology):
     def _row(self, doc: Any, n: int, fname: str) -> ImportRow:
         spans = []
         for i, ent in enumerate(doc.ents):
+            if self.ctrl is None:
+                raise InvalidInput(
+                    f"{fname}: doc {n} has entities but the project has no spans control",
+                    line=n,
+                    field=f"doc {n} ents[{i}]",
+                )
             check_label(self.ctrl, ent.label_, line=n, field=f"doc {n} ents[{i}]", file=fname)
             spans.append(
                 {
@@ -200,7 +223,7 @@ class SpacyImporter(TakesOntology):
                     "text": ent.text,
                 }
             )
-        result: dict[str, Any] = {self.ctrl.name: spans}
+        result: dict[str, Any] = {self.ctrl.name: spans} if self.ctrl else {}
         for ctrl in self.cat_ctrls:
             on = [name for name in ctrl.labels if doc.cats.get(name, 0.0) >= 0.5]
             if ctrl.type == "multi_choice":
@@ -208,7 +231,8 @@ class SpacyImporter(TakesOntology):
             elif on:
                 result[ctrl.name] = max(on, key=lambda name: doc.cats[name])
         ext = doc.user_data.get("external_id")
-        row = ImportRow(line=n, data={self.ctrl.source or "text": doc.text}, external_id=ext)
+        source = (self.ctrl or self.cat_ctrls[0]).source or "text"
+        row = ImportRow(line=n, data={source: doc.text}, external_id=ext)
         attach(row, result, target=self.target, annotator=doc.user_data.get("annotator"))
         return row
 
