@@ -48,3 +48,44 @@ def test_ranking_by_keyboard_and_drag_then_correction(page, site):
         "order": [["r3"], ["r1"], ["r2"]],
         "rewrite": {"response_id": "r2", "text": "Lyon is not the capital; Paris is."},
     }
+
+
+MODELS = ("helpful-v2", "baseline-v1")  # the demo's comparisons name them in the data
+
+
+def _api_bodies(responses) -> list[str]:
+    return [r.text() for r in responses if "/api/v1/" in r.url and r.status != 204]
+
+
+def test_raters_see_responses_as_letters_never_the_model(page, site):
+    stored = site.api("GET", f"/projects/{site.seeded.ids['demo-rlhf']}/items").json()["data"]
+    assert all(r["model"] in MODELS for i in stored for r in i["data"]["responses"])  # stored
+    seen = []
+    page.on("response", lambda r: seen.append(r))
+    login(page, "ann2@demo.labelwell")
+    first = open_workspace(page, site.seeded.ids["demo-rlhf"])
+    headings = page.locator("[data-control=preference] .response h3").all_inner_texts()
+    assert [h.strip() for h in headings] == ["Response A", "Response B"]
+    page.keyboard.press("2")
+    second = submit_and_wait(page, first)
+    assert second != first
+    task = page.evaluate("JSON.stringify(window.lw.state.task)")
+    boot = page.evaluate("document.getElementById('boot').textContent")
+    fetched = _api_bodies(seen)
+    assert any('"responses"' in body for body in fetched)  # the tasks themselves were read
+    for text in (page.content(), task, boot, *fetched):
+        assert not any(model in text for model in MODELS), text[:300]
+        assert "provenance" not in text
+
+
+def test_reviewers_see_responses_without_the_model(page, site):
+    seen = []
+    page.on("response", lambda r: seen.append(r))
+    login(page, "reviewer@demo.labelwell")
+    page.goto(f"/projects/{site.seeded.ids['demo-rlhf']}/review")
+    page.wait_for_selector("#review-queue .review-item, #review-empty")
+    assert page.locator("#review-queue .review-item").count() >= 1  # the judgments above
+    boot = page.evaluate("document.getElementById('boot').textContent")
+    assert '"responses"' in boot
+    for text in (page.content(), boot, *_api_bodies(seen)):
+        assert not any(model in text for model in MODELS), text[:300]

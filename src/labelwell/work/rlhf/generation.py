@@ -100,9 +100,10 @@ def comparison_rows(
     """One comparison item per prompt: ``{"prompt", "messages", "responses":
     [{"id", "text", "provenance"}], "prompt_id", "tags"}``. With ``shuffle`` the
     order of the responses (which one is "a") is drawn per prompt, so no model is
-    always shown first. The model's name stays in ``provenance`` only, which the
-    workspace does not show, so judgments are blind (as in Chatbot Arena);
-    ``show_models`` adds it as the response's ``model``, which the workspace shows.
+    always shown first. The model's name stays in ``provenance``; ``show_models``
+    also copies it to the response's ``model``. Both are stored and exported but
+    never shown to a rater (:func:`labelwell.work.policies.rater_data`), so
+    judgments are blind (as in Chatbot Arena).
     With ``split_pairs`` every pair of a prompt's responses is an item of its own."""
     by_prompt: dict[str, list[GeneratedResponse]] = defaultdict(list)
     for r in responses:

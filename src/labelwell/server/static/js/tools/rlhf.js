@@ -19,7 +19,8 @@ export function pairwise(control, data, ctx) {
   const buttons = choices.map(([value, label], i) => h("button", { type: "button", class: "choice-button", "aria-pressed": "false", dataset: { choice: value },
     onclick: () => { choice = value; sync(); ctx.changed(); } }, h("kbd", {}, String(i + 1)), " ", label));
   const sync = () => buttons.forEach((b) => { const on = b.dataset.choice === choice; b.classList.toggle("active", on); b.setAttribute("aria-pressed", String(on)); });
-  const col = (resp, name) => h("div", { class: "response card" }, h("h3", {}, `${ctx.t("work.response")} ${name}`, h("span", { class: "muted" }, resp?.model ? ` · ${resp.model}` : "")),
+  // Blind evaluation: a response is A or B only, never the model that wrote it.
+  const col = (resp, name) => h("div", { class: "response card" }, h("h3", {}, `${ctx.t("work.response")} ${name}`),
     h("div", { class: "item-text" }, String(resp?.text ?? "")));
   const el = h("div", { class: "pairwise" }, promptBlock(data, ctx), h("div", { class: "columns" }, col(a, "A"), col(b, "B")),
     h("div", { class: "choice-row" }, buttons), reason);
@@ -38,6 +39,8 @@ export function pairwise(control, data, ctx) {
 export function ranking(control, data, ctx) {
   const responses = responsesOf(control, data);
   const byId = new Map(responses.map((r) => [String(r.id), r]));
+  // Responses are named by their place in the item (A, B, C...), as in pairwise.
+  const letter = new Map(responses.map((r, i) => [String(r.id), String.fromCharCode(65 + i)]));
   let order = responses.map((r) => String(r.id));
   let touched = false;
   let focus = 0;
@@ -53,7 +56,8 @@ export function ranking(control, data, ctx) {
     list.replaceChildren(...order.map((id, i) => {
       const r = byId.get(id);
       const li = h("li", { class: `rank-item card${i === focus ? " focused" : ""}`, draggable: "true", tabindex: "0", dataset: { id } },
-        h("span", { class: "rank" }, String(i + 1)), h("div", { class: "item-text" }, String(r?.text ?? "")),
+        h("span", { class: "rank" }, String(i + 1)),
+        h("div", {}, h("strong", { class: "response-name" }, `${ctx.t("work.response")} ${letter.get(id)}`), h("div", { class: "item-text" }, String(r?.text ?? ""))),
         h("span", { class: "rank-buttons" },
           h("button", { type: "button", class: "small", "aria-label": `${ctx.t("work.move_up")} ${i + 1}`, onclick: () => move(i, i - 1) }, "↑"),
           h("button", { type: "button", class: "small", "aria-label": `${ctx.t("work.move_down")} ${i + 1}`, onclick: () => move(i, i + 1) }, "↓")));
