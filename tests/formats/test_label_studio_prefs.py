@@ -225,3 +225,35 @@ def test_project_import_of_label_studio_pairwise_export(db, tmp_path):
     assert err.value.field == "tasks[1].annotations[0].result[0].value.selected"
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Item)) == 2
+
+
+def test_pairwise_in_label_studios_comparison_template_layout(tmp_path):
+    from labelwell.formats.registry import EXPORTERS
+
+    records = [
+        record(i, PAIR, [label({"comparison": a}, f"user{i}")])
+        for i, a in enumerate(ANSWERS, start=1)
+    ]
+    exporter = EXPORTERS["label_studio_comparison"]()
+    assert exporter.pairwise_layout == "comparison"
+    buf = io.BytesIO()
+    exporter.write(records, buf, PREFS)
+    raw = json.loads(buf.getvalue())
+    # The template's <Text name="answer1" value="$answer1"/> and "$answer2"
+    assert raw[0]["data"]["prompt"] == "Name a prime."
+    assert (raw[0]["data"]["answer1"], raw[0]["data"]["answer2"]) == ("7", "8")
+    (region,) = raw[0]["annotations"][0]["result"]
+    assert region["to_name"] == "answer1,answer2" and region["value"] == {"selected": "left"}
+    rows = _import(tmp_path, buf.getvalue())
+    for want, row in zip(ANSWERS, rows, strict=True):
+        assert row.annotations[0]["result"] == {"comparison": want}
+
+
+def test_comparison_layout_needs_two_responses():
+    with pytest.raises(InvalidInput) as err:
+        LabelStudioExporter(pairwise_layout="comparison").write(
+            [record(5, THREE, [label({"comparison": {"choice": "a"}})])], io.BytesIO(), PREFS
+        )
+    assert "item 5" in err.value.message and err.value.field == "responses"
+    with pytest.raises(InvalidInput):
+        LabelStudioExporter(pairwise_layout="sideways")

@@ -53,7 +53,12 @@ import orjson
 from labelwell.errors import InvalidInput
 from labelwell.formats._ontology import controls
 from labelwell.formats._select import attach, check_mode, chosen_labels
-from labelwell.formats.label_studio_prefs import RLHF_FIELDS, fill_responses
+from labelwell.formats.label_studio_prefs import (
+    PAIRWISE_LAYOUTS,
+    RLHF_FIELDS,
+    comparison_data,
+    fill_responses,
+)
 from labelwell.formats.label_studio_regions import LS_TYPES, RegionReader, to_regions
 from labelwell.formats.registry import (
     ExportRecord,
@@ -88,35 +93,51 @@ def annotator_of(ann: dict[str, Any]) -> str | None:
 
 class LabelStudioExporter:
     name = "label_studio"
+    needs: tuple[str, ...] = ()  # any control
     extension = "json"
     media_type = "application/json"
 
-    def __init__(self, labels: str = "both", predictions: bool = True) -> None:
+    def __init__(
+        self, labels: str = "both", predictions: bool = True, pairwise_layout: str = "labelwell"
+    ) -> None:
         self.labels = check_mode(labels)
         self.predictions = predictions
+        if pairwise_layout not in PAIRWISE_LAYOUTS:
+            raise InvalidInput(
+                f"pairwise_layout must be one of {', '.join(PAIRWISE_LAYOUTS)}",
+                field="pairwise_layout",
+            )
+        #: ``comparison``: pairwise tasks as Label Studio's comparison template
+        #: wants them (``answer1``/``answer2`` text fields, ``toName="answer1,answer2"``).
+        self.pairwise_layout = pairwise_layout
 
     def write(self, records: Iterable[ExportRecord], out: BinaryIO, ontology: Any) -> int:
         ctrls = controls(ontology)
+        comparison = self.pairwise_layout == "comparison"
+        to_name = ",".join(RLHF_FIELDS) if comparison else None
         out.write(b"[")
         n = 0
         for rec in records:
             where = f"item {rec.item_id}"
+            data = comparison_data(ctrls, rec.data, where) if comparison else rec.data
             anns = []
             for picked in chosen_labels(rec, self.labels):
-                ann: dict[str, Any] = {"result": to_regions(picked.result, ctrls, rec.data, where)}
+                ann: dict[str, Any] = {
+                    "result": to_regions(picked.result, ctrls, rec.data, where, to_name)
+                }
                 if picked.label_id is not None:
                     ann["id"] = picked.label_id
                 ann["ground_truth"] = picked.source == "gold"
                 if picked.annotator:
                     ann["created_username"] = picked.annotator
                 anns.append(ann)
-            task: dict[str, Any] = {"id": rec.item_id, "data": rec.data, "annotations": anns}
+            task: dict[str, Any] = {"id": rec.item_id, "data": data, "annotations": anns}
             if self.predictions:
                 task["predictions"] = [
                     {
                         "model_version": p.provenance.agent,
                         "score": p.score,
-                        "result": to_regions(p.result, ctrls, rec.data, where),
+                        "result": to_regions(p.result, ctrls, rec.data, where, to_name),
                     }
                     for p in rec.predictions
                 ]
@@ -239,6 +260,14 @@ class LabelStudioImporter:
 @register_exporter("label_studio")
 def _ls_exporter() -> LabelStudioExporter:
     return LabelStudioExporter()
+
+
+@register_exporter("label_studio_comparison")
+def _ls_comparison_exporter() -> LabelStudioExporter:
+    exporter = LabelStudioExporter(pairwise_layout="comparison")
+    exporter.name = "label_studio_comparison"
+    exporter.needs = ("pairwise",)
+    return exporter
 
 
 @register_importer("label_studio")

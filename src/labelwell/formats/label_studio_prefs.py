@@ -28,7 +28,11 @@ RLHF_FIELDS = ("answer1", "answer2")
 _RANK = re.compile(r"^rank_(\d+)$")
 
 
-def pairwise_regions(c: Control, value: dict[str, Any]) -> list[dict[str, Any]]:
+def pairwise_regions(
+    c: Control, value: dict[str, Any], to_name: str | None = None
+) -> list[dict[str, Any]]:
+    """``to_name``: what the ``pairwise`` region points at (the control's own
+    name by default; ``"answer1,answer2"`` in the comparison template)."""
     src = c.source or "responses"
     choice = value["choice"]
     if choice in SIDES:
@@ -36,7 +40,7 @@ def pairwise_regions(c: Control, value: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "id": c.name,
                 "from_name": c.name,
-                "to_name": c.name,
+                "to_name": to_name or c.name,
                 "type": "pairwise",
                 "value": {"selected": SIDES[choice]},
             }
@@ -49,6 +53,31 @@ def pairwise_regions(c: Control, value: dict[str, Any]) -> list[dict[str, Any]]:
         name = f"{c.name}_reason"
         v2 = {"text": [value["reason"]]}
         out.append({"id": name, "from_name": name, "to_name": src, "type": "textarea", "value": v2})
+    return out
+
+
+PAIRWISE_LAYOUTS = ("labelwell", "comparison")
+
+
+def comparison_data(
+    ctrls: Sequence[Control], data: dict[str, Any], where: str, fields: Sequence[str] = RLHF_FIELDS
+) -> dict[str, Any]:
+    """``data`` with the two responses of its pairwise control as the text fields
+    of Label Studio's comparison template (``answer1``, ``answer2``)."""
+    pairwise = [c for c in ctrls if c.type == "pairwise"]
+    if not pairwise:
+        return data
+    src = pairwise[0].source or "responses"
+    responses = data.get(src)
+    if not isinstance(responses, list) or len(responses) != 2:
+        raise InvalidInput(
+            f"{where}: Label Studio's comparison template needs exactly two responses "
+            f"in data.{src}",
+            field=src,
+        )
+    out = dict(data)
+    for name, response in zip(fields, responses, strict=True):
+        out[name] = response.get("text") if isinstance(response, dict) else response
     return out
 
 

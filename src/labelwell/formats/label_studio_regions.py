@@ -47,9 +47,14 @@ def _image_meta(w: float, h: float) -> dict[str, Any]:
 
 
 def to_regions(
-    result: dict[str, Any], ctrls: list[Control], data: dict[str, Any], where: str
+    result: dict[str, Any],
+    ctrls: list[Control],
+    data: dict[str, Any],
+    where: str,
+    pairwise_to: str | None = None,
 ) -> list[dict]:
-    """A labelwell result as Label Studio result regions."""
+    """A labelwell result as Label Studio result regions (``pairwise_to``: the
+    ``to_name`` of pairwise regions, see ``label_studio_prefs.pairwise_regions``)."""
     out: list[dict[str, Any]] = []
     for c in ctrls:
         value = result.get(c.name)
@@ -83,7 +88,7 @@ def to_regions(
             for r, size in vision.brush_regions(c, value, base, data, where):
                 out.append(r | _image_meta(*size))
         elif c.type == "pairwise":
-            out.extend(prefs.pairwise_regions(c, value))
+            out.extend(prefs.pairwise_regions(c, value, pairwise_to))
         elif c.type == "ranking":
             out.append(prefs.ranker_region(c, value))
         elif c.type == "spans":
