@@ -244,6 +244,11 @@ def test_pairwise_in_label_studios_comparison_template_layout(tmp_path):
     assert (raw[0]["data"]["answer1"], raw[0]["data"]["answer2"]) == ("7", "8")
     (region,) = raw[0]["annotations"][0]["result"]
     assert region["to_name"] == "answer1,answer2" and region["value"] == {"selected": "left"}
+    tie = raw[2]["annotations"][0]["result"]
+    assert [(r["from_name"], r["to_name"]) for r in tie] == [
+        ("comparison_choice", "prompt"),
+        ("comparison_reason", "prompt"),
+    ]
     rows = _import(tmp_path, buf.getvalue())
     for want, row in zip(ANSWERS, rows, strict=True):
         assert row.annotations[0]["result"] == {"comparison": want}

@@ -32,8 +32,9 @@ def pairwise_regions(
     c: Control, value: dict[str, Any], to_name: str | None = None
 ) -> list[dict[str, Any]]:
     """``to_name``: what the ``pairwise`` region points at (the control's own
-    name by default; ``"answer1,answer2"`` in the comparison template)."""
-    src = c.source or "responses"
+    name by default; ``"answer1,answer2"`` in the comparison template, whose
+    companion regions then point at its ``prompt`` text)."""
+    src = "prompt" if to_name else (c.source or "responses")
     choice = value["choice"]
     if choice in SIDES:
         out = [
