@@ -164,3 +164,25 @@ def test_agreement_numeric_levels_and_weights(tmp_path: Path):
     path.write_text("task,worker,label\n1,a,low\n1,b,2\n")
     result = runner.invoke(app, ["agreement", str(path), "--level", "ratio"])
     assert result.exit_code == 2 and "line 2, column 'label'" in result.stderr
+
+
+def test_aggregate_reports_a_collapsed_fit_and_falls_back(tmp_path: Path):
+    from labelwell.quality.simulate import simulate_crowd
+
+    answers, _ = simulate_crowd(
+        300, 20, 3, 2, class_balance=[0.9, 0.1], per_class=True, accuracy=(0.3, 0.9), seed=0
+    )
+    path = tmp_path / "answers.csv"
+    answers.to_csv(path, index=False)
+    result = runner.invoke(app, ["aggregate", str(path), "--method", "onecoin", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert report["method"] == "onecoin" and report["method_used"] == "mv"
+    (warning,) = [w for w in report["warnings"] if w["kind"] == "collapsed_class"]
+    assert warning["fallback"] and warning["evidence"]["label"] == "1"
+    plain = runner.invoke(
+        app, ["aggregate", str(path), "--method", "onecoin", "--out", str(tmp_path / "x.csv")]
+    )
+    assert "warning: label '1'" in plain.output and "fell back to mv" in plain.output
+    healthy = runner.invoke(app, ["aggregate", str(path), "--method", "mv", "--json"])
+    assert json.loads(healthy.output)["warnings"] == []

@@ -130,7 +130,7 @@ def aggregate(
     """Aggregate workers' answers into one label per task, with a confidence."""
     import pandas as pd
 
-    from labelwell.quality.registry import AGGREGATORS
+    from labelwell.quality.guards import guarded_fit
 
     try:
         data = read_table(answers, ("task", "worker", "label"))
@@ -140,10 +140,10 @@ def aggregate(
             truth_labels = read_table(truth, ("task", "label")).set_index("task")["label"]
         if gold is not None:
             gold_labels = read_table(gold, ("task", "label")).set_index("task")["label"]
-        model = AGGREGATORS[method.value]()
         started = time.perf_counter()
-        model.fit(data, gold_labels)
+        fitted = guarded_fit(method.value, data, gold_labels)
         seconds = time.perf_counter() - started
+        model = fitted.model
     except LabelwellError as exc:
         raise _fail(exc.message) from None
     probas = model.probas_
@@ -156,6 +156,11 @@ def aggregate(
     )
     report: dict[str, object] = {
         "method": method.value,
+        "method_used": fitted.method,
+        "warnings": [
+            {"kind": f.kind, "fallback": f.fallback, "message": f.message, "evidence": f.evidence}
+            for f in fitted.findings
+        ],
         "tasks": int(len(result)),
         "workers": int(data["worker"].nunique()),
         "answers": int(len(data)),
@@ -174,10 +179,14 @@ def aggregate(
     if as_json:
         typer.echo(json.dumps(report))
         return
+    for finding in fitted.findings:
+        typer.echo(f"warning: {finding.message}", err=True)
+    if fitted.fell_back:
+        typer.echo(f"warning: {method.value} fell back to {fitted.method}", err=True)
     if out is None:
         result.to_csv(sys.stdout, index=False)
     line = (
-        f"{method.value}: {report['tasks']} tasks, {report['answers']} answers in {seconds:.3f} s"
+        f"{fitted.method}: {report['tasks']} tasks, {report['answers']} answers in {seconds:.3f} s"
     )
     if "accuracy" in report and report["accuracy"] is not None:
         line += f"; accuracy {report['accuracy']:.4f} on {report['evaluated']} tasks with truth"

@@ -50,6 +50,9 @@ def render(report: QualityReport) -> str:
         f"(95% CI {g.ci_low:.0%}-{g.ci_high:.0%}){'  RETRAIN' if g.needs_retraining else ''}"
         for g in report.gold
     ] or ["  no gold checks yet"]
+    if report.aggregation_warnings:
+        lines.append(f"aggregation ({report.method}):")
+        lines += [f"  [{w.kind}] {w.message}" for w in report.aggregation_warnings]
     lines.append("anomalies:")
     lines += [f"  [{f.kind}] {f.message}" for f in report.anomalies] or ["  none"]
     lines.append(

@@ -393,6 +393,16 @@ class GuidelineFlagPublic(BaseModel):
     message: str
 
 
+class AggregationWarningPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    control: str
+    kind: str = Field(description="collapsed_class, below_majority_on_gold or permuted_worker.")
+    fallback: bool = Field(description="True when the labels shown come from majority vote.")
+    method_used: str
+    message: str
+    evidence: dict[str, Any]
+
+
 class QualityReportPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     project_id: int
@@ -412,6 +422,7 @@ class QualityReportPublic(BaseModel):
     review_items: list[int]
     escalated_items: list[int]
     guideline: list[GuidelineFlagPublic]
+    aggregation_warnings: list[AggregationWarningPublic] = []
 
 
 class ReviewAnnotationPublic(AnnotationPublic):

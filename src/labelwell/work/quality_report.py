@@ -29,6 +29,7 @@ from labelwell.quality.anomalies import (
 )
 from labelwell.quality.consensus import guideline_signals
 from labelwell.quality.gold import first_answers, flag_for_retraining, gold_accuracy
+from labelwell.quality.guards import guarded_fit
 from labelwell.quality.krippendorff import krippendorff_alpha
 from labelwell.quality.registry import AGGREGATORS
 from labelwell.store.tables import Annotation, GoldAnswer, Item
@@ -120,6 +121,19 @@ class GuidelineFlag:
 
 
 @dataclass(frozen=True)
+class AggregationWarning:
+    """A degenerate aggregation fit found by :mod:`labelwell.quality.guards`, with
+    its evidence and the method whose labels the report shows instead."""
+
+    control: str
+    kind: str
+    fallback: bool
+    method_used: str
+    message: str
+    evidence: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class QualityReport:
     project_id: int
     method: str
@@ -138,6 +152,7 @@ class QualityReport:
     review_items: list[int]
     escalated_items: list[int]
     guideline: list[GuidelineFlag]
+    aggregation_warnings: list[AggregationWarning] = field(default_factory=list)
 
 
 def agreement_of(frame: pd.DataFrame, control: str | None) -> Agreement:
@@ -173,11 +188,18 @@ def _flag(flag: Any, control: str | None) -> Flag:
 
 def _aggregate(
     method: str, frame: pd.DataFrame, truth: pd.Series, control: str
-) -> tuple[list[AggregatedLabel], pd.Series]:
-    """Labels with confidence (the posterior of the chosen label) for non-gold items."""
-    model = AGGREGATORS[method]()
-    probas = model.fit_predict_proba(frame, truth if len(truth) else None)
-    labels = model.labels_
+) -> tuple[list[AggregatedLabel], pd.Series, list[AggregationWarning]]:
+    """Labels with confidence (the posterior of the chosen label) for non-gold items,
+    from a guarded fit (majority vote when the method's fit collapsed)."""
+    fitted = guarded_fit(method, frame, truth if len(truth) else None)
+    model = fitted.model
+    probas, labels = model.probas_, model.labels_
+    warnings = [
+        AggregationWarning(
+            control, f.kind, f.fallback, fitted.method, f"{control}: {f.message}", f.evidence
+        )
+        for f in fitted.findings
+    ]
     keep = ~labels.index.isin(truth.index)
     confidence = probas.max(axis=1)
     rows = [
@@ -186,7 +208,7 @@ def _aggregate(
             labels.index[keep], labels.to_numpy()[keep], confidence.to_numpy()[keep], strict=True
         )
     ]
-    return rows, labels[keep]
+    return rows, labels[keep], warnings
 
 
 def quality_report(
@@ -294,6 +316,7 @@ def quality_report(
     pooled: list[pd.DataFrame] = []
     labels: list[AggregatedLabel] = []
     guideline: list[GuidelineFlag] = []
+    aggregation_warnings: list[AggregationWarning] = []
     for name in categorical:
         answered = [r for r in work if (r.result or {}).get(name) is not None]
         frame = pd.DataFrame(
@@ -325,8 +348,9 @@ def quality_report(
             {i: str(g[name]) for i, g in golds.items() if g.get(name) is not None}, dtype=object
         )
         truth = truth[truth.index.isin(with_gold["task"])]
-        control_labels, consensus = _aggregate(method, with_gold, truth, name)
+        control_labels, consensus, found = _aggregate(method, with_gold, truth, name)
         labels += control_labels
+        aggregation_warnings += found
         flags += [_flag(f, name) for f in pattern_flags(frame)]
         flags += [_flag(f, name) for f in low_agreement_flags(frame, consensus)]
         guideline += [
@@ -384,4 +408,5 @@ def quality_report(
         review_items=waiting("review"),
         escalated_items=waiting("escalated"),
         guideline=guideline,
+        aggregation_warnings=aggregation_warnings,
     )
