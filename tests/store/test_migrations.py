@@ -6,6 +6,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from labelwell.store.migrate import alembic_config, current_revision, head_revision, upgrade
+from world import build_world
 
 
 def test_upgrade_is_idempotent_and_reaches_head(db):
@@ -72,3 +73,47 @@ def test_sessions_revision_adds_token_expiry_and_password_resets(db):
     with db.engine.connect() as conn:
         default = conn.execute(text("SELECT COUNT(*) FROM api_tokens WHERE kind <> 'api'"))
         assert default.scalar() == 0
+
+
+def test_import_batches_revision_hides_unpublished_imports_and_downgrades(db):
+    """0006: imports gain a state (existing ones published); the PostgreSQL queue
+    function learns to skip unpublished items; downgrading to 0005 removes the
+    rows of unpublished imports and restores 0005's function."""
+    cfg = alembic_config(db.url)
+
+    def migrate(step, target):
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            step(cfg, target)
+
+    def next_task_source():
+        with db.engine.connect() as conn:
+            return conn.execute(text(
+                "SELECT prosrc FROM pg_proc WHERE proname = 'labelwell_next_task'"
+                " AND pronamespace = current_schema()::regnamespace")).scalar_one()
+
+    world = build_world(db, n_items=1)  # one published import with item 1
+    migrate(command.downgrade, "0005")
+    if db.dialect == "postgresql":
+        assert "published" not in next_task_source()
+    migrate(command.upgrade, "0006")
+    with db.engine.begin() as conn:
+        assert conn.execute(text("SELECT state FROM imports")).scalar() == "published"
+        conn.execute(text("INSERT INTO imports (id, project_id, filename, format, n_items, "
+                          "created_at, state) VALUES (2, :p, 'new', 'jsonl', 0, "
+                          "CURRENT_TIMESTAMP, 'writing')"), {"p": world.project_id})
+        conn.execute(text(
+            "INSERT INTO items (id, project_id, data, media, status, priority, is_gold, "
+            "n_active, n_done, import_id, created_at) VALUES (2, :p, '{}', '[]', 'open', "
+            "0, false, 0, 0, 2, CURRENT_TIMESTAMP)"), {"p": world.project_id})
+    if db.dialect == "postgresql":
+        assert "m.state <> 'published'" in next_task_source()
+    migrate(command.downgrade, "0005")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT id FROM items")).scalars().all() == [1]
+        assert conn.execute(text("SELECT id FROM imports")).scalars().all() == [1]
+    assert "state" not in {c["name"] for c in inspect(db.engine).get_columns("imports")}
+    if db.dialect == "postgresql":
+        assert "published" not in next_task_source()
+    upgrade(db)
+    assert current_revision(db) == head_revision()
