@@ -111,3 +111,17 @@ def test_errors(tmp_path):
     with pytest.raises(InvalidInput) as err:
         list(CocoPanopticImporter(PANOPTIC).read(out))
     assert err.value.field == "annotations[image_id=1].segments_info[1].category_id"
+
+
+def test_png_outside_the_upload_is_refused(tmp_path):
+    recs, _ = _records()
+    out = tmp_path / "upload" / "pan"
+    CocoPanopticExporter().export_dir(recs, out, PANOPTIC)
+    doc = json.loads((out / "panoptic.json").read_text())
+    secret = tmp_path / "upload" / "secret.png"
+    (out / "panoptic" / doc["annotations"][0]["file_name"]).rename(secret)
+    doc["annotations"][0]["file_name"] = "../../secret.png"
+    (out / "panoptic.json").write_text(json.dumps(doc))
+    with pytest.raises(InvalidInput) as err:
+        list(CocoPanopticImporter(PANOPTIC).read(out))
+    assert err.value.field == "file_name" and "secret" not in err.value.message

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import datasets
 import pyarrow.parquet as pq
@@ -123,3 +124,14 @@ def test_zip_output_and_errors(tmp_path):
     HFDatasetExporter().export_dir(vision_records(), tmp_path / "v", VISION)
     with pytest.raises(InvalidInput, match="not a control"):
         list(HFDatasetImporter(NER).read(tmp_path / "v"))
+
+
+def test_data_files_outside_the_folder_are_refused(tmp_path):
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    (tmp_path / "elsewhere.arrow").write_bytes(b"")
+    state = {"_data_files": [{"filename": "../elsewhere.arrow"}]}
+    (folder / "state.json").write_text(json.dumps(state))
+    with pytest.raises(InvalidInput) as err:
+        list(HFDatasetImporter().read(folder))
+    assert "elsewhere" not in err.value.message

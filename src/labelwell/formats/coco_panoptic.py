@@ -28,6 +28,7 @@ import orjson
 from labelwell.errors import InvalidInput
 from labelwell.formats._geometry import mask_to_rle, rle_area, rle_bbox, rle_to_mask
 from labelwell.formats._ontology import TakesOntology, check_label, first_control
+from labelwell.formats._paths import inside
 from labelwell.formats._select import attach, check_mode, chosen_labels
 from labelwell.formats._sink import DirSink, Sink, ZipSink
 from labelwell.formats.coco import image_meta
@@ -211,6 +212,7 @@ class CocoPanopticImporter(TakesOntology):
             doc = orjson.loads(js.read_bytes())
         except (OSError, orjson.JSONDecodeError) as exc:
             raise InvalidInput(f"{js.name}: cannot read: {exc}", field="panoptic.json") from exc
+        root = js.parent.resolve()
         png_dir = next(
             (d for d in (js.parent / "panoptic", js.with_suffix("")) if d.is_dir()), js.parent
         )
@@ -226,9 +228,8 @@ class CocoPanopticImporter(TakesOntology):
             row = ImportRow(line=n, data=data, external_id=str(img.get("id")))
             ann = anns.get(img.get("id"))
             if ann is not None:
-                ids = decode_png(png_dir / ann["file_name"]).astype(np.int64) @ np.array(
-                    [1, 256, 65536]
-                )
+                png = inside(root, png_dir / str(ann["file_name"]), "file_name", "file_name")
+                ids = decode_png(png).astype(np.int64) @ np.array([1, 256, 65536])
                 regions = []
                 for i, seg in enumerate(ann["segments_info"]):
                     where = f"annotations[image_id={img.get('id')}].segments_info[{i}]"

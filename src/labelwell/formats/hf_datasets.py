@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from labelwell.errors import InvalidInput
 from labelwell.formats import hf_features as F
 from labelwell.formats._ontology import Control, TakesOntology, controls
+from labelwell.formats._paths import inside
 from labelwell.formats._select import attach, check_mode, resolved
 from labelwell.formats._sink import DirSink, Sink, ZipSink
 from labelwell.formats._tokens import bio_tags, check_spans, tokenize
@@ -331,7 +332,11 @@ class HFDatasetImporter(TakesOntology):
         path = Path(path)
         try:
             state = json.loads((path / "state.json").read_text())
-            files = [path / f["filename"] for f in state["_data_files"]]
+            root = path.resolve()
+            files = [
+                inside(root, path / str(f["filename"]), "_data_files", "state.json")
+                for f in state["_data_files"]
+            ]
         except (OSError, KeyError, TypeError, json.JSONDecodeError) as exc:
             raise InvalidInput(
                 f"{path.name}: not a save_to_disk folder: {exc}", field="state.json"

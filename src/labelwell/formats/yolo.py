@@ -30,6 +30,7 @@ import yaml
 from labelwell.errors import InvalidInput
 from labelwell.formats._geometry import image_size, points_bbox
 from labelwell.formats._ontology import Control, first_control, pick_controls
+from labelwell.formats._paths import inside
 from labelwell.formats._select import attach, chosen_labels
 from labelwell.formats._sink import FolderExporter, Sink
 from labelwell.formats.coco import image_meta, skeleton_of
@@ -143,21 +144,11 @@ class YoloExporter(FolderExporter):
         sink.write("data.yaml", yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode())
 
 
-def _inside(root: Path, path: Path, what: str, field: str) -> Path:
-    """``path`` resolved (links followed); refused unless it lies inside ``root``,
-    so a dataset reads only what was uploaded. The message names the field, not
-    where the path led."""
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root):
-        raise InvalidInput(f"{what} must lie inside the uploaded dataset", field=field)
-    return resolved
-
-
 def _read_manifest(root: Path) -> dict[tuple[str, str], dict[str, Any]]:
     out: dict[tuple[str, str], dict[str, Any]] = {}
     parts = sorted(set(root.glob(f"{MANIFEST_PART}*.jsonl")) | set(root.glob(f"{MANIFEST}*")))
     for part in parts:
-        part = _inside(root, part, part.name, "manifest")
+        part = inside(root, part, part.name, "manifest")
         for line in part.read_text(encoding="utf-8").splitlines():
             entry = json.loads(line)
             out[(entry["split"], entry["name"])] = entry
@@ -168,7 +159,7 @@ def _read_names(cfg_path: Path, root: Path) -> tuple[list[Any], dict[str, Any]]:
     """Class names and the config: ``data.yaml`` (Ultralytics) or ``classes.txt``
     (Label Studio's YOLO export: one name a line, ``images/`` and ``labels/``
     beside it, no splits)."""
-    cfg_path = _inside(root, cfg_path, cfg_path.name, cfg_path.name)
+    cfg_path = inside(root, cfg_path, cfg_path.name, cfg_path.name)
     try:
         text = cfg_path.read_text(encoding="utf-8")
         if cfg_path.name == "classes.txt":
@@ -225,11 +216,11 @@ class YoloImporter:
             if not isinstance(images, str) or images in seen:
                 continue
             seen.add(images)
-            img_dir = _inside(root, root / images, split, split)
+            img_dir = inside(root, root / images, split, split)
             labels = str(PurePosixPath(images)).replace("images", "labels", 1)
-            label_dir = _inside(root, root / labels, f"the labels of {split}", split)
+            label_dir = inside(root, root / labels, f"the labels of {split}", split)
             for label_file in sorted(label_dir.glob("*.txt")):
-                _inside(root, label_file, label_file.name, split)
+                inside(root, label_file, label_file.name, split)
                 n += 1
                 yield self._row(
                     n, label_file, img_dir, split, names, kind, kpt, kp_names, manifest, root
@@ -240,7 +231,7 @@ class YoloImporter:
         entry = manifest.get((split, stem))
         image = next(iter(sorted(img_dir.glob(f"{stem}.*"))), None)
         if image is not None:
-            image = _inside(root, image, f"the image of {label_file.name}", split)
+            image = inside(root, image, f"the image of {label_file.name}", split)
         if entry is not None:
             data = {"image": entry["image"], "width": entry["width"], "height": entry["height"]}
             ext = entry.get("external_id")
