@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -16,6 +18,20 @@ from labelwell.formats.registry import (
     register_exporter,
     register_importer,
 )
+
+#: a run of 20+ digits: a number orjson would read past 64 bits as a float, silently
+_LONG_NUMBER = re.compile(rb"\d{20}")
+
+
+def loads(raw: bytes) -> Any:
+    """JSON text decoded; integers too long for 64 bits stay exact integers (the
+    standard library's decoder reads them), so the import check can refuse them
+    instead of storing a rounded float."""
+    obj = orjson.loads(raw)
+    if _LONG_NUMBER.search(raw):
+        obj = json.loads(raw)
+    return obj
+
 
 ROW_KEYS = frozenset({"data", "external_id", "media", "predictions", "annotations", "gold"})
 
@@ -78,7 +94,7 @@ class JsonlImporter:
                 if not raw.strip():
                     continue
                 try:
-                    obj = orjson.loads(raw)
+                    obj = loads(raw)
                 except orjson.JSONDecodeError as exc:
                     raise InvalidInput(
                         f"{path.name} line {line_no}: not valid JSON ({exc})", line=line_no
@@ -93,7 +109,7 @@ class JsonImporter:
 
     def read(self, path: Path) -> Iterator[ImportRow]:
         try:
-            records = orjson.loads(path.read_bytes())
+            records = loads(path.read_bytes())
         except orjson.JSONDecodeError as exc:
             raise InvalidInput(f"{path.name}: not valid JSON ({exc})") from None
         if not isinstance(records, list):

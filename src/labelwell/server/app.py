@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 import labelwell
 from labelwell.server import errors, web
 from labelwell.server.limits import BodySizeLimit
+from labelwell.server.request_checks import refuse_nul
 from labelwell.server.routes import (
     accounts,
     annotations,
@@ -60,6 +61,7 @@ def create_app(
         version=labelwell.__version__,
         description="Labeling, quality, weak supervision, active learning and RLHF data.",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.db = db
     app.state.settings = settings

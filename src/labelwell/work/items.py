@@ -33,7 +33,7 @@ from labelwell.store.tables import (
     User,
     utcnow,
 )
-from labelwell.work import accounts, audit
+from labelwell.work import accounts, audit, item_data
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize, project_role
 from labelwell.work.projects import ontology_of
@@ -150,6 +150,7 @@ def _check_row(row: ImportRow, ontology: Ontology, where: str) -> None:
         field = f"{prefix}.{exc.field}" if exc.field else prefix
         return InvalidInput(f"{where}: {prefix}: {exc.message}", line=row.line, field=field)
 
+    item_data.check_row(row, where)
     try:
         ontology.validate_data(row.data)
     except InvalidInput as exc:
