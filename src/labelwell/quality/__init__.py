@@ -17,6 +17,7 @@ from typing import Any
 #: ``import labelwell.quality.<module>`` stays light (the CLI starts fast).
 _LAZY = {
     "aggregate_boxes": "labelwell.quality.boxes",
+    "BWA": "labelwell.quality.bwa",
     "DawidSkene": "labelwell.quality.dawid_skene",
     "OneCoinDawidSkene": "labelwell.quality.dawid_skene",
     "GLAD": "labelwell.quality.glad",

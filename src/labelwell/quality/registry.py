@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from labelwell.quality._frame import Aggregator
+from labelwell.quality.bwa import BWA
 from labelwell.quality.dawid_skene import DawidSkene, OneCoinDawidSkene
 from labelwell.quality.glad import GLAD
 from labelwell.quality.mace import MACE
@@ -16,6 +17,7 @@ AGGREGATORS: dict[str, type[Aggregator]] = {
     "onecoin": OneCoinDawidSkene,
     "glad": GLAD,
     "mace": MACE,
+    "bwa": BWA,
 }
 
 
