@@ -57,6 +57,16 @@ class Forbidden(LabelwellError):
     code = "forbidden"
 
 
+class TooManyRequests(LabelwellError):
+    """Too many tries (failed logins); ``retry_after`` says in how many seconds to try again."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, details={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
 class LeaseExpired(Conflict):
     code = "lease_expired"
 

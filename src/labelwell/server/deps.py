@@ -5,11 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from labelwell.errors import Unauthorized
-from labelwell.server.web.session import checked_session_token, cookie_actor, session_token
+from labelwell.server.web.session import (
+    checked_session_token,
+    cookie_actor,
+    record_use,
+    session_token,
+    touch_due,
+)
 from labelwell.settings import Settings
 from labelwell.store.db import Database
 from labelwell.work.accounts import token_actor
@@ -39,11 +46,27 @@ def _actor(request: Request, credentials: HTTPAuthorizationCredentials | None) -
     return token_actor(db.engine, credentials.credentials)
 
 
+async def _record_use(request: Request, token: str) -> None:
+    """Record the token's use when due (at most once a minute per token and
+    process, see :class:`~labelwell.server.web.session.TokenTouches`)."""
+    if touch_due(request, token):
+        state = request.app.state
+        await anyio.to_thread.run_sync(record_use, state.db, state.settings, token)
+
+
+def _token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    if credentials is not None and credentials.credentials:
+        return credentials.credentials
+    return session_token(request)
+
+
 async def current_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    return _actor(request, credentials)
+    actor = _actor(request, credentials)
+    await _record_use(request, _token(request, credentials) or "")
+    return actor
 
 
 async def context(
@@ -52,7 +75,9 @@ async def context(
 ) -> Context:
     # One level of dependencies (it runs on every request), async: no thread hop.
     state = request.app.state
-    return Context(db=state.db, actor=_actor(request, credentials), settings=state.settings)
+    actor = _actor(request, credentials)
+    await _record_use(request, _token(request, credentials) or "")
+    return Context(db=state.db, actor=actor, settings=state.settings)
 
 
 Ctx = Annotated[Context, Depends(context)]
@@ -78,6 +103,7 @@ async def caller(
         token = checked_session_token(request)  # the web app's session; CSRF-checked
     else:
         raise Unauthorized("missing API token: send `Authorization: Bearer <token>`")
+    await _record_use(request, token)
     return Caller(db=request.app.state.db, token=token)
 
 

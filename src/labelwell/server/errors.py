@@ -17,6 +17,7 @@ from labelwell.errors import (
     InvalidInput,
     LabelwellError,
     NotFound,
+    TooManyRequests,
     Unauthorized,
 )
 
@@ -27,6 +28,7 @@ STATUS: list[tuple[type[LabelwellError], int]] = [
     (Unauthorized, 401),
     (Forbidden, 403),
     (Busy, 503),
+    (TooManyRequests, 429),
 ]
 
 
@@ -56,6 +58,8 @@ def install(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if status == 503:
             headers = {"Retry-After": "1"}
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers
         )

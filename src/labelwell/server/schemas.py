@@ -48,6 +48,10 @@ class TokenIssued(BaseModel):
     token: str = Field(description="Shown once; only its hash is stored.")
     prefix: str
     user_id: int
+    kind: str = Field(default="api", description="api (until revoked) or session (a login).")
+    expires_at: datetime | None = Field(
+        default=None, description="A session's end as of now; use moves it forward."
+    )
 
 
 class TokenPublic(BaseModel):
@@ -57,6 +61,9 @@ class TokenPublic(BaseModel):
     prefix: str
     created_at: datetime
     revoked_at: datetime | None
+    kind: str
+    expires_at: datetime | None
+    last_used_at: datetime | None
 
 
 class UserCreate(Strict):
@@ -66,6 +73,20 @@ class UserCreate(Strict):
     name: str = Field(default="", max_length=200)
     skills: list[str] = Field(default_factory=list, max_length=50)
     locale: str = Field(default="en", max_length=10)
+
+
+class PasswordSet(Strict):
+    password: str = Field(max_length=1000)
+
+
+class PasswordReset(Strict):
+    token: str = Field(max_length=200, description="The secret of a password link.")
+    password: str = Field(max_length=1000)
+
+
+class ResetLink(BaseModel):
+    url: str = Field(description="Shown once: the page that sets the password.")
+    expires_at: datetime
 
 
 class UserPublic(BaseModel):

@@ -1,4 +1,8 @@
-"""Users, passwords (argon2id) and API tokens (stored as SHA-256, shown once)."""
+"""Users, passwords (argon2id) and tokens (stored as SHA-256, shown once).
+
+A token is ``api`` (made for a script; lives until revoked) or ``session`` (made
+by a login; ends at its ``expires_at``, which use moves forward up to the
+session's absolute lifetime, see :func:`touch_token`)."""
 
 from __future__ import annotations
 
@@ -6,35 +10,24 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from labelwell.store.raw import Statement, Unit, loads, raw_of, read_one
+from labelwell.store.raw import Statement, Unit, loads, raw_of, read_one, when
 from labelwell.store.tables import ROLES, ApiToken, User, utcnow
 from labelwell.work import audit
 from labelwell.work.actors import Actor, Bearer
+from labelwell.work.passwords import check_password, hash_password, verify_password
 
-_hasher = PasswordHasher()
+__all__ = ["hash_password", "verify_password"]
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 TOKEN_PREFIX = "lw_"
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    if not password_hash:
-        return False
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+TOKEN_KINDS = ("api", "session")
 
 
 def hash_token(token: str) -> str:
@@ -57,8 +50,8 @@ def create_user(
         raise InvalidInput(f"email: {email!r} is not an email address", field="email")
     if role not in ROLES:
         raise InvalidInput(f"role: {role!r} is not one of {', '.join(ROLES)}", field="role")
-    if password is not None and len(password) < 8:
-        raise InvalidInput("password: must be at least 8 characters", field="password")
+    if password is not None:
+        check_password(password, email=email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"a user with email {email} already exists")
     user = User(
@@ -89,11 +82,32 @@ def get_user_by_email(session: Session, email: str) -> User:
     return user
 
 
+WRONG_LOGIN = "wrong email or password"
+
+
 def authenticate(session: Session, email: str, password: str) -> User:
+    """The active user with this email and password. Unknown emails, inactive
+    users and users without a password verify a stand-in hash, so every
+    refusal takes as long as a wrong password."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
-        raise Unauthorized("wrong email or password")
+    stored = user.password_hash if user is not None and user.is_active else None
+    if not verify_password(stored, password) or user is None:
+        raise Unauthorized(WRONG_LOGIN)
     return user
+
+
+def set_password(session: Session, user: User, password: str, *, actor: Actor | None) -> None:
+    """Set ``user``'s password (policy-checked) and end their web sessions."""
+    check_password(password, email=user.email)
+    user.password_hash = hash_password(password)
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.kind == "session")
+        .where(ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    audit.record(session, actor or Actor.of(user), "user.set_password", target_type="user",
+                 target_id=user.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +118,29 @@ class IssuedToken:
     token: str
     prefix: str
     user_id: int
+    kind: str = "api"
+    expires_at: datetime | None = None
 
 
 def create_token(
-    session: Session, user: User, *, name: str = "", actor: Actor | None = None
+    session: Session,
+    user: User,
+    *,
+    name: str = "",
+    actor: Actor | None = None,
+    kind: str = "api",
+    expires_at: datetime | None = None,
 ) -> IssuedToken:
     secret = secrets.token_urlsafe(32)
     token = f"{TOKEN_PREFIX}{secret}"
-    row = ApiToken(user_id=user.id, name=name, token_hash=hash_token(token), prefix=token[:10])
+    row = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=hash_token(token),
+        prefix=token[:10],
+        kind=kind,
+        expires_at=expires_at,
+    )
     session.add(row)
     session.flush()
     audit.record(
@@ -122,12 +151,52 @@ def create_token(
         target_id=row.id,
         details={"user_id": user.id, "name": name},
     )
-    return IssuedToken(row.id, token, row.prefix, user.id)
+    return IssuedToken(row.id, token, row.prefix, user.id, kind, expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    """How long a session lasts: ``max_age_s`` at most, ``idle_s`` unused."""
+
+    max_age_s: int
+    idle_s: int
+
+    def expiry(self, created_at: datetime, now: datetime) -> datetime:
+        """When a session made at ``created_at`` and used at ``now`` ends."""
+        return min(
+            created_at + timedelta(seconds=self.max_age_s), now + timedelta(seconds=self.idle_s)
+        )
+
+
+def create_session(
+    session: Session, user: User, policy: SessionPolicy, *, name: str
+) -> IssuedToken:
+    """A login's token: a ``session`` that ends (see :class:`SessionPolicy`)."""
+    now = utcnow()
+    return create_token(
+        session, user, name=name, kind="session", expires_at=policy.expiry(now, now)
+    )
+
+
+def touch_token(session: Session, token: str, policy: SessionPolicy) -> None:
+    """Record that ``token`` was used now; a live session's end moves forward.
+
+    Callers throttle this (once a minute per token), so the annotator's loop
+    does not write per request; an ended or revoked token stays ended."""
+    if not token.startswith(TOKEN_PREFIX):
+        return
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    now = utcnow()
+    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+        return
+    row.last_used_at = now
+    if row.kind == "session":
+        row.expires_at = policy.expiry(row.created_at, now)
 
 
 _TOKEN_OWNER = Statement(
-    "SELECT u.id, u.email, u.role, CAST(u.skills AS TEXT), u.is_active, t.revoked_at"
-    " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?"
+    "SELECT u.id, u.email, u.role, CAST(u.skills AS TEXT), u.is_active, t.revoked_at,"
+    " t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?"
 )
 
 
@@ -154,25 +223,50 @@ def actor_of(work: Session | Unit, who: Actor | Bearer) -> Actor:
     return who if isinstance(who, Actor) else resolve_token(work, who.token)
 
 
-INVALID_TOKEN = "invalid or revoked API token"
+INVALID_TOKEN = "invalid, expired or revoked API token"
 
 
 def _token_actor(row: tuple[Any, ...] | None) -> Actor:
     if row is None or row[5] is not None or not row[4]:
         raise Unauthorized(INVALID_TOKEN)
+    expires_at = when(row[6])
+    if expires_at is not None and expires_at <= utcnow():
+        raise Unauthorized(INVALID_TOKEN)
     return Actor(row[0], row[1], row[2], tuple(loads(row[3]) or ()))
 
 
-def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
+def revoke_token(
+    session: Session, actor: Actor, token_id: int, *, user_id: int | None = None
+) -> None:
+    """Revoke one of ``actor``'s tokens; admins may revoke anyone's."""
     row = session.get(ApiToken, token_id)
     if row is None or (row.user_id != actor.id and not actor.is_admin):
         raise NotFound(f"no token {token_id}")
+    if user_id is not None and row.user_id != user_id:
+        raise NotFound(f"no token {token_id} for user {user_id}")
     session.execute(update(ApiToken).where(ApiToken.id == token_id).values(revoked_at=utcnow()))
     audit.record(session, actor, "token.revoke", target_type="token", target_id=token_id)
 
 
-def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
-    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == actor.id)))
+def list_tokens(session: Session, actor: Actor, user_id: int | None = None) -> list[ApiToken]:
+    """``actor``'s tokens, or (admins only) those of ``user_id``, newest first."""
+    if user_id is not None and user_id != actor.id:
+        if not actor.is_admin:
+            raise NotFound(f"no user {user_id}")
+        email_of(session, user_id)
+    owner = actor.id if user_id is None else user_id
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == owner).order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return user
 
 
 def list_users(session: Session) -> list[User]:

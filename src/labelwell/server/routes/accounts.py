@@ -1,14 +1,18 @@
-"""Login, the current user, API tokens and users."""
+"""Login, the current user, API tokens, users and their passwords."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
 from labelwell.server.deps import Ctx
+from labelwell.server.login import log_in
 from labelwell.server.schemas import (
     LoginRequest,
     Page,
+    PasswordReset,
+    PasswordSet,
     PathId,
+    ResetLink,
     TokenCreate,
     TokenIssued,
     TokenPublic,
@@ -17,22 +21,38 @@ from labelwell.server.schemas import (
 )
 from labelwell.store.db import Database
 from labelwell.store.tables import User
-from labelwell.work import accounts
+from labelwell.work import accounts, password_resets
 from labelwell.work.policies import require_global
 
 router = APIRouter(tags=["accounts"])
 
 
+def _issued(issued: accounts.IssuedToken) -> TokenIssued:
+    return TokenIssued(
+        id=issued.id,
+        token=issued.token,
+        prefix=issued.prefix,
+        user_id=issued.user_id,
+        kind=issued.kind,
+        expires_at=issued.expires_at,
+    )
+
+
 @router.post("/auth/login", response_model=TokenIssued, status_code=status.HTTP_201_CREATED)
-def login(body: LoginRequest, request: Request) -> TokenIssued:
-    """Exchange an email and password for a new API token."""
+async def login(body: LoginRequest, request: Request) -> TokenIssued:
+    """Exchange an email and password for a session token (it ends after the
+    server's session lifetime or idle timeout; scripts use ``POST /tokens``).
+    Too many failed tries answer 429 with ``Retry-After``."""
+    issued, _ = await log_in(request, body.email, body.password, name="login")
+    return _issued(issued)
+
+
+@router.post("/auth/reset", status_code=status.HTTP_204_NO_CONTENT)
+def reset_password(body: PasswordReset, request: Request) -> None:
+    """Set a password with a one-time password link's secret."""
     db: Database = request.app.state.db
     with db.session() as s:
-        user = accounts.authenticate(s, body.email, body.password)
-        issued = accounts.create_token(s, user, name="login")
-    return TokenIssued(
-        id=issued.id, token=issued.token, prefix=issued.prefix, user_id=issued.user_id
-    )
+        password_resets.use_reset(s, body.token, body.password)
 
 
 @router.get("/me", response_model=UserPublic)
@@ -48,9 +68,7 @@ def create_token(body: TokenCreate, ctx: Ctx) -> TokenIssued:
             require_global(ctx.actor, "admin")
         user = accounts.get_user_by_email(s, body.email or ctx.actor.email)
         issued = accounts.create_token(s, user, name=body.name, actor=ctx.actor)
-    return TokenIssued(
-        id=issued.id, token=issued.token, prefix=issued.prefix, user_id=issued.user_id
-    )
+    return _issued(issued)
 
 
 @router.get("/tokens", response_model=Page[TokenPublic])
@@ -89,3 +107,41 @@ def list_users(ctx: Ctx) -> Page[UserPublic]:
     with ctx.db.read_session() as s:
         data = [UserPublic.model_validate(u) for u in accounts.list_users(s)]
     return Page(data=data, count=len(data))
+
+
+@router.get("/users/{user_id}/tokens", response_model=Page[TokenPublic])
+def list_user_tokens(user_id: PathId, ctx: Ctx) -> Page[TokenPublic]:
+    """A user's tokens and sessions (admins, or the user themself)."""
+    with ctx.db.read_session() as s:
+        data = [TokenPublic.model_validate(r) for r in accounts.list_tokens(s, ctx.actor, user_id)]
+    return Page(data=data, count=len(data))
+
+
+@router.delete("/users/{user_id}/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_user_token(user_id: PathId, token_id: PathId, ctx: Ctx) -> None:
+    """Revoke one of a user's tokens or sessions (admins, or the user themself)."""
+    with ctx.db.session() as s:
+        accounts.revoke_token(s, ctx.actor, token_id, user_id=user_id)
+
+
+@router.put("/users/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT)
+def set_password(user_id: PathId, body: PasswordSet, ctx: Ctx) -> None:
+    """Set a user's password (admins); the user's web sessions end."""
+    require_global(ctx.actor, "admin")
+    with ctx.db.session() as s:
+        accounts.set_password(s, accounts.get_user(s, user_id), body.password, actor=ctx.actor)
+
+
+@router.post(
+    "/users/{user_id}/reset-link", response_model=ResetLink, status_code=status.HTTP_201_CREATED
+)
+def reset_link(user_id: PathId, request: Request, ctx: Ctx) -> ResetLink:
+    """A one-time link that lets the user set a new password (admins)."""
+    require_global(ctx.actor, "admin")
+    with ctx.db.session() as s:
+        user = accounts.get_user(s, user_id)
+        issued = password_resets.issue_reset(
+            s, user, ttl_s=ctx.settings.reset_link_ttl_s, actor=ctx.actor
+        )
+    base = str(request.base_url).rstrip("/")
+    return ResetLink(url=base + issued.path, expires_at=issued.expires_at)

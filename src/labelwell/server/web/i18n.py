@@ -17,6 +17,48 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "login.password": {"en": "Password", "ko": "비밀번호"},
     "login.submit": {"en": "Log in", "ko": "로그인"},
     "login.failed": {"en": "Wrong email or password.", "ko": "이메일 또는 비밀번호가 틀렸습니다."},
+    "login.throttled": {
+        "en": "Too many failed logins. Try again in {seconds} seconds.",
+        "ko": "로그인 실패가 너무 많습니다. {seconds}초 후에 다시 시도하세요.",
+    },
+    "login.busy": {
+        "en": "The server is busy. Try again in a moment.",
+        "ko": "서버가 바쁩니다. 잠시 후 다시 시도하세요.",
+    },
+    "reset.title": {"en": "Set your password", "ko": "비밀번호 설정"},
+    "reset.for": {"en": "New password for {email}", "ko": "{email}의 새 비밀번호"},
+    "reset.password": {"en": "New password", "ko": "새 비밀번호"},
+    "reset.confirm": {"en": "Repeat the new password", "ko": "새 비밀번호 확인"},
+    "reset.rules": {
+        "en": "At least 8 characters; not a common password and not your email address.",
+        "ko": "8자 이상이어야 하며, 흔한 비밀번호나 이메일 주소는 사용할 수 없습니다.",
+    },
+    "reset.submit": {"en": "Set password", "ko": "비밀번호 설정"},
+    "reset.mismatch": {
+        "en": "The two passwords differ.",
+        "ko": "두 비밀번호가 서로 다릅니다.",
+    },
+    "reset.invalid": {
+        "en": "This password link is unknown, already used or expired. Ask an admin for a new one.",
+        "ko": "알 수 없거나 이미 사용되었거나 만료된 비밀번호 링크입니다. "
+        "관리자에게 새 링크를 요청하세요.",
+    },
+    "reset.short": {
+        "en": "The password must be at least 8 characters.",
+        "ko": "비밀번호는 8자 이상이어야 합니다.",
+    },
+    "reset.common": {
+        "en": "That is one of the most common passwords. Choose another.",
+        "ko": "가장 흔한 비밀번호 중 하나입니다. 다른 비밀번호를 고르세요.",
+    },
+    "reset.email": {
+        "en": "The password must not contain your email address.",
+        "ko": "비밀번호에 이메일 주소를 넣을 수 없습니다.",
+    },
+    "reset.done": {
+        "en": "Your password is set. Log in with it now.",
+        "ko": "비밀번호가 설정되었습니다. 이제 로그인하세요.",
+    },
     "projects.title": {"en": "Your projects", "ko": "내 프로젝트"},
     "projects.none": {
         "en": "You are not a member of any project yet.",

@@ -12,9 +12,17 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from labelwell.errors import Forbidden, LabelwellError, NotFound, Unauthorized
+from labelwell.errors import (
+    Busy,
+    Forbidden,
+    LabelwellError,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
 from labelwell.formats.registry import fitting_exporters
 from labelwell.schema import CONTROL_TYPES
+from labelwell.server.login import log_in
 from labelwell.server.views import item_view
 from labelwell.server.web import charts
 from labelwell.server.web.i18n import LANGUAGES, catalogue_for, translator
@@ -108,7 +116,7 @@ def _safe_next(target: str) -> str:
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     email: str = Form(..., max_length=320),
     password: str = Form(..., max_length=1000),
@@ -124,25 +132,29 @@ def login(
             status=403,
             message="missing or wrong CSRF token: reload the login page",
         )
-    db = request.app.state.db
     try:
-        with db.session() as s:
-            user = accounts.authenticate(s, email, password)
-            issued = accounts.create_token(s, user, name="web session")
-            locale = user.locale
-    except Unauthorized:
+        issued, user = await log_in(request, email, password, name="web session")
+        locale = user.locale
+    except (Unauthorized, TooManyRequests, Busy) as exc:
         t = translator(_lang(request))
         token = login_csrf(request)
+        status, error = 401, t("login.failed")
+        if isinstance(exc, TooManyRequests):
+            status, error = 429, t("login.throttled").format(seconds=exc.retry_after)
+        elif isinstance(exc, Busy):
+            status, error = 503, t("login.busy")
         response = render(
             request,
             "login.html",
             None,
-            status=401,
+            status=status,
             next=_safe_next(next),
-            error=t("login.failed"),
+            error=error,
             email=email,
             form_csrf=token,
         )
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
         set_login_csrf(response, request, token)
         return response
     response = RedirectResponse(_safe_next(next), status_code=303)

@@ -1,7 +1,10 @@
-"""Browser sessions: an HttpOnly cookie holding an API token, and CSRF tokens.
+"""Browser sessions: an HttpOnly cookie holding a session token, and CSRF tokens.
 
-A web session *is* an API token (named ``web session``), so sessions are stored
-server-side, revoked on logout and checked exactly like Bearer tokens. The CSRF
+A web session is a token of kind ``session`` (named ``web session``): stored
+server-side (hashed), revoked on logout, checked exactly like Bearer tokens, and
+ended by the server after ``Settings.session_max_age_s`` or once unused for
+``Settings.session_idle_s``. Use is recorded at most once a minute per token
+and process (:class:`TokenTouches`), so busy pages do not write per request. The CSRF
 token is derived from the session secret (``sha256("csrf:" + token)``): a page
 on another origin can neither read the cookie nor compute it, so a
 state-changing request must carry it in the ``X-CSRF-Token`` header (JS) or a
@@ -13,14 +16,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from collections import OrderedDict
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from labelwell.errors import Forbidden, Unauthorized
+from labelwell.errors import Busy, Forbidden, Unauthorized
 from labelwell.settings import Settings
-from labelwell.store.db import Database
-from labelwell.work.accounts import token_actor
+from labelwell.store.db import Database, WriterBusy
+from labelwell.work.accounts import SessionPolicy, token_actor, touch_token
 from labelwell.work.actors import Actor
 
 SESSION_COOKIE = "lw_session"
@@ -28,7 +33,54 @@ LOGIN_COOKIE = "lw_login"
 LANG_COOKIE = "lw_lang"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-SESSION_MAX_AGE_S = 12 * 3600
+#: a token's use is written at most this often (per process)
+TOUCH_EVERY_S = 60.0
+
+
+def session_policy(settings: Settings) -> SessionPolicy:
+    return SessionPolicy(settings.session_max_age_s, settings.session_idle_s)
+
+
+class TokenTouches:
+    """When this process last recorded each token's use (a bounded memory)."""
+
+    def __init__(self, every_s: float = TOUCH_EVERY_S, *, max_keys: int = 100_000) -> None:
+        self.every_s = every_s
+        self.max_keys = max_keys
+        self._last: OrderedDict[str, float] = OrderedDict()
+
+    def due(self, token: str, now: float) -> bool:
+        """Whether to record a use now (and, if so, remember that it was)."""
+        last = self._last.get(token)
+        if last is not None and now - last < self.every_s:
+            return False
+        self._last.pop(token, None)
+        self._last[token] = now
+        while len(self._last) > self.max_keys:
+            self._last.popitem(last=False)
+        return True
+
+
+def touches_of(request: Request) -> TokenTouches:
+    state = request.app.state
+    touches: TokenTouches | None = getattr(state, "token_touches", None)
+    if touches is None:
+        touches = state.token_touches = TokenTouches()
+    return touches
+
+
+def touch_due(request: Request, token: str) -> bool:
+    return touches_of(request).due(token, time.monotonic())
+
+
+def record_use(db: Database, settings: Settings, token: str) -> None:
+    """Record a use of ``token`` (a live session's end moves forward). Skipped
+    when the SQLite writer is busy: the next due request records it."""
+    try:
+        with db.session(wait=False) as s:
+            touch_token(s, token, session_policy(settings))
+    except (WriterBusy, Busy):
+        pass
 
 
 def csrf_for(session_token: str) -> str:
@@ -65,11 +117,16 @@ def cookie_actor(request: Request, *, csrf: str | None = None) -> Actor:
 
 
 def optional_actor(request: Request) -> Actor | None:
-    """The logged-in actor for a page (GET), or None."""
+    """The logged-in actor for a page (GET), or None. Pages run on a thread,
+    so a due use is recorded here (the API records its own in ``deps``)."""
     try:
-        return cookie_actor(request)
+        actor = cookie_actor(request)
     except (Unauthorized, Forbidden):
         return None
+    token = session_token(request)
+    if token is not None and touch_due(request, token):
+        record_use(request.app.state.db, request.app.state.settings, token)
+    return actor
 
 
 def _cookie_flags(request: Request) -> dict[str, object]:
@@ -78,7 +135,8 @@ def _cookie_flags(request: Request) -> dict[str, object]:
 
 
 def set_session(response: Response, request: Request, token: str) -> None:
-    response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_MAX_AGE_S, **_cookie_flags(request))  # type: ignore[arg-type]
+    max_age = request.app.state.settings.session_max_age_s
+    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, **_cookie_flags(request))  # type: ignore[arg-type]
 
 
 def clear_session(response: Response, request: Request) -> None:
