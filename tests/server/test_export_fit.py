@@ -48,8 +48,10 @@ def _manager(world):
     ("dpo", SENTIMENT, False, "pairwise"),
     ("dpo_conversational", PAIRWISE, True, None),
     ("sft", PAIRWISE, False, "correction"),
-    ("spacy", SENTIMENT, False, "spans"),
+    ("spacy", SENTIMENT, True, None),  # choices fill doc.cats
+    ("spacy", VISION, False, "spans"),
     ("spacy", NER, True, None),
+    ("conll", SENTIMENT, False, "spans"),
     ("conll", NER, True, None),
 ])
 def test_registry_says_which_formats_fit(fmt, ontology, ok, needs):
@@ -64,7 +66,7 @@ def test_registry_says_which_formats_fit(fmt, ontology, ok, needs):
             needs in reason and ontology is not SENTIMENT)
 
 
-@pytest.mark.parametrize("fmt", ["coco", "dpo", "spacy", "sft", "voc", "yolo", "conll"])
+@pytest.mark.parametrize("fmt", ["coco", "dpo", "sft", "voc", "yolo", "conll"])
 def test_unfit_format_is_422_before_the_first_byte(api, world, fmt):
     response = api.get(f"/api/v1/projects/{world.project_id}/export",
                        params={"format": fmt}, headers=_manager(world))
@@ -83,8 +85,9 @@ def test_format_listing_marks_what_fits(api, world):
     assert set(listed) == set(EXPORTERS)
     assert listed["jsonl"]["fits"] and listed["csv"]["fits"] and listed["crowdkit"]["fits"]
     assert listed["jsonl"]["reason"] is None
-    for name in ("coco", "dpo", "spacy", "yolo"):
+    for name in ("coco", "dpo", "conll", "yolo"):
         assert not listed[name]["fits"] and "control" in listed[name]["reason"]
+    assert listed["spacy"]["fits"]
     annotator = {"Authorization": f"Bearer {world.token(world.annotators[0])}"}
     assert api.get(f"/api/v1/projects/{world.project_id}/export/formats",
                    headers=annotator).status_code == 403
@@ -104,7 +107,7 @@ def test_cli_refuses_an_unfit_format_and_leaves_no_file(db, tmp_path, monkeypatc
     monkeypatch.setenv("LABELWELL_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("LABELWELL_USER", world.manager.email)
     runner = CliRunner()
-    for fmt in ("coco", "dpo", "spacy"):
+    for fmt in ("coco", "dpo", "conll"):
         out = tmp_path / f"out.{fmt}"
         result = runner.invoke(cli_app, ["export", "p1", "-f", fmt, "-o", str(out)])
         assert result.exit_code != 0, result.output
