@@ -66,6 +66,7 @@ def _flag(value: str) -> bool:
 
 #: Settings read from ``LABELWELL_<NAME>`` when set.
 _FROM_ENV: dict[str, Callable[[str], object]] = {
+    "max_body_bytes": int,
     "secure_cookies": _flag,
     "session_max_age_s": int,
     "session_idle_s": int,

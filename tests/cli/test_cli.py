@@ -32,8 +32,8 @@ def env(db, tmp_path, monkeypatch):
     return tmp_path
 
 
-def run(*args: str, ok: bool = True):
-    result = runner.invoke(app, list(args))
+def run(*args: str, ok: bool = True, input_: str | None = None):
+    result = runner.invoke(app, list(args), input=input_)
     if ok:
         assert result.exit_code == 0, result.output
     return result
@@ -131,3 +131,68 @@ def test_import_a_media_folder(env):
     for i in range(3):
         (folder / f"p{i}.png").write_bytes(png_bytes(40 + i, 30, []))
     assert "imported 3 items" in run("import", "boxes", str(folder)).output
+
+
+def test_user_create_without_a_password_prints_a_one_time_link(env, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from labelwell.server import create_app
+
+    monkeypatch.setenv("LABELWELL_PUBLIC_URL", "https://label.example.org")
+    run("init")
+    out = run("user", "create", "ann@example.org").output
+    link = re.search(r"https://label\.example\.org(/reset/lwr_\S+)", out)
+    assert link, out
+    with TestClient(create_app()) as client:
+        page = client.get(link.group(1))
+        assert page.status_code == 200 and "ann@example.org" in page.text
+        done = client.post(link.group(1), data={"password": "Xy7-unusual-pw",
+                                                "confirm": "Xy7-unusual-pw"})
+        assert done.status_code == 200
+        login = client.post("/api/v1/auth/login",
+                            json={"email": "ann@example.org", "password": "Xy7-unusual-pw"})
+        assert login.status_code == 201
+        assert client.get(link.group(1)).status_code == 404  # used
+    other = run("user", "reset-link", "ann@example.org", "--base-url", "http://h:1").output
+    assert re.search(r"http://h:1/reset/lwr_\S+", other)
+
+
+def test_user_set_password_tokens_and_revoke(env):
+    from fastapi.testclient import TestClient
+
+    from labelwell.server import create_app
+
+    run("init")
+    run("user", "create", "ann@example.org", "--password", "Xy7-unusual-pw")
+    weak = run("user", "set-password", "ann@example.org", "--password", "password123", ok=False)
+    assert weak.exit_code == 2 and "common" in weak.output
+    run("user", "set-password", "ann@example.org", input_="Other-unusual-pw\nOther-unusual-pw\n")
+    with TestClient(create_app()) as client:
+        login = client.post("/api/v1/auth/login",
+                            json={"email": "ann@example.org", "password": "Other-unusual-pw"})
+        assert login.status_code == 201
+        session = login.json()
+        listed = run("user", "tokens", "ann@example.org").output
+        row = next(line for line in listed.splitlines() if line.startswith(f"{session['id']}\t"))
+        assert "\tsession\t" in row and session["token"] not in listed
+        run("user", "revoke-token", "ann@example.org", str(session["id"]))
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {session['token']}"})
+        assert me.status_code == 401
+    missing = run("user", "revoke-token", "admin@localhost.localdomain", str(session["id"]),
+                  ok=False)
+    assert missing.exit_code == 2 and "no token" in missing.output
+
+
+def test_serve_secure_cookies_sets_the_setting_for_its_workers(env, monkeypatch):
+    from labelwell.cli import server
+    from labelwell.settings import Settings
+
+    seen = {}
+    monkeypatch.delenv("LABELWELL_SECURE_COOKIES", raising=False)
+    # stand in for uvicorn only: what the workers would read from the environment
+    monkeypatch.setattr(server, "_run", lambda *a: seen.update(
+        secure=Settings.from_env().secure_cookies))
+    run("serve")
+    assert seen == {"secure": False}
+    run("serve", "--secure-cookies")
+    assert seen == {"secure": True}  # the first delenv restores the environment afterwards

@@ -30,8 +30,13 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8080, help="Port to listen on."),
     workers: int = typer.Option(1, help="Server processes (they share the database)."),
+    secure_cookies: bool = typer.Option(
+        False, help="Mark session cookies Secure (HTTPS only); or LABELWELL_SECURE_COOKIES=1."
+    ),
 ) -> None:
     """Run the HTTP server on the database named by LABELWELL_DATABASE_URL."""
+    if secure_cookies:  # the app (in each worker) reads its settings from the environment
+        os.environ["LABELWELL_SECURE_COOKIES"] = "1"
     open_database()  # migrate once, before the workers start
     typer.echo(f"labelwell serving on http://{host}:{port}  (API docs at /docs)")
     _run(host, port, workers)
