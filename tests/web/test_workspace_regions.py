@@ -97,7 +97,10 @@ def test_bounding_boxes_draw_undo_relabel_and_move(page, site):
     page.mouse.down()
     page.mouse.move(*at(60, 45), steps=3)
     page.mouse.up()
-    page.keyboard.press("2")  # relabel the selected box to "bar"
+    page.keyboard.press("2")  # only picks the label of the next box: "bar"
+    assert page.locator(".region-list li.selected .chip").text_content() != "bar"
+    page.keyboard.press("r")  # relabel the selected box...
+    page.keyboard.press("2")  # ... to "bar"
     shot(page, "workspace-boxes")
     submit_and_wait(page, first)
     result = [a for a in site.annotations("demo-boxes") if a["agent"] == "ann2@demo.labelwell"]

@@ -128,6 +128,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Selections are labelled at once (Esc: label each yourself):",
         "ko": "선택하면 바로 라벨이 붙습니다 (Esc: 하나씩 라벨 붙이기):",
     },
+    "work.regions_active": {
+        "en": "Regions you draw get the label (1–9 picks another; R relabels the selected one):",
+        "ko": "그리는 영역에 붙는 라벨 (1–9: 다른 라벨 고르기, R: 선택한 영역의 라벨 바꾸기):",
+    },
+    "work.relabel_skeleton": {
+        "en": "Label kept: its keypoints are not all in the skeleton of",
+        "ko": "라벨을 바꾸지 않았습니다. 찍은 키포인트가 다음 라벨의 스켈레톤에 "
+        "모두 있지는 않습니다:",
+    },
     "help.title": {"en": "Keyboard shortcuts", "ko": "키보드 단축키"},
     "help.numbers": {
         "en": "pick a choice / label / rating (of the active control)",
@@ -158,6 +167,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "help.escape": {
         "en": "cancel a waiting selection or relabel; deselect; forget the picked label",
         "ko": "기다리는 선택이나 라벨 바꾸기 취소; 선택 해제; 고른 라벨 지우기",
+    },
+    "help.regions": {
+        "en": "boxes, polygons, keypoints: pick the label of the next region you draw; "
+        "a region already drawn keeps its label",
+        "ko": "상자·다각형·키포인트: 다음에 그릴 영역의 라벨 고르기; "
+        "이미 그린 영역의 라벨은 바뀌지 않습니다",
+    },
+    "help.relabel_regions": {
+        "en": "relabel the selected box, polygon or skeleton: R (or the Relabel button), "
+        "then the new label's key or a click on it",
+        "ko": "선택한 상자·다각형·스켈레톤의 라벨 바꾸기: R(또는 라벨 바꾸기 버튼) 다음 "
+        "새 라벨의 숫자 키 또는 클릭",
+    },
+    "help.escape_regions": {
+        "en": "boxes, polygons, keypoints: cancel a relabel; stop the polygon or skeleton "
+        "being drawn; deselect",
+        "ko": "상자·다각형·키포인트: 라벨 바꾸기 취소; 그리던 다각형이나 스켈레톤 멈추기; "
+        "선택 해제",
     },
     "review.title": {"en": "Review queue", "ko": "검토 대기열"},
     "review.none": {"en": "Nothing to review.", "ko": "검토할 항목이 없습니다."},

@@ -1,6 +1,11 @@
 // Image regions: bounding boxes, polygons and keypoints (named skeleton) on an
 // SVG whose viewBox is the zoom/pan window, so coordinates are image pixels.
+//
+// Labelling: a number key (or a palette click) picks the label of the regions
+// drawn next; it never changes a region already drawn. Relabelling is its own
+// action, R (or the Relabel button) on the selected region, then the new label.
 import { colourOf, h, labelList, newId, s } from "../dom.js";
+import { relabeller } from "./relabel.js";
 
 function viewer(control, data, ctx, onReady) {
   const svg = s("svg", { class: "image-canvas", tabindex: "0", role: "application", "aria-label": control.name });
@@ -76,12 +81,29 @@ export function imageTool(kind) {
     const labels = labelList(control);
     let items = [];
     let selected = null;
-    let active = labels[0]?.name;
+    let active = labels[0]?.name; // the label of the regions drawn next
     let draft = null; // polygon points or keypoint instance being placed
+    let shownSelected = null; // the selection the state line was last drawn for
+    let note = null; // a one-off word on the last action (a relabel refused)
     const v = viewer(control, data, ctx, () => render());
     const palette = h("div", { class: "label-palette", role: "toolbar", "aria-label": ctx.t("work.active_label") });
+    const hint = h("p", { class: "spans-hint muted", role: "status" });
     const list = h("ul", { class: "region-list" });
-    const el = h("div", { class: `image-tool ${kind}` }, palette, v.buttons, h("div", { class: "canvas-wrap" }, v.svg), list);
+    const el = h("div", { class: `image-tool ${kind}` }, palette, hint, v.buttons, h("div", { class: "canvas-wrap" }, v.svg), list);
+    // R (or the Relabel button): the next label goes to the selected region. Not
+    // while a skeleton is being placed: its remaining keypoints follow its label.
+    const relabel = relabeller(ctx, {
+      target: () => ((kind === "keypoints" && draft) ? null : items.find((x) => x.id === selected) || null),
+      apply: (it, name) => {
+        if (kind === "keypoints") {
+          const names = labels.find((l) => l.name === name)?.skeleton?.keypoints || [];
+          if (!Object.keys(it.points).every((n) => names.includes(n))) { note = `${ctx.t("work.relabel_skeleton")} ${name}`; return; }
+        }
+        items = items.map((x) => (x.id === it.id ? { ...x, label: name } : x));
+        ctx.changed(); render();
+      },
+      show: () => showState(),
+    });
     const r = () => v.scale(); // image pixels per screen pixel, for handle sizes
     const clampBox = (b) => {
       const width = Math.min(b.width, v.size.w), height = Math.min(b.height, v.size.h);
@@ -89,19 +111,39 @@ export function imageTool(kind) {
     };
     const round = (x) => Math.round(x * 10) / 10;
 
+    const paletteButtons = labels.map((l, i) => {
+      const b = h("button", { type: "button", class: "chip", "aria-pressed": "false", dataset: { label: l.name }, onclick: () => pickLabel(l.name) },
+        h("kbd", {}, i < 9 ? String(i + 1) : ""), " ", l.name);
+      b.style.borderColor = colourOf(labels, l.name);
+      return b;
+    });
+    palette.replaceChildren(...paletteButtons, relabel.button);
     function renderPalette() {
-      palette.replaceChildren(...labels.map((l, i) => {
-        const b = h("button", { type: "button", class: `chip${l.name === active ? " active" : ""}`, "aria-pressed": String(l.name === active), onclick: () => pickLabel(l.name) },
-          h("kbd", {}, i < 9 ? String(i + 1) : ""), " ", l.name);
-        b.style.borderColor = colourOf(labels, l.name);
-        return b;
-      }));
+      for (const b of paletteButtons) {
+        const on = b.dataset.label === active;
+        b.classList.toggle("active", on);
+        b.setAttribute("aria-pressed", String(on));
+      }
     }
 
+    // A label key or palette click: finishes a relabel started with R;
+    // otherwise it only picks the label of the regions drawn next (a polygon
+    // still being drawn included), never touching one already drawn.
     function pickLabel(name) {
+      if (relabel.take(name)) return;
       active = name;
-      if (selected) { items = items.map((it) => (it.id === selected ? { ...it, label: name } : it)); ctx.changed(); }
       renderPalette(); render();
+    }
+
+    // What the next label key will do, said in words under the palette. A
+    // relabel never carries over to another selection.
+    function showState() {
+      if (selected !== shownSelected) { relabel.drop(); shownSelected = selected; }
+      const it = relabel.sync(); // the region being relabelled, if any
+      palette.classList.toggle("waiting", Boolean(it));
+      if (note) { hint.textContent = note; note = null; }
+      else if (it) hint.textContent = `${ctx.t("work.spans_relabelling")} ${it.label} (${describe(it)})`;
+      else hint.textContent = active ? `${ctx.t("work.regions_active")} ${active}` : "";
     }
 
     function render() {
@@ -147,6 +189,7 @@ export function imageTool(kind) {
         return li;
       }));
       if (kind === "keypoints" && draft) list.append(h("li", { class: "hint" }, `${draft.label}: ${draft.next()} …`));
+      showState();
     }
 
     const firstPoint = (it) => (kind === "polygon" ? it.points[0] : Object.values(it.points).find((p) => p[2] > 0) || [0, 0]);
@@ -245,7 +288,20 @@ export function imageTool(kind) {
     }
     const dedupe = (pts) => pts.filter((p, i) => i === 0 || p[0] !== pts[i - 1][0] || p[1] !== pts[i - 1][1]);
 
+    // Escape steps back one thing at a time: a relabel, the polygon or skeleton
+    // being drawn (the keypoints placed so far stay), then the selection.
+    function cancel() {
+      if (relabel.cancel()) return true;
+      if (draft) {
+        if (kind === "keypoints" && !Object.keys(draft.inst.points).length) items = items.filter((x) => x !== draft.inst);
+        draft = null; render(); return true;
+      }
+      if (selected) { selected = null; render(); return true; }
+      return false;
+    }
+
     renderPalette();
+    showState();
     return {
       el,
       get: () => (items.length ? items.map(roundRegion) : null),
@@ -254,9 +310,10 @@ export function imageTool(kind) {
         const n = Number(e.key);
         if (e.key === " ") { v.setSpace(true); document.addEventListener("keyup", (ev) => { if (ev.key === " ") v.setSpace(false); }, { once: true }); return true; }
         if (n >= 1 && n <= Math.min(9, labels.length)) { pickLabel(labels[n - 1].name); return true; }
+        if (relabel.key(e)) return true;
         if (kind === "polygon" && draft && e.key === "Enter") { closePolygon(); return true; }
         if (kind === "keypoints" && draft && e.key.toLowerCase() === "n") { placeKeypoint({ x: 0, y: 0 }, 0); return true; }
-        if (e.key === "Escape" && (draft || selected)) { if (draft && kind === "keypoints" && !Object.keys(draft.inst.points).length) items = items.filter((x) => x !== draft.inst); draft = null; selected = null; render(); return true; }
+        if (e.key === "Escape") return cancel();
         if ((e.key === "Delete" || e.key === "Backspace") && selected) { remove(selected); return true; }
         if ((e.key === "ArrowRight" || e.key === "ArrowLeft") && items.length && !e.shiftKey) {
           const at = items.findIndex((x) => x.id === selected);

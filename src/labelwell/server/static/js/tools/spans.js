@@ -7,6 +7,7 @@
 // A key never changes a span already made: relabelling is its own action, R
 // (or the Relabel button) on the selected span, then the new label.
 import { colourOf, h, labelList, newId } from "../dom.js";
+import { relabeller } from "./relabel.js";
 
 // From this many spans the list scrolls in its own contained box (see app.css).
 const LONG_LIST = 12;
@@ -18,15 +19,23 @@ export function spans(control, data, ctx) {
   let items = [];
   let active = null; // the label selections get at once; none until one is picked
   let pending = null; // {start, end}: selected text waiting for its label
-  let relabelling = false; // R pressed: the next label goes to the selected span
   let selected = null;
 
   const palette = h("div", { class: "label-palette", role: "toolbar", "aria-label": ctx.t("work.active_label") });
   const body = h("div", { class: "ner-text item-text", tabindex: "0", "aria-label": control.source });
   const list = h("ul", { class: "region-list" });
   const hint = h("p", { class: "spans-hint muted", role: "status" });
-  const relabelButton = h("button", { type: "button", class: "small relabel", title: "R", disabled: true, onclick: () => startRelabel() },
-    `${ctx.t("work.relabel")} (R)`);
+  // R (or the Relabel button): the next label goes to the selected span.
+  const relabel = relabeller(ctx, {
+    target: () => (selected && items.find((x) => x.id === selected)) || null,
+    apply: (sp, name) => {
+      sp.label = name; // the tool's own copy: get() hands out new objects
+      repaint([sp.id]);
+      ctx.changed();
+    },
+    show: () => showState(),
+    before: () => { if (pending) { pending = null; render(); } },
+  });
   const el = h("div", { class: "spans-tool" }, palette, hint, body, list);
 
   // The palette is built once; picking a label only moves the "active" mark.
@@ -37,7 +46,7 @@ export function spans(control, data, ctx) {
     b.addEventListener("click", () => pickLabel(l.name));
     return b;
   });
-  palette.replaceChildren(...paletteButtons, relabelButton);
+  palette.replaceChildren(...paletteButtons, relabel.button);
   function renderPalette() {
     for (const b of paletteButtons) {
       const on = b.dataset.label === active;
@@ -51,12 +60,10 @@ export function spans(control, data, ctx) {
     return `“${part.length > 40 ? `${part.slice(0, 39).join("")}…` : part.join("")}”`;
   };
   function showState() {
-    const sp = selected && items.find((x) => x.id === selected);
-    if (relabelling && !sp) relabelling = false;
-    relabelButton.disabled = !sp;
-    palette.classList.toggle("waiting", Boolean(pending || relabelling));
+    const sp = relabel.sync(); // the span being relabelled, if any
+    palette.classList.toggle("waiting", Boolean(pending || sp));
     if (pending) hint.textContent = `${ctx.t("work.spans_pending")} ${quote(pending.start, pending.end)}`;
-    else if (relabelling) hint.textContent = `${ctx.t("work.spans_relabelling")} ${quote(sp.start, sp.end)} (${sp.label})`;
+    else if (sp) hint.textContent = `${ctx.t("work.spans_relabelling")} ${quote(sp.start, sp.end)} (${sp.label})`;
     else if (active) hint.textContent = `${ctx.t("work.spans_active")} ${active}`;
     else hint.textContent = ctx.t("work.spans_idle");
   }
@@ -168,7 +175,7 @@ export function spans(control, data, ctx) {
 
   function select(id) {
     const before = selected;
-    if (id !== before) relabelling = false;
+    if (id !== before) relabel.drop();
     selected = id;
     repaint([before, id].filter(Boolean));
     showState();
@@ -188,35 +195,17 @@ export function spans(control, data, ctx) {
       add(start, end, name);
       return;
     }
-    if (relabelling) {
-      relabelling = false;
-      const sp = items.find((x) => x.id === selected);
-      if (sp && sp.label !== name) {
-        sp.label = name; // the tool's own copy: get() hands out new objects
-        repaint([selected]);
-        ctx.changed();
-      }
-      showState();
-      return;
-    }
+    if (relabel.take(name)) return;
     active = name;
     renderPalette();
     showState();
-  }
-
-  function startRelabel() {
-    if (!selected) return false;
-    if (pending) { pending = null; render(); }
-    relabelling = true;
-    showState();
-    return true;
   }
 
   // Escape steps back one thing at a time: the waiting selection, a relabel,
   // the selected span, then the label picked for new spans.
   function cancel() {
     if (pending) { pending = null; render(); return true; }
-    if (relabelling) { relabelling = false; showState(); return true; }
+    if (relabel.cancel()) return true;
     if (selected) { select(null); return true; }
     if (active) { active = null; renderPalette(); showState(); return true; }
     return false;
@@ -225,7 +214,7 @@ export function spans(control, data, ctx) {
   function remove(id) {
     items = items.filter((sp) => sp.id !== id);
     order = null;
-    if (selected === id) { selected = null; relabelling = false; }
+    if (selected === id) { selected = null; relabel.drop(); }
     ctx.changed(); render();
   }
 
@@ -271,7 +260,7 @@ export function spans(control, data, ctx) {
     [start, end] = wholeGraphemes(start, end);
     if (active) { add(start, end, active); return; }
     pending = { start, end };
-    relabelling = false;
+    relabel.drop();
     render();
   });
 
@@ -316,7 +305,7 @@ export function spans(control, data, ctx) {
       for (const sp of items) sp.text = textOf(sp);
       order = null;
       pending = null;
-      relabelling = false;
+      relabel.drop();
       if (!items.some((sp) => sp.id === selected)) selected = null;
       render();
     },
@@ -325,7 +314,7 @@ export function spans(control, data, ctx) {
     key(e) {
       const n = Number(e.key);
       if (n >= 1 && n <= Math.min(9, labels.length)) { pickLabel(labels[n - 1].name); return true; }
-      if ((e.key === "r" || e.key === "R") && !e.altKey) return startRelabel();
+      if (relabel.key(e)) return true;
       if ((e.key === "Delete" || e.key === "Backspace") && selected) { remove(selected); return true; }
       if ((e.key === "ArrowRight" || e.key === "ArrowLeft") && items.length) {
         const order = sorted();
