@@ -212,7 +212,7 @@ def generate(
     max_tokens: int | None = typer.Option(None, help="Longest response in tokens."),
     seed: int = typer.Option(0, help="Seed of the order in which responses are shown."),
     show_models: bool = typer.Option(
-        False, help="Show annotators which model wrote each response (default: blind)."
+        False, help="Also store each response's model as `model` (exported; raters never see it)."
     ),
     concurrency: int = typer.Option(4, min=1, help="Requests in flight at once."),
     checkpoint: Path | None = typer.Option(
