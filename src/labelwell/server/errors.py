@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from labelwell.errors import (
@@ -20,6 +21,7 @@ from labelwell.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from labelwell.store.db import lost_connection
 
 STATUS: list[tuple[type[LabelwellError], int]] = [
     (NotFound, 404),
@@ -51,7 +53,58 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return path
 
 
+#: seconds a client should wait before retrying after the database connection was lost
+RETRY_AFTER_LOST_S = 1
+_RETRIED = "labelwell.retried"
+
+
+def _unavailable() -> JSONResponse:
+    return JSONResponse(
+        error_body(
+            "database_unavailable",
+            "the database connection was lost; retry the request in a moment",
+        ),
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_LOST_S)},
+    )
+
+
+async def _lost_connection(request: Request, exc: Exception) -> Response:
+    """A lost database connection is a 503 with Retry-After; a GET (an idempotent
+    read) runs once more first, on a fresh connection (the pool drops connections
+    opened before the loss). Any other database error stays a 500."""
+    if not lost_connection(exc):
+        raise exc
+    db = getattr(request.app.state, "db", None)
+    if db is not None:
+        db.drop_pooled_connections()
+    route = request.scope.get("route")
+    handler = getattr(route, "get_route_handler", None)
+    if request.method == "GET" and handler is not None and not request.scope.get(_RETRIED):
+        request.scope[_RETRIED] = True
+        try:
+            return await handler()(request)
+        except Exception as again:
+            if lost_connection(again):
+                return _unavailable()
+            for kind in type(again).__mro__:  # the handler the app has for it, as Starlette picks
+                mapped = request.app.exception_handlers.get(kind)
+                if mapped is not None and mapped is not _lost_connection:
+                    return await mapped(request, again)  # type: ignore[no-any-return]
+            raise
+    return _unavailable()
+
+
 def install(app: FastAPI) -> None:
+    for kind in (sqlalchemy.exc.DBAPIError, sqlalchemy.exc.DisconnectionError):
+        app.add_exception_handler(kind, _lost_connection)
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    else:
+        app.add_exception_handler(psycopg.Error, _lost_connection)
+
     @app.exception_handler(LabelwellError)
     async def _domain(_: Request, exc: LabelwellError) -> JSONResponse:
         status = _status_of(exc)

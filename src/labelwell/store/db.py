@@ -97,6 +97,33 @@ def _ping_when_idle(engine: Engine) -> None:
             raise exc.DisconnectionError("pooled connection lost")
 
 
+#: PostgreSQL SQLSTATEs that mean the connection is gone: connection exceptions
+#: (class 08) and the server shutting the backend down (57P01-57P03)
+_LOST_STATES = ("57P01", "57P02", "57P03")
+
+
+def lost_connection(error: BaseException) -> bool:
+    """Whether ``error`` says the database connection was lost (a backend
+    terminated, the server restarting, the network gone): worth a retry on a fresh
+    connection, and a 503 rather than a 500 if that fails too."""
+    if isinstance(error, exc.DisconnectionError):
+        return True
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        error = error.orig  # type: ignore[assignment]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    if isinstance(error, psycopg.InterfaceError):
+        return True
+    if isinstance(error, psycopg.OperationalError):
+        state = getattr(error, "sqlstate", None)
+        return state is None or state.startswith("08") or state in _LOST_STATES
+    return False
+
+
 class WriterBusy(Exception):
     """Another writer holds SQLite's write lock (``session(wait=False)`` only)."""
 
@@ -279,6 +306,12 @@ class Database:
         finally:
             # close() ends the transaction and detaches objects without expiring them.
             session.close()
+
+    def drop_pooled_connections(self) -> None:
+        """Forget every pooled connection, so the next checkouts connect afresh: when
+        one connection was lost (a restart, terminated backends) the others to the
+        same server usually are too. Connections in use are dropped when returned."""
+        self.engine.dispose(close=False)
 
     def dispose(self) -> None:
         self.engine.dispose()
