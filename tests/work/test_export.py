@@ -75,3 +75,22 @@ def test_csv_and_parquet_exports_read_back_with_pandas(db):
     table = pd.read_parquet(io.BytesIO(parquet_bytes))
     assert len(table) == len(frame)
     assert json.loads(table[table.kind == "gold"].iloc[0]["result"]) == {"sentiment": "neutral"}
+
+
+def test_csv_export_from_the_database_neutralises_formula_cells(db):
+    from labelwell.formats.registry import ImportRow
+    from labelwell.work import items
+
+    w = build_world(db, n_annotators=1, n_items=1)
+    with db.session() as s:
+        items.import_rows(s, w.manager, w.project_id, [ImportRow(
+            line=1, data={"text": "x"}, external_id='=HYPERLINK("http://evil.example","go")')])
+        item_id = items.list_items(s, w.manager, w.project_id, limit=10)[-1].id
+        labels.add_predictions(s, w.manager, w.project_id, [
+            {"item_id": item_id, "result": {"sentiment": "negative"}, "score": -0.25,
+             "model_name": "@SUM(1)", "model_version": ""}])
+    _, payload = _export(db, w, CsvExporter())
+    frame = pd.read_csv(io.BytesIO(payload), keep_default_na=False)
+    row = frame[frame["item_id"] == item_id].iloc[0]
+    assert row["external_id"] == "'=HYPERLINK(\"http://evil.example\",\"go\")"
+    assert row["agent"] == "'@SUM(1)" and row["score"] == -0.25
