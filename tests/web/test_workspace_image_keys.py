@@ -140,6 +140,7 @@ def test_relabel_a_box_is_an_explicit_named_action(page, site):
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("r")
     assert "car" in page.inner_text(".image-tool .spans-hint")
+    shot(page, "workspace-boxes-relabel")
     page.keyboard.press("2")
     assert selected_label(page) == "person"
     # The relabel is done: the next key picks a label and touches no box.

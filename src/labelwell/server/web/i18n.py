@@ -128,9 +128,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Selections are labelled at once (Esc: label each yourself):",
         "ko": "선택하면 바로 라벨이 붙습니다 (Esc: 하나씩 라벨 붙이기):",
     },
-    "work.regions_active": {
-        "en": "Regions you draw get the label (1–9 picks another; R relabels the selected one):",
-        "ko": "그리는 영역에 붙는 라벨 (1–9: 다른 라벨 고르기, R: 선택한 영역의 라벨 바꾸기):",
+    "work.regions_active": {"en": "Label of the regions you draw:", "ko": "그릴 영역의 라벨:"},
+    "work.regions_keys": {
+        "en": "1–9 picks another; R, then a label, relabels the selected region",
+        "ko": "1–9: 다른 라벨 고르기 · R 다음 라벨: 선택한 영역의 라벨 바꾸기",
     },
     "work.relabel_skeleton": {
         "en": "Label kept: its keypoints are not all in the skeleton of",

@@ -143,7 +143,8 @@ export function imageTool(kind) {
       palette.classList.toggle("waiting", Boolean(it));
       if (note) { hint.textContent = note; note = null; }
       else if (it) hint.textContent = `${ctx.t("work.spans_relabelling")} ${it.label} (${describe(it)})`;
-      else hint.textContent = active ? `${ctx.t("work.regions_active")} ${active}` : "";
+      else if (active) hint.replaceChildren(`${ctx.t("work.regions_active")} `, h("strong", {}, active), ` · ${ctx.t("work.regions_keys")}`);
+      else hint.textContent = "";
     }
 
     function render() {
