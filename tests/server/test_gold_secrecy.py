@@ -97,6 +97,9 @@ def test_others_answers_on_gold_items_stay_hidden_from_raters(api, world):
     reviewer = api.get(f"/api/v1/projects/{world.project_id}/annotations",
                        headers=as_(world, world.reviewer)).json()["data"]
     assert gold_a["item_id"] not in {x["item_id"] for x in reviewer}
+    probe = api.post(f"/api/v1/annotations/{mine_a['id']}/reviews", json={"decision": "reject"},
+                     headers=as_(world, world.reviewer))
+    assert probe.status_code == 404  # the same answer as for an id that does not exist
     manager = api.get(f"/api/v1/projects/{world.project_id}/annotations",
                       headers=as_(world, world.manager)).json()["data"]
     assert {mine_a["id"], mine_b["id"]} <= {x["id"] for x in manager}

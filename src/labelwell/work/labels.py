@@ -19,7 +19,14 @@ from labelwell.store.tables import (
 )
 from labelwell.work import audit
 from labelwell.work.actors import Actor
-from labelwell.work.policies import Audience, Permission, allowed, authorize, project_role
+from labelwell.work.policies import (
+    Audience,
+    Permission,
+    allowed,
+    audience,
+    authorize,
+    project_role,
+)
 from labelwell.work.projects import ontology_of
 
 REVIEW_DECISIONS = ("accept", "reject", "fix")
@@ -162,6 +169,13 @@ def review_annotation(
     if annotation is None:
         raise NotFound(f"no annotation {annotation_id}")
     project = authorize(session, actor, annotation.project_id, Permission.review)
+    if (
+        annotation.user_id != actor.id
+        and not audience(session, actor, project.id).sees_gold
+        and _on_gold_item(session, annotation.item_id)
+    ):
+        # gold checks are scored against the gold answer, not reviewed by raters
+        raise NotFound(f"no annotation {annotation_id}")
     if decision not in REVIEW_DECISIONS:
         raise InvalidInput(
             f"decision: must be one of {', '.join(REVIEW_DECISIONS)}", field="decision"
