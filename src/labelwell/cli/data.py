@@ -28,7 +28,9 @@ def import_(
         "or a folder of images, audio or video files.",
     ),
     format: str = typer.Option(None, help="Override the format guessed from the extension."),
-    batch_size: int = typer.Option(5000, help="Rows written per batch."),
+    batch_size: int = typer.Option(
+        1000, help="Rows written per transaction (at most 1,000: annotators wait for each)."
+    ),
     annotators: str = typer.Option(
         "keep",
         help="Annotator emails with no user here: keep (as the label's annotator only), "

@@ -45,6 +45,11 @@ from labelwell.work.projects import ontology_of
 
 #: an import that stored no chunk for this long has lost its writer
 ABANDONED_AFTER_S = 600.0
+#: rows stored per transaction at most, whatever the batch size: a chunk holds
+#: SQLite's writer lock for its length (measured with 100,000 rows on a loaded
+#: 2-core machine: 5,000-row chunks held it 788 ms at the median, 1,000-row
+#: chunks 198 ms, and the import took 40 s against 42 s)
+CHUNK_ROWS = 1_000
 #: items removed per transaction when an import is discarded
 DISCARD_CHUNK = 2_000
 
@@ -65,10 +70,10 @@ def import_rows(
     progress: ProgressFn | None = None,
     annotators: str = "keep",
 ) -> Import:
-    """Validate and store ``rows`` in chunks of ``batch_size``, each in its own
-    transaction, then publish them at once; raise InvalidInput (with line and
-    field) on the first bad row, having stored nothing. Opens its own units of
-    work on ``db``: call it outside any."""
+    """Validate and store ``rows`` in chunks of ``batch_size`` (at most
+    :data:`CHUNK_ROWS`), each in its own transaction, then publish them at once;
+    raise InvalidInput (with line and field) on the first bad row, having stored
+    nothing. Opens its own units of work on ``db``: call it outside any."""
     with db.session() as s:
         project = authorize(s, actor, project_id, Permission.manage)
         record = Import(
@@ -82,7 +87,7 @@ def import_rows(
         )
         s.add(record)
         s.flush()
-        people = Annotators(s, actor, annotators)
+        people = Annotators(s, actor, annotators, project_id=project_id)
     try:
         total = _store(db, project, record, rows, actor, people, batch_size, progress)
         people.check(filename)
@@ -107,6 +112,7 @@ def _store(
 ) -> int:
     """Validate each row outside any transaction; store each full chunk in one."""
     ontology = ontology_of(project)
+    chunk = max(1, min(batch_size, CHUNK_ROWS))
     seen_external: set[str] = set()
     total = 0
     batch: list[ImportRow] = []
@@ -139,7 +145,7 @@ def _store(
                 )
             seen_external.add(row.external_id)
         batch.append(row)
-        if len(batch) >= batch_size:
+        if len(batch) >= chunk:
             write()
     if batch:
         write()
