@@ -28,6 +28,7 @@ from labelwell.store.tables import (
     GoldAnswer,
     Import,
     Item,
+    Member,
     Prediction,
     Project,
     User,
@@ -51,9 +52,15 @@ ANNOTATOR_MODES = ("keep", "create", "refuse")
 class Annotators:
     """Maps imported annotators to users by email, so agreement, aggregation and
     gold accuracy see the same person whether they labelled here or elsewhere.
-    Annotators that are not emails (tools, ``label-studio:7``) stay agents only."""
+    Annotators that are not emails (tools, ``label-studio:7``) stay agents only.
 
-    def __init__(self, session: Session, actor: Actor, mode: str = "keep") -> None:
+    Only members of ``project_id`` are linked (an admin's import may link any
+    user), so an import never puts labels on the record of someone outside the
+    project; other users' emails count as unknown ones under ``mode``."""
+
+    def __init__(
+        self, session: Session, actor: Actor, mode: str = "keep", *, project_id: int
+    ) -> None:
         if mode not in ANNOTATOR_MODES:
             raise InvalidInput(
                 f"annotators must be one of {', '.join(ANNOTATOR_MODES)}", field="annotators"
@@ -61,6 +68,7 @@ class Annotators:
         if mode == "create" and not actor.is_admin:
             raise Forbidden("only an admin can create placeholder users for annotators")
         self.session, self.actor, self.mode = session, actor, mode
+        self.project_id = project_id
         self.known: dict[str, int | None] = {}
         self.missing: dict[str, int] = {}  # email -> first line
 
@@ -75,9 +83,12 @@ class Annotators:
         new = [e for e in emails if e not in self.known]
         if not new:
             return
-        found = dict(
-            self.session.execute(select(User.email, User.id).where(User.email.in_(new))).all()
-        )
+        query = select(User.email, User.id).where(User.email.in_(new))
+        if not self.actor.is_admin:
+            query = query.join(Member, Member.user_id == User.id).where(
+                Member.project_id == self.project_id
+            )
+        found = dict(self.session.execute(query).all())
         for email in new:
             uid = found.get(email)
             if uid is None and self.mode == "create":
@@ -202,7 +213,7 @@ def import_rows(
     first bad one. The caller commits, or rolls back on error. Annotator emails
     map to users as ``annotators`` says (:data:`ANNOTATOR_MODES`)."""
     project = authorize(session, actor, project_id, Permission.manage)
-    people = Annotators(session, actor, annotators)
+    people = Annotators(session, actor, annotators, project_id=project_id)
     ontology = ontology_of(project)
     record = Import(project_id=project_id, filename=filename[:500], format=fmt, created_by=actor.id)
     session.add(record)
