@@ -95,14 +95,18 @@ class Annotation:
 
 @dataclass(frozen=True, slots=True)
 class Item:
+    """An item; ``external_id``, ``status``, ``priority`` and ``n_done`` are shown
+    to managers only (annotators and reviewers get ``None``: they would tell gold
+    items apart)."""
+
     id: int
     project_id: int
-    external_id: str | None
     data: dict[str, Any]
     media: list[str]
-    status: str
-    priority: float
-    n_done: int
+    external_id: str | None = None
+    status: str | None = None
+    priority: float | None = None
+    n_done: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,3 +168,17 @@ def test_an_edit_after_gold_feedback_is_kept_but_not_rescored(api, world):
     (gold,) = report["gold"]
     assert (gold["annotator"], gold["n_gold"], gold["n_correct"]) == (ann.email, 1, 0)
     assert gold["accuracy"] == 0.0 and gold["needs_retraining"] is True
+
+
+def test_the_sdk_lists_items_for_raters_and_managers(api, world):
+    from labelwell.client import Client
+    from sdk_transport import Via
+
+    ann = world.annotators[0]
+    gold_task, _ = label(api, world, ann)
+    mine = list(Client("http://testserver", world.token(ann), transport=Via(api))
+                .items(world.project_id))
+    assert [i.id for i in mine] == [gold_task["item_id"]]
+    assert (mine[0].status, mine[0].n_done, mine[0].external_id) == (None, None, None)
+    managed = Client("http://testserver", world.token(world.manager), transport=Via(api))
+    assert {i.external_id for i in managed.items(world.project_id, status="open")} >= {"x2"}
