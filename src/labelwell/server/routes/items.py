@@ -10,12 +10,13 @@ from fastapi import APIRouter, File, Query, UploadFile, status
 from labelwell.errors import InvalidInput
 from labelwell.formats.registry import ImportRow
 from labelwell.server.deps import Ctx
-from labelwell.server.pagination import decode_cursor, next_cursor
+from labelwell.server.pagination import decode_cursor
 from labelwell.server.schemas import (
     Count,
     GoldPublic,
     GoldSet,
     ImportPublic,
+    ItemForAnnotator,
     ItemPublic,
     ItemsCreate,
     Page,
@@ -23,8 +24,10 @@ from labelwell.server.schemas import (
     PredictionPublic,
     PredictionsCreate,
 )
-from labelwell.store.tables import GoldAnswer, Import, Item
+from labelwell.server.views import item_page, item_view
+from labelwell.store.tables import GoldAnswer, Import
 from labelwell.work import imports, items, labels
+from labelwell.work.policies import audience, check_item_filter
 
 router = APIRouter(tags=["items"])
 ITEM_STATUSES = ("open", "full", "done")
@@ -80,26 +83,35 @@ def import_file(
         return imports.import_file(ctx.db, ctx.actor, project_id, path, fmt=format)
 
 
-@router.get("/projects/{project_id}/items", response_model=Page[ItemPublic])
+@router.get(
+    "/projects/{project_id}/items",
+    response_model=Page[ItemPublic] | Page[ItemForAnnotator],
+)
 def list_items(
     project_id: PathId,
     ctx: Ctx,
     cursor: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    status: str | None = Query(None, pattern="^(open|full|done)$"),
-) -> Page[ItemPublic]:
+    status: str | None = Query(
+        None, pattern="^(open|full|done)$", description="managers only (it would tell gold)"
+    ),
+) -> Page[ItemPublic] | Page[ItemForAnnotator]:
+    """Items of a project: managers get the full record; annotators (their own
+    items) and reviewers get :class:`ItemForAnnotator`."""
     with ctx.db.read_session() as s:
+        seen = audience(s, ctx.actor, project_id)
+        check_item_filter(seen, status)
         rows = items.list_items(
             s, ctx.actor, project_id, after=decode_cursor(cursor), limit=limit, status=status
         )
-        data = [ItemPublic.model_validate(r) for r in rows]
-    return Page(data=data, count=len(data), next_cursor=next_cursor([r.id for r in data], limit))
+        return item_page(rows, seen, limit)
 
 
-@router.get("/items/{item_id}", response_model=ItemPublic)
-def get_item(item_id: PathId, ctx: Ctx) -> Item:
+@router.get("/items/{item_id}", response_model=ItemPublic | ItemForAnnotator)
+def get_item(item_id: PathId, ctx: Ctx) -> ItemPublic | ItemForAnnotator:
     with ctx.db.read_session() as s:
-        return items.get_item(s, ctx.actor, item_id)
+        item = items.get_item(s, ctx.actor, item_id)
+        return item_view(item, audience(s, ctx.actor, item.project_id))
 
 
 @router.post(
