@@ -186,3 +186,13 @@ def test_a_killed_import_is_invisible_and_removed_when_the_server_starts(db, tmp
         # the world's (empty) seed import, and the killed one
         assert s.scalars(select(Import.state).order_by(Import.id)).all() == [
             "published", "discarded"]
+
+
+def test_a_long_import_keeps_the_sqlite_wal_short(db):
+    """Checkpoints between chunks: no annotator's commit meets a long automatic one."""
+    if db.dialect != "sqlite":
+        pytest.skip("SQLite's write-ahead log")
+    world = build_world(db, n_items=0)
+    wal = db.engine.url.database + "-wal"
+    imports.import_rows(db, world.manager, world.project_id, _rows(30_000))
+    assert os.path.getsize(wal) < 2_000_000, os.path.getsize(wal)

@@ -128,6 +128,7 @@ def _store(
                 .where(Import.id == record.id)
                 .values(n_items=total, heartbeat_at=utcnow())
             )
+        db.checkpoint()  # SQLite: keep the WAL short for the annotators' commits
         batch = []
         seen_external.clear()  # later chunks are checked against the stored ones
         if progress:
