@@ -12,6 +12,7 @@ from labelwell.errors import InvalidInput
 from labelwell.formats import label_studio_prefs as prefs
 from labelwell.formats import label_studio_vision as vision
 from labelwell.formats._ontology import Control, check_label
+from labelwell.formats.label_studio_config import TAXONOMY_SEP, object_names
 
 LS_TYPES = {
     "rectanglelabels": "bbox",
@@ -25,6 +26,7 @@ LS_TYPES = {
     "brushlabels": "mask",
     "pairwise": "pairwise",
     "ranker": "ranking",
+    "taxonomy": "choice",
 }
 # labelwell control types a Label Studio region type may fill.
 KINDS = {
@@ -56,11 +58,12 @@ def to_regions(
     """A labelwell result as Label Studio result regions (``pairwise_to``: the
     ``to_name`` of pairwise regions, see ``label_studio_prefs.pairwise_regions``)."""
     out: list[dict[str, Any]] = []
+    to = object_names(ctrls)
     for c in ctrls:
         value = result.get(c.name)
         if value is None:
             continue
-        base = {"from_name": c.name, "to_name": c.source or c.name}
+        base = {"from_name": c.name, "to_name": to[c.name]}
         if c.type in ("bbox", "polygon"):
             w, h = image_size(data, where)
             for i, r in enumerate(value):
@@ -252,7 +255,10 @@ class RegionReader:
             }
             out.setdefault(name, []).append(rel)
         elif kind == "choice":
-            choices = list(v["choices"])
+            if reg.get("type") == "taxonomy":
+                choices = [TAXONOMY_SEP.join(path) for path in v["taxonomy"]]
+            else:
+                choices = list(v["choices"])
             for c in choices:
                 if ctrl:
                     check_label(ctrl, c, line=None, field=field)
