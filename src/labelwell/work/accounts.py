@@ -223,7 +223,7 @@ def actor_of(work: Session | Unit, who: Actor | Bearer) -> Actor:
     return who if isinstance(who, Actor) else resolve_token(work, who.token)
 
 
-INVALID_TOKEN = "invalid, expired or revoked API token"
+INVALID_TOKEN = "invalid or revoked API token, or an expired session"
 
 
 def _token_actor(row: tuple[Any, ...] | None) -> Actor:

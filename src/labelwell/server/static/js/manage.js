@@ -1,5 +1,5 @@
 // The manager's console: settings, guidelines (a new version per save),
-// import with line-numbered errors, members, export.
+// import with line-numbered errors, members, their tokens (admins), export.
 import { api } from "./api.js";
 import { boot } from "./dom.js";
 
@@ -63,6 +63,46 @@ $("member-form")?.addEventListener("submit", async (e) => {
     const m = await api("PUT", `/projects/${pid}/members/${$("member-user").value}`, { role: $("member-role").value });
     say("member-status", `✓ ${m.email}: ${m.role}`, true);
   } catch (err) { say("member-status", err.message); }
+});
+
+// Admins: a member's API tokens and web sessions, each revocable (never the secrets).
+async function showTokens(userId) {
+  const table = $("tokens");
+  const body = table.querySelector("tbody");
+  const page = await api("GET", `/users/${userId}/tokens`);
+  const live = page.data.filter((t) => !t.revoked_at && (!t.expires_at || new Date(t.expires_at) > new Date()));
+  body.replaceChildren(...live.map((t) => {
+    const row = document.createElement("tr");
+    row.dataset.token = t.id;
+    for (const text of [t.kind, `${t.name || ""} ${t.prefix}…`, t.last_used_at ? new Date(t.last_used_at).toLocaleString() : "-",
+      t.expires_at ? new Date(t.expires_at).toLocaleString() : "-"]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "small revoke";
+    button.textContent = table.dataset.revoke;
+    button.addEventListener("click", async () => {
+      try {
+        await api("DELETE", `/users/${userId}/tokens/${t.id}`);
+        await showTokens(userId);
+        say("tokens-status", "✓", true);
+      } catch (err) { say("tokens-status", err.message); }
+    });
+    const cell = document.createElement("td");
+    cell.append(button);
+    row.append(cell);
+    return row;
+  }));
+  table.hidden = false;
+  say("tokens-status", live.length ? "" : table.dataset.none, true);
+}
+
+$("tokens-form")?.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try { await showTokens($("tokens-user").value); } catch (err) { say("tokens-status", err.message); }
 });
 
 // Export: the list holds only the formats that fit this project (the server asks the
