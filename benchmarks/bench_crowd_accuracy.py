@@ -1,0 +1,168 @@
+"""Accuracy of every aggregation method on every crowd set here and on simulated
+sets with known truth, beside crowd-kit 1.4.2 in the same run, and the evidence
+for the defaults (each variant's mean accuracy over all sets).
+
+Sets: ``../shared/datasets/crowd/*`` (skipped with a message when missing) and a
+grid of simulated crowds (:func:`labelwell.quality.simulate.simulate_crowd`):
+class balance (uniform, 85/15), worker accuracy (.55-.75, .70-.95), redundancy
+(3, 7), one-coin or per-class workers, plus two 3-class sets. Prints a Markdown
+table (``--json`` for one JSON object). Run:
+``.venv/bin/python benchmarks/bench_crowd_accuracy.py [--no-peers]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+CROWD = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "crowd"
+
+
+def real_sets() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
+    found = {}
+    if not CROWD.is_dir():
+        print(f"# {CROWD} is missing: simulated sets only")
+        return found
+    for folder in sorted(p for p in CROWD.iterdir() if (p / "answers.csv").is_file()):
+        answers = pd.read_csv(folder / "answers.csv", dtype=str)
+        truth = pd.read_csv(folder / "truth.csv", dtype=str).set_index("task")["label"]
+        found[folder.name] = (answers, truth)
+    return found
+
+
+def simulated_sets() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
+    from labelwell.quality.simulate import simulate_crowd
+
+    sets = {}
+    grid = itertools.product(
+        (None, (0.85, 0.15)), ((0.55, 0.75), (0.70, 0.95)), (3, 7), (False, True)
+    )
+    for i, (balance, acc, redundancy, per_class) in enumerate(grid):
+        name = (
+            f"sim{'-skew' if balance else ''}-acc{acc[0]:.2f}-r{redundancy}"
+            f"{'-2coin' if per_class else ''}"
+        )
+        sets[name] = simulate_crowd(
+            600,
+            30,
+            redundancy,
+            2,
+            class_balance=balance,
+            accuracy=acc,
+            per_class=per_class,
+            seed=100 + i,
+        )
+    for i, balance in enumerate(((1 / 3, 1 / 3, 1 / 3), (0.6, 0.3, 0.1))):
+        sets[f"sim-3class-{i}"] = simulate_crowd(
+            600,
+            30,
+            5,
+            3,
+            class_balance=balance,
+            accuracy=(0.5, 0.9),
+            per_class=True,
+            seed=200 + i,
+        )
+    return sets
+
+
+def our_methods() -> dict[str, Callable[[], object]]:
+    from labelwell.quality import BWA, GLAD, MACE, DawidSkene, MajorityVote, OneCoinDawidSkene, Wawa
+
+    return {
+        "mv": MajorityVote,
+        "wawa": Wawa,
+        "ds": DawidSkene,
+        "onecoin": OneCoinDawidSkene,
+        "glad": GLAD,
+        "mace": MACE,
+        "mace (uniform prior)": lambda: MACE(learn_priors=False),
+        "bwa": BWA,
+    }
+
+
+def peer_methods() -> dict[str, Callable[[pd.DataFrame], pd.Series]]:
+    import crowdkit.aggregation as ck
+    from crowdkit.aggregation.utils import get_accuracy
+
+    def wawa(answers: pd.DataFrame) -> pd.Series:
+        first = ck.MajorityVote().fit(answers)
+        skills = get_accuracy(answers, true_labels=first.labels_, by="worker")
+        return ck.MajorityVote().fit(answers, skills=skills).labels_
+
+    return {
+        "mv": lambda a: ck.MajorityVote().fit(a).labels_,
+        "wawa": wawa,
+        "ds": lambda a: ck.DawidSkene(n_iter=100).fit(a).labels_,
+        "onecoin": lambda a: ck.OneCoinDawidSkene(n_iter=100).fit(a).labels_,
+        "glad": lambda a: ck.GLAD().fit(a).labels_,
+        "mace": lambda a: ck.MACE().fit(a).labels_,
+    }
+
+
+def accuracy(labels: pd.Series, truth: pd.Series) -> float:
+    return float((labels.reindex(truth.index) == truth).mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--no-peers", action="store_true", help="leave crowd-kit out")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--peer-slow-max",
+        type=int,
+        default=10_000,
+        help="run crowd-kit's GLAD and MACE only on sets with at most this many answers "
+        "(on D_Product they take minutes; their figures there are in docs/benchmarks.md)",
+    )
+    args = parser.parse_args()
+    sets = {**real_sets(), **simulated_sets()}
+    rows = []
+    for name, (answers, truth) in sets.items():
+        for method, make in our_methods().items():
+            start = time.perf_counter()
+            labels = make().fit(answers).labels_
+            rows.append(
+                (name, method, "labelwell", accuracy(labels, truth), time.perf_counter() - start)
+            )
+        if args.no_peers:
+            continue
+        for method, fit in peer_methods().items():
+            if method in ("glad", "mace") and len(answers) > args.peer_slow_max:
+                continue
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                labels = fit(answers)
+            rows.append(
+                (name, method, "crowd-kit", accuracy(labels, truth), time.perf_counter() - start)
+            )
+    table = pd.DataFrame(rows, columns=["set", "method", "library", "accuracy", "seconds"])
+    if args.json:
+        print(table.to_json(orient="records"))
+        return
+    wide = table.pivot_table(index="set", columns=["library", "method"], values="accuracy")
+    wide = wide.reindex(list(sets))
+    mean_row = wide.mean().to_frame("mean (all sets)").T
+    real = [s for s in sets if not s.startswith("sim")]
+    if real:
+        mean_row.loc["mean (real sets)"] = wide.loc[real].mean()
+    mean_row.loc["mean (simulated)"] = wide.loc[[s for s in sets if s.startswith("sim")]].mean()
+    out = pd.concat([wide, mean_row])
+    out.columns = [f"{m} ({'ck' if lib == 'crowd-kit' else 'lw'})" for lib, m in out.columns]
+    print(out.round(4).to_markdown())
+    seconds = table.pivot_table(index="set", columns=["library", "method"], values="seconds")
+    print()
+    print("seconds, summed over all sets:")
+    print(json.dumps({f"{m} ({lib})": round(v, 2) for (lib, m), v in seconds.sum().items()}))
+
+
+if __name__ == "__main__":
+    main()
