@@ -151,6 +151,19 @@ def test_secure_cookies_from_the_environment(monkeypatch, tmp_path):
     assert settings.secure_cookies is True and settings.session_idle_s == 900
 
 
+def test_the_login_page_is_throttled_too_in_both_languages(api, world):
+    email = world.annotators[0].email
+    token = api.get("/login").cookies.get("lw_login") or api.cookies.get("lw_login")
+    for _ in range(5):
+        wrong = api.post("/login", data={"email": email, "password": "nope-nope", "csrf": token})
+        assert wrong.status_code == 401
+    throttled = web_login(api, email)
+    assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
+    assert "Too many failed logins" in throttled.text
+    api.cookies.set("lw_lang", "ko")
+    assert "로그인 실패가 너무 많습니다" in web_login(api, email).text
+
+
 def test_a_web_session_is_a_session_token(db, api, world):
     response = web_login(api, world.annotators[0].email)
     assert response.status_code == 303

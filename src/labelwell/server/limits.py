@@ -2,7 +2,8 @@
 
 Every request body is held to the JSON cap (``Settings.max_body_bytes``),
 whatever its content type. Only a route that takes files (a ``File``/
-``UploadFile`` parameter) gets the upload cap (``Settings.max_upload_bytes``),
+``UploadFile`` parameter, so a ``multipart/form-data`` body in the app's
+OpenAPI schema) gets the upload cap (``Settings.max_upload_bytes``),
 and only once its caller's token checks out, so an anonymous request cannot make
 the server read a large body. Uploads are parsed by Starlette into temporary
 files on disk (1 MB at most in memory per file). A body over its cap, with or
