@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI
 import labelwell
 from labelwell.server import errors, web
 from labelwell.server.limits import BodySizeLimit
-from labelwell.server.request_checks import refuse_nul
+from labelwell.server.request_checks import refuse_unstorable
 from labelwell.server.routes import (
     accounts,
     annotations,
@@ -61,7 +61,7 @@ def create_app(
         version=labelwell.__version__,
         description="Labeling, quality, weak supervision, active learning and RLHF data.",
         lifespan=lifespan,
-        dependencies=[Depends(refuse_nul)],
+        dependencies=[Depends(refuse_unstorable)],
     )
     app.state.db = db
     app.state.settings = settings

@@ -1,66 +1,53 @@
 """Checks every request gets before its route runs, whatever the route: no NUL
-character in any string of a JSON body, a form or the query. PostgreSQL cannot
-store NUL in text or JSONB; refusing it on every database keeps SQLite and
-PostgreSQL alike, with a 422 naming the field instead of a 500 from the driver."""
+character in any string of a JSON body, a form or the query; in a JSON body also
+no lone surrogate and no integer beyond 64 bits. None of these can be stored
+(PostgreSQL refuses NUL in text and JSONB, the JSON encoder the other two);
+refusing them on every database keeps SQLite and PostgreSQL alike, with a 422
+naming the field instead of a 500 from the driver."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
 
 from fastapi import Request
 
 from labelwell.errors import InvalidInput
+from labelwell.work.item_data import value_problem
 
-NUL_ESCAPE = b"\\u0000"
-
-
-def nul_field(value: Any, path: str = "") -> str | None:
-    """Where the first NUL character in a decoded JSON value is (``result.note[1]``;
-    a key holding one names its object), or None."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, child in value.items():
-            if "\x00" in key:
-                return path or "body"
-            found = nul_field(child, f"{path}.{key}" if path else key)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for i, child in enumerate(value):
-            found = nul_field(child, f"{path}[{i}]")
-            if found is not None:
-                return found
-    return None
+#: what JSON text must contain for a decoded value to hold one of the refused
+#: things: a NUL or surrogate escape, or a run of 19+ digits (2^63 has 19)
+_SUSPECT = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\d{19}")
 
 
-def _refuse(field: str) -> InvalidInput:
+def _nul(field: str) -> InvalidInput:
     return InvalidInput(f"{field}: must not contain a NUL character (\\u0000)", field=field)
 
 
-async def refuse_nul(request: Request) -> None:
-    """A dependency of the whole app: a NUL in a query parameter, a form field or a
-    JSON body's strings (keys too) is a 422 naming where it is."""
+async def refuse_unstorable(request: Request) -> None:
+    """A dependency of the whole app: a 422 naming the query parameter, form field
+    or JSON path (``result.note[1]``) that holds a value no database can store."""
     for key, value in request.query_params.multi_items():
         if "\x00" in key or "\x00" in value:
-            raise _refuse(key.replace("\x00", "\\u0000"))
+            raise _nul(key.replace("\x00", "\\u0000"))
     if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
         return
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json" or kind.endswith("+json"):
         body = await request.body()
-        if NUL_ESCAPE not in body:  # the only way JSON text can hold a NUL
+        if not _SUSPECT.search(body):  # the common case: one scan of the bytes
             return
         try:
-            decoded: Any = json.loads(body)
+            decoded = json.loads(body)
         except ValueError:
             return  # the route's own parsing answers malformed JSON
-        found = nul_field(decoded)
+        found = value_problem(decoded, "")
         if found is not None:
-            raise _refuse(found or "body")
+            field, problem = found
+            field = field or "body"
+            raise InvalidInput(f"{field} {problem}", field=field)
     elif kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.form()
         for key, value in form.multi_items():
             if "\x00" in key or (isinstance(value, str) and "\x00" in value):
-                raise _refuse(key.replace("\x00", "\\u0000"))
+                raise _nul(key.replace("\x00", "\\u0000"))
