@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "quality_report",
     "weak",
     "assist",
+    "migrate",
 )
 
 app = typer.Typer(

@@ -160,8 +160,12 @@ class LabelStudioImporter:
         unsupported: str = "error",
         pairwise_fields: tuple[str, str] = RLHF_FIELDS,
         ranker_buckets: Sequence[str] | None = None,
+        ground_truth: str = "gold",
     ) -> None:
         self.unsupported = unsupported
+        #: ``gold``: a ground-truth annotation is the item's gold answer;
+        #: ``both``: also an annotation of its annotator (a migration keeps both).
+        self.ground_truth = ground_truth
         self.pairwise_fields = pairwise_fields
         self.ranker_buckets = ranker_buckets
         self.ontology = ontology
@@ -218,8 +222,13 @@ class LabelStudioImporter:
                 )
                 if ann.get("created_at"):
                     extra["created_at"] = ann["created_at"]
-                target = "gold" if ann.get("ground_truth") else "annotation"
-                attach(row, result, target=target, annotator=user, source="human", extra=extra)
+                if ann.get("id") is not None:
+                    extra["external_id"] = str(ann["id"])
+                gold = bool(ann.get("ground_truth"))
+                if gold:
+                    attach(row, result, target="gold")
+                if not gold or self.ground_truth == "both":
+                    attach(row, result, annotator=user, source="human", extra=extra)
             for j, pred in enumerate(task.get("predictions") or []):
                 if not isinstance(pred, dict):
                     id_only.append(f"tasks[{i}].predictions[{j}]")

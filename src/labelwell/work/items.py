@@ -346,7 +346,7 @@ def _write_batch(
                     "revision": 1,
                     "is_current": True,
                     "is_gold_check": False,
-                    "details": {"import_id": record.id, "created_at": a.get("created_at")},
+                    "details": _annotation_details(record.id, a),
                     "created_at": now,
                 }
             )
@@ -368,6 +368,15 @@ def _write_batch(
     if golds:
         session.execute(insert(GoldAnswer), golds)
     return len(batch)
+
+
+def _annotation_details(import_id: int, annotation: dict[str, Any]) -> dict[str, Any]:
+    """Where an imported annotation came from: the import, its time there and
+    its id there (``external_id``, which a re-run migration skips)."""
+    details = {"import_id": import_id, "created_at": annotation.get("created_at")}
+    if annotation.get("external_id") is not None:
+        details["external_id"] = str(annotation["external_id"])
+    return details
 
 
 _ITEM_COLUMNS = (
