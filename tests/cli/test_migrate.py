@@ -204,3 +204,35 @@ def test_bad_input_is_named(db, env):
     assert result.exit_code == 2, result.output
     assert "Label Studio did not answer" in result.output
     assert "secret-token-value" not in result.output
+
+
+def test_an_export_writes_its_label_config_and_migrates_back(db, env):
+    tasks = [_task(11, [_ann(1, "ann@example.org", SEOUL, KIM, TOPIC)])]
+    assert _migrate(env, _export(env, tasks)).exit_code == 0
+    out = env / "out.json"
+    result = runner.invoke(app, ["export", "moved", "-f", "label_studio", "-o", str(out),
+                                 "--mode", "raw"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    config = env / "out.label_config.xml"
+    assert f"wrote the Label Studio labeling config to {config}" in result.output
+    assert '<Labels name="label" toName="text">' in config.read_text(encoding="utf-8")
+    back = runner.invoke(
+        app,
+        ["migrate", "label-studio", "--export", str(out), "--into", "back",
+         "--label-config", str(config)],
+    )  # fmt: skip
+    assert back.exit_code == 0, back.output
+    assert "not converted" not in back.output
+    with db.read_session() as s:
+        results = {
+            p: s.scalars(
+                select(Annotation.result).where(
+                    Annotation.project_id == get_project_by_name_or_id(s, p).id
+                )
+            ).all()
+            for p in ("moved", "back")
+        }
+    assert results["back"] == results["moved"]
+    refused = runner.invoke(app, ["export", "moved", "-f", "jsonl", "-o", str(env / "x.jsonl"),
+                                  "--label-config", str(env / "c.xml")])  # fmt: skip
+    assert refused.exit_code == 2 and "label_studio formats" in refused.output

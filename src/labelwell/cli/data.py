@@ -89,12 +89,19 @@ def export(
     control: str = typer.Option(
         None, help="The control a one-control format writes (YOLO, VOC, CoNLL, COCO, ...)."
     ),
+    label_config: Path = typer.Option(
+        None,
+        help="Label Studio formats: also write the labeling config XML here "
+        "(default: beside the output as <output>.label_config.xml).",
+    ),
 ) -> None:
     """Export items with their labels and provenance, streamed."""
     import labelwell.formats.builtin  # noqa: F401
 
     if format not in EXPORTERS:
         raise fail(f"unknown format {format!r}; known: {', '.join(sorted(EXPORTERS))}")
+    if label_config is not None and not format.startswith("label_studio"):
+        raise fail("--label-config is for the label_studio formats")
     flt = ExportFilter(
         status=status, annotator=annotator, since=since, until=until, source=source, labels=labels
     )
@@ -125,6 +132,24 @@ def export(
         raise
     partial.replace(output)
     typer.echo(f"exported {n} items to {output}")
+    if format.startswith("label_studio"):
+        _write_label_config(exporter, ontology, label_config or _config_path(output))
+
+
+def _config_path(output: Path) -> Path:
+    return output.with_name(f"{output.stem}.label_config.xml")
+
+
+def _write_label_config(exporter: Any, ontology: Any, path: Path) -> None:
+    """The Label Studio config matching the export, so the project opens as it was."""
+    from labelwell.formats.label_studio_config import config_from_ontology
+
+    layout = getattr(exporter, "pairwise_layout", "labelwell")
+    config = config_from_ontology(ontology, layout=layout)
+    path.write_text(config.xml, encoding="utf-8")
+    for note in config.notes:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(f"wrote the Label Studio labeling config to {path}")
 
 
 def configure_exporter(exporter: Any, *, mode: str | None, control: str | None) -> None:
