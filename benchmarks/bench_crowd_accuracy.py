@@ -157,7 +157,10 @@ def main() -> None:
     mean_row.loc["mean (simulated)"] = wide.loc[[s for s in sets if s.startswith("sim")]].mean()
     out = pd.concat([wide, mean_row])
     out.columns = [f"{m} ({'ck' if lib == 'crowd-kit' else 'lw'})" for lib, m in out.columns]
-    print(out.round(4).to_markdown())
+    print("| set | " + " | ".join(out.columns) + " |")
+    print("|---|" + "---:|" * len(out.columns))
+    for name, row in out.iterrows():
+        print(f"| {name} | " + " | ".join(f"{v:.4f}" for v in row) + " |")
     seconds = table.pivot_table(index="set", columns=["library", "method"], values="seconds")
     print()
     print("seconds, summed over all sets:")
