@@ -22,7 +22,7 @@ def test_console_lists_only_fitting_formats_and_shows_a_refusal(page, site):
         "data"] if f["fits"]}
     assert listed == fitting
     assert {"jsonl", "csv", "crowdkit"} <= listed
-    assert not listed & {"coco", "yolo", "voc", "spacy", "conll", "dpo", "sft"}
+    assert not listed & {"coco", "yolo", "voc", "conll", "dpo", "sft"}
 
     with page.expect_download() as download:
         page.click("#export-list a[data-format=jsonl]")
@@ -46,4 +46,4 @@ def test_console_lists_only_fitting_formats_and_shows_a_refusal(page, site):
     shapes = site.seeded.ids["shapes"]
     page.goto(f"/projects/{shapes}/manage")
     assert {"coco", "jsonl"} <= _listed(page)
-    assert "spacy" not in _listed(page)
+    assert "conll" not in _listed(page) and "dpo" not in _listed(page)
