@@ -66,7 +66,9 @@ def test_korean_project_name_exports_with_an_encoded_file_name(api, world):
         "text": "좋아요"}
 
 
-@pytest.mark.parametrize("name", ["two\r\nlines", "tab\there", "nul\x00byte", "bell\x07", "del\x7f"])
+@pytest.mark.parametrize(
+    "name", ["two\r\nlines", "tab\there", "nul\x00byte", "bell\x07", "del\x7f"]
+)
 def test_project_names_with_control_characters_are_refused(api, world, name):
     response = api.post("/api/v1/projects", json={"name": name, "ontology": SENTIMENT},
                         headers=_manager(world))
