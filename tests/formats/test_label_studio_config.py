@@ -119,8 +119,10 @@ def test_image_controls_and_the_pose_layout():
         ("tag", "mask", "image"),
     ]
     # each rectangle label is a skeleton of the keypoint labels
+    skeleton = {"keypoints": ["nose", "left_eye"], "edges": []}
     assert ctrls["kp"]["labels"] == [
-        {"name": "person", "skeleton": {"keypoints": ["nose", "left_eye"], "edges": []}}
+        {"name": "kp", "skeleton": skeleton},
+        {"name": "person", "skeleton": skeleton},
     ]
 
 

@@ -15,8 +15,9 @@ Relations           relations between the spans
 RectangleLabels     bbox
 PolygonLabels       polygon
 KeyPointLabels      keypoints: the ``<Label>`` values are the keypoints of one
-                    skeleton, per label of the image's RectangleLabels (pose
-                    layout) or one label named after the control
+                    skeleton, labelled as the control (points on their own) and
+                    as each label of the image's RectangleLabels (pose layout,
+                    points whose ``parentID`` is a rectangle)
 BrushLabels         mask
 TextArea            text
 Rating              rating on 1..``maxRating`` (5 by default)
@@ -252,7 +253,8 @@ def ontology_from_config(xml: str, name: str = "label-studio") -> ConfigConversi
                     if r.get("toName") == to
                     for lab in _labels(r, "Label")
                 ]
-                labels = [{"name": n, "skeleton": skeleton} for n in parents or [cname]]
+                names = dict.fromkeys([cname, *parents])
+                labels = [{"name": n, "skeleton": skeleton} for n in names]
             ctrls.append(entry | {"type": kind, "labels": labels})
         elif tag.tag == "TextArea":
             ctrls.append(entry | {"type": "text"})

@@ -92,6 +92,16 @@ def fill_responses(
         two = len(fields) == 2 and all(isinstance(data.get(f), str) for f in fields)
         if c.type == "pairwise" and src not in data and two:
             data[src] = [{"id": f, "text": data[f]} for f in fields]
+        elif c.type == "ranking" and isinstance(data.get(src), list):
+            # a Label Studio <List> item is {id, title, body}: its text is the body
+            data[src] = [_with_text(item) for item in data[src]]
+
+
+def _with_text(item: Any) -> Any:
+    if not isinstance(item, dict) or isinstance(item.get("text"), str):
+        return item
+    text = next((item[k] for k in ("body", "title", "html") if isinstance(item.get(k), str)), None)
+    return item if text is None else {**item, "text": text}
 
 
 class PairwiseParts:

@@ -124,6 +124,8 @@ class KeypointGroups:
                     for lab in (ctrl.labels if ctrl else ())
                     if set(group["points"]) <= set(skeleton_names(ctrl, lab))  # type: ignore[arg-type]
                 ]
+                if len(fits) > 1 and name in fits:
+                    fits = [name]  # a migrated config's own skeleton (label_studio_config)
                 if len(fits) != 1:
                     raise InvalidInput(
                         f"cannot tell the skeleton of instance {group['id']!r} "
