@@ -75,6 +75,11 @@ class Task:
 
 @dataclass(frozen=True, slots=True)
 class Annotation:
+    """An annotation; ``status`` (submitted, accepted, rejected) and
+    ``is_current`` are shown to managers only (annotators and reviewers get
+    ``None``: consensus and review never touch gold answers, so they would tell
+    gold items apart)."""
+
     id: int
     item_id: int
     project_id: int
@@ -84,13 +89,13 @@ class Annotation:
     result: dict[str, Any]
     guideline_version: int | None
     time_spent_ms: int | None
-    status: str
     revision: int
     supersedes_id: int | None
-    is_current: bool
     created_at: str
     #: after a gold item, where the project shows it: ``{"correct", "expected", "message"}``
     feedback: dict[str, Any] | None = None
+    status: str | None = None
+    is_current: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -182,3 +182,74 @@ def test_the_sdk_lists_items_for_raters_and_managers(api, world):
     assert (mine[0].status, mine[0].n_done, mine[0].external_id) == (None, None, None)
     managed = Client("http://testserver", world.token(world.manager), transport=Via(api))
     assert {i.external_id for i in managed.items(world.project_id, status="open")} >= {"x2"}
+
+
+#: what a rater's view of their own answer holds: what they did, never what
+#: consensus or review made of it (gold answers get neither)
+RATER_ANNOTATION_KEYS = {
+    "id", "item_id", "project_id", "assignment_id", "source", "agent", "result",
+    "guideline_version", "time_spent_ms", "revision", "supersedes_id", "created_at",
+}
+
+
+def own_view(api, world, actor, annotation_id):
+    """Every way a rater reads one of their own answers, by route."""
+    headers = as_(world, actor)
+    listed = api.get(f"/api/v1/projects/{world.project_id}/annotations",
+                     params={"include_history": True}, headers=headers).json()["data"]
+    one = api.get(f"/api/v1/annotations/{annotation_id}", headers=headers)
+    history = api.get(f"/api/v1/annotations/{annotation_id}/revisions", headers=headers)
+    assert one.status_code == 200 and history.status_code == 200
+    (in_list,) = [a for a in listed if a["id"] == annotation_id]
+    return {"list": in_list, "get": one.json(), "revisions": history.json()["data"][0]}
+
+
+def test_a_raters_own_gold_and_regular_answers_look_alike_after_consensus(api, world):
+    a, b = world.annotators
+    gold_a, mine_gold = label(api, world, a)
+    regular_a, mine_regular = label(api, world, a)
+    label(api, world, b)  # gold
+    regular_b, _ = label(api, world, b)  # agrees with a: consensus accepts both answers
+    assert regular_a["item_id"] == regular_b["item_id"] != gold_a["item_id"]
+    managed = {x["id"]: x for x in api.get(f"/api/v1/projects/{world.project_id}/annotations",
+                                           headers=as_(world, world.manager)).json()["data"]}
+    assert managed[mine_regular["id"]]["status"] == "accepted"
+    assert managed[mine_gold["id"]]["status"] == "submitted"
+
+    for kind, mine in (("gold", mine_gold), ("regular", mine_regular)):
+        for route, seen in own_view(api, world, a, mine["id"]).items():
+            assert set(seen) == RATER_ANNOTATION_KEYS, (kind, route, seen)
+    # the revise answer is the rater's view too
+    for mine in (mine_gold, mine_regular):
+        edited = api.patch(f"/api/v1/annotations/{mine['id']}",
+                           json={"result": {"sentiment": "neutral"}}, headers=as_(world, a))
+        assert edited.status_code == 200 and set(edited.json()) == RATER_ANNOTATION_KEYS
+
+    from labelwell.client import Client
+    from sdk_transport import Via
+
+    sdk = Client("http://testserver", world.token(a), transport=Via(api))
+    own = [x for x in sdk.annotations(world.project_id) if x.agent == a.email]
+    assert len(own) == 2 and {x.status for x in own} == {None}
+    assert {x.status for x in Client("http://testserver", world.token(world.manager),
+                                     transport=Via(api)).annotations(world.project_id)} >= {
+        "accepted", "submitted"}
+
+
+def test_a_review_fix_of_a_raters_answer_leaves_their_own_view_as_they_left_it(api, world):
+    a, b = world.annotators
+    label(api, world, a, "negative")  # gold
+    label(api, world, b, "positive")  # gold
+    _, mine = label(api, world, a, "positive")
+    label(api, world, b, "negative")  # no majority: escalated, reviewers may fix answers
+    fixed = api.post(f"/api/v1/annotations/{mine['id']}/reviews",
+                     json={"decision": "fix", "result": {"sentiment": "neutral"}},
+                     headers=as_(world, world.reviewer))
+    assert fixed.status_code == 201, fixed.text
+    seen = api.get(f"/api/v1/projects/{world.project_id}/annotations",
+                   headers=as_(world, a)).json()["data"]
+    own = [x for x in seen if x["agent"] == a.email]
+    assert {x["id"] for x in own} >= {mine["id"]}  # still listed as their latest answer
+    assert all(set(x) == RATER_ANNOTATION_KEYS for x in seen)
+    again = api.get(f"/api/v1/annotations/{mine['id']}", headers=as_(world, a)).json()
+    assert again["result"] == {"sentiment": "positive"} and set(again) == RATER_ANNOTATION_KEYS

@@ -248,6 +248,27 @@ class AnnotationPublic(BaseModel):
     created_at: datetime
 
 
+class AnnotationForRater(BaseModel):
+    """An annotation as a rater (annotator or reviewer) sees it: what was done,
+    never what consensus or review made of it (``status``, ``is_current``). Gold
+    answers are never reviewed by raters nor counted in consensus, so those
+    fields would tell a rater which of their answers were on gold items."""
+
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
+    id: int
+    item_id: int
+    project_id: int
+    assignment_id: int | None
+    source: str
+    agent: str
+    result: dict[str, Any]
+    guideline_version: int | None
+    time_spent_ms: int | None
+    revision: int
+    supersedes_id: int | None
+    created_at: datetime
+
+
 class GoldFeedback(BaseModel):
     correct: bool
     expected: dict[str, Any]

@@ -1,12 +1,14 @@
-"""Who sees which shape of an item: managers the full record, raters (annotators
-and reviewers) :class:`ItemForAnnotator`. The rule is
-:class:`labelwell.work.policies.Audience`; every route and page that shows an
-item or the review queue builds it here."""
+"""Who sees which shape of an item or annotation: managers the full record,
+raters (annotators and reviewers) :class:`ItemForAnnotator` and
+:class:`AnnotationForRater`. The rule is :class:`labelwell.work.policies.Audience`;
+every route and page that shows an item, an annotation or the review queue
+builds it here."""
 
 from __future__ import annotations
 
 from labelwell.server.pagination import next_cursor
 from labelwell.server.schemas import (
+    AnnotationForRater,
     AnnotationPublic,
     ItemForAnnotator,
     ItemPublic,
@@ -16,7 +18,7 @@ from labelwell.server.schemas import (
     ReviewItemForReviewer,
     ReviewItemPublic,
 )
-from labelwell.store.tables import Item
+from labelwell.store.tables import Annotation, Item
 from labelwell.work.consensus import QueueEntry
 from labelwell.work.policies import Audience, rater_data, rater_details
 
@@ -43,6 +45,27 @@ def item_page(
         return Page[ItemPublic](data=full, count=len(full), next_cursor=after)
     shown = [item_for_annotator(r) for r in rows]
     return Page[ItemForAnnotator](data=shown, count=len(shown), next_cursor=after)
+
+
+def annotation_view(
+    annotation: Annotation, seen: Audience
+) -> AnnotationPublic | AnnotationForRater:
+    """Managers get the consensus and review outcome (``status``, ``is_current``);
+    raters only what was done, the same for gold and regular answers."""
+    if seen.sees_gold:
+        return AnnotationPublic.model_validate(annotation)
+    return AnnotationForRater.model_validate(annotation)
+
+
+def annotation_page(
+    rows: list[Annotation], seen: Audience, limit: int | None = None
+) -> Page[AnnotationPublic] | Page[AnnotationForRater]:
+    after = next_cursor([r.id for r in rows], limit) if limit is not None else None
+    if seen.sees_gold:
+        full = [AnnotationPublic.model_validate(r) for r in rows]
+        return Page[AnnotationPublic](data=full, count=len(full), next_cursor=after)
+    shown = [AnnotationForRater.model_validate(r) for r in rows]
+    return Page[AnnotationForRater](data=shown, count=len(shown), next_cursor=after)
 
 
 def review_page(

@@ -25,6 +25,7 @@ from labelwell.work.policies import (
     allowed,
     audience,
     authorize,
+    current_for,
     project_role,
 )
 from labelwell.work.projects import ontology_of
@@ -71,12 +72,12 @@ def list_annotations(
     include_history: bool = False,
 ) -> list[Annotation]:
     project = authorize(session, actor, project_id, Permission.view)
+    role = project_role(session, actor, project_id)
     query = select(Annotation).where(Annotation.project_id == project_id, Annotation.id > after)
     if not include_history:
-        query = query.where(Annotation.is_current.is_(True))
+        query = query.where(current_for(Audience(role), actor.id))
     if item_id is not None:
         query = query.where(Annotation.item_id == item_id)
-    role = project_role(session, actor, project_id)
     if not allowed(role, Permission.see_labels, project):
         query = query.where(Annotation.user_id == actor.id)
     elif role == "annotator":

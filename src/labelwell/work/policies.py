@@ -18,8 +18,10 @@ A non-member gets ``NotFound``, so project ids leak nothing.
 What raters never learn (:class:`Audience`): which items are gold, and which
 model wrote a response of a comparison. Only managers (and admins) see gold
 flags, gold-revealing item state (``status``, ``n_done``, ``external_id``) and
-model names; reviewers may annotate too, so they are raters here. Every route
-and page that shows an item, an annotation or the review queue asks
+model names; reviewers may annotate too, so they are raters here. Nor do raters
+see what consensus or review made of an answer (its ``status``, whether it is
+still current, :func:`current_for`): gold answers get neither. Every route and
+page that shows an item, an annotation or the review queue asks
 :func:`audience` and shows a rater the view of :func:`rater_data`.
 """
 
@@ -29,11 +31,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from labelwell.errors import Forbidden, NotFound
-from labelwell.store.tables import Member, Project
+from labelwell.store.tables import Annotation, Member, Project
 from labelwell.work.actors import Actor
 
 
@@ -149,3 +151,20 @@ def check_item_filter(seen: Audience, status: str | None) -> None:
             f"status: filtering items by status needs the manager role; you are {seen.role}",
             details={"field": "status"},
         )
+
+
+def current_for(seen: Audience, actor_id: int) -> ColumnElement[bool]:
+    """Which annotations are current in ``seen``'s eyes. A rater's own answer
+    stays their current one when a reviewer fixed it (only their own revision
+    replaces it): consensus and review never touch gold answers, so a rater must
+    not see what they made of the others."""
+    if seen.sees_gold:
+        return Annotation.is_current.is_(True)
+    later = aliased(Annotation)
+    revised_by_them = exists().where(
+        later.supersedes_id == Annotation.id, later.user_id == actor_id
+    )
+    return or_(
+        Annotation.is_current.is_(True),
+        and_(Annotation.user_id == actor_id, ~revised_by_them),
+    )

@@ -1,13 +1,17 @@
-"""Annotations: read, revise (keeping the earlier revision), history, review."""
+"""Annotations: read, revise (keeping the earlier revision), history, review.
+
+Raters get :class:`AnnotationForRater` and managers :class:`AnnotationPublic`
+(:func:`labelwell.server.views.annotation_view`)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, status
 
 from labelwell.server.deps import Ctx
-from labelwell.server.pagination import decode_cursor, next_cursor
+from labelwell.server.pagination import decode_cursor
 from labelwell.server.schemas import (
     MAX_ID,
+    AnnotationForRater,
     AnnotationPublic,
     AnnotationRevise,
     Page,
@@ -15,13 +19,18 @@ from labelwell.server.schemas import (
     ReviewCreate,
     ReviewPublic,
 )
-from labelwell.store.tables import Annotation, Review
+from labelwell.server.views import annotation_page, annotation_view
+from labelwell.store.tables import Review
 from labelwell.work import labels
+from labelwell.work.policies import audience
 
 router = APIRouter(tags=["annotations"])
 
+AnnotationShown = AnnotationPublic | AnnotationForRater
+PageShown = Page[AnnotationPublic] | Page[AnnotationForRater]
 
-@router.get("/projects/{project_id}/annotations", response_model=Page[AnnotationPublic])
+
+@router.get("/projects/{project_id}/annotations", response_model=PageShown)
 def list_annotations(
     project_id: PathId,
     ctx: Ctx,
@@ -29,7 +38,7 @@ def list_annotations(
     limit: int = Query(100, ge=1, le=1000),
     item_id: int | None = Query(None, ge=1, le=MAX_ID),
     include_history: bool = False,
-) -> Page[AnnotationPublic]:
+) -> PageShown:
     """Annotations you may see: your own, and others' unless the project is blind."""
     with ctx.db.read_session() as s:
         rows = labels.list_annotations(
@@ -41,32 +50,30 @@ def list_annotations(
             item_id=item_id,
             include_history=include_history,
         )
-        data = [AnnotationPublic.model_validate(r) for r in rows]
-    return Page(data=data, count=len(data), next_cursor=next_cursor([a.id for a in data], limit))
+        return annotation_page(rows, audience(s, ctx.actor, project_id), limit)
 
 
-@router.get("/annotations/{annotation_id}", response_model=AnnotationPublic)
-def get_annotation(annotation_id: PathId, ctx: Ctx) -> Annotation:
+@router.get("/annotations/{annotation_id}", response_model=AnnotationShown)
+def get_annotation(annotation_id: PathId, ctx: Ctx) -> AnnotationShown:
     with ctx.db.read_session() as s:
-        return labels.get_annotation(s, ctx.actor, annotation_id)
+        annotation = labels.get_annotation(s, ctx.actor, annotation_id)
+        return annotation_view(annotation, audience(s, ctx.actor, annotation.project_id))
 
 
-@router.patch("/annotations/{annotation_id}", response_model=AnnotationPublic)
-def revise_annotation(annotation_id: PathId, body: AnnotationRevise, ctx: Ctx) -> Annotation:
+@router.patch("/annotations/{annotation_id}", response_model=AnnotationShown)
+def revise_annotation(annotation_id: PathId, body: AnnotationRevise, ctx: Ctx) -> AnnotationShown:
     with ctx.db.session() as s:
-        return labels.revise_annotation(
+        new = labels.revise_annotation(
             s, ctx.actor, annotation_id, body.result, time_spent_ms=body.time_spent_ms
         )
+        return annotation_view(new, audience(s, ctx.actor, new.project_id))
 
 
-@router.get("/annotations/{annotation_id}/revisions", response_model=Page[AnnotationPublic])
-def revisions(annotation_id: PathId, ctx: Ctx) -> Page[AnnotationPublic]:
+@router.get("/annotations/{annotation_id}/revisions", response_model=PageShown)
+def revisions(annotation_id: PathId, ctx: Ctx) -> PageShown:
     with ctx.db.read_session() as s:
-        data = [
-            AnnotationPublic.model_validate(a)
-            for a in labels.revisions(s, ctx.actor, annotation_id)
-        ]
-    return Page(data=data, count=len(data))
+        chain = labels.revisions(s, ctx.actor, annotation_id)
+        return annotation_page(chain, audience(s, ctx.actor, chain[0].project_id))
 
 
 @router.post(
