@@ -81,3 +81,38 @@ def test_rejects_mismatched_inputs():
         LFAnalysis(L_DOC).lf_summary(Y=np.zeros(4, int))
     with pytest.raises(InvalidInput):
         LFAnalysis(L_DOC).lf_summary(est_weights=np.ones(2))
+
+
+def test_accuracy_carries_n_and_a_wilson_interval_with_a_warning_under_the_minimum():
+    from statsmodels.stats.proportion import proportion_confint
+
+    from labelwell.weak.analysis import MIN_ACCURACY_VOTES
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 400)
+    many = np.where(rng.random(400) < 0.8, y, 1 - y)  # votes on every item
+    few = np.full(400, -1)
+    few[:10] = y[:10]  # 10 votes, all right
+    L = np.column_stack([many, few, np.full(400, -1)])
+    Y = y.copy()
+    Y[-100:] = -1  # 300 labelled items
+    ci = LFAnalysis(L, lfs=["many", "few", "silent"]).lf_accuracy_intervals(Y)
+    assert ci["n"].tolist() == [300, 10, 0]
+    correct = int((many[:300] == y[:300]).sum())
+    low, high = proportion_confint(correct, 300, method="wilson")
+    assert ci.loc["many", "accuracy"] == pytest.approx(correct / 300)
+    assert ci.loc["many", "low"] == pytest.approx(low) and ci.loc["many", "high"] == pytest.approx(
+        high
+    )
+    low, high = proportion_confint(10, 10, method="wilson")
+    assert ci.loc["few", "low"] == pytest.approx(low) and ci.loc["few", "high"] == pytest.approx(
+        1.0
+    )
+    assert np.isnan(ci.loc["silent", "accuracy"])
+    assert (ci.loc["silent", "low"], ci.loc["silent", "high"]) == (0.0, 1.0)
+    assert ci["few_votes"].tolist() == [False, True, True]
+    assert MIN_ACCURACY_VOTES == 30
+    text = LFAnalysis(L, lfs=["many", "few", "silent"]).summary_table(Y)
+    assert f"{low:.3f}-1.000 *" in text
+    assert "* fewer than 30 votes on labelled items" in text
+    assert "*" not in LFAnalysis(L).summary_table()

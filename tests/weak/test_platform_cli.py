@@ -71,13 +71,22 @@ def test_apply_summary_fit_route(world, db, tmp_path):
     body = json.loads(run("weak", "summary", str(world.project_id), "--json").output)
     assert body["n_items"] == len(COMMENTS) and body["n_labeled"] == 6
     assert {r["name"] for r in body["lfs"]} == set(names)
+    # 6 labelled items: every accuracy rests on under 30 votes, so each is flagged
+    assert body["min_accuracy_votes"] == 30
+    for r in body["lfs"]:
+        assert r["accuracy_n"] == r["correct"] + r["incorrect"] <= 6 and r["few_votes"]
+        assert 0.0 <= r["accuracy_low"] <= r["accuracy_high"] <= 1.0
+    assert "* fewer than 30 votes on labelled items" in text and "95% CI" in text
+    assert body["label_model"] == "label_model" and "6 dev labels" in body["label_model_reason"]
 
     fitted = json.loads(run("weak", "fit", "p1", "--route", "--json").output)
     assert fitted["routes"]["skipped"] == 6
     assert (
         sum(fitted["routes"][k] for k in ("auto_approve", "review", "label")) == len(COMMENTS) - 6
     )
-    assert "learned accuracy" in run("weak", "fit", "p1").output
+    assert fitted["model"] == "label_model" and "under 50" in fitted["model_reason"]
+    fit_text = run("weak", "fit", "p1").output
+    assert "learned accuracy" in fit_text and "model label_model: the default" in fit_text
 
 
 def test_errors_are_one_line(world, tmp_path):

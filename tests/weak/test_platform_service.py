@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sqlalchemy import func, select
+from statsmodels.stats.proportion import proportion_confint
 
 from labelwell.assist.routing import RoutingPolicy, route
 from labelwell.errors import InvalidInput, NotFound
@@ -226,6 +227,12 @@ def test_summary_equals_lf_analysis_and_gives_empirical_accuracies(db, lfs):
         assert r.incorrect == on_known.loc[name, "Incorrect"]
         assert r.empirical_accuracy == pytest.approx(on_known.loc[name, "Emp. Acc."])
         assert r.learned_accuracy == pytest.approx(learned[j])
+        n = r.correct + r.incorrect
+        low, high = proportion_confint(r.correct, n, method="wilson") if n else (0.0, 1.0)
+        assert r.accuracy_n == n and r.few_votes == (n < 30)
+        assert (r.accuracy_low, r.accuracy_high) == (pytest.approx(low), pytest.approx(high))
+    # too few labelled items to choose on: the default model, said so
+    assert summary.label_model == "label_model" and "under 50" in summary.label_model_reason
     # the LFs are made to be mostly right on these comments
     assert by_name["has_link"].empirical_accuracy == 1.0
 

@@ -34,22 +34,32 @@ def _fmt(value: float | None) -> str:
 def render_summary(summary: WeakSummary) -> str:
     head = (
         f"{'LF':<24} {'version':<12} {'polarity':<20} {'cover':>6} {'overlap':>7} "
-        f"{'conflict':>8} {'correct':>7} {'wrong':>6} {'emp.acc':>7} {'learned':>7}"
+        f"{'conflict':>8} {'correct':>7} {'wrong':>6} {'emp.acc':>7} {'95% CI':>13} "
+        f"{'learned':>7}"
     )
     lines = [head]
     for r in summary.lfs:
+        interval = f"{r.accuracy_low:.3f}-{r.accuracy_high:.3f}{'*' if r.few_votes else ' '}"
         lines.append(
             f"{r.name:<24} {r.version:<12} {','.join(r.polarity):<20} {r.coverage:>6.3f} "
             f"{r.overlaps:>7.3f} {r.conflicts:>8.3f} {r.correct:>7} {r.incorrect:>6} "
-            f"{_fmt(r.empirical_accuracy):>7} {_fmt(r.learned_accuracy):>7}"
+            f"{_fmt(r.empirical_accuracy):>7} {interval:>13} {_fmt(r.learned_accuracy):>7}"
         )
     sources = ", ".join(f"{n} {k}" for k, n in summary.label_sources.items())
     lines += [
         "",
         f"{summary.n_items} items, {len(summary.lfs)} LFs on {summary.control!r}: coverage "
         f"{summary.coverage:.3f}, overlap {summary.overlap:.3f}, conflict {summary.conflict:.3f}",
-        f"{summary.n_labeled} items labeled by people ({sources})",
+        f"{summary.n_labeled} items labeled by people ({sources}); accuracy n = correct + "
+        f"wrong, 95% Wilson interval",
     ]
+    if any(r.few_votes for r in summary.lfs):
+        lines.append(
+            f"* fewer than {summary.min_accuracy_votes} votes on labelled items: the "
+            "accuracy is too uncertain to rely on"
+        )
+    if summary.label_model_reason:
+        lines.append(f"learned accuracies from the label model {summary.label_model_reason}")
     return "\n".join(lines)
 
 
@@ -135,6 +145,7 @@ def fit(
         f"label model {found.model_version}: {found.n_predictions} weak labels on "
         f"{found.n_items} items"
     )
+    typer.echo(f"model {found.model_reason}")
     for name, accuracy in found.accuracies.items():
         typer.echo(f"  {name}: learned accuracy {accuracy:.3f}")
     if found.routes is not None:

@@ -6,6 +6,12 @@ items it votes on), *overlaps* (share of items it votes on that another LF
 also votes on), *conflicts* (share of items it votes on where LFs disagree),
 and against gold or dev labels ``Y``: *correct*, *incorrect* and *empirical
 accuracy* (correct / votes cast). All shares are over all ``n`` items.
+
+An empirical accuracy is a proportion over the ``n`` votes an LF cast on labelled
+items, so it is reported with ``n`` and a Wilson (1927) score interval, and
+flagged when ``n`` is under :data:`MIN_ACCURACY_VOTES`: below 30 votes the 95%
+interval is wider than about +-0.15 at any accuracy from 0.5 to 0.85, too wide
+to rank LFs or to trust one.
 """
 
 from __future__ import annotations
@@ -18,7 +24,11 @@ import pandas as pd
 import scipy.sparse as sp
 
 from labelwell.errors import InvalidInput
+from labelwell.quality.gold import wilson_interval
 from labelwell.weak.matrix import VoteMatrix
+
+# Votes on labelled items under which an LF's empirical accuracy is flagged.
+MIN_ACCURACY_VOTES = 30
 
 
 class LFAnalysis:
@@ -100,6 +110,27 @@ class LFAnalysis:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.nan_to_num(correct / cast)
 
+    def lf_accuracy_intervals(self, Y: np.ndarray, confidence: float = 0.95) -> pd.DataFrame:
+        """Per LF: ``n`` (votes cast on items with a known ``Y``), ``accuracy``
+        (correct / n; NaN when n = 0), its Wilson (1927) interval ``low``, ``high``,
+        and ``few_votes`` (n under :data:`MIN_ACCURACY_VOTES`)."""
+        correct, incorrect = self.lf_correct_incorrect(Y)
+        n = correct + incorrect
+        low, high = wilson_interval(correct, n, confidence)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            accuracy = np.where(n > 0, correct / np.maximum(n, 1), np.nan)
+        index = self.lf_names if self.lf_names is not None else list(range(self.n_lfs))
+        return pd.DataFrame(
+            {
+                "n": n,
+                "accuracy": accuracy,
+                "low": low,
+                "high": high,
+                "few_votes": n < MIN_ACCURACY_VOTES,
+            },
+            index=index,
+        )
+
     def lf_summary(
         self, Y: np.ndarray | None = None, est_weights: np.ndarray | None = None
     ) -> pd.DataFrame:
@@ -129,12 +160,28 @@ class LFAnalysis:
     def summary_table(
         self, Y: np.ndarray | None = None, est_weights: np.ndarray | None = None
     ) -> str:
-        """:meth:`lf_summary` as aligned text, with the whole-matrix figures below."""
-        table = self.lf_summary(Y, est_weights).to_string(float_format=lambda v: f"{v:.3f}")
+        """:meth:`lf_summary` as aligned text, with the whole-matrix figures below;
+        with ``Y`` each empirical accuracy also shows its ``n`` and 95% Wilson
+        interval, marked ``*`` under :data:`MIN_ACCURACY_VOTES` votes."""
+        frame = self.lf_summary(Y, est_weights)
+        note = ""
+        if Y is not None:
+            ci = self.lf_accuracy_intervals(Y)
+            frame["n"] = ci["n"].to_numpy()
+            frame["95% CI"] = [
+                f"{lo:.3f}-{hi:.3f}{' *' if few else ''}"
+                for lo, hi, few in zip(ci["low"], ci["high"], ci["few_votes"], strict=True)
+            ]
+            if ci["few_votes"].any():
+                note = (
+                    f"\n* fewer than {MIN_ACCURACY_VOTES} votes on labelled items: "
+                    "the accuracy is too uncertain to rely on"
+                )
+        table = frame.to_string(float_format=lambda v: f"{v:.3f}")
         return (
             f"{table}\n\n{self.n_items} items, {self.n_lfs} LFs: "
             f"coverage {self.label_coverage():.3f}, overlap {self.label_overlap():.3f}, "
-            f"conflict {self.label_conflict():.3f}"
+            f"conflict {self.label_conflict():.3f}{note}"
         )
 
     def print_summary(

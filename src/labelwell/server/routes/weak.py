@@ -26,6 +26,10 @@ class LFSummaryRowPublic(BaseModel):
     incorrect: int
     empirical_accuracy: float | None
     learned_accuracy: float | None
+    accuracy_n: int
+    accuracy_low: float
+    accuracy_high: float
+    few_votes: bool
 
 
 class WeakSummaryPublic(BaseModel):
@@ -39,6 +43,9 @@ class WeakSummaryPublic(BaseModel):
     overlap: float
     conflict: float
     lfs: list[LFSummaryRowPublic]
+    min_accuracy_votes: int
+    label_model: str | None
+    label_model_reason: str | None
 
 
 @router.get("/projects/{project_id}/weak/summary", response_model=WeakSummaryPublic)
@@ -47,8 +54,9 @@ def summary(
     ctx: Ctx,
     control: str | None = Query(None, max_length=200, description="the choice control"),
 ) -> WeakSummaryPublic:
-    """Coverage, overlaps, conflicts and empirical and learned accuracy of every
-    labeling function with stored votes (managers)."""
+    """Coverage, overlaps, conflicts and empirical (with n and a 95% Wilson
+    interval, flagged under a minimum n) and learned accuracy of every labeling
+    function with stored votes (managers)."""
     with ctx.db.read_session() as s:
         found = lf_summary(s, ctx.actor, project_id, control=control)
     return WeakSummaryPublic.model_validate(found)

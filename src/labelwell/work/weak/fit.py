@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput
 from labelwell.store.tables import Annotation, Item, Prediction, Project, utcnow
-from labelwell.weak import LabelModel
+from labelwell.weak import LabelModelChoice, choose_label_model
 from labelwell.work import audit
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.weak._common import LABEL_MODEL, ROUTE_PRIORITY, SOURCE
-from labelwell.work.weak.votes import StoredVotes, stored_votes
+from labelwell.work.weak.votes import StoredVotes, reference_labels, stored_votes
 
 if TYPE_CHECKING:
     from labelwell.assist.routing import RoutingPolicy
@@ -28,7 +28,10 @@ class FitResult:
     """What ``fit_label_model`` stored: ``n_predictions`` weak labels (items where
     the model does not abstain), the LF accuracies it learned, and with routing
     the number of items per route (``skipped``: gold, or already with people;
-    ``leased_meanwhile``: auto-approved but leased before the update, so left)."""
+    ``leased_meanwhile``: auto-approved but leased before the update, so left).
+    ``model`` names the label model used and ``model_reason`` why it was chosen
+    (:func:`choose_label_model`: the most accurate on the items people labelled,
+    or the default with too few of them)."""
 
     model_version: str
     n_items: int
@@ -36,6 +39,23 @@ class FitResult:
     accuracies: dict[str, float]
     class_balance: list[float]
     routes: dict[str, int] | None = None
+    model: str = ""
+    model_reason: str = ""
+
+
+def choose_model(votes: StoredVotes, Y: np.ndarray) -> LabelModelChoice:
+    """The label model for these votes, chosen on the items people labelled (``Y``,
+    -1 = unknown) as the candidates' dev set (:func:`labelwell.weak.choose_label_model`)."""
+    return choose_label_model(votes.L, len(votes.options), L_dev=votes.L, y_dev=Y)
+
+
+def learned_accuracies(choice: LabelModelChoice, lf_names: list[str]) -> dict[str, float]:
+    """Each LF's accuracy as the chosen model learned it; none for majority vote,
+    which learns nothing, or for an LF that never voted."""
+    found = getattr(choice.model, "accuracies_", None)
+    if found is None:
+        return {}
+    return {n: float(a) for n, a in zip(lf_names, found, strict=True) if np.isfinite(a)}
 
 
 def fit_label_model(
@@ -54,7 +74,9 @@ def fit_label_model(
     votes = stored_votes(session, project, control)
     if not votes.lf_names:
         raise InvalidInput("no labeling-function votes stored yet: run `labelwell weak apply`")
-    model = LabelModel(cardinality=len(votes.options)).fit(votes.L)
+    Y, _ = reference_labels(session, project, votes)
+    choice = choose_model(votes, Y)
+    model = choice.model
     proba = model.predict_proba(votes.L)
     pred = model.predict(votes.L, tie_break="abstain")
     covered = (votes.L >= 0).any(axis=1) & (pred >= 0)
@@ -95,16 +117,23 @@ def fit_label_model(
         model_version=version,
         n_items=int(votes.item_ids.shape[0]),
         n_predictions=len(rows),
-        accuracies={n: float(a) for n, a in zip(votes.lf_names, model.accuracies_, strict=True)},
-        class_balance=[float(b) for b in model.class_balance_],
+        accuracies=learned_accuracies(choice, votes.lf_names),
+        class_balance=[float(b) for b in getattr(model, "class_balance_", [])],
         routes=routes,
+        model=choice.name,
+        model_reason=choice.reason,
     )
     audit.record(
         session,
         actor,
         "weak.fit",
         project_id=project_id,
-        details={"model_version": version, "predictions": len(rows), "routes": routes},
+        details={
+            "model_version": version,
+            "model": choice.name,
+            "predictions": len(rows),
+            "routes": routes,
+        },
     )
     return result
 
