@@ -7,8 +7,11 @@ provenance: ``source="labeling_function"``, ``model_name`` the LF's name,
 the project's ``choice`` control (class ``c`` -> ``options[c]``); abstains store
 nothing. Re-applying an LF replaces its earlier votes on the same items.
 
-The label model (:class:`labelwell.weak.LabelModel`) is fitted on the stored
-votes and its output stored as predictions ``model_name="label_model"`` with
+The label model is fitted on the stored votes, chosen by
+:func:`labelwell.weak.choose_label_model` (majority vote, the one-coin
+``LabelModel`` or the ``ClassConditionalLabelModel``, whichever is most accurate
+on the items people labelled; the one-coin model with fewer than 50 of them),
+and its output stored as predictions ``model_name="label_model"`` with
 the top-class probability as ``score``. Routing by that confidence uses
 :func:`labelwell.assist.routing.route` (auto-approve >= 0.85, review >= 0.5,
 label below, 5% spot checks) as pre-labels are routed
