@@ -196,3 +196,29 @@ def test_serve_secure_cookies_sets_the_setting_for_its_workers(env, monkeypatch)
     assert seen == {"secure": False}
     run("serve", "--secure-cookies")
     assert seen == {"secure": True}  # the first delenv restores the environment afterwards
+
+
+def test_user_prune_sessions_removes_ended_web_sessions(env, db):
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from labelwell.store.tables import ApiToken, User, utcnow
+    from labelwell.work import accounts
+
+    run("init")
+    run("user", "create", "ann@example.org", "--password", "Xy7-unusual-pw")
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.email == "ann@example.org"))
+        policy = accounts.SessionPolicy(3600, 600)
+        ids = [accounts.create_session(s, user, policy, name="web").id for _ in range(3)]
+        api = accounts.create_token(s, user, name="script").id
+        s.execute(update(ApiToken).where(ApiToken.id == ids[0])
+                  .values(expires_at=utcnow() - timedelta(seconds=1)))
+        s.execute(update(ApiToken).where(ApiToken.id.in_([ids[1], api]))
+                  .values(revoked_at=utcnow()))
+    assert "removed 2 ended sessions" in run("user", "prune-sessions").output
+    with db.read_session() as s:
+        left = set(s.scalars(select(ApiToken.id).where(ApiToken.user_id == user.id)))
+    assert left == {ids[2], api}
+    assert "removed 0 ended sessions" in run("user", "prune-sessions").output

@@ -279,3 +279,46 @@ def test_a_new_link_retires_the_earlier_one(api, db, world):
     ok = api.post("/api/v1/auth/reset", json={"token": second.secret, "password": "Xy7-unusual-pw"})
     assert ok.status_code == 204
     log_in(api, world.annotators[0].email, "Xy7-unusual-pw")
+
+
+# -- ended sessions are removed -----------------------------------------------------
+
+
+def session_ids(db, user_id):
+    with db.read_session() as s:
+        return set(s.scalars(select(ApiToken.id).where(ApiToken.user_id == user_id,
+                                                       ApiToken.kind == "session")))
+
+
+def end(db, token_id, **values):
+    with db.session() as s:
+        s.execute(update(ApiToken).where(ApiToken.id == token_id).values(**values))
+
+
+def test_a_login_removes_the_users_ended_sessions_only(api, db, world):
+    a, b = world.annotators
+    expired, revoked, live = (log_in(api, a.email)["id"] for _ in range(3))
+    others = log_in(api, b.email)["id"]
+    end(db, expired, expires_at=utcnow() - timedelta(seconds=1))
+    end(db, revoked, revoked_at=utcnow())
+    end(db, others, revoked_at=utcnow())
+    fresh = log_in(api, a.email)["id"]
+    assert session_ids(db, a.id) == {live, fresh}
+    assert session_ids(db, b.id) == {others}  # someone else's login leaves it
+    scripts = api.post("/api/v1/tokens", json={"name": "script"},
+                       headers=bearer(world.token(a))).json()["id"]
+    end(db, scripts, revoked_at=utcnow())
+    log_in(api, a.email)
+    assert row_of(db, scripts) is not None  # revoked API tokens stay listed
+
+
+def test_the_server_start_sweeps_ended_sessions(db, settings, world):
+    a = world.annotators[0]
+    with db.session() as s:
+        user = s.get(User, a.id)
+        policy = accounts.SessionPolicy(3600, 600)
+        ids = [accounts.create_session(s, user, policy, name="web session").id for _ in range(3)]
+    end(db, ids[0], expires_at=utcnow() - timedelta(seconds=1))
+    end(db, ids[1], revoked_at=utcnow())
+    with TestClient(create_app(settings, database=db, migrate=True)):
+        assert session_ids(db, a.id) == {ids[2]}

@@ -131,6 +131,15 @@ def user_revoke_token(
     typer.echo(f"token {token_id} of {user.email} revoked")
 
 
+@user_app.command("prune-sessions")
+@reports_errors
+def user_prune_sessions() -> None:
+    """Remove ended web sessions (expired or revoked) of every user."""
+    with open_database().session() as s:
+        removed = accounts.prune_sessions(s)
+    typer.echo(f"removed {removed} ended sessions")
+
+
 @user_app.command("list")
 @reports_errors
 def user_list() -> None:

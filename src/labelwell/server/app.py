@@ -28,6 +28,7 @@ from labelwell.settings import Settings
 from labelwell.store.db import Database
 from labelwell.store.migrate import upgrade
 from labelwell.work import imports
+from labelwell.work.accounts import prune_sessions
 
 SWITCH_INTERVAL_S = 0.0005
 THREADS = 8
@@ -42,6 +43,8 @@ def create_app(
     if migrate:
         upgrade(db)
         imports.recover(db)  # the rows of imports whose writer died
+        with db.session() as s:
+            prune_sessions(s)  # web sessions that ended while the server was down
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

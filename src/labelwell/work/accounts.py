@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, InvalidInput, NotFound, Unauthorized
@@ -171,11 +171,26 @@ class SessionPolicy:
 def create_session(
     session: Session, user: User, policy: SessionPolicy, *, name: str
 ) -> IssuedToken:
-    """A login's token: a ``session`` that ends (see :class:`SessionPolicy`)."""
+    """A login's token: a ``session`` that ends (see :class:`SessionPolicy`).
+    The user's ended sessions are removed meanwhile (logins only, never on the
+    annotator's loop)."""
     now = utcnow()
+    prune_sessions(session, user_id=user.id)
     return create_token(
         session, user, name=name, kind="session", expires_at=policy.expiry(now, now)
     )
+
+
+def prune_sessions(session: Session, *, user_id: int | None = None) -> int:
+    """Remove ended web sessions (expired or revoked), of ``user_id`` or of
+    everyone; API tokens stay, revoked or not. Returns how many went."""
+    query = delete(ApiToken).where(
+        ApiToken.kind == "session",
+        or_(ApiToken.revoked_at.is_not(None), ApiToken.expires_at <= utcnow()),
+    )
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return int(session.execute(query).rowcount or 0)
 
 
 def touch_token(session: Session, token: str, policy: SessionPolicy) -> None:
