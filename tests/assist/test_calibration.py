@@ -94,3 +94,31 @@ def test_uninformative_scores_push_temperature_to_its_bound():
     # labels ignore the scores: the flattest allowed distribution is best
     assert ts.temperature_ == pytest.approx(20.0)
     assert ts.nll_after_ < ts.nll_before_
+
+
+def test_ece_bootstrap_is_bounded_and_matches_the_point_estimate():
+    from labelwell.assist.calibration import ece_bootstrap
+
+    rng = np.random.default_rng(0)
+    probs = softmax(rng.normal(size=(400, 3)) * 2, axis=1)
+    labels = rng.integers(0, 3, 400)
+    low, high, reps = ece_bootstrap(probs, labels, n_boot=500, seed=1)
+    assert reps.shape == (500,) and 0.0 <= low < high <= 1.0
+    assert low <= expected_calibration_error(probs, labels) <= high
+    idx = np.random.default_rng(1).integers(0, 400, size=(500, 400))[7]
+    assert reps[7] == pytest.approx(expected_calibration_error(probs[idx], labels[idx]))
+
+
+def test_calibration_on_one_item_warns():
+    from assist.test_platform_assist import BagOfWords
+    from labelwell.work.assist.training import fit_calibrated
+
+    texts = ["spam buy now", "hello friend", "buy cheap", "see you soon", "cheap pills"]
+    labels = ["spam", "ham", "spam", "ham", "spam"]
+    report = fit_calibrated(BagOfWords(), texts, labels, heldout=0.2, seed=0)
+    assert report.n_heldout == 1
+    assert report.ece_unstable and 0.0 <= report.ece_ci_low <= report.ece_ci_high <= 1.0
+    (small, unstable) = report.warnings
+    assert small.kind == "small_sample" and small.n == 1 and small.minimum == 100
+    assert "calibration error (ECE) from 1 held-out items (fewer than 100)" in small.message
+    assert unstable.kind == "unstable_interval" and "few_resamples" in unstable.reasons

@@ -111,7 +111,20 @@ def test_bootstrap_intervals_cover_point_and_are_seeded():
     again = BradleyTerry(n_bootstrap=20, random_state=7).fit(df)
     np.testing.assert_array_equal(bt.bootstrap_ratings_, again.bootstrap_ratings_)
     board = bt.leaderboard()
-    assert list(board.columns) == ["rank", "model", "rating", "ci_low", "ci_high"]
+    assert list(board.columns) == [
+        "rank",
+        "model",
+        "rating",
+        "ci_low",
+        "ci_high",
+        "n_battles",
+        "unstable",
+    ]
+    assert board.n_battles.sum() == 2 * 2000
+    assert all(r == ["few_rounds"] for r in bt.instability_.values())  # 20 < 100 rounds
+    assert {w.kind for w in bt.warnings_} == {"unstable_interval"}
+    enough = BradleyTerry(n_bootstrap=100, random_state=7).fit(df)
+    assert not enough.leaderboard().unstable.any() and enough.warnings_ == []
     assert board.rating.is_monotonic_decreasing
 
 
@@ -190,3 +203,35 @@ def test_project_comparisons_become_model_battles():
 def test_missing_model_is_rejected():
     with pytest.raises(InvalidInput, match="model_b is missing"):
         collapse_battles(["x", "y"], ["y", None], ["tie", "tie"])
+
+
+def test_three_battles_warn_and_flag_every_interval_unstable():
+    battles = pd.DataFrame(
+        {
+            "model_a": ["x", "x", "y"],
+            "model_b": ["y", "z", "z"],
+            "winner": ["model_a", "model_a", "model_b"],
+        }
+    )
+    bt = BradleyTerry(random_state=0).fit(battles)
+    assert not bt.estimate_exists_  # x never lost: the ratings run off (Ford 1957)
+    board = bt.leaderboard()
+    assert board.unstable.all() and (board.n_battles == 2).all()
+    assert np.isfinite(board[["rating", "ci_low", "ci_high"]].to_numpy()).all()
+    kinds = {(w.subject, w.kind) for w in bt.warnings_}
+    assert kinds == {(m, k) for m in "xyz" for k in ("small_sample", "unstable_interval")}
+    unstable = [w for w in bt.warnings_ if w.kind == "unstable_interval"]
+    assert all({"few_resamples", "diverged"} <= set(w.reasons) for w in unstable)
+    assert all("fewer than 20" in w.message for w in bt.warnings_ if w.kind == "small_sample")
+
+
+def test_estimate_exists_is_fords_condition():
+    from labelwell.rlhf.bradley_terry import collapse_battles, estimate_exists
+
+    cycle = collapse_battles(["x", "y", "z"], ["y", "z", "x"], ["a", "a", "a"])
+    assert estimate_exists(cycle)
+    chain = collapse_battles(["x", "y"], ["y", "z"], ["a", "a"])
+    assert not estimate_exists(chain)
+    tied = collapse_battles(["x", "y"], ["y", "z"], ["tie", "tie"])
+    assert estimate_exists(tied)
+    assert not estimate_exists(cycle, np.array([1.0, 1.0, 0.0]))  # one battle dropped

@@ -30,7 +30,9 @@ def test_leaderboard_json_matches_library(tmp_path):
     )
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
-    assert [set(r) for r in rows] == [{"model", "rating", "ci_low", "ci_high"}] * 3
+    assert [set(r) for r in rows] == [
+        {"model", "rating", "ci_low", "ci_high", "n_battles", "unstable", "warnings"}
+    ] * 3
     ref = BradleyTerry(n_bootstrap=10, random_state=0).fit(df)
     for r in rows:
         assert r["rating"] == round(float(ref.ratings_[r["model"]]), 4)
@@ -64,3 +66,22 @@ def test_convert_sharegpt_to_kto(tmp_path, rlhf_data):
     assert res.exit_code == 0, res.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 600 and sum(r["label"] for r in rows) == 300
+
+
+def test_leaderboard_from_three_battles_warns(tmp_path):
+    path = tmp_path / "three.jsonl"
+    rows = [("x", "y", "model_a"), ("x", "z", "model_a"), ("y", "z", "model_b")]
+    path.write_text(
+        "".join(json.dumps({"model_a": a, "model_b": b, "winner": w}) + "\n" for a, b, w in rows)
+    )
+    res = runner.invoke(app, ["rlhf", "leaderboard", str(path)])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert lines[0].split()[-1] == "n" and all(line.endswith("2  unstable") for line in lines[1:4])
+    assert (
+        "warning: x: leaderboard rating from 2 battles of the model (fewer than 20)" in res.stderr
+    )
+    assert "the leaderboard rating interval is unstable" in res.stderr
+    res = runner.invoke(app, ["rlhf", "leaderboard", str(path), "--json"])
+    out = json.loads(res.stdout)
+    assert all(r["unstable"] and r["n_battles"] == 2 and len(r["warnings"]) == 2 for r in out)

@@ -160,6 +160,11 @@ def test_prompt_file_to_dpo_export_and_leaderboard(env, db, settings):
         out = boss.export(duel, tmp / "dpo.jsonl", format="dpo")
         dpo = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
         board = boss.leaderboard(duel, bootstrap=20, l2=0.1)
+        raw = api.get(
+            f"/api/v1/projects/{duel}/leaderboard",
+            params={"bootstrap": 20, "l2": 0.1},
+            headers={"Authorization": f"Bearer {tokens['boss']}"},
+        ).json()
         with pytest.raises(Exception, match="does not allow manage"):
             annotators["ann0"].leaderboard(duel)
 
@@ -185,6 +190,14 @@ def test_prompt_file_to_dpo_export_and_leaderboard(env, db, settings):
     assert [r["model"] for r in cli_board] == ["big", "small"]
     assert cli_board[0]["ci_low"] is None
     assert cli_board[0]["rating"] == pytest.approx(board[0].rating, abs=1e-3)
+    # fewer than 20 battles per model, and 20 bootstrap rounds: both said
+    assert all(r["n_battles"] == raw["n_battles"] < 20 and r["unstable"] for r in raw["data"])
+    kinds = {(w["subject"], w["kind"]) for w in raw["warnings"]}
+    assert kinds == {
+        (m, k) for m in ("big", "small") for k in ("small_sample", "unstable_interval")
+    }
+    assert "few_rounds" in raw["data"][0]["warnings"][1]["reasons"]
+    assert cli_board[0]["n_battles"] == raw["n_battles"] and cli_board[0]["warnings"]
 
     dpo_cli = tmp / "dpo-cli.jsonl"
     invoke("export", "duel", "--format", "dpo", "-o", str(dpo_cli))

@@ -73,6 +73,41 @@ def expected_calibration_error(
     return float(gap.sum() / count.sum())
 
 
+def ece_bootstrap(
+    probs: np.ndarray,
+    labels: np.ndarray,
+    *,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int | None = 0,
+    n_bins: int = DEFAULT_BINS,
+) -> tuple[float, float, np.ndarray]:
+    """Percentile bootstrap interval ``(low, high, replicates)`` of the ECE over
+    items (Efron and Tibshirani 1993, ch. 13): each round redraws the items with
+    replacement and recomputes eq. 3 with the same bins. Bounded by [0, 1]."""
+    p = _matrix(probs, "probs")
+    y = _labels(labels, p.shape[0], p.shape[1])
+    n = p.shape[0]
+    if n == 0:
+        raise InvalidInput("no items to measure calibration on", field="probs")
+    if not 0 < confidence < 1:
+        raise InvalidInput("confidence must be in (0, 1)", field="confidence")
+    conf = p.max(axis=1)
+    correct = (p.argmax(axis=1) == y).astype(np.float64)
+    ids = _bin_ids(conf, n_bins)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n, size=(n_boot, n))
+    # one bincount over (round, bin) cells for all rounds at once
+    cell = (np.arange(n_boot)[:, None] * n_bins + ids[draws]).ravel()
+    size = n_boot * n_bins
+    acc = np.bincount(cell, weights=correct[draws].ravel(), minlength=size)
+    cnf = np.bincount(cell, weights=conf[draws].ravel(), minlength=size)
+    reps = np.abs(acc - cnf).reshape(n_boot, n_bins).sum(axis=1) / n
+    q = (1.0 - confidence) / 2.0
+    low, high = np.quantile(reps, [q, 1.0 - q]) if n_boot else (np.nan, np.nan)
+    return float(low), float(high), reps
+
+
 class TemperatureScaling:
     """Temperature scaling (Guo et al. 2017, section 4.2): q = softmax(z / T).
 

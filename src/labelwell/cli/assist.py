@@ -100,7 +100,13 @@ def train(
         f"labels, calibrated on {report.n_heldout} (temperature {report.temperature:.3f})"
     )
     if report.n_heldout:
-        typer.echo(f"ECE before {report.ece_before:.4f}, after {report.ece_after:.4f}")
+        typer.echo(
+            f"ECE before {report.ece_before:.4f}, after {report.ece_after:.4f} "
+            f"(95% CI {report.ece_ci_low:.4f}-{report.ece_ci_high:.4f}, "
+            f"n = {report.n_heldout}{', unstable' if report.ece_unstable else ''})"
+        )
+    for w in report.warnings:
+        typer.echo(f"warning: {w.message}", err=True)
 
 
 @assist_app.command("prelabel")

@@ -198,37 +198,51 @@ def agreement(
     metric: Metric = typer.Option(Metric.krippendorff, help="Agreement coefficient."),
     level: Level = typer.Option(Level.nominal, help="Krippendorff's alpha level of measurement."),
     weights: Weights | None = typer.Option(None, help="Cohen's kappa weights."),
+    bootstrap: int = typer.Option(
+        1000, min=0, max=100_000, help="Bootstrap rounds over tasks for the 95% interval (0: none)."
+    ),
+    seed: int = typer.Option(0, help="Seed of the bootstrap."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Inter-annotator agreement with its Landis-Koch interpretation."""
+    """Inter-annotator agreement with its Landis-Koch interpretation, the number of
+    items it rests on and a 95% bootstrap interval; warns on small samples."""
     import numpy as np
 
     from labelwell.quality import agreement as agr
 
+    kwargs: dict[str, object] = {}
     try:
         data = read_table(answers, ("task", "worker", "label"))
-        if metric is Metric.krippendorff and level is not Level.nominal:
-            data = _numeric_labels(data, answers, required=level in (Level.interval, Level.ratio))
-            value = agr.krippendorff_alpha(data, level=level.value)
-        elif metric is Metric.krippendorff:
-            value = agr.krippendorff_alpha(data, level="nominal")
+        if metric is Metric.krippendorff:
+            if level is not Level.nominal:
+                data = _numeric_labels(
+                    data, answers, required=level in (Level.interval, Level.ratio)
+                )
+            kwargs["level"] = level.value
         elif metric is Metric.cohen:
             if weights is not None:
                 data = _numeric_labels(data, answers, required=False)
-            value = agr.cohen_kappa(data, weights=None if weights is None else weights.value)
-        elif metric is Metric.fleiss:
-            value = agr.fleiss_kappa(data)
-        else:
-            value = agr.percent_agreement(data)
+            kwargs["weights"] = None if weights is None else weights.value
+        found = agr.agreement_report(data, metric.value, n_boot=bootstrap, seed=seed, **kwargs)
     except LabelwellError as exc:
         raise _fail(exc.message) from None
-    value = float(value)
+
+    def num(v: float) -> float | None:
+        return float(v) if np.isfinite(v) else None
+
+    value = found.value
     report = {
         "metric": metric.value,
-        "value": None if not np.isfinite(value) else value,
-        "interpretation": agr.interpret(value),
+        "value": num(value),
+        "interpretation": found.interpretation,
+        "ci_low": num(found.ci_low),
+        "ci_high": num(found.ci_high),
+        "unstable": found.unstable,
+        "instability": found.instability,
         "tasks": int(data["task"].nunique()),
         "workers": int(data["worker"].nunique()),
+        "n": found.n_pairable,
+        "warnings": [w.as_dict() for w in found.warnings],
     }
     if metric is Metric.krippendorff:
         report["level"] = level.value
@@ -236,8 +250,16 @@ def agreement(
         report["weights"] = None if weights is None else weights.value
     if as_json:
         typer.echo(json.dumps(report))
-    else:
-        typer.echo(f"{metric.value}: {value:.4f} ({report['interpretation']})")
+        return
+    interval = (
+        f", 95% CI [{found.ci_low:.4f}, {found.ci_high:.4f}]" if np.isfinite(found.ci_low) else ""
+    )
+    typer.echo(
+        f"{metric.value}: {value:.4f} ({report['interpretation']}); "
+        f"n = {found.n_pairable} items{interval}" + (" (unstable)" if found.unstable else "")
+    )
+    for w in found.warnings:
+        typer.echo(f"warning: {w.message}", err=True)
 
 
 def register(app: typer.Typer) -> None:

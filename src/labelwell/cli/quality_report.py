@@ -24,9 +24,16 @@ def _fmt(value: float | None, pattern: str = "{:.3f}") -> str:
 
 def _agreement_line(a: Agreement) -> str:
     name = a.control or "overall"
+    interval = (
+        f" [95% CI {_fmt(a.alpha_ci_low)}, {_fmt(a.alpha_ci_high)}"
+        + ("; unstable]" if a.unstable else "]")
+        if a.alpha_ci_low is not None
+        else ""
+    )
     return (
-        f"  {name}: alpha {_fmt(a.alpha)} ({a.interpretation}), Fleiss kappa "
-        f"{_fmt(a.fleiss_kappa)}, {a.n_items} items, {a.n_annotators} annotators"
+        f"  {name}: alpha {_fmt(a.alpha)}{interval} ({a.interpretation}), Fleiss kappa "
+        f"{_fmt(a.fleiss_kappa)}, {a.n_items} items ({a.n_pairable} with two or more "
+        f"answers), {a.n_annotators} annotators"
     )
 
 
@@ -48,8 +55,12 @@ def render(report: QualityReport) -> str:
     lines += [
         f"  {g.annotator}: {g.n_correct}/{g.n_gold} = {g.accuracy:.0%} "
         f"(95% CI {g.ci_low:.0%}-{g.ci_high:.0%}){'  RETRAIN' if g.needs_retraining else ''}"
+        f"{'  (small sample)' if g.small_sample else ''}"
         for g in report.gold
     ] or ["  no gold checks yet"]
+    if report.sample_warnings:
+        lines.append("small samples:")
+        lines += [f"  {w.message}" for w in report.sample_warnings]
     if report.aggregation_warnings:
         lines.append(f"aggregation ({report.method}):")
         lines += [f"  [{w.kind}] {w.message}" for w in report.aggregation_warnings]

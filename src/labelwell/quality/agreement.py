@@ -11,7 +11,7 @@ Every statistic is computed from the unit-by-label count matrix with
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -24,11 +24,19 @@ from labelwell.quality.krippendorff import (
     krippendorff_alpha,
     rating_counts,
 )
+from labelwell.quality.sample import (
+    SampleWarning,
+    bootstrap_instability,
+    check_sample,
+    unstable_warning,
+)
 
 __all__ = [
     "AgreementReport",
     "agreement_report",
     "bootstrap_ci",
+    "bootstrap_replicates",
+    "n_pairable",
     "cohen_kappa",
     "fleiss_kappa",
     "interpret",
@@ -261,7 +269,23 @@ def bootstrap_ci(
     unit: Literal["task", "worker"] = "task",
     **metric_kwargs: Any,
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval ``(low, high)`` of ``metric(frame)``.
+    """Percentile bootstrap interval ``(low, high)`` of ``metric(frame)``; see
+    :func:`bootstrap_replicates` for the resampling."""
+    if not 0 < alpha < 1:
+        raise InvalidInput(f"alpha must be in (0, 1), got {alpha}")
+    stats = bootstrap_replicates(metric, frame, n_boot, seed, unit, **metric_kwargs)
+    return _percentile_interval(stats, alpha)
+
+
+def bootstrap_replicates(
+    metric: Callable[..., float],
+    frame: pd.DataFrame,
+    n_boot: int = 1000,
+    seed: int | None = None,
+    unit: Literal["task", "worker"] = "task",
+    **metric_kwargs: Any,
+) -> np.ndarray:
+    """The ``n_boot`` bootstrap replicates of ``metric(frame)`` (empty without units).
 
     Resamples whole units (``task``, or ``worker``) with replacement, each drawn
     copy becoming a distinct unit, as in Efron & Tibshirani (1993), ch. 13, and
@@ -271,8 +295,6 @@ def bootstrap_ci(
     unit-by-label counts, task resampling draws rows of that matrix directly
     (same draws, same result, no frame rebuilt per replicate).
     """
-    if not 0 < alpha < 1:
-        raise InvalidInput(f"alpha must be in (0, 1), got {alpha}")
     if unit not in ("task", "worker"):
         raise InvalidInput(f"unit must be 'task' or 'worker', got {unit!r}")
     from_counts = _FROM_COUNTS.get(metric)
@@ -280,15 +302,15 @@ def bootstrap_ci(
     if counts is not None and from_counts is not None and len(labels) <= _COUNTS_MAX_LABELS:
         n_units = counts.shape[0]
         if n_units == 0:
-            return float("nan"), float("nan")
+            return np.empty(0)
         rng = np.random.default_rng(seed)
-        stats = np.array(
+        return np.array(
             [
                 from_counts(counts[rng.integers(0, n_units, n_units)], labels, **metric_kwargs)
                 for _ in range(n_boot)
-            ]
+            ],
+            dtype=float,
         )
-        return _percentile_interval(stats, alpha)
     enc = encode_ratings(frame)
     group, other, other_values = (
         (enc.task_idx, enc.worker_idx, enc.workers)
@@ -297,7 +319,7 @@ def bootstrap_ci(
     )
     n_groups = int(group.max()) + 1 if len(group) else 0
     if n_groups == 0:
-        return float("nan"), float("nan")
+        return np.empty(0)
     order = np.argsort(group, kind="stable")
     sizes = np.bincount(group, minlength=n_groups)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -317,7 +339,7 @@ def bootstrap_ci(
             }
         )
         stats[b] = metric(sample[["task", "worker", "label"]], **metric_kwargs)
-    return _percentile_interval(stats, alpha)
+    return stats
 
 
 def _percentile_interval(stats: np.ndarray, alpha: float) -> tuple[float, float]:
@@ -338,9 +360,22 @@ _FROM_COUNTS: dict[Callable[..., float], Callable[..., float]] = {
 }
 
 
+_RANGES: dict[str, tuple[float, float]] = {
+    "percent": (0.0, 1.0),
+    "cohen": (-1.0, 1.0),
+    "fleiss": (-1.0, 1.0),
+    "krippendorff": (-1.0, 1.0),
+}
+
+
 @dataclass(frozen=True)
 class AgreementReport:
-    """One agreement figure with its Landis-Koch band and bootstrap interval."""
+    """One agreement figure with its Landis-Koch band and bootstrap interval.
+
+    ``n_pairable``: items with two or more answers (for Cohen's kappa, items both
+    raters answered), the sample the figure rests on. ``unstable`` with its
+    ``instability`` reasons and the ``warnings`` come from
+    :mod:`labelwell.quality.sample`."""
 
     metric: str
     value: float
@@ -349,6 +384,10 @@ class AgreementReport:
     ci_high: float
     n_units: int
     n_raters: int
+    n_pairable: int = 0
+    unstable: bool = False
+    instability: list[str] = field(default_factory=list)
+    warnings: list[SampleWarning] = field(default_factory=list)
 
 
 _METRICS: dict[str, Callable[..., float]] = {
@@ -359,6 +398,14 @@ _METRICS: dict[str, Callable[..., float]] = {
 }
 
 
+def n_pairable(frame: pd.DataFrame, metric: str = "krippendorff") -> int:
+    """Items with two or more answers (Cohen: items both of the two raters answered)."""
+    per_task = frame.groupby("task", sort=False)["worker"].nunique()
+    if metric == "cohen":
+        return int((per_task >= 2).sum()) if frame["worker"].nunique() == 2 else 0
+    return int((per_task >= 2).sum())
+
+
 def agreement_report(
     frame: pd.DataFrame,
     metric: Literal["percent", "cohen", "fleiss", "krippendorff"] = "krippendorff",
@@ -366,23 +413,38 @@ def agreement_report(
     n_boot: int = 1000,
     alpha: float = 0.05,
     seed: int | None = None,
+    subject: str | None = None,
     **metric_kwargs: Any,
 ) -> AgreementReport:
-    """Compute ``metric`` on ``frame`` with a bootstrap interval over tasks.
+    """Compute ``metric`` on ``frame`` with a bootstrap interval over tasks, the
+    number of items it rests on, and the small-sample and stability warnings.
 
     ``metric_kwargs`` go to the metric (``level=`` for Krippendorff, ``weights=``
-    for Cohen). ``n_boot=0`` skips the interval (``nan`` bounds).
+    for Cohen). ``n_boot=0`` skips the interval (``nan`` bounds). ``subject``
+    (a control's name) prefixes the warnings.
     """
     if metric not in _METRICS:
         raise InvalidInput(f"unknown metric {metric!r}; choose one of {', '.join(_METRICS)}")
+    if not 0 < alpha < 1:
+        raise InvalidInput(f"alpha must be in (0, 1), got {alpha}")
     fn = _METRICS[metric]
     enc = encode_ratings(frame)
     value = fn(frame, **metric_kwargs)
-    low, high = (
-        bootstrap_ci(fn, frame, n_boot=n_boot, alpha=alpha, seed=seed, **metric_kwargs)
-        if n_boot > 0
-        else (float("nan"), float("nan"))
-    )
+    pairable = n_pairable(frame, metric)
+    low, high = float("nan"), float("nan")
+    reasons: list[str] = []
+    if n_boot > 0:
+        stats = bootstrap_replicates(fn, frame, n_boot=n_boot, seed=seed, **metric_kwargs)
+        low, high = _percentile_interval(stats, alpha)
+        reasons = bootstrap_instability(stats, pairable, low, high, value_range=_RANGES[metric])
+    warnings = [
+        w
+        for w in (
+            check_sample("agreement", pairable, subject),
+            unstable_warning("agreement", pairable, reasons, subject),
+        )
+        if w is not None
+    ]
     return AgreementReport(
         metric=metric,
         value=float(value),
@@ -391,4 +453,8 @@ def agreement_report(
         ci_high=high,
         n_units=enc.n_tasks,
         n_raters=enc.n_workers,
+        n_pairable=pairable,
+        unstable=bool(reasons),
+        instability=reasons,
+        warnings=warnings,
     )

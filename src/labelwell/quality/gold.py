@@ -19,6 +19,7 @@ from scipy.stats import norm
 
 from labelwell.errors import InvalidInput
 from labelwell.quality._frame import check_frame
+from labelwell.quality.sample import MINIMUMS
 
 
 def wilson_interval(
@@ -75,8 +76,9 @@ def gold_accuracy(
     """Accuracy per annotator on gold tasks with a Wilson (1927) interval.
 
     ``gold`` maps task -> true label. Returns a frame indexed by ``worker`` with
-    ``n_gold, n_correct, accuracy, ci_low, ci_high`` for every worker who
-    answered at least one gold task.
+    ``n_gold, n_correct, accuracy, ci_low, ci_high, small_sample`` for every
+    worker who answered at least one gold task; ``small_sample`` is true under
+    the ``gold_accuracy`` minimum of :mod:`labelwell.quality.sample`.
     """
     answers = gold_correct(frame, gold)
     grouped = answers.groupby("worker", sort=True)["correct"]
@@ -90,6 +92,7 @@ def gold_accuracy(
             "accuracy": n_correct / n_gold,
             "ci_low": low,
             "ci_high": high,
+            "small_sample": n_gold < MINIMUMS["gold_accuracy"].n,
         }
     )
 

@@ -19,9 +19,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 from threadpoolctl import threadpool_limits
 
 from labelwell.errors import InvalidInput
+from labelwell.quality.sample import (
+    SampleWarning,
+    bootstrap_instability,
+    check_sample,
+    unstable_warning,
+)
 from labelwell.rlhf.records import Comparison
 
 #: Outcome values accepted for a battle, mapped to the score of ``model_a``.
@@ -110,6 +118,26 @@ def collapse_battles(
     )
 
 
+def estimate_exists(cells: BattleCells, weight: np.ndarray | None = None) -> bool:
+    """Whether the maximum-likelihood ratings exist (are finite): every model plays
+    and, however the models are split in two groups, some model of each group
+    scored against the other (Ford 1957, "Solution of a ranking problem from
+    binary comparisons", condition (A)); that is, the directed graph "scored
+    points against" is strongly connected. Ties score both ways."""
+    w = cells.count if weight is None else np.asarray(weight, dtype=float)
+    k = len(cells.models)
+    played = np.bincount(cells.a, w, minlength=k) + np.bincount(cells.b, w, minlength=k)
+    if k < 2 or (played <= 0).any():
+        return k == 1 and bool(played.sum() > 0)
+    a_scored = (w > 0) & (cells.y > 0)
+    b_scored = (w > 0) & (cells.y < 1)
+    src = np.concatenate([cells.a[a_scored], cells.b[b_scored]])
+    dst = np.concatenate([cells.b[a_scored], cells.a[b_scored]])
+    graph = csr_matrix((np.ones(src.size), (src, dst)), shape=(k, k))
+    n_parts, _ = connected_components(graph, directed=True, connection="strong")
+    return n_parts == 1
+
+
 def _bt_loss_and_grad(
     theta: np.ndarray,
     a: np.ndarray,
@@ -180,7 +208,13 @@ class BradleyTerry:
     disconnected. ``n_bootstrap = 0`` skips the intervals.
 
     Fitted attributes: ``models_``, ``ratings_`` (a Series by model), ``ci_low_``,
-    ``ci_high_``, ``bootstrap_ratings_`` (rounds x models frame), ``n_battles_``.
+    ``ci_high_``, ``bootstrap_ratings_`` (rounds x models frame), ``n_battles_``,
+    ``model_battles_`` (battles per model), ``estimate_exists_`` (Ford's condition
+    on the battles; without it and without ``l2`` the ratings run off and only
+    their order means anything), ``diverged_rounds_`` (bootstrap rounds without
+    it), ``instability_`` (per model, the reasons of
+    :func:`labelwell.quality.sample.bootstrap_instability`), ``unstable_`` and
+    ``warnings_`` (small samples and unstable intervals).
     """
 
     def __init__(
@@ -230,22 +264,65 @@ class BradleyTerry:
         self.models_ = list(cells.models)
         self.n_battles_ = cells.n_battles
         self.ratings_ = pd.Series(self._to_rating(theta), index=self.models_, name="rating")
-        boot = np.empty((self.n_bootstrap, len(self.models_)))
+        k = len(self.models_)
+        self.model_battles_ = pd.Series(
+            (
+                np.bincount(cells.a, cells.count, minlength=k)
+                + np.bincount(cells.b, cells.count, minlength=k)
+            ).astype(int),
+            index=self.models_,
+            name="n_battles",
+        )
+        penalised = self.l2 > 0
+        self.estimate_exists_ = penalised or estimate_exists(cells)
+        boot = np.empty((self.n_bootstrap, k))
+        diverged = 0
         if self.n_bootstrap:
             rng = np.random.default_rng(self.random_state)
             n = cells.n_battles
             counts = rng.multinomial(n, cells.count / n, size=self.n_bootstrap)
             for r in range(self.n_bootstrap):
-                boot[r] = fit_cells(cells, counts[r].astype(float), x0=theta, **kw)
+                weight = counts[r].astype(float)
+                boot[r] = fit_cells(cells, weight, x0=theta, **kw)
+                diverged += not (penalised or estimate_exists(cells, weight))
             boot = self._to_rating(boot)
             q = (1.0 - self.ci) / 2.0
             low, high = np.quantile(boot, [q, 1.0 - q], axis=0)
         else:
-            low = high = np.full(len(self.models_), np.nan)
+            low = high = np.full(k, np.nan)
+        self.diverged_rounds_ = diverged
         self.bootstrap_ratings_ = pd.DataFrame(boot, columns=self.models_)
         self.ci_low_ = pd.Series(low, index=self.models_, name="ci_low")
         self.ci_high_ = pd.Series(high, index=self.models_, name="ci_high")
+        self._check_sample(cells, boot, low, high)
         return self
+
+    def _check_sample(
+        self, cells: BattleCells, boot: np.ndarray, low: np.ndarray, high: np.ndarray
+    ) -> None:
+        instability: dict[str, list[str]] = {}
+        warnings: list[SampleWarning] = []
+        for j, model in enumerate(self.models_):
+            n_model = int(self.model_battles_.iloc[j])
+            reasons = []
+            if self.n_bootstrap:
+                reasons = bootstrap_instability(boot[:, j], cells.n_battles, low[j], high[j])
+            if not self.estimate_exists_ or self.diverged_rounds_:
+                reasons.append("diverged")
+            instability[model] = reasons
+            warnings += [
+                w
+                for w in (
+                    check_sample("leaderboard", n_model, model),
+                    unstable_warning("leaderboard", n_model, reasons, model),
+                )
+                if w is not None
+            ]
+        self.instability_ = instability
+        self.unstable_ = pd.Series(
+            [bool(instability[m]) for m in self.models_], index=self.models_, name="unstable"
+        )
+        self.warnings_ = warnings
 
     def fit_predict(self, battles: pd.DataFrame) -> pd.Series:
         return self.fit(battles).ratings_
@@ -254,13 +331,16 @@ class BradleyTerry:
         return self.init_rating + self.scale * theta
 
     def leaderboard(self) -> pd.DataFrame:
-        """Models by rating, best first, with ``rank``, ``rating``, ``ci_low``, ``ci_high``."""
+        """Models by rating, best first, with ``rank``, ``rating``, ``ci_low``,
+        ``ci_high``, ``n_battles`` (the model's) and ``unstable`` (its interval)."""
         board = pd.DataFrame(
             {
                 "model": self.models_,
                 "rating": self.ratings_.to_numpy(),
                 "ci_low": self.ci_low_.to_numpy(),
                 "ci_high": self.ci_high_.to_numpy(),
+                "n_battles": self.model_battles_.to_numpy(),
+                "unstable": self.unstable_.to_numpy(),
             }
         )
         board = board.sort_values(["rating", "model"], ascending=[False, True], kind="stable")

@@ -384,6 +384,25 @@ class LabelAgreementPublic(BaseModel):
     interpretation: str
 
 
+class SampleWarningPublic(BaseModel):
+    """A figure shown on fewer items than its documented minimum, or with an
+    unstable bootstrap interval (``labelwell.quality.sample``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    statistic: str = Field(
+        description="gold_accuracy, agreement, leaderboard, calibration or lf_accuracy."
+    )
+    kind: str = Field(description="small_sample or unstable_interval.")
+    subject: str | None = Field(description="The annotator, model or control it is about.")
+    n: int
+    minimum: int
+    message: str
+    message_ko: str
+    reasons: list[str] = Field(
+        default=[], description="few_resamples, degenerate, too_wide or diverged."
+    )
+
+
 class AgreementPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     control: str | None = Field(description="None for the figure pooled over all controls.")
@@ -393,6 +412,11 @@ class AgreementPublic(BaseModel):
     n_items: int
     n_annotators: int
     per_label: list[LabelAgreementPublic]
+    n_pairable: int = Field(default=0, description="Items with two or more answers.")
+    alpha_ci_low: float | None = Field(default=None, description="95% bootstrap interval.")
+    alpha_ci_high: float | None = None
+    unstable: bool = False
+    warnings: list[SampleWarningPublic] = []
 
 
 class AnnotatorGoldPublic(BaseModel):
@@ -404,6 +428,7 @@ class AnnotatorGoldPublic(BaseModel):
     ci_low: float
     ci_high: float
     needs_retraining: bool
+    small_sample: bool = Field(default=False, description="Fewer gold items than the minimum.")
 
 
 class QualityFlagPublic(BaseModel):
@@ -465,6 +490,7 @@ class QualityReportPublic(BaseModel):
     escalated_items: list[int]
     guideline: list[GuidelineFlagPublic]
     aggregation_warnings: list[AggregationWarningPublic] = []
+    sample_warnings: list[SampleWarningPublic] = []
 
 
 class ReviewAnnotationPublic(AnnotationPublic):

@@ -20,7 +20,12 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput
-from labelwell.quality.agreement import fleiss_kappa, interpret, per_label_agreement
+from labelwell.quality.agreement import (
+    agreement_report,
+    fleiss_kappa,
+    interpret,
+    per_label_agreement,
+)
 from labelwell.quality.anomalies import (
     gold_failure_flags,
     low_agreement_flags,
@@ -30,8 +35,8 @@ from labelwell.quality.anomalies import (
 from labelwell.quality.consensus import guideline_signals
 from labelwell.quality.gold import first_answers, flag_for_retraining, gold_accuracy
 from labelwell.quality.guards import guarded_fit
-from labelwell.quality.krippendorff import krippendorff_alpha
 from labelwell.quality.registry import AGGREGATORS
+from labelwell.quality.sample import SampleWarning, check_sample
 from labelwell.store.tables import Annotation, GoldAnswer, Item
 from labelwell.work.actors import Actor
 from labelwell.work.consensus import CATEGORICAL, gold_matches
@@ -39,6 +44,9 @@ from labelwell.work.policies import Permission, authorize
 from labelwell.work.projects import ontology_of
 
 DEFAULT_GOLD_THRESHOLD = 0.80
+#: Bootstrap rounds of the agreement interval in the report (seeded: same data,
+#: same interval).
+REPORT_BOOTSTRAP = 200
 
 
 def _num(value: Any) -> float | None:
@@ -72,6 +80,11 @@ class Agreement:
     n_items: int
     n_annotators: int
     per_label: list[LabelAgreement] = field(default_factory=list)
+    n_pairable: int = 0
+    alpha_ci_low: float | None = None
+    alpha_ci_high: float | None = None
+    unstable: bool = False
+    warnings: list[SampleWarning] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,7 @@ class AnnotatorGold:
     ci_low: float
     ci_high: float
     needs_retraining: bool
+    small_sample: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,13 +167,23 @@ class QualityReport:
     escalated_items: list[int]
     guideline: list[GuidelineFlag]
     aggregation_warnings: list[AggregationWarning] = field(default_factory=list)
+    sample_warnings: list[SampleWarning] = field(default_factory=list)
 
 
 def agreement_of(frame: pd.DataFrame, control: str | None) -> Agreement:
-    """Agreement figures of one ``task, worker, label`` frame."""
+    """Agreement figures of one ``task, worker, label`` frame, with a seeded
+    bootstrap interval of alpha over items and the small-sample warnings."""
     if frame.empty:
         return Agreement(control, None, None, "undefined", 0, 0)
-    alpha = _num(krippendorff_alpha(frame, "nominal"))
+    boot = agreement_report(
+        frame,
+        "krippendorff",
+        n_boot=REPORT_BOOTSTRAP,
+        seed=0,
+        subject=control if control is not None else "all controls",
+        level="nominal",
+    )
+    alpha = _num(boot.value)
     per_label = [
         LabelAgreement(
             label=str(row.label),
@@ -178,6 +202,11 @@ def agreement_of(frame: pd.DataFrame, control: str | None) -> Agreement:
         n_items=int(frame["task"].nunique()),
         n_annotators=int(frame["worker"].nunique()),
         per_label=per_label if control is not None else [],
+        n_pairable=boot.n_pairable,
+        alpha_ci_low=_num(boot.ci_low),
+        alpha_ci_high=_num(boot.ci_high),
+        unstable=boot.unstable,
+        warnings=boot.warnings,
     )
 
 
@@ -285,6 +314,7 @@ def quality_report(
     truth_all = pd.Series(1, index=pd.Index(sorted(golds), dtype=object), dtype=object)
     gold_rows: list[AnnotatorGold] = []
     flags: list[Flag] = []
+    sample_warnings: list[SampleWarning] = []
     if len(gold_frame):
         table = gold_accuracy(gold_frame, truth_all)
         retrain = {f.annotator for f in flag_for_retraining(gold_frame, truth_all, threshold)}
@@ -297,8 +327,14 @@ def quality_report(
                 float(row.ci_low),
                 float(row.ci_high),
                 worker in retrain,
+                check_sample("gold_accuracy", int(row.n_gold)) is not None,
             )
             for worker, row in table.iterrows()
+        ]
+        sample_warnings += [
+            w
+            for worker, row in table.iterrows()
+            if (w := check_sample("gold_accuracy", int(row.n_gold), worker)) is not None
         ]
         flags += [_flag(f, None) for f in gold_failure_flags(gold_frame, truth_all, order_by="at")]
 
@@ -409,4 +445,5 @@ def quality_report(
         escalated_items=waiting("escalated"),
         guideline=guideline,
         aggregation_warnings=aggregation_warnings,
+        sample_warnings=sample_warnings + [w for a in [overall, *controls] for w in a.warnings],
     )

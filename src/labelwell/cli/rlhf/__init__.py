@@ -57,17 +57,25 @@ def leaderboard(
                 "rating": round(float(r.rating), 4),
                 "ci_low": None if bootstrap == 0 else round(float(r.ci_low), 4),
                 "ci_high": None if bootstrap == 0 else round(float(r.ci_high), 4),
+                "n_battles": int(r.n_battles),
+                "unstable": bool(r.unstable),
+                "warnings": [w.as_dict() for w in model.warnings_ if w.subject == r.model],
             }
             for r in board.itertuples(index=False)
         ]
         typer.echo(json.dumps(rows))
         return
     width = max(5, *(len(m) for m in board.model))
-    typer.echo(f"{'rank':>4}  {'model':<{width}}  {'rating':>8}  {'95% CI':>19}")
+    typer.echo(f"{'rank':>4}  {'model':<{width}}  {'rating':>8}  {'95% CI':>19}  {'n':>6}")
     for r in board.itertuples(index=False):
         ci = "" if bootstrap == 0 else f"[{r.ci_low:8.1f}, {r.ci_high:8.1f}]"
-        typer.echo(f"{r.rank:>4}  {r.model:<{width}}  {r.rating:8.1f}  {ci:>19}")
+        mark = "  unstable" if r.unstable else ""
+        typer.echo(
+            f"{r.rank:>4}  {r.model:<{width}}  {r.rating:8.1f}  {ci:>19}  {r.n_battles:>6}{mark}"
+        )
     typer.echo(f"{model.n_battles_} battles, {len(board)} models")
+    for w in model.warnings_:
+        typer.echo(f"warning: {w.message}", err=True)
 
 
 @rlhf_app.command("convert")

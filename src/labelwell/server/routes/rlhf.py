@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from labelwell.formats.trl import TrainingSetOptions
 from labelwell.server.deps import Ctx
-from labelwell.server.schemas import PathId
+from labelwell.server.schemas import PathId, SampleWarningPublic
 from labelwell.server.streaming import content_disposition, stream_writer
 from labelwell.work.rlhf import (
     prepare_training_set,
@@ -33,12 +33,16 @@ class LeaderboardRowPublic(BaseModel):
     rating: float
     ci_low: float | None
     ci_high: float | None
+    n_battles: int = 0
+    unstable: bool = False
+    warnings: list[SampleWarningPublic] = []
 
 
 class LeaderboardPublic(BaseModel):
     data: list[LeaderboardRowPublic]
     count: int
     n_battles: int
+    warnings: list[SampleWarningPublic] = []
 
 
 @router.get("/projects/{project_id}/leaderboard", response_model=LeaderboardPublic)
@@ -54,7 +58,9 @@ def leaderboard(
     with ctx.db.read_session() as s:
         board = project_leaderboard(s, ctx.actor, project_id, bootstrap=bootstrap, seed=seed, l2=l2)
     rows = [LeaderboardRowPublic.model_validate(r, from_attributes=True) for r in board.rows]
-    return LeaderboardPublic(data=rows, count=len(rows), n_battles=board.n_battles)
+    return LeaderboardPublic(
+        data=rows, count=len(rows), n_battles=board.n_battles, warnings=board.warnings
+    )
 
 
 @router.get(

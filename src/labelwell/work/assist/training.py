@@ -12,6 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput
+from labelwell.quality.sample import (
+    SampleWarning,
+    bootstrap_instability,
+    check_sample,
+    unstable_warning,
+)
 from labelwell.store.tables import Annotation, Item, Project
 from labelwell.work import audit
 from labelwell.work.actors import Actor
@@ -26,6 +32,10 @@ class TrainReport:
 
     ``ece_before``/``ece_after``: expected calibration error (15 bins) on the
     held-out items before and after temperature scaling (nan without held-out items).
+    ``ece_ci_low``/``ece_ci_high``: a 95% bootstrap interval of ``ece_after`` over
+    the held-out items, ``ece_unstable`` when
+    :func:`labelwell.quality.sample.bootstrap_instability` finds it unstable;
+    ``warnings``: held-out items under the calibration minimum, unstable interval.
     """
 
     predictor: CalibratedPredictor
@@ -36,6 +46,10 @@ class TrainReport:
     ece_after: float
     confidence: np.ndarray = field(repr=False)
     correct: np.ndarray = field(repr=False)
+    ece_ci_low: float = float("nan")
+    ece_ci_high: float = float("nan")
+    ece_unstable: bool = True
+    warnings: list[SampleWarning] = field(default_factory=list)
 
 
 def training_set(session: Session, project: Project) -> tuple[list[int], list[str], list[str]]:
@@ -92,7 +106,11 @@ def fit_calibrated(
     seed: int | None = 0,
 ) -> TrainReport:
     """Fit ``predictor`` on a (1 - heldout) share, fit the temperature on the rest."""
-    from labelwell.assist.calibration import TemperatureScaling, expected_calibration_error
+    from labelwell.assist.calibration import (
+        TemperatureScaling,
+        ece_bootstrap,
+        expected_calibration_error,
+    )
 
     y = np.asarray(labels, dtype=object)
     if len(set(labels)) < 2:
@@ -110,6 +128,7 @@ def fit_calibrated(
     temperature, ece_before, ece_after = 1.0, float("nan"), float("nan")
     conf = np.empty(0)
     correct = np.empty(0, dtype=bool)
+    ece_low, ece_high, reasons = float("nan"), float("nan"), ["degenerate"]
     if held.size:
         probs = predictor.predict_proba([x[i] for i in held])
         truth = np.asarray([index[y[i]] for i in held], dtype=np.int64)
@@ -120,6 +139,18 @@ def fit_calibrated(
         ece_after = expected_calibration_error(calibrated, truth)
         conf = calibrated.max(axis=1)
         correct = calibrated.argmax(axis=1) == truth
+        ece_low, ece_high, reps = ece_bootstrap(calibrated, truth, seed=seed)
+        reasons = bootstrap_instability(
+            reps, int(held.size), ece_low, ece_high, value_range=(0.0, 1.0)
+        )
+    warnings = [
+        w
+        for w in (
+            check_sample("calibration", int(held.size)),
+            unstable_warning("calibration", int(held.size), reasons),
+        )
+        if w is not None
+    ]
     return TrainReport(
         CalibratedPredictor(predictor, temperature),
         int(train.size),
@@ -129,6 +160,10 @@ def fit_calibrated(
         ece_after,
         conf,
         correct,
+        ece_low,
+        ece_high,
+        bool(reasons),
+        warnings,
     )
 
 
@@ -166,7 +201,12 @@ def train_from_project(
         actor,
         "assist.train",
         project_id=project_id,
-        details={"n_train": report.n_train, "n_heldout": report.n_heldout, **_eces(report)},
+        details={
+            "n_train": report.n_train,
+            "n_heldout": report.n_heldout,
+            **_eces(report),
+            "ece_unstable": report.ece_unstable,
+        },
     )
     return report
 
@@ -175,7 +215,12 @@ def _eces(report: TrainReport) -> dict[str, float | None]:
     def num(v: float) -> float | None:
         return None if np.isnan(v) else round(v, 6)
 
-    return {"ece_before": num(report.ece_before), "ece_after": num(report.ece_after)}
+    return {
+        "ece_before": num(report.ece_before),
+        "ece_after": num(report.ece_after),
+        "ece_ci_low": num(report.ece_ci_low),
+        "ece_ci_high": num(report.ece_ci_high),
+    }
 
 
 def _remember_training(project: Project, report: TrainReport, n_labels: int) -> None:

@@ -5,7 +5,7 @@ annotator's judgment is one battle between the models of the two responses
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -25,6 +25,9 @@ class LeaderboardRow:
     rating: float
     ci_low: float | None
     ci_high: float | None
+    n_battles: int = 0
+    unstable: bool = False
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,7 @@ class Leaderboard:
     rows: list[LeaderboardRow]
     n_battles: int
     n_models: int
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def response_model(response: Mapping[str, Any]) -> str | None:
@@ -89,7 +93,12 @@ def project_leaderboard(
             float(r.rating),
             None if bootstrap == 0 else float(r.ci_low),
             None if bootstrap == 0 else float(r.ci_high),
+            int(r.n_battles),
+            bool(r.unstable),
+            [w.as_dict() for w in fitted.warnings_ if w.subject == r.model],
         )
         for r in fitted.leaderboard().itertuples(index=False)
     ]
-    return Leaderboard(rows, int(fitted.n_battles_), len(rows))
+    return Leaderboard(
+        rows, int(fitted.n_battles_), len(rows), [w.as_dict() for w in fitted.warnings_]
+    )
