@@ -189,6 +189,12 @@ class Client:
     def me(self) -> dict[str, Any]:
         return self._call("GET", "/me").json()  # type: ignore[no-any-return]
 
+    def change_password(self, current: str, new: str) -> None:
+        """Change your own password; your other web sessions end, this token and
+        your API tokens keep working."""
+        self._call("PUT", "/users/me/password",
+                   json={"current_password": current, "password": new})
+
     def create_user(self, email: str, role: str = "annotator", *, password: str | None = None,
                     skills: list[str] | None = None) -> dict[str, Any]:
         body = {"email": email, "role": role, "password": password, "skills": skills or []}

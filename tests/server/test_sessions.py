@@ -322,3 +322,65 @@ def test_the_server_start_sweeps_ended_sessions(db, settings, world):
     end(db, ids[1], revoked_at=utcnow())
     with TestClient(create_app(settings, database=db, migrate=True)):
         assert session_ids(db, a.id) == {ids[2]}
+
+
+# -- changing one's own password -------------------------------------------------------
+
+NEW = "Xy7-unusual-pw"
+
+
+def change(api, token, current, new=NEW):
+    return api.put("/api/v1/users/me/password", headers=bearer(token),
+                   json={"current_password": current, "password": new})
+
+
+def test_a_user_changes_their_password_and_only_their_other_sessions_end(api, world):
+    member = world.annotators[0]
+    here, elsewhere = log_in(api, member.email), log_in(api, member.email)
+    other = log_in(api, world.annotators[1].email)
+    assert change(api, here["token"], PASSWORD).status_code == 204
+    assert api.get("/api/v1/me", headers=bearer(here["token"])).status_code == 200  # kept
+    assert api.get("/api/v1/me", headers=bearer(elsewhere["token"])).status_code == 401
+    assert api.get("/api/v1/me", headers=bearer(world.token(member))).status_code == 200  # api
+    assert api.get("/api/v1/me", headers=bearer(other["token"])).status_code == 200
+    refused = api.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD})
+    assert refused.status_code == 401
+    log_in(api, member.email, NEW)
+
+
+def test_a_changed_password_meets_the_policy_and_needs_the_current_one(api, world):
+    member = world.annotators[0]
+    token = log_in(api, member.email)["token"]
+    weak = change(api, token, PASSWORD, "password1")
+    assert weak.status_code == 422 and weak.json()["error"]["details"]["field"] == "password"
+    wrong = change(api, token, "not the password")
+    assert wrong.status_code == 422
+    assert wrong.json()["error"]["details"]["field"] == "current_password"
+    missing = api.put("/api/v1/users/me/password", headers=bearer(token), json={"password": NEW})
+    assert missing.status_code == 422
+    assert api.get("/api/v1/me", headers=bearer(token)).status_code == 200  # nothing changed
+    log_in(api, member.email)
+    no_password = world.token(world.reviewer)  # a user without a password cannot guess one
+    assert change(api, no_password, "").status_code == 422
+
+
+def test_wrong_current_passwords_are_throttled_like_logins(api, world, settings):
+    member = world.annotators[0]
+    token = log_in(api, member.email)["token"]
+    for _ in range(settings.login_failures_per_account):
+        assert change(api, token, "not the password").status_code == 422
+    throttled = change(api, token, PASSWORD)
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+    late = api.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD})
+    assert late.status_code == 429  # the same count as the login's
+
+
+def test_the_sdk_changes_the_password(api, world):
+    from labelwell.client import Client
+    from sdk_transport import Via
+
+    member = world.annotators[0]
+    session = log_in(api, member.email)
+    Client("http://testserver", session["token"], transport=Via(api)).change_password(
+        PASSWORD, NEW)
+    log_in(api, member.email, NEW)

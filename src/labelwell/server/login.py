@@ -1,6 +1,7 @@
-"""Logging in over HTTP (the API's and the web page's): failed tries throttled
-per account and per client address, passwords verified on a small thread pool
-of their own so the event loop and the request threads stay free.
+"""Logging in over HTTP (the API's and the web page's), and changing one's own
+password: failed tries throttled per account and per client address (a wrong
+current password counts as a failed login), passwords verified on a small
+thread pool of their own so the event loop and the request threads stay free.
 
 The throttle's counts live in the server process (each worker of
 ``labelwell serve --workers N`` counts its own) and hold a bounded number of
@@ -18,7 +19,7 @@ import anyio.to_thread
 from anyio import CapacityLimiter
 from starlette.requests import Request
 
-from labelwell.errors import Busy, TooManyRequests, Unauthorized
+from labelwell.errors import Busy, InvalidInput, TooManyRequests, Unauthorized
 from labelwell.settings import Settings
 from labelwell.store.db import Database
 from labelwell.store.tables import User
@@ -133,6 +134,45 @@ async def log_in(
     policy = session_policy(request.app.state.settings)
     issued = await anyio.to_thread.run_sync(_open_session, db, user.id, policy, name)
     return issued, user
+
+
+async def change_own_password(request: Request, token: str, current: str, new: str) -> None:
+    """Set the password of ``token``'s owner once ``current`` is right; their
+    other web sessions end, ``token`` stays. Wrong current passwords count
+    against the login throttle (429 after too many). The writes take one short
+    transaction; both argon2 runs happen before it."""
+    db: Database = request.app.state.db
+    actor = await anyio.to_thread.run_sync(accounts.token_actor, db.engine, token)
+    guard = guard_of(request)
+    address = request.client.host if request.client else ""
+    guard.check(actor.email, address, time.monotonic())
+    limiter = guard.limiter
+    if limiter.statistics().tasks_waiting >= MAX_WAITING:
+        raise Busy("the server is busy checking other passwords: try again in a moment")
+    try:
+        await anyio.to_thread.run_sync(_check_current, db, actor.id, current, limiter=limiter)
+    except InvalidInput:
+        now = time.monotonic()
+        guard.accounts.fail(actor.email, now)
+        guard.addresses.fail(address, now)
+        raise
+    guard.accounts.clear(actor.email)
+    digest = await anyio.to_thread.run_sync(_new_hash, new, actor.email, limiter=limiter)
+    await anyio.to_thread.run_sync(_store_password, db, actor.id, digest, token)
+
+
+def _check_current(db: Database, user_id: int, current: str) -> None:
+    with db.read_session() as s:
+        accounts.check_current_password(s, user_id, current)
+
+
+def _new_hash(password: str, email: str) -> str:
+    return accounts.new_password_hash(password, email=email)
+
+
+def _store_password(db: Database, user_id: int, digest: str, token: str) -> None:
+    with db.session() as s:
+        accounts.change_password(s, user_id, digest, keep=token)
 
 
 def _authenticate(db: Database, email: str, password: str) -> User:

@@ -79,6 +79,11 @@ class PasswordSet(Strict):
     password: str = Field(max_length=1000)
 
 
+class PasswordChange(Strict):
+    current_password: str = Field(max_length=1000)
+    password: str = Field(max_length=1000, description="The new password.")
+
+
 class PasswordReset(Strict):
     token: str = Field(max_length=200, description="The secret of a password link.")
     password: str = Field(max_length=1000)

@@ -100,14 +100,49 @@ def set_password(session: Session, user: User, password: str, *, actor: Actor | 
     """Set ``user``'s password (policy-checked) and end their web sessions."""
     check_password(password, email=user.email)
     user.password_hash = hash_password(password)
-    session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.kind == "session")
-        .where(ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+    _end_sessions(session, user.id)
     audit.record(session, actor or Actor.of(user), "user.set_password", target_type="user",
                  target_id=user.id)
+
+
+WRONG_CURRENT = "current_password: wrong password"
+
+
+def check_current_password(session: Session, user_id: int, current: str) -> str:
+    """The email of ``user_id`` when ``current`` is their password (a user
+    without one never matches); InvalidInput naming ``current_password`` else."""
+    user = get_user(session, user_id)
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput(WRONG_CURRENT, field="current_password", details={"rule": "wrong"})
+    return user.email
+
+
+def new_password_hash(password: str, *, email: str) -> str:
+    """The hash of a new password, once it meets the policy."""
+    check_password(password, email=email)
+    return hash_password(password)
+
+
+def change_password(session: Session, user_id: int, password_hash: str, *, keep: str) -> None:
+    """Store a user's own new password (see :func:`check_current_password` and
+    :func:`new_password_hash`); their web sessions end except the one changing
+    it (``keep``, a token)."""
+    user = get_user(session, user_id)
+    user.password_hash = password_hash
+    _end_sessions(session, user.id, keep=hash_token(keep))
+    audit.record(session, Actor.of(user), "user.change_password", target_type="user",
+                 target_id=user.id)
+
+
+def _end_sessions(session: Session, user_id: int, *, keep: str | None = None) -> None:
+    query = (
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.kind == "session")
+        .where(ApiToken.revoked_at.is_(None))
+    )
+    if keep is not None:
+        query = query.where(ApiToken.token_hash != keep)
+    session.execute(query.values(revoked_at=utcnow()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
-from labelwell.server.deps import Ctx
-from labelwell.server.login import log_in
+from labelwell.server.deps import CallerDep, Ctx
+from labelwell.server.login import change_own_password, log_in
 from labelwell.server.schemas import (
     LoginRequest,
     Page,
+    PasswordChange,
     PasswordReset,
     PasswordSet,
     PathId,
@@ -122,6 +123,14 @@ def revoke_user_token(user_id: PathId, token_id: PathId, ctx: Ctx) -> None:
     """Revoke one of a user's tokens or sessions (admins, or the user themself)."""
     with ctx.db.session() as s:
         accounts.revoke_token(s, ctx.actor, token_id, user_id=user_id)
+
+
+@router.put("/users/me/password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_my_password(body: PasswordChange, request: Request, who: CallerDep) -> None:
+    """Change your own password (the current one first); your other web sessions
+    end, this one and your API tokens keep working. Wrong current passwords count
+    as failed logins (429 with ``Retry-After`` after too many)."""
+    await change_own_password(request, who.token, body.current_password, body.password)
 
 
 @router.put("/users/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT)

@@ -14,9 +14,10 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 def install(app: FastAPI) -> None:
     """Mount the pages, the media route and the static files on ``app``."""
-    from labelwell.server.web import media, pages, reset
+    from labelwell.server.web import account, media, pages, reset
 
     app.include_router(pages.router)
+    app.include_router(account.router)
     app.include_router(reset.router)
     app.include_router(media.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

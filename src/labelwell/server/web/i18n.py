@@ -59,6 +59,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Your password is set. Log in with it now.",
         "ko": "비밀번호가 설정되었습니다. 이제 로그인하세요.",
     },
+    "account.title": {"en": "Change password", "ko": "비밀번호 변경"},
+    "account.current": {"en": "Current password", "ko": "현재 비밀번호"},
+    "account.changed": {
+        "en": "Your password is changed. Your other sessions have ended.",
+        "ko": "비밀번호가 변경되었습니다. 다른 세션은 모두 종료되었습니다.",
+    },
+    "account.wrong": {
+        "en": "The current password is wrong.",
+        "ko": "현재 비밀번호가 틀렸습니다.",
+    },
+    "account.throttled": {
+        "en": "Too many wrong passwords. Try again later.",
+        "ko": "잘못된 비밀번호가 너무 많습니다. 나중에 다시 시도하세요.",
+    },
+    "account.stale": {
+        "en": "The form was out of date. Try again.",
+        "ko": "양식이 오래되었습니다. 다시 시도하세요.",
+    },
     "projects.title": {"en": "Your projects", "ko": "내 프로젝트"},
     "projects.none": {
         "en": "You are not a member of any project yet.",

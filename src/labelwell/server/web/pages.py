@@ -25,6 +25,7 @@ from labelwell.schema import CONTROL_TYPES
 from labelwell.server.login import log_in
 from labelwell.server.views import item_view
 from labelwell.server.web import charts
+from labelwell.server.web.account import password_notice
 from labelwell.server.web.i18n import LANGUAGES, catalogue_for, translator
 from labelwell.server.web.review import review_queue
 from labelwell.server.web.session import (
@@ -197,7 +198,7 @@ def switch_language(request: Request, lang: str = Form(...), csrf: str = Form(""
 
 
 @router.get("/projects")
-def project_list(request: Request) -> Response:
+def project_list(request: Request, password: str | None = None) -> Response:
     def build(actor: Actor) -> Response:
         with request.app.state.db.read_session() as s:
             rows = [
@@ -211,7 +212,14 @@ def project_list(request: Request) -> Response:
                 for p in projects.list_projects(s, actor)
             ]
         can_create = actor.role in ("admin", "manager")
-        return render(request, "projects.html", actor, projects=rows, can_create=can_create)
+        return render(
+            request,
+            "projects.html",
+            actor,
+            projects=rows,
+            can_create=can_create,
+            password_notice=password_notice(password),
+        )
 
     return _page(request, build)
 
