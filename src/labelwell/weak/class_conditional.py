@@ -123,13 +123,15 @@ class ClassConditionalLabelModel:
             if learn:
                 balance = (n_c + 1.0) / (n + k)
             # E-step (eq. 2.5) and the objective: log likelihood + log prior
-            scores, common = self._log_joint(votes, alpha, beta, polarity, balance)
+            scores = self._log_joint(votes, alpha, beta, polarity, balance)
             top = scores.max(axis=0)
             scores -= top
             np.exp(scores, out=scores)
             z = scores.sum(axis=0)
             post = scores / z
-            loglik = float((np.log(z) + top + common).sum())
+            loglik = float((np.log(z) + top).sum()) + self._shared_term(
+                alpha, beta, polarity, per_lf, n
+            )
             objective = loglik + self._log_prior(alpha, beta, polarity, balance, learn)
             if conv.done(objective / max(n, 1)):
                 break
@@ -160,7 +162,7 @@ class ClassConditionalLabelModel:
             raise InvalidInput(f"L has {votes.n_lfs} LFs, the model was fitted on {self.n_lfs_}")
         alpha, beta, polarity = self._params
         # a class an LF never voted while fitting gets no weight from it
-        scores, _ = self._log_joint(votes, alpha, beta, polarity, self.class_balance_)
+        scores = self._log_joint(votes, alpha, beta, polarity, self.class_balance_)
         scores -= scores.max(axis=0)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=0)
@@ -195,20 +197,27 @@ class ClassConditionalLabelModel:
         beta: np.ndarray,
         polarity: np.ndarray,
         balance: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> np.ndarray:
         """``k x n`` log P(y = c, L_i) less a per-item term shared by all classes
-        (returned second): the votes' log beta-odds and every indicator's log(1 - beta)."""
+        (:meth:`_shared_term`)."""
         logit_a = np.log(alpha) - np.log1p(-alpha)
         logit_b = np.log(beta) - np.log1p(-beta)
         miss_ratio = np.where(polarity, np.log1p(-alpha) - np.log1p(-beta), 0.0)
         base = np.log(balance) + miss_ratio.sum(axis=0)
         scores = np.empty((self.cardinality, votes.n_items))
-        common = np.full(votes.n_items, float(np.where(polarity, np.log1p(-beta), 0.0).sum()))
         for c, a in enumerate(votes.by_class):
             scores[c] = a @ (logit_a[:, c] - logit_b[:, c])
             scores[c] += base[c]
-            common += a @ logit_b[:, c]
-        return scores, common
+        return scores
+
+    @staticmethod
+    def _shared_term(
+        alpha: np.ndarray, beta: np.ndarray, polarity: np.ndarray, per_lf: np.ndarray, n: int
+    ) -> float:
+        """The part of the log likelihood shared by all classes, summed over items:
+        every vote's log beta-odds and every indicator's log(1 - beta)."""
+        logit_b = np.where(polarity, np.log(beta) - np.log1p(-beta), 0.0)
+        return float((per_lf * logit_b).sum() + n * np.where(polarity, np.log1p(-beta), 0.0).sum())
 
     def _log_prior(
         self,
