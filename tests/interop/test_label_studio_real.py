@@ -338,3 +338,116 @@ def test_running_the_migration_again_adds_only_new_tasks(label_studio, db, admin
     assert r.status_code == 201, r.text
     again = migrate.from_label_studio(db, admin, label_studio.url, label_studio.token, pid)
     assert (again.created, again.items, again.unchanged) == (False, 1, 2)
+
+
+# -- Label Studio's own editor shows labelwell's spans where they are ---------------------
+
+#: launch flags of the browser tests (tests/web/conftest.py)
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+EDITOR_TEXT = "🇰🇷 서울에서 Kim 👍🏽 met 👨‍👩‍👧 Lee in 부산 🎉 again"
+EDITOR_PROJECT = {
+    "name": "editor",
+    "controls": [
+        {"name": "label", "type": "spans", "source": "text", "labels": ["PER", "LOC", "EMO"]}
+    ],
+}
+#: a flag, Korean, a skin-toned emoji, a ZWJ family, and spans after each of them
+EDITOR_SPANS = [
+    ("🇰🇷", "LOC"), ("서울", "LOC"), ("Kim", "PER"), ("👍🏽", "EMO"), ("👨‍👩‍👧", "EMO"),
+    ("Lee", "PER"), ("부산", "LOC"), ("again", "EMO"),
+]  # fmt: skip
+
+
+def _lw(*args: str) -> str:
+    from typer.testing import CliRunner
+
+    from labelwell.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return str(result.output)
+
+
+def test_label_studios_editor_highlights_exported_spans(
+    label_studio, db, admin, tmp_path, monkeypatch
+):
+    """A labelwell NER project exported with ``--format label_studio`` opens in
+    Label Studio's editor (chromium) with each span highlighting exactly
+    ``text[start:end]``: its offsets count code points as Label Studio's do."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("LABELWELL_DATABASE_URL", db.url)
+    monkeypatch.setenv("LABELWELL_USER", "admin@example.org")
+    (tmp_path / "project.json").write_text(orjson.dumps(EDITOR_PROJECT).decode())
+    _lw("project", "create", "editor", "--config", str(tmp_path / "project.json"))
+    spans = [
+        {"id": f"s{i}", "start": (s := _find(EDITOR_TEXT, piece)), "end": s + len(piece),
+         "label": label}
+        for i, (piece, label) in enumerate(EDITOR_SPANS)
+    ]  # fmt: skip
+    row = {
+        "data": {"text": EDITOR_TEXT},
+        "annotations": [{"annotator": "admin@example.org", "result": {"label": spans}}],
+    }
+    (tmp_path / "items.jsonl").write_bytes(orjson.dumps(row) + b"\n")
+    _lw("import", "editor", str(tmp_path / "items.jsonl"))
+    out = tmp_path / "editor.json"
+    _lw("export", "editor", "--format", "label_studio", "--labels", "raw", "-o", str(out))
+    config = (tmp_path / "editor.label_config.xml").read_text(encoding="utf-8")
+    tasks = orjson.loads(out.read_bytes())
+    for task in tasks:
+        task.pop("id", None)
+    exported = [r for r in tasks[0]["annotations"][0]["result"] if r["type"] == "labels"]
+    assert len(exported) == len(EDITOR_SPANS)
+
+    pid = label_studio.project("editor", config, tasks)
+    (task,) = label_studio.export(pid)
+    stored = [r for r in task["annotations"][0]["result"] if r["type"] == "labels"]
+    want = sorted(
+        (r["value"]["start"], r["value"]["end"], r["value"]["labels"][0],
+         EDITOR_TEXT[r["value"]["start"] : r["value"]["end"]])
+        for r in stored
+    )  # fmt: skip
+    assert [(w[3], w[2]) for w in want] == EDITOR_SPANS
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 860})
+            page.set_default_timeout(60_000)
+            page.goto(f"{label_studio.url}/user/login/")
+            page.fill("input[name=email]", USER)
+            page.fill("input[name=password]", label_studio.password)
+            page.click("button[type=submit]")
+            page.wait_for_url(lambda url: "/user/login" not in url)
+            page.goto(f"{label_studio.url}/projects/{pid}/data?task={task['id']}")
+            page.wait_for_function(
+                f"document.querySelectorAll('span.htx-highlight').length >= {len(want)}"
+            )
+            (tmp_path / "label-studio-task.html").write_text(page.content(), encoding="utf-8")
+            page.screenshot(path=str(tmp_path / "label-studio-task.png"))
+            shown = page.inner_text(".lsf-richtext__line")
+            # one region may be drawn as several elements: join them by region
+            marks = page.eval_on_selector_all(
+                "span.htx-highlight",
+                "els => els.map(e => [e.dataset.index, e.dataset.label, e.dataset.start,"
+                " e.dataset.end, e.textContent])",
+            )
+        finally:
+            browser.close()
+    assert shown.strip() == EDITOR_TEXT
+    regions: dict[str, list[Any]] = {}
+    for index, label, start, end, piece in marks:
+        got = regions.setdefault(index, [int(start), int(end), label.split(":", 1)[1], ""])
+        got[3] += piece
+    assert sorted(tuple(r) for r in regions.values()) == want
