@@ -122,6 +122,8 @@ class ImportResult:
     format: str
     n_items: int
     created_at: str
+    #: what the importer skipped and why (a file import's prediction ids, ...)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,9 +235,13 @@ class Client:
                                                json=body).json())
 
     def import_file(self, project_id: int, path: str | Path, *,
-                    format: str | None = None) -> ImportResult:
+                    format: str | None = None, annotators: str = "keep") -> ImportResult:
+        """Upload a file of items. ``annotators``: what an annotator email with no
+        user here becomes: ``keep`` (the label's annotator only), ``create``
+        (inactive placeholder users; admins only) or ``refuse`` (store nothing).
+        The result's ``warnings`` say what the importer skipped."""
         path = Path(path)
-        params = {"format": format} if format else None
+        params = {"annotators": annotators, **({"format": format} if format else {})}
         with open(path, "rb") as fh:
             response = self._call("POST", f"/projects/{project_id}/import", params=params,
                                   files={"file": (path.name, fh)})

@@ -64,8 +64,14 @@ def import_file(
     format: str | None = Query(
         None, description="jsonl, json, csv or parquet; by default from the file name"
     ),
-) -> Import:
-    """Upload a file of items. A bad row refuses the whole file, naming its line."""
+    annotators: str = Query(
+        "keep",
+        description="annotator emails with no user here: keep (the label's annotator only), "
+        "create (inactive placeholder users; admins only) or refuse (list them, store nothing)",
+    ),
+) -> ImportPublic:
+    """Upload a file of items. A bad row refuses the whole file, naming its line;
+    what the importer skipped is in ``warnings``."""
     limit = ctx.settings.max_upload_bytes
     name = Path(file.filename or "upload").name
     with tempfile.TemporaryDirectory(prefix="labelwell-import-") as tmp:
@@ -80,7 +86,17 @@ def import_file(
                     )
                 out.write(chunk)
         # chunk by chunk, each in a short transaction: annotators keep working
-        return imports.import_file(ctx.db, ctx.actor, project_id, path, fmt=format)
+        warnings: list[str] = []
+        record = imports.import_file(
+            ctx.db,
+            ctx.actor,
+            project_id,
+            path,
+            fmt=format,
+            annotators=annotators,
+            warn=warnings.append,
+        )
+    return ImportPublic.model_validate(record).model_copy(update={"warnings": warnings})
 
 
 @router.get(
