@@ -183,6 +183,8 @@ class ImportPublic(BaseModel):
     format: str
     n_items: int
     created_at: datetime
+    #: what the importer skipped and why (prediction ids, cancelled annotations)
+    warnings: list[str] = Field(default_factory=list)
 
 
 class ItemPublic(BaseModel):
