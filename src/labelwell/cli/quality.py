@@ -19,7 +19,9 @@ from labelwell.quality.methods import METHOD_NAMES
 if TYPE_CHECKING:
     import pandas as pd
 
-Method = Enum("Method", {name: name for name in METHOD_NAMES}, type=str)  # type: ignore[misc]
+Method = Enum(  # type: ignore[misc]
+    "Method", {name: name for name in (*METHOD_NAMES, "auto")}, type=str
+)
 
 
 class Metric(StrEnum):
@@ -116,7 +118,8 @@ def aggregate(
     method: Method = typer.Option(
         "mv",
         help="Aggregation method (wmv weighs workers by their gold accuracy and needs "
-        "--gold; wawa weighs them by agreement with the majority, no gold needed).",
+        "--gold; wawa weighs them by agreement with the majority, no gold needed; auto "
+        "chooses by held-out --gold accuracy, or without 20 gold tasks by model evidence).",
     ),
     truth: Path | None = typer.Option(
         None, help="CSV task,label: report accuracy on the tasks it covers."
@@ -132,6 +135,7 @@ def aggregate(
 
     from labelwell.quality.guards import guarded_fit
 
+    choice = None
     try:
         data = read_table(answers, ("task", "worker", "label"))
         truth_labels = None
@@ -141,7 +145,13 @@ def aggregate(
         if gold is not None:
             gold_labels = read_table(gold, ("task", "label")).set_index("task")["label"]
         started = time.perf_counter()
-        fitted = guarded_fit(method.value, data, gold_labels)
+        name = method.value
+        if name == "auto":
+            from labelwell.quality.auto import choose_method
+
+            choice = choose_method(data, gold_labels)
+            name = choice.method
+        fitted = guarded_fit(name, data, gold_labels)
         seconds = time.perf_counter() - started
         model = fitted.model
     except LabelwellError as exc:
@@ -166,6 +176,23 @@ def aggregate(
         "answers": int(len(data)),
         "seconds": round(seconds, 4),
     }
+    if choice is not None:
+        report["choice"] = {
+            "method": choice.method,
+            "criterion": choice.criterion,
+            "reason": choice.reason,
+            "n_gold": choice.n_gold,
+            "scores": [
+                {
+                    "method": c.method,
+                    "score": c.score,
+                    "n_params": c.n_params,
+                    "disqualified": c.disqualified,
+                    "note": c.note,
+                }
+                for c in choice.scores
+            ],
+        }
     if truth_labels is not None:
         scored = truth_labels[truth_labels.index.isin(result["task"])]
         if gold_labels is not None:
@@ -179,10 +206,12 @@ def aggregate(
     if as_json:
         typer.echo(json.dumps(report))
         return
+    if choice is not None:
+        typer.echo(f"auto chose {choice.method}: {choice.reason}", err=True)
     for finding in fitted.findings:
         typer.echo(f"warning: {finding.message}", err=True)
     if fitted.fell_back:
-        typer.echo(f"warning: {method.value} fell back to {fitted.method}", err=True)
+        typer.echo(f"warning: {fitted.requested} fell back to {fitted.method}", err=True)
     if out is None:
         result.to_csv(sys.stdout, index=False)
     line = (

@@ -61,6 +61,9 @@ def render(report: QualityReport) -> str:
     if report.sample_warnings:
         lines.append("small samples:")
         lines += [f"  {w.message}" for w in report.sample_warnings]
+    if report.method_choices:
+        lines.append("aggregation method (auto):")
+        lines += [f"  {c.control}: {c.method} ({c.reason})" for c in report.method_choices]
     if report.aggregation_warnings:
         lines.append(f"aggregation ({report.method}):")
         lines += [f"  [{w.kind}] {w.message}" for w in report.aggregation_warnings]
@@ -86,7 +89,9 @@ def render(report: QualityReport) -> str:
 def report(
     project: str = typer.Argument(..., help="Project name or id."),
     method: str = typer.Option(
-        "mv", help=f"Aggregation method: {', '.join(METHOD_NAMES)}.", show_default=True
+        "mv",
+        help=f"Aggregation method: {', '.join(METHOD_NAMES)}, or auto (chosen per control).",
+        show_default=True,
     ),
     max_labels: int = typer.Option(1000, help="Aggregated labels listed in --json output."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),

@@ -477,6 +477,15 @@ class AggregationWarningPublic(BaseModel):
     evidence: dict[str, Any]
 
 
+class MethodChoicePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    control: str
+    method: str
+    criterion: str = Field(description="held_out_gold, aic, bic or fallback.")
+    reason: str
+    n_gold: int
+
+
 class QualityReportPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     project_id: int
@@ -498,6 +507,9 @@ class QualityReportPublic(BaseModel):
     guideline: list[GuidelineFlagPublic]
     aggregation_warnings: list[AggregationWarningPublic] = []
     sample_warnings: list[SampleWarningPublic] = []
+    method_choices: list[MethodChoicePublic] = Field(
+        default=[], description="With method=auto: the method chosen per control and why."
+    )
 
 
 class ReviewAnnotationPublic(AnnotationPublic):

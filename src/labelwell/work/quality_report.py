@@ -32,6 +32,7 @@ from labelwell.quality.anomalies import (
     pattern_flags,
     speed_flags,
 )
+from labelwell.quality.auto import choose_method
 from labelwell.quality.consensus import guideline_signals
 from labelwell.quality.gold import first_answers, flag_for_retraining, gold_accuracy
 from labelwell.quality.guards import guarded_fit
@@ -148,6 +149,17 @@ class AggregationWarning:
 
 
 @dataclass(frozen=True)
+class MethodChoiceNote:
+    """What ``method="auto"`` chose for one control, by which criterion, and why."""
+
+    control: str
+    method: str
+    criterion: str
+    reason: str
+    n_gold: int
+
+
+@dataclass(frozen=True)
 class QualityReport:
     project_id: int
     method: str
@@ -168,6 +180,7 @@ class QualityReport:
     guideline: list[GuidelineFlag]
     aggregation_warnings: list[AggregationWarning] = field(default_factory=list)
     sample_warnings: list[SampleWarning] = field(default_factory=list)
+    method_choices: list[MethodChoiceNote] = field(default_factory=list)
 
 
 def agreement_of(frame: pd.DataFrame, control: str | None) -> Agreement:
@@ -250,12 +263,15 @@ def quality_report(
     max_items: int = 100,
 ) -> QualityReport:
     """The project's quality report (managers). ``method`` is a name from
-    ``AGGREGATORS``; at most ``max_labels`` aggregated labels and ``max_items``
-    item ids per backlog list are returned (the counts are always complete)."""
+    ``AGGREGATORS``, or ``auto`` to choose one per control
+    (:func:`labelwell.quality.auto.choose_method`, with the control's gold); at most
+    ``max_labels`` aggregated labels and ``max_items`` item ids per backlog list are
+    returned (the counts are always complete)."""
     project = authorize(session, actor, project_id, Permission.manage)
-    if method not in AGGREGATORS:
+    if method not in AGGREGATORS and method != "auto":
         raise InvalidInput(
-            f"method: unknown aggregation method {method!r}; known: {', '.join(AGGREGATORS)}",
+            f"method: unknown aggregation method {method!r}; known: "
+            f"{', '.join([*AGGREGATORS, 'auto'])}",
             field="method",
         )
     settings = project.settings or {}
@@ -353,6 +369,7 @@ def quality_report(
     labels: list[AggregatedLabel] = []
     guideline: list[GuidelineFlag] = []
     aggregation_warnings: list[AggregationWarning] = []
+    method_choices: list[MethodChoiceNote] = []
     for name in categorical:
         answered = [r for r in work if (r.result or {}).get(name) is not None]
         frame = pd.DataFrame(
@@ -384,7 +401,14 @@ def quality_report(
             {i: str(g[name]) for i, g in golds.items() if g.get(name) is not None}, dtype=object
         )
         truth = truth[truth.index.isin(with_gold["task"])]
-        control_labels, consensus, found = _aggregate(method, with_gold, truth, name)
+        used = method
+        if method == "auto":
+            choice = choose_method(with_gold, truth if len(truth) else None)
+            used = choice.method
+            method_choices.append(
+                MethodChoiceNote(name, used, choice.criterion, choice.reason, choice.n_gold)
+            )
+        control_labels, consensus, found = _aggregate(used, with_gold, truth, name)
         labels += control_labels
         aggregation_warnings += found
         flags += [_flag(f, name) for f in pattern_flags(frame)]
@@ -446,4 +470,5 @@ def quality_report(
         guideline=guideline,
         aggregation_warnings=aggregation_warnings,
         sample_warnings=sample_warnings + [w for a in [overall, *controls] for w in a.warnings],
+        method_choices=method_choices,
     )

@@ -30,7 +30,9 @@ router = APIRouter(tags=["quality"])
 def report(
     project_id: PathId,
     ctx: Ctx,
-    method: str = Query("mv", max_length=40, description="mv, wmv, ds, onecoin, glad, mace"),
+    method: str = Query(
+        "mv", max_length=40, description="an aggregation method (mv, wawa, ds, ...) or auto"
+    ),
     max_labels: int = Query(1000, ge=0, le=1_000_000),
 ) -> QualityReportPublic:
     """Agreement, gold accuracy, anomalies, aggregated labels and backlog (managers)."""
