@@ -20,6 +20,7 @@ _LAZY = {
     "BWA": "labelwell.quality.bwa",
     "DawidSkene": "labelwell.quality.dawid_skene",
     "OneCoinDawidSkene": "labelwell.quality.dawid_skene",
+    "EBCC": "labelwell.quality.ebcc",
     "GLAD": "labelwell.quality.glad",
     "MACE": "labelwell.quality.mace",
     "MajorityVote": "labelwell.quality.majority_vote",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from labelwell.quality._frame import Aggregator
 from labelwell.quality.bwa import BWA
 from labelwell.quality.dawid_skene import DawidSkene, OneCoinDawidSkene
+from labelwell.quality.ebcc import EBCC
 from labelwell.quality.glad import GLAD
 from labelwell.quality.mace import MACE
 from labelwell.quality.majority_vote import MajorityVote, Wawa, WeightedMajorityVote
@@ -18,6 +19,7 @@ AGGREGATORS: dict[str, type[Aggregator]] = {
     "glad": GLAD,
     "mace": MACE,
     "bwa": BWA,
+    "ebcc": EBCC,
 }
 
 
