@@ -83,3 +83,36 @@ def test_a_lock_wait_stalls_only_its_own_request(db):
     assert submitted and submitted[0].status_code == 201, submitted
     slow = {name: round(s, 3) for name, s in quick.items() if s > QUICK_S}
     assert not slow, f"answered only after the lock was released: {slow}"
+
+
+@pytest.mark.slow
+def test_reading_the_callers_token_never_stalls_other_requests(db):
+    """The token lookup every API request starts with waits on PostgreSQL like
+    any query (here: a lock on the tokens table); it waits off the event loop."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite reads in WAL mode never wait on a writer")
+    world = build_world(db, n_annotators=1, n_items=1)
+    headers = {"Authorization": f"Bearer {world.token(world.annotators[0])}"}
+    with running(db.url, workers=1) as server:
+        answered: list[httpx.Response] = []
+        with db.session() as holder:
+            holder.execute(text("LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE"))
+
+            def listing() -> None:
+                answered.append(httpx.get(f"{server.url}/api/v1/projects", headers=headers,
+                                          timeout=60))
+
+            t = threading.Thread(target=listing)
+            started = time.monotonic()
+            t.start()
+            time.sleep(0.5)  # the request now waits on the lock
+            with httpx.Client(timeout=10) as http:
+                t0 = time.monotonic()
+                assert http.get(f"{server.url}/healthz").status_code == 200
+                healthz_s = time.monotonic() - t0
+            assert not answered, "the request did not wait on the lock"
+            time.sleep(max(0.0, HOLD_S - (time.monotonic() - started)))
+            holder.rollback()
+        t.join(timeout=60)
+    assert answered and answered[0].status_code == 200, answered
+    assert healthz_s < QUICK_S, f"/healthz waited for the lock ({healthz_s:.2f} s)"

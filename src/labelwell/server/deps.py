@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from labelwell.errors import Unauthorized
+from labelwell.server.units import in_database_thread
 from labelwell.server.web.session import (
     checked_session_token,
     cookie_actor,
@@ -36,14 +38,22 @@ def get_db(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
-def _actor(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Actor:
+async def _actor(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Actor:
     if credentials is None or not credentials.credentials:
-        if session_token(request) is not None:
-            return cookie_actor(request)  # the web app's session; CSRF-checked
-        raise Unauthorized("missing API token: send `Authorization: Bearer <token>`")
+        if session_token(request) is None:
+            raise Unauthorized("missing API token: send `Authorization: Bearer <token>`")
+        return await _off_the_loop(request, cookie_actor, request)  # CSRF-checked session
     db: Database = request.app.state.db
-    # inline on the event loop: one indexed read that never waits on a writer (WAL)
-    return token_actor(db.engine, credentials.credentials)
+    return await _off_the_loop(request, token_actor, db.engine, credentials.credentials)
+
+
+async def _off_the_loop(request: Request, read: Callable[..., Actor], *args: Any) -> Actor:
+    """The caller's token lookup. SQLite in WAL mode reads without waiting on a
+    writer, so it runs inline; on PostgreSQL a pool checkout or a lock can wait,
+    so it runs in a database thread and never stalls the event loop."""
+    if request.app.state.db.dialect == "sqlite":
+        return read(*args)
+    return await in_database_thread(read, *args)
 
 
 async def _record_use(request: Request, token: str) -> None:
@@ -64,7 +74,7 @@ async def current_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    actor = _actor(request, credentials)
+    actor = await _actor(request, credentials)
     await _record_use(request, _token(request, credentials) or "")
     return actor
 
@@ -75,7 +85,7 @@ async def context(
 ) -> Context:
     # One level of dependencies (it runs on every request), async: no thread hop.
     state = request.app.state
-    actor = _actor(request, credentials)
+    actor = await _actor(request, credentials)
     await _record_use(request, _token(request, credentials) or "")
     return Context(db=state.db, actor=actor, settings=state.settings)
 
