@@ -161,6 +161,16 @@ def test_yaml_syntax_errors_give_the_line() -> None:
             "non-empty list",
         ),
         (
+            {"name": "x", "controls": [{"name": "e", "type": "spans", "labels": ["A\nB"]}]},
+            "controls[0].labels[0].name",
+            "control character",
+        ),
+        (
+            {"name": "x", "controls": [{"name": "c", "type": "choice", "options": ["y", "=\tz"]}]},
+            "controls[0].options[1]",
+            "control character",
+        ),
+        (
             {
                 "name": "x",
                 "controls": [

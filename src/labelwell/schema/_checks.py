@@ -3,6 +3,7 @@ walks an ontology mapping while remembering the path it is at."""
 
 from __future__ import annotations
 
+import re
 import reprlib
 from collections.abc import Iterable
 from typing import Any, NoReturn
@@ -173,7 +174,13 @@ def check_name(value: Any, field: str) -> str:
         fail(field, f"must be a string, got {json_type(value)} {show(value)}{_YAML_HINT}")
     if not value.strip():
         fail(field, "must be a non-empty string")
+    bad = _CONTROL.search(value)
+    if bad:  # names become file lines (classes.txt, CoNLL tags) and CSV cells
+        fail(field, f"may not contain the control character {bad.group()!r}")
     return value
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def check_names(value: Any, field: str, min_len: int = 1) -> list[str]:
