@@ -1,5 +1,6 @@
 """Round trips through a real Label Studio (1.23.2, in its own virtual
-environment at benchmarks/.venv-labelstudio, never a labelwell dependency):
+environment, never a labelwell dependency: $LABELWELL_LABEL_STUDIO_VENV, by
+default benchmarks/.venv-labelstudio):
 tasks annotated in Label Studio -> ``labelwell migrate label-studio`` over its
 API -> ``label_studio`` export with its labeling config -> a new Label Studio
 project imports both -> read back through its API: the labels are equal.
@@ -37,7 +38,10 @@ from labelwell.work.export import ExportFilter, export_to
 pytestmark = pytest.mark.labelstudio
 
 ROOT = Path(__file__).resolve().parents[2]
-LS = ROOT / "benchmarks" / ".venv-labelstudio" / "bin" / "label-studio"
+VENV = Path(
+    os.environ.get("LABELWELL_LABEL_STUDIO_VENV") or ROOT / "benchmarks" / ".venv-labelstudio"
+)
+LS = VENV / "bin" / "label-studio"
 USER = "migrator@example.org"
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -73,8 +77,8 @@ class LabelStudio:
 def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabelStudio]:
     if not LS.exists():
         why = (
-            "Label Studio is not installed: python3 -m venv benchmarks/.venv-labelstudio && "
-            "benchmarks/.venv-labelstudio/bin/pip install label-studio==1.23.2"
+            f"Label Studio is not installed: python3 -m venv {VENV} && "
+            f"{VENV}/bin/pip install label-studio==1.23.2"
         )
         if os.environ.get("LABELWELL_REQUIRE_LABEL_STUDIO") == "1":
             pytest.fail(why)
