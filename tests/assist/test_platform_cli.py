@@ -34,6 +34,8 @@ def test_train_prelabel_route_prioritise(world, db, tmp_path):
     label_items(world, 10)
     out = run("train", "p1", "--heldout", "0.3").output
     assert "trained test-bow n7-T" in out and "calibrated on 3" in out and "ECE before" in out
+    assert "n = 3, unstable)" in out
+    assert "warning: calibration error (ECE) from 3 held-out items (fewer than 100)" in out
     assert (tmp_path / "home" / "models" / f"project-{world.project_id}.pkl").exists()
     out = run("prelabel", "p1", "--batch-size", "4").output
     assert out.startswith("pre-labeled 14 items with test-bow n7-T")
