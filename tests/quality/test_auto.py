@@ -187,3 +187,15 @@ def test_wawa_log_likelihood_is_one_coin_with_its_skills():
     shares = wawa.labels_.value_counts(normalize=True).reindex(["x", "y"]).fillna(0)
     expected = brute_force(lambda w, lab, z: s[w] if lab == z else 1 - s[w], shares)
     assert ll == pytest.approx(expected, rel=1e-9) and k == 1 + 3
+
+
+def test_tiny_frames_choose_without_warnings_or_errors():
+    one = pd.DataFrame({"task": [1], "worker": ["a"], "label": ["x"]})
+    swapped = pd.DataFrame(
+        {"task": [1, 1, 2, 2], "worker": ["a", "b", "a", "b"], "label": ["x", "y", "y", "x"]}
+    )
+    for frame in (one, swapped):
+        for gold in (None, pd.Series({1: "x"})):
+            choice = choose_method(frame, gold)
+            assert choice.criterion == "aic" and choice.method in {s.method for s in choice.scores}
+            assert not next(s for s in choice.scores if s.method == choice.method).disqualified

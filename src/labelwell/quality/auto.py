@@ -202,34 +202,45 @@ def choose_method(
     if not use_gold:
         names = [m for m in names if m not in NEEDS_GOLD]
     scores: list[MethodScore] = []
-    for method in names:
-        try:
-            model = _fit(method, data, gold)
-            collapsed = [f for f in check_fit(model, data, gold if n_gold else None) if f.fallback]
-            fitted = log_likelihood(model, data, gold if n_gold else None)
-            n_params = None if fitted is None else fitted[1]
-            if collapsed:
-                scores.append(
-                    MethodScore(
-                        method,
-                        None,
-                        n_params,
-                        True,
-                        f"{collapsed[0].kind}: {collapsed[0].message}",
+    # a method undefined on these answers (0/0 in its updates) is ruled out below
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for method in names:
+            try:
+                model = _fit(method, data, gold)
+                if not np.isfinite(model.probas_.to_numpy(dtype=float)).all():
+                    scores.append(
+                        MethodScore(method, None, None, True, "the fit is undefined here")
                     )
-                )
-            elif use_gold:
-                acc = _held_out_accuracy(method, data, gold, min(folds, n_gold), seed)
-                scores.append(MethodScore(method, acc, n_params))
-            elif fitted is None:
-                scores.append(
-                    MethodScore(method, None, None, True, "no likelihood of the answers to compare")
-                )
-            else:
-                ic = information_criterion(fitted[0], fitted[1], len(data), evidence)
-                scores.append(MethodScore(method, ic, n_params))
-        except LabelwellError as exc:
-            scores.append(MethodScore(method, None, None, True, exc.message))
+                    continue
+                collapsed = [
+                    f for f in check_fit(model, data, gold if n_gold else None) if f.fallback
+                ]
+                fitted = log_likelihood(model, data, gold if n_gold else None)
+                n_params = None if fitted is None else fitted[1]
+                if collapsed:
+                    scores.append(
+                        MethodScore(
+                            method,
+                            None,
+                            n_params,
+                            True,
+                            f"{collapsed[0].kind}: {collapsed[0].message}",
+                        )
+                    )
+                elif use_gold:
+                    acc = _held_out_accuracy(method, data, gold, min(folds, n_gold), seed)
+                    scores.append(MethodScore(method, acc, n_params))
+                elif fitted is None:
+                    scores.append(
+                        MethodScore(
+                            method, None, None, True, "no likelihood of the answers to compare"
+                        )
+                    )
+                else:
+                    ic = information_criterion(fitted[0], fitted[1], len(data), evidence)
+                    scores.append(MethodScore(method, ic, n_params))
+            except LabelwellError as exc:
+                scores.append(MethodScore(method, None, None, True, exc.message))
     ranked = _rank(scores, higher_better=use_gold)
     if not ranked:
         return MethodChoice(
