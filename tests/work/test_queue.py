@@ -254,3 +254,51 @@ def test_qualification_serves_gold_first_and_gates_real_work(db):
             queue.submit(s, third, task.assignment_id, {"sentiment": "neutral"})
     with pytest.raises(ConflictError, match="too few gold"), db.session() as s:
         queue.next_task(s, third, w.project_id)
+
+
+def _statements_of_a_lease(db, actor, project_id, monkeypatch):
+    """Every statement one ``next_task`` sends, as text without its parameters:
+    the queue's own (through :class:`Raw`) and any the engine runs."""
+    from sqlalchemy import event
+
+    from labelwell.store.raw import Raw
+
+    sent: list[str] = []
+    original = Raw._sql
+
+    def recorded(self, statement):
+        sql = original(self, statement)
+        sent.append(sql)
+        return sql
+
+    def on_engine(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    monkeypatch.setattr(Raw, "_sql", recorded)
+    event.listen(db.engine, "before_cursor_execute", on_engine)
+    try:
+        with db.unit() as unit:
+            task = queue.next_task(unit, actor, project_id)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_engine)
+        monkeypatch.setattr(Raw, "_sql", original)
+    assert task is not None
+    return task, sent
+
+
+def test_leasing_a_gold_and_a_regular_item_sends_the_same_statements(db, monkeypatch):
+    from labelwell.work.queue import leasing
+
+    # gold_ratio 1: the one gold item first, then a regular one after the gold ran out
+    w = build_world(db, n_items=3, gold_ratio=1.0, gold={1: {"sentiment": "negative"}})
+    monkeypatch.setattr(leasing, "RECLAIM_EVERY_S", 0.0)  # the same lapsed-lease sweep each time
+    ann = w.annotators[0]
+    gold, gold_sent = _statements_of_a_lease(db, ann, w.project_id, monkeypatch)
+    with db.session() as s:
+        queue.submit(s, ann, gold.assignment_id, {"sentiment": "negative"})
+    regular, regular_sent = _statements_of_a_lease(db, ann, w.project_id, monkeypatch)
+    with db.session() as s:
+        assert s.get(Item, gold.item_id).is_gold and not s.get(Item, regular.item_id).is_gold
+    assert gold_sent and gold_sent == regular_sent
+    if db.dialect == "postgresql":  # one server-side function call either way
+        assert len(gold_sent) == 1 and "labelwell_" in gold_sent[0]

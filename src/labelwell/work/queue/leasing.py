@@ -88,27 +88,12 @@ def next_task(work: Session | Unit, who: Actor | Bearer, project_id: int) -> Tas
 
     qualifying = _qualifying(unit, project, actor)
     want_gold = qualifying or (project.gold_ratio > 0 and _rng.random() < project.gold_ratio)
-    item_id: int | None = None
-    is_gold = False
-    if want_gold:
-        ids = [row[0] for row in db.all(sql.GOLD_CANDIDATES, (project_id, True, actor.id))]
-        # Random gold order so that two annotators do not see the same gold sequence.
-        item_id = _rng.choice(ids) if ids else None
-        is_gold = item_id is not None
-    if qualifying and item_id is None:
+    item_id, is_gold = _candidate(db, project, actor, want_gold=want_gold, gold_only=qualifying)
+    if qualifying and not is_gold:
         raise Conflict(
             f"project {project.name!r} has too few gold items left for its qualification; "
             "a manager must add gold items"
         )
-    if item_id is None:
-        for _ in range(5):  # a slot lost to a concurrent lease is retried
-            row = db.one(sql.CANDIDATE, (project_id, False, actor.id))
-            item_id = None if row is None else row[0]
-            if item_id is None or db.run(
-                sql.TAKE_SLOT, (project.overlap, item_id, project.overlap)
-            ):
-                break
-            item_id = None
     if item_id is None:
         return None
     expires_at = now + timedelta(seconds=project.lease_seconds)
@@ -126,6 +111,31 @@ def next_task(work: Session | Unit, who: Actor | Bearer, project_id: int) -> Tas
     )
     assert created is not None
     return _task(db, project, (created[0], item_id, expires_at, project.guideline_version))
+
+
+def _candidate(
+    db: Raw, project: QueueProject, actor: Actor, *, want_gold: bool, gold_only: bool
+) -> tuple[int | None, bool]:
+    """The item to lease and whether it is gold. Every lease sends the same
+    statements, gold or not (a gold-only step would show in the timing of
+    ``tasks/next``): both candidate lookups, one with ``LIMIT 0`` where it is not
+    needed, then the slot update, which leaves a gold item's row as it is.
+    ``gold_only`` (qualification) never falls back on a regular item."""
+    gold_ids = [
+        row[0]
+        for row in db.all(sql.GOLD_CANDIDATES, (project.id, True, actor.id, 50 if want_gold else 0))
+    ]
+    # Random gold order so that two annotators do not see the same gold sequence.
+    gold_id = _rng.choice(gold_ids) if gold_ids else None
+    for _ in range(5):  # a slot lost to a concurrent lease is retried
+        row = db.one(sql.CANDIDATE, (project.id, False, actor.id, 0 if gold_id or gold_only else 1))
+        item_id = gold_id if gold_id is not None else (None if row is None else row[0])
+        if item_id is None:
+            return None, False
+        slots = 0 if gold_id is not None else 1
+        if db.run(sql.TAKE_SLOT, (slots, slots, project.overlap, item_id, slots, project.overlap)):
+            return item_id, gold_id is not None
+    return None, False
 
 
 def _qualifying(unit: Unit, project: QueueProject, actor: Actor) -> bool:

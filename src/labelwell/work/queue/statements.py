@@ -47,32 +47,36 @@ _NOT_SEEN = (
 
 #: the next open item this annotator has never been given, of a published
 #: import (ix_items_queue; the unique (item_id, user_id) index and the imports'
-#: primary key answer the NOT EXISTS)
+#: primary key answer the NOT EXISTS). ``LIMIT`` is 1, or 0 where a gold item
+#: was found: every lease sends both candidate statements (see ``TAKE_SLOT``).
 CANDIDATE = Statement(
     "SELECT i.id FROM items i WHERE i.project_id = ? AND i.is_gold = ? AND i.status = 'open'"
     + _NOT_SEEN
-    + " ORDER BY i.priority DESC, i.id LIMIT 1",
+    + " ORDER BY i.priority DESC, i.id LIMIT ?",
     postgresql=(
         "SELECT i.id FROM items i WHERE i.project_id = %s AND i.is_gold = %s"
         " AND i.status = 'open'"
         + _NOT_SEEN.replace("?", "%s")
-        + " ORDER BY i.priority DESC, i.id LIMIT 1 FOR UPDATE OF i SKIP LOCKED"
+        + " ORDER BY i.priority DESC, i.id LIMIT %s FOR UPDATE OF i SKIP LOCKED"
     ),
 )
 
-#: up to 50 gold items this annotator has never been given, of published
-#: imports (one is drawn at random)
+#: up to ``LIMIT`` (50, or 0 when no gold is drawn) gold items this annotator
+#: has never been given, of published imports (one is drawn at random)
 GOLD_CANDIDATES = Statement(
     "SELECT i.id FROM items i WHERE i.project_id = ? AND i.is_gold = ?"
     + _NOT_SEEN
-    + " ORDER BY i.priority DESC, i.id LIMIT 50"
+    + " ORDER BY i.priority DESC, i.id LIMIT ?"
 )
 
-#: take one of the item's ``overlap`` slots, if one is free
+#: take ``slots`` of the item's ``overlap``, if one is free, with
+#: ``(slots, slots, overlap, item id, slots, overlap)``: 1 for a regular item;
+#: 0 for a gold item, which has no slots, so the row stays as it is. Gold and
+#: regular leases send the same statements (no timing tells gold apart).
 TAKE_SLOT = Statement(
-    "UPDATE items SET n_active = n_active + 1,"
-    " status = CASE WHEN n_active + 1 >= ? THEN 'full' ELSE 'open' END"
-    " WHERE id = ? AND n_active < ? AND status = 'open'"
+    "UPDATE items SET n_active = n_active + ?,"
+    " status = CASE WHEN ? = 0 THEN status WHEN n_active + 1 >= ? THEN 'full' ELSE 'open' END"
+    " WHERE id = ? AND (? = 0 OR (n_active < ? AND status = 'open'))"
 )
 
 #: a lapsed lease takes its slot back, if the item is not done meanwhile
