@@ -77,8 +77,8 @@ class Task:
 class Annotation:
     """An annotation; ``status`` (submitted, accepted, rejected) and
     ``is_current`` are shown to managers only (annotators and reviewers get
-    ``None``: consensus and review never touch gold answers, so they would tell
-    gold items apart)."""
+    ``None``, and so does :meth:`Client.submit` for everyone: consensus and
+    review never touch gold answers, so they would tell gold items apart)."""
 
     id: int
     item_id: int

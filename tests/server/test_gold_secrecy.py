@@ -253,3 +253,39 @@ def test_a_review_fix_of_a_raters_answer_leaves_their_own_view_as_they_left_it(a
     assert all(set(x) == RATER_ANNOTATION_KEYS for x in seen)
     again = api.get(f"/api/v1/annotations/{mine['id']}", headers=as_(world, a)).json()
     assert again["result"] == {"sentiment": "positive"} and set(again) == RATER_ANNOTATION_KEYS
+
+
+def test_a_retried_submit_answers_as_the_first_one_did_on_gold_and_regular_items(api, world):
+    a, b = world.annotators
+
+    def keyed(actor, key, value="positive"):
+        task = api.post(f"/api/v1/projects/{world.project_id}/tasks/next",
+                        headers=as_(world, actor)).json()
+        body = {"result": {"sentiment": value}, "idempotency_key": key}
+        url = f"/api/v1/assignments/{task['assignment_id']}/submit"
+        first = api.post(url, json=body, headers=as_(world, actor))
+        assert first.status_code == 201, first.text
+        return url, body, first.json()
+
+    on_gold = keyed(a, "a-gold")
+    on_regular = keyed(a, "a-regular")
+    label(api, world, b)  # gold
+    label(api, world, b)  # agrees with a on the regular item: consensus accepts a's answer
+    managed = api.get(f"/api/v1/annotations/{on_regular[2]['id']}",
+                      headers=as_(world, world.manager)).json()
+    assert managed["status"] == "accepted"
+
+    for url, body, first in (on_regular, on_gold):
+        again = api.post(url, json=body, headers=as_(world, a))
+        assert again.status_code == 200, again.text
+        assert again.json() == first  # the same shape and values as the fresh submit
+        assert "status" not in first and "is_current" not in first
+
+    from labelwell.client import Client
+    from sdk_transport import Via
+
+    sdk = Client("http://testserver", world.token(a), transport=Via(api))
+    for url, body, first in (on_gold, on_regular):
+        assignment_id = int(url.split("/")[-2])
+        done = sdk.submit(assignment_id, body["result"], idempotency_key=body["idempotency_key"])
+        assert (done.id, done.status, done.is_current) == (first["id"], None, None)

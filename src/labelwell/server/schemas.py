@@ -282,9 +282,11 @@ class GoldFeedback(BaseModel):
     message: str
 
 
-class SubmittedPublic(AnnotationPublic):
-    """The stored submission; ``feedback`` after a gold item where the project
-    enables ``gold_feedback`` (null otherwise)."""
+class SubmittedPublic(AnnotationForRater):
+    """The stored submission as its rater sees it, the same for a first submit and
+    a retry with the same key (by then consensus may have accepted an answer on a
+    regular item, never on a gold one); ``feedback`` after a gold item where the
+    project enables ``gold_feedback`` (null otherwise)."""
 
     feedback: GoldFeedback | None = None
 

@@ -86,8 +86,9 @@ def _submit(
 
 
 def _public(done: queue.Submitted) -> dict[str, Any]:
-    """The fields of :class:`SubmittedPublic`: never ``details`` or
-    ``is_gold_check``, which would tell a gold item from the others."""
+    """The fields of :class:`SubmittedPublic`: never ``details``,
+    ``is_gold_check``, ``status`` or ``is_current``, which would tell a gold item
+    from the others (consensus and review never touch a gold answer)."""
     return {
         "id": done.id,
         "item_id": done.item_id,
@@ -98,10 +99,8 @@ def _public(done: queue.Submitted) -> dict[str, Any]:
         "result": done.result,
         "guideline_version": done.guideline_version,
         "time_spent_ms": done.time_spent_ms,
-        "status": done.status,
         "revision": done.revision,
         "supersedes_id": done.supersedes_id,
-        "is_current": done.is_current,
         "created_at": done.created_at,
         "feedback": done.feedback,
     }
