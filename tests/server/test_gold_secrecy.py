@@ -76,10 +76,14 @@ def test_annotators_and_reviewers_get_the_same_item_view_for_gold_and_regular(ap
                    headers=as_(world, world.manager)).status_code == 200
 
 
-def test_others_answers_on_gold_items_stay_hidden_from_raters(api, world):
+def test_in_a_project_with_gold_raters_see_no_others_answers_on_items_they_worked_on(
+    api, world
+):
+    # blind is off, but the project has gold: everyone answers a gold item, so
+    # others' answers there (or their absence) would tell it apart
     a, b = world.annotators
     gold_a, mine_a = label(api, world, a)
-    regular_a, _ = label(api, world, a)
+    regular_a, mine_regular = label(api, world, a)
     gold_b, mine_b = label(api, world, b)
     regular_b, theirs = label(api, world, b)
     assert gold_a["item_id"] == gold_b["item_id"]
@@ -87,22 +91,34 @@ def test_others_answers_on_gold_items_stay_hidden_from_raters(api, world):
 
     seen = api.get(f"/api/v1/projects/{world.project_id}/annotations",
                    headers=as_(world, a)).json()["data"]
-    on_gold = [x for x in seen if x["item_id"] == gold_a["item_id"]]
-    assert [x["id"] for x in on_gold] == [mine_a["id"]]  # only their own
-    assert theirs["id"] in {x["id"] for x in seen}  # others' regular labels: not blind
-    assert api.get(f"/api/v1/annotations/{mine_b['id']}", headers=as_(world, a)).status_code == 404
-    assert api.get(f"/api/v1/annotations/{theirs['id']}", headers=as_(world, a)).status_code == 200
+    assert {x["id"] for x in seen} == {mine_a["id"], mine_regular["id"]}  # alike: only their own
+    for other in (mine_b, theirs):  # the same answer for gold and regular, as for no such id
+        assert api.get(f"/api/v1/annotations/{other['id']}",
+                       headers=as_(world, a)).status_code == 404
     assert all("is_gold_check" not in x and "details" not in x for x in seen)
 
+    # reviewers review others' answers, never on gold items
     reviewer = api.get(f"/api/v1/projects/{world.project_id}/annotations",
                        headers=as_(world, world.reviewer)).json()["data"]
     assert gold_a["item_id"] not in {x["item_id"] for x in reviewer}
+    assert theirs["id"] in {x["id"] for x in reviewer}
     probe = api.post(f"/api/v1/annotations/{mine_a['id']}/reviews", json={"decision": "reject"},
                      headers=as_(world, world.reviewer))
     assert probe.status_code == 404  # the same answer as for an id that does not exist
     manager = api.get(f"/api/v1/projects/{world.project_id}/annotations",
                       headers=as_(world, world.manager)).json()["data"]
-    assert {mine_a["id"], mine_b["id"]} <= {x["id"] for x in manager}
+    assert {mine_a["id"], mine_b["id"], theirs["id"]} <= {x["id"] for x in manager}
+
+
+def test_without_gold_an_unblind_project_shows_annotators_others_answers(api, db):
+    w = build_world(db, n_annotators=2, n_items=2, overlap=2, blind=False)
+    a, b = w.annotators
+    label(api, w, a)
+    _, theirs = label(api, w, b)
+    seen = api.get(f"/api/v1/projects/{w.project_id}/annotations",
+                   headers=as_(w, a)).json()["data"]
+    assert theirs["id"] in {x["id"] for x in seen}
+    assert api.get(f"/api/v1/annotations/{theirs['id']}", headers=as_(w, a)).status_code == 200
 
 
 def test_the_review_queue_shows_reviewers_no_gold_flag(api, world, db):

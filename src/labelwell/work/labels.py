@@ -21,11 +21,12 @@ from labelwell.work import audit
 from labelwell.work.actors import Actor
 from labelwell.work.policies import (
     Audience,
+    LabelScope,
     Permission,
-    allowed,
     audience,
     authorize,
     current_for,
+    label_scope,
     project_role,
 )
 from labelwell.work.projects import ontology_of
@@ -41,20 +42,38 @@ def _item_in_project(session: Session, project_id: int, item_id: int) -> Item:
 
 
 def get_annotation(session: Session, actor: Actor, annotation_id: int) -> Annotation:
-    """An annotation the actor may see: their own, or others' where the project
-    lets them see labels (never in blind mode unless manager, never on a gold
-    item unless manager)."""
+    """An annotation the actor may see: their own, or others' within their
+    :func:`~labelwell.work.policies.label_scope` (never on a gold item unless
+    manager)."""
     annotation = session.get(Annotation, annotation_id)
     if annotation is None:
         raise NotFound(f"no annotation {annotation_id}")
     project = authorize(session, actor, annotation.project_id, Permission.view)
     if annotation.user_id != actor.id:
         role = project_role(session, actor, project.id)
-        if not allowed(role, Permission.see_labels, project) or (
-            not Audience(role).sees_gold and _on_gold_item(session, annotation.item_id)
+        scope = label_scope(session, role, project)
+        worked = scope in (LabelScope.worked, LabelScope.not_worked) and _worked_on(
+            session, actor, annotation.item_id
+        )
+        if (
+            scope is LabelScope.own
+            or (scope is LabelScope.worked and not worked)
+            or (scope is LabelScope.not_worked and worked)
+            or (not Audience(role).sees_gold and _on_gold_item(session, annotation.item_id))
         ):
             raise NotFound(f"no annotation {annotation_id}")
     return annotation
+
+
+def _worked_on(session: Session, actor: Actor, item_id: int) -> bool:
+    return (
+        session.scalar(
+            select(Assignment.id)
+            .where(Assignment.user_id == actor.id, Assignment.item_id == item_id)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _on_gold_item(session: Session, item_id: int) -> bool:
@@ -78,20 +97,20 @@ def list_annotations(
         query = query.where(current_for(Audience(role), actor.id))
     if item_id is not None:
         query = query.where(Annotation.item_id == item_id)
-    if not allowed(role, Permission.see_labels, project):
+    scope = label_scope(session, role, project)
+    worked = select(Assignment.item_id).where(
+        Assignment.user_id == actor.id, Assignment.project_id == project_id
+    )
+    if scope is LabelScope.own:
         query = query.where(Annotation.user_id == actor.id)
-    elif role == "annotator":
-        # Not blind: annotators see others' labels only on items they worked on.
-        worked = select(Assignment.item_id).where(
-            Assignment.user_id == actor.id, Assignment.project_id == project_id
-        )
+    elif scope is LabelScope.worked:
         query = query.where(Annotation.item_id.in_(worked))
+    elif scope is LabelScope.not_worked:
+        query = query.where(or_(Annotation.user_id == actor.id, Annotation.item_id.not_in(worked)))
     if not Audience(role).sees_gold:
         # Everyone answers a gold item: others' answers there would tell it apart.
         gold = select(Item.id).where(Item.project_id == project_id, Item.is_gold.is_(True))
-        query = query.where(
-            or_(Annotation.user_id == actor.id, Annotation.item_id.not_in(gold))
-        )
+        query = query.where(or_(Annotation.user_id == actor.id, Annotation.item_id.not_in(gold)))
     return list(session.scalars(query.order_by(Annotation.id).limit(limit)))
 
 

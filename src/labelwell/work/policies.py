@@ -9,7 +9,7 @@ permission    manager  reviewer  annot.  what it allows
 view          yes      yes       yes     project settings, guidelines, own tasks
 annotate      yes      yes       yes     next task, submit, skip
 review        yes      yes       no      review decisions on annotations
-see_labels    yes      yes       yes*    others' labels (*only when not blind)
+see_labels    yes      yes*      yes*    others' labels (*see :func:`label_scope`)
 manage        yes      no        no      settings, members, import, gold, export
 ============  =======  ========  ======  ======  ===========
 
@@ -35,7 +35,7 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from labelwell.errors import Forbidden, NotFound
-from labelwell.store.tables import Annotation, Member, Project
+from labelwell.store.tables import Annotation, Item, Member, Project
 from labelwell.work.actors import Actor
 
 
@@ -168,3 +168,49 @@ def current_for(seen: Audience, actor_id: int) -> ColumnElement[bool]:
         Annotation.is_current.is_(True),
         and_(Annotation.user_id == actor_id, ~revised_by_them),
     )
+
+
+def has_gold(session: Session, project: Project) -> bool:
+    """The project mixes gold into the queue, or did (a gold item exists)."""
+    if project.gold_ratio > 0:
+        return True
+    return bool(
+        session.scalar(
+            select(exists().where(Item.project_id == project.id, Item.is_gold.is_(True)))
+        )
+    )
+
+
+class LabelScope(StrEnum):
+    """Whose answers a caller sees besides their own (:func:`label_scope`)."""
+
+    everyone = "everyone"
+    #: others' answers only on items the caller worked on (annotators, not blind)
+    worked = "worked"
+    #: others' answers only on items the caller never worked on
+    not_worked = "not_worked"
+    #: their own answers only
+    own = "own"
+
+
+def blind_for_raters(session: Session, project: Project) -> bool:
+    """Effective blindness: annotators see only their own answers where the project
+    is ``blind`` and, whatever ``blind`` says, in a project with gold. Everyone
+    answers a gold item and others' answers there stay hidden, so seeing others'
+    answers on regular items only would tell the gold ones apart."""
+    return bool(project.blind) or has_gold(session, project)
+
+
+def label_scope(session: Session, role: str | None, project: Project) -> LabelScope:
+    """Managers see every answer. Annotators see others' answers on items they
+    worked on unless the project is blind for raters (:func:`blind_for_raters`).
+    Reviewers review others' answers; in a project with gold only on items they
+    never worked on, where an answer missing is no tell of theirs. Others'
+    answers on gold items are never shown to raters (:func:`labelwell.work.labels`)."""
+    if role == "manager":
+        return LabelScope.everyone
+    if role == "reviewer":
+        return LabelScope.not_worked if has_gold(session, project) else LabelScope.everyone
+    if role == "annotator" and not blind_for_raters(session, project):
+        return LabelScope.worked
+    return LabelScope.own
