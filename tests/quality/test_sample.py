@@ -95,3 +95,27 @@ def test_gold_accuracy_on_two_items_is_flagged_small_and_bounded():
     assert row.n_gold == 2 and bool(row.small_sample)
     assert 0.0 <= row.ci_low <= row.accuracy <= row.ci_high <= 1.0
     assert row.ci_low == pytest.approx(2 / (2 + 1.959963984540054**2))
+
+
+@pytest.mark.parametrize("weights", [None, "linear", "quadratic"])
+def test_cohen_bootstrap_fast_path_equals_resampling_frames(weights):
+    from labelwell.quality.agreement import bootstrap_replicates, cohen_kappa
+
+    rng = np.random.default_rng(3)
+    n = 40
+    first = rng.choice([1, 2, 3, 4, 5], n, p=[0.4, 0.3, 0.2, 0.07, 0.03])
+    second = np.where(rng.random(n) < 0.7, first, rng.integers(1, 6, n))
+    frame = pd.DataFrame(
+        {
+            "task": np.concatenate([np.arange(n), np.arange(n)]),
+            "worker": ["a"] * n + ["b"] * n,
+            "label": np.concatenate([first, second]),
+        }
+    ).iloc[:-3]  # three tasks rated by one rater only
+
+    def by_frames(f, **kw):
+        return cohen_kappa(f, **kw)
+
+    fast = bootstrap_replicates(cohen_kappa, frame, 200, 5, weights=weights)
+    slow = bootstrap_replicates(by_frames, frame, 200, 5, weights=weights)
+    np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=0, equal_nan=True)

@@ -297,6 +297,8 @@ def bootstrap_replicates(
     """
     if unit not in ("task", "worker"):
         raise InvalidInput(f"unit must be 'task' or 'worker', got {unit!r}")
+    if metric is cohen_kappa and unit == "task" and set(metric_kwargs) <= {"weights"}:
+        return _cohen_replicates(frame, n_boot, seed, metric_kwargs.get("weights"))
     from_counts = _FROM_COUNTS.get(metric)
     counts, labels = rating_counts(frame) if unit == "task" and from_counts else (None, None)
     if counts is not None and from_counts is not None and len(labels) <= _COUNTS_MAX_LABELS:
@@ -339,6 +341,41 @@ def bootstrap_replicates(
             }
         )
         stats[b] = metric(sample[["task", "worker", "label"]], **metric_kwargs)
+    return stats
+
+
+def _cohen_replicates(
+    frame: pd.DataFrame, n_boot: int, seed: int | None, weights: Weights
+) -> np.ndarray:
+    """Cohen's kappa over task resamples from the two raters' label codes per task,
+    with the draws of the general path (same seed, same replicates): each round's
+    confusion matrix is one ``np.bincount``, restricted to the labels present as
+    ``cohen_kappa`` would factorise them."""
+    cohen_kappa(frame, weights=weights)  # the same checks (two raters, one answer each)
+    enc = encode_ratings(frame)
+    n_tasks = enc.n_tasks
+    if n_tasks == 0:
+        return np.empty(0)
+    codes, uniques = _factorize(enc.labels)
+    k = len(uniques)
+    rater = [np.full(n_tasks, -1, dtype=np.int64) for _ in range(2)]
+    for w in range(2):
+        mask = enc.worker_idx == w
+        rater[w][enc.task_idx[mask]] = codes[enc.label_idx[mask]]
+    rng = np.random.default_rng(seed)
+    stats = np.empty(n_boot)
+    for r in range(n_boot):
+        draw = rng.integers(0, n_tasks, n_tasks)
+        a, b = rater[0][draw], rater[1][draw]
+        both = (a >= 0) & (b >= 0)
+        confusion = np.bincount(a[both] * k + b[both], minlength=k * k).reshape(k, k)
+        present = (confusion.sum(axis=0) + confusion.sum(axis=1)) > 0
+        confusion = confusion[present][:, present]
+        stats[r] = (
+            _kappa_from_confusion(confusion.astype(float), weights)
+            if confusion.sum()
+            else float("nan")
+        )
     return stats
 
 
