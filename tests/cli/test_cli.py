@@ -188,14 +188,15 @@ def test_serve_secure_cookies_sets_the_setting_for_its_workers(env, monkeypatch)
     from labelwell.settings import Settings
 
     seen = {}
-    monkeypatch.delenv("LABELWELL_SECURE_COOKIES", raising=False)
+    # set (not deleted) so the monkeypatch undoes what serve writes to the environment
+    monkeypatch.setenv("LABELWELL_SECURE_COOKIES", "0")
     # stand in for uvicorn only: what the workers would read from the environment
     monkeypatch.setattr(server, "_run", lambda *a: seen.update(
         secure=Settings.from_env().secure_cookies))
     run("serve")
     assert seen == {"secure": False}
     run("serve", "--secure-cookies")
-    assert seen == {"secure": True}  # the first delenv restores the environment afterwards
+    assert seen == {"secure": True}
 
 
 def test_user_prune_sessions_removes_ended_web_sessions(env, db):

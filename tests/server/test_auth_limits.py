@@ -218,6 +218,8 @@ def test_an_anonymous_login_flood_does_not_hold_up_the_annotator(db, world, memb
                 while len(durations) < 8 or time.perf_counter() - began < 4:
                     start = time.perf_counter()
                     task = http.post(f"/api/v1/projects/{world.project_id}/tasks/next")
+                    if task.status_code == 204 and len(durations) >= 8:
+                        break  # a quick machine labelled every item within the 4 s
                     assert task.status_code == 200, task.text
                     done = http.post(f"/api/v1/assignments/{task.json()['assignment_id']}/submit",
                                      json={"result": {"sentiment": "positive"}})
