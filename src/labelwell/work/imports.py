@@ -39,6 +39,7 @@ from labelwell.work.items import (
     _check_row,
     _write_batch,
     importer_for,
+    read_with,
 )
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.projects import ontology_of
@@ -199,26 +200,22 @@ def import_file(
     with db.read_session() as s:
         project = authorize(s, actor, project_id, Permission.manage)
         importer = importer_for(path, fmt, ontology_of(project))
-    try:
-        record = import_rows(
+    return read_with(
+        importer,
+        path,
+        lambda rows: import_rows(
             db,
             actor,
             project_id,
-            importer.read(path),
+            rows,
             filename=path.name,
             fmt=importer.name,
             batch_size=batch_size,
             progress=progress,
             annotators=annotators,
-        )
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(
-            f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})"
-        ) from None
-    for message in getattr(importer, "warnings", ()):
-        if warn is not None:
-            warn(message)
-    return record
+        ),
+        warn,
+    )
 
 
 def discard(db: Database, import_id: int) -> int:

@@ -416,24 +416,37 @@ def import_file(
     """Import a file; what the importer skipped (its ``warnings``) goes to ``warn``."""
     project = authorize(session, actor, project_id, Permission.manage)
     importer = importer_for(path, fmt, ontology_of(project))
-    try:
-        record = import_rows(
+    return read_with(
+        importer,
+        path,
+        lambda rows: import_rows(
             session,
             actor,
             project_id,
-            importer.read(path),
+            rows,
             filename=path.name,
             fmt=importer.name,
             batch_size=batch_size,
             progress=progress,
             annotators=annotators,
-        )
+        ),
+        warn,
+    )
+
+
+def read_with(
+    importer: Any, path: Path, store: Callable[[Iterable[ImportRow]], Import], warn: WarnFn | None
+) -> Import:
+    """``store`` the rows ``importer`` reads from ``path``: a file that is not
+    UTF-8 is refused by name, and what the importer skipped goes to ``warn``."""
+    try:
+        record = store(importer.read(path))
     except UnicodeDecodeError as exc:
         raise InvalidInput(
             f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})"
         ) from None
-    for message in getattr(importer, "warnings", ()):
-        if warn is not None:
+    if warn is not None:
+        for message in getattr(importer, "warnings", ()):
             warn(message)
     return record
 
