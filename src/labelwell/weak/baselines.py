@@ -8,31 +8,14 @@ import scipy.sparse as sp
 
 from labelwell.errors import InvalidInput
 from labelwell.weak.analysis import LFAnalysis
-from labelwell.weak.matrix import VoteMatrix, probs_to_preds
+from labelwell.weak.matrix import PredictsFromProba, VoteMatrix
 
 
-class _Voter:
+class _Voter(PredictsFromProba):
     def __init__(self, cardinality: int = 2) -> None:
         if cardinality < 2:
             raise InvalidInput(f"cardinality must be at least 2, got {cardinality}")
         self.cardinality = cardinality
-
-    def predict(
-        self,
-        L: np.ndarray | sp.spmatrix | sp.sparray,
-        tie_break: str = "abstain",
-        random_state: int | np.random.Generator | None = 0,
-    ) -> np.ndarray:
-        return probs_to_preds(self.predict_proba(L), tie_break, random_state=random_state)
-
-    def score(
-        self, L: np.ndarray | sp.spmatrix | sp.sparray, Y: np.ndarray, tie_break: str = "random"
-    ) -> float:
-        """Accuracy of :meth:`predict` against gold ``Y`` (an abstain counts as wrong)."""
-        return float(np.mean(self.predict(L, tie_break) == np.asarray(Y)))
-
-    def predict_proba(self, L: np.ndarray | sp.spmatrix | sp.sparray) -> np.ndarray:
-        raise NotImplementedError
 
 
 class MajorityLabelVoter(_Voter):

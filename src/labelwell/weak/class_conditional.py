@@ -44,12 +44,12 @@ import scipy.sparse as sp
 
 from labelwell.errors import InvalidInput
 from labelwell.quality._em import Convergence, check_iterations
-from labelwell.weak.matrix import VoteMatrix, probs_to_preds
+from labelwell.weak.matrix import PredictsFromProba, VoteMatrix
 
 _EPS = 1e-6
 
 
-class ClassConditionalLabelModel:
+class ClassConditionalLabelModel(PredictsFromProba):
     """One-sided Dawid-Skene label model (module docstring) fitted by MAP-EM.
 
     Parameters
@@ -167,20 +167,6 @@ class ClassConditionalLabelModel:
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=0)
         return np.ascontiguousarray(scores.T)
-
-    def predict(
-        self,
-        L: np.ndarray | sp.spmatrix | sp.sparray,
-        tie_break: str = "abstain",
-        random_state: int | np.random.Generator | None = 0,
-    ) -> np.ndarray:
-        return probs_to_preds(self.predict_proba(L), tie_break, random_state=random_state)
-
-    def score(
-        self, L: np.ndarray | sp.spmatrix | sp.sparray, Y: np.ndarray, tie_break: str = "random"
-    ) -> float:
-        """Accuracy of :meth:`predict` against gold ``Y`` (an abstain counts as wrong)."""
-        return float(np.mean(self.predict(L, tie_break) == np.asarray(Y)))
 
     # --------------------------------------------------------------- internals
     def _check_balance(self, class_balance: np.ndarray) -> np.ndarray:

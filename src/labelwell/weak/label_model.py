@@ -38,10 +38,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from labelwell.errors import InvalidInput
-from labelwell.weak.matrix import VoteMatrix, probs_to_preds
+from labelwell.weak.matrix import PredictsFromProba, VoteMatrix
 
 
-class LabelModel:
+class LabelModel(PredictsFromProba):
     """One-coin Dawid-Skene label model fitted by EM over LF votes.
 
     Parameters
@@ -163,22 +163,6 @@ class LabelModel:
             raise InvalidInput(f"L has {votes.n_lfs} LFs, the model was fitted on {self.n_lfs_}")
         post = self._posterior(votes, self.accuracies_, self.class_balance_, guard=True)
         return np.ascontiguousarray(post.T)
-
-    def predict(
-        self,
-        L: np.ndarray | sp.spmatrix | sp.sparray,
-        tie_break: str = "abstain",
-        random_state: int | np.random.Generator | None = 0,
-    ) -> np.ndarray:
-        """Most probable class per item. Ties (e.g. items no LF voted on, under a
-        uniform balance) give -1 with ``"abstain"`` or a seeded pick with ``"random"``."""
-        return probs_to_preds(self.predict_proba(L), tie_break, random_state=random_state)
-
-    def score(
-        self, L: np.ndarray | sp.spmatrix | sp.sparray, Y: np.ndarray, tie_break: str = "random"
-    ) -> float:
-        """Accuracy of :meth:`predict` against gold ``Y`` (an abstain counts as wrong)."""
-        return float(np.mean(self.predict(L, tie_break) == np.asarray(Y)))
 
     # --------------------------------------------------------------- internals
     def _votes(self, L: np.ndarray | sp.spmatrix | sp.sparray) -> VoteMatrix:

@@ -195,3 +195,26 @@ def probs_to_preds(
             hit = is_top[tied] & (rank == pick[:, None])
             preds[tied] = hit.argmax(axis=1)
     return preds
+
+
+class PredictsFromProba:
+    """``predict`` and ``score`` for a model that has ``predict_proba``."""
+
+    def predict_proba(self, L: np.ndarray | sp.spmatrix | sp.sparray) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(
+        self,
+        L: np.ndarray | sp.spmatrix | sp.sparray,
+        tie_break: str = "abstain",
+        random_state: int | np.random.Generator | None = 0,
+    ) -> np.ndarray:
+        """Most probable class per item. Ties (e.g. items no LF voted on, under a
+        uniform balance) give -1 with ``"abstain"`` or a seeded pick with ``"random"``."""
+        return probs_to_preds(self.predict_proba(L), tie_break, random_state=random_state)
+
+    def score(
+        self, L: np.ndarray | sp.spmatrix | sp.sparray, Y: np.ndarray, tie_break: str = "random"
+    ) -> float:
+        """Accuracy of :meth:`predict` against gold ``Y`` (an abstain counts as wrong)."""
+        return float(np.mean(self.predict(L, tie_break) == np.asarray(Y)))
