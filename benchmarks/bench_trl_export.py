@@ -15,8 +15,9 @@ import time
 import numpy as np
 
 from labelwell.formats.registry import ExportRecord, LabelRecord, Provenance
-from labelwell.formats.trl import Decision, DpoExporter, decision_pair, prompt_item
+from labelwell.formats.trl import DpoExporter
 from labelwell.rlhf.aggregate import pairwise_majority
+from labelwell.rlhf.decisions import Decision, decision_pair, prompt_item
 from labelwell.rlhf.exports import dpo_rows
 from labelwell.rlhf.records import comparison_from_result
 from labelwell.schema import Ontology

@@ -9,6 +9,8 @@ The maths works on plain records and frames, with no server or database:
 * :mod:`~labelwell.rlhf.pairs` — rankings to pairs (all-pairs, best-vs-rest,
   best-vs-random-lower);
 * :mod:`~labelwell.rlhf.aggregate` — majority with ties, ranked pairs, ratings;
+* :mod:`~labelwell.rlhf.decisions` — what a project's judgments decide: which
+  count, consensus per pair, ties, both-bad, corrections;
 * :mod:`~labelwell.rlhf.bias` — bias audit by annotator group;
 * :mod:`~labelwell.rlhf.bradley_terry` — Arena-style leaderboard with bootstrap CIs;
 * :mod:`~labelwell.rlhf.reward_model` — reward head on frozen embeddings (torch);

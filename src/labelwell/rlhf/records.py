@@ -156,19 +156,29 @@ def comparison_from_result(
     return Comparison(item_id, response_a, response_b, choice, annotator, reason)
 
 
-def pair_from_comparison(item: PromptItem, c: Comparison) -> PreferencePair | None:
-    """The preference a comparison expresses, or ``None`` for ``tie``/``both_bad``."""
-    if c.outcome == "a":
-        win, lose = c.response_a, c.response_b
-    elif c.outcome == "b":
-        win, lose = c.response_b, c.response_a
+def preference(
+    item: PromptItem, first: str, second: str, outcome: str, margin: float | None = None
+) -> PreferencePair | None:
+    """The preference that ``outcome`` of ``first`` against ``second`` expresses
+    (``a``: ``first`` wins, ``b``: ``second`` wins), or ``None`` for ``tie`` and
+    ``both_bad``."""
+    if outcome == "a":
+        win, lose = first, second
+    elif outcome == "b":
+        win, lose = second, first
     else:
         return None
     return PreferencePair(
         item.prompt,
         item.response(win).text,
         item.response(lose).text,
+        margin=margin,
         item_id=item.id,
         chosen_id=win,
         rejected_id=lose,
     )
+
+
+def pair_from_comparison(item: PromptItem, c: Comparison) -> PreferencePair | None:
+    """The preference a comparison expresses, or ``None`` for ``tie``/``both_bad``."""
+    return preference(item, c.response_a, c.response_b, c.outcome)

@@ -30,8 +30,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput
-from labelwell.formats.trl import controls_of
 from labelwell.rlhf.bias import audit_preferences, audit_ratings, holm
+from labelwell.rlhf.decisions import controls_of, standing_judgments
 from labelwell.store.tables import Member, User
 from labelwell.work.actors import Actor
 from labelwell.work.export import ExportFilter, iter_records
@@ -110,9 +110,7 @@ def _observations(
     rates: list[tuple[str, str, float]] = []
     who: dict[str, set[str]] = defaultdict(set)
     for record in iter_records(session, project_id, ExportFilter(labels="raw")):
-        for a in record.annotations:
-            if a.provenance.source != "human" or a.status == "rejected":
-                continue
+        for a in standing_judgments(record):
             group = group_of.get(a.provenance.agent)
             if group is None:
                 continue

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput
 from labelwell.formats.registry import ImportRow
-from labelwell.formats.trl import PREFERENCE_TYPES, controls_of
+from labelwell.rlhf.decisions import PREFERENCE_TYPES, controls_of
 from labelwell.rlhf.generate import GeneratedResponse, PromptRequest
 from labelwell.rlhf.records import PromptItem
 from labelwell.store.tables import Import, Item

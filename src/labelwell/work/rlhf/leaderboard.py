@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput
-from labelwell.formats.trl import PREFERENCE_TYPES, controls_of, record_comparisons
+from labelwell.rlhf.decisions import PREFERENCE_TYPES, record_comparisons, require_controls
 from labelwell.work.actors import Actor
 from labelwell.work.export import ExportFilter, iter_records
 from labelwell.work.policies import Permission, authorize
@@ -55,8 +55,7 @@ def project_battles(session: Session, actor: Actor, project_id: int) -> Any:
 
     project = authorize(session, actor, project_id, Permission.manage)
     ontology = ontology_of(project)
-    if not any(controls_of(ontology, k) for k in PREFERENCE_TYPES):
-        raise InvalidInput("a leaderboard needs a project with a pairwise or ranking control")
+    require_controls(ontology, PREFERENCE_TYPES, "a leaderboard")
     comparisons, model_of = [], {}
     for record in iter_records(session, project_id, ExportFilter(labels="raw")):
         found = record_comparisons(record, ontology)

@@ -29,12 +29,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput, NotFound
-from labelwell.formats.trl import (
+from labelwell.rlhf.decisions import (
     PREFERENCE_TYPES,
     controls_of,
     decision_pair,
     iter_decisions,
     prompt_item,
+    require_controls,
 )
 from labelwell.rlhf.records import PreferencePair, PromptItem, prompt_text
 from labelwell.store.tables import Prediction, utcnow
@@ -50,8 +51,7 @@ _RAW = ExportFilter(labels="raw")
 def _preference_project(session: Session, actor: Actor, project_id: int) -> tuple[Any, Any]:
     project = authorize(session, actor, project_id, Permission.manage)
     ontology = ontology_of(project)
-    if not any(controls_of(ontology, k) for k in PREFERENCE_TYPES):
-        raise InvalidInput("a reward model needs a project with a pairwise or ranking control")
+    require_controls(ontology, PREFERENCE_TYPES, "a reward model")
     return project, ontology
 
 
