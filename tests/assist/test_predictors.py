@@ -51,7 +51,7 @@ def test_users_register_their_own_predictor():
         assert rows[0].score == pytest.approx(model.predict_proba([0.2]).max())
         assert {"centroid", "minilm-logreg", "http", "label-studio"} <= set(PREDICTORS)
     finally:
-        PREDICTORS.pop("centroid", None)
+        PREDICTORS.unregister("centroid")
 
 
 def test_to_predictions_takes_the_top_class_and_checks_shapes():

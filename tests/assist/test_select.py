@@ -23,7 +23,7 @@ def test_registry_lists_every_strategy_and_margin_is_default():
         "badge",
     }
     assert DEFAULT_STRATEGY == "margin"
-    assert all(s.doc for s in STRATEGIES.values())
+    assert all(s.doc for _, s in STRATEGIES.items())
 
 
 PROBS = np.array(

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-import labelwell.formats.builtin  # noqa: F401  (registers the formats)
 from labelwell.errors import InvalidInput
 from labelwell.formats import trl
 from labelwell.formats.registry import EXPORTERS, ExportRecord, LabelRecord, Provenance

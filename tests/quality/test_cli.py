@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from labelwell.cli import app
-from labelwell.quality.methods import METHOD_NAMES
+from labelwell.quality.registry import AGGREGATORS
 
 runner = CliRunner()
 CROWD = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "crowd"
@@ -53,7 +53,7 @@ def test_aggregate_writes_labels_and_reports_accuracy(answers: Path, tmp_path: P
     assert written.set_index("task").loc["t2", "confidence"] == 1.0
 
 
-@pytest.mark.parametrize("method", METHOD_NAMES)
+@pytest.mark.parametrize("method", AGGREGATORS.names())
 def test_every_registered_method_runs(answers: Path, method: str):
     result = runner.invoke(app, ["aggregate", str(answers), "--method", method])
     assert result.exit_code == 0, result.output

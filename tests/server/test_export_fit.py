@@ -55,8 +55,6 @@ def _manager(world):
     ("conll", NER, True, None),
 ])
 def test_registry_says_which_formats_fit(fmt, ontology, ok, needs):
-    import labelwell.formats.builtin  # noqa: F401
-
     fit, reason = fits(fmt, ontology)
     assert fit is ok
     if ok:

@@ -80,7 +80,7 @@ def test_executors_are_a_registry():
     try:
         out = map_batches(total, list(range(6)), batch_size=2, executor="reversed", progress=False)
     finally:
-        del EXECUTORS["reversed"]
+        EXECUTORS.unregister("reversed")
     assert out == [1, 5, 9] and seen == [2, 1, 0]
     with pytest.raises(InvalidInput, match="unknown executor"):
         map_batches(total, [1], executor="reversed")

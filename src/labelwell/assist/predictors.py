@@ -4,7 +4,9 @@ A predictor has ``fit(items, labels) -> self``, ``predict_proba(items)`` (rows
 follow ``classes_``), a ``name`` and a ``version``, and optionally
 ``embed(items)`` (used by diversity strategies such as ``kcenter`` and
 ``badge``). Predictors register by name in ``PREDICTORS`` so the CLI and API
-can list them and users can plug in their own.
+can list them and users can plug in their own (in code with
+:func:`register_predictor`, or through the ``labelwell.predictors`` entry-point
+group); a built-in's module is imported when it is first used.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from labelwell.errors import InvalidInput
+from labelwell.registry import Registry
 
 
 @runtime_checkable
@@ -38,32 +41,28 @@ class EmbeddingPredictor(Predictor, Protocol):
     def embed(self, items: Sequence[Any]) -> np.ndarray: ...
 
 
-PREDICTORS: dict[str, Callable[..., Predictor]] = {}
+PREDICTORS: Registry[Callable[..., Predictor]] = Registry(
+    "predictor",
+    group="labelwell.predictors",
+    field="predictor",
+    builtins={
+        "http": "labelwell.assist.http_backend",
+        "label-studio": "labelwell.assist.http_backend",
+        "minilm-logreg": "labelwell.assist.text_classifier",
+    },
+)
 
 
-def register_predictor(name: str) -> Callable[[Callable[..., Predictor]], Callable[..., Predictor]]:
+def register_predictor(
+    name: str, *, replace: bool = False
+) -> Callable[[Callable[..., Predictor]], Callable[..., Predictor]]:
     """Register a predictor factory (a class or function taking keyword options)."""
-
-    def deco(factory: Callable[..., Predictor]) -> Callable[..., Predictor]:
-        PREDICTORS[name] = factory
-        return factory
-
-    return deco
+    return PREDICTORS.register(name, replace=replace)
 
 
 def create_predictor(name: str, **options: Any) -> Predictor:
     """Build the registered predictor ``name`` with ``options``."""
-    _load_builtins()
-    if name not in PREDICTORS:
-        raise InvalidInput(
-            f"unknown predictor {name!r}; choose one of {sorted(PREDICTORS)}", field="predictor"
-        )
-    return PREDICTORS[name](**options)
-
-
-def _load_builtins() -> None:
-    # importing registers them; kept lazy so this module stays light
-    from labelwell.assist import http_backend, text_classifier  # noqa: F401
+    return PREDICTORS.get(name)(**options)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ default: Bahri et al. (2022, "Is margin all you need? An extensive empirical
 study of active learning on tabular data") found it matches or beats the other
 strategies on 69 tabular datasets.
 
-Strategies register by name in ``STRATEGIES``; every one is vectorised and
-works on the pool's arrays only (``probs``: n_items x n_classes model
+Strategies register by name in ``STRATEGIES`` (plug-ins through the
+``labelwell.selection_strategies`` entry-point group, naming a :class:`Strategy`);
+every one is vectorised and works on the pool's arrays only (``probs``: n_items x n_classes model
 probabilities, ``embeddings``: n_items x dim features).
 """
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from labelwell.errors import InvalidInput
+from labelwell.registry import Registry
 
 DEFAULT_STRATEGY = "margin"
 
@@ -34,7 +36,9 @@ class Strategy:
     doc: str
 
 
-STRATEGIES: dict[str, Strategy] = {}
+STRATEGIES: Registry[Strategy] = Registry(
+    "selection strategy", group="labelwell.selection_strategies", field="strategy"
+)
 
 
 def register_strategy(
@@ -44,7 +48,7 @@ def register_strategy(
 
     def deco(func: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
         doc = (func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else ""
-        STRATEGIES[name] = Strategy(name, needs_probs, needs_embeddings, func, doc)
+        STRATEGIES.register(name, Strategy(name, needs_probs, needs_embeddings, func, doc))
         return func
 
     return deco
@@ -63,12 +67,7 @@ def select(
     ``options`` go to the strategy, for example ``labeled_embeddings`` for
     ``kcenter`` (distances count from the already-labeled items too).
     """
-    if strategy not in STRATEGIES:
-        raise InvalidInput(
-            f"unknown selection strategy {strategy!r}; choose one of {sorted(STRATEGIES)}",
-            field="strategy",
-        )
-    spec = STRATEGIES[strategy]
+    spec = STRATEGIES.get(strategy)
     probs_arr = _as_probs(probs) if probs is not None else None
     emb_arr = _as_matrix(embeddings, "embeddings") if embeddings is not None else None
     if spec.needs_probs and probs_arr is None:

@@ -71,7 +71,9 @@ def import_(
 @reports_errors
 def export(
     project: str = typer.Argument(..., help="Project name or id."),
-    format: str = typer.Option("jsonl", "--format", "-f", help="Exporter name."),
+    format: str = typer.Option(
+        "jsonl", "--format", "-f", help=f"Exporter: {', '.join(sorted(EXPORTERS))}."
+    ),
     output: Path = typer.Option(..., "--output", "-o", help="File to write."),
     status: str = typer.Option(None, help="Only items in this status: open, full or done."),
     annotator: str = typer.Option(None, help="Only labels by this annotator (email)."),
@@ -96,10 +98,7 @@ def export(
     ),
 ) -> None:
     """Export items with their labels and provenance, streamed."""
-    import labelwell.formats.builtin  # noqa: F401
-
-    if format not in EXPORTERS:
-        raise fail(f"unknown format {format!r}; known: {', '.join(sorted(EXPORTERS))}")
+    make_exporter = EXPORTERS.get(format)
     if label_config is not None and not format.startswith("label_studio"):
         raise fail("--label-config is for the label_studio formats")
     flt = ExportFilter(
@@ -107,7 +106,7 @@ def export(
     )
     flt.check()
     db = open_database()
-    exporter = EXPORTERS[format]()
+    exporter = make_exporter()
     configure_exporter(exporter, mode=mode, control=control)
     with unit_of_work(db) as (s, actor):
         target = projects.get_project_by_name_or_id(s, project)

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 import typer
 
 from labelwell.errors import InvalidInput, LabelwellError
-from labelwell.quality.methods import METHOD_NAMES
+from labelwell.quality.registry import AGGREGATORS
 
 if TYPE_CHECKING:
     import pandas as pd
 
+# the registry's names, plug-ins included (listing them imports no method)
 Method = Enum(  # type: ignore[misc]
-    "Method", {name: name for name in (*METHOD_NAMES, "auto")}, type=str
+    "Method", {name: name for name in (*AGGREGATORS.names(), "auto")}, type=str
 )
 
 

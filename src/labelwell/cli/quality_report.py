@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from labelwell.cli._common import cli_actor, open_database, reports_errors
-from labelwell.quality.methods import METHOD_NAMES
+from labelwell.quality.registry import AGGREGATORS
 from labelwell.work import projects
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def report(
     project: str = typer.Argument(..., help="Project name or id."),
     method: str = typer.Option(
         "mv",
-        help=f"Aggregation method: {', '.join(METHOD_NAMES)}, or auto (chosen per control).",
+        help=f"Aggregation method: {', '.join(AGGREGATORS.names())}, or auto (chosen per control).",
         show_default=True,
     ),
     max_labels: int = typer.Option(1000, help="Aggregated labels listed in --json output."),

@@ -1,5 +1,8 @@
 """Registries of exporters and importers, so the CLI, SDK and API list formats
-from one place and later formats plug in by name.
+from one place and later formats plug in by name (in code with
+:func:`register_exporter` / :func:`register_importer`, or from another package
+through the ``labelwell.exporters`` / ``labelwell.importers`` entry-point groups).
+Each built-in format's module is imported when the format is first used.
 
 An **exporter** consumes a stream of :class:`ExportRecord` (one per item, with
 all its annotations, predictions, gold and consensus) and writes files. It must
@@ -17,6 +20,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
+
+from labelwell.registry import Registry
 
 
 @dataclass(slots=True)
@@ -98,24 +103,79 @@ class Importer(Protocol):
     def read(self, path: Path) -> Iterator[ImportRow]: ...
 
 
-EXPORTERS: dict[str, Callable[[], Exporter]] = {}
-IMPORTERS: dict[str, Callable[[], Importer]] = {}
+def _modules(by_module: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """``{name: module}`` from ``{module: names}``: each module registers its names."""
+    return {
+        name: f"labelwell.formats.{module}" for module, names in by_module.items() for name in names
+    }
 
 
-def register_exporter(name: str) -> Callable[[Callable[[], Exporter]], Callable[[], Exporter]]:
-    def deco(factory: Callable[[], Exporter]) -> Callable[[], Exporter]:
-        EXPORTERS[name] = factory
-        return factory
+EXPORTERS: Registry[Callable[..., Exporter]] = Registry(
+    "exporter",
+    group="labelwell.exporters",
+    field="format",
+    builtins=_modules(
+        {
+            "coco": ("coco",),
+            "coco_panoptic": ("coco_panoptic",),
+            "conll": ("conll",),
+            "crowdkit": ("crowdkit",),
+            "hf_datasets": ("hf_datasets", "hf_parquet"),
+            "jsonl": ("jsonl",),
+            "label_studio": ("label_studio", "label_studio_comparison"),
+            "spacy_docbin": ("spacy",),
+            "tabular": ("csv", "parquet"),
+            "trl": (
+                "dpo",
+                "reward",
+                "kto",
+                "sft",
+                "dpo_conversational",
+                "reward_conversational",
+                "kto_conversational",
+                "sft_conversational",
+            ),
+            "voc": ("voc",),
+            "yolo": ("yolo",),
+        }
+    ),
+)
+IMPORTERS: Registry[Callable[..., Importer]] = Registry(
+    "import format",
+    group="labelwell.importers",
+    field="format",
+    builtins=_modules(
+        {
+            "coco": ("coco",),
+            "coco_panoptic": ("coco_panoptic",),
+            "conll": ("conll",),
+            "crowdkit": ("crowdkit",),
+            "hf_datasets": ("hf_datasets", "hf_parquet"),
+            "jsonl": ("jsonl", "json"),
+            "label_studio": ("label_studio",),
+            "label_studio_min": ("label_studio_min", "label_studio_csv", "label_studio_tsv"),
+            "media_folder": ("folder",),
+            "spacy_docbin": ("spacy",),
+            "tabular": ("csv", "parquet"),
+            "voc": ("voc",),
+            "yolo": ("yolo",),
+        }
+    ),
+)
 
-    return deco
+
+def register_exporter(
+    name: str, *, replace: bool = False
+) -> Callable[[Callable[..., Exporter]], Callable[..., Exporter]]:
+    """Decorator: make an exporter factory (usually the class) available as ``name``."""
+    return EXPORTERS.register(name, replace=replace)
 
 
-def register_importer(name: str) -> Callable[[Callable[[], Importer]], Callable[[], Importer]]:
-    def deco(factory: Callable[[], Importer]) -> Callable[[], Importer]:
-        IMPORTERS[name] = factory
-        return factory
-
-    return deco
+def register_importer(
+    name: str, *, replace: bool = False
+) -> Callable[[Callable[..., Importer]], Callable[..., Importer]]:
+    """Decorator: make an importer factory (usually the class) available as ``name``."""
+    return IMPORTERS.register(name, replace=replace)
 
 
 def fits(exporter: str | Exporter, ontology: Any) -> tuple[bool, str]:

@@ -1,30 +1,32 @@
-"""Aggregation methods by name, so the CLI and API list them from one place."""
+"""Aggregation methods by name, so the CLI and API list them from one place.
+
+Listing the names imports none of the methods (the CLI builds its choices from
+them); a method's module is imported when the method is first used. Plug-ins add
+methods through the ``labelwell.aggregators`` entry-point group.
+"""
 
 from __future__ import annotations
 
-from labelwell.quality._frame import Aggregator
-from labelwell.quality.bwa import BWA
-from labelwell.quality.dawid_skene import DawidSkene, OneCoinDawidSkene
-from labelwell.quality.ebcc import EBCC
-from labelwell.quality.glad import GLAD
-from labelwell.quality.mace import MACE
-from labelwell.quality.majority_vote import MajorityVote, Wawa, WeightedMajorityVote
+from typing import TYPE_CHECKING
 
-AGGREGATORS: dict[str, type[Aggregator]] = {
-    "mv": MajorityVote,
-    "wmv": WeightedMajorityVote,
-    "wawa": Wawa,
-    "ds": DawidSkene,
-    "onecoin": OneCoinDawidSkene,
-    "glad": GLAD,
-    "mace": MACE,
-    "bwa": BWA,
-    "ebcc": EBCC,
-}
+from labelwell.registry import Registry
 
+if TYPE_CHECKING:
+    from labelwell.quality._frame import Aggregator
 
-def register(name: str, cls: type[Aggregator]) -> None:
-    """Add an aggregation method under ``name`` (a name already taken is an error)."""
-    if name in AGGREGATORS and AGGREGATORS[name] is not cls:
-        raise ValueError(f"aggregator {name!r} is already registered")
-    AGGREGATORS[name] = cls
+AGGREGATORS: Registry[type[Aggregator]] = Registry(
+    "aggregation method",
+    group="labelwell.aggregators",
+    field="method",
+    builtins={
+        "mv": "labelwell.quality.majority_vote:MajorityVote",
+        "wmv": "labelwell.quality.majority_vote:WeightedMajorityVote",
+        "wawa": "labelwell.quality.majority_vote:Wawa",
+        "ds": "labelwell.quality.dawid_skene:DawidSkene",
+        "onecoin": "labelwell.quality.dawid_skene:OneCoinDawidSkene",
+        "glad": "labelwell.quality.glad:GLAD",
+        "mace": "labelwell.quality.mace:MACE",
+        "bwa": "labelwell.quality.bwa:BWA",
+        "ebcc": "labelwell.quality.ebcc:EBCC",
+    },
+)

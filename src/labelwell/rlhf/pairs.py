@@ -11,7 +11,8 @@ Three strategies, registered by name in :data:`PAIR_STRATEGIES`:
 
 Pairs inside a tie group become ``tie`` comparisons when ``keep_ties`` is set and
 are dropped otherwise. A generated comparison always puts the better response in
-``response_a``.
+``response_a``. Other packages add strategies through the
+``labelwell.pair_strategies`` entry-point group.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from itertools import combinations
 import numpy as np
 
 from labelwell.errors import InvalidInput
+from labelwell.registry import Registry
 from labelwell.rlhf.records import Comparison
 
 Ranking = Sequence[Sequence[str]]
@@ -62,11 +64,12 @@ def _best_vs_random_lower(
     return [(best, lower[int(rng.integers(len(lower)))])]
 
 
-PAIR_STRATEGIES: dict[str, PairStrategy] = {
-    "all_pairs": _all_pairs,
-    "best_vs_rest": _best_vs_rest,
-    "best_vs_random_lower": _best_vs_random_lower,
-}
+PAIR_STRATEGIES: Registry[PairStrategy] = Registry(
+    "pair strategy", group="labelwell.pair_strategies", field="strategy"
+)
+PAIR_STRATEGIES.register("all_pairs", _all_pairs)
+PAIR_STRATEGIES.register("best_vs_rest", _best_vs_rest)
+PAIR_STRATEGIES.register("best_vs_random_lower", _best_vs_random_lower)
 
 
 def ranking_to_comparisons(
@@ -79,17 +82,10 @@ def ranking_to_comparisons(
     annotator: str | None = None,
 ) -> list[Comparison]:
     """Comparisons implied by one ranking (best first, with tie groups)."""
-    if strategy not in PAIR_STRATEGIES:
-        raise InvalidInput(
-            f"unknown pair strategy {strategy!r}; one of {sorted(PAIR_STRATEGIES)}",
-            field="strategy",
-        )
+    pairs = PAIR_STRATEGIES.get(strategy)
     groups = validate_ranking(ranking)
     gen = np.random.default_rng(rng)
-    out = [
-        Comparison(item_id, w, lose, "a", annotator)
-        for w, lose in PAIR_STRATEGIES[strategy](groups, gen)
-    ]
+    out = [Comparison(item_id, w, lose, "a", annotator) for w, lose in pairs(groups, gen)]
     if keep_ties:
         tied = groups[:1] if strategy != "all_pairs" else groups
         out += [

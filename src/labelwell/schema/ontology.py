@@ -62,11 +62,10 @@ class Ontology:
             if not isinstance(item, dict):
                 fail(path, f"a control must be a mapping, got {json_type(item)} {show(item)}")
             kind = item.get("type")
-            control_type = CONTROL_TYPES.get(kind) if isinstance(kind, str) else None
-            if control_type is None:
+            if kind not in CONTROL_TYPES:
                 known = ", ".join(sorted(CONTROL_TYPES))
                 fail(f"{path}.type", f"unknown control type {show(kind)} (one of {known})")
-            controls.append(control_type.from_dict(item, path))
+            controls.append(CONTROL_TYPES[kind].from_dict(item, path))
         return cls(name, controls, description)
 
     @classmethod

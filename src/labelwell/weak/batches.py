@@ -10,7 +10,8 @@ loads those and computes only the batches still missing.
 
 Executors are plug-ins: :data:`EXECUTORS` maps a name to a function
 ``run(fn, pending, on_done, *, n_workers, client)`` that calls
-``on_done(batch_id, result)`` in this process as batches finish.
+``on_done(batch_id, result)`` in this process as batches finish; other packages
+add theirs through the ``labelwell.executors`` entry-point group.
 """
 
 from __future__ import annotations
@@ -28,22 +29,18 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from labelwell.errors import Conflict, InvalidInput
+from labelwell.registry import Registry
 
 Items = pd.DataFrame | Sequence[Any]
 OnDone = Callable[[int, Any], None]
 Executor = Callable[..., None]
 
-EXECUTORS: dict[str, Executor] = {}
+EXECUTORS: Registry[Executor] = Registry("executor", group="labelwell.executors", field="executor")
 
 
-def register_executor(name: str) -> Callable[[Executor], Executor]:
+def register_executor(name: str, *, replace: bool = False) -> Callable[[Executor], Executor]:
     """Decorator adding an executor to :data:`EXECUTORS` under ``name``."""
-
-    def add(run: Executor) -> Executor:
-        EXECUTORS[name] = run
-        return run
-
-    return add
+    return EXECUTORS.register(name, replace=replace)
 
 
 def iter_batches(items: Items, batch_size: int) -> Iterator[tuple[int, Items]]:
@@ -114,8 +111,7 @@ def map_batches(
     (``"inprocess"``, ``"process"``, ``"dask"``; ``client`` is the
     ``dask.distributed.Client`` for Dask). ``fn`` must be picklable for the
     other executors. ``job`` names the work in the checkpoint manifest."""
-    if executor not in EXECUTORS:
-        raise InvalidInput(f"unknown executor {executor!r}; known: {sorted(EXECUTORS)}")
+    run = EXECUTORS.get(executor)
     batches = list(iter_batches(items, batch_size))
     results: dict[int, Any] = {}
     if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
@@ -142,7 +138,7 @@ def map_batches(
 
     try:
         if pending:
-            EXECUTORS[executor](fn, pending, on_done, n_workers=n_workers, client=client)
+            run(fn, pending, on_done, n_workers=n_workers, client=client)
     finally:
         bar.close()
     return [results[i] for i, _ in batches]

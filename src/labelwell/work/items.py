@@ -122,9 +122,6 @@ class Annotators:
 def importer_for(path: Path, fmt: str | None = None, ontology: Ontology | None = None) -> Any:
     """The registered importer for ``fmt`` (by default the file's extension); formats
     that map foreign labels onto the ontology receive it."""
-    # Importing the built-in formats registers them.
-    import labelwell.formats.builtin  # noqa: F401
-
     name = fmt or ("folder" if path.is_dir() else path.suffix.lstrip(".").lower())
     if name in ("jsonlines", "ndjson"):
         name = "jsonl"

@@ -38,7 +38,7 @@ class Likert(Control):
 def likert():
     register_control(Likert)
     yield Likert
-    del CONTROL_TYPES["likert_text"]
+    CONTROL_TYPES.unregister("likert_text")
 
 
 def test_a_registered_control_type_loads_validates_and_round_trips(likert) -> None:

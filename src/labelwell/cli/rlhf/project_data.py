@@ -13,6 +13,7 @@ import typer
 from labelwell.cli._common import fail, open_database, reports_errors, unit_of_work
 from labelwell.cli.rlhf import rlhf_app
 from labelwell.errors import InvalidInput
+from labelwell.rlhf.pairs import PAIR_STRATEGIES
 
 #: the command-line flag of each exporter option, for error messages
 _FLAGS = {"output": "--format", "both_bad": "--both-bad", "kind": "--kind"}
@@ -33,7 +34,7 @@ def export(
     kind: str = typer.Option("dpo", help="dpo, reward, kto or sft."),
     conversational: bool = typer.Option(False, help="Message lists instead of plain text."),
     strategy: str = typer.Option(
-        "all_pairs", help="Rankings to pairs: all_pairs, best_vs_rest, best_vs_random_lower."
+        "all_pairs", help=f"Rankings to pairs: {', '.join(PAIR_STRATEGIES.names())}."
     ),
     seed: int = typer.Option(0, help="Seed of best_vs_random_lower."),
     ties: str = typer.Option("drop", help="drop or keep tied pairs (keep adds a tie column)."),

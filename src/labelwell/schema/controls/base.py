@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from labelwell.registry import Registry
 from labelwell.schema._checks import (
     MAX_INT,
     NUMBER,
@@ -27,14 +28,17 @@ if TYPE_CHECKING:
 # (control's value in the result, item data, whole result) -> None; raises InvalidInput.
 Validator = Callable[[Any, Any, dict], None]
 
-CONTROL_TYPES: dict[str, type[Control]] = {}
-"""Registry of control types by name; ``register_control`` adds to it."""
+CONTROL_TYPES: Registry[type[Control]] = Registry(
+    "control type", group="labelwell.controls", field="type"
+)
+"""Registry of control types by name; ``register_control`` adds to it, and other
+packages add theirs through the ``labelwell.controls`` entry-point group (the
+entry point's name is the class's ``type``)."""
 
 
-def register_control(cls: type[Control]) -> type[Control]:
+def register_control(cls: type[Control], *, replace: bool = False) -> type[Control]:
     """Class decorator: make a control type available to ontologies by its ``type``."""
-    CONTROL_TYPES[cls.type] = cls
-    return cls
+    return CONTROL_TYPES.register(cls.type, cls, replace=replace)
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)

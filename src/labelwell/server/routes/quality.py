@@ -6,6 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, status
 
+from labelwell.quality.registry import AGGREGATORS
 from labelwell.server.deps import Ctx
 from labelwell.server.pagination import decode_cursor
 from labelwell.server.schemas import (
@@ -31,7 +32,9 @@ def report(
     project_id: PathId,
     ctx: Ctx,
     method: str = Query(
-        "mv", max_length=40, description="an aggregation method (mv, wawa, ds, ...) or auto"
+        "mv",
+        max_length=40,
+        description=f"an aggregation method ({', '.join(AGGREGATORS.names())}) or auto",
     ),
     max_labels: int = Query(1000, ge=0, le=1_000_000),
 ) -> QualityReportPublic:

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from labelwell.formats.trl import TrainingSetOptions
+from labelwell.rlhf.pairs import PAIR_STRATEGIES
 from labelwell.server.deps import Ctx
 from labelwell.server.schemas import PathId, SampleWarningPublic
 from labelwell.server.streaming import content_disposition, stream_writer
@@ -81,7 +82,11 @@ def training_set(
     ctx: Ctx,
     kind: str = Query("dpo", max_length=20, description="dpo, reward, kto or sft"),
     conversational: bool = Query(False, description="message lists instead of text"),
-    strategy: str = Query("all_pairs", max_length=40, description="rankings to pairs"),
+    strategy: str = Query(
+        "all_pairs",
+        max_length=40,
+        description=f"rankings to pairs: {', '.join(PAIR_STRATEGIES.names())}",
+    ),
     seed: int = Query(0, ge=0, le=2**32 - 1, description="seed of best_vs_random_lower"),
     ties: str = Query("drop", max_length=10, description="drop or keep tied pairs"),
     margin: bool = Query(False, description="reward rows: the vote margin column"),

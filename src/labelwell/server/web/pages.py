@@ -335,8 +335,6 @@ def manage_page(request: Request, project_id: int) -> Response:
                 if len(page) < 1000:
                     break
                 after = page[-1].id
-        import labelwell.formats.builtin  # noqa: F401  (registers the exporters)
-
         titled = [
             (t("manage.items_by_status"), sorted(st.by_status.items())),
             (t("manage.throughput"), [(a.email, a.submitted) for a in st.annotators]),

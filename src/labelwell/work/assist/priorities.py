@@ -65,11 +65,6 @@ def _pool_inputs(
     from labelwell.assist.select import STRATEGIES
 
     spec = STRATEGIES.get(strategy)
-    if spec is None:
-        raise InvalidInput(
-            f"unknown selection strategy {strategy!r}; choose one of {sorted(STRATEGIES)}",
-            field="strategy",
-        )
     probs = predictor.predict_proba(texts) if spec.needs_probs else None
     embeddings = None
     if spec.needs_embeddings:
