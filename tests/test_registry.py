@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import httpx
@@ -133,8 +135,17 @@ def test_builtins_load_on_first_use_in_a_fresh_interpreter():
     names = seen["names"]
     assert {"coco", "csv", "dpo", "dpo_conversational", "jsonl", "yolo"} <= set(names["exporters"])
     assert {"csv", "folder", "json", "jsonl", "label_studio_csv"} <= set(names["importers"])
-    assert names["aggregators"] == ["mv", "wmv", "wawa", "ds", "onecoin", "glad", "mace", "bwa",
-                                    "ebcc"]
+    assert names["aggregators"] == [
+        "mv",
+        "wmv",
+        "wawa",
+        "ds",
+        "onecoin",
+        "glad",
+        "mace",
+        "bwa",
+        "ebcc",
+    ]
     assert names["predictors"] == ["http", "label-studio", "minilm-logreg"]
 
 
@@ -194,58 +205,47 @@ def test_a_builtin_name_is_taken_before_its_module_is_imported():
     assert seen["coco"] is True
 
 
-PLUGIN = '''
-"""A labelwell plug-in: an aggregation method and an export format."""
-
-import json
-
-from labelwell.quality import MajorityVote
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "user-guide.md"
+GROUP = re.compile(r'group="(labelwell\.[a-z_]+)"')
 
 
-class TieFirstVote(MajorityVote):
-    """Majority vote that settles a tie on the first label in sorted order."""
-
-    def __init__(self):
-        super().__init__(tie="first")
+def _plugins_section() -> str:
+    text = GUIDE.read_text(encoding="utf-8")
+    return text[text.index("## Plug-ins") :].split("\n## ", 1)[0]
 
 
-class LabelLinesExporter:
-    """One line per answer: item id, tab, the answer as JSON."""
-
-    name = "label_lines"
-    extension = ".tsv"
-    media_type = "text/tab-separated-values"
-
-    def write(self, records, out, ontology):
-        n = 0
-        for record in records:
-            for label in record.annotations:
-                line = f"{record.external_id}\\t{json.dumps(label.result, sort_keys=True)}\\n"
-                out.write(line.encode())
-            n += 1
-        return n
-'''
-
-ENTRY_POINTS = """\
-[labelwell.aggregators]
-tie_first = labelwell_demo_plugin:TieFirstVote
-
-[labelwell.exporters]
-label_lines = labelwell_demo_plugin:LabelLinesExporter
-"""
+def test_every_registry_is_in_the_plugins_table():
+    groups = {
+        group
+        for path in (Path(__file__).resolve().parents[1] / "src" / "labelwell").rglob("*.py")
+        for group in GROUP.findall(path.read_text(encoding="utf-8"))
+    }
+    assert len(groups) == 8
+    table = [line for line in _plugins_section().splitlines() if line.startswith("| ")]
+    assert sorted(groups) == sorted(line.split("|")[3].strip(" `") for line in table[1:])
 
 
 @pytest.fixture
 def plugin(tmp_path: Path) -> Path:
-    """A folder holding an installed plug-in distribution, as pip would lay it out."""
+    """The plug-in of the user guide's example, installed in a folder as pip lays
+    a distribution out (module and ``dist-info`` with its entry points)."""
+    section = _plugins_section()
+    (toml,) = re.findall(r"```toml\n(.*?)```", section, re.S)
+    (module,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    groups = tomllib.loads(toml)["project"]["entry-points"]
+    refs = {ref for entries in groups.values() for ref in entries.values()}
+    (name,) = {ref.split(":")[0] for ref in refs}
     site = tmp_path / "site"
-    info = site / "labelwell_demo_plugin-0.1.dist-info"
+    info = site / f"{name}-0.1.dist-info"
     info.mkdir(parents=True)
-    (site / "labelwell_demo_plugin.py").write_text(PLUGIN)
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: labelwell-demo-plugin\nVersion: 0.1\n"
+    (site / f"{name}.py").write_text(module)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(
+        "".join(
+            f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in entries.items()) + "\n"
+            for group, entries in groups.items()
+        )
     )
-    (info / "entry_points.txt").write_text(ENTRY_POINTS)
     return site
 
 
