@@ -19,7 +19,7 @@ import pytest
 from labelwell.errors import InvalidInput
 from labelwell.registry import NameTaken, PluginNotLoaded, Registry
 from server_process import running
-from world import build_world
+from world import answer_every_task, build_world
 
 
 def _shout() -> str:
@@ -287,20 +287,7 @@ def test_a_plugin_is_usable_from_the_http_api_and_the_cli(
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths).rstrip(os.pathsep))
     answers = {"text number 0": ["positive", "positive"], "text number 1": ["positive", "neutral"]}
     with running(db.url) as server, httpx.Client(base_url=server.url, timeout=30) as http:
-        for i, annotator in enumerate(world.annotators):
-            auth = {"Authorization": f"Bearer {world.token(annotator)}"}
-            while True:
-                task = http.post(f"/api/v1/projects/{world.project_id}/tasks/next", headers=auth)
-                if task.status_code == 204:
-                    break
-                body = task.json()
-                answer = {"sentiment": answers[body["data"]["text"]][i]}
-                done = http.post(
-                    f"/api/v1/assignments/{body['assignment_id']}/submit",
-                    json={"result": answer},
-                    headers=auth,
-                )
-                assert done.status_code == 201, done.text
+        answer_every_task(http, world, lambda i, data: {"sentiment": answers[data["text"]][i]})
         manager = {"Authorization": f"Bearer {world.token(world.manager)}"}
         project = f"/api/v1/projects/{world.project_id}"
         report = http.get(f"{project}/quality", params={"method": "tie_first"}, headers=manager)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,3 +70,22 @@ def build_world(db: Database, *, n_annotators: int = 3, n_items: int = 10,
                           gold=(gold or {}).get(i)) for i, t in enumerate(texts)]
         items.import_rows(s, manager, project.id, rows, filename="seed.jsonl")
     return world
+
+
+def answer_every_task(api: Any, world: World, answer: Callable[[int, dict], dict]) -> None:
+    """Each annotator in turn takes tasks over the HTTP API (a test client or an
+    ``httpx.Client`` on a server) and submits ``answer(i, item_data)`` until the
+    queue has nothing left for them; ``i`` is the annotator's index."""
+    for i, actor in enumerate(world.annotators):
+        headers = {"Authorization": f"Bearer {world.token(actor)}"}
+        while True:
+            task = api.post(f"/api/v1/projects/{world.project_id}/tasks/next", headers=headers)
+            if task.status_code == 204:
+                break
+            body = task.json()
+            done = api.post(
+                f"/api/v1/assignments/{body['assignment_id']}/submit",
+                json={"result": answer(i, body["data"])},
+                headers=headers,
+            )
+            assert done.status_code == 201, done.text

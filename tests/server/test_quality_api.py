@@ -14,7 +14,7 @@ from labelwell.errors import Forbidden
 from labelwell.server import create_app
 from labelwell.store.tables import Annotation
 from sdk_transport import Via
-from world import build_world
+from world import answer_every_task, build_world
 
 ANSWERS = {  # text -> answers of annotators 0, 1, 2
     "all agree": ["positive", "positive", "positive"],
@@ -39,22 +39,7 @@ def world(db):
 @pytest.fixture
 def api(db, settings, world):
     with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        for i, actor in enumerate(world.annotators):
-            headers = as_(world, actor)
-            while True:
-                task = client.post(
-                    f"/api/v1/projects/{world.project_id}/tasks/next", headers=headers
-                )
-                if task.status_code == 204:
-                    break
-                body = task.json()
-                answer = {"sentiment": ANSWERS[body["data"]["text"]][i]}
-                done = client.post(
-                    f"/api/v1/assignments/{body['assignment_id']}/submit",
-                    json={"result": answer},
-                    headers=headers,
-                )
-                assert done.status_code == 201, done.text
+        answer_every_task(client, world, lambda i, data: {"sentiment": ANSWERS[data["text"]][i]})
         yield client
 
 

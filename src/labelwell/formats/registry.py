@@ -103,64 +103,40 @@ class Importer(Protocol):
     def read(self, path: Path) -> Iterator[ImportRow]: ...
 
 
-def _modules(by_module: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    """``{name: module}`` from ``{module: names}``: each module registers its names."""
+_TRL = ("dpo", "reward", "kto", "sft")
+#: each built-in format module and the names it registers: (exporters, importers)
+_BUILTINS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "coco": (("coco",), ("coco",)),
+    "coco_panoptic": (("coco_panoptic",), ("coco_panoptic",)),
+    "conll": (("conll",), ("conll",)),
+    "crowdkit": (("crowdkit",), ("crowdkit",)),
+    "hf_datasets": (("hf_datasets", "hf_parquet"), ("hf_datasets", "hf_parquet")),
+    "jsonl": (("jsonl",), ("jsonl", "json")),
+    "label_studio": (("label_studio", "label_studio_comparison"), ("label_studio",)),
+    "label_studio_min": ((), ("label_studio_min", "label_studio_csv", "label_studio_tsv")),
+    "media_folder": ((), ("folder",)),
+    "spacy_docbin": (("spacy",), ("spacy",)),
+    "tabular": (("csv", "parquet"), ("csv", "parquet")),
+    "trl": ((*_TRL, *(f"{kind}_conversational" for kind in _TRL)), ()),
+    "voc": (("voc",), ("voc",)),
+    "yolo": (("yolo",), ("yolo",)),
+}
+
+
+def _builtins(side: int) -> dict[str, str]:
+    """``{name: module}`` of the exporters (``side`` 0) or importers (1)."""
     return {
-        name: f"labelwell.formats.{module}" for module, names in by_module.items() for name in names
+        name: f"labelwell.formats.{module}"
+        for module, names in _BUILTINS.items()
+        for name in names[side]
     }
 
 
 EXPORTERS: Registry[Callable[..., Exporter]] = Registry(
-    "exporter",
-    group="labelwell.exporters",
-    field="format",
-    builtins=_modules(
-        {
-            "coco": ("coco",),
-            "coco_panoptic": ("coco_panoptic",),
-            "conll": ("conll",),
-            "crowdkit": ("crowdkit",),
-            "hf_datasets": ("hf_datasets", "hf_parquet"),
-            "jsonl": ("jsonl",),
-            "label_studio": ("label_studio", "label_studio_comparison"),
-            "spacy_docbin": ("spacy",),
-            "tabular": ("csv", "parquet"),
-            "trl": (
-                "dpo",
-                "reward",
-                "kto",
-                "sft",
-                "dpo_conversational",
-                "reward_conversational",
-                "kto_conversational",
-                "sft_conversational",
-            ),
-            "voc": ("voc",),
-            "yolo": ("yolo",),
-        }
-    ),
+    "exporter", group="labelwell.exporters", field="format", builtins=_builtins(0)
 )
 IMPORTERS: Registry[Callable[..., Importer]] = Registry(
-    "import format",
-    group="labelwell.importers",
-    field="format",
-    builtins=_modules(
-        {
-            "coco": ("coco",),
-            "coco_panoptic": ("coco_panoptic",),
-            "conll": ("conll",),
-            "crowdkit": ("crowdkit",),
-            "hf_datasets": ("hf_datasets", "hf_parquet"),
-            "jsonl": ("jsonl", "json"),
-            "label_studio": ("label_studio",),
-            "label_studio_min": ("label_studio_min", "label_studio_csv", "label_studio_tsv"),
-            "media_folder": ("folder",),
-            "spacy_docbin": ("spacy",),
-            "tabular": ("csv", "parquet"),
-            "voc": ("voc",),
-            "yolo": ("yolo",),
-        }
-    ),
+    "import format", group="labelwell.importers", field="format", builtins=_builtins(1)
 )
 
 
