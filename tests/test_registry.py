@@ -76,6 +76,10 @@ def test_a_builtin_that_cannot_load_says_which_and_why():
         widgets.get("gone")
     with pytest.raises(PluginNotLoaded, match="importing labelwell.errors did not register it"):
         widgets.get("silent")
+    with pytest.raises(PluginNotLoaded):
+        widgets.register("gone", _shout)
+    widgets.register("gone", _shout, replace=True)
+    assert widgets.get("gone") is _shout
 
 
 def _fresh(script: str, **env: str) -> dict:

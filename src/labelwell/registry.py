@@ -105,7 +105,11 @@ class Registry(Generic[T]):
         if entry is not None and not entry.loaded:
             # a built-in or plug-in of that name: load it first, so that a clash shows
             # here (a module registering itself while imported finds it still unloaded)
-            self._load(name, entry)
+            try:
+                self._load(name, entry)
+            except PluginNotLoaded:
+                if not replace:  # what replaces a broken entry need not load it
+                    raise
         with self._lock:
             entry = self._entries.get(name)
             if entry is not None and entry.loaded:
