@@ -4,6 +4,9 @@
 while `labelwell import` stores a 1M-item JSONL file into the same project;
 reports the annotators' latencies before and during the import, the errors
 they saw (a 503 is a request that gave up waiting) and how long the import took.
+With ``--seed-items`` small, the annotators label every seed item early and
+then ask for work that is not there yet: ``empty_next_ms`` are those answers
+(204), which must not grow with the rows the import has stored so far.
 
     python benchmarks/bench_import_contention.py --items 1000000 --json /tmp/contention.json
     python benchmarks/bench_import_contention.py --backend postgres --items 1000000
@@ -39,6 +42,7 @@ def write_file(path: Path, n: int) -> None:
 async def run(url: str, database_url: str, project_id: int, tokens: list[str], path: Path,
               warmup: float, quiet: float) -> dict[str, object]:
     samples: list[tuple[float, float, float, float]] = []  # start, next, submit, pair
+    empty: list[tuple[float, float]] = []  # start, next: "nothing left for you" (204)
     errors: dict[str, int] = {}
     stop = asyncio.Event()
 
@@ -49,6 +53,10 @@ async def run(url: str, database_url: str, project_id: int, tokens: list[str], p
                 t0 = time.perf_counter()
                 task = await http.post(f"/api/v1/projects/{project_id}/tasks/next")
                 t1 = time.perf_counter()
+                if task.status_code == 204:  # the seed items are all labelled
+                    empty.append((t0, t1 - t0))
+                    await asyncio.sleep(0.05)
+                    continue
                 if task.status_code != 200:
                     errors[f"next {task.status_code}"] = errors.get(
                         f"next {task.status_code}", 0) + 1
@@ -87,7 +95,9 @@ async def run(url: str, database_url: str, project_id: int, tokens: list[str], p
 
     def window(a: float, b: float) -> dict[str, object]:
         rows = [s for s in samples if a <= s[0] < b]
+        nothing = [e[1] for e in empty if a <= e[0] < b]
         return {"pairs": len(rows), "pairs_per_s": round(len(rows) / (b - a), 1),
+                "empty_next": len(nothing), "empty_next_ms": percentiles(nothing),
                 "next": percentiles([r[1] for r in rows]),
                 "submit": percentiles([r[2] for r in rows]),
                 "next_plus_submit": percentiles([r[3] for r in rows]),

@@ -117,3 +117,83 @@ def test_import_batches_revision_hides_unpublished_imports_and_downgrades(db):
         assert "published" not in next_task_source()
     upgrade(db)
     assert current_revision(db) == head_revision()
+
+
+def test_staged_items_revision_stages_imports_in_progress_and_downgrades(db):
+    """0007: the items of an import still being written become ``staged``; the
+    PostgreSQL queue's gold search skips staged items; downgrading to 0006 opens
+    them again (0006 hides them by their import) and restores its function."""
+    cfg = alembic_config(db.url)
+
+    def migrate(step, target):
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            step(cfg, target)
+
+    def next_task_source():
+        with db.engine.connect() as conn:
+            return conn.execute(text(
+                "SELECT prosrc FROM pg_proc WHERE proname = 'labelwell_next_task'"
+                " AND pronamespace = current_schema()::regnamespace")).scalar_one()
+
+    world = build_world(db, n_items=1)
+    migrate(command.downgrade, "0006")
+    assert "staged" not in {c["name"] for c in inspect(db.engine).get_columns("imports")}
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO imports (id, project_id, filename, format, n_items, "
+                          "created_at, state) VALUES (2, :p, 'new', 'jsonl', 0, "
+                          "CURRENT_TIMESTAMP, 'writing')"), {"p": world.project_id})
+        conn.execute(text(
+            "INSERT INTO items (id, project_id, data, media, status, priority, is_gold, "
+            "n_active, n_done, import_id, created_at) VALUES (2, :p, '{}', '[]', 'open', "
+            "0, false, 0, 0, 2, CURRENT_TIMESTAMP)"), {"p": world.project_id})
+    if db.dialect == "postgresql":
+        assert "staged" not in next_task_source()
+    migrate(command.upgrade, "0007")
+    with db.engine.connect() as conn:
+        statuses = conn.execute(text("SELECT id, status FROM items ORDER BY id")).all()
+        assert [tuple(r) for r in statuses] == [(1, "open"), (2, "staged")]
+        assert conn.execute(text("SELECT count(*) FROM imports WHERE staged")).scalar() == 0
+    if db.dialect == "postgresql":
+        assert "i.is_gold = true AND i.status IN ('open', 'full', 'done')" in next_task_source()
+    migrate(command.downgrade, "0006")
+    with db.engine.connect() as conn:
+        statuses = conn.execute(text("SELECT id, status FROM items ORDER BY id")).all()
+        assert [tuple(r) for r in statuses] == [(1, "open"), (2, "open")]
+    assert "staged" not in {c["name"] for c in inspect(db.engine).get_columns("imports")}
+    if db.dialect == "postgresql":
+        assert "staged" not in next_task_source() and "m.state <> 'published'" in (
+            next_task_source())
+    upgrade(db)
+    assert current_revision(db) == head_revision()
+
+
+def test_downgrading_and_upgrading_again_keeps_every_row_and_link(db):
+    """A downgrade to 0001 and back keeps the labels, leases and each item's
+    import. (On SQLite a batch copy of a table drops it, and its implicit
+    DELETE fired the foreign keys pointing at it: a downgrade past 0002 deleted
+    every annotation, one past 0006 cleared every item's import.)"""
+    from labelwell.work import queue
+
+    world = build_world(db, n_items=4)
+    with db.session() as s:
+        for annotator in world.annotators:
+            task = queue.next_task(s, annotator, world.project_id)
+            queue.submit(s, annotator, task.assignment_id, {"sentiment": "positive"})
+
+    def snapshot():
+        with db.engine.connect() as conn:
+            return {table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                    for table in ("items", "annotations", "assignments", "api_tokens",
+                                  "members", "imports")} | {
+                "linked": conn.execute(text(
+                    "SELECT count(*) FROM items WHERE import_id IS NOT NULL")).scalar()}
+
+    before = snapshot()
+    assert before["annotations"] == 3 and before["linked"] == 4
+    cfg = alembic_config(db.url)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+    upgrade(db)
+    assert snapshot() == before

@@ -197,3 +197,109 @@ def test_a_long_import_keeps_the_sqlite_wal_short(db):
     imports.import_rows(db, world.manager, world.project_id, _rows(60_000))
     # 60 chunks: 13 MB of WAL without the checkpoints, 2.3 MB with them
     assert os.path.getsize(wal) < 5_000_000, os.path.getsize(wal)
+
+
+def _statuses(db, import_id: int) -> dict[str, int]:
+    with db.engine.connect() as conn:
+        return dict(conn.execute(text(
+            "SELECT status, count(*) FROM items WHERE import_id = :i GROUP BY status"),
+            {"i": import_id}).all())
+
+
+def test_items_wait_staged_until_published_then_open(db):
+    """An import in progress stores its items ``staged`` (outside the queue's
+    ``open`` index range); publishing opens every one and clears the mark."""
+    world = build_world(db, n_items=0)
+    midway: list[dict[str, int]] = []
+
+    def rows() -> Iterator[ImportRow]:
+        for i, row in enumerate(_rows(7)):
+            if i == 6:
+                with db.read_session() as s:
+                    current = s.scalar(select(func.max(Import.id)))
+                midway.append(_statuses(db, current))
+            yield row
+
+    record = imports.import_rows(db, world.manager, world.project_id, rows(), batch_size=3)
+    assert midway == [{"staged": 6}]
+    assert _statuses(db, record.id) == {"open": 7}
+    with db.read_session() as s:
+        assert s.scalar(select(Import.staged).where(Import.id == record.id)) is False
+
+
+def test_imported_labels_still_make_items_done(db):
+    world = build_world(db, n_items=0)
+    rows = [ImportRow(line=1, data={"text": "labelled"},
+                      annotations=[{"result": {"sentiment": "positive"}}]),
+            ImportRow(line=2, data={"text": "not yet"})]
+    record = imports.import_rows(db, world.manager, world.project_id, rows)
+    assert _statuses(db, record.id) == {"done": 1, "open": 1}
+
+
+def test_recover_opens_a_published_import_whose_writer_died_while_opening(db):
+    world = build_world(db, n_items=0)
+    host = imports._owner().rpartition(":")[0]
+    with db.session() as s:
+        dead = Import(project_id=world.project_id, filename="dead", format="jsonl",
+                      state="published", staged=True, owner=f"{host}:{_dead_pid()}",
+                      heartbeat_at=utcnow(), n_items=2_500)
+        alive = Import(project_id=world.project_id, filename="alive", format="jsonl",
+                       state="published", staged=True, owner=imports._owner(),
+                       heartbeat_at=utcnow(), n_items=1)
+        s.add_all([dead, alive])
+        s.flush()
+        s.add_all([Item(project_id=world.project_id, data={"text": f"d {i}"},
+                        import_id=dead.id, status="open" if i < 1_000 else "staged")
+                   for i in range(2_500)])
+        s.add(Item(project_id=world.project_id, data={"text": "a"}, import_id=alive.id,
+                   status="staged"))
+        ids = dead.id, alive.id
+    assert imports.recover(db) == []
+    assert _statuses(db, ids[0]) == {"open": 2_500}
+    assert _statuses(db, ids[1]) == {"staged": 1}  # its writer is still opening it
+    with db.read_session() as s:
+        assert s.scalar(select(Import.staged).where(Import.id == ids[0])) is False
+        assert stats.project_stats(s, world.manager, world.project_id).items == 2_501
+
+
+def test_an_empty_queue_never_reads_the_items_of_an_import_in_progress(db):
+    """PostgreSQL's queue function, with every published item labelled and
+    20,000 rows of an import in progress stored: the candidate searches fetch a
+    handful of item rows, not the import's (counted by PostgreSQL in
+    ``pg_stat_xact_user_tables`` for the calling transaction)."""
+    if db.dialect != "postgresql":
+        pytest.skip("PostgreSQL's index statistics")
+    world = build_world(db, n_items=2, gold={0: {"sentiment": "positive"}}, gold_ratio=1.0)
+    gone: list[dict[str, int]] = []
+
+    def rows() -> Iterator[ImportRow]:
+        for i in range(20_000):
+            if i == 19_000:
+                with db.session() as s:  # label the published item
+                    task = queue.next_task(s, world.annotators[0], world.project_id)
+                    while task is not None:
+                        queue.submit(s, world.annotators[0], task.assignment_id,
+                                     {"sentiment": "positive"})
+                        task = queue.next_task(s, world.annotators[0], world.project_id)
+                with db.engine.connect() as conn:
+                    before = conn.execute(text(
+                        "SELECT idx_tup_fetch + seq_tup_read FROM pg_stat_xact_user_tables"
+                        " WHERE relname = 'items' AND schemaname = current_schema()"
+                    )).scalar_one()
+                    outcome = conn.execute(text(
+                        "SELECT o_outcome FROM labelwell_next_task(NULL, :u, false, NULL, :p,"
+                        " now(), true, 0.0, 0.0)"),
+                        {"u": world.annotators[0].id, "p": world.project_id}).scalar_one()
+                    after = conn.execute(text(
+                        "SELECT idx_tup_fetch + seq_tup_read FROM pg_stat_xact_user_tables"
+                        " WHERE relname = 'items' AND schemaname = current_schema()"
+                    )).scalar_one()
+                    conn.rollback()
+                gone.append({"outcome": outcome, "read": int(after - before)})
+            # a gold item in every tenth row too: the gold search has no status range
+            yield ImportRow(line=i + 1, data={"text": f"new {i}"},
+                            gold={"sentiment": "positive"} if i % 10 == 0 else None)
+
+    imports.import_rows(db, world.manager, world.project_id, rows())
+    assert gone[0]["outcome"] == "empty"
+    assert gone[0]["read"] < 100, gone

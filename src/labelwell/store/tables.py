@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -160,7 +161,10 @@ class Item(Base):
     """A unit of data to label. ``n_active`` counts the slots taken (live leases
     plus accepted submissions); ``n_done`` the accepted submissions. ``status``
     is ``open`` while a slot is free, ``full`` while every slot is leased or done,
-    and ``done`` once ``n_done`` reaches the project's overlap."""
+    and ``done`` once ``n_done`` reaches the project's overlap; ``staged`` before
+    that while its import is being written or opened (:mod:`labelwell.work.imports`):
+    the queue's candidate search, which looks only at ``open`` rows, never visits
+    it."""
 
     __tablename__ = "items"
     __table_args__ = (
@@ -194,7 +198,9 @@ class Import(Base):
     """A file or batch of items. ``state`` is ``writing`` while its rows are
     stored chunk by chunk (nothing sees them), ``published`` once they all are,
     ``discarded`` when it was refused or abandoned and its rows removed;
-    ``owner`` (``host:pid``) and ``heartbeat_at`` tell a writer that is gone."""
+    ``owner`` (``host:pid``) and ``heartbeat_at`` tell a writer that is gone.
+    ``staged`` is true while a published import still has ``staged`` items to
+    put in the queue (a restart finishes the job)."""
 
     __tablename__ = "imports"
 
@@ -210,6 +216,7 @@ class Import(Base):
     )
     owner: Mapped[str | None] = mapped_column(String(200))
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    staged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class GoldAnswer(Base):

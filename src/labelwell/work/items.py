@@ -288,6 +288,8 @@ def _write_batch(
     sqlite = _is_sqlite(session)
     created = now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now
     project_id, overlap, import_id = project.id, project.overlap, record.id
+    # an import still being written keeps its items out of the queue's index range
+    waiting = "staged" if record.state == "writing" else "open"
     items: list[tuple[Any, ...]] = []
     predictions: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
@@ -306,7 +308,7 @@ def _write_batch(
                 row.external_id,
                 _dumps(row.data),
                 _dumps(row.media),
-                "done" if done >= overlap else "open",
+                "done" if done >= overlap else waiting,
                 rng.random() if rng else 0.0,
                 int(is_gold) if sqlite else is_gold,
                 done,

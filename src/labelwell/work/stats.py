@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
+from labelwell.errors import InvalidInput
 from labelwell.store.tables import Annotation, Assignment, Item, User
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize
@@ -49,6 +55,7 @@ def project_stats(session: Session, actor: Actor, project_id: int) -> ProjectSta
         if is_gold:
             gold += n
             continue
+        status = "open" if status == "staged" else status  # being opened after its import
         by_status[status] = by_status.get(status, 0) + n
         done_slots += int(n_done or 0)
     items = sum(by_status.values())
@@ -98,3 +105,69 @@ def project_stats(session: Session, actor: Actor, project_id: int) -> ProjectSta
         progress=round(done_slots / wanted, 4) if wanted else 0.0,
         annotators=sorted(per.values(), key=lambda a: a.email),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """When a project's current annotations were made: ``counts[i]`` in the
+    ``step_s`` seconds from ``start + i * step_s`` (``start`` is None and
+    ``counts`` empty before the first annotation)."""
+
+    start: datetime | None
+    step_s: int
+    counts: list[int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+    def cumulative(self) -> list[tuple[datetime, int]]:
+        """The end of each interval and the annotations made by then."""
+        if self.start is None:
+            return []
+        points, running = [], 0
+        for i, n in enumerate(self.counts):
+            running += n
+            points.append((self.start + timedelta(seconds=self.step_s * (i + 1)), running))
+        return points
+
+
+class _EpochSeconds(FunctionElement[int]):
+    """Whole seconds since 1970 of a timestamp, rounded down on both databases."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(_EpochSeconds, "postgresql")
+def _epoch_postgresql(element: _EpochSeconds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
+
+
+@compiles(_EpochSeconds)
+def _epoch_sqlite(element: _EpochSeconds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(STRFTIME('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+def annotation_timeline(
+    session: Session, actor: Actor, project_id: int, *, buckets: int = 60
+) -> Timeline:
+    """The project's current annotations counted in ``buckets`` equal intervals
+    from the first to the last one, grouped in the database (managers)."""
+    authorize(session, actor, project_id, Permission.manage)
+    if buckets < 1:
+        raise InvalidInput("buckets: must be at least 1", field="buckets")
+    epoch = _EpochSeconds(Annotation.created_at)
+    current = (Annotation.project_id == project_id, Annotation.is_current.is_(True))
+    first, last = session.execute(select(func.min(epoch), func.max(epoch)).where(*current)).one()
+    if first is None:
+        return Timeline(None, 1, [])
+    first, last = int(first), int(last)
+    step = max(1, -(-(last - first + 1) // buckets))
+    slot = select(((epoch - first) // step).label("slot")).where(*current).subquery()
+    counts = [0] * buckets
+    for i, n in session.execute(
+        select(slot.c.slot, func.count()).group_by(slot.c.slot).order_by(slot.c.slot)
+    ):
+        counts[int(i)] += int(n)
+    return Timeline(datetime.fromtimestamp(first, UTC), step, counts)

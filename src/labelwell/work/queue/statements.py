@@ -47,7 +47,8 @@ _NOT_SEEN = (
 
 #: the next open item this annotator has never been given, of a published
 #: import (ix_items_queue; the unique (item_id, user_id) index and the imports'
-#: primary key answer the NOT EXISTS). ``LIMIT`` is 1, or 0 where a gold item
+#: primary key answer the NOT EXISTS). Items of an import in progress are
+#: ``staged``, outside the index range this search reads. ``LIMIT`` is 1, or 0 where a gold item
 #: was found: every lease sends both candidate statements (see ``TAKE_SLOT``).
 CANDIDATE = Statement(
     "SELECT i.id FROM items i WHERE i.project_id = ? AND i.is_gold = ? AND i.status = 'open'"
@@ -62,9 +63,11 @@ CANDIDATE = Statement(
 )
 
 #: up to ``LIMIT`` (50, or 0 when no gold is drawn) gold items this annotator
-#: has never been given, of published imports (one is drawn at random)
+#: has never been given, of published imports, not still staged (one is drawn
+#: at random)
 GOLD_CANDIDATES = Statement(
     "SELECT i.id FROM items i WHERE i.project_id = ? AND i.is_gold = ?"
+    " AND i.status IN ('open', 'full', 'done')"
     + _NOT_SEEN
     + " ORDER BY i.priority DESC, i.id LIMIT ?"
 )

@@ -24,6 +24,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("items", schema=None) as batch_op:
-        batch_op.drop_index("ix_items_review")
-        batch_op.drop_column("review_state")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+), never a batch copy: on SQLite a
+    # batch copy drops the table, and its implicit DELETE fires the foreign keys that
+    # point at it (SET NULL, CASCADE) on every row.
+    op.drop_index("ix_items_review", table_name="items")
+    op.drop_column("items", "review_state")

@@ -84,6 +84,8 @@ def downgrade() -> None:
     with op.batch_alter_table("password_resets", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_password_resets_user_id"))
     op.drop_table("password_resets")
-    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
-        batch_op.drop_column("expires_at")
-        batch_op.drop_column("kind")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+), never a batch copy: on SQLite a
+    # batch copy drops the table, and its implicit DELETE fires the foreign keys that
+    # point at it (SET NULL, CASCADE) on every row.
+    op.drop_column("api_tokens", "expires_at")
+    op.drop_column("api_tokens", "kind")

@@ -89,7 +89,8 @@ def downgrade() -> None:
     op.execute("DELETE FROM imports WHERE state <> 'published'")
     with op.batch_alter_table("reviews", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reviews_item_id"))
-    with op.batch_alter_table("imports", schema=None) as batch_op:
-        batch_op.drop_column("heartbeat_at")
-        batch_op.drop_column("owner")
-        batch_op.drop_column("state")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+), never a batch copy: on SQLite a
+    # batch copy drops the table, and its implicit DELETE fires the foreign keys that
+    # point at it (SET NULL, CASCADE) on every row.
+    for column in ("heartbeat_at", "owner", "state"):
+        op.drop_column("imports", column)
