@@ -117,6 +117,89 @@ def our_methods() -> dict[str, Callable[[], object]]:
     }
 
 
+def default_candidates() -> dict[str, dict[str, Callable[[], object]]]:
+    """For each default: the candidates it was chosen from.
+
+    Each default is the candidate with the highest mean accuracy over all sets
+    (the real crowd sets and every simulated crowd); ``--defaults`` prints the
+    tables (docs/benchmarks.md, "The defaults, each from a table of candidates")."""
+    from labelwell.quality import GLAD, MACE, DawidSkene, MajorityVote
+
+    def glad(sd_a: float, sd_b: float) -> Callable[[], object]:
+        return lambda: GLAD(alphas_priors_sd=sd_a, betas_priors_sd=sd_b)
+
+    def ds(a: float, b: float) -> Callable[[], object]:
+        return lambda: DawidSkene(confusion_prior=(a, b))
+
+    def mace(**kw: object) -> Callable[[], object]:
+        return lambda: MACE(**kw)  # type: ignore[arg-type]
+
+    return {
+        "mv tie": {
+            "prior (answer share, then seeded draw)": lambda: MajorityVote(tie="prior"),
+            "random (seeded draw)": lambda: MajorityVote(tie="random"),
+        },
+        "ds confusion_prior (a, b)": {
+            f"({a:g}, {b:g})" + note: ds(a, b)
+            for a, b, note in (
+                (1, 1, ", maximum likelihood (the paper's)"),
+                (2, 2, ", add-one"),
+                (2, 1, ""),
+                (3, 1, ""),
+                (4, 1, ", EBCC's"),
+                (4, 2, ""),
+                (6, 2, ""),
+                (6, 3, ""),
+                (8, 2, ""),
+                (10, 2, ""),
+            )
+        },
+        "glad prior sd (alpha, b)": {
+            f"({sd_a:g}, {sd_b:g})" + (", the paper's" if sd_a == sd_b == 1 else ""): glad(
+                sd_a, sd_b
+            )
+            for sd_b in (1.0, 0.3)
+            for sd_a in (1.0, 0.5, 0.3, 0.2, 0.1)
+        },
+        "mace method and smoothing": {
+            "vb, Beta(0.5, 0.5) (the paper's)": mace(method="vb", alpha=0.5, beta=0.5),
+            "vb, Beta(1, 1)": mace(method="vb", alpha=1.0, beta=1.0),
+            "vb, Beta(2, 2)": mace(method="vb", alpha=2.0, beta=2.0),
+            "em, smoothing 0.01/K (crowd-kit's)": mace(method="em", smoothing=None),
+            **{
+                f"em, smoothing {v:g}": mace(method="em", smoothing=v)
+                for v in (0.1, 0.5, 1.0, 2.0, 3.0, 5.0)
+            },
+        },
+    }
+
+
+def print_defaults(sets: dict[str, tuple[pd.DataFrame, pd.Series]]) -> None:
+    """One table per default: each candidate's accuracy on the real sets and its
+    mean over the simulated ones and over all sets; the highest mean is marked."""
+    real = [s for s in sets if not s.startswith("sim")]
+    sims = [s for s in sets if s.startswith("sim")]
+    for default, candidates in default_candidates().items():
+        rows = {}
+        for label, make in candidates.items():
+            start = time.perf_counter()
+            acc = {name: accuracy(make().fit(a).labels_, t) for name, (a, t) in sets.items()}
+            row = {name: acc[name] for name in real}
+            row["mean (simulated)"] = sum(acc[n] for n in sims) / max(len(sims), 1)
+            row["mean (all sets)"] = sum(acc.values()) / len(acc)
+            row["seconds"] = time.perf_counter() - start
+            rows[label] = row
+        best = max(rows, key=lambda c: rows[c]["mean (all sets)"])
+        columns = list(next(iter(rows.values())))
+        print(f"\n{default} (highest mean over all {len(sets)} sets: {best})\n")
+        print("| candidate | " + " | ".join(columns) + " |")
+        print("|---|" + "---:|" * len(columns))
+        for label, row in rows.items():
+            cells = [f"{row[c]:.2f}" if c == "seconds" else f"{row[c]:.4f}" for c in columns]
+            name = f"**{label}**" if label == best else label
+            print(f"| {name} | " + " | ".join(cells) + " |")
+
+
 def peer_methods() -> dict[str, Callable[[pd.DataFrame], pd.Series]]:
     import crowdkit.aggregation as ck
     from crowdkit.aggregation.utils import get_accuracy
@@ -171,6 +254,11 @@ def main() -> None:
     parser.add_argument("--no-peers", action="store_true", help="leave crowd-kit out")
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
+        "--defaults",
+        action="store_true",
+        help="print the table of candidates each default was chosen from (labelwell only)",
+    )
+    parser.add_argument(
         "--peer-slow-max",
         type=int,
         default=10_000,
@@ -193,6 +281,9 @@ def main() -> None:
     if args.quick:
         sims = {k: v for k, v in sims.items() if any(q in k for q in QUICK_SIMULATED)}
     sets = {**real_sets(), **sims}
+    if args.defaults:
+        print_defaults(sets)
+        return
     started_all = time.perf_counter()
     load = os.getloadavg()[0]
     rows = []

@@ -45,9 +45,14 @@ def test_unanimous_answers():
         [("a", "w1", "x"), ("a", "w2", "x"), ("b", "w1", "y"), ("b", "w2", "y")],
         columns=["task", "worker", "label"],
     )
-    ds = DawidSkene().fit(data)
+    ds = DawidSkene(confusion_prior=(1, 1)).fit(data)  # maximum likelihood
     assert ds.labels_.to_dict() == {"a": "x", "b": "y"}
     assert ds.probas_.loc["a", "x"] > 0.99
+    # the default prior (5 right and 1 wrong pseudo-answer a class) keeps two
+    # answers from making a worker certain
+    shrunk = DawidSkene().fit(data)
+    assert shrunk.labels_.to_dict() == {"a": "x", "b": "y"}
+    assert 0.9 < shrunk.probas_.loc["a", "x"] < 0.99
     assert np.allclose(ds.probas_.sum(axis=1), 1.0)
     blocks = ds.errors_.groupby(level="worker").sum()
     assert np.allclose(blocks.to_numpy(), 1.0)
@@ -56,11 +61,15 @@ def test_unanimous_answers():
 
 def test_recovers_confusion_matrices_and_swapper():
     data, truth, conf = synthetic()
-    ds = DawidSkene().fit(data)
+    ds = DawidSkene(confusion_prior=(1, 1)).fit(data)
     assert accuracy(ds.labels_, truth) > 0.95
     # errors_[worker, observed, true] = conf[worker, true, observed]
     w0 = ds.errors_.loc["w0"].to_numpy()
     assert np.abs(w0 - conf[0].T).max() < 0.1
+    # the prior pulls towards the diagonal, yet ~55 answers a class still show the swap
+    prior = DawidSkene().fit(data)
+    assert accuracy(prior.labels_, truth) > 0.95
+    assert (prior.errors_.loc["w0"].to_numpy().argmax(axis=0) == conf[0].argmax(axis=1)).all()
     assert ds.loss_history_[-1] >= ds.loss_history_[0]
     assert np.all(np.diff(ds.loss_history_) > -1e-9)  # EM never decreases the likelihood
 
@@ -114,3 +123,34 @@ def test_accuracy_matches_crowd_kit(name):
     )
     if name == "product":
         assert accuracy(ours.labels_, truth) >= 0.935  # published .940
+
+
+def _weak_skewed_crowd():
+    """85/15 classes, workers right .55-.75 of the time per class, 7 answers a task
+    (``sim-skew-acc0.55-r7-2coin`` of benchmarks/bench_crowd_accuracy.py)."""
+    from labelwell.quality.simulate import simulate_crowd
+
+    return simulate_crowd(
+        600, 30, 7, 2, class_balance=(0.85, 0.15), accuracy=(0.55, 0.75), per_class=True, seed=111
+    )
+
+
+def test_the_confusion_prior_keeps_weak_workers_from_a_worse_optimum():
+    """Maximum likelihood drifts from the majority-vote start to a fit of higher
+    likelihood and far lower accuracy (.455 where majority vote gets .800); the
+    Dirichlet prior on the confusion matrices keeps it near the truth."""
+    from labelwell.quality import MajorityVote
+
+    answers, truth = _weak_skewed_crowd()
+    mv = accuracy(MajorityVote().fit(answers).labels_, truth)
+    ml = DawidSkene(confusion_prior=(1, 1)).fit(answers)
+    ds = DawidSkene().fit(answers)
+    assert accuracy(ml.labels_, truth) < mv - 0.2
+    assert accuracy(ds.labels_, truth) > mv + 0.05
+
+
+def test_confusion_prior_is_validated():
+    from labelwell.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="confusion_prior"):
+        DawidSkene(confusion_prior=(0.5, 1.0))

@@ -73,3 +73,34 @@ def test_accuracy_matches_crowd_kit(name):
     ours = accuracy(GLAD().fit_predict(answers), truth)
     theirs = accuracy(CKGLAD().fit_predict(answers), truth)
     assert ours >= theirs - 0.005
+
+
+def test_the_ability_prior_keeps_weak_workers_near_an_equal_vote():
+    """600 tasks, 3 answers each from 30 workers right .55-.75 of the time
+    (``sim-acc0.55-r3`` of benchmarks/bench_crowd_accuracy.py): the paper's N(1, 1)
+    priors fit abilities to noise and lose .045 to majority vote; the default,
+    narrower priors do not."""
+    from labelwell.quality import MajorityVote
+    from labelwell.quality.simulate import simulate_crowd
+
+    answers, truth = simulate_crowd(600, 30, 3, 2, accuracy=(0.55, 0.75), seed=100)
+    mv = accuracy(MajorityVote().fit(answers).labels_, truth)
+    paper = GLAD(alphas_priors_sd=1.0, betas_priors_sd=1.0).fit(answers)
+    ours = GLAD().fit(answers)
+    assert accuracy(paper.labels_, truth) < mv - 0.03
+    assert accuracy(ours.labels_, truth) >= mv - 0.005
+    assert ours.alphas_.std() < paper.alphas_.std()
+
+
+def test_prior_sd_in_the_gradient_and_validated():
+    from labelwell.errors import InvalidInput
+
+    data, _ = synthetic(seed=1, n_tasks=40, n_workers=6)
+    enc = encode(data)
+    q = np.random.default_rng(0).uniform(0.1, 0.9, enc.n_answers)
+    fun = GLAD(alphas_priors_sd=0.1, betas_priors_sd=0.3)._objective(enc, q)
+    x0 = np.random.default_rng(1).normal(0.5, 0.5, enc.n_workers + enc.n_tasks)
+    err = check_grad(lambda x: fun(x)[0], lambda x: fun(x)[1], x0)
+    assert err < 1e-4 * max(1.0, np.abs(fun(x0)[1]).max())
+    with pytest.raises(InvalidInput, match="alphas_priors_sd"):
+        GLAD(alphas_priors_sd=0.0)

@@ -196,3 +196,41 @@ def test_wawa_matches_crowd_kit(name):
     ck_same = CKMajorityVote().fit(answers, skills=skills)
     clear = ~ours.ties_
     assert (ours.labels_[clear] == ck_same.labels_.reindex(ours.labels_.index)[clear]).all()
+
+
+def _skewed_ties() -> pd.DataFrame:
+    """Every task of the first 40 gets one "a" and one "b" (ties); 60 more are
+    clear "a" tasks, so "a" has the larger share of all the answers."""
+    rows = []
+    for i in range(40):
+        rows += [(f"t{i}", f"w{i % 5}", "a"), (f"t{i}", f"w{(i + 1) % 5}", "b")]
+    for i in range(40, 100):
+        rows += [(f"t{i}", f"w{i % 5}", "a"), (f"t{i}", f"w{(i + 2) % 5}", "a")]
+    return pd.DataFrame(rows, columns=["task", "worker", "label"])
+
+
+def test_ties_go_to_the_label_with_the_larger_answer_share():
+    """The default tie rule (Bayes under equal worker accuracy: tied labels have
+    posteriors in the ratio of their priors) gives every tie to "a", whatever the
+    row order; with equal shares it falls back to the seeded draw."""
+    data = _skewed_ties()
+    labels = MajorityVote().fit_predict(data)
+    assert MajorityVote().tie == "prior"
+    assert (labels == "a").all()
+    for shuffle_seed in range(3):
+        shuffled = data.sample(frac=1.0, random_state=shuffle_seed).reset_index(drop=True)
+        assert MajorityVote().fit_predict(shuffled).reindex(labels.index).equals(labels)
+    # the seeded draw alone would give about half of the 40 ties to "b"
+    drawn = MajorityVote(tie="random").fit_predict(data)
+    assert 10 < (drawn == "b").sum() < 30
+    # equal shares: the seeded draw decides, about half each
+    even = MajorityVote().fit_predict(_tied_answers())
+    assert 0.4 < (even == "a").mean() < 0.6
+
+
+def test_prior_ties_in_the_weighted_votes():
+    from labelwell.quality import Wawa
+
+    data = _skewed_ties()
+    assert (WeightedMajorityVote().fit_predict(data) == "a").all()
+    assert (Wawa().fit_predict(data) == "a").all()

@@ -33,15 +33,27 @@ def test_accuracies_are_the_precision_of_each_vote():
 
 
 @pytest.mark.parametrize("balance", [None, BALANCE])
-def test_em_history_never_decreases_and_stops_only_when_gain_is_below_tol(balance):
+def test_em_history_never_decreases_and_stops_only_when_the_gain_to_come_is_below_tol(
+    balance,
+):
+    """The stopping rule of labelwell.quality._em: stop once Aitken's estimate of the
+    gain still to come is under tol (after min_iter), not at the first small gain."""
+    from labelwell.quality._em import remaining_gain
+
     L, _, _, _ = one_sided_L(20_000, 4, 8, balance=BALANCE, seed=3)
     tol = 1e-6
     model = ClassConditionalLabelModel(4, tol=tol, min_iter=5).fit(L, class_balance=balance)
-    gains = np.diff(model.history_)
+    history = list(model.history_)
+    gains = np.diff(history)
     assert np.all(gains >= -1e-12)
-    assert model.converged_ and model.n_iter_ == len(model.history_) < model.max_iter
-    assert gains[-1] < tol
-    assert np.all(gains[3:-1] >= tol)  # after min_iter it stopped at the first small gain
+    assert model.converged_ and model.n_iter_ == len(history) < model.max_iter
+    left = [float(remaining_gain(history[t - 2 : t + 1])) for t in range(2, len(history))]
+    assert gains[-1] <= left[-1] < tol
+    assert all(v >= tol for v in left[2:-1])  # after min_iter it stopped at the first
+    more = ClassConditionalLabelModel(4, tol=0.0, max_iter=model.n_iter_ + 100).fit(
+        L, class_balance=balance
+    )
+    assert more.history_[-1] - history[-1] < 2 * tol
 
 
 def test_min_iter_is_respected_and_max_iter_caps():

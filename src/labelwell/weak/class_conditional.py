@@ -60,8 +60,9 @@ class ClassConditionalLabelModel(PredictsFromProba):
         Pseudo-counts of the symmetric Beta prior on each ``alpha_jv`` and
         ``beta_jv`` (2 = add one vote and one abstain).
     max_iter, min_iter, tol:
-        EM stops when the log posterior per item gains less than ``tol`` after
-        ``min_iter`` iterations, or after ``max_iter``.
+        EM stops when the log posterior per item has less than ``tol`` left to
+        gain (Aitken's estimate, :mod:`labelwell.quality._em`) after ``min_iter``
+        iterations, or after ``max_iter``.
 
     Fitted attributes: ``alpha_`` and ``beta_`` (``n_lfs x k``; NaN where the LF
     never votes the class), ``class_balance_``, ``accuracies_`` (per LF, the
