@@ -180,6 +180,7 @@ def test_aggregate_reports_a_collapsed_fit_and_falls_back(tmp_path: Path):
     assert report["method"] == "onecoin" and report["method_used"] == "mv"
     (warning,) = [w for w in report["warnings"] if w["kind"] == "collapsed_class"]
     assert warning["fallback"] and warning["evidence"]["label"] == "1"
+    assert warning["message_ko"].startswith("라벨 '1': 다수결은")
     plain = runner.invoke(
         app, ["aggregate", str(path), "--method", "onecoin", "--out", str(tmp_path / "x.csv")]
     )

@@ -49,15 +49,40 @@ def test_a_label_swapper_is_reported_without_falling_back():
 
 @pytest.mark.slow
 def test_below_majority_on_gold_falls_back():
-    """GLAD on Bluebirds is well below majority vote; 40 gold tasks show it."""
+    """One-coin Dawid-Skene on Bluebirds is well below majority vote (.58 against
+    .76: its class prior runs to .97); 40 gold tasks show it."""
     answers, truth = load("bluebird")
     gold = truth.iloc[:40]
-    guarded = guarded_fit("glad", answers, gold)
+    guarded = guarded_fit("onecoin", answers, gold)
     (finding,) = [f for f in guarded.findings if f.kind == "below_majority_on_gold"]
     assert finding.fallback and guarded.method == "mv"
     ev = finding.evidence
     assert ev["n_gold"] == 40 and ev["model_accuracy"] < ev["majority_accuracy"]
     assert ev["p_value"] < 0.05
+    assert finding.message_ko.startswith("골드 없이 적합한 모델은 골드 작업 40개 중")
+    assert finding.message_ko.endswith("다수결로 대체합니다")
+
+
+def _has_hangul(text: str) -> bool:
+    return any("\uac00" <= ch <= "\ud7a3" for ch in text)
+
+
+def test_every_finding_is_worded_in_english_and_korean():
+    answers, truth = _skewed()
+    swapped, _ = simulate_crowd(300, 20, 5, seed=2, accuracy=(0.8, 0.95))
+    swapper = swapped["worker"] == "w3"
+    swapped.loc[swapper, "label"] = swapped.loc[swapper, "label"].map({"0": "1", "1": "0"})
+    found = check_fit(OneCoinDawidSkene().fit(answers), answers)
+    found += check_fit(DawidSkene().fit(swapped), swapped)
+    wrong_gold = truth.iloc[:60].map({"0": "1", "1": "0"})  # gold that every fit disputes
+    found += check_fit(DawidSkene().fit(answers, wrong_gold), answers, wrong_gold)
+    kinds = {f.kind for f in found}
+    assert kinds == {"collapsed_class", "permuted_worker", "below_majority_on_gold"}
+    for finding in found:
+        assert finding.message and not _has_hangul(finding.message)
+        assert _has_hangul(finding.message_ko), finding
+    (swap,) = [f for f in found if f.kind == "permuted_worker"]
+    assert swap.message_ko.startswith("작업자 'w3'(답 ")
 
 
 def test_too_little_gold_is_not_judged():

@@ -169,7 +169,13 @@ def aggregate(
         "method": method.value,
         "method_used": fitted.method,
         "warnings": [
-            {"kind": f.kind, "fallback": f.fallback, "message": f.message, "evidence": f.evidence}
+            {
+                "kind": f.kind,
+                "fallback": f.fallback,
+                "message": f.message,
+                "message_ko": f.message_ko,
+                "evidence": f.evidence,
+            }
             for f in fitted.findings
         ],
         "tasks": int(len(result)),

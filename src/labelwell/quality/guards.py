@@ -44,12 +44,14 @@ FALLBACK = "mv"
 
 @dataclass(frozen=True)
 class Degeneracy:
-    """One finding: its ``kind``, whether it made the fit fall back, a sentence,
+    """One finding: its ``kind``, whether it made the fit fall back, a sentence in
+    English and in Korean (``message_ko``, as every message the product shows),
     and the figures behind it."""
 
     kind: str
     fallback: bool
     message: str
+    message_ko: str
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
@@ -92,6 +94,8 @@ def _collapsed(model: Aggregator, mv: MajorityVote) -> list[Degeneracy]:
                     True,
                     f"label {label!r}: majority vote gives it to {share:.1%} of the tasks, "
                     f"the model to {model_share:.1%}; the fit collapsed",
+                    f"라벨 {label!r}: 다수결은 작업의 {share:.1%}에 이 라벨을 주지만 모델은 "
+                    f"{model_share:.1%}에만 줍니다. 적합이 붕괴했습니다",
                     evidence,
                 )
             )
@@ -123,6 +127,8 @@ def _permuted(model: Aggregator, data: pd.DataFrame) -> list[Degeneracy]:
                     False,
                     f"worker {worker!r} ({n} answers) is fitted as swapping labels "
                     f"(true -> answered: {swap})",
+                    f"작업자 {worker!r}(답 {n}개)는 라벨을 서로 바꿔 답하는 것으로 "
+                    f"적합되었습니다 (정답 -> 응답: {swap})",
                     {"worker": str(worker), "n_answers": n, "swap": swap},
                 )
             )
@@ -157,6 +163,9 @@ def _below_majority(model: Aggregator, data: pd.DataFrame, gold: pd.Series) -> l
             f"fitted without gold, the model is right on {ours.mean():.1%} of "
             f"{len(gold)} gold tasks, majority vote on {theirs.mean():.1%} "
             f"(McNemar p = {p:.3g})" + ("; falling back" if significant else ""),
+            f"골드 없이 적합한 모델은 골드 작업 {len(gold)}개 중 {ours.mean():.1%}를 맞히고 "
+            f"다수결은 {theirs.mean():.1%}를 맞힙니다 (McNemar p = {p:.3g})"
+            + ("; 다수결로 대체합니다" if significant else ""),
             evidence,
         )
     ]

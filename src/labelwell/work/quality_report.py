@@ -146,6 +146,7 @@ class AggregationWarning:
     method_used: str
     message: str
     evidence: dict[str, Any]
+    message_ko: str = ""
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,13 @@ def _aggregate(
     probas, labels = model.probas_, model.labels_
     warnings = [
         AggregationWarning(
-            control, f.kind, f.fallback, fitted.method, f"{control}: {f.message}", f.evidence
+            control,
+            f.kind,
+            f.fallback,
+            fitted.method,
+            f"{control}: {f.message}",
+            f.evidence,
+            f"{control}: {f.message_ko}",
         )
         for f in fitted.findings
     ]
