@@ -60,6 +60,16 @@ class Raw:
         row = self._cursor.fetchone()
         return None if row is None else tuple(row)
 
+    def named(self, statement: Statement, params: tuple[Any, ...] = ()) -> dict[str, Any] | None:
+        """The first row by column name (a database function's ``OUT`` names)."""
+        self._cursor.execute(self._sql(statement), params)
+        row = self._cursor.fetchone()
+        if row is None:
+            return None
+        return {
+            column[0]: value for column, value in zip(self._cursor.description, row, strict=True)
+        }
+
     def all(self, statement: Statement, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         self._cursor.execute(self._sql(statement), params)
         return [tuple(row) for row in self._cursor.fetchall()]

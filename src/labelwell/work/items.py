@@ -39,6 +39,7 @@ from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize, project_role
 from labelwell.work.projects import ontology_of
 from labelwell.work.published import published
+from labelwell.work.queue import slots
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ProgressFn = Callable[[int], None]
@@ -289,7 +290,7 @@ def _write_batch(
     created = now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now
     project_id, overlap, import_id = project.id, project.overlap, record.id
     # an import still being written keeps its items out of the queue's index range
-    waiting = "staged" if record.state == "writing" else "open"
+    staged = record.state == "writing"
     items: list[tuple[Any, ...]] = []
     predictions: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
@@ -308,7 +309,7 @@ def _write_batch(
                 row.external_id,
                 _dumps(row.data),
                 _dumps(row.media),
-                "done" if done >= overlap else waiting,
+                slots.initial_status(done, overlap, staged=staged),
                 rng.random() if rng else 0.0,
                 int(is_gold) if sqlite else is_gold,
                 done,

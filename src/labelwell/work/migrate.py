@@ -31,6 +31,7 @@ from labelwell.work import imports, projects
 from labelwell.work.actors import Actor
 from labelwell.work.items import Annotators, ProgressFn, _check_row
 from labelwell.work.policies import Permission, authorize
+from labelwell.work.queue import slots
 
 
 @dataclass
@@ -208,8 +209,7 @@ def _add_new_labels(
                     item.n_done += 1
                     item.n_active += 1
                 out.annotations += 1
-            if item.n_done >= project.overlap:
-                item.status = "done"
+            item.status = slots.initial_status(item.n_done, project.overlap)
             for p in row.predictions:
                 s.add(
                     Prediction(

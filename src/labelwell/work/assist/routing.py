@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict
@@ -14,6 +14,7 @@ from labelwell.work import audit
 from labelwell.work.actors import Actor
 from labelwell.work.assist._project import _set_state, _state, choice_task
 from labelwell.work.policies import Permission, authorize
+from labelwell.work.queue import slots
 
 
 @dataclass(frozen=True)
@@ -147,12 +148,7 @@ def _auto_approve(
     """Accept these predictions as the items' labels; an item leased meanwhile is left."""
     done: list[int] = []
     for p in preds:
-        taken = session.execute(
-            update(Item)
-            .where(Item.id == p.item_id, Item.n_active == 0, Item.status == "open")
-            .values(n_active=project.overlap, n_done=project.overlap, status="done")
-        ).rowcount
-        if not taken:
+        if not session.scalars(slots.settle(project.overlap, [p.item_id])).all():
             continue
         session.add(
             Annotation(

@@ -9,6 +9,7 @@ by :mod:`.leasing` and :mod:`.submitting` from what these calls return.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,9 +27,59 @@ NEXT_TASK = Statement("SELECT * FROM labelwell_next_task(?, ?, ?, ?json, ?, ?, ?
 SUBMISSION = Statement("SELECT * FROM labelwell_submission(?, ?, ?, ?json, ?, ?, ?)")
 SUBMIT = Statement("SELECT * FROM labelwell_submit(?, ?, ?, ?json, ?json, ?, ?, ?, ?)")
 
-#: the project's columns in the functions' results (after the outcome)
-_PROJECT = slice(1, 13)
+
+@dataclass(frozen=True)
+class Function:
+    """A queue function as the code calls it: the statement and the argument
+    types PostgreSQL lists for it (``pg_get_function_identity_arguments``)."""
+
+    call: Statement
+    arguments: str
+
+
+_CALLER = "p_token_hash text, p_user bigint, p_admin boolean, p_skills jsonb"
+
+#: every ``labelwell_*`` function the migrations leave, as the code calls it
+#: (``tests/store/test_queue_functions.py`` compares them with the database's)
+FUNCTIONS = {
+    "labelwell_next_task": Function(
+        NEXT_TASK,
+        f"{_CALLER}, p_project bigint, p_now timestamp with time zone, p_reclaim boolean,"
+        " p_draw double precision, p_pick double precision",
+    ),
+    "labelwell_submission": Function(
+        SUBMISSION,
+        f"{_CALLER}, p_assignment bigint, p_key text, p_prediction bigint",
+    ),
+    "labelwell_submit": Function(
+        SUBMIT,
+        "p_user bigint, p_assignment bigint, p_agent text, p_result jsonb, p_details jsonb,"
+        " p_time_spent_ms integer, p_key text, p_now timestamp with time zone,"
+        " p_overlap integer",
+    ),
+}
+
+#: the project's columns in the functions' results, in the order of the
+#: ``PROJECT`` statement's (:func:`~labelwell.work.queue.project.project_of`)
+_PROJECT = (
+    "o_project_id",
+    "o_name",
+    "o_overlap",
+    "o_gold_ratio",
+    "o_lease_seconds",
+    "o_blind",
+    "o_required_skills",
+    "o_show_predictions",
+    "o_settings",
+    "o_ontology",
+    "o_guideline_version",
+    "o_role",
+)
 _BIGINT = 2**63 - 1
+
+
+def _project(row: dict[str, Any], actor: Actor, project_id: int) -> QueueProject:
+    return project_of(tuple(row[name] for name in _PROJECT), actor, project_id)
 
 
 def _caller(who: Actor | Bearer) -> tuple[Any, ...]:
@@ -38,15 +89,15 @@ def _caller(who: Actor | Bearer) -> tuple[Any, ...]:
     return (None, who.id, who.is_admin, dumps(list(who.skills)))
 
 
-def _actor(who: Actor | Bearer, row: tuple[Any, ...]) -> Actor:
-    """``who``, or the owner of the token the function resolved (its last
-    four columns); ``Unauthorized`` for a token it did not accept."""
-    if row[0] == "unauthorized":
+def _actor(who: Actor | Bearer, row: dict[str, Any]) -> Actor:
+    """``who``, or the owner of the token the function resolved;
+    ``Unauthorized`` for a token it did not accept."""
+    if row["o_outcome"] == "unauthorized":
         raise Unauthorized(INVALID_TOKEN)
     if isinstance(who, Actor):
         return who
-    user_id, email, role, skills = row[-4:]
-    return Actor(user_id, email, role, tuple(loads(skills) or ()))
+    skills = tuple(loads(row["o_skills"]) or ())
+    return Actor(row["o_user_id"], row["o_email"], row["o_user_role"], skills)
 
 
 def lease(
@@ -65,16 +116,21 @@ def lease(
     missing) or ``qualification`` (the Python queue leases) without one.
     ``draw`` decides gold (gold when below the project's ``gold_ratio``) and
     ``pick`` which gold item; both uniform in [0, 1)."""
-    row = db.one(NEXT_TASK, (*_caller(who), project_id, now, reclaim, draw, pick))
+    row = db.named(NEXT_TASK, (*_caller(who), project_id, now, reclaim, draw, pick))
     assert row is not None
     actor = _actor(who, row)
-    outcome = row[0]
-    project = project_of(row[_PROJECT], actor, project_id)
+    outcome = row["o_outcome"]
+    project = _project(row, actor, project_id)
     if outcome not in ("leased", "held"):
         return outcome, actor, project, None
-    task = task_of(
-        project, (row[13], row[14], row[15], row[16]), (row[17], row[18]), loads(row[19]) or []
+    lease = (
+        row["o_assignment_id"],
+        row["o_item_id"],
+        row["o_expires_at"],
+        row["o_lease_guideline"],
     )
+    item = (row["o_data"], row["o_media"])
+    task = task_of(project, lease, item, loads(row["o_suggestions"]) or [])
     return outcome, actor, project, task
 
 
@@ -89,26 +145,27 @@ def pending(
     the caller holds no such lease."""
     if prediction_id is not None and not 0 < prediction_id <= _BIGINT:
         prediction_id = 0  # no such prediction
-    row = db.one(SUBMISSION, (*_caller(who), assignment_id, key, prediction_id))
+    row = db.named(SUBMISSION, (*_caller(who), assignment_id, key, prediction_id))
     assert row is not None
     actor = _actor(who, row)
-    if row[0] == "no_lease":
+    if row["o_outcome"] == "no_lease":
         return actor, None
-    project = project_of(row[_PROJECT], actor, row[1])
-    gold = loads(row[21])
-    if row[0] == "stored":
-        return actor, Pending(project, stored=Submitted.of_row(orjson.loads(row[13])), gold=gold)
+    project = _project(row, actor, row["o_project_id"])
+    gold = loads(row["o_gold"])
+    if row["o_outcome"] == "stored":
+        stored = Submitted.of_row(orjson.loads(row["o_stored"]))
+        return actor, Pending(project, stored=stored, gold=gold)
     return actor, Pending(
         project,
-        item_id=row[14],
-        status=row[15],
-        is_gold=bool(row[16]),
-        leased_at=when(row[17]),
-        expires_at=when(row[18]),
-        guideline_version=row[19],
-        data=loads(row[20]),
+        item_id=row["o_item_id"],
+        status=row["o_status"],
+        is_gold=bool(row["o_is_gold"]),
+        leased_at=when(row["o_leased_at"]),
+        expires_at=when(row["o_expires_at"]),
+        guideline_version=row["o_lease_guideline"],
+        data=loads(row["o_data"]),
         gold=gold,
-        prediction_ok=row[22],
+        prediction_ok=row["o_prediction_ok"],
     )
 
 
@@ -125,7 +182,7 @@ def write(
     ``skipped``, ``expired``: lapsed with its item labeled by others since,
     ``no_lease``)."""
     try:
-        row = db.one(
+        row = db.named(
             SUBMIT,
             (
                 actor.id,
@@ -144,4 +201,4 @@ def write(
             f"idempotency key {draft.key!r} was already used for another assignment"
         ) from None
     assert row is not None
-    return row[0], row[1], row[2]
+    return row["o_outcome"], row["o_annotation_id"], row["o_n_done"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from labelwell.store.raw import Statement
 from labelwell.work.published import PUBLISHED_SQL
+from labelwell.work.queue import slots
 
 #: the project as the queue needs it, the current guideline version and the
 #: caller's membership role (primary key; ix on guidelines and members' keys)
@@ -34,10 +35,9 @@ EXPIRE_LEASES = Statement(
     " RETURNING item_id, is_gold"
 )
 
-#: an expired lease's slot goes back to its item
+#: slots go back to their item (lapsed or skipped leases), with ``(slots, item id)``
 RETURN_SLOTS = Statement(
-    "UPDATE items SET n_active = n_active - ?,"
-    " status = CASE WHEN status = 'done' THEN 'done' ELSE 'open' END WHERE id = ?"
+    f"UPDATE items SET n_active = n_active - ?, status = {slots.STATUS_AFTER_RELEASE} WHERE id = ?"
 )
 
 _NOT_SEEN = (
@@ -48,8 +48,9 @@ _NOT_SEEN = (
 #: the next open item this annotator has never been given, of a published
 #: import (ix_items_queue; the unique (item_id, user_id) index and the imports'
 #: primary key answer the NOT EXISTS). Items of an import in progress are
-#: ``staged``, outside the index range this search reads. ``LIMIT`` is 1, or 0 where a gold item
-#: was found: every lease sends both candidate statements (see ``TAKE_SLOT``).
+#: ``staged``, outside the index range this search reads. ``LIMIT`` is 1, or 0
+#: where a gold item was found: every lease sends both candidate statements
+#: (see ``TAKE_SLOT``).
 CANDIDATE = Statement(
     "SELECT i.id FROM items i WHERE i.project_id = ? AND i.is_gold = ? AND i.status = 'open'"
     + _NOT_SEEN
@@ -78,15 +79,14 @@ GOLD_CANDIDATES = Statement(
 #: regular leases send the same statements (no timing tells gold apart).
 TAKE_SLOT = Statement(
     "UPDATE items SET n_active = n_active + ?,"
-    " status = CASE WHEN ? = 0 THEN status WHEN n_active + 1 >= ? THEN 'full' ELSE 'open' END"
-    " WHERE id = ? AND (? = 0 OR (n_active < ? AND status = 'open'))"
+    f" status = CASE WHEN ? = 0 THEN status ELSE {slots.sql(slots.STATUS_AFTER_TAKE)} END"
+    f" WHERE id = ? AND (? = 0 OR ({slots.sql(slots.SLOT_FREE)}))"
 )
 
 #: a lapsed lease takes its slot back, if the item is not done meanwhile
 RETAKE_SLOT = Statement(
-    "UPDATE items SET n_active = n_active + 1,"
-    " status = CASE WHEN n_active + 1 >= ? THEN 'full' ELSE 'open' END"
-    " WHERE id = ? AND n_active < ? AND status <> 'done'"
+    f"UPDATE items SET n_active = n_active + 1, status = {slots.sql(slots.STATUS_AFTER_TAKE)}"
+    f" WHERE id = ? AND {slots.sql(slots.SLOT_FREE_AGAIN)}"
 )
 
 NEW_LEASE = Statement(
@@ -94,9 +94,7 @@ NEW_LEASE = Statement(
     " expires_at, guideline_version) VALUES (?, ?, ?, 'leased', ?, ?, ?, ?) RETURNING id"
 )
 
-ITEM_VIEW = Statement(
-    "SELECT CAST(data AS TEXT), CAST(media AS TEXT) FROM items WHERE id = ?"
-)
+ITEM_VIEW = Statement("SELECT CAST(data AS TEXT), CAST(media AS TEXT) FROM items WHERE id = ?")
 
 #: machine suggestions, oldest first (ix_predictions_item)
 SUGGESTIONS = Statement(
@@ -120,9 +118,24 @@ _ANNOTATION_COLUMNS = (
 
 #: the names of ``_ANNOTATION_COLUMNS``, in order
 ANNOTATION_FIELDS = (
-    "id", "item_id", "project_id", "user_id", "assignment_id", "source", "agent", "result",
-    "guideline_version", "time_spent_ms", "status", "is_gold_check", "revision",
-    "supersedes_id", "is_current", "idempotency_key", "details", "created_at",
+    "id",
+    "item_id",
+    "project_id",
+    "user_id",
+    "assignment_id",
+    "source",
+    "agent",
+    "result",
+    "guideline_version",
+    "time_spent_ms",
+    "status",
+    "is_gold_check",
+    "revision",
+    "supersedes_id",
+    "is_current",
+    "idempotency_key",
+    "details",
+    "created_at",
 )
 
 #: a submission stored under this idempotency key (unique (user_id, idempotency_key))
@@ -148,8 +161,6 @@ LEASE_SUBMITTED = Statement(
 
 #: count the submission on the item and move its status on
 ITEM_LABELED = Statement(
-    "UPDATE items SET n_done = n_done + 1,"
-    " status = CASE WHEN n_done + 1 >= ? THEN 'done'"
-    " WHEN n_active >= ? THEN 'full' ELSE 'open' END"
+    f"UPDATE items SET n_done = n_done + 1, status = {slots.sql(slots.STATUS_AFTER_LABEL)}"
     " WHERE id = ? RETURNING n_done"
 )

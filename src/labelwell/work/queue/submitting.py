@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, InvalidInput, LeaseExpired, NotFound
-from labelwell.store.raw import Raw, Unit, dumps, loads, when
-from labelwell.store.tables import Assignment, Item, utcnow
+from labelwell.store.raw import Raw, Unit, dumps, loads, raw_of, when
+from labelwell.store.tables import Assignment, utcnow
 from labelwell.work import audit, consensus
 from labelwell.work.accounts import actor_of
 from labelwell.work.actors import Actor, Bearer
@@ -286,14 +286,7 @@ def skip(session: Session, actor: Actor, assignment_id: int, reason: str) -> Ass
     assignment.finished_at = utcnow()
     assignment.skip_reason = reason[:2000]
     if was_holding and not assignment.is_gold:
-        session.execute(
-            update(Item)
-            .where(Item.id == assignment.item_id)
-            .values(
-                n_active=Item.n_active - 1,
-                status=case((Item.status == "done", "done"), else_="open"),
-            )
-        )
+        raw_of(session).run(sql.RETURN_SLOTS, (1, assignment.item_id))
     audit.record(
         session,
         actor,

@@ -16,6 +16,7 @@ from labelwell.weak import LabelModelChoice, choose_label_model
 from labelwell.work import audit
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize
+from labelwell.work.queue import slots
 from labelwell.work.weak._common import LABEL_MODEL, ROUTE_PRIORITY, SOURCE
 from labelwell.work.weak.votes import StoredVotes, reference_labels, stored_votes
 
@@ -179,13 +180,7 @@ def _route(
     keep = sorted(row_of)
     for start in range(0, len(keep), 5_000):
         # an item leased meanwhile is left to its annotator
-        taken += session.scalars(
-            update(Item)
-            .where(Item.id.in_(keep[start : start + 5_000]), Item.n_active == 0)
-            .where(Item.status == "open")
-            .values(n_active=project.overlap, n_done=project.overlap, status="done")
-            .returning(Item.id)
-        ).all()
+        taken += session.scalars(slots.settle(project.overlap, keep[start : start + 5_000])).all()
     now = utcnow()
     weak_labels = [
         {

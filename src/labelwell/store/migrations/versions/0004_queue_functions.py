@@ -350,5 +350,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    for name, (_, args) in FUNCTIONS.items():
-        op.execute(f"DROP FUNCTION IF EXISTS {name}({args})")
+    # by name alone (each is defined once): an argument list written here drifted
+    # from the function's and left labelwell_next_task behind
+    for name in FUNCTIONS:
+        op.execute(f"DROP FUNCTION IF EXISTS {name}")
