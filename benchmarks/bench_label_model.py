@@ -17,7 +17,9 @@ one-sided LFs with known truth.
 
 Accuracy is with a random tie-break (seeded). "no dev" columns fit without any
 labels (the one-coin model with a uniform balance, the class-conditional model
-learning it), the evidence for ``NO_DEV_DEFAULT``.
+learning it), the evidence for ``NO_DEV_DEFAULT``; the "model evidence" table
+asks whether a label-free choice (AIC or BIC of the LF outputs on the fit split)
+would do better than that default.
 
     .venv/bin/python benchmarks/bench_label_model.py [--json out.json] [--only real synthetic speed]
 
@@ -44,6 +46,7 @@ from labelwell.weak import (
     choose_label_model,
     probs_to_preds,
 )
+from labelwell.weak.matrix import VoteMatrix
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "weak"
 
@@ -130,6 +133,89 @@ def compare(name, L_fit, L_dev, y_dev, L_eval, y_eval, k, snorkel_args) -> list[
     return rows
 
 
+def _one_coin_log_lik(out: np.ndarray, acc: np.ndarray, balance: np.ndarray, k: int) -> float:
+    """log P(out) of the LF outputs ``out`` (-1 = abstain) under the one-coin model
+    with class-independent firing: the votes given the firing pattern (Dawid and
+    Skene 1979, eq. 2.6) plus each LF's Bernoulli firing rate (its ML estimate)."""
+    from scipy.special import logsumexp
+
+    fired = out != -1
+    scores = np.tile(np.log(balance), (out.shape[0], 1))
+    for c in range(k):
+        right = (out == c).astype(float)
+        scores[:, c] += right @ np.log(acc) + (fired & (out != c)) @ np.log((1 - acc) / (k - 1))
+    n_fired = fired.sum(axis=0)
+    rate = np.clip(n_fired / out.shape[0], 1e-12, 1 - 1e-12)
+    firing = float((n_fired * np.log(rate) + (out.shape[0] - n_fired) * np.log(1 - rate)).sum())
+    return float(logsumexp(scores, axis=1).sum()) + firing
+
+
+def _shared_accuracy(out: np.ndarray, k: int, n_iter: int = 200) -> float:
+    """EM for one accuracy shared by every LF, uniform balance: majority vote as a
+    generative model (with equal accuracies the posterior ranks classes by votes)."""
+    fired = out != -1
+    acc = 0.7
+    for _ in range(n_iter):
+        right = np.stack([(out == c).sum(axis=1) for c in range(k)], axis=1)
+        wrong = fired.sum(axis=1)[:, None] - right
+        log_p = right * np.log(acc) + wrong * np.log((1 - acc) / (k - 1))
+        post = np.exp(log_p - log_p.max(axis=1, keepdims=True))
+        post /= post.sum(axis=1, keepdims=True)
+        acc = float(np.clip((post * right).sum() / fired.sum(), 1 / k + 1e-4, 1 - 1e-6))
+    return acc
+
+
+def evidence_rows(name: str, L_fit: np.ndarray, L_eval, y_eval, k: int) -> list[dict[str, Any]]:
+    """Label-free choice by model evidence: the log-likelihood of the LF outputs
+    (votes and abstains) under majority vote as a model, the one-coin model and
+    the class-conditional model, each with AIC and BIC (n = items), and each
+    model's test accuracy."""
+    n, m = L_fit.shape
+    acc = _shared_accuracy(L_fit, k)
+    uniform = np.full(k, 1.0 / k)
+    one = LabelModel(k).fit(L_fit)
+    cc = ClassConditionalLabelModel(k).fit(L_fit)
+    votes = VoteMatrix.from_matrix(L_fit, k)
+    alpha, beta, polarity = cc._params
+    joint = cc._log_joint(votes, alpha, beta, polarity, cc.class_balance_)
+    per_lf = votes.votes_per_lf().T.astype(np.float64)
+    top = joint.max(axis=0)
+    cc_ll = float((np.log(np.exp(joint - top).sum(axis=0)) + top).sum())
+    cc_ll += cc._shared_term(alpha, beta, polarity, per_lf, n)
+    found = [
+        (
+            "majority vote (one shared accuracy)",
+            _one_coin_log_lik(L_fit, np.full(m, acc), uniform, k),
+            1 + m,
+            accuracy(MajorityLabelVoter(k).predict_proba(L_eval), y_eval),
+        ),
+        (
+            "one-coin",
+            _one_coin_log_lik(L_fit, one.accuracies_, one.class_balance_, k),
+            2 * m,
+            accuracy(one.predict_proba(L_eval), y_eval),
+        ),
+        (
+            "class-conditional",
+            cc_ll,
+            2 * int(polarity.sum()) + k - 1,
+            accuracy(cc.predict_proba(L_eval), y_eval),
+        ),
+    ]
+    return [
+        {
+            "problem": name,
+            "model": model,
+            "log_lik": ll,
+            "params": p,
+            "aic": -2 * ll + 2 * p,
+            "bic": -2 * ll + p * np.log(n),
+            "test_accuracy": test,
+        }
+        for model, ll, p, test in found
+    ]
+
+
 def real_rows() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     if not DATASETS.exists():
@@ -144,6 +230,17 @@ def real_rows() -> list[dict[str, Any]]:
     args = {"n_epochs": 500, "seed": 42}
     rows += compare("WRENCH chemprot", L_va, L_va, y_va, L_te, y_te, 10, args)
     return rows
+
+
+def real_evidence_rows() -> list[dict[str, Any]]:
+    if not DATASETS.exists():
+        return []
+    L_tr, _ = load("youtube", "train")
+    L_te, y_te = load("youtube", "test")
+    rows = evidence_rows("WRENCH youtube", L_tr, L_te, y_te, 2)
+    L_va, _ = load("chemprot", "valid")
+    L_te, y_te = load("chemprot", "test")
+    return rows + evidence_rows("WRENCH chemprot", L_va, L_te, y_te, 10)
 
 
 def synthetic_rows() -> list[dict[str, Any]]:
@@ -212,6 +309,11 @@ def main() -> None:
         out["real"] = real_rows()
         print(
             "## WRENCH (test accuracy)\n" + pd.DataFrame(out["real"]).to_string(index=False, **fmt)
+        )
+        out["evidence"] = real_evidence_rows()
+        print(
+            "\n## without dev labels: model evidence on the fit split (lower AIC/BIC wins)\n"
+            + pd.DataFrame(out["evidence"]).to_string(index=False, **fmt)
         )
     if "synthetic" in args.only:
         out["synthetic"] = synthetic_rows()

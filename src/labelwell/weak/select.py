@@ -21,6 +21,9 @@ learned accuracies need a fitted model. Without labels no candidate wins
 everywhere in ``benchmarks/bench_label_model.py``: one-coin on WRENCH YouTube,
 majority vote on chemprot, the class-conditional model on most synthetic
 one-sided sets; majority vote has the best mean there (``docs/benchmarks.md``).
+Nor does a label-free choice by model evidence help: AIC and BIC of the LF
+outputs pick the class-conditional model on both WRENCH sets (it alone models
+class-dependent firing), which is below majority vote on YouTube.
 """
 
 from __future__ import annotations
