@@ -32,6 +32,7 @@ def test_a_collapsed_fit_is_reported_and_falls_back(db):
     assert warning.control == "sentiment" and warning.fallback
     assert warning.evidence["model_share"] < 0.01 and warning.method_used == "mv"
     assert "collapsed" in warning.message
+    assert warning.message_ko.startswith("sentiment: 라벨 ") and "붕괴" in warning.message_ko
     # the labels shown are majority vote's
     assert [(x.item_id, x.label) for x in report.labels] == [
         (x.item_id, x.label) for x in plain.labels
@@ -41,6 +42,7 @@ def test_a_collapsed_fit_is_reported_and_falls_back(db):
 
     public = QualityReportPublic.model_validate(report).model_dump()
     assert public["aggregation_warnings"][0]["kind"] == warning.kind
+    assert public["aggregation_warnings"][0]["message_ko"] == warning.message_ko
     from labelwell.cli.quality_report import render
 
     assert "[collapsed_class] sentiment: label" in render(report)

@@ -476,6 +476,7 @@ class AggregationWarningPublic(BaseModel):
     fallback: bool = Field(description="True when the labels shown come from majority vote.")
     method_used: str
     message: str
+    message_ko: str = Field(default="", description="The message in Korean.")
     evidence: dict[str, Any]
 
 
