@@ -335,7 +335,8 @@ class Client:
                           params={"method": method, "max_labels": max_labels}).json()
 
     def review_queue(self, project_id: int, state: str = "review") -> Iterator[dict[str, Any]]:
-        """Items awaiting ``review`` or ``escalated``, each with its annotations."""
+        """Items in ``review`` or ``escalated`` (or ``submitted``: answers awaiting a
+        reviewer, disagreements first), each with its annotations and ``disagree``."""
         return self._pages(f"/projects/{project_id}/review-queue", state=state)
 
     def adjudicate(self, item_id: int, result: dict[str, Any], *, note: str = "") -> Annotation:

@@ -161,9 +161,10 @@ def test_the_review_page_boot_data_has_no_gold_for_reviewers(api, world):
     seen = page_as(world.reviewer)
     text = json.dumps(seen)
     assert "is_gold" not in text and "gold_correct" not in text
-    assert seen["queue"] and gold_id(api, world) not in {e["item_id"] for e in seen["queue"]}
+    queue = seen["queue"]["data"]  # a page of GET /review-queue?state=submitted
+    assert queue and gold_id(api, world) not in {e["id"] for e in queue}
     managed = page_as(world.manager)
-    assert any(a["is_gold_check"] for e in managed["queue"] for a in e["annotations"])
+    assert any(a["is_gold_check"] for e in managed["queue"]["data"] for a in e["annotations"])
 
 
 def test_an_edit_after_gold_feedback_is_kept_but_not_rescored(api, world):

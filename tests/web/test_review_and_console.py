@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from web.helpers import login, shot
+from web.helpers import SHOTS, login, shot
 
 
 def test_reviewer_accepts_rejects_and_fixes(page, site):
@@ -118,3 +119,47 @@ def test_manager_creates_a_project_with_the_ontology_builder(page, site):
         ("things", "bbox"),
     ]
     assert controls[0]["options"] == ["good", "bad"] and controls[0]["required"] is True
+
+
+def test_the_review_page_pages_through_the_review_queue_api(page, site, tmp_path):
+    """Past the first page, "more items" fetches the next page of
+    GET /review-queue?state=submitted: the page shows the API's items in its order."""
+    ontology = {"name": "review-paging", "controls": [{"name": "sentiment", "type": "choice",
+                                                  "source": "text", "options": ["pos", "neg"]}]}
+    r = site.api("POST", "/projects",
+                 json={"name": "review-paging", "ontology": ontology, "gold_ratio": 0.0})
+    r.raise_for_status()
+    pid = r.json()["id"]
+    rows = []
+    for i in range(230):
+        answers = ["pos", "neg"] if i in (3, 150, 229) else ["pos"]
+        rows.append({"data": {"text": f"review me {i}"}, "annotations": [
+            {"result": {"sentiment": a}, "annotator": f"vendor{k}"} for k, a in enumerate(answers)
+        ]})
+    path = tmp_path / "paging.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    with path.open("rb") as fh:
+        site.api("POST", f"/projects/{pid}/import",
+                 files={"file": ("paging.jsonl", fh)}).raise_for_status()
+    listed, cursor = [], None
+    while True:
+        params = {"state": "submitted", "limit": 100, **({"cursor": cursor} if cursor else {})}
+        body = site.api("GET", f"/projects/{pid}/review-queue", params=params).json()
+        listed += [e["id"] for e in body["data"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    login(page, "admin@demo.labelwell")
+    page.goto(f"/projects/{pid}/review")
+    page.wait_for_selector("#review-queue[data-shown='200']", state="attached")
+    assert page.locator(".review-item.disagree").count() == 3
+    page.locator("#review-more").scroll_into_view_if_needed()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "review-more.png"))  # the end of the first page
+    page.click("#review-more")
+    page.wait_for_selector("#review-queue[data-shown='230']", state="attached")
+    assert page.locator("#review-more").is_hidden()
+    shown = page.eval_on_selector_all(
+        "#review-queue .review-item", "els => els.map((e) => Number(e.dataset.item))"
+    )
+    assert shown == listed and len(listed) == 230

@@ -11,6 +11,7 @@ from labelwell.store.db import Database
 from labelwell.store.migrate import alembic_config, current_revision, upgrade
 from labelwell.store.tables import Annotation, AuditEntry, Item
 from labelwell.work import consensus, queue
+from labelwell.work.review_queue import review_queue
 from world import NER, build_world
 
 TEXTS = ["all agree", "two agree", "all differ"]
@@ -190,7 +191,7 @@ def test_adjudication_by_role_and_state(db, three_way):
     items, _ = by_text(db, three_way.project_id)
     review_id, escalated_id = items["two agree"].id, items["all differ"].id
     with db.session() as s:
-        queue_ = consensus.review_queue(s, three_way.reviewer, three_way.project_id, "escalated")
+        queue_ = review_queue(s, three_way.reviewer, three_way.project_id, "escalated").entries
         assert [e.item.id for e in queue_] == [escalated_id]
         assert [a.result["sentiment"] for a in queue_[0].annotations] == [
             "positive",

@@ -38,7 +38,8 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
-def _status_of(exc: LabelwellError) -> int:
+def status_of(exc: LabelwellError) -> int:
+    """The HTTP status of a domain error, for the API and the pages alike."""
     for kind, status in STATUS:
         if isinstance(exc, kind):
             return status
@@ -107,7 +108,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(LabelwellError)
     async def _domain(_: Request, exc: LabelwellError) -> JSONResponse:
-        status = _status_of(exc)
+        status = status_of(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if status == 503:
             headers = {"Retry-After": "1"}

@@ -369,6 +369,17 @@ class StatsPublic(BaseModel):
     annotators: list[AnnotatorStatsPublic]
 
 
+class TimelinePublic(BaseModel):
+    """Current annotations over time: ``counts[i]`` were made in the ``step_s``
+    seconds from ``start + i * step_s``; ``start`` is null before the first."""
+
+    model_config = ConfigDict(from_attributes=True)
+    start: datetime | None
+    step_s: int
+    counts: list[int]
+    total: int
+
+
 class AuditPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
@@ -527,6 +538,7 @@ class ReviewItemPublic(BaseModel):
     media: list[str]
     status: str
     review_state: str | None
+    disagree: bool = Field(description="its annotations' results differ (region ids aside)")
     annotations: list[ReviewAnnotationPublic]
 
 
@@ -564,4 +576,5 @@ class ReviewItemForReviewer(BaseModel):
     data: dict[str, Any]
     media: list[str]
     review_state: str | None
+    disagree: bool = Field(description="its annotations' results differ (region ids aside)")
     annotations: list[ReviewAnnotationForReviewer]

@@ -6,7 +6,7 @@ builds it here."""
 
 from __future__ import annotations
 
-from labelwell.server.pagination import next_cursor
+from labelwell.server.pagination import encode_position, next_cursor
 from labelwell.server.schemas import (
     AnnotationForRater,
     AnnotationPublic,
@@ -19,8 +19,8 @@ from labelwell.server.schemas import (
     ReviewItemPublic,
 )
 from labelwell.store.tables import Annotation, Item
-from labelwell.work.consensus import QueueEntry
 from labelwell.work.policies import Audience, rater_data, rater_details
+from labelwell.work.review_queue import QueueEntry, QueuePage
 
 
 def item_for_annotator(item: Item) -> ItemForAnnotator:
@@ -69,13 +69,15 @@ def annotation_page(
 
 
 def review_page(
-    entries: list[QueueEntry], seen: Audience, limit: int
+    page: QueuePage, seen: Audience
 ) -> Page[ReviewItemPublic] | Page[ReviewItemForReviewer]:
-    after = next_cursor([e.item.id for e in entries], limit)
+    """A page of a review queue in the caller's view: the API's answer and the
+    review page's boot data."""
+    after = encode_position(page.next)
     if seen.sees_gold and seen.sees_models:
-        full = [_review_item_full(e) for e in entries]
+        full = [_review_item_full(e) for e in page.entries]
         return Page[ReviewItemPublic](data=full, count=len(full), next_cursor=after)
-    shown = [_review_item_for_reviewer(e) for e in entries]
+    shown = [_review_item_for_reviewer(e) for e in page.entries]
     return Page[ReviewItemForReviewer](data=shown, count=len(shown), next_cursor=after)
 
 
@@ -88,6 +90,7 @@ def _review_item_full(entry: QueueEntry) -> ReviewItemPublic:
         media=item.media or [],
         status=item.status,
         review_state=item.review_state,
+        disagree=entry.disagree,
         annotations=[ReviewAnnotationPublic.model_validate(a) for a in entry.annotations],
     )
 
@@ -96,11 +99,11 @@ def _review_item_for_reviewer(entry: QueueEntry) -> ReviewItemForReviewer:
     return ReviewItemForReviewer(
         **item_for_annotator(entry.item).model_dump(),
         review_state=entry.item.review_state,
+        disagree=entry.disagree,
         annotations=[
             ReviewAnnotationForReviewer(
                 **AnnotationPublic.model_validate(a).model_dump(), details=rater_details(a.details)
             )
             for a in entry.annotations
-            if not a.is_gold_check
         ],
     )

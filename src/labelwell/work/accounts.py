@@ -22,6 +22,7 @@ from labelwell.store.tables import ROLES, ApiToken, User, utcnow
 from labelwell.work import audit
 from labelwell.work.actors import Actor, Bearer
 from labelwell.work.passwords import check_password, hash_password, verify_password
+from labelwell.work.policies import GlobalPermission, authorize_global, may
 
 __all__ = ["hash_password", "verify_password"]
 
@@ -290,7 +291,9 @@ def revoke_token(
 ) -> None:
     """Revoke one of ``actor``'s tokens; admins may revoke anyone's."""
     row = session.get(ApiToken, token_id)
-    if row is None or (row.user_id != actor.id and not actor.is_admin):
+    if row is None or (
+        row.user_id != actor.id and not may(actor, GlobalPermission.manage_accounts)
+    ):
         raise NotFound(f"no token {token_id}")
     if user_id is not None and row.user_id != user_id:
         raise NotFound(f"no token {token_id} for user {user_id}")
@@ -301,7 +304,7 @@ def revoke_token(
 def list_tokens(session: Session, actor: Actor, user_id: int | None = None) -> list[ApiToken]:
     """``actor``'s tokens, or (admins only) those of ``user_id``, newest first."""
     if user_id is not None and user_id != actor.id:
-        if not actor.is_admin:
+        if not may(actor, GlobalPermission.manage_accounts):
             raise NotFound(f"no user {user_id}")
         email_of(session, user_id)
     owner = actor.id if user_id is None else user_id
@@ -319,8 +322,21 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
-def list_users(session: Session) -> list[User]:
+def list_users(session: Session, actor: Actor) -> list[User]:
+    """Every user (admins and managers, who add members to projects)."""
+    authorize_global(actor, GlobalPermission.list_users)
     return list(session.scalars(select(User).order_by(User.id)))
+
+
+def end_session(session: Session, actor: Actor, token: str) -> None:
+    """Revoke ``actor``'s own token whose secret is ``token`` (logging out)."""
+    row = session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == hash_token(token), ApiToken.user_id == actor.id
+        )
+    )
+    if row is not None:
+        revoke_token(session, actor, row.id)
 
 
 def email_of(session: Session, user_id: int) -> str:

@@ -31,7 +31,7 @@ import orjson
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from labelwell.errors import Conflict, InvalidInput, NotFound
+from labelwell.errors import Conflict, NotFound
 from labelwell.quality.consensus import decide
 from labelwell.schema.ontology import Ontology
 from labelwell.store.tables import Annotation, GoldAnswer, Item, Project, utcnow
@@ -43,7 +43,6 @@ from labelwell.work.projects import ontology_of
 CATEGORICAL = frozenset({"choice"})
 METHOD = "majority"
 AGENT = f"consensus:{METHOD}"
-REVIEW_STATES = ("review", "escalated", "resolved")
 _SEVERITY = {"accept": 0, "review": 1, "escalate": 2}
 
 
@@ -213,45 +212,10 @@ def on_submitted(
     return decision
 
 
-@dataclass(frozen=True)
-class QueueEntry:
-    """An item awaiting a decision, with all its current annotations side by side."""
-
-    item: Item
-    annotations: list[Annotation]
-
-
-def review_queue(
-    session: Session,
-    actor: Actor,
-    project_id: int,
-    state: str = "review",
-    *,
-    after: int = 0,
-    limit: int = 50,
-) -> list[QueueEntry]:
-    """Items in ``state`` (review | escalated | resolved), oldest first; reviewers
-    and managers."""
-    authorize(session, actor, project_id, Permission.review)
-    if state not in REVIEW_STATES:
-        raise InvalidInput(f"state: must be one of {', '.join(REVIEW_STATES)}", field="state")
-    items = list(
-        session.scalars(
-            select(Item)
-            .where(Item.project_id == project_id, Item.review_state == state, Item.id > after)
-            .order_by(Item.id)
-            .limit(limit)
-        )
-    )
-    by_item: dict[int, list[Annotation]] = {i.id: [] for i in items}
-    if items:
-        for a in session.scalars(
-            select(Annotation)
-            .where(Annotation.item_id.in_(list(by_item)), Annotation.is_current.is_(True))
-            .order_by(Annotation.id)
-        ):
-            by_item[a.item_id].append(a)
-    return [QueueEntry(i, by_item[i.id]) for i in items]
+def adjudicator(state: str | None) -> Permission:
+    """The permission that settles an item in ``state``: review for items in
+    review, manage for escalated ones (an expert's call)."""
+    return Permission.manage if state == "escalated" else Permission.review
 
 
 def adjudicate(
@@ -264,8 +228,7 @@ def adjudicate(
     if item is None:
         raise NotFound(f"no item {item_id}")
     state = item.review_state
-    needed = Permission.manage if state == "escalated" else Permission.review
-    project = authorize(session, actor, item.project_id, needed)
+    project = authorize(session, actor, item.project_id, adjudicator(state))
     if state not in ("review", "escalated"):
         raise Conflict(
             f"item {item_id} is not awaiting review or escalation (state: {state or 'none'})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, InvalidInput, NotFound
@@ -14,6 +14,7 @@ from labelwell.store.tables import (
     GoldAnswer,
     Item,
     Prediction,
+    Project,
     Review,
     utcnow,
 )
@@ -91,27 +92,44 @@ def list_annotations(
     include_history: bool = False,
 ) -> list[Annotation]:
     project = authorize(session, actor, project_id, Permission.view)
-    role = project_role(session, actor, project_id)
-    query = select(Annotation).where(Annotation.project_id == project_id, Annotation.id > after)
-    if not include_history:
-        query = query.where(current_for(Audience(role), actor.id))
+    query = select(Annotation).where(
+        Annotation.project_id == project_id,
+        Annotation.id > after,
+        visible_to(session, actor, project, current=not include_history),
+    )
     if item_id is not None:
         query = query.where(Annotation.item_id == item_id)
+    return list(session.scalars(query.order_by(Annotation.id).limit(limit)))
+
+
+def visible_to(
+    session: Session, actor: Actor, project: Project, *, current: bool = True
+) -> ColumnElement[bool]:
+    """The annotations of ``project`` that ``actor`` may see: their own, others'
+    within their :func:`~labelwell.work.policies.label_scope`, others' on gold
+    items for managers only; with ``current``, the current ones in the actor's
+    eyes (:func:`~labelwell.work.policies.current_for`). Every list of
+    annotations (the API's, the review queue, the review page) filters by it."""
+    role = project_role(session, actor, project.id)
+    seen = Audience(role)
+    rules: list[ColumnElement[bool]] = []
+    if current:
+        rules.append(current_for(seen, actor.id))
     scope = label_scope(session, role, project)
     worked = select(Assignment.item_id).where(
-        Assignment.user_id == actor.id, Assignment.project_id == project_id
+        Assignment.user_id == actor.id, Assignment.project_id == project.id
     )
     if scope is LabelScope.own:
-        query = query.where(Annotation.user_id == actor.id)
+        rules.append(Annotation.user_id == actor.id)
     elif scope is LabelScope.worked:
-        query = query.where(Annotation.item_id.in_(worked))
+        rules.append(Annotation.item_id.in_(worked))
     elif scope is LabelScope.not_worked:
-        query = query.where(or_(Annotation.user_id == actor.id, Annotation.item_id.not_in(worked)))
-    if not Audience(role).sees_gold:
+        rules.append(or_(Annotation.user_id == actor.id, Annotation.item_id.not_in(worked)))
+    if not seen.sees_gold:
         # Everyone answers a gold item: others' answers there would tell it apart.
-        gold = select(Item.id).where(Item.project_id == project_id, Item.is_gold.is_(True))
-        query = query.where(or_(Annotation.user_id == actor.id, Annotation.item_id.not_in(gold)))
-    return list(session.scalars(query.order_by(Annotation.id).limit(limit)))
+        gold = select(Item.id).where(Item.project_id == project.id, Item.is_gold.is_(True))
+        rules.append(or_(Annotation.user_id == actor.id, Annotation.item_id.not_in(gold)))
+    return and_(true(), *rules)
 
 
 def revise_annotation(

@@ -13,7 +13,10 @@ see_labels    yes      yes*      yes*    others' labels (*see :func:`label_scope
 manage        yes      no        no      settings, members, import, gold, export
 ============  =======  ========  ======  ======  ===========
 
-A non-member gets ``NotFound``, so project ids leak nothing.
+A non-member gets ``NotFound``, so project ids leak nothing. Outside projects,
+the global role decides (:class:`GlobalPermission`): admins may do everything,
+managers create projects and list users. Routes and pages ask :func:`authorize`,
+:func:`allowed`, :func:`authorize_global` or :func:`may`, never a role name.
 
 What raters never learn (:class:`Audience`): which items are gold, and which
 model wrote a response of a comparison. Only managers (and admins) see gold
@@ -87,9 +90,33 @@ def authorize(session: Session, actor: Actor, project_id: int, permission: Permi
     return project
 
 
-def require_global(actor: Actor, *roles: str) -> None:
-    if actor.role not in roles:
-        raise Forbidden(f"this needs one of the roles {', '.join(roles)}; you are {actor.role}")
+class GlobalPermission(StrEnum):
+    """What a user's global role allows outside any project."""
+
+    create_projects = "create_projects"
+    list_users = "list_users"
+    #: create users, set passwords, issue reset links, see and revoke others' tokens
+    manage_accounts = "manage_accounts"
+
+
+_GLOBAL_GRANTS: dict[str, frozenset[GlobalPermission]] = {
+    "admin": frozenset(GlobalPermission),
+    "manager": frozenset({GlobalPermission.create_projects, GlobalPermission.list_users}),
+}
+
+
+def may(actor: Actor, permission: GlobalPermission) -> bool:
+    return permission in _GLOBAL_GRANTS.get(actor.role, frozenset())
+
+
+def authorize_global(actor: Actor, permission: GlobalPermission) -> None:
+    """Raise Forbidden unless ``actor``'s global role allows ``permission``."""
+    if not may(actor, permission):
+        roles = sorted(r for r, grants in _GLOBAL_GRANTS.items() if permission in grants)
+        raise Forbidden(
+            f"{permission.value.replace('_', ' ')} needs the role {' or '.join(roles)}; "
+            f"you are {actor.role}"
+        )
 
 
 #: Keys of a response that name the model behind it; stored and exported, never

@@ -16,7 +16,7 @@ from labelwell.schema import Ontology
 from labelwell.store.tables import PROJECT_ROLES, Guideline, Member, Project, User
 from labelwell.work import audit
 from labelwell.work.actors import Actor
-from labelwell.work.policies import Permission, authorize, require_global
+from labelwell.work.policies import GlobalPermission, Permission, authorize, authorize_global
 
 ORDERINGS = ("fifo", "random", "priority")
 SETTINGS = (
@@ -102,7 +102,7 @@ def create_project(
     guidelines: str = "",
     **settings: Any,
 ) -> Project:
-    require_global(actor, "admin", "manager")
+    authorize_global(actor, GlobalPermission.create_projects)
     name = check_name(name)
     onto = ontology if isinstance(ontology, Ontology) else Ontology.from_dict(ontology)
     check_settings(settings)

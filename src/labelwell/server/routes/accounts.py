@@ -23,7 +23,7 @@ from labelwell.server.schemas import (
 from labelwell.store.db import Database
 from labelwell.store.tables import User
 from labelwell.work import accounts, password_resets
-from labelwell.work.policies import require_global
+from labelwell.work.policies import GlobalPermission, authorize_global
 
 router = APIRouter(tags=["accounts"])
 
@@ -66,7 +66,7 @@ def me(ctx: Ctx) -> User:
 def create_token(body: TokenCreate, ctx: Ctx) -> TokenIssued:
     with ctx.db.session() as s:
         if body.email and body.email.strip().lower() != ctx.actor.email:
-            require_global(ctx.actor, "admin")
+            authorize_global(ctx.actor, GlobalPermission.manage_accounts)
         user = accounts.get_user_by_email(s, body.email or ctx.actor.email)
         issued = accounts.create_token(s, user, name=body.name, actor=ctx.actor)
     return _issued(issued)
@@ -88,7 +88,7 @@ def revoke_token(token_id: PathId, ctx: Ctx) -> None:
 
 @router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
 def create_user(body: UserCreate, ctx: Ctx) -> User:
-    require_global(ctx.actor, "admin")
+    authorize_global(ctx.actor, GlobalPermission.manage_accounts)
     with ctx.db.session() as s:
         return accounts.create_user(
             s,
@@ -104,9 +104,8 @@ def create_user(body: UserCreate, ctx: Ctx) -> User:
 
 @router.get("/users", response_model=Page[UserPublic])
 def list_users(ctx: Ctx) -> Page[UserPublic]:
-    require_global(ctx.actor, "admin", "manager")
     with ctx.db.read_session() as s:
-        data = [UserPublic.model_validate(u) for u in accounts.list_users(s)]
+        data = [UserPublic.model_validate(u) for u in accounts.list_users(s, ctx.actor)]
     return Page(data=data, count=len(data))
 
 
@@ -136,7 +135,7 @@ async def change_my_password(body: PasswordChange, request: Request, who: Caller
 @router.put("/users/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT)
 def set_password(user_id: PathId, body: PasswordSet, ctx: Ctx) -> None:
     """Set a user's password (admins); the user's web sessions end."""
-    require_global(ctx.actor, "admin")
+    authorize_global(ctx.actor, GlobalPermission.manage_accounts)
     with ctx.db.session() as s:
         accounts.set_password(s, accounts.get_user(s, user_id), body.password, actor=ctx.actor)
 
@@ -146,7 +145,7 @@ def set_password(user_id: PathId, body: PasswordSet, ctx: Ctx) -> None:
 )
 def reset_link(user_id: PathId, request: Request, ctx: Ctx) -> ResetLink:
     """A one-time link that lets the user set a new password (admins)."""
-    require_global(ctx.actor, "admin")
+    authorize_global(ctx.actor, GlobalPermission.manage_accounts)
     with ctx.db.session() as s:
         user = accounts.get_user(s, user_id)
         issued = password_resets.issue_reset(

@@ -20,6 +20,7 @@ from labelwell.server.schemas import (
     ProjectPublic,
     ProjectUpdate,
     StatsPublic,
+    TimelinePublic,
 )
 from labelwell.store.tables import Guideline, Project
 from labelwell.work import accounts, audit, projects, stats
@@ -115,6 +116,16 @@ def remove_member(project_id: PathId, user_id: PathId, ctx: Ctx) -> None:
 def project_stats(project_id: PathId, ctx: Ctx) -> stats.ProjectStats:
     with ctx.db.read_session() as s:
         return stats.project_stats(s, ctx.actor, project_id)
+
+
+@router.get("/projects/{project_id}/stats/timeline", response_model=TimelinePublic)
+def annotation_timeline(
+    project_id: PathId, ctx: Ctx, buckets: int = Query(60, ge=1, le=1000)
+) -> stats.Timeline:
+    """The current annotations counted in ``buckets`` equal intervals from the
+    first to the last (managers); the console's chart of annotations over time."""
+    with ctx.db.read_session() as s:
+        return stats.annotation_timeline(s, ctx.actor, project_id, buckets=buckets)
 
 
 @router.get("/projects/{project_id}/audit", response_model=Page[AuditPublic])

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from labelwell.quality.registry import AGGREGATORS
 from labelwell.server.deps import Ctx
-from labelwell.server.pagination import decode_cursor
+from labelwell.server.pagination import decode_position
 from labelwell.server.schemas import (
     AdjudicateRequest,
     Page,
@@ -21,6 +21,7 @@ from labelwell.server.schemas import (
 from labelwell.server.views import review_page
 from labelwell.store.tables import Annotation
 from labelwell.work import consensus
+from labelwell.work import review_queue as queues
 from labelwell.work.policies import audience
 from labelwell.work.quality_report import quality_report
 
@@ -51,17 +52,20 @@ def report(
 def review_queue(
     project_id: PathId,
     ctx: Ctx,
-    state: Literal["review", "escalated", "resolved"] = "review",
+    state: Literal["submitted", "review", "escalated", "resolved"] = "review",
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=500),
 ) -> Page[ReviewItemPublic] | Page[ReviewItemForReviewer]:
-    """Items awaiting review or escalation, with every current annotation side by side
-    (reviewers and managers; reviewers get no gold flags or model names)."""
+    """Items awaiting a decision, with the annotations the caller may see side by
+    side: ``submitted`` (answers awaiting accept, reject or fix; disagreements
+    first; a page may hold fewer than ``limit`` items and still have a
+    ``next_cursor``), or in consensus ``review``, ``escalated`` or ``resolved``.
+    Reviewers and managers; reviewers get no gold flags or model names."""
     with ctx.db.read_session() as s:
-        entries = consensus.review_queue(
-            s, ctx.actor, project_id, state, after=decode_cursor(cursor), limit=limit
+        found = queues.review_queue(
+            s, ctx.actor, project_id, state, position=decode_position(cursor), limit=limit
         )
-        return review_page(entries, audience(s, ctx.actor, project_id), limit)
+        return review_page(found, audience(s, ctx.actor, project_id))
 
 
 @router.post(

@@ -4,10 +4,11 @@ label escaped. Each function returns markup safe to place in a page."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from html import escape
 
 from markupsafe import Markup
+
+from labelwell.work.stats import Timeline
 
 PALETTE = ("#3b6fd8", "#e0803a", "#3aa66b", "#c94f7c", "#8a63d2", "#2aa5b8", "#b59a2c")
 _FONT = 'font-family="system-ui, sans-serif" font-size="12"'
@@ -45,30 +46,27 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], *, width: int = 420
     return Markup("".join(parts))
 
 
-def cumulative_chart(title: str, times: Sequence[datetime], *, width: int = 420) -> Markup:
-    """Cumulative count over time as a filled step line."""
+def cumulative_chart(title: str, timeline: Timeline, *, width: int = 420) -> Markup:
+    """The running count of a :class:`~labelwell.work.stats.Timeline`, rising
+    through each interval by the annotations made in it."""
     height, pad = 160, 28
     parts = [
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} '
         f'{height}" width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    stamps = sorted(t.timestamp() for t in times)
-    if stamps:
-        t0, t1 = stamps[0], stamps[-1]
-        dt = (t1 - t0) or 1.0
-        n = len(stamps)
+    running = timeline.cumulative()
+    if timeline.start is not None and timeline.total:
+        n, steps = timeline.total, len(running)
         pts = [(pad, height - pad)]
-        for i, ts in enumerate(stamps):
-            x = pad + (width - 2 * pad) * (ts - t0) / dt
-            pts.append((x, height - pad - (height - 2 * pad) * i / n))
-            pts.append((x, height - pad - (height - 2 * pad) * (i + 1) / n))
-        pts.append((width - pad, pad))
+        for i, (_, count) in enumerate(running):
+            x = pad + (width - 2 * pad) * (i + 1) / steps
+            pts.append((x, height - pad - (height - 2 * pad) * count / n))
         pts.append((width - pad, height - pad))
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
         parts.append(f'<polygon points="{path}" fill="#3b6fd833" stroke="#3b6fd8"/>')
-        start = datetime.fromtimestamp(t0).strftime("%m-%d %H:%M")
-        end = datetime.fromtimestamp(t1).strftime("%m-%d %H:%M")
+        start = timeline.start.astimezone().strftime("%m-%d %H:%M")
+        end = running[-1][0].astimezone().strftime("%m-%d %H:%M")
         parts.append(
             f'<text x="{pad}" y="{height - 8}" {_FONT} fill="#445">{start}</text>'
             f'<text x="{width - pad}" y="{height - 8}" text-anchor="end" {_FONT} '

@@ -215,6 +215,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "review.fixed": {"en": "fixed", "ko": "수정됨"},
     "review.comment": {"en": "Comment to the annotator", "ko": "주석자에게 남길 의견"},
     "review.item": {"en": "Item", "ko": "항목"},
+    "review.more": {"en": "More items", "ko": "항목 더 보기"},
     "action.escalations": {"en": "Escalations", "ko": "에스컬레이션"},
     "esc.title": {"en": "Escalation inbox", "ko": "에스컬레이션 수신함"},
     "esc.intro": {

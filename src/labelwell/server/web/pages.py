@@ -14,7 +14,9 @@ from fastapi.templating import Jinja2Templates
 
 from labelwell.errors import (
     Busy,
+    Conflict,
     Forbidden,
+    InvalidInput,
     LabelwellError,
     NotFound,
     TooManyRequests,
@@ -22,12 +24,13 @@ from labelwell.errors import (
 )
 from labelwell.formats.registry import fitting_exporters
 from labelwell.schema import CONTROL_TYPES
+from labelwell.server.errors import status_of
 from labelwell.server.login import log_in
-from labelwell.server.views import item_view
+from labelwell.server.pagination import decode_position
+from labelwell.server.views import review_page as review_view
 from labelwell.server.web import charts
 from labelwell.server.web.account import password_notice
 from labelwell.server.web.i18n import LANGUAGES, catalogue_for, translator
-from labelwell.server.web.review import review_queue
 from labelwell.server.web.session import (
     LANG_COOKIE,
     LOGIN_COOKIE,
@@ -41,9 +44,20 @@ from labelwell.server.web.session import (
     set_login_csrf,
     set_session,
 )
-from labelwell.work import accounts, items, labels, projects, stats
+from labelwell.work import accounts, projects, stats
 from labelwell.work.actors import Actor
-from labelwell.work.policies import Permission, allowed, audience, authorize, project_role
+from labelwell.work.consensus import adjudicator
+from labelwell.work.policies import (
+    GlobalPermission,
+    Permission,
+    allowed,
+    audience,
+    authorize,
+    authorize_global,
+    may,
+    project_role,
+)
+from labelwell.work.review_queue import review_queue
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
@@ -85,15 +99,14 @@ def render(
 
 def _page(request: Request, build: Callable[[Actor], Response]) -> Response:
     """Run a page for the logged-in actor: to the login page if there is none,
-    an error page for NotFound/Forbidden (same rules as the API)."""
+    an error page with the API's status for a refusal or bad input."""
     actor = optional_actor(request)
     if actor is None:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     try:
         return build(actor)
-    except (NotFound, Forbidden) as exc:
-        status = 404 if isinstance(exc, NotFound) else 403
-        return render(request, "error.html", actor, status=status, message=exc.message)
+    except (NotFound, Forbidden, InvalidInput, Conflict) as exc:
+        return render(request, "error.html", actor, status=status_of(exc), message=exc.message)
 
 
 @router.get("/")
@@ -174,12 +187,8 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
         return render(request, "error.html", None, status=403, message=exc.message)
     except Unauthorized:
         return RedirectResponse("/login", status_code=303)
-    token = session_token(request) or ""
     with request.app.state.db.session() as s:
-        digest = accounts.hash_token(token)
-        for row in accounts.list_tokens(s, actor):
-            if row.token_hash == digest:
-                accounts.revoke_token(s, actor, row.id)
+        accounts.end_session(s, actor, session_token(request) or "")
     response = RedirectResponse("/login", status_code=303)
     clear_session(response, request)
     return response
@@ -201,23 +210,27 @@ def switch_language(request: Request, lang: str = Form(...), csrf: str = Form(""
 def project_list(request: Request, password: str | None = None) -> Response:
     def build(actor: Actor) -> Response:
         with request.app.state.db.read_session() as s:
-            rows = [
-                {
-                    "id": p.id,
-                    "name": p.name,
-                    "description": p.description,
-                    "role": project_role(s, actor, p.id),
-                    "types": sorted({c["type"] for c in p.ontology.get("controls", [])}),
-                }
-                for p in projects.list_projects(s, actor)
-            ]
-        can_create = actor.role in ("admin", "manager")
+            rows = []
+            for p in projects.list_projects(s, actor):
+                role = project_role(s, actor, p.id)
+                rows.append(
+                    {
+                        "id": p.id,
+                        "name": p.name,
+                        "description": p.description,
+                        "role": role,
+                        "types": sorted({c["type"] for c in p.ontology.get("controls", [])}),
+                        "can_review": allowed(role, Permission.review, p),
+                        "can_escalate": allowed(role, adjudicator("escalated"), p),
+                        "can_manage": allowed(role, Permission.manage, p),
+                    }
+                )
         return render(
             request,
             "projects.html",
             actor,
             projects=rows,
-            can_create=can_create,
+            can_create=may(actor, GlobalPermission.create_projects),
             password_notice=password_notice(password),
         )
 
@@ -227,8 +240,7 @@ def project_list(request: Request, password: str | None = None) -> Response:
 @router.get("/projects/new")
 def new_project(request: Request) -> Response:
     def build(actor: Actor) -> Response:
-        if actor.role not in ("admin", "manager"):
-            raise Forbidden("creating projects needs the admin or manager role")
+        authorize_global(actor, GlobalPermission.create_projects)
         return render(request, "new_project.html", actor, boot={"types": sorted(CONTROL_TYPES)})
 
     return _page(request, build)
@@ -240,7 +252,6 @@ def label_page(request: Request, project_id: int) -> Response:
         with request.app.state.db.read_session() as s:
             project = authorize(s, actor, project_id, Permission.annotate)
             guideline = projects.current_guideline(s, project_id)
-            role = project_role(s, actor, project_id)
             boot = {
                 "project": {"id": project.id, "name": project.name, "ontology": project.ontology},
                 "guideline": {
@@ -249,43 +260,32 @@ def label_page(request: Request, project_id: int) -> Response:
                 },
                 "i18n": catalogue_for(_lang(request)),
             }
-        return render(request, "label.html", actor, project=project, role=role, boot=boot)
+        return render(request, "label.html", actor, project=project, boot=boot)
 
     return _page(request, build)
 
 
+#: items on one page of the review queue; the page's script asks the API for more
+REVIEW_PAGE = 200
+
+
 @router.get("/projects/{project_id}/review")
-def review_page(request: Request, project_id: int) -> Response:
+def review_page(request: Request, project_id: int, cursor: str | None = None) -> Response:
+    """The ``submitted`` review queue, a page of ``GET /review-queue`` rendered in."""
+
     def build(actor: Actor) -> Response:
         with request.app.state.db.read_session() as s:
             project = authorize(s, actor, project_id, Permission.review)
-            role = project_role(s, actor, project_id)
-            rows = []
-            after = 0
-            while len(rows) < 5000:
-                page = labels.list_annotations(s, actor, project_id, after=after, limit=1000)
-                rows.extend(page)
-                if len(page) < 1000:
-                    break
-                after = page[-1].id
+            at = decode_position(cursor)
+            found = review_queue(s, actor, project_id, "submitted", position=at, limit=REVIEW_PAGE)
             seen = audience(s, actor, project_id)
-            queue = review_queue(rows, show_gold=seen.sees_gold)[:200]
-            for entry in queue:
-                entry.data = item_view(items.get_item(s, actor, entry.item_id), seen).data
+            can_adjudicate = allowed(seen.role, adjudicator("escalated"), project)
             boot = {
                 "project": {"id": project.id, "name": project.name, "ontology": project.ontology},
-                "queue": [
-                    {
-                        "item_id": e.item_id,
-                        "data": e.data,
-                        "disagree": e.disagree,
-                        "annotations": e.annotations,
-                    }
-                    for e in queue
-                ],
+                "queue": review_view(found, seen).model_dump(mode="json"),
+                "limit": REVIEW_PAGE,
                 "i18n": catalogue_for(_lang(request)),
             }
-        can_adjudicate = allowed(role, Permission.manage, project)
         return render(
             request, "review.html", actor, project=project, boot=boot, can_adjudicate=can_adjudicate
         )
@@ -296,11 +296,11 @@ def review_page(request: Request, project_id: int) -> Response:
 @router.get("/projects/{project_id}/escalations")
 def escalations_page(request: Request, project_id: int) -> Response:
     """The expert's inbox of escalated items; only those who may adjudicate an
-    escalation (``consensus.adjudicate``: the manage permission) get it."""
+    escalation (:func:`~labelwell.work.consensus.adjudicator`) get it."""
 
     def build(actor: Actor) -> Response:
         with request.app.state.db.read_session() as s:
-            project = authorize(s, actor, project_id, Permission.manage)
+            project = authorize(s, actor, project_id, adjudicator("escalated"))
             boot = {
                 "project": {"id": project.id, "name": project.name, "ontology": project.ontology},
                 "i18n": catalogue_for(_lang(request), ("work.", "review.", "esc.")),
@@ -323,18 +323,11 @@ def manage_page(request: Request, project_id: int) -> Response:
                 for m, u in projects.list_members(s, actor, project_id)
             ]
             users = (
-                [{"id": u.id, "email": u.email} for u in accounts.list_users(s)]
-                if actor.role in ("admin", "manager")
+                [{"id": u.id, "email": u.email} for u in accounts.list_users(s, actor)]
+                if may(actor, GlobalPermission.list_users)
                 else []
             )
-            times = []
-            after = 0
-            while len(times) < 20000:
-                page = labels.list_annotations(s, actor, project_id, after=after, limit=1000)
-                times.extend(a.created_at for a in page)
-                if len(page) < 1000:
-                    break
-                after = page[-1].id
+            timeline = stats.annotation_timeline(s, actor, project_id)
         titled = [
             (t("manage.items_by_status"), sorted(st.by_status.items())),
             (t("manage.throughput"), [(a.email, a.submitted) for a in st.annotators]),
@@ -342,7 +335,7 @@ def manage_page(request: Request, project_id: int) -> Response:
         ]
         dashboard = [(title, charts.bar_chart(title, bars)) for title, bars in titled]
         dashboard.append(
-            (t("manage.progress"), charts.cumulative_chart(t("manage.progress"), times))
+            (t("manage.progress"), charts.cumulative_chart(t("manage.progress"), timeline))
         )
         boot = {
             "project": {"id": project.id, "name": project.name},
@@ -361,6 +354,7 @@ def manage_page(request: Request, project_id: int) -> Response:
                 f for f, (ok, _) in fitting_exporters(projects.ontology_of(project)).items() if ok
             ],
             dashboard=dashboard,
+            can_manage_accounts=may(actor, GlobalPermission.manage_accounts),
             boot=boot,
         )
 

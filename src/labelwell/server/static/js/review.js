@@ -57,10 +57,44 @@ function annotationCard(a, data) {
   return card;
 }
 
-if (!B.queue.length) root.replaceChildren(h("p", { id: "review-empty" }, t("review.none")));
-else {
-  root.replaceChildren(...B.queue.map((entry) => h("section", { class: `card review-item${entry.disagree ? " disagree" : ""}`, dataset: { item: String(entry.item_id) } },
-    h("h2", {}, `${t("review.item")} ${entry.item_id} `, entry.disagree ? h("span", { class: "badge" }, t("review.disagree")) : null),
+// The first page comes with the page; "more" asks GET /review-queue (the same
+// service) for the next one. A page may be short and still have a next one.
+const more = document.getElementById("review-more");
+let cursor = B.queue.next_cursor;
+let shown = 0;
+
+function itemSection(entry) {
+  return h("section", { class: `card review-item${entry.disagree ? " disagree" : ""}`, dataset: { item: String(entry.id) } },
+    h("h2", {}, `${t("review.item")} ${entry.id} `, entry.disagree ? h("span", { class: "badge" }, t("review.disagree")) : null),
     ...itemView(entry.data),
-    h("div", { class: "annotations" }, entry.annotations.map((a) => annotationCard(a, entry.data))))));
+    h("div", { class: "annotations" }, entry.annotations.map((a) => annotationCard(a, entry.data))));
 }
+
+function show(entries) {
+  if (!shown && entries.length) root.replaceChildren();
+  root.append(...entries.map(itemSection));
+  shown += entries.length;
+  if (!shown && !cursor) root.replaceChildren(h("p", { id: "review-empty" }, t("review.none")));
+  more.hidden = !cursor;
+  root.dataset.shown = String(shown);
+}
+
+async function loadMore() {
+  more.disabled = true;
+  try {
+    do {
+      const query = new URLSearchParams({ state: "submitted", limit: String(B.limit), cursor });
+      const page = await api("GET", `/projects/${B.project.id}/review-queue?${query}`);
+      cursor = page.next_cursor;
+      show(page.data);
+    } while (!shown && cursor);
+  } catch (err) {
+    root.append(h("p", { class: "status error", role: "alert" }, err.message));
+  } finally {
+    more.disabled = false;
+  }
+}
+
+more.addEventListener("click", (e) => { e.preventDefault(); loadMore(); });
+show(B.queue.data);
+if (!shown && cursor) loadMore();
