@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI
@@ -24,6 +25,7 @@ from labelwell.server.routes import (
     tasks,
     weak,
 )
+from labelwell.server.schemas import HealthPublic
 from labelwell.settings import Settings
 from labelwell.store.db import Database
 from labelwell.store.migrate import upgrade
@@ -73,17 +75,25 @@ def create_app(
         BodySizeLimit, json_limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes
     )
 
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", responses=errors.ERROR_RESPONSES)
     # Routes are matched in order: the annotator's loop, the busiest, goes first.
     for module in (tasks, accounts, projects, items, annotations, export, quality, rlhf, weak):
         api.include_router(module.router)
     app.include_router(api)
     web.install(app)
 
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            export.document_media_types(schema["paths"]["/api/v1" + export.EXPORT_PATH]["get"])
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    @app.get("/healthz", tags=["health"], responses=errors.ERROR_RESPONSES)
+    def healthz() -> HealthPublic:
         with db.read_session() as s:
             s.connection().exec_driver_sql("SELECT 1")
-        return {"status": "ok", "version": labelwell.__version__, "database": db.dialect}
+        return HealthPublic(status="ok", version=labelwell.__version__, database=db.dialect)
 
     return app

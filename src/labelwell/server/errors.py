@@ -21,6 +21,7 @@ from labelwell.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from labelwell.server.schemas import ErrorDetail, ErrorPublic
 from labelwell.store.db import lost_connection
 
 STATUS: list[tuple[type[LabelwellError], int]] = [
@@ -35,7 +36,20 @@ STATUS: list[tuple[type[LabelwellError], int]] = [
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details or {}}}
+    """The body of every error answer, in the shape of :class:`ErrorPublic`."""
+    error = ErrorDetail(code=code, message=message, details=details or {})
+    return ErrorPublic(error=error).model_dump()
+
+
+#: every API operation documents its errors with this shape (FastAPI's own 422
+#: schema, ``{"detail": [...]}``, is never sent)
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorPublic, "description": "Refused: bad token, role, input or state"},
+    503: {
+        "model": ErrorPublic,
+        "description": "The database is out of reach; retry after ``Retry-After`` seconds",
+    },
+}
 
 
 def status_of(exc: LabelwellError) -> int:

@@ -23,7 +23,15 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Page(BaseModel, Generic[T]):
+class Public(BaseModel):
+    """A response: its fields are all it holds (``additionalProperties: false`` in
+    the OpenAPI schema), and every route sends it through its model, so the schema
+    is exactly what is sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(Public, Generic[T]):
     """A page of results; pass ``next_cursor`` back as ``cursor`` for the next one."""
 
     data: list[T]
@@ -43,7 +51,7 @@ class TokenCreate(Strict):
     )
 
 
-class TokenIssued(BaseModel):
+class TokenIssued(Public):
     id: int
     token: str = Field(description="Shown once; only its hash is stored.")
     prefix: str
@@ -54,7 +62,7 @@ class TokenIssued(BaseModel):
     )
 
 
-class TokenPublic(BaseModel):
+class TokenPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     id: int
     name: str
@@ -89,12 +97,12 @@ class PasswordReset(Strict):
     password: str = Field(max_length=1000)
 
 
-class ResetLink(BaseModel):
+class ResetLink(Public):
     url: str = Field(description="Shown once: the page that sets the password.")
     expires_at: datetime
 
 
-class UserPublic(BaseModel):
+class UserPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     id: int
     email: str
@@ -126,7 +134,7 @@ class ProjectUpdate(ProjectSettings):
     pass
 
 
-class ProjectPublic(BaseModel):
+class ProjectPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     id: int
     name: str
@@ -146,7 +154,7 @@ class GuidelineCreate(Strict):
     text: str = Field(max_length=200000)
 
 
-class GuidelinePublic(BaseModel):
+class GuidelinePublic(Public):
     model_config = ConfigDict(from_attributes=True)
     version: int
     text: str
@@ -157,7 +165,7 @@ class MemberSet(Strict):
     role: ProjectRole
 
 
-class MemberPublic(BaseModel):
+class MemberPublic(Public):
     user_id: int
     email: str
     role: str
@@ -175,7 +183,7 @@ class ItemsCreate(Strict):
     items: list[ItemCreate] = Field(max_length=10000)
 
 
-class ImportPublic(BaseModel):
+class ImportPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     id: int
     project_id: int
@@ -187,7 +195,7 @@ class ImportPublic(BaseModel):
     warnings: list[str] = Field(default_factory=list)
 
 
-class ItemPublic(BaseModel):
+class ItemPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     id: int
     project_id: int
@@ -199,7 +207,7 @@ class ItemPublic(BaseModel):
     n_done: int
 
 
-class SuggestionPublic(BaseModel):
+class SuggestionPublic(Public):
     id: int
     model_name: str
     model_version: str
@@ -208,7 +216,7 @@ class SuggestionPublic(BaseModel):
     result: dict[str, Any]
 
 
-class TaskPublic(BaseModel):
+class TaskPublic(Public):
     assignment_id: int
     item_id: int
     project_id: int
@@ -237,7 +245,7 @@ class SkipRequest(Strict):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class AnnotationPublic(BaseModel):
+class AnnotationPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     id: int
     item_id: int
@@ -255,13 +263,13 @@ class AnnotationPublic(BaseModel):
     created_at: datetime
 
 
-class AnnotationForRater(BaseModel):
+class AnnotationForRater(Public):
     """An annotation as a rater (annotator or reviewer) sees it: what was done,
     never what consensus or review made of it (``status``, ``is_current``). Gold
     answers are never reviewed by raters nor counted in consensus, so those
     fields would tell a rater which of their answers were on gold items."""
 
-    model_config = ConfigDict(from_attributes=True, extra="forbid")
+    model_config = ConfigDict(from_attributes=True)
     id: int
     item_id: int
     project_id: int
@@ -276,7 +284,7 @@ class AnnotationForRater(BaseModel):
     created_at: datetime
 
 
-class GoldFeedback(BaseModel):
+class GoldFeedback(Public):
     correct: bool
     expected: dict[str, Any]
     message: str
@@ -302,7 +310,7 @@ class ReviewCreate(Strict):
     result: dict[str, Any] | None = None
 
 
-class ReviewPublic(BaseModel):
+class ReviewPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     id: int
     annotation_id: int
@@ -325,7 +333,7 @@ class PredictionsCreate(Strict):
     predictions: list[PredictionCreate] = Field(max_length=10000)
 
 
-class PredictionPublic(BaseModel):
+class PredictionPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     id: int
     item_id: int
@@ -341,14 +349,14 @@ class GoldSet(Strict):
     result: dict[str, Any]
 
 
-class GoldPublic(BaseModel):
+class GoldPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     item_id: int
     result: dict[str, Any]
     created_at: datetime
 
 
-class AnnotatorStatsPublic(BaseModel):
+class AnnotatorStatsPublic(Public):
     email: str
     submitted: int
     skipped: int
@@ -358,7 +366,7 @@ class AnnotatorStatsPublic(BaseModel):
     median_time_ms: float | None
 
 
-class StatsPublic(BaseModel):
+class StatsPublic(Public):
     project_id: int
     items: int
     gold_items: int
@@ -369,7 +377,7 @@ class StatsPublic(BaseModel):
     annotators: list[AnnotatorStatsPublic]
 
 
-class TimelinePublic(BaseModel):
+class TimelinePublic(Public):
     """Current annotations over time: ``counts[i]`` were made in the ``step_s``
     seconds from ``start + i * step_s``; ``start`` is null before the first."""
 
@@ -380,7 +388,7 @@ class TimelinePublic(BaseModel):
     total: int
 
 
-class AuditPublic(BaseModel):
+class AuditPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     id: int
     at: datetime
@@ -391,11 +399,11 @@ class AuditPublic(BaseModel):
     details: dict[str, Any]
 
 
-class Count(BaseModel):
+class Count(Public):
     count: int
 
 
-class LabelAgreementPublic(BaseModel):
+class LabelAgreementPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     label: str
     kappa: float | None
@@ -404,7 +412,7 @@ class LabelAgreementPublic(BaseModel):
     interpretation: str
 
 
-class SampleWarningPublic(BaseModel):
+class SampleWarningPublic(Public):
     """A figure shown on fewer items than its documented minimum, or with an
     unstable bootstrap interval (``labelwell.quality.sample``)."""
 
@@ -423,7 +431,7 @@ class SampleWarningPublic(BaseModel):
     )
 
 
-class AgreementPublic(BaseModel):
+class AgreementPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     control: str | None = Field(description="None for the figure pooled over all controls.")
     alpha: float | None = Field(description="Krippendorff's alpha, nominal.")
@@ -439,7 +447,7 @@ class AgreementPublic(BaseModel):
     warnings: list[SampleWarningPublic] = []
 
 
-class AnnotatorGoldPublic(BaseModel):
+class AnnotatorGoldPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     annotator: str
     n_gold: int
@@ -451,7 +459,7 @@ class AnnotatorGoldPublic(BaseModel):
     small_sample: bool = Field(default=False, description="Fewer gold items than the minimum.")
 
 
-class QualityFlagPublic(BaseModel):
+class QualityFlagPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     annotator: str
     kind: str
@@ -460,7 +468,7 @@ class QualityFlagPublic(BaseModel):
     message: str
 
 
-class AggregatedLabelPublic(BaseModel):
+class AggregatedLabelPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     item_id: int
     control: str
@@ -468,7 +476,7 @@ class AggregatedLabelPublic(BaseModel):
     confidence: float
 
 
-class GuidelineFlagPublic(BaseModel):
+class GuidelineFlagPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     control: str
     label: str
@@ -480,7 +488,7 @@ class GuidelineFlagPublic(BaseModel):
     message: str
 
 
-class AggregationWarningPublic(BaseModel):
+class AggregationWarningPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     control: str
     kind: str = Field(description="collapsed_class, below_majority_on_gold or permuted_worker.")
@@ -491,7 +499,7 @@ class AggregationWarningPublic(BaseModel):
     evidence: dict[str, Any]
 
 
-class MethodChoicePublic(BaseModel):
+class MethodChoicePublic(Public):
     model_config = ConfigDict(from_attributes=True)
     control: str
     method: str
@@ -500,7 +508,7 @@ class MethodChoicePublic(BaseModel):
     n_gold: int
 
 
-class QualityReportPublic(BaseModel):
+class QualityReportPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     project_id: int
     method: str
@@ -531,7 +539,7 @@ class ReviewAnnotationPublic(AnnotationPublic):
     details: dict[str, Any]
 
 
-class ReviewItemPublic(BaseModel):
+class ReviewItemPublic(Public):
     id: int
     external_id: str | None
     data: dict[str, Any]
@@ -547,12 +555,11 @@ class AdjudicateRequest(Strict):
     note: str = Field(default="", max_length=20000)
 
 
-class ItemForAnnotator(BaseModel):
+class ItemForAnnotator(Public):
     """An item as a rater (annotator or reviewer) sees it: only what labeling it
     needs. No status, counts, external id or priority, in which a gold item differs
     from the others, and responses without the model that wrote them."""
 
-    model_config = ConfigDict(extra="forbid")
     id: int
     project_id: int
     data: dict[str, Any]
@@ -566,15 +573,30 @@ class ReviewAnnotationForReviewer(AnnotationPublic):
     details: dict[str, Any]
 
 
-class ReviewItemForReviewer(BaseModel):
+class ReviewItemForReviewer(ItemForAnnotator):
     """An item of the review queue as a reviewer sees it: the rater's view of the
     item and its annotations without gold flags or scoring details."""
 
-    model_config = ConfigDict(extra="forbid")
-    id: int
-    project_id: int
-    data: dict[str, Any]
-    media: list[str]
     review_state: str | None
     disagree: bool = Field(description="its annotations' results differ (region ids aside)")
     annotations: list[ReviewAnnotationForReviewer]
+
+
+class ErrorDetail(Public):
+    code: str = Field(description="not_found, forbidden, invalid_input, conflict, ...")
+    message: str = Field(description="What went wrong, for a person to act on.")
+    details: dict[str, Any] = Field(
+        description="``field`` (and ``line`` for files) naming where, when known."
+    )
+
+
+class ErrorPublic(Public):
+    """Every error answer of the API (4xx, and 503 while the database is out of reach)."""
+
+    error: ErrorDetail
+
+
+class HealthPublic(Public):
+    status: Literal["ok"]
+    version: str
+    database: str = Field(description="sqlite or postgresql")

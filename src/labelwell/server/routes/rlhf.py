@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from labelwell.formats.trl import TrainingSetOptions
 from labelwell.rlhf.pairs import PAIR_STRATEGIES
 from labelwell.server.deps import Ctx
-from labelwell.server.schemas import PathId, SampleWarningPublic
+from labelwell.server.schemas import PathId, Public, SampleWarningPublic
 from labelwell.server.streaming import content_disposition, stream_writer
 from labelwell.work.rlhf import (
     prepare_training_set,
@@ -28,7 +28,7 @@ from labelwell.work.rlhf.reward import plan_saved_model_scoring
 router = APIRouter(tags=["rlhf"])
 
 
-class LeaderboardRowPublic(BaseModel):
+class LeaderboardRowPublic(Public):
     rank: int
     model: str
     rating: float
@@ -39,7 +39,7 @@ class LeaderboardRowPublic(BaseModel):
     warnings: list[SampleWarningPublic] = []
 
 
-class LeaderboardPublic(BaseModel):
+class LeaderboardPublic(Public):
     data: list[LeaderboardRowPublic]
     count: int
     n_battles: int
@@ -122,7 +122,7 @@ def training_set(
     )
 
 
-class GroupAuditPublic(BaseModel):
+class GroupAuditPublic(Public):
     control: str
     kind: str
     test: str
@@ -136,12 +136,12 @@ class GroupAuditPublic(BaseModel):
     groups: list[dict[str, Any]]
 
 
-class SkippedAuditPublic(BaseModel):
+class SkippedAuditPublic(Public):
     control: str
     reason: str
 
 
-class BiasAuditPublic(BaseModel):
+class BiasAuditPublic(Public):
     project_id: int
     by: str
     alpha: float
@@ -184,7 +184,7 @@ class RewardScoresCreate(BaseModel):
     )
 
 
-class RewardScoresPublic(BaseModel):
+class RewardScoresPublic(Public):
     model_name: str
     model_version: str
     count: int

@@ -2,14 +2,13 @@
 
 Next task and submit are the hottest routes of the server: they run their unit
 of work through :func:`labelwell.server.units.write_unit` and write their JSON
-with orjson directly (the declared response models document the shapes)."""
+through their declared response models once (pydantic-core, without FastAPI's
+second validation), so the OpenAPI schema is what they send."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 from fastapi import APIRouter, Response, status
+from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from labelwell.server.deps import CallerDep, Ctx
@@ -39,13 +38,15 @@ async def next_task(project_id: PathId, who: CallerDep) -> Response:
     task = await write_unit(who.db, _next_task, who.token, project_id)
     if task is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
-    return Response(orjson.dumps(task), media_type=JSON)  # a dataclass: orjson writes it
+    return _json(TaskPublic, task)
 
 
 @router.post(
     "/assignments/{assignment_id}/submit",
     response_model=SubmittedPublic,
-    responses={200: {"description": "A retry with the same idempotency key"}},
+    responses={
+        200: {"model": SubmittedPublic, "description": "A retry with the same idempotency key"}
+    },
     status_code=status.HTTP_201_CREATED,
 )
 async def submit(assignment_id: PathId, body: SubmitRequest, who: CallerDep) -> Response:
@@ -59,12 +60,25 @@ async def submit(assignment_id: PathId, body: SubmitRequest, who: CallerDep) -> 
         if created and done.flywheel
         else None
     )
-    return Response(
-        orjson.dumps(_public(done)),
+    # SubmittedPublic has no ``details``, ``is_gold_check``, ``status`` or
+    # ``is_current``, which would tell a gold item from the others
+    return _json(
+        SubmittedPublic,
+        done,
         status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        media_type=JSON,
         background=retrain,
     )
+
+
+def _json(
+    model: type[BaseModel],
+    record: object,
+    status_code: int = status.HTTP_200_OK,
+    background: BackgroundTask | None = None,
+) -> Response:
+    """``record``'s attributes in the shape of ``model``, the route's response model."""
+    body = model.model_validate(record, from_attributes=True).model_dump_json()
+    return Response(body, status_code=status_code, media_type=JSON, background=background)
 
 
 def _next_task(unit: Unit, token: str, project_id: int) -> queue.Task | None:
@@ -83,27 +97,6 @@ def _submit(
         idempotency_key=body.idempotency_key,
         suggestion=body.suggestion.model_dump() if body.suggestion else None,
     )
-
-
-def _public(done: queue.Submitted) -> dict[str, Any]:
-    """The fields of :class:`SubmittedPublic`: never ``details``,
-    ``is_gold_check``, ``status`` or ``is_current``, which would tell a gold item
-    from the others (consensus and review never touch a gold answer)."""
-    return {
-        "id": done.id,
-        "item_id": done.item_id,
-        "project_id": done.project_id,
-        "assignment_id": done.assignment_id,
-        "source": done.source,
-        "agent": done.agent,
-        "result": done.result,
-        "guideline_version": done.guideline_version,
-        "time_spent_ms": done.time_spent_ms,
-        "revision": done.revision,
-        "supersedes_id": done.supersedes_id,
-        "created_at": done.created_at,
-        "feedback": done.feedback,
-    }
 
 
 @router.post("/assignments/{assignment_id}/skip", status_code=status.HTTP_204_NO_CONTENT)

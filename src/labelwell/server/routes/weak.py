@@ -5,16 +5,16 @@ process or on Dask)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from labelwell.server.deps import Ctx
-from labelwell.server.schemas import PathId
+from labelwell.server.schemas import PathId, Public
 from labelwell.work.weak import lf_summary
 
 router = APIRouter(tags=["weak"])
 
 
-class LFSummaryRowPublic(BaseModel):
+class LFSummaryRowPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     name: str
     version: str
@@ -32,7 +32,7 @@ class LFSummaryRowPublic(BaseModel):
     few_votes: bool
 
 
-class WeakSummaryPublic(BaseModel):
+class WeakSummaryPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     project_id: int
     control: str
