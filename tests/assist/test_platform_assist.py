@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sklearn.feature_extraction.text import CountVectorizer
@@ -12,7 +13,7 @@ from labelwell.assist.calibration import TemperatureScaling, expected_calibratio
 from labelwell.assist.predictors import register_predictor
 from labelwell.errors import Conflict, InvalidInput
 from labelwell.server import create_app
-from labelwell.store.tables import Annotation, Item, Prediction, Project
+from labelwell.store.tables import Annotation, Calibration, Item, Prediction, Project, SpotCheck
 from labelwell.work import assist, labels, queue
 from world import build_world
 
@@ -191,9 +192,19 @@ def test_train_from_project_calibrates_on_held_out_labels(db):
         expected_calibration_error(scaler.predict_proba(probs, from_probs=True), truth)
     )
     assert report.ece_after <= report.ece_before + 1e-9
+    with db.session() as s:  # a second training keeps the first's summary only
+        assist.train_from_project(s, world.manager, world.project_id, heldout=0.3)
     with db.read_session() as s:
-        state = s.get(Project, world.project_id).settings["assist_state"]
-    assert len(state["calibration"]["confidence"]) == 6
+        rows = s.query(Calibration).order_by(Calibration.id).all()
+        settings = s.get(Project, world.project_id).settings
+    assert [r.project_id for r in rows] == [world.project_id] * 2
+    assert rows[0].confidence is None and rows[0].correct is None
+    newest = rows[1]
+    assert newest.model_version == report.predictor.version and newest.n_labels == 20
+    assert newest.temperature == pytest.approx(report.temperature)
+    assert newest.confidence == pytest.approx(report.confidence.tolist(), abs=1e-6)
+    assert newest.correct == report.correct.tolist() and len(newest.correct) == 6
+    assert settings == {"assist_model": "test-bow"}  # nothing of the training in settings
 
 
 def test_training_set_uses_consensus_and_skips_ties(db):
@@ -265,8 +276,36 @@ def test_route_auto_approves_reviews_and_hides_low_suggestions(db):
     assert all(served[i] for i in ids[20:22]) and all(served[i] for i in report.spot_checks)
     with db.read_session() as s:
         conf, ok = assist.spot_check_outcomes(s, s.get(Project, world.project_id))
+        checked = s.query(SpotCheck.item_id).filter_by(project_id=world.project_id).all()
+        settings = s.get(Project, world.project_id).settings
     assert conf.tolist() == [0.99, 0.99] or conf.tolist() == [0.9, 0.9] or conf.size == 2
     assert not ok.any()  # the people said ham, the model spam
+    assert sorted(i for (i,) in checked) == sorted(report.spot_checks)
+    # settings hold the threshold routing set, never the spot checks
+    assert settings == {"assist_model": "test-bow", "suggestion_min_score": 0.5}
+
+
+def test_spot_checks_are_rows_and_settings_stay_the_same_size(db):
+    """Each routing adds its spot checks as rows (an item once); the settings
+    column the queue parses with every task does not grow."""
+    world = spam_world(db)
+    ids = with_scores(db, world, [0.95] * 24)
+    drawn, sizes = [], []
+    for seed in (1, 2, 3):
+        with db.session() as s:
+            report = assist.route(
+                s, world.manager, world.project_id, threshold=0.9, spot_check=0.5, seed=seed
+            )
+            drawn.extend(report.spot_checks)
+            sizes.append(len(orjson.dumps(s.get(Project, world.project_id).settings)))
+    with db.session() as s:
+        rows = [i for (i,) in s.query(SpotCheck.item_id).filter_by(project_id=world.project_id)]
+        unchecked = sorted(set(ids) - set(rows))[:2]
+        assert assist.add_spot_checks(s, world.project_id, unchecked * 2 + rows[:1]) == 2
+        assert assist.add_spot_checks(s, world.project_id, unchecked) == 0
+    assert len(drawn) > len(set(drawn)) > 0  # routings drew some items twice
+    assert sorted(rows) == sorted(set(drawn))  # stored once each
+    assert sizes == [sizes[0]] * 3
 
 
 def test_route_spot_check_draw_is_seeded(tmp_path):
@@ -293,12 +332,8 @@ def test_route_target_precision_uses_the_calibration_data(db):
         project = s.get(Project, world.project_id)
         conf = np.r_[np.full(60, 0.97), np.full(20, 0.8), np.full(20, 0.6)]
         correct = np.r_[np.ones(60), np.r_[np.ones(12), np.zeros(8)], np.zeros(20)].astype(bool)
-        project.settings = {
-            **project.settings,
-            "assist_state": {
-                "calibration": {"confidence": conf.tolist(), "correct": correct.tolist()}
-            },
-        }
+        assist.record_training(s, project.id, model_version="m-1", temperature=1.0,
+                               n_labels=100, confidence=conf.tolist(), correct=correct.tolist())
     with_scores(db, world, [0.98, 0.96, 0.9, 0.8])
     with db.session() as s:
         report = assist.route(
@@ -308,7 +343,7 @@ def test_route_target_precision_uses_the_calibration_data(db):
     assert len(report.auto_approved) == 1 and len(report.review) == 3
     with db.read_session() as s:  # observed precision 72/80 at 0.8, without the bound
         project = s.get(Project, world.project_id)
-        assert assist.choose_threshold(project, 0.9, level=None) == pytest.approx(0.8)
+        assert assist.choose_threshold(s, project, 0.9, level=None) == pytest.approx(0.8)
     with db.session() as s:
         nothing = assist.route(s, world.manager, world.project_id, target_precision=1.0)
     assert nothing.threshold == float("inf") and nothing.auto_approved == []
@@ -357,8 +392,9 @@ def test_route_tightens_when_spot_checks_fall_below_target(db):
         project = s.get(Project, world.project_id)
         conf = np.r_[np.full(60, 0.97), np.full(20, 0.6)]
         correct = np.r_[np.ones(60), np.zeros(20)].astype(bool)
-        calibration = {"confidence": conf.tolist(), "correct": correct.tolist()}
-        assist._set_state(project, calibration=calibration, spot_checks=ids[:8])
+        assist.record_training(s, project.id, model_version="m-1", temperature=1.0,
+                               n_labels=80, confidence=conf.tolist(), correct=correct.tolist())
+        assist.add_spot_checks(s, project.id, ids[:8])
     for k in range(8):  # people agree with the 0.99 suggestions, not with the 0.975 ones
         with db.session() as s:
             task = queue.next_task(s, world.annotators[0], world.project_id)

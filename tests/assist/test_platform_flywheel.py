@@ -15,7 +15,15 @@ from assist.test_platform_assist import HAMMY, SPAMMY, BagOfWords, label_items, 
 from labelwell.assist.http_backend import HTTPBackend
 from labelwell.assist.predictors import register_predictor
 from labelwell.server import create_app
-from labelwell.store.tables import AuditEntry, Item, Prediction, Project, utcnow
+from labelwell.store.tables import (
+    AuditEntry,
+    Calibration,
+    FlywheelState,
+    Item,
+    Prediction,
+    Project,
+    utcnow,
+)
 from labelwell.work import assist
 
 FLYWHEEL = {"flywheel": True, "retrain_every": 6, "assist_model": "test-bow"}
@@ -50,12 +58,14 @@ def test_labels_through_the_api_retrain_and_reprioritise(db, settings):
         submit_through_api(api, world, 1)
         with db.read_session() as s:
             project = s.get(Project, world.project_id)
-            state = project.settings["assist_state"]
+            state = s.get(FlywheelState, world.project_id)
             preds = s.query(Prediction).all()
             prio = dict(s.query(Item.id, Item.priority).filter(Item.status != "done").all())
             texts = {i.id: i.data["text"] for i in s.query(Item)}
         assert project.ordering == "priority"
-        assert state["labels_at_retrain"] == 6 and state["lease"] is None
+        assert state.labels_at_retrain == 6 and state.lease_owner is None
+        assert state.lease_expires_at is None
+        assert project.settings == FLYWHEEL  # the flywheel wrote nothing there
         assert len(preds) == 18 and {p.model_name for p in preds} == {"test-bow"}
         # the queue now serves the pool by margin of the retrained model
         assert {p.model_version.split("-T")[0] for p in preds} == {"n5"}  # one of 6 held out
@@ -78,9 +88,11 @@ def test_labels_through_the_api_retrain_and_reprioritise(db, settings):
         submit_through_api(api, world, 4, annotator=1)
     with db.read_session() as s:
         retrains = s.query(AuditEntry).filter_by(action="assist.retrain").all()
-        state = s.get(Project, world.project_id).settings["assist_state"]
+        state = s.get(FlywheelState, world.project_id)
+        versions = [c.model_version for c in s.query(Calibration).order_by(Calibration.id)]
     assert [r.details["labels"] for r in retrains] == [6, 12]
-    assert state["labels_at_retrain"] == 12
+    assert state.labels_at_retrain == 12 and state.lease_owner is None
+    assert [v.split("-T")[0] for v in versions] == ["n5", "n10"]  # a calibration per retrain
 
 
 def test_flywheel_off_means_no_retrain(db, settings):
@@ -114,17 +126,48 @@ def test_one_retrain_per_project_at_a_time(db):
         t.join()
     assert sum(o is not None for o in outcomes) == 1
     # a lease held elsewhere blocks a forced retrain until it lapses
-    with db.session() as s:
-        project = s.get(Project, world.project_id)
-        later = (utcnow() + timedelta(minutes=5)).isoformat()
-        assist._set_state(project, lease={"owner": "another-process", "until": later})
+    hold(db, world.project_id, "another-process", timedelta(minutes=5))
     assert assist.maybe_retrain(db, world.project_id, force=True) is None
-    with db.session() as s:
-        project = s.get(Project, world.project_id)
-        earlier = (utcnow() - timedelta(seconds=1)).isoformat()
-        assist._set_state(project, lease={"owner": "crashed-process", "until": earlier})
+    hold(db, world.project_id, "crashed-process", -timedelta(seconds=1))
     outcome = assist.maybe_retrain(db, world.project_id, force=True)
     assert outcome is not None and outcome.labels == 6 and len(outcome.chosen) == 18
+
+
+def hold(db, project_id, owner, left):
+    """Another process's lease on the project's retrains, ``left`` from now."""
+    with db.session() as s:
+        state = s.get(FlywheelState, project_id)
+        state.lease_owner, state.lease_expires_at = owner, utcnow() + left
+
+
+def test_the_lease_is_taken_once_by_racing_servers(db):
+    """Many threads (each its own connection, as separate servers) claim the
+    same lease at the same moment: the guarded UPDATE lets exactly one win,
+    only the owner gives it back, and a retrain not due is never claimed."""
+    world = spam_world(db, settings=FLYWHEEL)
+    label_items(world, 6)
+    start = threading.Barrier(8)
+    won = []
+
+    def race(k):
+        start.wait()
+        if assist.claim(db, world.project_id, f"server-{k}") is not None:
+            won.append(k)
+
+    threads = [threading.Thread(target=race, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(won) == 1
+    winner = f"server-{won[0]}"
+    assert not assist.release(db, world.project_id, "server-x", labels_at_retrain=6)
+    with db.read_session() as s:
+        assert s.get(FlywheelState, world.project_id).lease_owner == winner
+    assert assist.release(db, world.project_id, winner, labels_at_retrain=6)
+    # free again, but no new labels since the retrain at 6: not due (unless forced)
+    assert assist.claim(db, world.project_id, "server-y") is None
+    assert assist.claim(db, world.project_id, "server-y", force=True) == 6
 
 
 def test_prelabel_with_a_model_served_over_http(db, serve):  # noqa: F811

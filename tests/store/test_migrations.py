@@ -197,3 +197,75 @@ def test_downgrading_and_upgrading_again_keeps_every_row_and_link(db):
         command.downgrade(cfg, "0001")
     upgrade(db)
     assert snapshot() == before
+
+
+def test_runtime_state_revision_moves_assist_state_out_of_settings_and_back(db):
+    """0008: ``settings["assist_state"]`` (lease, label count, calibration, spot
+    checks) moves to flywheel_state, calibrations and spot_checks, leaving the
+    settings a manager set; downgrading to 0007 writes it back as it was."""
+    import orjson
+
+    cfg = alembic_config(db.url)
+
+    def migrate(step, target):
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            step(cfg, target)
+
+    def settings_by_project():
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, CAST(settings AS TEXT) FROM projects"))
+            return {pid: orjson.loads(value) for pid, value in rows}
+
+    world = build_world(db, n_items=4)
+    with db.engine.connect() as conn:
+        items = conn.execute(text("SELECT id FROM items ORDER BY id")).scalars().all()
+    migrate(command.downgrade, "0007")
+    state = {
+        "lease": {"owner": "ab12", "until": "2031-05-06T07:08:09.123456+00:00"},
+        "labels_at_retrain": 150,
+        "model_version": "n120-T1.21",
+        "temperature": 1.21,
+        "trained_on": 150,
+        "calibration": {"confidence": [0.9, 0.61, 0.75], "correct": [True, False, True]},
+        "spot_checks": [items[1], items[3]],
+    }
+    configured = {"flywheel": True, "retrain_every": 30, "gold_feedback": True}
+    stale = {**state, "spot_checks": [*state["spot_checks"], 99999]}  # 99999: deleted since
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE projects SET settings = :s WHERE id = :p"),
+                     {"s": orjson.dumps({**configured, "assist_state": stale}).decode(),
+                      "p": world.project_id})
+        conn.execute(text(
+            "INSERT INTO projects (id, name, description, ontology, overlap, gold_ratio, "
+            "lease_seconds, blind, ordering, required_skills, show_predictions, settings, "
+            "created_at) VALUES (2, 'p2', '', '{}', 1, 0, 60, true, 'fifo', '[]', true, "
+            "'{\"gold_threshold\": 0.7}', CURRENT_TIMESTAMP)"))
+
+    migrate(command.upgrade, "0008")
+    assert settings_by_project() == {world.project_id: configured, 2: {"gold_threshold": 0.7}}
+    with db.engine.connect() as conn:
+        lease = conn.execute(text("SELECT project_id, lease_owner, labels_at_retrain "
+                                  "FROM flywheel_state")).all()
+        assert [tuple(r) for r in lease] == [(world.project_id, "ab12", 150)]
+        calibration = conn.execute(text(
+            "SELECT project_id, model_version, temperature, n_labels, "
+            "CAST(confidence AS TEXT), CAST(correct AS TEXT) FROM calibrations")).one()
+        assert tuple(calibration[:4]) == (world.project_id, "n120-T1.21", 1.21, 150)
+        assert orjson.loads(calibration[4]) == [0.9, 0.61, 0.75]
+        assert orjson.loads(calibration[5]) == [True, False, True]
+        spot = conn.execute(text("SELECT item_id, project_id FROM spot_checks "
+                                 "ORDER BY item_id")).all()
+        assert [tuple(r) for r in spot] == [(items[1], world.project_id),
+                                            (items[3], world.project_id)]
+
+    migrate(command.downgrade, "0007")
+    assert settings_by_project() == {
+        world.project_id: {**configured, "assist_state": state},
+        2: {"gold_threshold": 0.7},
+    }
+    tables = inspect(db.engine).get_table_names()
+    assert not {"flywheel_state", "calibrations", "spot_checks"} & set(tables)
+    upgrade(db)
+    assert current_revision(db) == head_revision()
+    assert settings_by_project()[world.project_id] == configured

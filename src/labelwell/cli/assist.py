@@ -30,13 +30,14 @@ def _model_path(project_id: int) -> Path:
 
 
 def _project_predictor(project: Any) -> Any:
-    """The project's model (settings ``assist_model``); the built-in one caches its
+    """The project's model (the ``assist_model`` setting); the built-in one caches its
     embeddings under ``$LABELWELL_HOME/embeddings``."""
     from labelwell.work import assist
+    from labelwell.work.project_settings import settings_of
 
-    settings = project.settings or {}
-    name = settings.get("assist_model", assist.DEFAULT_MODEL)
-    options = dict(settings.get("assist_model_options") or {})
+    settings = settings_of(project)
+    name = settings.assist_model
+    options = dict(settings.assist_model_options)
     if name == assist.DEFAULT_MODEL:
         from labelwell.assist.embeddings import EmbeddingCache, SentenceEmbedder
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import orjson
 import typer
 
 from labelwell.cli._common import open_database, reports_errors, unit_of_work
+from labelwell.errors import InvalidInput
 from labelwell.schema import Ontology
-from labelwell.work import accounts, projects, stats
+from labelwell.work import accounts, project_settings, projects, stats
+from labelwell.work.policies import Permission, authorize
 
 project_app = typer.Typer(help="Create and list projects, manage members.", no_args_is_help=True)
 
@@ -76,6 +80,43 @@ def add_member(
         user = accounts.get_user_by_email(s, email)
         projects.set_member(s, actor, target.id, user.id, role)
     typer.echo(f"{email} is {role} of {target.name!r}")
+
+
+@project_app.command("settings")
+@reports_errors
+def settings(
+    project: str = typer.Argument(..., help="Project name or id."),
+    changes: list[str] = typer.Argument(
+        None,
+        metavar="[KEY=VALUE]...",
+        help="Settings to change; a JSON value (true, 0.9, {...}) or a plain word; "
+        "null goes back to the default.",
+    ),
+) -> None:
+    """Show a project's settings, or change some (each key and value is checked)."""
+    values = dict(_setting(change) for change in changes or ())
+    with unit_of_work(open_database()) as (s, actor):
+        target = projects.get_project_by_name_or_id(s, project)
+        if values:
+            projects.merge_settings(s, actor, target.id, values)
+        else:
+            authorize(s, actor, target.id, Permission.view)
+        current = project_settings.settings_of(target)
+    set_keys = current.model_fields_set
+    for name, value in current.model_dump(mode="json").items():
+        shown = orjson.dumps(value).decode()
+        typer.echo(f"{name}\t{shown}" + ("" if name in set_keys else "\t(default)"))
+
+
+def _setting(change: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` as a key and its JSON value (a plain word stays a string)."""
+    key, sep, text = change.partition("=")
+    if not sep or not key:
+        raise InvalidInput(f"{change!r}: write a setting as KEY=VALUE", field="settings")
+    try:
+        return key, orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return key, text
 
 
 @reports_errors

@@ -127,6 +127,8 @@ class Project(Base):
     ordering: Mapped[str] = mapped_column(String(20), default="fifo")
     required_skills: Mapped[list[str]] = mapped_column(JSONType, default=list)
     show_predictions: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: what a manager configured, only the keys set: typed, checked and given its
+    #: defaults by :mod:`labelwell.work.project_settings`; never runtime state
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -335,3 +337,56 @@ class AuditEntry(Base):
     target_type: Mapped[str] = mapped_column(String(40), default="")
     target_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+# -- machine help's runtime state (never in ``projects.settings``) -----------
+
+
+class FlywheelState(Base):
+    """A project's flywheel: the retrain lease and the human-label count at the
+    last retrain. The lease is taken by one guarded ``UPDATE`` (free or lapsed,
+    and enough new labels), so one retrain per project runs at a time across
+    every server; ``lease_owner`` is a random token of the process that holds it."""
+
+    __tablename__ = "flywheel_state"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    labels_at_retrain: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class Calibration(Base):
+    """One training of a project's model: its version, the temperature fitted on
+    the held-out items and how many labels it learned from. The newest keeps the
+    held-out outcomes (``confidence``, ``correct``) from which routing picks a
+    threshold for a target precision; older trainings keep only their summary."""
+
+    __tablename__ = "calibrations"
+    __table_args__ = (Index("ix_calibrations_project", "project_id", "id"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    model_version: Mapped[str] = mapped_column(String(200))
+    temperature: Mapped[float] = mapped_column(Float)
+    n_labels: Mapped[int] = mapped_column(Integer)
+    confidence: Mapped[list[float] | None] = mapped_column(JSONType)
+    correct: Mapped[list[bool] | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SpotCheck(Base):
+    """An item whose model score reached the auto-approve threshold but which
+    routing left for people, so their labels measure the auto-approved precision."""
+
+    __tablename__ = "spot_checks"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

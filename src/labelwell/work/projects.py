@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 from labelwell.errors import Conflict, InvalidInput, NotFound
 from labelwell.schema import Ontology
 from labelwell.store.tables import PROJECT_ROLES, Guideline, Member, Project, User
-from labelwell.work import audit
+from labelwell.work import audit, project_settings
 from labelwell.work.actors import Actor
 from labelwell.work.policies import GlobalPermission, Permission, authorize, authorize_global
 
@@ -42,7 +41,12 @@ def ontology_of(project: Project) -> Ontology:
     return _compile(orjson.dumps(project.ontology, option=orjson.OPT_SORT_KEYS))
 
 
-def check_settings(values: dict[str, Any]) -> None:
+def check_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` (a project's columns) checked; ``settings``, the whole of the
+    settings column, comes back as :mod:`labelwell.work.project_settings` stores it."""
+    values = dict(values)
+    if "settings" in values:
+        values["settings"] = project_settings.checked(values["settings"]).to_column()
     if "overlap" in values and not (
         isinstance(values["overlap"], int) and 1 <= values["overlap"] <= 100
     ):
@@ -64,15 +68,12 @@ def check_settings(values: dict[str, Any]) -> None:
         and all(isinstance(s, str) for s in values["required_skills"])
     ):
         raise InvalidInput("required_skills: must be a list of strings", field="required_skills")
-    if isinstance(values.get("settings"), dict):
-        from labelwell.work.qualification import parse_rule
-
-        parse_rule(values["settings"].get("qualification"))
     unknown = set(values) - set(SETTINGS)
     if unknown:
         raise InvalidInput(
             f"unknown project setting(s): {', '.join(sorted(unknown))}", field=sorted(unknown)[0]
         )
+    return values
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -105,7 +106,7 @@ def create_project(
     authorize_global(actor, GlobalPermission.create_projects)
     name = check_name(name)
     onto = ontology if isinstance(ontology, Ontology) else Ontology.from_dict(ontology)
-    check_settings(settings)
+    settings = check_settings(settings)
     if session.scalar(select(Project.id).where(Project.name == name)) is not None:
         raise Conflict(f"a project named {name!r} already exists")
     project = Project(name=name, ontology=onto.to_dict(), created_by=actor.id, **settings)
@@ -129,7 +130,7 @@ def update_project(
     session: Session, actor: Actor, project_id: int, values: dict[str, Any]
 ) -> Project:
     project = authorize(session, actor, project_id, Permission.manage)
-    check_settings(values)
+    values = check_settings(values)
     for key, value in values.items():
         setattr(project, key, value)
     audit.record(
@@ -144,53 +145,14 @@ def update_project(
     return project
 
 
-def _check_flag(key: str, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise InvalidInput(f"settings.{key}: must be true or false", field=f"settings.{key}")
-
-
-def _check_fraction(key: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise InvalidInput(f"settings.{key}: must be a number from 0 to 1", field=f"settings.{key}")
-
-
-def _check_qualification(key: str, value: Any) -> None:
-    from labelwell.work.qualification import parse_rule
-
-    parse_rule(value)
-
-
-#: The free-form settings that :func:`merge_settings` changes, each with its check
-#: (the others are written by their own services: routing, the flywheel, ...).
-MERGEABLE_SETTINGS: dict[str, Callable[[str, Any], None]] = {
-    "gold_feedback": _check_flag,
-    "gold_threshold": _check_fraction,
-    "qualification": _check_qualification,
-}
-
-
 def merge_settings(
     session: Session, actor: Actor, project_id: int, values: dict[str, Any]
 ) -> dict[str, Any]:
-    """Set keys of the project's free-form ``settings`` (a key set to None is
-    removed), leaving the others as they are; managers. Returns the settings."""
+    """Set keys of the project's ``settings`` (a key set to None goes back to its
+    default), leaving the others as they are; managers. Every key and value is
+    checked by :func:`labelwell.work.project_settings.merged`. Returns the keys set."""
     project = authorize(session, actor, project_id, Permission.manage)
-    for key, value in values.items():
-        check = MERGEABLE_SETTINGS.get(key)
-        if check is None:
-            raise InvalidInput(
-                f"settings.{key}: not a setting that can be set here "
-                f"(one of {', '.join(MERGEABLE_SETTINGS)})",
-                field=f"settings.{key}",
-            )
-        if value is not None:
-            check(key, value)
-    merged = dict(project.settings or {})
-    for key, value in values.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
+    merged = project_settings.merged(project.settings, values).to_column()
     project.settings = merged
     audit.record(
         session,

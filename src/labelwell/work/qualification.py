@@ -1,6 +1,6 @@
 """Qualification before real work.
 
-With ``settings["qualification"] = {"items": k, "pass_mark": 0.85}`` an
+With the setting ``qualification = {"items": k, "pass_mark": 0.85}`` an
 annotator new to the project is first served gold items only. After ``k`` gold
 answers (each scored at submit, ``details["gold_correct"]``) they pass when
 their accuracy reaches the pass mark and from then on get ordinary work (with
@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from labelwell.errors import InvalidInput
 from labelwell.store.tables import Annotation, Project
-
-DEFAULT_PASS_MARK = 0.85
+from labelwell.work.project_settings import HasSettings, settings_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,32 +34,10 @@ class Qualification:
         return "passed" if self.correct >= self.pass_mark * self.answered else "failed"
 
 
-def rule(project: Project) -> tuple[int, float] | None:
+def rule(project: HasSettings) -> tuple[int, float] | None:
     """The project's qualification rule ``(items, pass_mark)``, or None."""
-    return parse_rule((project.settings or {}).get("qualification"))
-
-
-def parse_rule(spec: object) -> tuple[int, float] | None:
-    """Check a ``qualification`` setting; None when there is none."""
-    if not spec:
-        return None
-    if not isinstance(spec, dict):
-        raise InvalidInput(
-            "settings.qualification: must be an object with items and pass_mark",
-            field="settings.qualification",
-        )
-    items, mark = spec.get("items"), spec.get("pass_mark", DEFAULT_PASS_MARK)
-    if not isinstance(items, int) or items < 1:
-        raise InvalidInput(
-            "settings.qualification.items: must be a positive integer",
-            field="settings.qualification.items",
-        )
-    if not isinstance(mark, int | float) or not 0 < mark <= 1:
-        raise InvalidInput(
-            "settings.qualification.pass_mark: must be in (0, 1]",
-            field="settings.qualification.pass_mark",
-        )
-    return items, float(mark)
+    found = settings_of(project).qualification
+    return None if found is None else (found.items, found.pass_mark)
 
 
 def qualification(session: Session, project: Project, user_id: int) -> Qualification | None:

@@ -42,9 +42,9 @@ from labelwell.store.tables import Annotation, GoldAnswer, Item
 from labelwell.work.actors import Actor
 from labelwell.work.consensus import CATEGORICAL, gold_matches
 from labelwell.work.policies import Permission, authorize
+from labelwell.work.project_settings import settings_of
 from labelwell.work.projects import ontology_of
 
-DEFAULT_GOLD_THRESHOLD = 0.80
 #: Bootstrap rounds of the agreement interval in the report (seeded: same data,
 #: same interval).
 REPORT_BOOTSTRAP = 200
@@ -281,8 +281,8 @@ def quality_report(
             f"{', '.join([*AGGREGATORS, 'auto'])}",
             field="method",
         )
-    settings = project.settings or {}
-    threshold = float(settings.get("gold_threshold", DEFAULT_GOLD_THRESHOLD))
+    settings = settings_of(project)
+    threshold = settings.gold_threshold
     ontology = ontology_of(project)
     categorical = [c.name for c in ontology.controls if c.type in CATEGORICAL]
     rows = session.execute(
@@ -433,8 +433,8 @@ def quality_report(
             )
             for s in guideline_signals(
                 frame,
-                float(settings.get("guideline_min_rate", 0.30)),
-                min_items=int(settings.get("guideline_min_items", 5)),
+                settings.guideline_min_rate,
+                min_items=settings.guideline_min_items,
             )
         ]
     overall = agreement_of(pd.concat(pooled, ignore_index=True) if pooled else pd.DataFrame(), None)

@@ -1,4 +1,4 @@
-"""The project's classification task and its assist bookkeeping."""
+"""The project's classification task."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from typing import Any
 
 from labelwell.errors import InvalidInput
 from labelwell.store.tables import Project
+from labelwell.work.project_settings import DEFAULT_MODEL
 from labelwell.work.projects import ontology_of
 
-DEFAULT_MODEL = "minilm-logreg"
-STATE = "assist_state"
-LEASE_SECONDS = 1800
+__all__ = ["DEFAULT_MODEL", "ChoiceTask", "choice_task"]
 
 
 @dataclass(frozen=True)
@@ -36,12 +35,3 @@ def choice_task(project: Project) -> ChoiceTask:
         )
     c = controls[0]
     return ChoiceTask(c.name, str(getattr(c, "source", None) or "text"), tuple(c.label_names()))
-
-
-def _state(project: Project) -> dict[str, Any]:
-    return dict((project.settings or {}).get(STATE) or {})
-
-
-def _set_state(project: Project, **values: Any) -> None:
-    # a new dict, so the JSON column sees the change
-    project.settings = {**(project.settings or {}), STATE: {**_state(project), **values}}

@@ -6,15 +6,14 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from labelwell.store.db import Database
-from labelwell.store.tables import Annotation, Project, utcnow
-from labelwell.work import audit
-from labelwell.work.assist._project import LEASE_SECONDS, _set_state, _state
+from labelwell.store.tables import Annotation, FlywheelState, Project, utcnow
+from labelwell.work import audit, project_settings
 from labelwell.work.assist.prelabel import store_predictions, unlabeled_pool
 from labelwell.work.assist.priorities import set_priorities
 from labelwell.work.assist.training import (
@@ -26,6 +25,9 @@ from labelwell.work.assist.training import (
 )
 
 log = logging.getLogger(__name__)
+
+#: seconds after which a retrain lease whose holder never gave it back lapses
+LEASE_SECONDS = 1800
 
 
 @dataclass(frozen=True)
@@ -52,37 +54,64 @@ def human_label_count(session: Session, project_id: int) -> int:
     )
 
 
-def _claim(db: Database, project_id: int, owner: str, *, force: bool) -> int | None:
-    """Take the project's retrain lease in one short transaction, if due and free.
+def claim(db: Database, project_id: int, owner: str, *, force: bool = False) -> int | None:
+    """Take the project's retrain lease for ``owner``, if a retrain is due and the
+    lease is free; returns the human-label count, or None.
 
-    The lease lives in the project row, read and written under that row's lock
-    (``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so at
-    most one retrain per project runs across all server processes; a lease left by
-    a crashed process lapses after ``LEASE_SECONDS``. Returns the label count.
+    One guarded ``UPDATE`` of the project's ``flywheel_state`` row takes it: only
+    while no lease is live and (unless ``force``) ``retrain_every`` labels came in
+    since the last retrain. The database applies the guard to the row as it is
+    when the update runs (PostgreSQL re-reads a row another transaction changed
+    before updating it; SQLite has one writer at a time), so however many servers
+    try at once, one wins. A lease left by a crashed process lapses after
+    :data:`LEASE_SECONDS`. The project row is never locked: the queue keeps going.
     """
     with db.session() as s:
-        project = s.scalar(select(Project).where(Project.id == project_id).with_for_update())
-        if project is None:
+        settings = s.scalar(select(Project.settings).where(Project.id == project_id))
+        if settings is None:
             return None
-        state = _state(project)
+        every = project_settings.read(settings).retrain_every
+        _ensure_state(s, project_id)
         n = human_label_count(s, project_id)
-        every = int((project.settings or {}).get("retrain_every", 50))
-        if not force and n - int(state.get("labels_at_retrain", 0)) < every:
-            return None
-        lease = state.get("lease") or {}
         now = utcnow()
-        if lease and lease.get("until", "") > now.isoformat():
-            return None
-        until = (now + timedelta(seconds=LEASE_SECONDS)).isoformat()
-        _set_state(project, lease={"owner": owner, "until": until})
-        return n
+        guard = [
+            FlywheelState.project_id == project_id,
+            or_(FlywheelState.lease_expires_at.is_(None), FlywheelState.lease_expires_at <= now),
+        ]
+        if not force:
+            guard.append(FlywheelState.labels_at_retrain <= n - every)
+        taken = s.scalar(
+            update(FlywheelState)
+            .where(*guard)
+            .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=LEASE_SECONDS))
+            .returning(FlywheelState.project_id)
+            .execution_options(synchronize_session=False)
+        )
+        return n if taken is not None else None
 
 
-def _release(db: Database, project_id: int, owner: str, **values: Any) -> None:
+def _ensure_state(session: Session, project_id: int) -> None:
+    """The project's ``flywheel_state`` row, made if missing (a concurrent maker wins)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(FlywheelState)
+        .values(project_id=project_id, labels_at_retrain=0)
+        .on_conflict_do_nothing(index_elements=["project_id"])
+    )
+
+
+def release(db: Database, project_id: int, owner: str, *, labels_at_retrain: int) -> bool:
+    """Give the lease back, recording the label count retrained at; only its owner can."""
     with db.session() as s:
-        project = s.scalar(select(Project).where(Project.id == project_id).with_for_update())
-        if project is not None and (_state(project).get("lease") or {}).get("owner") == owner:
-            _set_state(project, lease=None, **values)
+        released = s.scalar(
+            update(FlywheelState)
+            .where(FlywheelState.project_id == project_id, FlywheelState.lease_owner == owner)
+            .values(lease_owner=None, lease_expires_at=None, labels_at_retrain=labels_at_retrain)
+            .returning(FlywheelState.project_id)
+            .execution_options(synchronize_session=False)
+        )
+        return released is not None
 
 
 def maybe_retrain(db: Database, project_id: int, *, force: bool = False) -> RetrainOutcome | None:
@@ -95,7 +124,7 @@ def maybe_retrain(db: Database, project_id: int, *, force: bool = False) -> Retr
     when no retrain was due or another one holds the lease.
     """
     owner = uuid.uuid4().hex
-    n = _claim(db, project_id, owner, force=force)
+    n = claim(db, project_id, owner, force=force)
     if n is None:
         return None
     try:
@@ -104,8 +133,8 @@ def maybe_retrain(db: Database, project_id: int, *, force: bool = False) -> Retr
             assert project is not None
             _, texts, labels = training_set(s, project)
             ids, pool = unlabeled_pool(s, project)
-            strategy = (project.settings or {}).get("al_strategy", "margin")
-            batch = (project.settings or {}).get("al_batch", 1000)
+            settings = project_settings.settings_of(project)
+            strategy, batch = settings.al_strategy, settings.al_batch
             predictor = _project_predictor(project)
         if len(set(labels)) < 2:
             return None  # nothing to learn from yet
@@ -121,7 +150,7 @@ def maybe_retrain(db: Database, project_id: int, *, force: bool = False) -> Retr
             if ids:
                 store_predictions(s, project, ids, probs, model)
             chosen = set_priorities(s, project, ids, probs, embeddings, strategy=strategy, n=batch)
-            _remember_training(project, report, len(texts))
+            _remember_training(s, project, report, len(texts))
             audit.record(
                 s,
                 None,
@@ -130,17 +159,17 @@ def maybe_retrain(db: Database, project_id: int, *, force: bool = False) -> Retr
                 details={"labels": n, "version": model.version, **_eces(report)},
             )
     finally:
-        _release(db, project_id, owner, labels_at_retrain=n)
+        release(db, project_id, owner, labels_at_retrain=n)
     return RetrainOutcome(n, model.version, len(ids), chosen, report.ece_before, report.ece_after)
 
 
 def after_submit(db: Database, project_id: int) -> None:
     """Run after a submit has committed (a background task): retrain when the project
-    has ``settings["flywheel"]`` on and enough new labels came in. Failures are
+    has the ``flywheel`` setting on and enough new labels came in. Failures are
     logged, never raised into the annotator's request."""
     with db.read_session() as s:
-        settings = s.scalar(select(Project.settings).where(Project.id == project_id)) or {}
-    if not settings.get("flywheel"):
+        settings = s.scalar(select(Project.settings).where(Project.id == project_id))
+    if not project_settings.read(settings).flywheel:
         return
     try:
         maybe_retrain(db, project_id)

@@ -12,8 +12,10 @@ from labelwell.errors import Conflict
 from labelwell.store.tables import Annotation, Item, Prediction, Project
 from labelwell.work import audit
 from labelwell.work.actors import Actor
-from labelwell.work.assist._project import _set_state, _state, choice_task
+from labelwell.work.assist._project import choice_task
+from labelwell.work.assist.runtime import add_spot_checks, latest_calibration, spot_checked
 from labelwell.work.policies import Permission, authorize
+from labelwell.work.project_settings import merged
 from labelwell.work.queue import slots
 
 
@@ -59,7 +61,7 @@ def _latest_predictions(session: Session, project_id: int) -> list[Prediction]:
 
 
 def choose_threshold(
-    project: Project, target_precision: float, level: float | None = 0.95
+    session: Session, project: Project, target_precision: float, level: float | None = 0.95
 ) -> float:
     """The auto-approve threshold reaching ``target_precision`` on the held-out items
     of the last training: its one-sided Clopper-Pearson bound at ``level`` (the
@@ -67,11 +69,11 @@ def choose_threshold(
     :func:`labelwell.assist.routing.threshold_for_precision`."""
     from labelwell.assist.routing import threshold_for_precision
 
-    calibration = _state(project).get("calibration") or {}
-    conf = np.asarray(calibration.get("confidence", []), dtype=np.float64)
-    if conf.size == 0:
+    calibration = latest_calibration(session, project.id)
+    if calibration is None or not calibration.confidence:
         raise Conflict("no calibration data yet: train the project's model first")
-    correct = np.asarray(calibration["correct"], dtype=bool)
+    conf = np.asarray(calibration.confidence, dtype=np.float64)
+    correct = np.asarray(calibration.correct, dtype=bool)
     return threshold_for_precision(conf, correct, target_precision, level=level).threshold
 
 
@@ -106,7 +108,7 @@ def route(
         threshold = tightened(
             session,
             project,
-            choose_threshold(project, target_precision, level),
+            choose_threshold(session, project, target_precision, level),
             target_precision,
             min_checks=min_checks,
         )
@@ -121,9 +123,9 @@ def route(
     done = _auto_approve(session, project, approved, threshold)
     ids = np.asarray([p.item_id for p in preds], dtype=np.int64)
     spot = ids[decision.spot_check].tolist()
-    settings = {**(project.settings or {}), "suggestion_min_score": review_threshold}
-    project.settings = settings
-    _set_state(project, spot_checks=sorted(set(_state(project).get("spot_checks", [])) | set(spot)))
+    hide_below = {"suggestion_min_score": review_threshold}
+    project.settings = merged(project.settings, hide_below).to_column()
+    add_spot_checks(session, project_id, spot)
     report = RoutingReport(
         threshold=threshold,
         auto_approved=done,
@@ -173,10 +175,7 @@ def _auto_approve(
 
 def spot_check_outcomes(session: Session, project: Project) -> tuple[np.ndarray, np.ndarray]:
     """(score, person agreed) for spot-checked items people have labeled since."""
-    spot = _state(project).get("spot_checks") or []
-    if not spot:
-        return np.empty(0), np.empty(0, dtype=bool)
-    task = choice_task(project)
+    spot = spot_checked(project.id)
     newest = select(func.max(Prediction.id)).where(
         Prediction.item_id.in_(spot), Prediction.source == "model"
     )
@@ -193,6 +192,9 @@ def spot_check_outcomes(session: Session, project: Project) -> tuple[np.ndarray,
             Annotation.is_current.is_(True),
         )
     ).all()
+    if not human:
+        return np.empty(0), np.empty(0, dtype=bool)
+    task = choice_task(project)
     conf, ok = [], []
     for item_id, result in human:
         p = predicted.get(item_id)

@@ -21,9 +21,11 @@ from labelwell.quality.sample import (
 from labelwell.store.tables import Annotation, Item, Project
 from labelwell.work import audit
 from labelwell.work.actors import Actor
-from labelwell.work.assist._project import DEFAULT_MODEL, _set_state, choice_task
+from labelwell.work.assist._project import choice_task
 from labelwell.work.assist.predictors import CalibratedPredictor, make_predictor
+from labelwell.work.assist.runtime import record_training
 from labelwell.work.policies import Permission, authorize
+from labelwell.work.project_settings import settings_of
 
 
 @dataclass
@@ -168,11 +170,8 @@ def fit_calibrated(
 
 
 def _project_predictor(project: Project) -> Any:
-    settings = project.settings or {}
-    return make_predictor(
-        settings.get("assist_model", DEFAULT_MODEL),
-        **dict(settings.get("assist_model_options", {})),
-    )
+    settings = settings_of(project)
+    return make_predictor(settings.assist_model, **dict(settings.assist_model_options))
 
 
 def train_from_project(
@@ -185,7 +184,7 @@ def train_from_project(
     seed: int | None = 0,
 ) -> TrainReport:
     """Train (the project's model, or ``predictor``) on the project's human labels and
-    keep the calibration outcome (for :func:`route`'s target precision) in the project."""
+    record it with its calibration outcome (for :func:`route`'s target precision)."""
     project = authorize(session, actor, project_id, Permission.manage)
     _, texts, labels = training_set(session, project)
     report = fit_calibrated(
@@ -195,7 +194,7 @@ def train_from_project(
         heldout=heldout,
         seed=seed,
     )
-    _remember_training(project, report, len(texts))
+    _remember_training(session, project, report, len(texts))
     audit.record(
         session,
         actor,
@@ -223,14 +222,15 @@ def _eces(report: TrainReport) -> dict[str, float | None]:
     }
 
 
-def _remember_training(project: Project, report: TrainReport, n_labels: int) -> None:
-    _set_state(
-        project,
+def _remember_training(
+    session: Session, project: Project, report: TrainReport, n_labels: int
+) -> None:
+    record_training(
+        session,
+        project.id,
         model_version=report.predictor.version,
         temperature=report.temperature,
-        trained_on=n_labels,
-        calibration={
-            "confidence": [round(float(c), 6) for c in report.confidence],
-            "correct": [bool(c) for c in report.correct],
-        },
+        n_labels=n_labels,
+        confidence=report.confidence.tolist(),
+        correct=report.correct.tolist(),
     )

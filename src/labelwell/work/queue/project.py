@@ -13,6 +13,7 @@ from labelwell.errors import Forbidden, NotFound
 from labelwell.schema.ontology import Ontology
 from labelwell.store.raw import Raw, loads
 from labelwell.work.actors import Actor
+from labelwell.work.project_settings import ProjectSettings, parsed
 from labelwell.work.queue import statements as sql
 
 
@@ -30,7 +31,7 @@ class QueueProject:
     blind: bool
     required_skills: tuple[str, ...]
     show_predictions: bool
-    settings: dict[str, Any]
+    settings: ProjectSettings
     ontology: dict[str, Any]
     compiled: Ontology
     guideline_version: int | None
@@ -65,7 +66,7 @@ def project_of(row: Sequence[Any] | None, actor: Actor, project_id: int) -> Queu
         blind=bool(row[5]),
         required_skills=tuple(loads(row[6]) or ()),
         show_predictions=bool(row[7]),
-        settings=loads(row[8]) or {},
+        settings=parsed(row[8]),
         ontology=ontology,
         compiled=compiled,
         guideline_version=row[10],

@@ -63,7 +63,7 @@ def task_of(
 
 def _suggestions(project: QueueProject, predictions: list[Any]) -> list[Suggestion]:
     # confidence routing hides model suggestions below this score (label from scratch)
-    hide_below = project.settings.get("suggestion_min_score")
+    hide_below = project.settings.suggestion_min_score
     # One suggestion per model: the newest version's (rows come oldest first).
     latest: dict[tuple[str, str], Any] = {}
     for p in predictions:
@@ -105,7 +105,7 @@ class Submitted:
     details: dict[str, Any]
     created_at: datetime
     feedback: dict[str, Any] | None = field(default=None)
-    #: the project retrains its model after new labels (``settings["flywheel"]``)
+    #: the project retrains its model after new labels (the ``flywheel`` setting)
     flywheel: bool = False
 
     @classmethod

@@ -113,7 +113,7 @@ def submit(
         created_at=now,
     )
     done.feedback = _feedback(project, done, todo.gold)
-    done.flywheel = bool(project.settings.get("flywheel"))
+    done.flywheel = project.settings.flywheel
     return done, True
 
 
@@ -249,7 +249,7 @@ def _feedback(
 ) -> dict[str, Any] | None:
     """After a gold item, where the project enables ``gold_feedback``: whether the
     answer matched and what the expected answer was."""
-    if not done.is_gold_check or not project.settings.get("gold_feedback") or gold is None:
+    if not done.is_gold_check or not project.settings.gold_feedback or gold is None:
         return None
     correct = bool(done.details.get("gold_correct"))
     wrong = sorted(name for name, ok in done.details.get("gold_controls", {}).items() if not ok)

@@ -21,6 +21,7 @@ from labelwell.store.tables import Import, Item
 from labelwell.work import items
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize
+from labelwell.work.project_settings import settings_of
 
 
 def _sharegpt_records(path: Path) -> list[Any] | None:
@@ -129,9 +130,9 @@ def prompts_report(
     threshold: float = 0.9,
 ) -> DiversityReport:
     """The diversity report of a project's prompts; ``targets`` default to the
-    project's ``settings["prompt_targets"]`` (``{tag: {value: share}}``)."""
+    project's ``prompt_targets`` setting (``{tag: {value: share}}``)."""
     project = authorize(session, actor, project_id, Permission.manage)
     if targets is None:
-        targets = (project.settings or {}).get("prompt_targets")
+        targets = settings_of(project).prompt_targets
     prompts = project_prompts(session, actor, project_id)
     return diversity_report(prompts, targets=targets, embed=embed, threshold=threshold)
