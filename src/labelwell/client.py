@@ -221,6 +221,12 @@ class Client:
         return _build(Project, self._call("PATCH", f"/projects/{project_id}",
                                           json=settings).json())
 
+    def update_settings(self, project_id: int, **values: Any) -> dict[str, Any]:
+        """Set keys of the project's settings (None puts one back to its default);
+        returns the keys set. A bad key or value raises ``InvalidInput`` naming it."""
+        return self._call("PATCH", f"/projects/{project_id}/settings",  # type: ignore[no-any-return]
+                          json=values).json()
+
     def add_member(self, project_id: int, user_id: int, role: str = "annotator") -> None:
         self._call("PUT", f"/projects/{project_id}/members/{user_id}", json={"role": role})
 

@@ -94,3 +94,17 @@ def test_only_managers_change_settings(api, db, world):
     r = api.patch(url, json={"gold_feedback": True}, headers=_as(world, world.outsider))
     assert r.status_code == 404
     assert _stored(db, world) == {"gold_threshold": 0.9}
+
+
+def test_the_sdk_sets_settings_through_the_same_checks(api, db, world):
+    from labelwell.client import Client
+    from labelwell.errors import InvalidInput
+    from sdk_transport import Via
+
+    sdk = Client("http://testserver", world.token(world.manager), transport=Via(api))
+    assert sdk.update_settings(world.project_id, flywheel=True, gold_threshold=None) == {
+        "flywheel": True}
+    with pytest.raises(InvalidInput) as refused:
+        sdk.update_settings(world.project_id, retrain_every="often")
+    assert refused.value.field == "settings.retrain_every"
+    assert _stored(db, world) == {"flywheel": True}

@@ -44,7 +44,7 @@ from labelwell.server.web.session import (
     set_login_csrf,
     set_session,
 )
-from labelwell.work import accounts, projects, stats
+from labelwell.work import accounts, project_settings, projects, stats
 from labelwell.work.actors import Actor
 from labelwell.work.consensus import adjudicator
 from labelwell.work.policies import (
@@ -339,7 +339,7 @@ def manage_page(request: Request, project_id: int) -> Response:
         )
         boot = {
             "project": {"id": project.id, "name": project.name},
-            "settings": project.settings or {},
+            "settings": project_settings.settings_of(project).model_dump(mode="json"),
         }
         return render(
             request,
