@@ -103,7 +103,19 @@ async def run(url: str, database_url: str, project_id: int, tokens: list[str], p
                 "next_plus_submit": percentiles([r[3] for r in rows]),
                 "worst_pair_ms": round(max((r[3] for r in rows), default=0) * 1000, 1)}
 
+    def timeline(a: float, b: float, step: float = 5.0) -> list[dict[str, object]]:
+        """Per ``step`` seconds from ``a``: pairs and their slowest, empty answers."""
+        rows = []
+        for k in range(int((b - a) // step) + 1):
+            lo, hi = a + k * step, a + (k + 1) * step
+            pairs = [s[3] for s in samples if lo <= s[0] < hi]
+            rows.append({"t_s": round(k * step, 1), "pairs": len(pairs),
+                         "worst_pair_ms": round(max(pairs, default=0) * 1000, 1),
+                         "empty_next": sum(1 for e in empty if lo <= e[0] < hi)})
+        return rows
+
     return {"import_s": round(t_done - t_import, 1), "imported": out.decode().strip(),
+            "timeline": timeline(t_import, t_done),
             "before": window(t_quiet, t_import), "during": window(t_import, t_done),
             "errors": errors}
 
