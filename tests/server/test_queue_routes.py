@@ -193,3 +193,43 @@ def test_only_leases_skip_the_wait_for_the_wal_flush(db):
         assert unit.raw.one(show) == ("off",)
         queue.submit(unit, annotator, task.assignment_id, {"sentiment": "positive"})
         assert unit.raw.one(show) == ("on",)
+
+
+def test_an_autocommit_submit_that_decides_consensus_is_one_transaction(db, monkeypatch):
+    """With overlap 3 the deciding submit goes on in a transaction on the same
+    connection: should the consensus step fail, the submission is not stored
+    either, and a later try stores both."""
+    if db.dialect != "postgresql":
+        pytest.skip("autocommit units are PostgreSQL's")
+    from sqlalchemy import text
+
+    from labelwell.work import consensus, queue
+
+    world = build_world(db, n_annotators=3, n_items=1, overlap=3)
+    tasks = []
+    for annotator in world.annotators:
+        with db.unit(autocommit=True) as unit:
+            tasks.append(queue.next_task(unit, annotator, world.project_id))
+    for annotator, task in zip(world.annotators[:2], tasks, strict=False):
+        with db.unit(autocommit=True) as unit:
+            queue.submit(unit, annotator, task.assignment_id, {"sentiment": "positive"})
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("consensus failed")
+
+    monkeypatch.setattr(consensus, "on_submitted", broken)
+    with pytest.raises(RuntimeError), db.unit(autocommit=True) as unit:
+        queue.submit(unit, world.annotators[2], tasks[2].assignment_id, {"sentiment": "positive"})
+
+    def counts():
+        with db.engine.connect() as conn:
+            return conn.execute(text(
+                "SELECT (SELECT count(*) FROM annotations WHERE source = 'human'),"
+                " (SELECT count(*) FROM annotations WHERE source = 'consensus'),"
+                " (SELECT n_done FROM items)")).one()
+
+    assert tuple(counts()) == (2, 0, 2)
+    monkeypatch.undo()
+    with db.unit(autocommit=True) as unit:
+        queue.submit(unit, world.annotators[2], tasks[2].assignment_id, {"sentiment": "positive"})
+    assert tuple(counts()) == (3, 1, 3)

@@ -18,8 +18,9 @@ or an exhausted connection pool stalls only the request that meets it, never
 * PostgreSQL: in the process's database threads (:func:`in_database_thread`),
   in an autocommit unit: the queue's work there is one call of a server-side
   function (plus the token lookup), atomic on its own, so ``BEGIN`` and
-  ``COMMIT`` would only add round trips. Work that needs a transaction says so
-  before writing (``NeedsTransaction``) and runs again in one. The functions
+  ``COMMIT`` would only add round trips. Work that needs a transaction (a
+  submit that may decide its item's consensus) opens one before writing and
+  goes on in it, on the same connection (``Unit.require_transaction``). The functions
   never wait on each other's rows (``SKIP LOCKED``), but a submit does wait for
   its lease's row, which anything else may hold (a manager's bulk change, an
   ``ALTER TABLE``), and every commit waits for the WAL flush.
@@ -36,7 +37,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from labelwell.store.db import Database, WriterBusy
-from labelwell.store.raw import NeedsTransaction
 
 T = TypeVar("T")
 FIRST_RETRY_S = 0.0001
@@ -54,11 +54,8 @@ def _in_unit(db: Database, work: Callable[..., T], args: tuple[Any, ...]) -> T:
 
 
 def _in_autocommit_unit(db: Database, work: Callable[..., T], args: tuple[Any, ...]) -> T:
-    try:
-        with db.unit(autocommit=True) as unit:
-            return work(unit, *args)
-    except NeedsTransaction:
-        return _in_unit(db, work, args)
+    with db.unit(autocommit=True) as unit:
+        return work(unit, *args)
 
 
 async def write_unit(db: Database, work: Callable[..., T], *args: Any) -> T:

@@ -277,8 +277,9 @@ class Database:
                 unit = Unit(connection, autocommit=True)
                 try:
                     yield unit
+                    unit.commit()  # the transaction the work asked for, if any
                 finally:
-                    unit.close()
+                    unit.close()  # an uncommitted transaction rolls back with the connection
             return
         if self._gate is not None:
             if wait:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.orm import Session
 
 
@@ -136,12 +136,6 @@ def when(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class NeedsTransaction(Exception):
-    """Raised in an autocommit :class:`Unit` by work that needs several
-    statements in one transaction, before it has written anything; the caller
-    runs the work again in a transactional unit."""
-
-
 class Unit:
     """A write unit of work on one connection, lighter than an ORM session:
     statements go through :class:`Raw` (``unit.raw``); an ORM session joined to
@@ -152,10 +146,14 @@ class Unit:
 
     An ``autocommit`` unit (PostgreSQL) commits every statement on its own: for
     work done in one statement, such as a call of the queue's server-side
-    functions, it saves the ``BEGIN`` and ``COMMIT`` round trips. Anything
-    needing more calls :meth:`require_transaction` first."""
+    functions, it saves the ``BEGIN`` and ``COMMIT`` round trips. Work that
+    needs several writes in one transaction calls :meth:`require_transaction`
+    before its first write: the unit goes on in a transaction on the same
+    connection, which :meth:`commit` ends (the reads before it stand, as
+    between any two statements of an autocommit unit: the queue's writes check
+    again under lock what they rely on)."""
 
-    __slots__ = ("connection", "autocommit", "_session", "_raw", "_owns_session")
+    __slots__ = ("connection", "autocommit", "_session", "_raw", "_owns_session", "_transaction")
 
     def __init__(
         self, connection: Connection, session: Session | None = None, *, autocommit: bool = False
@@ -165,15 +163,29 @@ class Unit:
         self._session = session
         self._owns_session = session is None
         self._raw: Raw | None = None
+        self._transaction: RootTransaction | None = None
 
     @classmethod
     def of(cls, work: Session | Unit) -> Unit:
         return work if isinstance(work, Unit) else cls(work.connection(), work)
 
     def require_transaction(self) -> None:
-        """Refuse to go on in an autocommit unit (raises :class:`NeedsTransaction`)."""
+        """From here on, one transaction: an autocommit unit opens one on its
+        connection (call it before writing; what was written before is
+        committed already)."""
         if self.autocommit:
-            raise NeedsTransaction
+            self.connection.execution_options(
+                isolation_level=self.connection.default_isolation_level
+            )
+            self._transaction = self.connection.begin()
+            self.autocommit = False
+
+    def commit(self) -> None:
+        """Commit the transaction :meth:`require_transaction` opened, if any."""
+        self.flush()
+        if self._transaction is not None:
+            self._transaction.commit()
+            self._transaction = None
 
     @property
     def raw(self) -> Raw:

@@ -57,7 +57,7 @@ def next_task(work: Session | Unit, who: Actor | Bearer, project_id: int) -> Tas
     A live lease the annotator already holds is returned again, so asking twice
     never hoards items. ``work`` is an ORM session or a :class:`Unit`; on
     PostgreSQL one function call does it all, except in projects with a
-    qualification rule (then an autocommit unit raises ``NeedsTransaction``).
+    qualification rule (then an autocommit unit goes on in a transaction).
     """
     unit = Unit.of(work)
     db = unit.raw

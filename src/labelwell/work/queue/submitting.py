@@ -40,7 +40,7 @@ def submit(
     ``{"prediction_id": id, "outcome": "accepted" | "edited" | "rejected"}``
     (kept in the annotation's ``details``). ``work`` is an ORM session or a
     :class:`Unit`. On PostgreSQL the checks are read in one function call and
-    the writes made in another; an autocommit unit raises ``NeedsTransaction``
+    the writes made in another; an autocommit unit goes on in a transaction
     in projects with ``overlap`` of 2 or more (consensus follows in the same
     transaction)."""
     unit = Unit.of(work)
