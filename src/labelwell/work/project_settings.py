@@ -99,19 +99,23 @@ class ProjectSettings(_Strict):
     @field_validator("assist_model")
     @classmethod
     def _known_predictor(cls, name: str, info: ValidationInfo) -> str:
-        from labelwell.assist.predictors import PREDICTORS
+        if _written(info):
+            from labelwell.assist.predictors import PREDICTORS
 
-        if _written(info) and name not in PREDICTORS:
-            raise ValueError(f"unknown predictor {name!r}; known: {', '.join(PREDICTORS)}")
+            if name not in PREDICTORS:
+                raise ValueError(f"unknown predictor {name!r}; known: {', '.join(PREDICTORS)}")
         return name
 
     @field_validator("al_strategy")
     @classmethod
     def _known_strategy(cls, name: str, info: ValidationInfo) -> str:
-        from labelwell.assist.select import STRATEGIES
+        if _written(info):
+            from labelwell.assist.select import STRATEGIES
 
-        if _written(info) and name not in STRATEGIES:
-            raise ValueError(f"unknown selection strategy {name!r}; known: {', '.join(STRATEGIES)}")
+            if name not in STRATEGIES:
+                raise ValueError(
+                    f"unknown selection strategy {name!r}; known: {', '.join(STRATEGIES)}"
+                )
         return name
 
     def to_column(self) -> dict[str, Any]:
