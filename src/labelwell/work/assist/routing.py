@@ -49,9 +49,7 @@ def _latest_predictions(session: Session, project_id: int) -> list[Prediction]:
             Prediction.project_id == project_id,
             Prediction.source == "model",
             Item.is_gold.is_(False),
-            Item.status == "open",
-            Item.n_active == 0,
-            Item.n_done == 0,
+            slots.untouched(),
         )
         .group_by(Prediction.item_id)
     )

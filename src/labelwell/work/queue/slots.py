@@ -13,8 +13,9 @@ The rules below are the only place these transitions are spelled out:
   PostgreSQL queue functions (migrations 0004 and later) run the same
   fragments; ``tests/store/test_queue_functions.py`` checks that every
   function still contains them, so a change here needs a new migration;
-* :func:`settle` for the updates that label an item without a person
-  (auto-approved pre-labels and weak labels);
+* :func:`untouched` and :func:`settle` for the items labelled without a
+  person (auto-approved pre-labels and weak labels): which may be, and the
+  update that takes every slot;
 * :func:`initial_status` for items stored with labels already (imports,
   migrations from other tools).
 """
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Update, update
+from sqlalchemy import ColumnElement, Update, and_, update
 
 from labelwell.store.tables import Item
 
@@ -48,13 +49,18 @@ def sql(fragment: str, overlap: str = "?") -> str:
     return fragment.format(overlap=overlap)
 
 
+def untouched() -> ColumnElement[bool]:
+    """An item no person holds or has answered: open, no slot taken."""
+    return and_(Item.status == "open", Item.n_active == 0)
+
+
 def settle(overlap: int, item_ids: Sequence[int]) -> Update:
     """Label these items without a person: every slot taken and done, where no
     person holds or has done one yet (an item leased meanwhile is left to its
     annotator). ``RETURNING`` the ids settled."""
     return (
         update(Item)
-        .where(Item.id.in_(list(item_ids)), Item.n_active == 0, Item.status == "open")
+        .where(Item.id.in_(list(item_ids)), untouched())
         .values(n_active=overlap, n_done=overlap, status="done")
         .returning(Item.id)
     )

@@ -159,9 +159,7 @@ def _route(
             select(Item.id).where(
                 Item.project_id == project.id,
                 Item.is_gold.is_(False),
-                Item.status == "open",
-                Item.n_active == 0,
-                Item.n_done == 0,
+                slots.untouched(),
             )
         )
     )
