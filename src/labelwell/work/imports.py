@@ -29,11 +29,12 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, InvalidInput
 from labelwell.formats.registry import ImportRow
@@ -193,15 +194,26 @@ def _publish(db: Database, actor: Actor, record: Import, total: int) -> None:
     open_staged(db, record.id)
 
 
-def open_staged(db: Database, import_id: int) -> int:
-    """Put a published import's ``staged`` items in the queue, a short
-    transaction per chunk of :data:`CHUNK_ROWS`, then clear the import's
-    ``staged`` mark. Safe to run twice at once. Returns the items opened."""
+def _in_chunks(
+    db: Database,
+    import_id: int,
+    size: int,
+    change: Callable[[Session, list[int]], int],
+    *,
+    first: ColumnElement[bool] | None = None,
+) -> int:
+    """Walk an import's items in id order, ``size`` at a time, calling
+    ``change(session, ids)`` for each chunk in a short transaction of its own
+    (from the first item matching ``first``, if given); returns the sum of
+    what ``change`` returned. SQLite's WAL is checkpointed every
+    :data:`CHECKPOINT_EVERY` chunks."""
     with db.read_session() as s:
         after = s.scalar(
-            select(func.min(Item.id)).where(Item.import_id == import_id, Item.status == "staged")
+            select(func.min(Item.id)).where(
+                Item.import_id == import_id, *([first] if first is not None else [])
+            )
         )
-    opened = chunks = 0
+    done = chunks = 0
     while after is not None:
         with db.session() as s:
             ids = list(
@@ -209,22 +221,34 @@ def open_staged(db: Database, import_id: int) -> int:
                     select(Item.id)
                     .where(Item.id >= after, Item.import_id == import_id)
                     .order_by(Item.id)
-                    .limit(CHUNK_ROWS)
+                    .limit(size)
                 )
             )
             if ids:
-                opened += s.execute(
-                    update(Item)
-                    .where(Item.id >= ids[0], Item.id <= ids[-1], Item.import_id == import_id)
-                    .where(Item.status == "staged")
-                    .values(status="open")
-                ).rowcount
+                done += change(s, ids)
         if not ids:
             break
         chunks += 1
         if chunks % CHECKPOINT_EVERY == 0:
             db.checkpoint()
         after = ids[-1] + 1
+    return done
+
+
+def open_staged(db: Database, import_id: int) -> int:
+    """Put a published import's ``staged`` items in the queue, a short
+    transaction per chunk of :data:`CHUNK_ROWS`, then clear the import's
+    ``staged`` mark. Safe to run twice at once. Returns the items opened."""
+
+    def open_chunk(s: Session, ids: list[int]) -> int:
+        return s.execute(
+            update(Item)
+            .where(Item.id >= ids[0], Item.id <= ids[-1], Item.import_id == import_id)
+            .where(Item.status == "staged")
+            .values(status="open")
+        ).rowcount
+
+    opened = _in_chunks(db, import_id, CHUNK_ROWS, open_chunk, first=Item.status == "staged")
     with db.session() as s:
         s.execute(update(Import).where(Import.id == import_id).values(staged=False))
     return opened
@@ -269,25 +293,12 @@ def discard(db: Database, import_id: int) -> int:
     """Remove an unpublished import's items (with their imported labels,
     predictions and gold answers), a short transaction per chunk, and mark it
     ``discarded``. Returns the number of items removed."""
-    with db.read_session() as s:
-        after = s.scalar(select(func.min(Item.id)).where(Item.import_id == import_id))
-    removed = 0
-    while after is not None:
-        with db.session() as s:
-            ids = list(
-                s.scalars(
-                    select(Item.id)
-                    .where(Item.id >= after, Item.import_id == import_id)
-                    .order_by(Item.id)
-                    .limit(DISCARD_CHUNK)
-                )
-            )
-            if ids:
-                s.execute(delete(Item).where(Item.id.in_(ids)))
-        if not ids:
-            break
-        removed += len(ids)
-        after = ids[-1] + 1
+
+    def remove(s: Session, ids: list[int]) -> int:
+        s.execute(delete(Item).where(Item.id.in_(ids)))
+        return len(ids)
+
+    removed = _in_chunks(db, import_id, DISCARD_CHUNK, remove)
     with db.session() as s:
         s.execute(
             update(Import)
