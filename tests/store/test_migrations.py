@@ -9,6 +9,22 @@ from labelwell.store.migrate import alembic_config, current_revision, head_revis
 from world import build_world
 
 
+def _migrate(db, step, target):
+    """Run an Alembic command (upgrade or downgrade) to ``target`` on ``db``."""
+    cfg = alembic_config(db.url)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        step(cfg, target)
+
+
+def _next_task_source(db):
+    """The body of this schema's labelwell_next_task (PostgreSQL)."""
+    with db.engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT prosrc FROM pg_proc WHERE proname = 'labelwell_next_task'"
+            " AND pronamespace = current_schema()::regnamespace")).scalar_one()
+
+
 def test_upgrade_is_idempotent_and_reaches_head(db):
     upgrade(db)
     assert current_revision(db) == head_revision()
@@ -79,24 +95,12 @@ def test_import_batches_revision_hides_unpublished_imports_and_downgrades(db):
     """0006: imports gain a state (existing ones published); the PostgreSQL queue
     function learns to skip unpublished items; downgrading to 0005 removes the
     rows of unpublished imports and restores 0005's function."""
-    cfg = alembic_config(db.url)
-
-    def migrate(step, target):
-        with db.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            step(cfg, target)
-
-    def next_task_source():
-        with db.engine.connect() as conn:
-            return conn.execute(text(
-                "SELECT prosrc FROM pg_proc WHERE proname = 'labelwell_next_task'"
-                " AND pronamespace = current_schema()::regnamespace")).scalar_one()
 
     world = build_world(db, n_items=1)  # one published import with item 1
-    migrate(command.downgrade, "0005")
+    _migrate(db, command.downgrade, "0005")
     if db.dialect == "postgresql":
-        assert "published" not in next_task_source()
-    migrate(command.upgrade, "0006")
+        assert "published" not in _next_task_source(db)
+    _migrate(db, command.upgrade, "0006")
     with db.engine.begin() as conn:
         assert conn.execute(text("SELECT state FROM imports")).scalar() == "published"
         conn.execute(text("INSERT INTO imports (id, project_id, filename, format, n_items, "
@@ -107,14 +111,14 @@ def test_import_batches_revision_hides_unpublished_imports_and_downgrades(db):
             "n_active, n_done, import_id, created_at) VALUES (2, :p, '{}', '[]', 'open', "
             "0, false, 0, 0, 2, CURRENT_TIMESTAMP)"), {"p": world.project_id})
     if db.dialect == "postgresql":
-        assert "m.state <> 'published'" in next_task_source()
-    migrate(command.downgrade, "0005")
+        assert "m.state <> 'published'" in _next_task_source(db)
+    _migrate(db, command.downgrade, "0005")
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT id FROM items")).scalars().all() == [1]
         assert conn.execute(text("SELECT id FROM imports")).scalars().all() == [1]
     assert "state" not in {c["name"] for c in inspect(db.engine).get_columns("imports")}
     if db.dialect == "postgresql":
-        assert "published" not in next_task_source()
+        assert "published" not in _next_task_source(db)
     upgrade(db)
     assert current_revision(db) == head_revision()
 
@@ -123,21 +127,9 @@ def test_staged_items_revision_stages_imports_in_progress_and_downgrades(db):
     """0007: the items of an import still being written become ``staged``; the
     PostgreSQL queue's gold search skips staged items; downgrading to 0006 opens
     them again (0006 hides them by their import) and restores its function."""
-    cfg = alembic_config(db.url)
-
-    def migrate(step, target):
-        with db.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            step(cfg, target)
-
-    def next_task_source():
-        with db.engine.connect() as conn:
-            return conn.execute(text(
-                "SELECT prosrc FROM pg_proc WHERE proname = 'labelwell_next_task'"
-                " AND pronamespace = current_schema()::regnamespace")).scalar_one()
 
     world = build_world(db, n_items=1)
-    migrate(command.downgrade, "0006")
+    _migrate(db, command.downgrade, "0006")
     assert "staged" not in {c["name"] for c in inspect(db.engine).get_columns("imports")}
     with db.engine.begin() as conn:
         conn.execute(text("INSERT INTO imports (id, project_id, filename, format, n_items, "
@@ -148,22 +140,22 @@ def test_staged_items_revision_stages_imports_in_progress_and_downgrades(db):
             "n_active, n_done, import_id, created_at) VALUES (2, :p, '{}', '[]', 'open', "
             "0, false, 0, 0, 2, CURRENT_TIMESTAMP)"), {"p": world.project_id})
     if db.dialect == "postgresql":
-        assert "staged" not in next_task_source()
-    migrate(command.upgrade, "0007")
+        assert "staged" not in _next_task_source(db)
+    _migrate(db, command.upgrade, "0007")
     with db.engine.connect() as conn:
         statuses = conn.execute(text("SELECT id, status FROM items ORDER BY id")).all()
         assert [tuple(r) for r in statuses] == [(1, "open"), (2, "staged")]
         assert conn.execute(text("SELECT count(*) FROM imports WHERE staged")).scalar() == 0
     if db.dialect == "postgresql":
-        assert "i.is_gold = true AND i.status IN ('open', 'full', 'done')" in next_task_source()
-    migrate(command.downgrade, "0006")
+        assert "i.is_gold = true AND i.status IN ('open', 'full', 'done')" in _next_task_source(db)
+    _migrate(db, command.downgrade, "0006")
     with db.engine.connect() as conn:
         statuses = conn.execute(text("SELECT id, status FROM items ORDER BY id")).all()
         assert [tuple(r) for r in statuses] == [(1, "open"), (2, "open")]
     assert "staged" not in {c["name"] for c in inspect(db.engine).get_columns("imports")}
     if db.dialect == "postgresql":
-        assert "staged" not in next_task_source() and "m.state <> 'published'" in (
-            next_task_source())
+        assert "staged" not in _next_task_source(db) and "m.state <> 'published'" in (
+            _next_task_source(db))
     upgrade(db)
     assert current_revision(db) == head_revision()
 
@@ -191,10 +183,7 @@ def test_downgrading_and_upgrading_again_keeps_every_row_and_link(db):
 
     before = snapshot()
     assert before["annotations"] == 3 and before["linked"] == 4
-    cfg = alembic_config(db.url)
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0001")
+    _migrate(db, command.downgrade, "0001")
     upgrade(db)
     assert snapshot() == before
 
@@ -205,12 +194,6 @@ def test_runtime_state_revision_moves_assist_state_out_of_settings_and_back(db):
     settings a manager set; downgrading to 0007 writes it back as it was."""
     import orjson
 
-    cfg = alembic_config(db.url)
-
-    def migrate(step, target):
-        with db.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            step(cfg, target)
 
     def settings_by_project():
         with db.engine.connect() as conn:
@@ -220,7 +203,7 @@ def test_runtime_state_revision_moves_assist_state_out_of_settings_and_back(db):
     world = build_world(db, n_items=4)
     with db.engine.connect() as conn:
         items = conn.execute(text("SELECT id FROM items ORDER BY id")).scalars().all()
-    migrate(command.downgrade, "0007")
+    _migrate(db, command.downgrade, "0007")
     state = {
         "lease": {"owner": "ab12", "until": "2031-05-06T07:08:09.123456+00:00"},
         "labels_at_retrain": 150,
@@ -242,7 +225,7 @@ def test_runtime_state_revision_moves_assist_state_out_of_settings_and_back(db):
             "created_at) VALUES (2, 'p2', '', '{}', 1, 0, 60, true, 'fifo', '[]', true, "
             "'{\"gold_threshold\": 0.7}', CURRENT_TIMESTAMP)"))
 
-    migrate(command.upgrade, "0008")
+    _migrate(db, command.upgrade, "0008")
     assert settings_by_project() == {world.project_id: configured, 2: {"gold_threshold": 0.7}}
     with db.engine.connect() as conn:
         lease = conn.execute(text("SELECT project_id, lease_owner, labels_at_retrain "
@@ -259,7 +242,7 @@ def test_runtime_state_revision_moves_assist_state_out_of_settings_and_back(db):
         assert [tuple(r) for r in spot] == [(items[1], world.project_id),
                                             (items[3], world.project_id)]
 
-    migrate(command.downgrade, "0007")
+    _migrate(db, command.downgrade, "0007")
     assert settings_by_project() == {
         world.project_id: {**configured, "assist_state": state},
         2: {"gold_threshold": 0.7},
