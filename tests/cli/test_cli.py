@@ -223,3 +223,19 @@ def test_user_prune_sessions_removes_ended_web_sessions(env, db):
         left = set(s.scalars(select(ApiToken.id).where(ApiToken.user_id == user.id)))
     assert left == {ids[2], api}
     assert "removed 0 ended sessions" in run("user", "prune-sessions").output
+
+
+def test_aggregate_writes_formula_cells_as_text(tmp_path: Path):
+    """Task ids and labels come from the user's file; a cell a spreadsheet would
+    run (``= + - @``) is written with a leading quote, as the CSV export does."""
+    answers = tmp_path / "answers.csv"
+    pd.DataFrame({"task": ["=HYPERLINK(\"http://x\")"] * 2 + ["t2"] * 2,
+                  "worker": ["a", "b", "a", "b"],
+                  "label": ["@SUM(1)", "@SUM(1)", "-1", "-1"]}).to_csv(answers, index=False)
+    out = tmp_path / "labels.csv"
+    result = runner.invoke(app, ["aggregate", str(answers), "--method", "mv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = out.read_text()
+    assert "'=HYPERLINK" in written and "'@SUM(1)" in written
+    assert "\n=" not in written and ",@" not in written
+    assert ",-1" in written  # a plain number stays a number

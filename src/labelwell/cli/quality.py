@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from labelwell.errors import InvalidInput, LabelwellError
+from labelwell.formats.tabular import spreadsheet_safe
 from labelwell.quality.registry import AGGREGATORS
 
 if TYPE_CHECKING:
@@ -207,6 +208,8 @@ def aggregate(
         predicted = model.labels_.reindex(scored.index)
         report["evaluated"] = int(len(scored))
         report["accuracy"] = float((predicted == scored).mean()) if len(scored) else None
+    # cells a spreadsheet would run as formulas (task ids, labels) are written as text
+    result = result.map(spreadsheet_safe)
     if out is not None:
         result.to_csv(out, index=False)
         report["out"] = str(out)
