@@ -75,7 +75,9 @@ def expect_int(field: str, value: Any) -> NoReturn:
     fail(field, f"must be an integer, got {json_type(value)} {show(value)}")
 
 
-def key_problem(field: str, obj: dict, allowed: frozenset[str], needed: frozenset[str]) -> NoReturn:
+def key_problem(
+    field: str, obj: dict[str, Any], allowed: frozenset[str], needed: frozenset[str]
+) -> NoReturn:
     """Explain why ``obj``'s keys are not acceptable (called only on failure)."""
     for key in obj:
         if key not in allowed:

@@ -62,7 +62,7 @@ class Ontology:
             if not isinstance(item, dict):
                 fail(path, f"a control must be a mapping, got {json_type(item)} {show(item)}")
             kind = item.get("type")
-            if kind not in CONTROL_TYPES:
+            if not isinstance(kind, str) or kind not in CONTROL_TYPES:
                 known = ", ".join(sorted(CONTROL_TYPES))
                 fail(f"{path}.type", f"unknown control type {show(kind)} (one of {known})")
             controls.append(CONTROL_TYPES[kind].from_dict(item, path))

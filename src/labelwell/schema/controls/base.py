@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from labelwell.registry import Registry
 from labelwell.schema._checks import (
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from labelwell.schema.ontology import Ontology
 
 # (control's value in the result, item data, whole result) -> None; raises InvalidInput.
-Validator = Callable[[Any, Any, dict], None]
+Validator = Callable[[Any, Any, dict[str, Any]], None]
 
 CONTROL_TYPES: Registry[type[Control]] = Registry(
     "control type", group="labelwell.controls", field="type"
@@ -105,13 +105,30 @@ class Control:
     def label_names(self) -> list[str]:
         fail(self.name, f"a {self.type} control has no label set")
 
-    def check_data(self, data: dict) -> None:
+    def check_data(self, data: dict[str, Any]) -> None:
         """Check that an item's data has what this control reads."""
         if self.source is not None and data.get(self.source) is None:
             fail(self.source, f"is missing (read by control {self.name!r})")
 
+    def source_field(self) -> str:
+        """The item data field this control reads, for the types that always read
+        one (their ``default_source`` is set)."""
+        if self.source is None:
+            fail(self.name, f"a {self.type} control reads an item data field; give its source")
+        return self.source
 
-def data_number(data: Any, key: str, *, integer: bool = False, prefix: str = "data.") -> Any:
+
+@overload
+def data_number(
+    data: Any, key: str, *, integer: Literal[True], prefix: str = "data."
+) -> int | None: ...
+@overload
+def data_number(
+    data: Any, key: str, *, integer: Literal[False] = False, prefix: str = "data."
+) -> float | None: ...
+def data_number(
+    data: Any, key: str, *, integer: bool = False, prefix: str = "data."
+) -> float | None:
     """An optional positive number from the item data (image size, duration...).
     Errors name the field ``data.<key>``; ``validate_data`` passes ``prefix=""``."""
     value = data.get(key) if type(data) is dict else None
@@ -120,7 +137,8 @@ def data_number(data: Any, key: str, *, integer: bool = False, prefix: str = "da
     if not is_number(value) or value <= 0 or (integer and type(value) is not int):
         kind = "a positive integer" if integer else "a positive number"
         fail(f"{prefix}{key}", f"must be {kind}, got {json_type(value)} {show(value)}")
-    return value
+    number: float = value  # a positive int or float, checked just above
+    return number
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)
@@ -155,11 +173,11 @@ class RegionControl(Control):
         """Whatever the per-region check needs from the item data."""
         return None
 
-    def region_checker(self) -> Callable[[dict, int, Any], None]:
+    def region_checker(self) -> Callable[[dict[str, Any], int, Any], None]:
         """Check one region's own keys: (region, index, prepared data)."""
         raise NotImplementedError
 
-    def finish_checker(self) -> Callable[[list, Any], None] | None:
+    def finish_checker(self) -> Callable[[list[Any], Any], None] | None:
         """An optional check over the whole list once every region passed."""
         return None
 
@@ -178,7 +196,7 @@ class RegionControl(Control):
         check_region = self.region_checker()
         finish = self.finish_checker()
 
-        def check(value: Any, data: Any, result: dict) -> None:
+        def check(value: Any, data: Any, result: dict[str, Any]) -> None:
             if type(value) is not list:
                 fail(key, f"must be a list, got {json_type(value)} {show(value)}")
             ctx = prepare(data)
@@ -224,5 +242,6 @@ def number_at(value: Any, field: str, *parts: Any) -> float:
     """``value`` if it is a number within +-2**53, else a failure at
     ``field.format(*parts)`` (formatted only on failure: this runs per coordinate)."""
     if type(value) in NUMBER and -MAX_INT <= value <= MAX_INT:
-        return value
+        number: float = value  # an int or float, checked just above
+        return number
     expect_number(field.format(*parts), value)

@@ -31,7 +31,7 @@ class Choice(Control):
         key, options = self.name, frozenset(self.options)
         listed = ", ".join(self.options)
 
-        def check(value: Any, data: Any, result: dict) -> None:
+        def check(value: Any, data: Any, result: dict[str, Any]) -> None:
             if type(value) is not str or value not in options:
                 fail(key, f"{show(value)} is not one of {listed}")
 
@@ -78,7 +78,7 @@ class MultiChoice(Control):
         lo = self.min_selections
         hi = self.max_selections if self.max_selections is not None else len(self.options)
 
-        def check(value: Any, data: Any, result: dict) -> None:
+        def check(value: Any, data: Any, result: dict[str, Any]) -> None:
             if type(value) is not list:
                 fail(key, f"must be a list, got {json_type(value)} {show(value)}")
             for i, v in enumerate(value):
@@ -113,7 +113,7 @@ class Text(Control):
     def compile(self) -> Validator:
         key, max_length = self.name, self.max_length
 
-        def check(value: Any, data: Any, result: dict) -> None:
+        def check(value: Any, data: Any, result: dict[str, Any]) -> None:
             if type(value) is not str:
                 fail(key, f"must be a string, got {json_type(value)} {show(value)}")
             if max_length is not None and len(value) > max_length:
@@ -157,7 +157,7 @@ class Rating(Control):
             if type(value) is not int or not lo <= value <= hi:
                 fail(field, f"{show(value)} is not an integer rating in [{lo}, {hi}]")
 
-        def check(value: Any, data: Any, result: dict) -> None:
+        def check(value: Any, data: Any, result: dict[str, Any]) -> None:
             if not aspects:
                 one(value, key)
                 return

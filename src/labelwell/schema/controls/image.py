@@ -46,7 +46,7 @@ def check_inside(field: str, x: float, y: float, size: ImageSize) -> None:
 class ImageControl(RegionControl):
     default_source = "image"
 
-    def check_data(self, data: dict) -> None:
+    def check_data(self, data: dict[str, Any]) -> None:
         super().check_data(data)
         data_number(data, "width", prefix="")
         data_number(data, "height", prefix="")
@@ -79,11 +79,11 @@ class BBox(ImageControl):
     type = "bbox"
     region_keys = (frozenset({"x", "y", "width", "height"}),) * 2
 
-    def region_checker(self) -> Callable[[dict, int, Any], None]:
+    def region_checker(self) -> Callable[[dict[str, Any], int, Any], None]:
         key = self.name
         tol = EDGE_TOLERANCE
 
-        def explain(box: dict, i: int) -> None:
+        def explain(box: dict[str, Any], i: int) -> None:
             x = number_at(box["x"], "{}[{}].x", key, i)
             y = number_at(box["y"], "{}[{}].y", key, i)
             w = number_at(box["width"], "{}[{}].width", key, i)
@@ -99,7 +99,7 @@ class BBox(ImageControl):
                 fail(f"{key}[{i}].x", f"{x} is left of the image")
             fail(f"{key}[{i}].y", f"{y} is above the image")
 
-        def check(box: dict, i: int, size: ImageSize) -> None:
+        def check(box: dict[str, Any], i: int, size: ImageSize) -> None:
             x, y, w, h = box["x"], box["y"], box["width"], box["height"]
             # One expression for the common case; the range tests also refuse nan,
             # infinities and integers too large for float arithmetic.
@@ -133,10 +133,10 @@ class Polygon(ImageControl):
     type = "polygon"
     region_keys = (frozenset({"points"}),) * 2
 
-    def region_checker(self) -> Callable[[dict, int, Any], None]:
+    def region_checker(self) -> Callable[[dict[str, Any], int, Any], None]:
         key = self.name
 
-        def check(region: dict, i: int, size: ImageSize) -> None:
+        def check(region: dict[str, Any], i: int, size: ImageSize) -> None:
             check_polygon(f"{key}[{i}].points", region["points"], size)
 
         return check
@@ -156,7 +156,7 @@ class Keypoints(ImageControl):
     def _read_options(cls, r: Reader) -> dict[str, Any]:
         return {"labels": read_labels(r, keypoints=True)}
 
-    def region_checker(self) -> Callable[[dict, int, Any], None]:
+    def region_checker(self) -> Callable[[dict[str, Any], int, Any], None]:
         key = self.name
         names = {
             label.name: frozenset(label.skeleton.keypoints)
@@ -164,7 +164,7 @@ class Keypoints(ImageControl):
             if label.skeleton is not None
         }
 
-        def check(region: dict, i: int, size: ImageSize) -> None:
+        def check(region: dict[str, Any], i: int, size: ImageSize) -> None:
             points = region["points"]
             field = f"{key}[{i}].points"
             if type(points) is not dict:

@@ -87,10 +87,10 @@ class Mask(ImageControl):
     type = "mask"
     region_keys = (frozenset({"rle", "points"}), frozenset())
 
-    def region_checker(self) -> Callable[[dict, int, Any], None]:
+    def region_checker(self) -> Callable[[dict[str, Any], int, Any], None]:
         key = self.name
 
-        def check(region: dict, i: int, size: ImageSize) -> None:
+        def check(region: dict[str, Any], i: int, size: ImageSize) -> None:
             rle, points = region.get("rle"), region.get("points")
             if (rle is None) == (points is None):
                 fail(f"{key}[{i}]", "needs exactly one of rle or points")
@@ -118,12 +118,12 @@ class Panoptic(Mask):
     def _read_options(cls, r: Reader) -> dict[str, Any]:
         return {"labels": read_labels(r, panoptic=True)}
 
-    def region_checker(self) -> Callable[[dict, int, Any], None]:
+    def region_checker(self) -> Callable[[dict[str, Any], int, Any], None]:
         key = self.name
         mask_check = super().region_checker()
         things = {label.name: bool(label.is_thing) for label in self.labels}
 
-        def check(region: dict, i: int, size: ImageSize) -> None:
+        def check(region: dict[str, Any], i: int, size: ImageSize) -> None:
             instance, is_thing = region["instance_id"], region["is_thing"]
             if type(instance) is not int or not 0 <= instance <= MAX_INT:
                 fail(
@@ -142,10 +142,10 @@ class Panoptic(Mask):
 
         return check
 
-    def finish_checker(self) -> Callable[[list, Any], None] | None:
+    def finish_checker(self) -> Callable[[list[Any], Any], None] | None:
         key = self.name
 
-        def check(regions: list, size: ImageSize) -> None:
+        def check(regions: list[Any], size: ImageSize) -> None:
             seen: set[tuple[str, int]] = set()
             for i, region in enumerate(regions):
                 pair = (region["label"], region["instance_id"])

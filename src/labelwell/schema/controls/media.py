@@ -25,17 +25,17 @@ class TimeRegion(RegionControl):
     default_source = "audio"
     region_keys = (frozenset({"start", "end", "speaker"}), frozenset({"start", "end"}))
 
-    def check_data(self, data: dict) -> None:
+    def check_data(self, data: dict[str, Any]) -> None:
         super().check_data(data)
         data_number(data, "duration", prefix="")
 
     def prepare(self, data: Any) -> float | None:
         return data_number(data, "duration")
 
-    def region_checker(self) -> Callable[[dict, int, Any], None]:
+    def region_checker(self) -> Callable[[dict[str, Any], int, Any], None]:
         key = self.name
 
-        def check(region: dict, i: int, duration: float | None) -> None:
+        def check(region: dict[str, Any], i: int, duration: float | None) -> None:
             start = number_at(region["start"], "{}[{}].start", key, i)
             end = number_at(region["end"], "{}[{}].end", key, i)
             if start < 0:
@@ -67,17 +67,17 @@ class VideoTrack(RegionControl):
     id_key = "track_id"
     region_keys = (frozenset({"keyframes"}),) * 2
 
-    def check_data(self, data: dict) -> None:
+    def check_data(self, data: dict[str, Any]) -> None:
         super().check_data(data)
         data_number(data, "frames", integer=True, prefix="")
 
     def prepare(self, data: Any) -> int | None:
         return data_number(data, "frames", integer=True)
 
-    def region_checker(self) -> Callable[[dict, int, Any], None]:
+    def region_checker(self) -> Callable[[dict[str, Any], int, Any], None]:
         key = self.name
 
-        def check(track: dict, i: int, frames: int | None) -> None:
+        def check(track: dict[str, Any], i: int, frames: int | None) -> None:
             keyframes = track["keyframes"]
             if type(keyframes) is not list or not keyframes:
                 fail(f"{key}[{i}].keyframes", f"must be a non-empty list, got {show(keyframes)}")
@@ -131,10 +131,10 @@ class Cuboid(RegionControl):
         frozenset({"center", "dimensions", "rotation"}),
     )
 
-    def region_checker(self) -> Callable[[dict, int, Any], None]:
+    def region_checker(self) -> Callable[[dict[str, Any], int, Any], None]:
         key = self.name
 
-        def check(box: dict, i: int, ctx: Any) -> None:
+        def check(box: dict[str, Any], i: int, ctx: Any) -> None:
             _vector(box["center"], False, key, i, "center")
             _vector(box["dimensions"], True, key, i, "dimensions")
             _vector(box["rotation"], False, key, i, "rotation")

@@ -37,9 +37,9 @@ class _ResponsesControl(Control):
     default_source = "responses"
     min_responses = 1
 
-    def check_data(self, data: dict) -> None:
+    def check_data(self, data: dict[str, Any]) -> None:
         super().check_data(data)
-        ids = response_ids(data, self.source, prefix="")
+        ids = response_ids(data, self.source_field(), prefix="")
         if len(ids) < self.min_responses:
             fail(
                 self.source,
@@ -79,12 +79,13 @@ class Pairwise(_ResponsesControl):
             ]
         )
 
-    def check_data(self, data: dict) -> None:
+    def check_data(self, data: dict[str, Any]) -> None:
         super().check_data(data)
-        if len(data[self.source]) != 2:
+        n = len(data[self.source_field()])
+        if n != 2:
             fail(
-                self.source,
-                f"a pairwise comparison needs exactly 2 responses, got {len(data[self.source])}",
+                self.source_field(),
+                f"a pairwise comparison needs exactly 2 responses, got {n}",
             )
 
     def label_names(self) -> list[str]:
@@ -98,7 +99,7 @@ class Pairwise(_ResponsesControl):
         require_reason = self.require_reason
         allowed, needed = frozenset({"choice", "reason"}), frozenset({"choice"})
 
-        def check(value: Any, data: Any, result: dict) -> None:
+        def check(value: Any, data: Any, result: dict[str, Any]) -> None:
             if type(value) is not dict:
                 fail(
                     key,
@@ -136,9 +137,9 @@ class Ranking(_ResponsesControl):
         return {"allow_ties": True} if self.allow_ties else {}
 
     def compile(self) -> Validator:
-        key, source, allow_ties = self.name, self.source, self.allow_ties
+        key, source, allow_ties = self.name, self.source_field(), self.allow_ties
 
-        def check(value: Any, data: Any, result: dict) -> None:
+        def check(value: Any, data: Any, result: dict[str, Any]) -> None:
             if type(value) is not list or not value:
                 fail(key, f"must be a non-empty list of groups of response ids, got {show(value)}")
             ids = response_ids(data, source)
@@ -180,10 +181,10 @@ class Correction(_ResponsesControl):
         return drop_none([("max_length", self.max_length)])
 
     def compile(self) -> Validator:
-        key, source, max_length = self.name, self.source, self.max_length
+        key, source, max_length = self.name, self.source_field(), self.max_length
         keys = frozenset({"response_id", "text"})
 
-        def check(value: Any, data: Any, result: dict) -> None:
+        def check(value: Any, data: Any, result: dict[str, Any]) -> None:
             if type(value) is not dict:
                 fail(
                     key,

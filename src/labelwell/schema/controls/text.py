@@ -34,9 +34,9 @@ class Spans(RegionControl):
             out["allow_overlap"] = False
         return out
 
-    def check_data(self, data: dict) -> None:
+    def check_data(self, data: dict[str, Any]) -> None:
         super().check_data(data)
-        value = data[self.source]
+        value = data[self.source_field()]
         if not isinstance(value, str):
             fail(
                 self.source,
@@ -62,7 +62,7 @@ class Spans(RegionControl):
         label_list = ", ".join(by_label)
         check_overlap = None if self.allow_overlap else _refuse_overlap
 
-        def check(value: Any, data: Any, result: dict) -> None:
+        def check(value: Any, data: Any, result: dict[str, Any]) -> None:
             if type(value) is not list:
                 fail(key, f"must be a list, got {json_type(value)} {show(value)}")
             text = data.get(source) if type(data) is dict else None
@@ -120,7 +120,7 @@ def _offset_problem(key: str, i: int, start: Any, end: Any, length: int) -> None
     fail(f"{key}[{i}].end", f"{end} is past the end of the text (length {length})")
 
 
-def _refuse_overlap(key: str, spans: list) -> None:
+def _refuse_overlap(key: str, spans: list[Any]) -> None:
     order = sorted(range(len(spans)), key=lambda j: (spans[j]["start"], spans[j]["end"]))
     for a, b in zip(order, order[1:], strict=False):
         if spans[b]["start"] < spans[a]["end"]:
@@ -162,7 +162,7 @@ class Relations(Control):
         by_label = {label.name: compile_attributes(label) for label in self.labels}
         label_list = ", ".join(by_label)
 
-        def check(value: Any, data: Any, result: dict) -> None:
+        def check(value: Any, data: Any, result: dict[str, Any]) -> None:
             if type(value) is not list:
                 fail(key, f"must be a list, got {json_type(value)} {show(value)}")
             spans = result.get(spans_key)
