@@ -8,13 +8,13 @@ from __future__ import annotations
 import shutil
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 
 class Sink:
-    def open(self, rel: str) -> Iterator[IO[bytes]]:  # pragma: no cover - interface
+    def open(self, rel: str) -> AbstractContextManager[IO[bytes]]:  # pragma: no cover - interface
         raise NotImplementedError
 
     def write(self, rel: str, data: bytes) -> None:

@@ -105,11 +105,11 @@ def spans_from_tags(
     """Character spans from IOB2/IOB1/BILOU tags; an ``I-`` after ``O`` or after
     another label starts a new span (the usual lenient reading of IOB1)."""
     out: list[tuple[int, int, str]] = []
-    cur: list[Any] | None = None
+    cur: tuple[int, int, str] | None = None
     for (s, e), tag in zip(tokens, tags, strict=True):
         if tag == "O":
             if cur:
-                out.append(tuple(cur))  # type: ignore[arg-type]
+                out.append(cur)
             cur = None
             continue
         if len(tag) < 3 or tag[1] != "-" or tag[0] not in "BIELSU":
@@ -117,15 +117,15 @@ def spans_from_tags(
         kind, label = tag[0], tag[2:]
         if kind in "BUS" or cur is None or cur[2] != label:
             if cur:
-                out.append(tuple(cur))  # type: ignore[arg-type]
-            cur = [s, e, label]
+                out.append(cur)
+            cur = (s, e, label)
         else:
-            cur[1] = e
+            cur = (cur[0], e, label)
         if kind in "ULES":
-            out.append(tuple(cur))  # type: ignore[arg-type]
+            out.append(cur)
             cur = None
     if cur:
-        out.append(tuple(cur))  # type: ignore[arg-type]
+        out.append(cur)
     return out
 
 

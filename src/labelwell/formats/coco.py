@@ -32,7 +32,7 @@ from labelwell.formats._ontology import (
     controls,
     pick_controls,
 )
-from labelwell.formats._select import attach, check_mode, chosen_labels
+from labelwell.formats._select import Chosen, attach, check_mode, chosen_labels
 from labelwell.formats.registry import (
     ExportRecord,
     ImportRow,
@@ -162,7 +162,16 @@ class CocoExporter:
         return n
 
     @staticmethod
-    def _annotations(batch, ann_id, image_id, ctrl, regions, picked, cat_id, kp_names) -> int:  # type: ignore[no-untyped-def]
+    def _annotations(
+        batch: list[dict[str, Any]],
+        ann_id: int,
+        image_id: int,
+        ctrl: Control,
+        regions: list[dict[str, Any]],
+        picked: Chosen,
+        cat_id: dict[str, int],
+        kp_names: dict[str, list[str]],
+    ) -> int:
         """Append one COCO annotation dict per region to ``batch``; boxes take a
         fast path, as they are most of any large detection export."""
         name, annotator, source = ctrl.name, picked.annotator, picked.source
@@ -178,7 +187,7 @@ class CocoExporter:
             if ctrl.type == "bbox":
                 x, y = float(region["x"]), float(region["y"])
                 w, h = float(region["width"]), float(region["height"])
-                ann = {
+                ann: dict[str, Any] = {
                     "id": ann_id,
                     "image_id": image_id,
                     "category_id": cid,
@@ -318,8 +327,8 @@ class CocoImporter:
                     check_label(
                         ctrl, cat["name"], line=None, field=f"{where}.category_id", file=path.name
                     )
-                key = (ann.get("annotator"), ann.get("source"))
-                result = groups.setdefault(key, {})
+                made_by = (ann.get("annotator"), ann.get("source"))
+                result = groups.setdefault(made_by, {})
                 result.setdefault(control, []).append(_ann_region(kind, ann, cat, where))
             for (annotator, source), result in groups.items():
                 target = "gold" if source == "gold" and self.target == "annotation" else self.target

@@ -109,7 +109,14 @@ class ConllExporter:
             n += bool(picks)
         return n
 
-    def _document(self, rec, annotator, text, tokens, tags) -> str:  # type: ignore[no-untyped-def]
+    def _document(
+        self,
+        rec: ExportRecord,
+        annotator: str | None,
+        text: str,
+        tokens: list[tuple[int, int]],
+        tags: list[str],
+    ) -> str:
         lines = [DOCSTART, ""]
         if self.comments:
             lines.append(f"# id = {rec.external_id or rec.item_id}")

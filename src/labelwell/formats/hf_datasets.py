@@ -106,7 +106,7 @@ class _Rows:
         for k, v in rec.data.items():
             feat = self.data_features.get(k)
             ok = feat is not None and (v is None or isinstance(v, _CHECK[feat["dtype"]]))
-            if ok and not (isinstance(v, bool) and feat["dtype"] != "bool"):  # type: ignore[index]
+            if feat is not None and ok and not (isinstance(v, bool) and feat["dtype"] != "bool"):
                 row[k] = v
             else:
                 extra[k] = v
@@ -183,7 +183,7 @@ def _write_arrow(rows: _Rows, records: Iterable[ExportRecord], sink: Sink) -> in
         "license": "",
     }
     sink.write("dataset_info.json", json.dumps(info, indent=2).encode())
-    state = {
+    state: dict[str, Any] = {
         "_data_files": [{"filename": ARROW_FILE}],
         "_fingerprint": hashlib.sha256(json.dumps(info).encode() + str(n).encode()).hexdigest()[
             :16
@@ -280,7 +280,16 @@ class _Reader:
                 n += 1
                 yield self._row(n, cells, ctrls, feats, meta, skip, fname)
 
-    def _row(self, n, cells, ctrls, feats, meta, skip, fname) -> ImportRow:  # type: ignore[no-untyped-def]
+    def _row(
+        self,
+        n: int,
+        cells: dict[str, Any],
+        ctrls: dict[str, Control],
+        feats: dict[str, Any],
+        meta: dict[str, Any] | None,
+        skip: set[str],
+        fname: str,
+    ) -> ImportRow:
         data = {
             k: F.decode_any(feats.get(k), v)
             for k, v in cells.items()

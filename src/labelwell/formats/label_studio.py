@@ -78,8 +78,9 @@ def annotator_of(ann: dict[str, Any]) -> str | None:
     else ``label-studio:<id>`` for a bare ``completed_by`` id."""
     by = ann.get("completed_by")
     if isinstance(by, dict):
-        if isinstance(by.get("email"), str) and by["email"].strip():
-            return by["email"].strip().lower()
+        email = by.get("email")
+        if isinstance(email, str) and email.strip():
+            return email.strip().lower()
         by = by.get("id")
     user = ann.get("created_username")
     if isinstance(user, str) and user.strip():
@@ -217,7 +218,7 @@ class LabelStudioImporter:
                     ann.get("result") or [], data, f"tasks[{i}].annotations[{j}]", path, i + 1
                 )
                 user = annotator_of(ann)
-                extra = (
+                extra: dict[str, int | str] = (
                     {"time_spent_ms": int(ann["lead_time"] * 1000)} if ann.get("lead_time") else {}
                 )
                 if ann.get("created_at"):
@@ -254,7 +255,7 @@ class LabelStudioImporter:
 
     def _result(
         self, regions: Any, data: dict[str, Any], where: str, path: Path, line: int
-    ) -> dict:
+    ) -> dict[str, Any]:
         """One annotation's regions; errors name the task (``line``, 1-based) and field."""
         if not isinstance(regions, list):
             raise InvalidInput(

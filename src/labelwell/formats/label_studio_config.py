@@ -186,7 +186,7 @@ def ontology_from_config(xml: str, name: str = "label-studio") -> ConfigConversi
                 skip(tag, f"toName {to!r} must name the two text tags it compares")
                 continue
             out.pairwise_fields = (str(fields[0]), str(fields[1]))
-            options = {
+            choices = {
                 lab.get("alias") or lab.get("value")
                 for t in tags
                 if t.get("name") == f"{cname}_choice"
@@ -196,8 +196,8 @@ def ontology_from_config(xml: str, name: str = "label-studio") -> ConfigConversi
                 {
                     "name": cname,
                     "type": "pairwise",
-                    "allow_tie": "tie" in options,
-                    "allow_both_bad": "both_bad" in options,
+                    "allow_tie": "tie" in choices,
+                    "allow_both_bad": "both_bad" in choices,
                 }
             )
             continue
@@ -253,8 +253,9 @@ def ontology_from_config(xml: str, name: str = "label-studio") -> ConfigConversi
                     if r.get("toName") == to
                     for lab in _labels(r, "Label")
                 ]
-                names = dict.fromkeys([cname, *parents])
-                labels = [{"name": n, "skeleton": skeleton} for n in names]
+                labels = [
+                    {"name": n, "skeleton": skeleton} for n in dict.fromkeys([cname, *parents])
+                ]
             ctrls.append(entry | {"type": kind, "labels": labels})
         elif tag.tag == "TextArea":
             ctrls.append(entry | {"type": "text"})

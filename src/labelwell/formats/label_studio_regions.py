@@ -54,7 +54,7 @@ def to_regions(
     data: dict[str, Any],
     where: str,
     pairwise_to: str | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """A labelwell result as Label Studio result regions (``pairwise_to``: the
     ``to_name`` of pairwise regions, see ``label_studio_prefs.pairwise_regions``)."""
     out: list[dict[str, Any]] = []
@@ -156,7 +156,9 @@ class RegionReader:
             raise InvalidInput(f"no control {name!r} in the ontology", field=f"{field}.from_name")
         return ctrl
 
-    def read(self, regions: list[dict], data: dict[str, Any], where: str, file: str) -> dict:
+    def read(
+        self, regions: list[dict[str, Any]], data: dict[str, Any], where: str, file: str
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         points = vision.KeypointGroups(regions)
         choices = prefs.PairwiseParts(self.ctrls)
@@ -197,7 +199,16 @@ class RegionReader:
             raise InvalidInput(f"{file}: {exc.message}", field=exc.field) from exc
         return out
 
-    def _add(self, out, name, kind, ctrl, reg, data, field) -> None:  # type: ignore[no-untyped-def]
+    def _add(
+        self,
+        out: dict[str, Any],
+        name: str,
+        kind: str,
+        ctrl: Control | None,
+        reg: dict[str, Any],
+        data: dict[str, Any],
+        field: str,
+    ) -> None:
         v = reg.get("value") or {}
         rid = str(reg.get("id", len(out.get(name, []))))
 

@@ -36,7 +36,7 @@ def skeleton_names(ctrl: Control, label: str) -> list[str]:
 
 
 def keypoint_regions(
-    c: Control, value: list[dict], base: dict[str, str], w: float, h: float
+    c: Control, value: list[dict[str, Any]], base: dict[str, str], w: float, h: float
 ) -> Iterator[dict[str, Any]]:
     for i, inst in enumerate(value):
         iid = str(inst.get("id") or f"{c.name}-{i}")
@@ -67,7 +67,7 @@ class KeypointGroups:
         self.ctrls: dict[str, Control | None] = {}
 
     def add(
-        self, name: str, ctrl: Control | None, reg: dict, data: dict[str, Any], field: str
+        self, name: str, ctrl: Control | None, reg: dict[str, Any], data: dict[str, Any], field: str
     ) -> None:
         v = reg["value"]
         w = float(reg.get("original_width") or data["width"])
@@ -112,18 +112,22 @@ class KeypointGroups:
         group["points"][kp] = [v["x"] * w / 100, v["y"] * h / 100, visibility]
         group.setdefault("fields", {})[kp] = field
 
-    def results(self) -> dict[str, list[dict]]:
-        out: dict[str, list[dict]] = {}
+    def results(self) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
         for (name, _), group in self.groups.items():
             ctrl, fields = self.ctrls[name], group.pop("fields")
             first = next(iter(fields.values()))
             label = group.get("label")
             if label is None:
-                fits = [
-                    lab
-                    for lab in (ctrl.labels if ctrl else ())
-                    if set(group["points"]) <= set(skeleton_names(ctrl, lab))  # type: ignore[arg-type]
-                ]
+                fits = (
+                    [
+                        lab
+                        for lab in ctrl.labels
+                        if set(group["points"]) <= set(skeleton_names(ctrl, lab))
+                    ]
+                    if ctrl
+                    else []
+                )
                 if len(fits) > 1 and name in fits:
                     fits = [name]  # a migrated config's own skeleton (label_studio_config)
                 if len(fits) != 1:
@@ -149,7 +153,7 @@ class KeypointGroups:
 
 
 def brush_regions(
-    c: Control, value: list[dict], base: dict[str, str], data: dict[str, Any], where: str
+    c: Control, value: list[dict[str, Any]], base: dict[str, str], data: dict[str, Any], where: str
 ) -> Iterator[tuple[dict[str, Any], tuple[int, int]]]:
     """Brush regions of masks, each with the (width, height) it was painted at."""
     for i, r in enumerate(value):
@@ -176,7 +180,11 @@ def brush_regions(
 
 
 def brush_region(
-    ctrl: Control | None, rid: str, label: str, v: dict, earlier: list[dict]
+    ctrl: Control | None,
+    rid: str,
+    label: str,
+    v: dict[str, Any],
+    earlier: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """The id and label of an imported mask; panoptic segments also get their
     ``instance_id`` (``value.instance_id``, else the next free one of the label)
@@ -192,7 +200,7 @@ def brush_region(
     return r
 
 
-def read_brush(v: dict, width: int, height: int, field: str) -> dict[str, Any]:
+def read_brush(v: dict[str, Any], width: int, height: int, field: str) -> dict[str, Any]:
     if v.get("format", "rle") != "rle":
         raise InvalidInput(
             f"brush format {v.get('format')!r} is not supported (only rle)",

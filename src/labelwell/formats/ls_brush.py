@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from labelwell.errors import InvalidInput
 
@@ -148,7 +149,7 @@ def mask_to_brush(mask: np.ndarray) -> list[int]:
     return encode_rle(np.repeat(m.reshape(-1).astype(np.uint8) * 255, 4))
 
 
-def brush_to_mask(rle: Sequence[int] | bytes, height: int, width: int) -> np.ndarray:
+def brush_to_mask(rle: Sequence[int] | bytes, height: int, width: int) -> NDArray[np.bool_]:
     """Boolean ``(height, width)`` mask of a brush RLE: pixels whose alpha byte is
     not zero (the converter's ``decode_from_annotation`` takes the alpha channel)."""
     values = decode_rle(rle)
@@ -157,7 +158,8 @@ def brush_to_mask(rle: Sequence[int] | bytes, height: int, width: int) -> np.nda
             f"brush RLE holds {values.size} values, the image needs "
             f"{width} x {height} x 4 = {width * height * 4}"
         )
-    return values.reshape(height, width, 4)[:, :, 3] != 0
+    mask: NDArray[np.bool_] = values.reshape(height, width, 4)[:, :, 3] != 0
+    return mask
 
 
 def polygon_to_mask(points: Sequence[Sequence[float]], height: int, width: int) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from labelwell.errors import InvalidInput
 from labelwell.formats.registry import ImportRow, register_importer
@@ -39,7 +40,7 @@ def image_size(path: Path) -> tuple[int, int]:
     raise InvalidInput(f"{path.name}: not a PNG, JPEG, GIF, BMP or WebP image", field="file")
 
 
-def _webp_size(head: bytes, fh: object) -> tuple[int, int]:
+def _webp_size(head: bytes, fh: BinaryIO) -> tuple[int, int]:
     kind = head[12:16]
     if kind == b"VP8X":
         width = 1 + int.from_bytes(head[24:27], "little")
@@ -48,13 +49,13 @@ def _webp_size(head: bytes, fh: object) -> tuple[int, int]:
     if kind == b"VP8L":
         bits = int.from_bytes(head[21:25], "little")
         return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    data = head + fh.read(8)  # type: ignore[attr-defined]
+    data = head + fh.read(8)
     width, height = struct.unpack("<HH", data[26:30])
     return width & 0x3FFF, height & 0x3FFF
 
 
-def _jpeg_size(fh: object, path: Path) -> tuple[int, int]:
-    read = fh.read  # type: ignore[attr-defined]
+def _jpeg_size(fh: BinaryIO, path: Path) -> tuple[int, int]:
+    read = fh.read
     while True:
         marker = read(2)
         if len(marker) < 2 or marker[0] != 0xFF:

@@ -260,6 +260,4 @@ def training_set_exporter(options: TrainingSetOptions) -> _TrlExporter:
 for _exporter in EXPORTER_CLASSES.values():
     register_exporter(_exporter.name)(_exporter)
     # the message-list form, reachable by name from `labelwell export` and the API
-    register_exporter(f"{_exporter.name}_conversational")(
-        partial(_exporter, conversational=True)  # type: ignore[arg-type]
-    )
+    register_exporter(f"{_exporter.name}_conversational")(partial(_exporter, conversational=True))

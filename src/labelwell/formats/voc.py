@@ -41,7 +41,9 @@ def _sub(parent: ET.Element, tag: str, text: Any) -> ET.Element:
     return el
 
 
-def voc_xml(name: str, image: str, w: int, h: int, objects: list[tuple[dict, str | None]]) -> bytes:
+def voc_xml(
+    name: str, image: str, w: int, h: int, objects: list[tuple[dict[str, Any], str | None]]
+) -> bytes:
     root = ET.Element("annotation")
     _sub(root, "folder", "JPEGImages")
     _sub(root, "filename", name)
@@ -74,7 +76,8 @@ def voc_xml(name: str, image: str, w: int, h: int, objects: list[tuple[dict, str
                 _sub(a, "name", k)
                 _sub(a, "value", json.dumps(v, ensure_ascii=False))
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
+    xml: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return xml + b"\n"
 
 
 class VocExporter(FolderExporter):

@@ -203,11 +203,11 @@ class YoloImporter:
             found = [root / n for n in ("data.yaml", "data.yml", "classes.txt")]
             cfg_path = next((p for p in found if p.exists()), found[0])
         names, cfg = _read_names(cfg_path, root)
-        kpt = cfg.get("kpt_shape")
-        kind = "keypoints" if kpt else None
-        kp_names = (cfg.get("kpt_names") or {}).get(0) or [
-            str(i) for i in range(kpt[0] if kpt else 0)
-        ]
+        shape = cfg.get("kpt_shape")
+        kind = "keypoints" if shape else None
+        # (keypoints, numbers per keypoint); only read for keypoint files
+        kpt = (int(shape[0]), int(shape[1])) if shape else (0, 0)
+        kp_names = (cfg.get("kpt_names") or {}).get(0) or [str(i) for i in range(kpt[0])]
         manifest = _read_manifest(root)
         seen: set[str] = set()
         n = 0
@@ -226,12 +226,26 @@ class YoloImporter:
                     n, label_file, img_dir, split, names, kind, kpt, kp_names, manifest, root
                 )
 
-    def _row(self, n, label_file, img_dir, split, names, kind, kpt, kp_names, manifest, root):  # type: ignore[no-untyped-def]
+    def _row(
+        self,
+        n: int,
+        label_file: Path,
+        img_dir: Path,
+        split: str,
+        names: list[Any],
+        kind: str | None,
+        kpt: tuple[int, int],
+        kp_names: list[str],
+        manifest: dict[tuple[str, str], dict[str, Any]],
+        root: Path,
+    ) -> ImportRow:
         stem = label_file.stem
         entry = manifest.get((split, stem))
         image = next(iter(sorted(img_dir.glob(f"{stem}.*"))), None)
         if image is not None:
             image = inside(root, image, f"the image of {label_file.name}", split)
+        data: dict[str, Any]
+        ext: str | None
         if entry is not None:
             data = {"image": entry["image"], "width": entry["width"], "height": entry["height"]}
             ext = entry.get("external_id")
@@ -268,7 +282,7 @@ class YoloImporter:
                 )
             if this == "keypoints" and len(vals) != 5 + kpt[0] * kpt[1]:
                 raise InvalidInput(
-                    f"{label_file.name}: expected {kpt} keypoints", line=ln, field="values"
+                    f"{label_file.name}: expected {list(kpt)} keypoints", line=ln, field="values"
                 )
             ctrl = self._ctrl(this)
             region = _region(this, names[cls], vals, w, h, kp_names, kpt, f"{stem}-{ln}")
@@ -293,7 +307,16 @@ class YoloImporter:
         return found[0]
 
 
-def _region(kind, label, vals, w, h, kp_names, kpt, rid) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _region(
+    kind: str,
+    label: str,
+    vals: list[float],
+    w: float,
+    h: float,
+    kp_names: list[str],
+    kpt: tuple[int, int],
+    rid: str,
+) -> dict[str, Any]:
     region: dict[str, Any] = {"id": rid, "label": label}
     if kind == "polygon":
         region["points"] = [[vals[i] * w, vals[i + 1] * h] for i in range(1, len(vals), 2)]
