@@ -37,7 +37,8 @@ def _matrix(a: np.ndarray, field: str) -> np.ndarray:
 
 def logits_from_probs(probs: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     """Log-probabilities, usable as logits: softmax(log p) = p."""
-    return np.log(np.clip(_matrix(probs, "probs"), eps, 1.0))
+    logits: np.ndarray = np.log(np.clip(_matrix(probs, "probs"), eps, 1.0))
+    return logits
 
 
 def negative_log_likelihood(probs: np.ndarray, labels: np.ndarray, eps: float = 1e-12) -> float:

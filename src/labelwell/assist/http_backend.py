@@ -159,8 +159,9 @@ def parse_choices_config(label_config: str) -> tuple[str, str, str, list[str]]:
         raise InvalidInput("<Choices> needs name, toName and Choice values", field="label_config")
     data_key = "text"
     for el in root.iter():
-        if el.get("name") == to_name and (el.get("value") or "").startswith("$"):
-            data_key = el.get("value")[1:]
+        value = el.get("value") or ""
+        if el.get("name") == to_name and value.startswith("$"):
+            data_key = value[1:]
     return from_name, to_name, data_key, [str(v) for v in values]
 
 
@@ -267,14 +268,14 @@ class LabelStudioMLBackend:
         return np.full(k, 1.0 / k)
 
     def predict_proba(self, items: Sequence[Any]) -> np.ndarray:
-        rows = []
+        rows: list[np.ndarray] = []
         for start in range(0, len(items), self.batch_size):
             tasks = [
                 self._task(start + i, x)
                 for i, x in enumerate(items[start : start + self.batch_size])
             ]
             preds = self.predict_tasks(tasks)
-            versions = {p.get("model_version") for p in preds if p.get("model_version")}
+            versions = {v for p in preds if (v := p.get("model_version"))}
             if versions:
                 self._version = str(sorted(versions)[-1])
             rows.extend(self._row(p) for p in preds)
@@ -316,7 +317,9 @@ class LabelStudioMLBackend:
         self.setup()
         return self
 
-    def _train_v1(self, annotated: list[tuple[dict, dict]]) -> LabelStudioMLBackend:
+    def _train_v1(
+        self, annotated: list[tuple[dict[str, Any], dict[str, Any]]]
+    ) -> LabelStudioMLBackend:
         annotations = [{**ann, "task": task} for task, ann in annotated]
         self._http.call(
             "POST",

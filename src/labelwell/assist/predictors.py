@@ -92,7 +92,9 @@ def to_predictions(
     ]
 
 
-def predict(predictor: Predictor, items: Sequence[Any], ids: Sequence[Any] | None = None):
+def predict(
+    predictor: Predictor, items: Sequence[Any], ids: Sequence[Any] | None = None
+) -> list[Prediction]:
     """Run ``predictor`` on ``items`` and return stored-form ``Prediction`` rows."""
     probs = predictor.predict_proba(items)
     return to_predictions(

@@ -54,7 +54,8 @@ class RoutingDecision:
 
     @property
     def needs_human(self) -> np.ndarray:
-        return (self.routes != Route.AUTO_APPROVE) | self.spot_check
+        human: np.ndarray = (self.routes != Route.AUTO_APPROVE) | self.spot_check
+        return human
 
     @property
     def skip_share(self) -> float:
@@ -95,7 +96,9 @@ def route(
     return RoutingDecision(routes=routes.astype(str), spot_check=spot)
 
 
-def precision_lower_bound(correct: np.ndarray | int, total: np.ndarray | int, level: float):
+def precision_lower_bound(
+    correct: np.ndarray | int, total: np.ndarray | int, level: float
+) -> np.ndarray:
     """One-sided Clopper-Pearson lower bound on a proportion (exact binomial)."""
     k = np.asarray(correct, dtype=np.float64)
     n = np.asarray(total, dtype=np.float64)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -128,30 +129,42 @@ def entropy_scores(probs: np.ndarray) -> np.ndarray:
     p = np.clip(probs, 0.0, None)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
-    return -terms.sum(axis=1)
+    entropy: np.ndarray = -terms.sum(axis=1)
+    return entropy
 
 
 @register_strategy("random")
-def _random(n: int, probs, embeddings, rng: np.random.Generator) -> np.ndarray:
+def _random(
+    n: int, probs: np.ndarray | None, embeddings: np.ndarray | None, rng: np.random.Generator
+) -> np.ndarray:
     """Uniform sample without replacement: the baseline every strategy must beat."""
-    n_items = (probs if probs is not None else embeddings).shape[0]
+    pool = probs if probs is not None else embeddings
+    if pool is None:
+        raise InvalidInput("give probs or embeddings for the pool", field="probs")
+    n_items = pool.shape[0]
     return rng.choice(n_items, size=n, replace=False)
 
 
 @register_strategy("least_confidence", needs_probs=True)
-def _least_confidence(n: int, probs, embeddings, rng) -> np.ndarray:
+def _least_confidence(
+    n: int, probs: np.ndarray, embeddings: np.ndarray | None, rng: np.random.Generator
+) -> np.ndarray:
     """Lowest top-class probability first (Lewis & Gale 1994)."""
     return _top_n(-probs.max(axis=1), n)
 
 
 @register_strategy("margin", needs_probs=True)
-def _margin(n: int, probs, embeddings, rng) -> np.ndarray:
+def _margin(
+    n: int, probs: np.ndarray, embeddings: np.ndarray | None, rng: np.random.Generator
+) -> np.ndarray:
     """Smallest gap between the top two classes first (Scheffer et al. 2001)."""
     return _top_n(-margin_scores(probs), n)
 
 
 @register_strategy("entropy", needs_probs=True)
-def _entropy(n: int, probs, embeddings, rng) -> np.ndarray:
+def _entropy(
+    n: int, probs: np.ndarray, embeddings: np.ndarray | None, rng: np.random.Generator
+) -> np.ndarray:
     """Highest predictive entropy first (Settles 2009, eq. 2.3)."""
     return _top_n(entropy_scores(probs), n)
 
@@ -160,7 +173,13 @@ def _entropy(n: int, probs, embeddings, rng) -> np.ndarray:
 
 
 @register_strategy("kmeans", needs_embeddings=True)
-def _kmeans(n: int, probs, embeddings, rng, max_iter: int = 50) -> np.ndarray:
+def _kmeans(
+    n: int,
+    probs: np.ndarray | None,
+    embeddings: np.ndarray,
+    rng: np.random.Generator,
+    max_iter: int = 50,
+) -> np.ndarray:
     """k-means with k = n; the member nearest each centre (diversity baseline)."""
     from sklearn.cluster import KMeans
 
@@ -182,11 +201,22 @@ def _kmeans(n: int, probs, embeddings, rng, max_iter: int = 50) -> np.ndarray:
     if picked.shape[0] < n:
         rest = np.setdiff1d(np.arange(x.shape[0]), picked)
         picked = np.concatenate([picked, rest[np.argsort(-dist[rest])][: n - picked.shape[0]]])
-    return picked
+    chosen: np.ndarray = picked
+    return chosen
 
 
 def _sq_norms(x: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->i", x, x)
+    norms: np.ndarray = np.einsum("ij,ij->i", x, x)
+    return norms
+
+
+class _GradientSide(NamedTuple):
+    """The a side of a centre added in the a (x) x space (BADGE): its vector, every
+    item's and every centre's."""
+
+    vec: np.ndarray
+    items: np.ndarray
+    centres: np.ndarray
 
 
 class _MinDistance:
@@ -228,12 +258,17 @@ class _MinDistance:
     def add(self, vec_x: np.ndarray, vec_a: np.ndarray | None = None) -> None:
         """Make (vec_x, vec_a) a centre and update every item it can move."""
         k = self.k
-        csq = float(vec_x @ vec_x) * (1.0 if vec_a is None else float(vec_a @ vec_a))
+        grad: _GradientSide | None = None
+        if vec_a is not None:
+            if self.a is None or self.ca is None:
+                raise ValueError("vec_a needs a tracker built with a")
+            grad = _GradientSide(vec_a, self.a, self.ca)
+        csq = float(vec_x @ vec_x) * (1.0 if grad is None else float(grad.vec @ grad.vec))
         rows = None
         if k > 0 and self.skip == 0:
             dot = self.cx[:k] @ vec_x
-            if vec_a is not None:
-                dot = dot * (self.ca[:k] @ vec_a)
+            if grad is not None:
+                dot = dot * (grad.centres[:k] @ grad.vec)
             centre_d2 = self.csq[:k] + csq - 2.0 * dot
             rows = np.flatnonzero(centre_d2[self.nearest] < 4.0 * self.min_d2)
             if rows.shape[0] > self.x.shape[0] // 4:
@@ -243,23 +278,23 @@ class _MinDistance:
             self.skip -= 1
         if rows is None:
             dot = self.x @ vec_x
-            if vec_a is not None:
-                dot = dot * (self.a @ vec_a)
+            if grad is not None:
+                dot = dot * (grad.items @ grad.vec)
             d2 = np.clip(self.sq + csq - 2.0 * dot, 0.0, None)
             closer = d2 < self.min_d2
             self.min_d2[closer] = d2[closer]
             self.nearest[closer] = k
         elif rows.shape[0]:
             dot = self.x[rows] @ vec_x
-            if vec_a is not None:
-                dot = dot * (self.a[rows] @ vec_a)
+            if grad is not None:
+                dot = dot * (grad.items[rows] @ grad.vec)
             d2 = np.clip(self.sq[rows] + csq - 2.0 * dot, 0.0, None)
             closer = d2 < self.min_d2[rows]
             self.min_d2[rows[closer]] = d2[closer]
             self.nearest[rows[closer]] = k
         self.cx[k] = vec_x
-        if vec_a is not None:
-            self.ca[k] = vec_a
+        if grad is not None:
+            grad.centres[k] = grad.vec
         self.csq[k] = csq
         self.k += 1
 
@@ -267,8 +302,8 @@ class _MinDistance:
 @register_strategy("kcenter", needs_embeddings=True)
 def _kcenter(
     n: int,
-    probs,
-    embeddings,
+    probs: np.ndarray | None,
+    embeddings: np.ndarray,
     rng: np.random.Generator,
     labeled_embeddings: np.ndarray | None = None,
 ) -> np.ndarray:
@@ -306,7 +341,8 @@ def gradient_embeddings(probs: np.ndarray, embeddings: np.ndarray) -> np.ndarray
     """
     probs = _as_probs(probs)
     x = _as_matrix(embeddings, "embeddings")
-    return (_badge_scale(probs)[:, :, None] * x[:, None, :]).reshape(x.shape[0], -1)
+    grads: np.ndarray = (_badge_scale(probs)[:, :, None] * x[:, None, :]).reshape(x.shape[0], -1)
+    return grads
 
 
 def _badge_scale(probs: np.ndarray) -> np.ndarray:
@@ -317,7 +353,9 @@ def _badge_scale(probs: np.ndarray) -> np.ndarray:
 
 
 @register_strategy("badge", needs_probs=True, needs_embeddings=True)
-def _badge(n: int, probs, embeddings, rng: np.random.Generator) -> np.ndarray:
+def _badge(
+    n: int, probs: np.ndarray, embeddings: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """BADGE: k-means++ seeding over gradient embeddings (Ash et al. 2020, Algorithm 1).
 
     Distances use <a_i (x) x_i, a_j (x) x_j> = (a_i . a_j)(x_i . x_j), so the

@@ -35,7 +35,7 @@ class EmbeddingTextClassifier:
         embedder: SentenceEmbedder | None = None,
         C: float = 1.0,
         max_iter: int = 1000,
-        class_weight: str | dict | None = None,
+        class_weight: str | dict[Any, float] | None = None,
     ) -> None:
         self.embedder = embedder if embedder is not None else SentenceEmbedder()
         self.C = C
@@ -75,7 +75,7 @@ class EmbeddingTextClassifier:
     def classes_(self) -> np.ndarray:
         if not hasattr(self, "model_"):
             raise InvalidInput("the classifier is not fitted yet")
-        return self.model_.classes_
+        return np.asarray(self.model_.classes_)
 
     def predict_proba(self, items: Sequence[str]) -> np.ndarray:
         return self.predict_proba_embeddings(self.embed(items))
@@ -83,7 +83,7 @@ class EmbeddingTextClassifier:
     def predict_proba_embeddings(self, x: np.ndarray) -> np.ndarray:
         if not hasattr(self, "model_"):
             raise InvalidInput("the classifier is not fitted yet")
-        return self.model_.predict_proba(x)
+        return np.asarray(self.model_.predict_proba(x))
 
     def decision_function(self, items: Sequence[str]) -> np.ndarray:
         """Logits (n_items x n_classes) for temperature scaling."""
