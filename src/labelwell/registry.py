@@ -41,10 +41,10 @@ class PluginNotLoaded(ImportError):
 
 
 @dataclass
-class _Entry:
+class _Entry(Generic[T]):
     origin: str  # where it comes from, for messages
     ref: str | None = None  # "module:attr" or "module", until loaded
-    obj: Any = None
+    obj: T | None = None  # set once loaded
     loaded: bool = False
 
 
@@ -70,7 +70,7 @@ class Registry(Generic[T]):
         self.kind = kind
         self.group = group
         self.field = field
-        self._entries: dict[str, _Entry] = {
+        self._entries: dict[str, _Entry[T]] = {
             name: _Entry(origin=f"the built-in {ref}", ref=ref)
             for name, ref in (builtins or {}).items()
         }
@@ -144,11 +144,11 @@ class Registry(Generic[T]):
         if not entry.loaded:
             self._load(name, entry)
             entry = self._entries[name]
-            if not entry.loaded:
-                raise PluginNotLoaded(
-                    f"{self.kind} {name!r}: importing {entry.ref} did not register it"
-                )
-        return entry.obj  # type: ignore[no-any-return]
+        if not entry.loaded or entry.obj is None:
+            raise PluginNotLoaded(
+                f"{self.kind} {name!r}: importing {entry.ref} did not register it"
+            )
+        return entry.obj
 
     def names(self) -> tuple[str, ...]:
         """Every registered name (built-ins first, in declaration order), without
@@ -175,7 +175,7 @@ class Registry(Generic[T]):
 
     # -- loading -------------------------------------------------------------
 
-    def _load(self, name: str, entry: _Entry) -> None:
+    def _load(self, name: str, entry: _Entry[T]) -> None:
         """Import ``entry``: a ``module:attr`` reference becomes its object; a bare
         module registers its names itself while it is imported."""
         assert entry.ref is not None
@@ -198,7 +198,7 @@ class Registry(Generic[T]):
         with self._lock:
             if self._discovered:
                 return
-            found: dict[str, _Entry] = {}
+            found: dict[str, _Entry[T]] = {}
             for ep in sorted(entry_points(group=self.group), key=lambda e: e.name):
                 dist = ep.dist.name if ep.dist is not None else "an unnamed distribution"
                 origin = f"entry point {ep.name} = {ep.value} of {dist}"

@@ -45,7 +45,7 @@ class DirSink(Sink):
 class ZipSink(Sink):
     """Zip entries written in turn; works on unseekable streams too."""
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: IO[bytes]) -> None:
         self.zf = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
 
     @contextmanager

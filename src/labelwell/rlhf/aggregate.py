@@ -24,9 +24,9 @@ from labelwell.errors import InvalidInput
 from labelwell.quality.krippendorff import krippendorff_alpha
 from labelwell.quality.rankings import ranked_pairs
 from labelwell.rlhf.pairs import validate_ranking
-from labelwell.rlhf.records import OUTCOMES, Comparison
+from labelwell.rlhf.records import OUTCOMES, Comparison, Outcome
 
-_FLIP = {"a": "b", "b": "a", "tie": "tie", "both_bad": "both_bad"}
+_FLIP: dict[Outcome, Outcome] = {"a": "b", "b": "a", "tie": "tie", "both_bad": "both_bad"}
 
 
 def comparisons_frame(comparisons: Sequence[Comparison]) -> pd.DataFrame:
@@ -73,7 +73,11 @@ def pairwise_majority(comparisons: Sequence[Comparison]) -> pd.DataFrame:
         ]
         for k, g in differ.groupby(keys, sort=False)
     }
-    out["dissent"] = [dissent.get(tuple(k), []) for k in out[keys].itertuples(index=False)]
+    out["dissent"] = pd.Series(
+        [dissent.get(tuple(k), []) for k in out[keys].itertuples(index=False)],
+        index=out.index,
+        dtype=object,
+    )
     return out
 
 
@@ -81,7 +85,8 @@ def preference_alpha(comparisons: Sequence[Comparison]) -> float:
     """Krippendorff's alpha (nominal) of the oriented outcomes, one unit per pair."""
     df = comparisons_frame(comparisons)
     unit = df["item_id"].astype(str) + "\x1f" + df["response_a"] + "\x1f" + df["response_b"]
-    worker = df["annotator"].fillna(pd.Series(range(len(df)), dtype=str).radd("anon-"))
+    anonymous = pd.Series([f"anon-{i}" for i in range(len(df))], index=df.index)
+    worker = df["annotator"].fillna(anonymous)
     frame = pd.DataFrame({"task": unit, "worker": worker, "label": df["outcome"]})
     return krippendorff_alpha(frame, "nominal")
 

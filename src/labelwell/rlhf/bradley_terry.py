@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -196,7 +197,8 @@ def fit_cells(
         options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15},
     )
     theta = np.asarray(result.x)
-    return theta - theta.mean()
+    centred: np.ndarray = theta - theta.mean()
+    return centred
 
 
 class BradleyTerry:
@@ -245,7 +247,11 @@ class BradleyTerry:
         missing = {"model_a", "model_b", "winner"} - set(battles.columns)
         if missing:
             raise InvalidInput(f"battles lack columns: {sorted(missing)}")
-        cells = collapse_battles(battles["model_a"], battles["model_b"], battles["winner"])
+        cells = collapse_battles(
+            battles["model_a"].to_numpy(),
+            battles["model_b"].to_numpy(),
+            battles["winner"].to_numpy(),
+        )
         return self.fit_cells(cells)
 
     def fit_cells(self, cells: BattleCells) -> BradleyTerry:
@@ -259,8 +265,8 @@ class BradleyTerry:
             return self._fit_cells(cells)
 
     def _fit_cells(self, cells: BattleCells) -> BradleyTerry:
-        kw = {"base": self.base, "l2": self.l2, "tol": self.tol, "max_iter": self.max_iter}
-        theta = fit_cells(cells, **kw)
+        fit = partial(fit_cells, base=self.base, l2=self.l2, tol=self.tol, max_iter=self.max_iter)
+        theta = fit(cells)
         self.models_ = list(cells.models)
         self.n_battles_ = cells.n_battles
         self.ratings_ = pd.Series(self._to_rating(theta), index=self.models_, name="rating")
@@ -283,7 +289,7 @@ class BradleyTerry:
             counts = rng.multinomial(n, cells.count / n, size=self.n_bootstrap)
             for r in range(self.n_bootstrap):
                 weight = counts[r].astype(float)
-                boot[r] = fit_cells(cells, weight, x0=theta, **kw)
+                boot[r] = fit(cells, weight, x0=theta)
                 diverged += not (penalised or estimate_exists(cells, weight))
             boot = self._to_rating(boot)
             q = (1.0 - self.ci) / 2.0

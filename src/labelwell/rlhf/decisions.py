@@ -169,15 +169,12 @@ def _pairwise_decisions(
     table = pairwise_majority(votes)
     position = {item_id: i for i, item_id in enumerate(by_id)}
     table = table.sort_values("item_id", key=lambda ids: ids.map(position), kind="stable")
+    columns = ("item_id", "response_a", "response_b", "outcome", "n_a", "n_b")
     return [
-        Decision(
-            by_id[row.item_id],
-            row.response_a,
-            row.response_b,
-            row.outcome,
-            float(abs(row.n_a - row.n_b)),
+        Decision(by_id[item_id], a, b, outcome, float(abs(n_a - n_b)))
+        for item_id, a, b, outcome, n_a, n_b in zip(
+            *(table[c].tolist() for c in columns), strict=True
         )
-        for row in table.itertuples(index=False)
     ]
 
 

@@ -19,6 +19,7 @@ from labelwell.rlhf.records import (
     Comparison,
     LabelledCompletion,
     Message,
+    Outcome,
     PreferencePair,
     PromptItem,
     Response,
@@ -132,14 +133,17 @@ def read_kto_rows(path: str | Path) -> list[LabelledCompletion]:
     return out
 
 
-def _ls_choice(result: list[Any]) -> str | None:
+_LS_CHOICES: dict[str, Outcome] = {"answer1": "a", "answer2": "b"}
+
+
+def _ls_choice(result: list[Any]) -> Outcome | None:
     """``a``/``b`` from a Label Studio result list (Pairwise or Choices tag)."""
     for r in result:
         value = r.get("value", {}) if isinstance(r, Mapping) else {}
         if r.get("type") == "pairwise" and value.get("selected") in ("left", "right"):
             return "a" if value["selected"] == "left" else "b"
         if r.get("type") == "choices" and value.get("choices"):
-            return {"answer1": "a", "answer2": "b"}.get(value["choices"][0])
+            return _LS_CHOICES.get(value["choices"][0])
     return None
 
 
@@ -171,5 +175,5 @@ def read_label_studio_pairwise(
             if isinstance(who, Mapping):  # some exports expand the user
                 who = who.get("email") or who.get("id")
             annotator = None if who is None else str(who)
-            comparisons.append(Comparison(item_id, "a", "b", choice, annotator))  # type: ignore[arg-type]
+            comparisons.append(Comparison(item_id, "a", "b", choice, annotator))
     return items, comparisons

@@ -101,8 +101,11 @@ class RewardModel:
     loaded 2-core box two threads were 3x slower); ``None`` leaves torch's setting.
 
     Fitted attributes: ``head_`` (the torch module), ``config_``, ``losses_``
-    (mean loss per epoch).
+    (mean loss per epoch); a model read by :meth:`load` also has ``info_``, the
+    ``info`` it was saved with.
     """
+
+    info_: dict[str, Any]
 
     def __init__(
         self,
@@ -174,7 +177,7 @@ class RewardModel:
                 diff = both[: len(idx)] - both[len(idx) :] - m[idx]
                 loss = -F.logsigmoid(diff).mean()
                 opt.zero_grad()
-                loss.backward()
+                torch.autograd.backward(loss)
                 opt.step()
                 total += float(loss.detach()) * len(idx)
             self.losses_.append(total / len(xc))
@@ -188,7 +191,8 @@ class RewardModel:
         self._check_fitted()
         with torch.no_grad():
             x = torch.as_tensor(np.asarray(features, dtype=np.float32))
-            return self.head_(x).squeeze(-1).numpy().astype(float)
+            rewards: np.ndarray = self.head_(x).squeeze(-1).numpy().astype(float)
+        return rewards
 
     def pairwise_accuracy(self, chosen: np.ndarray, rejected: np.ndarray) -> float:
         """Share of pairs where the chosen response gets the higher reward."""

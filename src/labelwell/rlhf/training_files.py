@@ -19,7 +19,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 import orjson
 import pyarrow as pa
@@ -101,7 +101,7 @@ def record_batches(
         yield pa.RecordBatch.from_pylist(buf, schema=schema)
 
 
-def write_jsonl(rows: Iterable[Row], out: BinaryIO) -> int:
+def write_jsonl(rows: Iterable[Row], out: IO[bytes]) -> int:
     n = 0
     for row in rows:
         out.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
@@ -111,7 +111,7 @@ def write_jsonl(rows: Iterable[Row], out: BinaryIO) -> int:
 
 def write_parquet(
     rows: Iterable[Row],
-    out: BinaryIO | str | Path,
+    out: IO[bytes] | str | Path,
     features: dict[str, Any],
     batch_size: int = BATCH_ROWS,
 ) -> int:
@@ -136,7 +136,7 @@ def _write_dataset(
             n += batch.num_rows
     info = {"citation": "", "description": "", "features": features, "homepage": "", "license": ""}
     digest = hashlib.sha256(json.dumps(info, sort_keys=True).encode() + str(n).encode())
-    state = {
+    state: dict[str, Any] = {
         "_data_files": [{"filename": ARROW_FILE}],
         "_fingerprint": digest.hexdigest()[:16],
         "_format_columns": None,
@@ -161,7 +161,7 @@ def write_dataset_folder(
 
 
 def write_dataset_zip(
-    rows: Iterable[Row], out: BinaryIO, features: dict[str, Any], batch_size: int = BATCH_ROWS
+    rows: Iterable[Row], out: IO[bytes], features: dict[str, Any], batch_size: int = BATCH_ROWS
 ) -> int:
     """The ``save_to_disk`` folder as a zip archive streamed to ``out`` (for HTTP)."""
     from labelwell.formats._sink import ZipSink
@@ -174,14 +174,14 @@ def write_dataset_zip(
 
 
 def write_training_stream(
-    rows: Iterable[Row], out: BinaryIO | IO[bytes], output: str, features: dict[str, Any]
+    rows: Iterable[Row], out: IO[bytes], output: str, features: dict[str, Any]
 ) -> int:
     """Write ``rows`` to a binary stream as ``output``: JSONL, Parquet, or the
     ``datasets`` folder zipped."""
     if output == "jsonl":
-        return write_jsonl(rows, out)  # type: ignore[arg-type]
+        return write_jsonl(rows, out)
     if output == "parquet":
-        return write_parquet(rows, out, features)  # type: ignore[arg-type]
+        return write_parquet(rows, out, features)
     if output == "datasets":
-        return write_dataset_zip(rows, out, features)  # type: ignore[arg-type]
+        return write_dataset_zip(rows, out, features)
     raise InvalidInput(f"output: unknown {output!r}; one of {', '.join(OUTPUTS)}", field="output")
