@@ -157,6 +157,13 @@ def test_user_create_without_a_password_prints_a_one_time_link(env, monkeypatch)
     assert re.search(r"http://h:1/reset/lwr_\S+", other)
 
 
+def test_user_list_shows_every_user(env):
+    run("init")
+    run("user", "create", "ann@example.org", "--role", "annotator", "--skill", "en")
+    lines = run("user", "list").output.splitlines()
+    assert any(line.split("\t")[1:] == ["ann@example.org", "annotator", "en"] for line in lines)
+
+
 def test_user_set_password_tokens_and_revoke(env):
     from fastapi.testclient import TestClient
 

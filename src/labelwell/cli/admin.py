@@ -8,7 +8,7 @@ import secrets
 import typer
 from sqlalchemy import select
 
-from labelwell.cli._common import open_database, reports_errors, unit_of_work
+from labelwell.cli._common import cli_actor, open_database, reports_errors, unit_of_work
 from labelwell.settings import Settings
 from labelwell.store.tables import ROLES, User
 from labelwell.work import accounts, password_resets
@@ -145,7 +145,7 @@ def user_prune_sessions() -> None:
 def user_list() -> None:
     """List users."""
     with open_database().read_session() as s:
-        for user in accounts.list_users(s):
+        for user in accounts.list_users(s, cli_actor(s)):
             skills = ",".join(user.skills or [])
             typer.echo(f"{user.id}\t{user.email}\t{user.role}\t{skills}")
 
