@@ -98,7 +98,8 @@ def add_annotations(database_url: str, n: int) -> float:
             "INSERT INTO annotations (item_id, project_id, user_id, source, agent, result, "
             "guideline_version, time_spent_ms, status, is_gold_check, revision, is_current, "
             "details, created_at) SELECT id, project_id, NULL, 'human', 'a0@bench.org', "
-            "'{\"sentiment\": \"positive\"}', 1, 1500, 'submitted', FALSE, 1, TRUE, '{}', created_at "
+            "'{\"sentiment\": \"positive\"}', 1, 1500, 'submitted', FALSE, 1, TRUE, '{}', "
+            "created_at "
             "FROM items WHERE id NOT IN (SELECT item_id FROM annotations) LIMIT :n"), {"n": n})
     db.dispose()
     return time.perf_counter() - t0
