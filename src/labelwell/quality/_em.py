@@ -27,6 +27,7 @@ fit goes on. It never stops before ``min_iter`` iterations, and always at
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,7 +85,7 @@ class Convergence:
         return len(self.history)
 
 
-def remaining_gain(last3: list) -> np.ndarray:
+def remaining_gain(last3: Sequence[float | np.ndarray]) -> np.ndarray:
     """Aitken's estimate of what the objective still gains after the second of
     three successive values, ``ell_inf - ell_{t-1} = gain_t / (1 - a_t)``; ``inf``
     where the gains do not shrink. The objective may settle exactly (a gain of 0),
@@ -94,7 +95,7 @@ def remaining_gain(last3: list) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(gain_before > 0, gain / gain_before, np.inf)
         left = np.where(rate < 1, np.maximum(gain, 0.0) / (1.0 - np.maximum(rate, 0.0)), np.inf)
-    return np.where(gain <= 0, np.maximum(gain, 0.0), left)
+    return np.asarray(np.where(gain <= 0, np.maximum(gain, 0.0), left), dtype=float)
 
 
 def dirichlet_kl(posterior: np.ndarray, prior: np.ndarray) -> np.ndarray:

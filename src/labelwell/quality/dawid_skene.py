@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from labelwell.errors import InvalidInput
 from labelwell.quality._em import Convergence, check_iterations, posterior
@@ -103,9 +104,11 @@ class DawidSkene(Aggregator):
         np.fill_diagonal(extra, a - 1.0)
         return extra
 
-    def _m_step(self, enc: Encoded, answers_t, probas: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    def _m_step(
+        self, enc: Encoded, answers_t: sp.csr_matrix, probas: np.ndarray, extra: np.ndarray
+    ) -> np.ndarray:
         k = enc.n_labels
-        counts = (answers_t @ probas).reshape(enc.n_workers, k, k)  # [w, observed, true]
+        counts = np.asarray(answers_t @ probas).reshape(enc.n_workers, k, k)  # [w, observed, true]
         counts += extra
         np.maximum(counts, _EPS, out=counts)
         counts /= counts.sum(axis=1, keepdims=True)
