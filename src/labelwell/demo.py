@@ -171,7 +171,7 @@ def _image_rows(media_dir: Path, n: int = 8, seed: int = 7) -> list[ImportRow]:
     rows = []
     for i in range(n):
         width, height = 320, 240
-        boxes = []
+        boxes: list[tuple[int, int, int, int, tuple[int, ...]]] = []
         truth = []
         for j in range(rng.randint(1, 3)):
             kind = rng.choice(["square", "bar"])

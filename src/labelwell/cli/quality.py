@@ -9,7 +9,7 @@ import sys
 import time
 from enum import Enum, StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -249,7 +249,7 @@ def agreement(
 
     from labelwell.quality import agreement as agr
 
-    kwargs: dict[str, object] = {}
+    kwargs: dict[str, Any] = {}  # agreement_report's **metric_kwargs
     try:
         data = read_table(answers, ("task", "worker", "label"))
         if metric is Metric.krippendorff:

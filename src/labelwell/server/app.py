@@ -16,7 +16,6 @@ from labelwell.server.limits import BodySizeLimit
 from labelwell.server.request_checks import refuse_unstorable
 from labelwell.server.routes import (
     accounts,
-    annotations,
     export,
     items,
     projects,
@@ -25,6 +24,7 @@ from labelwell.server.routes import (
     tasks,
     weak,
 )
+from labelwell.server.routes import annotations as annotation_routes
 from labelwell.server.schemas import HealthPublic
 from labelwell.settings import Settings
 from labelwell.store.db import Database
@@ -77,7 +77,17 @@ def create_app(
 
     api = APIRouter(prefix="/api/v1", responses=errors.ERROR_RESPONSES)
     # Routes are matched in order: the annotator's loop, the busiest, goes first.
-    for module in (tasks, accounts, projects, items, annotations, export, quality, rlhf, weak):
+    for module in (
+        tasks,
+        accounts,
+        projects,
+        items,
+        annotation_routes,
+        export,
+        quality,
+        rlhf,
+        weak,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     web.install(app)

@@ -48,6 +48,6 @@ async def refuse_unstorable(request: Request) -> None:
             raise InvalidInput(f"{field} {problem}", field=field)
     elif kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.form()
-        for key, value in form.multi_items():
-            if "\x00" in key or (isinstance(value, str) and "\x00" in value):
+        for key, entry in form.multi_items():
+            if "\x00" in key or (isinstance(entry, str) and "\x00" in entry):
                 raise _nul(key.replace("\x00", "\\u0000"))

@@ -9,7 +9,10 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Generator, Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 from urllib.parse import quote
 
 _DONE = object()
@@ -40,7 +43,7 @@ class _QueueSink(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+    def write(self, data: Buffer) -> int:
         payload = bytes(data)
         while not self._stop.is_set():
             try:
@@ -61,7 +64,7 @@ def stream_writer(
     def run() -> None:
         try:
             with io.BufferedWriter(_QueueSink(chunks, stop), buffer_size=chunk_size) as out:
-                write(out)  # type: ignore[arg-type]
+                write(out)
         except BrokenPipeError:
             return
         except BaseException as exc:  # handed to the reading side, which re-raises it

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from labelwell.store.db import rows_changed
 from labelwell.store.raw import Statement, Unit, loads, raw_of, read_one, when
 from labelwell.store.tables import ROLES, ApiToken, User, utcnow
 from labelwell.work import audit
@@ -226,7 +227,7 @@ def prune_sessions(session: Session, *, user_id: int | None = None) -> int:
     )
     if user_id is not None:
         query = query.where(ApiToken.user_id == user_id)
-    return int(session.execute(query).rowcount or 0)
+    return rows_changed(session, query)
 
 
 def touch_token(session: Session, token: str, policy: SessionPolicy) -> None:

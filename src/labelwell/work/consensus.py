@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from labelwell.errors import Conflict, NotFound
 from labelwell.quality.consensus import decide
 from labelwell.schema.ontology import Ontology
+from labelwell.store.db import rows_changed
 from labelwell.store.tables import Annotation, GoldAnswer, Item, Project, utcnow
 from labelwell.work import audit
 from labelwell.work.actors import Actor
@@ -235,11 +236,12 @@ def adjudicate(
         )
     ontology = ontology_of(project)
     ontology.validate(result, item.data)
-    taken = session.execute(
+    taken = rows_changed(
+        session,
         update(Item)
         .where(Item.id == item_id, Item.review_state == state)
-        .values(review_state="resolved")
-    ).rowcount
+        .values(review_state="resolved"),
+    )
     if not taken:
         raise Conflict(f"item {item_id} was adjudicated by someone else meanwhile")
     current = list(

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, InvalidInput
 from labelwell.formats.registry import ImportRow
-from labelwell.store.db import Database
+from labelwell.store.db import Database, rows_changed
 from labelwell.store.tables import Import, Item, Project, utcnow
 from labelwell.work import audit
 from labelwell.work.actors import Actor
@@ -172,11 +172,12 @@ def _store(
 def _publish(db: Database, actor: Actor, record: Import, total: int) -> None:
     """One short transaction: the import's rows become visible together."""
     with db.session() as s:
-        flipped = s.execute(
+        flipped = rows_changed(
+            s,
             update(Import)
             .where(Import.id == record.id, Import.state == "writing")
-            .values(state="published", staged=True, n_items=total, heartbeat_at=utcnow())
-        ).rowcount
+            .values(state="published", staged=True, n_items=total, heartbeat_at=utcnow()),
+        )
         if not flipped:  # recover() took it for abandoned: its rows are gone
             raise Conflict(
                 f"import {record.id} was interrupted for too long and discarded; import again"
@@ -241,12 +242,13 @@ def open_staged(db: Database, import_id: int) -> int:
     ``staged`` mark. Safe to run twice at once. Returns the items opened."""
 
     def open_chunk(s: Session, ids: list[int]) -> int:
-        return s.execute(
+        return rows_changed(
+            s,
             update(Item)
             .where(Item.id >= ids[0], Item.id <= ids[-1], Item.import_id == import_id)
             .where(Item.status == "staged")
-            .values(status="open")
-        ).rowcount
+            .values(status="open"),
+        )
 
     opened = _in_chunks(db, import_id, CHUNK_ROWS, open_chunk, first=Item.status == "staged")
     with db.session() as s:

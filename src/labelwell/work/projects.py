@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, InvalidInput, NotFound
 from labelwell.schema import Ontology
+from labelwell.store.db import rows_changed
 from labelwell.store.tables import PROJECT_ROLES, Guideline, Member, Project, User
 from labelwell.work import audit, project_settings
 from labelwell.work.actors import Actor
@@ -253,9 +254,9 @@ def set_member(session: Session, actor: Actor, project_id: int, user_id: int, ro
 
 def remove_member(session: Session, actor: Actor, project_id: int, user_id: int) -> None:
     authorize(session, actor, project_id, Permission.manage)
-    gone = session.execute(
-        delete(Member).where(Member.project_id == project_id, Member.user_id == user_id)
-    ).rowcount
+    gone = rows_changed(
+        session, delete(Member).where(Member.project_id == project_id, Member.user_id == user_id)
+    )
     if not gone:
         raise NotFound(f"user {user_id} is not a member of project {project_id}")
     audit.record(

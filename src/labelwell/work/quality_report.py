@@ -200,13 +200,13 @@ def agreement_of(frame: pd.DataFrame, control: str | None) -> Agreement:
     alpha = _num(boot.value)
     per_label = [
         LabelAgreement(
-            label=str(row.label),
-            kappa=_num(row.kappa),
-            prevalence=_num(row.prevalence),
-            n_ratings=int(row.n_ratings),
-            interpretation=str(row.interpretation),
+            label=str(row["label"]),
+            kappa=_num(row["kappa"]),
+            prevalence=_num(row["prevalence"]),
+            n_ratings=int(row["n_ratings"]),
+            interpretation=str(row["interpretation"]),
         )
-        for row in per_label_agreement(frame).itertuples(index=False)
+        for row in per_label_agreement(frame).to_dict("records")
     ]
     return Agreement(
         control=control,

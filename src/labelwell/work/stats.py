@@ -80,7 +80,7 @@ def project_stats(session: Session, actor: Actor, project_id: int) -> ProjectSta
         if status in ("submitted", "skipped", "leased", "expired"):
             setattr(row, status, getattr(row, status) + n)
     for user_id, row in per.items():
-        times = session.scalars(
+        spent = session.scalars(
             select(Annotation.time_spent_ms)
             .where(
                 Annotation.project_id == project_id,
@@ -88,7 +88,8 @@ def project_stats(session: Session, actor: Actor, project_id: int) -> ProjectSta
                 Annotation.time_spent_ms.is_not(None),
             )
             .order_by(Annotation.time_spent_ms)
-        ).all()
+        )
+        times = [ms for ms in spent if ms is not None]
         if times:
             mid = len(times) // 2
             row.median_time_ms = (

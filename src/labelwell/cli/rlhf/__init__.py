@@ -44,7 +44,7 @@ def leaderboard(
             frame = _project_battles(project)
             if frame.empty:
                 raise fail(f"{project}: no judgments between different models yet")
-        else:
+        elif battles is not None:
             frame = read_arena_battles(battles)
         model = BradleyTerry(n_bootstrap=bootstrap, random_state=seed, l2=l2).fit(frame)
     except LabelwellError as exc:
@@ -53,15 +53,15 @@ def leaderboard(
     if as_json:
         rows = [
             {
-                "model": r.model,
-                "rating": round(float(r.rating), 4),
-                "ci_low": None if bootstrap == 0 else round(float(r.ci_low), 4),
-                "ci_high": None if bootstrap == 0 else round(float(r.ci_high), 4),
-                "n_battles": int(r.n_battles),
-                "unstable": bool(r.unstable),
-                "warnings": [w.as_dict() for w in model.warnings_ if w.subject == r.model],
+                "model": r["model"],
+                "rating": round(float(r["rating"]), 4),
+                "ci_low": None if bootstrap == 0 else round(float(r["ci_low"]), 4),
+                "ci_high": None if bootstrap == 0 else round(float(r["ci_high"]), 4),
+                "n_battles": int(r["n_battles"]),
+                "unstable": bool(r["unstable"]),
+                "warnings": [w.as_dict() for w in model.warnings_ if w.subject == r["model"]],
             }
-            for r in board.itertuples(index=False)
+            for r in board.to_dict("records")
         ]
         typer.echo(json.dumps(rows))
         return

@@ -58,7 +58,7 @@ def cumulative_chart(title: str, timeline: Timeline, *, width: int = 420) -> Mar
     running = timeline.cumulative()
     if timeline.start is not None and timeline.total:
         n, steps = timeline.total, len(running)
-        pts = [(pad, height - pad)]
+        pts: list[tuple[float, float]] = [(pad, height - pad)]
         for i, (_, count) in enumerate(running):
             x = pad + (width - 2 * pad) * (i + 1) / steps
             pts.append((x, height - pad - (height - 2 * pad) * count / n))

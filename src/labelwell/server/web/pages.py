@@ -171,12 +171,12 @@ async def login(
             response.headers["Retry-After"] = str(exc.retry_after)
         set_login_csrf(response, request, token)
         return response
-    response = RedirectResponse(_safe_next(next), status_code=303)
-    set_session(response, request, issued.token)
+    redirect = RedirectResponse(_safe_next(next), status_code=303)
+    set_session(redirect, request, issued.token)
     if LANG_COOKIE not in request.cookies and locale in LANGUAGES:
-        set_lang(response, request, locale)
-    response.delete_cookie(LOGIN_COOKIE, path="/")
-    return response
+        set_lang(redirect, request, locale)
+    redirect.delete_cookie(LOGIN_COOKIE, path="/")
+    return redirect
 
 
 @router.post("/logout")
@@ -328,7 +328,7 @@ def manage_page(request: Request, project_id: int) -> Response:
                 else []
             )
             timeline = stats.annotation_timeline(s, actor, project_id)
-        titled = [
+        titled: list[tuple[str, list[tuple[str, float]]]] = [
             (t("manage.items_by_status"), sorted(st.by_status.items())),
             (t("manage.throughput"), [(a.email, a.submitted) for a in st.annotators]),
             (t("manage.time"), [(a.email, (a.median_time_ms or 0) / 1000) for a in st.annotators]),

@@ -147,7 +147,7 @@ def maybe_retrain(db: Database, project_id: int, *, force: bool = False) -> Retr
         with db.session() as s:
             project = s.get(Project, project_id)
             assert project is not None
-            if ids:
+            if probs is not None:
                 store_predictions(s, project, ids, probs, model)
             chosen = set_priorities(s, project, ids, probs, embeddings, strategy=strategy, n=batch)
             _remember_training(s, project, report, len(texts))

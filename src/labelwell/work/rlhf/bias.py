@@ -77,8 +77,8 @@ def _group_of(by: str, session: Session, project_id: int) -> dict[str, str]:
         name = by.removeprefix("skill:").strip()
         if not name:
             raise InvalidInput("by: skill:NAME needs a skill name", field="by")
-        rows = session.execute(select(User.email, User.skills))
-        return {e: name if name in (s or []) else f"not {name}" for e, s in rows}
+        skills = session.execute(select(User.email, User.skills))
+        return {e: name if name in (s or []) else f"not {name}" for e, s in skills}
     if by == "project_role":
         rows = session.execute(
             select(User.email, Member.role)

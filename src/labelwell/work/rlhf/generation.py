@@ -123,8 +123,8 @@ def comparison_rows(
             for r in got
         ]
         if show_models:
-            for r in shown:
-                r["model"] = str(r["provenance"].get("model") or "unknown")
+            for response in shown:
+                response["model"] = str(response["provenance"].get("model") or "unknown")
         if split_pairs and len(shown) > 2:
             groups = [
                 ([shown[i], shown[j]], _pair_key(p.id, i, j))

@@ -87,16 +87,16 @@ def project_leaderboard(
     fitted = BradleyTerry(n_bootstrap=bootstrap, random_state=seed, l2=l2).fit(battles)
     rows = [
         LeaderboardRow(
-            int(r.rank),
-            str(r.model),
-            float(r.rating),
-            None if bootstrap == 0 else float(r.ci_low),
-            None if bootstrap == 0 else float(r.ci_high),
-            int(r.n_battles),
-            bool(r.unstable),
-            [w.as_dict() for w in fitted.warnings_ if w.subject == r.model],
+            int(r["rank"]),
+            str(r["model"]),
+            float(r["rating"]),
+            None if bootstrap == 0 else float(r["ci_low"]),
+            None if bootstrap == 0 else float(r["ci_high"]),
+            int(r["n_battles"]),
+            bool(r["unstable"]),
+            [w.as_dict() for w in fitted.warnings_ if w.subject == r["model"]],
         )
-        for r in fitted.leaderboard().itertuples(index=False)
+        for r in fitted.leaderboard().to_dict("records")
     ]
     return Leaderboard(
         rows, int(fitted.n_battles_), len(rows), [w.as_dict() for w in fitted.warnings_]

@@ -49,7 +49,7 @@ def _sharegpt_prompt(i: int, rec: Any) -> PromptItem:
         raise InvalidInput(f"{where}: 'conversations' must be a non-empty list", line=i + 1)
     messages = []
     for j, t in enumerate(turns):
-        role = SHAREGPT_ROLES.get(t.get("from")) if isinstance(t, dict) else None
+        role = SHAREGPT_ROLES.get(str(t.get("from"))) if isinstance(t, dict) else None
         if role is None or not isinstance(t.get("value"), str):
             raise InvalidInput(
                 f"{where}: turn {j} needs 'from' (human, gpt, system) and a string 'value'",

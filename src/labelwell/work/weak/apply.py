@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput, NotFound
 from labelwell.store.db import Database
-from labelwell.store.tables import Item, Prediction, utcnow
+from labelwell.store.tables import Item, Prediction, table_of, utcnow
 from labelwell.weak import LabelingFunction, LFApplier
 from labelwell.weak.apply import LabelMatrix
 from labelwell.work import audit
@@ -63,7 +63,7 @@ def vote_predictions(
                 "model_version": version,
                 "result": results[int(L[i, j])],
             }
-            for i in np.flatnonzero(L[:, j] >= 0)
+            for i in np.flatnonzero(L[:, j] >= 0).tolist()
         ]
     return out
 
@@ -108,7 +108,7 @@ def store_votes(
     for row in rows:
         row.update(project_id=project_id, score=None, created_at=now)
     if rows:
-        session.execute(insert(Prediction.__table__), rows)
+        session.execute(insert(table_of(Prediction)), rows)
     return len(rows)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput
-from labelwell.store.tables import Annotation, Item, Prediction, Project, utcnow
+from labelwell.store.tables import Annotation, Item, Prediction, Project, table_of, utcnow
 from labelwell.weak import LabelModelChoice, choose_label_model
 from labelwell.work import audit
 from labelwell.work.actors import Actor
@@ -110,7 +110,7 @@ def fit_label_model(
         for i in np.flatnonzero(covered)
     ]
     for start in range(0, len(rows), 10_000):
-        session.execute(insert(Prediction.__table__), rows[start : start + 10_000])
+        session.execute(insert(table_of(Prediction)), rows[start : start + 10_000])
     routes = None
     if route:
         routes = _route(session, project, votes, pred, confidence, version, policy, seed)
@@ -203,6 +203,6 @@ def _route(
         for item_id in sorted(taken)
     ]
     for start in range(0, len(weak_labels), 10_000):
-        session.execute(insert(Annotation.__table__), weak_labels[start : start + 10_000])
+        session.execute(insert(table_of(Annotation)), weak_labels[start : start + 10_000])
     counts["leased_meanwhile"] = len(row_of) - len(taken)
     return counts
