@@ -75,21 +75,24 @@ class LFAnalysis:
         return [np.flatnonzero(self._per_lf[:, j]).tolist() for j in range(self.n_lfs)]
 
     def lf_coverages(self) -> np.ndarray:
-        return self._per_lf.sum(axis=0) / self._n()
+        coverages: np.ndarray = self._per_lf.sum(axis=0) / self._n()
+        return coverages
 
     def lf_overlaps(self, normalize_by_coverage: bool = False) -> np.ndarray:
         overlaps = self._lf_share(self._n_votes_item > 1)
         if normalize_by_coverage:
             with np.errstate(divide="ignore", invalid="ignore"):
                 overlaps = overlaps / self.lf_coverages()
-        return np.nan_to_num(overlaps)
+        filled: np.ndarray = np.nan_to_num(overlaps)
+        return filled
 
     def lf_conflicts(self, normalize_by_overlaps: bool = False) -> np.ndarray:
         conflicts = self._lf_share(self._n_classes_item > 1)
         if normalize_by_overlaps:
             with np.errstate(divide="ignore", invalid="ignore"):
                 conflicts = conflicts / self.lf_overlaps()
-        return np.nan_to_num(conflicts)
+        filled: np.ndarray = np.nan_to_num(conflicts)
+        return filled
 
     def lf_correct_incorrect(self, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Votes per LF that equal ``Y``, and that differ from a known ``Y`` (-1 = unknown)."""
@@ -108,7 +111,8 @@ class LFAnalysis:
         correct, _ = self.lf_correct_incorrect(Y)
         cast = self._per_lf.sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.nan_to_num(correct / cast)
+            accuracies: np.ndarray = np.nan_to_num(correct / cast)
+            return accuracies
 
     def lf_accuracy_intervals(self, Y: np.ndarray, confidence: float = 0.95) -> pd.DataFrame:
         """Per LF: ``n`` (votes cast on items with a known ``Y``), ``accuracy``

@@ -91,9 +91,9 @@ class LFApplier:
         )
         m = len(self.lfs)
         if sparse:
-            L: np.ndarray | sp.csr_matrix = (
-                sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, m), dtype=np.int8)
-            )
+            # scipy-stubs lacks the (rows, cols) shape form of csr_matrix with an int8 dtype
+            empty = sp.csr_matrix((0, m), dtype=np.int8)  # type: ignore[arg-type]
+            L: np.ndarray | sp.csr_matrix = sp.vstack(parts, format="csr") if parts else empty
         elif parts:
             dtype = max((p.dtype for p in parts), key=lambda d: d.itemsize)
             L = np.concatenate([p.astype(dtype, copy=False) for p in parts])

@@ -29,7 +29,8 @@ class MajorityLabelVoter(_Voter):
     def predict_proba(self, L: np.ndarray | sp.spmatrix | sp.sparray) -> np.ndarray:
         counts = VoteMatrix.from_matrix(L, self.cardinality).votes_per_item().T
         top = (counts == counts.max(axis=1, keepdims=True)).astype(np.float64)
-        return top / top.sum(axis=1, keepdims=True)
+        probs: np.ndarray = top / top.sum(axis=1, keepdims=True)
+        return probs
 
 
 class WeightedMajorityVoter(_Voter):
@@ -66,4 +67,5 @@ class WeightedMajorityVoter(_Voter):
         scores = np.stack([a @ self.weights_ for a in votes.by_class], axis=1)
         scores -= scores.max(axis=1, keepdims=True)
         np.exp(scores, out=scores)
-        return scores / scores.sum(axis=1, keepdims=True)
+        probs: np.ndarray = scores / scores.sum(axis=1, keepdims=True)
+        return probs

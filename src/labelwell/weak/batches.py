@@ -145,7 +145,9 @@ def map_batches(
 
 
 @register_executor("inprocess")
-def _run_inprocess(fn: Callable[[Any], Any], pending: list, on_done: OnDone, **_: Any) -> None:
+def _run_inprocess(
+    fn: Callable[[Any], Any], pending: list[tuple[int, Any]], on_done: OnDone, **_: Any
+) -> None:
     for batch_id, batch in pending:
         on_done(batch_id, fn(batch))
 
@@ -165,7 +167,12 @@ def _run_installed(batch: Any) -> Any:
 
 @register_executor("process")
 def _run_processes(
-    fn: Callable[[Any], Any], pending: list, on_done: OnDone, *, n_workers: int | None, **_: Any
+    fn: Callable[[Any], Any],
+    pending: list[tuple[int, Any]],
+    on_done: OnDone,
+    *,
+    n_workers: int | None,
+    **_: Any,
 ) -> None:
     """Worker processes; ``fn`` is sent once to each worker, not with every batch."""
     workers = n_workers or os.cpu_count() or 1
@@ -181,7 +188,12 @@ def _call(fn: Callable[[Any], Any], batch: Any) -> Any:
 
 @register_executor("dask")
 def _run_dask(
-    fn: Callable[[Any], Any], pending: list, on_done: OnDone, *, client: Any, **_: Any
+    fn: Callable[[Any], Any],
+    pending: list[tuple[int, Any]],
+    on_done: OnDone,
+    *,
+    client: Any,
+    **_: Any,
 ) -> None:
     """A ``dask.distributed`` cluster: ``fn`` is scattered to every worker once, batches
     are scattered and processed where they land."""
@@ -195,5 +207,6 @@ def _run_dask(
         client.submit(_call, fn_future, part, pure=False): batch_id
         for (batch_id, _), part in zip(pending, data, strict=True)
     }
-    for future, result in dask_completed(futures, with_results=True):
+    # dask.distributed's as_completed carries no annotations
+    for future, result in dask_completed(futures, with_results=True):  # type: ignore[no-untyped-call]
         on_done(futures[future], result)

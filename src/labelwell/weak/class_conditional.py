@@ -39,6 +39,8 @@ some (``class_balance=``), else it is learned.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -101,7 +103,9 @@ class ClassConditionalLabelModel(PredictsFromProba):
         votes = VoteMatrix.from_matrix(L, self.cardinality)
         k, n, m = self.cardinality, votes.n_items, votes.n_lfs
         learn = class_balance is None
-        balance = np.full(k, 1.0 / k) if learn else self._check_balance(class_balance)
+        balance = (
+            np.full(k, 1.0 / k) if class_balance is None else self._check_balance(class_balance)
+        )
         per_lf = votes.votes_per_lf().T.astype(np.float64)  # m x k: votes of j for v
         polarity = per_lf > 0
         s = self.prior_strength
@@ -147,10 +151,14 @@ class ClassConditionalLabelModel(PredictsFromProba):
         self.accuracies_ = self._lf_accuracies(alpha, beta, per_lf, balance)
         return self
 
-    def fit_predict_proba(self, L: np.ndarray | sp.spmatrix | sp.sparray, **fit_params):
+    def fit_predict_proba(
+        self, L: np.ndarray | sp.spmatrix | sp.sparray, **fit_params: Any
+    ) -> np.ndarray:
         return self.fit(L, **fit_params).predict_proba(L)
 
-    def fit_predict(self, L: np.ndarray | sp.spmatrix | sp.sparray, **fit_params) -> np.ndarray:
+    def fit_predict(
+        self, L: np.ndarray | sp.spmatrix | sp.sparray, **fit_params: Any
+    ) -> np.ndarray:
         return self.fit(L, **fit_params).predict(L)
 
     # -------------------------------------------------------------- prediction
@@ -232,4 +240,7 @@ class ClassConditionalLabelModel(PredictsFromProba):
         precision = right / (right + (1.0 - balance) * beta)
         cast = per_lf.sum(axis=1)
         weighted = (precision * per_lf).sum(axis=1)
-        return np.divide(weighted, cast, out=np.full(cast.shape, np.nan), where=cast > 0)
+        accuracies: np.ndarray = np.divide(
+            weighted, cast, out=np.full(cast.shape, np.nan), where=cast > 0
+        )
+        return accuracies

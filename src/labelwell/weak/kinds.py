@@ -52,10 +52,11 @@ class PatternLF(_BatchLF):
     """Regular expression LF. ``literal`` patterns (keyword lists, which cannot
     match a NUL) are searched once over the whole batch joined by NULs."""
 
+    f: _PatternVote
     literal = False
 
     def _column_votes(self, batch: Batch) -> np.ndarray:
-        vote: _PatternVote = self.f
+        vote = self.f
         joined = batch.joined(self.field, vote.lower) if self.literal else None
         if joined is not None:
             text, starts = joined
@@ -126,6 +127,8 @@ class _ThresholdVote:
 
 
 class ThresholdLF(_BatchLF):
+    f: _ThresholdVote
+
     def _column_votes(self, batch: Batch) -> np.ndarray:
         values = batch.column(self.field)
         numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
@@ -166,6 +169,8 @@ class _ModelVote:
 
 
 class ModelLF(_BatchLF):
+    f: _ModelVote
+
     def _column_votes(self, batch: Batch) -> np.ndarray:
         return self.f.votes(batch.column(self.field))
 
@@ -201,6 +206,8 @@ class _LookupVote:
 
 
 class LookupLF(_BatchLF):
+    f: _LookupVote
+
     def _column_votes(self, batch: Batch) -> np.ndarray:
         values = batch.column(self.field)
         get = self.f.table.get

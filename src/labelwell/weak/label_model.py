@@ -34,6 +34,8 @@ Figures are in ``docs/benchmarks.md``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -147,11 +149,13 @@ class LabelModel(PredictsFromProba):
         return self
 
     def fit_predict_proba(
-        self, L: np.ndarray | sp.spmatrix | sp.sparray, **fit_params
+        self, L: np.ndarray | sp.spmatrix | sp.sparray, **fit_params: Any
     ) -> np.ndarray:
         return self.fit(L, **fit_params).predict_proba(L)
 
-    def fit_predict(self, L: np.ndarray | sp.spmatrix | sp.sparray, **fit_params) -> np.ndarray:
+    def fit_predict(
+        self, L: np.ndarray | sp.spmatrix | sp.sparray, **fit_params: Any
+    ) -> np.ndarray:
         return self.fit(L, **fit_params).predict(L)
 
     # -------------------------------------------------------------- prediction

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,7 @@ from labelwell.errors import InvalidInput
 ABSTAIN = -1
 
 
-class Record(dict):
+class Record(dict[Hashable, Any]):
     """A dict whose keys can also be read as attributes (``x.text``), as a data
     frame row is in Snorkel-style LFs."""
 
@@ -88,7 +88,8 @@ class Batch:
                 lengths = np.fromiter(map(len, texts), np.int64, len(texts)) + 1
                 starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
                 self._columns[key] = [(joined, starts)]
-        return self._columns[key][0]
+        joined_column: tuple[str, np.ndarray] | None = self._columns[key][0]
+        return joined_column
 
 
 def _source_of(obj: Any) -> str:

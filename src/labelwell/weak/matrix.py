@@ -47,7 +47,8 @@ def to_dense(L: sp.spmatrix | sp.sparray | np.ndarray) -> np.ndarray:
     """Sparse ``L`` storing ``vote + 1`` to dense ``L`` with ``-1`` = abstain."""
     if not sp.issparse(L):
         return np.asarray(L)
-    coo = sp.coo_matrix(L)
+    # scipy-stubs takes no argument typed as any sparse matrix or array
+    coo = sp.coo_matrix(L)  # type: ignore[arg-type]
     dtype = label_dtype(int(coo.data.max(initial=1)))
     dense = np.full(coo.shape, ABSTAIN, dtype=dtype)
     dense[coo.row, coo.col] = coo.data.astype(dtype) - 1
@@ -86,7 +87,8 @@ class VoteMatrix:
         """Build from dense ``L`` (-1 = abstain) or sparse ``L`` storing ``vote + 1``.
         Raises :class:`InvalidInput` if a vote is not below ``cardinality``."""
         if sp.issparse(L):
-            csr = sp.csr_array(L)
+            # scipy-stubs takes no argument typed as any sparse matrix or array
+            csr = sp.csr_array(L)  # type: ignore[arg-type]
             n, m = csr.shape
             data = csr.data
             if data.size and int(data.min()) < 0:
@@ -182,7 +184,7 @@ def probs_to_preds(
     top = probs.max(axis=1, keepdims=True)
     is_top = (top - probs) < tol
     n_top = is_top.sum(axis=1)
-    preds = is_top.argmax(axis=1).astype(np.int64)
+    preds: np.ndarray = is_top.argmax(axis=1).astype(np.int64)
     tied = n_top > 1
     if tied.any():
         if tie_break == "abstain":

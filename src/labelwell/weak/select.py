@@ -82,7 +82,8 @@ def expected_accuracy(proba: np.ndarray, y: np.ndarray, tol: float = 1e-5) -> fl
 def dev_class_balance(y_dev: np.ndarray, cardinality: int) -> np.ndarray:
     """Add-one smoothed class frequencies of the dev labels."""
     counts = np.bincount(y_dev, minlength=cardinality).astype(np.float64) + 1.0
-    return counts / counts.sum()
+    balance: np.ndarray = counts / counts.sum()
+    return balance
 
 
 def build_candidate(name: str, cardinality: int) -> Any:
@@ -114,7 +115,7 @@ def choose_label_model(
     L: np.ndarray | sp.spmatrix | sp.sparray,
     cardinality: int,
     *,
-    L_dev: np.ndarray | sp.spmatrix | sp.sparray | None = None,
+    L_dev: np.ndarray | sp.csr_matrix | sp.csr_array | None = None,
     y_dev: np.ndarray | None = None,
     min_dev: int = MIN_DEV_LABELS,
 ) -> LabelModelChoice:
