@@ -68,7 +68,7 @@ class Convergence:
     tol: float
     min_iter: int
     max_iter: int
-    history: list = field(default_factory=list)
+    history: list[float | np.ndarray] = field(default_factory=list)
     converged: bool = False
 
     def done(self, objective: float | np.ndarray) -> bool:
@@ -103,10 +103,11 @@ def dirichlet_kl(posterior: np.ndarray, prior: np.ndarray) -> np.ndarray:
     term in mean-field variational Bayes; Bishop 2006, eq. B.21 and 10.71)."""
     post0 = posterior.sum(axis=-1)
     prior = np.broadcast_to(prior, posterior.shape)
-    return (
+    kl: np.ndarray = (
         gammaln(post0)
         - gammaln(posterior).sum(axis=-1)
         - gammaln(prior.sum(axis=-1))
         + gammaln(prior).sum(axis=-1)
         + ((posterior - prior) * (digamma(posterior) - digamma(post0)[..., None])).sum(axis=-1)
     )
+    return kl

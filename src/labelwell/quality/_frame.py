@@ -53,13 +53,16 @@ class Encoded:
         return len(self.task_idx)
 
     def task_index(self) -> pd.Index:
-        return pd.Index(self.tasks, name="task")
+        index: pd.Index = pd.Index(self.tasks, name="task")
+        return index
 
     def worker_index(self) -> pd.Index:
-        return pd.Index(self.workers, name="worker")
+        index: pd.Index = pd.Index(self.workers, name="worker")
+        return index
 
     def label_index(self) -> pd.Index:
-        return pd.Index(self.labels, name="label")
+        index: pd.Index = pd.Index(self.labels, name="label")
+        return index
 
     def vote_counts(self, weights: np.ndarray | None = None) -> np.ndarray:
         """``counts[t, k]``: number (or weight) of answers giving label ``k`` to task ``t``."""
@@ -80,7 +83,7 @@ class Encoded:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
         task_pos = self.task_index().get_indexer(true_labels.index)
-        label_pos = self.label_index().get_indexer(true_labels.to_numpy())
+        label_pos = self.label_index().get_indexer(pd.Index(true_labels.to_numpy()))
         if (label_pos[task_pos >= 0] < 0).any():
             raise InvalidInput("true_labels holds a label that is not among the known labels")
         keep = task_pos >= 0
@@ -150,7 +153,8 @@ def _row_reduce(ufunc: np.ufunc, x: np.ndarray) -> np.ndarray:
     """``ufunc.reduce(x, axis=1)``; column by column when rows are short, which is
     several times faster for the few-label, many-task arrays used here."""
     if x.shape[1] > 32 or x.shape[1] == 0:
-        return ufunc.reduce(x, axis=1)
+        reduced: np.ndarray = ufunc.reduce(x, axis=1)
+        return reduced
     out = x[:, 0].copy()
     for j in range(1, x.shape[1]):
         ufunc(out, x[:, j], out=out)
@@ -180,7 +184,8 @@ def _mix64(x: np.ndarray) -> np.ndarray:
     x = x * np.uint64(0xBF58476D1CE4E5B9)
     x = x ^ (x >> np.uint64(27))
     x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    mixed: np.ndarray = x ^ (x >> np.uint64(31))
+    return mixed
 
 
 def _value_hashes(values: np.ndarray) -> np.ndarray:

@@ -87,10 +87,11 @@ def _pairable(counts: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _observed_agreement(counts: np.ndarray, m: np.ndarray) -> np.ndarray:
     """``P_u = sum_j n_uj (n_uj - 1) / (m_u (m_u - 1))`` (Fleiss 1971, eq. 2)."""
-    return (counts * (counts - 1.0)).sum(axis=1) / (m * (m - 1.0))
+    agreement: np.ndarray = (counts * (counts - 1.0)).sum(axis=1) / (m * (m - 1.0))
+    return agreement
 
 
-def percent_agreement(data: pd.DataFrame | np.ndarray | list) -> float:
+def percent_agreement(data: pd.DataFrame | np.ndarray | list[Any]) -> float:
     """Mean over units of the share of agreeing rater pairs (Fleiss 1971, eq. 2-3).
 
     With two raters this is the share of units they label alike. Units with fewer
@@ -106,7 +107,7 @@ def _percent_from_counts(counts: Any, labels: Any = None) -> float:
     return float(_observed_agreement(counts, m).mean())
 
 
-def fleiss_kappa(data: pd.DataFrame | np.ndarray | list) -> float:
+def fleiss_kappa(data: pd.DataFrame | np.ndarray | list[Any]) -> float:
     """Fleiss' kappa, ``(P_bar - P_e) / (1 - P_e)`` (Fleiss 1971, eq. 2-7).
 
     ``P_bar`` is the mean of the per-unit agreement ``P_u`` and ``P_e = sum_j p_j^2``
@@ -130,7 +131,7 @@ def _fleiss_from_counts(counts: Any, labels: Any = None) -> float:
     return (p_bar - p_e) / (1.0 - p_e)
 
 
-def per_label_agreement(data: pd.DataFrame | np.ndarray | list) -> pd.DataFrame:
+def per_label_agreement(data: pd.DataFrame | np.ndarray | list[Any]) -> pd.DataFrame:
     """Agreement per label: Fleiss' kappa for each category (Fleiss 1971, eq. 9).
 
     ``kappa_j = 1 - sum_u n_uj (m_u - n_uj) / (m_u - 1) / (sum_u m_u * p_j q_j)``,
@@ -158,7 +159,8 @@ def per_label_agreement(data: pd.DataFrame | np.ndarray | list) -> pd.DataFrame:
 
 def _present(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind == "f":
-        return ~np.isnan(values)
+        present: np.ndarray = ~np.isnan(values)
+        return present
     if values.dtype.kind in "iub":
         return np.ones(values.shape, dtype=bool)
     return np.asarray(pd.notna(values))
@@ -199,12 +201,12 @@ def _two_raters(data: Any, other: Any, raters: tuple[Any, Any] | None) -> tuple[
 
 
 def cohen_kappa(
-    data: pd.DataFrame | np.ndarray | list,
-    other: np.ndarray | list | None = None,
+    data: pd.DataFrame | np.ndarray | list[Any],
+    other: np.ndarray | list[Any] | None = None,
     *,
     weights: Weights = None,
     raters: tuple[Any, Any] | None = None,
-    labels: list | np.ndarray | None = None,
+    labels: list[Any] | np.ndarray | None = None,
 ) -> float:
     """Cohen's kappa for two raters, unweighted or weighted.
 
@@ -301,14 +303,24 @@ def bootstrap_replicates(
         return _cohen_replicates(frame, n_boot, seed, metric_kwargs.get("weights"))
     from_counts = _FROM_COUNTS.get(metric)
     counts, labels = rating_counts(frame) if unit == "task" and from_counts else (None, None)
-    if counts is not None and from_counts is not None and len(labels) <= _COUNTS_MAX_LABELS:
+    if (
+        counts is not None
+        and labels is not None
+        and from_counts is not None
+        and len(labels) <= _COUNTS_MAX_LABELS
+    ):
         n_units = counts.shape[0]
         if n_units == 0:
             return np.empty(0)
         rng = np.random.default_rng(seed)
         return np.array(
             [
-                from_counts(counts[rng.integers(0, n_units, n_units)], labels, **metric_kwargs)
+                from_counts(
+                    # scipy-stubs has no csr_matrix row indexing by an integer array
+                    counts[rng.integers(0, n_units, n_units)],  # type: ignore[call-overload]
+                    labels,
+                    **metric_kwargs,
+                )
                 for _ in range(n_boot)
             ],
             dtype=float,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -112,7 +113,7 @@ def pattern_flags(
 
 
 def consensus_agreement(
-    frame: pd.DataFrame, consensus: pd.Series | Mapping | None = None
+    frame: pd.DataFrame, consensus: pd.Series | Mapping[Any, Any] | None = None
 ) -> pd.DataFrame:
     """Per annotator: share of answers equal to the consensus label.
 
@@ -160,12 +161,13 @@ def _median_of_others(values: np.ndarray) -> np.ndarray:
         return s[np.where(k < rank, k, k + 1)]
 
     lo, hi = (n - 2) // 2, (n - 1) // 2
-    return (kth_without(np.full(n, lo)) + kth_without(np.full(n, hi))) / 2.0
+    median: np.ndarray = (kth_without(np.full(n, lo)) + kth_without(np.full(n, hi))) / 2.0
+    return median
 
 
 def low_agreement_flags(
     frame: pd.DataFrame,
-    consensus: pd.Series | Mapping | None = None,
+    consensus: pd.Series | Mapping[Any, Any] | None = None,
     max_gap: float = 0.20,
     *,
     min_tasks: int = 5,
@@ -179,7 +181,7 @@ def low_agreement_flags(
     gap = others - table["agreement"].to_numpy()
     flags = []
     for i in np.flatnonzero(gap > max_gap):
-        worker = table.index[i]
+        worker = table.index[int(i)]
         agreement = float(table["agreement"].iloc[i])
         flags.append(
             AnomalyFlag(
@@ -203,7 +205,7 @@ def low_agreement_flags(
 
 def gold_failure_flags(
     frame: pd.DataFrame,
-    gold: pd.Series | Mapping,
+    gold: pd.Series | Mapping[Any, Any],
     k: int = 3,
     *,
     order_by: str | None = None,
@@ -229,13 +231,14 @@ def gold_failure_flags(
     runs = pd.DataFrame({"worker": worker[run_start], "length": run_length, "start": run_start})[
         long_fail
     ]
-    stats = answers.groupby("worker", sort=False)["correct"].agg(["size", "sum"])
+    per_worker = answers.groupby("worker", sort=False)["correct"]
+    n_gold_of, n_correct_of = per_worker.size().to_dict(), per_worker.sum().to_dict()
     tasks = answers["task"].to_numpy()
     flags = []
     for worker_id, worker_runs in runs.groupby("worker", sort=True):
-        longest = worker_runs.loc[worker_runs["length"].idxmax()]
+        longest = worker_runs.iloc[int(worker_runs["length"].to_numpy().argmax())]
         start, length = int(longest["start"]), int(longest["length"])
-        n_gold = int(stats.loc[worker_id, "size"])
+        n_gold = int(n_gold_of[worker_id])
         flags.append(
             AnomalyFlag(
                 annotator=worker_id,
@@ -244,7 +247,7 @@ def gold_failure_flags(
                     "longest_run": length,
                     "n_runs": len(worker_runs),
                     "n_gold": n_gold,
-                    "n_failed": n_gold - int(stats.loc[worker_id, "sum"]),
+                    "n_failed": n_gold - int(n_correct_of[worker_id]),
                     "first_task": str(tasks[start]),
                     "last_task": str(tasks[start + length - 1]),
                 },
@@ -259,8 +262,8 @@ def gold_failure_flags(
 
 def detect_anomalies(
     frame: pd.DataFrame,
-    gold: pd.Series | Mapping | None = None,
-    consensus: pd.Series | Mapping | None = None,
+    gold: pd.Series | Mapping[Any, Any] | None = None,
+    consensus: pd.Series | Mapping[Any, Any] | None = None,
     *,
     duration: str = "duration",
     order_by: str | None = None,

@@ -30,7 +30,11 @@ from scipy.special import logsumexp
 
 from labelwell.errors import InvalidInput, LabelwellError
 from labelwell.quality._frame import Aggregator, Encoded, encode_answers
+from labelwell.quality.dawid_skene import DawidSkene, OneCoinDawidSkene
+from labelwell.quality.glad import GLAD
 from labelwell.quality.guards import MIN_GOLD, check_fit
+from labelwell.quality.mace import MACE
+from labelwell.quality.majority_vote import Wawa
 
 #: Candidates, in the order ties are broken after the parameter count.
 CANDIDATES: tuple[str, ...] = ("mv", "wawa", "onecoin", "ds", "mace", "glad", "bwa", "wmv", "ebcc")
@@ -90,6 +94,7 @@ def _log_probs(model: Aggregator, enc: Encoded) -> tuple[np.ndarray, np.ndarray,
         return np.where(obs[:, None] == np.arange(k)[None, :], right, wrong)
 
     if name in ("DawidSkene", "OneCoinDawidSkene"):
+        assert isinstance(model, DawidSkene | OneCoinDawidSkene)
         # fitted on the same answers, so in the same worker and label order
         cube = model.errors_.to_numpy().reshape(w, k, k)  # worker, observed, true
         logp = np.log(np.maximum(cube[enc.worker_idx, obs, :], _FLOOR))
@@ -102,15 +107,18 @@ def _log_probs(model: Aggregator, enc: Encoded) -> tuple[np.ndarray, np.ndarray,
         )
         return one_coin(np.full(enc.n_answers, agree.mean())), log_prior, prior_params + 1
     if name == "Wawa":
+        assert isinstance(model, Wawa)
         skill = model.skills_.reindex(workers).to_numpy(float)[enc.worker_idx]
         return one_coin(skill), log_prior, prior_params + w
     if name == "MACE":
+        assert isinstance(model, MACE)
         know = model.spamming_[:, 1][enc.worker_idx]
         spam = model.spamming_[:, 0][enc.worker_idx] * model.thetas_[enc.worker_idx, obs]
         hit = obs[:, None] == np.arange(k)[None, :]
         logp = np.log(np.maximum(spam[:, None] + know[:, None] * hit, _FLOOR))
         return logp, log_prior, prior_params * model.learn_priors + w * k
     if name == "GLAD":
+        assert isinstance(model, GLAD)
         alpha = model.alphas_.reindex(workers).to_numpy(float)[enc.worker_idx]
         beta = np.exp(model.betas_.reindex(enc.task_index()).to_numpy(float))[enc.task_idx]
         uniform = np.full(k, -math.log(k))  # GLAD's label prior stays uniform
@@ -227,7 +235,7 @@ def choose_method(
                             f"{collapsed[0].kind}: {collapsed[0].message}",
                         )
                     )
-                elif use_gold:
+                elif use_gold and gold is not None:
                     acc = _held_out_accuracy(method, data, gold, min(folds, n_gold), seed)
                     scores.append(MethodScore(method, acc, n_params))
                 elif fitted is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,10 +23,13 @@ def iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     area = (box[2:] - box[:2]).prod()
     areas = (others[:, 2:] - others[:, :2]).prod(axis=1)
     union = area + areas - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    ious: np.ndarray = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    return ious
 
 
-def _cluster(boxes: np.ndarray, scores: np.ndarray, workers: np.ndarray, threshold: float):
+def _cluster(
+    boxes: np.ndarray, scores: np.ndarray, workers: np.ndarray, threshold: float
+) -> list[list[int]]:
     """Greedy clustering, most confident box first; a cluster takes at most one box
     per annotator. Yields lists of row positions."""
     order = np.argsort(-scores, kind="stable")
@@ -70,12 +74,12 @@ def aggregate_boxes(
         raise InvalidInput("iou_threshold must be in (0, 1]")
     coords = boxes[COORDS].to_numpy(dtype=float)
     if (coords[:, 2] < coords[:, 0]).any() or (coords[:, 3] < coords[:, 1]).any():
-        row = int(np.flatnonzero((coords[:, 2] < coords[:, 0]) | (coords[:, 3] < coords[:, 1]))[0])
-        raise InvalidInput(f"box in row {row} has x_max < x_min or y_max < y_min")
+        bad = int(np.flatnonzero((coords[:, 2] < coords[:, 0]) | (coords[:, 3] < coords[:, 1]))[0])
+        raise InvalidInput(f"box in row {bad} has x_max < x_min or y_max < y_min")
     scores = boxes["score"].to_numpy(dtype=float) if "score" in boxes else np.ones(len(boxes))
-    annotators = boxes.groupby("task", sort=False)["worker"].nunique()
+    annotators = boxes.groupby("task", sort=False)["worker"].nunique().to_dict()
     keys = ["task", "label"] if "label" in boxes else ["task"]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for key, idx in boxes.groupby(keys, sort=False).indices.items():
         task = key[0] if isinstance(key, tuple) else key
         n_annot = int(annotators[task])
@@ -86,7 +90,9 @@ def aggregate_boxes(
                 continue
             w = scores[idx][member]
             fused = (coords[idx][member] * w[:, None]).sum(axis=0) / w.sum()
-            row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+            row: dict[str, Any] = dict(
+                zip(keys, key if isinstance(key, tuple) else (key,), strict=True)
+            )
             row.update(dict(zip(COORDS, fused, strict=True)))
             row["votes"] = len(member)
             row["score"] = float(w.mean() * min(len(member), n_annot) / n_annot)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from labelwell.errors import InvalidInput
-from labelwell.quality._frame import encode
+from labelwell.quality._frame import Encoded, encode
 
 Outcome = Literal["accept", "review", "escalate", "pending"]
 
@@ -125,7 +125,7 @@ class GuidelineSignal:
         )
 
 
-def _presence(frame: pd.DataFrame):
+def _presence(frame: pd.DataFrame) -> tuple[Encoded, np.ndarray, np.ndarray, np.ndarray]:
     """Encoded frame, multiply-labelled task rows, label-given matrix and disputed
     flags of those tasks."""
     enc = encode(frame)

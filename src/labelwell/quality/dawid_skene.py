@@ -31,7 +31,7 @@ def _initial_probas(enc: Encoded, gold_t: np.ndarray, gold_l: np.ndarray) -> np.
     return clamp(probas, gold_t, gold_l)
 
 
-def _record(model: Aggregator, trace: Convergence) -> None:
+def _record(model: DawidSkene | OneCoinDawidSkene, trace: Convergence) -> None:
     model.objective_history_ = trace.history
     model.loss_history_ = trace.history
     model.n_iter_ = trace.n_iter
@@ -76,6 +76,11 @@ class DawidSkene(Aggregator):
     answer, each iteration, the log-likelihood when ``confusion_prior=(1, 1)``;
     also ``loss_history_``), ``n_iter_``, ``converged_``.
     """
+
+    objective_history_: list[float | np.ndarray]
+    loss_history_: list[float | np.ndarray]
+    n_iter_: int
+    converged_: bool
 
     def __init__(
         self,
@@ -162,6 +167,11 @@ class OneCoinDawidSkene(Aggregator):
     (s_w), ``errors_`` (as :class:`DawidSkene`), ``objective_history_``,
     ``n_iter_``, ``converged_``.
     """
+
+    objective_history_: list[float | np.ndarray]
+    loss_history_: list[float | np.ndarray]
+    n_iter_: int
+    converged_: bool
 
     def __init__(self, n_iter: int = 100, tol: float = 1e-5, min_iter: int = 5) -> None:
         check_iterations(n_iter, min_iter, tol)

@@ -16,7 +16,10 @@ def _dirichlet_entropy(conc: np.ndarray) -> np.ndarray:
     total = conc.sum(axis=-1)
     k = conc.shape[-1]
     log_b = gammaln(conc).sum(axis=-1) - gammaln(total)
-    return log_b + (total - k) * digamma(total) - ((conc - 1.0) * digamma(conc)).sum(axis=-1)
+    entropy: np.ndarray = (
+        log_b + (total - k) * digamma(total) - ((conc - 1.0) * digamma(conc)).sum(axis=-1)
+    )
+    return entropy
 
 
 class EBCC(Aggregator):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
@@ -110,9 +112,12 @@ class GLAD(Aggregator):
         base = np.bincount(enc.task_idx, log_wrong, minlength=enc.n_tasks)
         flat = enc.task_idx * k + enc.label_idx
         bonus = np.bincount(flat, log_right - log_wrong, minlength=enc.n_tasks * k)
-        return bonus.reshape(enc.n_tasks, k) + base[:, None] + log_priors
+        log_post: np.ndarray = bonus.reshape(enc.n_tasks, k) + base[:, None] + log_priors
+        return log_post
 
-    def _objective(self, enc: Encoded, q: np.ndarray):
+    def _objective(
+        self, enc: Encoded, q: np.ndarray
+    ) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
         n_w = enc.n_workers
         log_km1 = np.log(max(enc.n_labels - 1, 1))
         mu_a, mu_b = self.alphas_priors_mean, self.betas_priors_mean
@@ -127,8 +132,8 @@ class GLAD(Aggregator):
             value = np.dot(q, log_expit(x)) + np.dot(1 - q, log_expit(-x) - log_km1)
             value += self._log_prior(alpha, b)
             residual = q - expit(x)
-            grad_a = np.bincount(enc.worker_idx, residual * beta_j, minlength=n_w)
-            grad_b = np.bincount(enc.task_idx, residual * x, minlength=enc.n_tasks)
+            grad_a: np.ndarray = np.bincount(enc.worker_idx, residual * beta_j, minlength=n_w)
+            grad_b: np.ndarray = np.bincount(enc.task_idx, residual * x, minlength=enc.n_tasks)
             grad_a -= prec_a * (alpha - mu_a)
             grad_b -= prec_b * (b - mu_b)
             return -value, -np.concatenate([grad_a, grad_b])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -49,7 +49,7 @@ def _gold_series(gold: pd.Series | Mapping[Hashable, object]) -> pd.Series:
     return series
 
 
-def gold_correct(frame: pd.DataFrame, gold: pd.Series | Mapping) -> pd.DataFrame:
+def gold_correct(frame: pd.DataFrame, gold: pd.Series | Mapping[Any, Any]) -> pd.DataFrame:
     """The answers on gold tasks with a boolean ``correct`` column, in frame order."""
     check_frame(frame)
     truth = _gold_series(gold)
@@ -71,7 +71,7 @@ def first_answers(frame: pd.DataFrame, order_by: str = "at") -> pd.DataFrame:
 
 
 def gold_accuracy(
-    frame: pd.DataFrame, gold: pd.Series | Mapping, confidence: float = 0.95
+    frame: pd.DataFrame, gold: pd.Series | Mapping[Any, Any], confidence: float = 0.95
 ) -> pd.DataFrame:
     """Accuracy per annotator on gold tasks with a Wilson (1927) interval.
 
@@ -119,7 +119,7 @@ class RetrainingFlag:
 
 def flag_for_retraining(
     frame: pd.DataFrame,
-    gold: pd.Series | Mapping,
+    gold: pd.Series | Mapping[Any, Any],
     threshold: float = 0.80,
     *,
     min_gold: int = 1,
@@ -178,7 +178,7 @@ class QualificationTest:
     @classmethod
     def from_gold(
         cls,
-        gold: pd.Series | Mapping,
+        gold: pd.Series | Mapping[Any, Any],
         k: int = 10,
         pass_mark: float = 0.85,
         seed: int | None = None,

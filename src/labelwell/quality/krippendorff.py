@@ -23,7 +23,7 @@ very many distinct values are computed from per-unit moments without any
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,7 @@ _DENSE_CELLS = 20_000_000
 _MATRIX_VALUES = 2_048
 
 
-def encode_ratings(data: pd.DataFrame | np.ndarray | list) -> Encoded:
+def encode_ratings(data: pd.DataFrame | np.ndarray | list[Any]) -> Encoded:
     """Encode ratings given as a long ``task, worker, label`` frame or as reliability
     data (``raters x units`` array, ``NaN``/``None`` = missing, as in Krippendorff
     2011 and the ``krippendorff`` package). Missing labels are dropped."""
@@ -89,7 +89,7 @@ def _array_codes(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     span = float(hi) - float(lo)
     if span > max(1_000_000, arr.size):
         return None
-    if arr.dtype.kind == "f":
+    if missing is not None:  # float data
         whole = (arr == np.floor(arr)) | missing
         if not whole.all():
             return None
@@ -117,7 +117,7 @@ def _counts_from_codes(
 
 
 def rating_counts(
-    data: pd.DataFrame | np.ndarray | list,
+    data: pd.DataFrame | np.ndarray | list[Any],
 ) -> tuple[np.ndarray | sp.csr_matrix, np.ndarray]:
     """Unit-by-value count matrix ``N`` and the sorted values, from a long frame or
     reliability data, without encoding the raters."""
@@ -175,7 +175,8 @@ def coincidences(counts: np.ndarray | sp.csr_matrix) -> np.ndarray:
         o -= np.diag(np.asarray(weighted.sum(axis=0)).ravel())
         return o
     weighted = counts * w[:, None]
-    return counts.T @ weighted - np.diag(weighted.sum(axis=0))
+    coincidence: np.ndarray = counts.T @ weighted - np.diag(weighted.sum(axis=0))
+    return coincidence
 
 
 def _numeric_domain(labels: np.ndarray, level: str) -> np.ndarray:
@@ -196,7 +197,8 @@ def differences(values: np.ndarray, n_c: np.ndarray, level: str) -> np.ndarray:
         return (mid[:, None] - mid[None, :]) ** 2
     v = _numeric_domain(values, level)
     if level == "interval":
-        return (v[:, None] - v[None, :]) ** 2
+        squared: np.ndarray = (v[:, None] - v[None, :]) ** 2
+        return squared
     if level == "ratio":
         total = v[:, None] + v[None, :]
         diff = v[:, None] - v[None, :]
@@ -241,7 +243,7 @@ def _alpha_by_moments(enc: Encoded, scores: np.ndarray) -> float:
 
 
 def krippendorff_alpha(
-    data: pd.DataFrame | np.ndarray | list,
+    data: pd.DataFrame | np.ndarray | list[Any],
     level: Level = "nominal",
 ) -> float:
     """Krippendorff's alpha (Krippendorff 2011, C.5) for ``level`` data.

@@ -23,13 +23,17 @@ from labelwell.quality._frame import (
 
 def _normalize(counts: np.ndarray, smoothing: float) -> np.ndarray:
     counts = counts + smoothing
-    return counts / counts.sum(axis=-1, keepdims=True)
+    normalized: np.ndarray = counts / counts.sum(axis=-1, keepdims=True)
+    return normalized
 
 
 def _variational_normalize(counts: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """Mean-field update ``exp(psi(c + a)) / exp(psi(sum(c + a)))`` (Hovy et al. 2013, Sec. 2.2)."""
     posterior = counts + prior
-    return np.exp(digamma(posterior) - digamma(posterior.sum(axis=-1, keepdims=True)))
+    expected: np.ndarray = np.exp(
+        digamma(posterior) - digamma(posterior.sum(axis=-1, keepdims=True))
+    )
+    return expected
 
 
 class MACE(Aggregator):
@@ -204,9 +208,9 @@ class MACE(Aggregator):
         self.n_iter_ = trace.n_iter
         self.converged_ = trace.converged
         spamming, thetas, log_priors = spamming[best], thetas[best], log_priors[best]
-        lml = float(lml[best])
+        best_lml = float(lml[best])
         probas = probas[:, best, :]
-        self.log_marginal_likelihood_ = lml
+        self.log_marginal_likelihood_ = best_lml
         self.priors_ = pd.Series(np.exp(log_priors), index=enc.label_index(), name="prior")
         self.spamming_ = spamming
         self.thetas_ = thetas

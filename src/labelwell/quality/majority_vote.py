@@ -22,7 +22,8 @@ _TIES = ("prior", "random", "first", "abstain")
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.isclose(a, b, rtol=1e-12, atol=1e-12)
+    close: np.ndarray = np.isclose(a, b, rtol=1e-12, atol=1e-12)
+    return close
 
 
 def _pick(

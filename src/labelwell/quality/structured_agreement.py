@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Literal
@@ -113,7 +113,9 @@ def span_f1(
     return _f1(span_matches(spans_a, spans_b, mode), len(spans_a), len(spans_b))
 
 
-def _pairs_per_task(frame: pd.DataFrame, columns: Sequence[str]):
+def _pairs_per_task(
+    frame: pd.DataFrame, columns: Sequence[str]
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Yield, per task and annotator pair, the two annotators' rows as arrays."""
     missing = [c for c in ("task", "worker", *columns) if c not in frame.columns]
     if missing:
@@ -160,7 +162,8 @@ def box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
     area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     union = area_a[:, None] + area_b[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    ious: np.ndarray = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    return ious
 
 
 def match_boxes(
@@ -259,7 +262,8 @@ def oks(
     n_visible = visible.sum(axis=-1)
     score = np.where(visible, np.exp(-e), 0.0).sum(axis=-1)
     result = np.divide(score, n_visible, out=np.full(score.shape, np.nan), where=n_visible > 0)
-    return result[0, 0] if single else result
+    similarity: np.ndarray = result[0, 0] if single else result
+    return similarity
 
 
 @dataclass(frozen=True)
