@@ -24,6 +24,7 @@ Projects with an overlap of 1 have nothing to agree on and are left alone.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,7 +109,8 @@ def decide_item(ontology: Ontology, annotations: list[Annotation], overlap: int)
         name, kind = control.name, control.type
         values = {a.id: (a.result or {}).get(name) for a in annotations}
         if kind in CATEGORICAL:
-            decision = decide(values, overlap)
+            votes: dict[Hashable, Hashable] = {i: v for i, v in values.items()}
+            decision = decide(votes, overlap)
             outcome, label = decision.outcome, decision.label
             counts = Counter("" if v is None else str(v) for v in values.values())
             summary: dict[str, Any] = {"type": kind, "outcome": outcome, "votes": dict(counts)}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, SupportsInt
 
 import pandas as pd
 from sqlalchemy import and_, func, or_, select
@@ -428,7 +428,7 @@ def quality_report(
                 n_disputed=s.n_disputed,
                 disagreement_rate=s.disagreement_rate,
                 confused_with={str(k): int(v) for k, v in s.confused_with.items()},
-                example_items=[int(t) for t in s.examples],
+                example_items=[int(t) for t in s.examples if isinstance(t, SupportsInt)],
                 message=f"{name}: {s.message}",
             )
             for s in guideline_signals(
