@@ -27,8 +27,10 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff on everything, mypy on src/ (--strict on the library packages; see [tool.mypy]).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 
 # Re-resolve every dependency (runtime and all extras) in a scratch venv and rewrite constraints.txt.
 # Run it deliberately, review the diff, then run the suite.
