@@ -1,4 +1,3 @@
-from pathlib import Path
 
 import krippendorff
 import numpy as np
@@ -20,6 +19,7 @@ from labelwell.quality.agreement import (
     per_label_agreement,
     percent_agreement,
 )
+from quality.crowd_data import CROWD
 
 # Fleiss (1971), Table 1 as raw ratings: 30 patients, 6 psychiatrists, 5 diagnoses
 # (the `diagnoses` data of R's irr package). Published kappa: .430.
@@ -203,7 +203,6 @@ def test_bootstrap_count_path_equals_frame_path(metric, kwargs):
     assert fast == pytest.approx(generic, abs=1e-12)
 
 
-CROWD = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "crowd"
 
 
 @pytest.mark.skipif(not CROWD.is_dir(), reason=f"real crowd datasets not found at {CROWD}")

@@ -7,9 +7,9 @@ from typer.testing import CliRunner
 
 from labelwell.cli import app
 from labelwell.quality.registry import AGGREGATORS
+from quality.crowd_data import CROWD
 
 runner = CliRunner()
-CROWD = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "crowd"
 
 ANSWERS = (
     "task,worker,label\n"

@@ -1,4 +1,3 @@
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -7,20 +6,7 @@ from scipy.optimize import check_grad
 
 from labelwell.quality import GLAD
 from labelwell.quality._frame import encode
-
-CROWD = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "crowd"
-
-
-def load(name: str) -> tuple[pd.DataFrame, pd.Series]:
-    if not (CROWD / name).is_dir():
-        pytest.skip(f"dataset folder {CROWD / name} is missing")
-    answers = pd.read_csv(CROWD / name / "answers.csv", dtype=str)
-    truth = pd.read_csv(CROWD / name / "truth.csv", dtype=str).set_index("task")["label"]
-    return answers, truth
-
-
-def accuracy(labels: pd.Series, truth: pd.Series) -> float:
-    return float((labels.reindex(truth.index) == truth).mean())
+from quality.crowd_data import accuracy, load
 
 
 def synthetic(seed=0, n_tasks=300, n_workers=10):

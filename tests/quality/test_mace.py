@@ -1,4 +1,3 @@
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -6,20 +5,7 @@ import pytest
 
 from labelwell.errors import InvalidInput
 from labelwell.quality import MACE
-
-CROWD = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "crowd"
-
-
-def load(name: str) -> tuple[pd.DataFrame, pd.Series]:
-    if not (CROWD / name).is_dir():
-        pytest.skip(f"dataset folder {CROWD / name} is missing")
-    answers = pd.read_csv(CROWD / name / "answers.csv", dtype=str)
-    truth = pd.read_csv(CROWD / name / "truth.csv", dtype=str).set_index("task")["label"]
-    return answers, truth
-
-
-def accuracy(labels: pd.Series, truth: pd.Series) -> float:
-    return float((labels.reindex(truth.index) == truth).mean())
+from quality.crowd_data import accuracy, load
 
 
 def synthetic(seed=0, n_tasks=300):
