@@ -14,6 +14,7 @@ from labelwell.work import audit
 from labelwell.work.actors import Actor
 from labelwell.work.assist._project import choice_task
 from labelwell.work.assist.runtime import add_spot_checks, latest_calibration, spot_checked
+from labelwell.work.auto_approval import MachineLabel, auto_approve
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.project_settings import merged
 from labelwell.work.queue import slots
@@ -118,7 +119,22 @@ def route(
     decision = route_scores(scores, policy, seed)
     auto = (decision.routes == Route.AUTO_APPROVE.value) & ~decision.spot_check
     approved = [p for p, a in zip(preds, auto, strict=True) if a]
-    done = _auto_approve(session, project, approved, threshold)
+    done = auto_approve(
+        session,
+        project,
+        [
+            MachineLabel(
+                item_id=p.item_id,
+                agent=f"model:{p.model_name}@{p.model_version}",
+                result=p.result,
+                score=p.score,
+                details={"prediction_id": p.id},
+            )
+            for p in approved
+        ],
+        source="model",
+        threshold=threshold,
+    )
     ids = np.asarray([p.item_id for p in preds], dtype=np.int64)
     spot = ids[decision.spot_check].tolist()
     hide_below = {"suggestion_min_score": review_threshold}
@@ -140,35 +156,6 @@ def route(
         details={"threshold": threshold if np.isfinite(threshold) else None, **report.counts()},
     )
     return report
-
-
-def _auto_approve(
-    session: Session, project: Project, preds: list[Prediction], threshold: float
-) -> list[int]:
-    """Accept these predictions as the items' labels; an item leased meanwhile is left."""
-    done: list[int] = []
-    for p in preds:
-        if not session.scalars(slots.settle(project.overlap, [p.item_id])).all():
-            continue
-        session.add(
-            Annotation(
-                item_id=p.item_id,
-                project_id=project.id,
-                source="model",
-                agent=f"model:{p.model_name}@{p.model_version}",
-                result=p.result,
-                status="accepted",
-                details={
-                    "prediction_id": p.id,
-                    "score": p.score,
-                    "route": "auto_approve",
-                    "threshold": threshold,
-                },
-            )
-        )
-        done.append(p.item_id)
-    session.flush()
-    return done
 
 
 def spot_check_outcomes(session: Session, project: Project) -> tuple[np.ndarray, np.ndarray]:

@@ -11,10 +11,11 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput
-from labelwell.store.tables import Annotation, Item, Prediction, Project, table_of, utcnow
+from labelwell.store.tables import Item, Prediction, Project, table_of, utcnow
 from labelwell.weak import LabelModelChoice, choose_label_model
 from labelwell.work import audit
 from labelwell.work.actors import Actor
+from labelwell.work.auto_approval import MachineLabel, auto_approve
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.queue import slots
 from labelwell.work.weak._common import LABEL_MODEL, ROUTE_PRIORITY, SOURCE
@@ -174,35 +175,22 @@ def _route(
             part = ids[start : start + 5_000]
             session.execute(update(Item).where(Item.id.in_(part)).values(priority=priority))
     row_of = {int(votes.item_ids[r]): int(r) for r in rows[kinds == "auto_approve"]}
-    taken: list[int] = []
-    keep = sorted(row_of)
-    for start in range(0, len(keep), 5_000):
-        # an item leased meanwhile is left to its annotator
-        taken += session.scalars(slots.settle(project.overlap, keep[start : start + 5_000])).all()
-    now = utcnow()
     weak_labels = [
-        {
-            "item_id": item_id,
-            "project_id": project.id,
-            "user_id": None,
-            "source": SOURCE,
-            "agent": f"{LABEL_MODEL}@{version}",
-            "result": {votes.control: votes.options[int(pred[row_of[item_id]])]},
-            "status": "accepted",
-            "revision": 1,
-            "is_current": True,
-            "is_gold_check": False,
-            "details": {
-                "weak_label": True,
-                "route": "auto_approve",
-                "score": float(confidence[row_of[item_id]]),
-                "threshold": float(policy.approve_threshold),
-            },
-            "created_at": now,
-        }
-        for item_id in sorted(taken)
+        MachineLabel(
+            item_id=item_id,
+            agent=f"{LABEL_MODEL}@{version}",
+            result={votes.control: votes.options[int(pred[row])]},
+            score=float(confidence[row]),
+            details={"weak_label": True},
+        )
+        for item_id, row in sorted(row_of.items())
     ]
-    for start in range(0, len(weak_labels), 10_000):
-        session.execute(insert(table_of(Annotation)), weak_labels[start : start + 10_000])
+    taken = auto_approve(
+        session,
+        project,
+        weak_labels,
+        source=SOURCE,
+        threshold=float(policy.approve_threshold),
+    )
     counts["leased_meanwhile"] = len(row_of) - len(taken)
     return counts
