@@ -8,11 +8,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+
+from waiting import wait_for
 
 
 def free_port() -> int:
@@ -39,17 +40,17 @@ class ServerProcess:
              "--port", str(self.port), "--workers", str(self.workers)],
             env=env, start_new_session=True,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("server did not become healthy")
+        wait_for(self.healthy, timeout, f"the server on port {self.port} to answer /healthz")
+
+    def healthy(self) -> bool:
+        """True once ``/healthz`` answers 200; raises if the server process has exited."""
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"server exited with {self.proc.returncode}")
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def kill(self) -> None:
         """SIGKILL the server and its workers, as a crash would."""

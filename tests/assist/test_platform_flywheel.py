@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 import numpy as np
@@ -25,6 +24,7 @@ from labelwell.store.tables import (
     utcnow,
 )
 from labelwell.work import assist
+from waiting import wait_for
 
 FLYWHEEL = {"flywheel": True, "retrain_every": 6, "assist_model": "test-bow"}
 
@@ -103,12 +103,18 @@ def test_flywheel_off_means_no_retrain(db, settings):
         assert s.query(Prediction).count() == 0
 
 
+#: set by the test to let a SlowBagOfWords fit finish
+FIT_MAY_FINISH = threading.Event()
+
+
 @register_predictor("test-slow-bow")
 class SlowBagOfWords(BagOfWords):
+    """A retrain that holds its lease until the test lets it finish."""
+
     name = "test-slow-bow"
 
     def fit(self, items, labels):
-        time.sleep(0.5)
+        assert FIT_MAY_FINISH.wait(timeout=60), "the test never let the fit finish"
         return super().fit(items, labels)
 
 
@@ -120,10 +126,16 @@ def test_one_retrain_per_project_at_a_time(db):
         threading.Thread(target=lambda: outcomes.append(assist.maybe_retrain(db, world.project_id)))
         for _ in range(3)
     ]
+    FIT_MAY_FINISH.clear()
     for t in threads:
         t.start()
+    try:  # one retrain holds the lease while it fits: the other two are refused meanwhile
+        wait_for(lambda: len(outcomes) == 2, 30, "two retrains to be refused during the third")
+    finally:
+        FIT_MAY_FINISH.set()
     for t in threads:
         t.join()
+    assert outcomes[:2] == [None, None]
     assert sum(o is not None for o in outcomes) == 1
     # a lease held elsewhere blocks a forced retrain until it lapses
     hold(db, world.project_id, "another-process", timedelta(minutes=5))

@@ -17,7 +17,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from labelwell.store.migrate import upgrade
 from labelwell.work import accounts, migrate, projects
 from labelwell.work.actors import Actor
 from labelwell.work.export import ExportFilter, export_to
+from waiting import wait_for
 
 pytestmark = pytest.mark.labelstudio
 
@@ -102,17 +102,18 @@ def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabelStud
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 600
-        while True:
-            try:
-                if httpx.get(url + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
+
+        def ready() -> bool:
+            if proc.poll() is not None:
                 tail = (data / "label-studio.log").read_text(errors="replace")[-2000:]
-                pytest.fail(f"Label Studio did not start:\n{tail}")
-            time.sleep(1)
+                pytest.fail(f"Label Studio exited before it answered /health:\n{tail}")
+            try:
+                return httpx.get(url + "/health", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        log_path = data / "label-studio.log"
+        wait_for(ready, 600, f"Label Studio to answer {url}/health (its log: {log_path})")
         studio = LabelStudio(url, token, password)
         yield studio
         studio.http.close()

@@ -21,6 +21,7 @@ from labelwell.server.login import FailureWindow
 from labelwell.store.tables import User
 from labelwell.work import accounts
 from server_process import running
+from waiting import wait_for
 from world import build_world
 
 JSON_CAP = 10_000
@@ -36,10 +37,7 @@ def serving(app) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "test server did not start"
-        time.sleep(0.02)
+    wait_for(lambda: server.started, 20, "the test server to start")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -211,7 +209,7 @@ def test_an_anonymous_login_flood_does_not_hold_up_the_annotator(db, world, memb
         for t in threads:
             t.start()
         try:
-            time.sleep(0.5)
+            wait_for(lambda: len(answers) >= len(threads), 30, "the login flood to be answered")
             durations = []
             with httpx.Client(base_url=base, timeout=60, headers=bearer(world, member)) as http:
                 began = time.perf_counter()

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 
 import httpx
@@ -20,6 +19,7 @@ from sqlalchemy import func, select
 from labelwell.store.tables import Annotation, Import, Item
 from labelwell.work import imports, items
 from server_process import ServerProcess
+from waiting import wait_for
 from world import build_world
 
 
@@ -60,9 +60,7 @@ def test_acknowledged_submissions_survive_sigkill_exactly_once(db):
                for a in world.annotators]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + 120
-    while len(acked) < 30 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: len(acked) >= 30, 120, "30 acknowledged submissions")
     server.kill()
     stop.set()
     for t in threads:
@@ -110,8 +108,13 @@ def test_a_killed_import_stores_nothing(db, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "labelwell.cli", "import", "p1", str(path),
                              "--batch-size", "2000"], env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(4)
-    assert proc.poll() is None, "import finished before it could be killed"
+
+    def chunks_stored() -> bool:  # staged rows, not yet in the project's count
+        assert proc.poll() is None, "import finished before it could be killed"
+        with db.session() as s:
+            return s.scalar(select(func.count()).select_from(Item)) > 3
+
+    wait_for(chunks_stored, 120, "the import to store its first chunk")
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     with db.session() as s:  # chunks it stored are never seen

@@ -16,10 +16,29 @@ from sqlalchemy import text
 from labelwell.formats.registry import ImportRow
 from labelwell.work import items, projects
 from server_process import running
+from waiting import wait_for
 from world import SENTIMENT, build_world
 
 HOLD_S = 3.0
 QUICK_S = 0.3
+
+
+def _until_a_request_waits_on_the_lock(db) -> None:  # type: ignore[no-untyped-def]
+    """Return once the server's request waits on the lock the test holds.
+    PostgreSQL lists it in ``pg_stat_activity``; SQLite shows no waiter on its
+    writer lock, so there the request gets half a second to reach it."""
+    if db.dialect != "postgresql":
+        time.sleep(0.5)
+        return
+
+    def waiters() -> int:
+        with db.engine.connect() as conn:
+            return int(conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )).scalar_one())
+
+    wait_for(waiters, 30, "a request to wait on the lock the test holds")
 
 
 def _second_project(world) -> int:  # type: ignore[no-untyped-def]
@@ -65,7 +84,7 @@ def test_a_lock_wait_stalls_only_its_own_request(db):
             t = threading.Thread(target=submit)
             started = time.monotonic()
             t.start()
-            time.sleep(0.5)  # the submit is now waiting on the lock
+            _until_a_request_waits_on_the_lock(db)
             with httpx.Client(timeout=10) as http:
                 t0 = time.monotonic()
                 assert http.get(f"{server.url}/healthz").status_code == 200
@@ -105,7 +124,7 @@ def test_reading_the_callers_token_never_stalls_other_requests(db):
             t = threading.Thread(target=listing)
             started = time.monotonic()
             t.start()
-            time.sleep(0.5)  # the request now waits on the lock
+            _until_a_request_waits_on_the_lock(db)
             with httpx.Client(timeout=10) as http:
                 t0 = time.monotonic()
                 assert http.get(f"{server.url}/healthz").status_code == 200

@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import psutil
@@ -17,6 +16,7 @@ import pytest
 
 from labelwell.server import workers
 from server_process import ServerProcess, free_port
+from waiting import wait_for
 
 pytestmark = pytest.mark.skipif(not workers.supports_reuse_port(), reason="needs SO_REUSEPORT")
 
@@ -38,19 +38,12 @@ def _connections_of(process: psutil.Process, port: int) -> int:
                if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port)
 
 
-def _wait(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-
-
 def test_connections_spread_and_a_dead_worker_is_replaced(tmp_path) -> None:
     server = ServerProcess(f"sqlite:///{tmp_path / 'labelwell.db'}", workers=2)
     server.start()
     try:
         assert server.proc is not None
-        _wait(lambda: len(_children(server.proc.pid)) == 2)
+        wait_for(lambda: len(_children(server.proc.pid)) == 2, 30, "two server workers")
         processes = _children(server.proc.pid)
         # 32 keep-alive connections opened at once, each answered once
         clients = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(32)]
@@ -65,8 +58,13 @@ def test_connections_spread_and_a_dead_worker_is_replaced(tmp_path) -> None:
             c.close()
 
         processes[0].send_signal(signal.SIGKILL)
-        _wait(lambda: processes[0].pid not in {p.pid for p in _children(server.proc.pid)}
-              and len(_children(server.proc.pid)) == 2)
+        pid = server.proc.pid
+        wait_for(
+            lambda: processes[0].pid not in {p.pid for p in _children(pid)}
+            and len(_children(pid)) == 2,
+            30,
+            "the killed worker to be replaced",
+        )
         # every connection is served again, whichever socket it lands on
         for _ in range(20):
             assert httpx.get(f"{server.url}/healthz", timeout=30).status_code == 200

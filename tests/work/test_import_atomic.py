@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -23,6 +22,7 @@ from labelwell.work import imports, items, queue, stats
 from labelwell.work.export import iter_records
 from labelwell.work.export_sql import iter_jsonl_lines
 from server_process import running
+from waiting import wait_for
 from world import build_world
 
 
@@ -164,11 +164,12 @@ def test_a_killed_import_is_invisible_and_removed_when_the_server_starts(db, tmp
          "--batch-size", "2000"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 120
-    while _stored(db, world.project_id) < 10_000:  # some chunks are stored, not all
+
+    def some_chunks_stored() -> bool:
         assert proc.poll() is None, "the import ended before it was killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+        return _stored(db, world.project_id) >= 10_000
+
+    wait_for(some_chunks_stored, 120, "the import to store its first chunks")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     left = _stored(db, world.project_id)
