@@ -18,10 +18,11 @@ time.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from labelwell.errors import InvalidInput
 from labelwell.formats.registry import ExportRecord, register_exporter
@@ -64,28 +65,30 @@ _MEDIA = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class TrainingSetOptions:
-    """What a TRL training file holds and how it is written.
-
-    ``kind``: ``dpo``, ``reward``, ``kto`` or ``sft``; ``conversational``: message
-    lists instead of text; ``strategy``: how rankings become pairs, with ``seed``
-    for ``best_vs_random_lower``; ``ties``: ``drop`` or ``keep`` tied pairs;
-    ``margin``: the reward layout's vote margin column; ``judgments``:
-    ``aggregated`` (consensus per pair) or ``per_annotator``; ``both_bad``: KTO
-    rows for pairs judged both bad; ``output``: ``jsonl``, ``parquet`` or
-    ``datasets``.
+class TrainingSetOptions(BaseModel):
+    """What a TRL training file holds and how it is written: every option's name,
+    default and meaning, once. The API takes them as query parameters
+    (``GET .../rlhf/export``), the CLI as the flags of ``labelwell rlhf export``;
+    :meth:`check` says which one is wrong.
     """
 
-    kind: str = "dpo"
-    conversational: bool = False
-    strategy: str = "all_pairs"
-    seed: int | None = 0
-    ties: str = "drop"
-    margin: bool = False
-    judgments: str = "aggregated"
-    both_bad: bool = False
-    output: str = "jsonl"
+    model_config = ConfigDict(frozen=True)
+
+    kind: str = Field("dpo", description="dpo, reward, kto or sft")
+    conversational: bool = Field(False, description="message lists instead of plain text")
+    strategy: str = Field(
+        "all_pairs", description=f"rankings to pairs: {', '.join(PAIR_STRATEGIES.names())}"
+    )
+    seed: int | None = Field(0, description="seed of best_vs_random_lower")
+    ties: str = Field("drop", description="drop or keep tied pairs (keep adds a tie column)")
+    margin: bool = Field(False, description="reward: a margin column (winner's - loser's votes)")
+    judgments: str = Field(
+        "aggregated", description="aggregated (consensus per pair) or per_annotator"
+    )
+    both_bad: bool = Field(False, description="kto: both-bad pairs as two undesirable rows")
+    output: str = Field(
+        "jsonl", description="jsonl, parquet or datasets (a save_to_disk folder; zipped over HTTP)"
+    )
 
     def check(self) -> TrainingSetOptions:
         """These options, or :class:`InvalidInput` naming the first bad one."""
@@ -253,7 +256,7 @@ EXPORTER_CLASSES: dict[str, type[_TrlExporter]] = {
 def training_set_exporter(options: TrainingSetOptions) -> _TrlExporter:
     """The exporter that writes what ``options`` ask for (checked first)."""
     o = options.check()
-    kwargs = {k: v for k, v in asdict(o).items() if k != "kind"}
+    kwargs = o.model_dump(exclude={"kind"})
     return EXPORTER_CLASSES[o.kind](**kwargs)
 
 

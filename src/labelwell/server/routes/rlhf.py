@@ -4,14 +4,13 @@ annotator group, and reward-model scores stored as predictions."""
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from labelwell.formats.trl import TrainingSetOptions
-from labelwell.rlhf.pairs import PAIR_STRATEGIES
 from labelwell.server.deps import Ctx
 from labelwell.server.schemas import PathId, Public, SampleWarningPublic
 from labelwell.server.streaming import content_disposition, stream_writer
@@ -80,33 +79,10 @@ def leaderboard(
 def training_set(
     project_id: PathId,
     ctx: Ctx,
-    kind: str = Query("dpo", max_length=20, description="dpo, reward, kto or sft"),
-    conversational: bool = Query(False, description="message lists instead of text"),
-    strategy: str = Query(
-        "all_pairs",
-        max_length=40,
-        description=f"rankings to pairs: {', '.join(PAIR_STRATEGIES.names())}",
-    ),
-    seed: int = Query(0, ge=0, le=2**32 - 1, description="seed of best_vs_random_lower"),
-    ties: str = Query("drop", max_length=10, description="drop or keep tied pairs"),
-    margin: bool = Query(False, description="reward rows: the vote margin column"),
-    judgments: str = Query("aggregated", max_length=20, description="aggregated or per_annotator"),
-    both_bad: bool = Query(False, description="kto rows: both-bad pairs as two undesirable"),
-    output: str = Query("jsonl", max_length=10, description="jsonl, parquet or datasets (zip)"),
+    options: Annotated[TrainingSetOptions, Query()],
 ) -> StreamingResponse:
     """A TRL training file of the project's judgments (managers), streamed; a bad
     option is a 422 naming it."""
-    options = TrainingSetOptions(
-        kind=kind,
-        conversational=conversational,
-        strategy=strategy,
-        seed=seed,
-        ties=ties,
-        margin=margin,
-        judgments=judgments,
-        both_bad=both_bad,
-        output=output,
-    )
     with ctx.db.read_session() as s:
         job = prepare_training_set(s, ctx.actor, project_id, options)
     db = ctx.db
