@@ -27,15 +27,8 @@ from labelwell.formats.label_studio_regions import RegionReader
 from labelwell.formats.registry import ImportRow, register_importer
 
 #: Keys the converter adds to every record besides the data and the controls.
-META_KEYS = (
-    "id",
-    "annotator",
-    "annotation_id",
-    "created_at",
-    "updated_at",
-    "lead_time",
-    "agreement",
-)
+META_KEYS: tuple[str, ...] = ("id", "annotator", "annotation_id", "created_at", "updated_at")
+META_KEYS += ("lead_time", "agreement")
 #: The Label Studio region type of each labelwell control type.
 REGION_TYPES = {
     "bbox": ("rectanglelabels", "rectanglelabels"),

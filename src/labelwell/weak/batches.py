@@ -33,6 +33,8 @@ from labelwell.registry import Registry
 
 Items = pd.DataFrame | Sequence[Any]
 OnDone = Callable[[int, Any], None]
+#: ``(batch_id, batch)`` pairs an executor still has to run
+Pending = list[tuple[int, Any]]
 Executor = Callable[..., None]
 
 EXECUTORS: Registry[Executor] = Registry("executor", group="labelwell.executors", field="executor")
@@ -145,9 +147,7 @@ def map_batches(
 
 
 @register_executor("inprocess")
-def _run_inprocess(
-    fn: Callable[[Any], Any], pending: list[tuple[int, Any]], on_done: OnDone, **_: Any
-) -> None:
+def _run_inprocess(fn: Callable[[Any], Any], pending: Pending, on_done: OnDone, **_: Any) -> None:
     for batch_id, batch in pending:
         on_done(batch_id, fn(batch))
 
@@ -167,12 +167,7 @@ def _run_installed(batch: Any) -> Any:
 
 @register_executor("process")
 def _run_processes(
-    fn: Callable[[Any], Any],
-    pending: list[tuple[int, Any]],
-    on_done: OnDone,
-    *,
-    n_workers: int | None,
-    **_: Any,
+    fn: Callable[[Any], Any], pending: Pending, on_done: OnDone, *, n_workers: int | None, **_: Any
 ) -> None:
     """Worker processes; ``fn`` is sent once to each worker, not with every batch."""
     workers = n_workers or os.cpu_count() or 1
@@ -188,12 +183,7 @@ def _call(fn: Callable[[Any], Any], batch: Any) -> Any:
 
 @register_executor("dask")
 def _run_dask(
-    fn: Callable[[Any], Any],
-    pending: list[tuple[int, Any]],
-    on_done: OnDone,
-    *,
-    client: Any,
-    **_: Any,
+    fn: Callable[[Any], Any], pending: Pending, on_done: OnDone, *, client: Any, **_: Any
 ) -> None:
     """A ``dask.distributed`` cluster: ``fn`` is scattered to every worker once, batches
     are scattered and processed where they land."""
