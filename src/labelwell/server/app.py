@@ -16,6 +16,7 @@ from labelwell.server.limits import BodySizeLimit
 from labelwell.server.request_checks import refuse_unstorable
 from labelwell.server.routes import (
     accounts,
+    area_modules,
     export,
     items,
     projects,
@@ -87,6 +88,7 @@ def create_app(
         quality,
         rlhf,
         weak,
+        *area_modules(),
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -1,8 +1,15 @@
 """The interface message catalogue, English and Korean. Templates call
-``t(key)``; the workspace scripts receive the catalogue in their boot data."""
+``t(key)``; the workspace scripts receive the catalogue in their boot data.
+
+The core pages' messages are below; each larger area of the web app keeps its
+own messages in a module of :mod:`labelwell.server.web.messages` (a
+``MESSAGES`` dict of the same shape), merged here once. A key defined twice
+is an error at import, so two areas never silently overwrite each other."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 
 LANGUAGES = ("en", "ko")
@@ -308,6 +315,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "new.create": {"en": "Create project", "ko": "프로젝트 만들기"},
     "error.title": {"en": "Not available", "ko": "사용할 수 없음"},
 }
+
+
+def _merge_area_messages() -> None:
+    from labelwell.server.web import messages
+
+    for info in sorted(pkgutil.iter_modules(messages.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{messages.__name__}.{info.name}")
+        for key, entry in module.MESSAGES.items():
+            if key in CATALOGUE:
+                raise RuntimeError(f"message {key!r} is defined twice ({info.name})")
+            CATALOGUE[key] = entry
+
+
+_merge_area_messages()
 
 
 def translator(lang: str) -> Callable[[str], str]:

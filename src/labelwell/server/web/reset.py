@@ -17,8 +17,12 @@ from labelwell.work import password_resets
 router = APIRouter(include_in_schema=False)
 
 #: which message explains a refused password (the policy's ``rule``)
-_RULES = {"short": "reset.short", "long": "reset.short", "common": "reset.common",
-          "email": "reset.email"}
+_RULES = {
+    "short": "reset.short",
+    "long": "reset.short",
+    "common": "reset.common",
+    "email": "reset.email",
+}
 
 
 def _lang(request: Request, locale: str | None) -> str:
