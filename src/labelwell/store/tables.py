@@ -222,9 +222,7 @@ class Import(Base):
     n_items: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    state: Mapped[str] = mapped_column(
-        String(10), default="published", server_default="published"
-    )
+    state: Mapped[str] = mapped_column(String(10), default="published", server_default="published")
     owner: Mapped[str | None] = mapped_column(String(200))
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     staged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -399,3 +397,52 @@ class SpotCheck(Base):
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
+
+
+class Job(Base):
+    """Background work (retrain, pre-label, export) for ``labelwell worker``.
+
+    A web request or a command only inserts a row; a worker claims the oldest
+    queued one with a guarded ``UPDATE`` (and ``SKIP LOCKED`` on PostgreSQL), holds
+    a lease it renews while running, and writes the outcome. ``dedupe_key``
+    is unique among live jobs (queued or running), so a second request for the
+    same work, from any server, joins the live job instead of starting another.
+    A job whose worker died (lease lapsed) is queued again, up to
+    ``max_attempts``."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_state", "state", "id"),
+        Index("ix_jobs_project", "project_id", "id"),
+        Index(
+            "uq_jobs_live_dedupe",
+            "dedupe_key",
+            unique=True,
+            sqlite_where=text("state IN ('queued', 'running')"),
+            postgresql_where=text("state IN ('queued', 'running')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), nullable=True
+    )
+    options: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
