@@ -92,6 +92,32 @@ class Auto:
         return self
 
 
+class MacePriorByEvidence:
+    """MACE with its class prior learned or uniform, whichever an information
+    criterion prefers (a candidate for the default, not a labelwell method).
+
+    Both fits run; the learned prior has ``K - 1`` free parameters more, so it is
+    kept when ``information_criterion`` (AIC, or BIC with ``N`` tasks, the units
+    a class prior is estimated from; Schwarz 1978) is lower for it."""
+
+    def __init__(self, criterion: str) -> None:
+        self.criterion = criterion
+
+    def fit(self, answers: pd.DataFrame) -> MacePriorByEvidence:
+        from labelwell.quality import MACE
+        from labelwell.quality.auto import information_criterion
+
+        learned, uniform = MACE().fit(answers), MACE(learn_priors=False).fit(answers)
+        n_tasks, extra = answers["task"].nunique(), len(learned.priors_) - 1
+        scores = [
+            information_criterion(fit.log_marginal_likelihood_, n, n_tasks, self.criterion)
+            for fit, n in ((learned, extra), (uniform, 0))
+        ]
+        self.learned_ = scores[0] < scores[1]
+        self.labels_ = (learned if self.learned_ else uniform).labels_
+        return self
+
+
 def our_methods() -> dict[str, Callable[[], object]]:
     from labelwell.quality import (
         BWA,
@@ -166,6 +192,12 @@ def default_candidates() -> dict[str, dict[str, Callable[[], object]]]:
                 itertools.product((1.0, 0.5, 0.3, 0.2, 0.1), (1.0, 0.3)),
                 key=lambda sd: abs(math.log(sd[0])) + abs(math.log(sd[1])),
             )
+        },
+        "mace class prior (em, smoothing 2)": {
+            "uniform (the paper's)": mace(learn_priors=False),
+            "learned or uniform, by BIC (N tasks)": lambda: MacePriorByEvidence("bic"),
+            "learned or uniform, by AIC": lambda: MacePriorByEvidence("aic"),
+            "learned (mean posterior, Dawid and Skene's)": mace(learn_priors=True),
         },
         "mace method and smoothing": {
             "vb, Beta(0.5, 0.5) (the paper's)": mace(method="vb", alpha=0.5, beta=0.5),

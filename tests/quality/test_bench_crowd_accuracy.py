@@ -48,3 +48,21 @@ def test_quick_sets_and_auto_estimator():
     auto = module.Auto().fit(answers)
     assert auto.choice_.method == "onecoin" and module.accuracy(auto.labels_, truth) > 0.84
     assert set(module.our_methods()) >= {"ebcc", "auto", "bwa"}
+
+
+def test_mace_prior_by_evidence_keeps_uniform_where_the_likelihood_cannot_tell():
+    """The candidate rejected for MACE's class prior (docs/benchmarks.md, "MACE,
+    class prior"): on a weak skewed crowd the uniform prior's spam explanation has
+    the learned prior's likelihood, so BIC keeps it and loses a quarter of the
+    tasks; on a strong skewed crowd BIC keeps the learned prior."""
+    from labelwell.quality import MACE
+
+    module = bench()
+    sims = module.simulated_sets()
+    answers, truth = sims["sim-skew-acc0.55-r3"]
+    weak = module.MacePriorByEvidence("bic").fit(answers)
+    assert not weak.learned_
+    learned = module.accuracy(MACE().fit(answers).labels_, truth)
+    assert module.accuracy(weak.labels_, truth) < learned - 0.2
+    answers, truth = sims["sim-skew-acc0.70-r7"]
+    assert module.MacePriorByEvidence("bic").fit(answers).learned_
