@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, insert, or_, select, true, update
@@ -30,6 +31,7 @@ from labelwell.work.policies import (
     label_scope,
     project_role,
 )
+from labelwell.work.project_settings import settings_of
 from labelwell.work.projects import ontology_of
 
 REVIEW_DECISIONS = ("accept", "reject", "fix")
@@ -148,6 +150,10 @@ def revise_annotation(
         raise NotFound(f"no annotation {annotation_id} of yours")
     if not old.is_current:
         raise Conflict(f"annotation {annotation_id} has a newer revision; edit that one")
+    if role != "manager":
+        closed = own_edit_closed(session, project, old)
+        if closed:
+            raise Conflict(f"annotation {annotation_id}: {closed}")
     item = session.get(Item, old.item_id)
     assert item is not None
     ontology_of(project).validate(result, item.data)
@@ -181,6 +187,28 @@ def revise_annotation(
         details={"supersedes": old.id, "revision": new.revision},
     )
     return new
+
+
+def own_edit_closed(
+    session: Session, project: Project, annotation: Annotation, now: datetime | None = None
+) -> str | None:
+    """Why the annotator may no longer edit their own ``annotation`` (the project's
+    ``edit_own_minutes`` after they submitted it), or ``None`` while they may.
+    The same for gold and regular items, so the answer never tells gold apart."""
+    minutes = settings_of(project).edit_own_minutes
+    if minutes is None:
+        return None
+    if minutes == 0:
+        return "this project does not let annotators edit their submitted labels"
+    first = annotation
+    while first.supersedes_id is not None:  # the window runs from the first submission
+        earlier = session.get(Annotation, first.supersedes_id)
+        if earlier is None:
+            break
+        first = earlier
+    if (now or utcnow()) - first.created_at > timedelta(minutes=minutes):
+        return f"labels can be edited for {minutes} minutes after they are submitted"
+    return None
 
 
 def revisions(session: Session, actor: Actor, annotation_id: int) -> list[Annotation]:

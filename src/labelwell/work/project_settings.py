@@ -71,6 +71,13 @@ class ProjectSettings(_Strict):
     guideline_min_items: int = Field(
         5, ge=1, description="Items a label needs before its disagreement is flagged."
     )
+    # the annotator's own labels
+    edit_own_minutes: int | None = Field(
+        None,
+        ge=0,
+        description="Minutes after submitting in which annotators may still edit their own "
+        "label (a new revision); None: no limit, 0: never.",
+    )
     # preference data
     prompt_targets: dict[str, dict[str, Share]] | None = Field(
         None, description="Wanted share of prompts per tag value: {tag: {value: share}}."
