@@ -184,6 +184,9 @@ class Item(Base):
         Index("ix_items_queue", "project_id", "is_gold", "status", text("priority DESC"), "id"),
         Index("ix_items_review", "project_id", "review_state", "id"),
         Index("ix_items_project_order", "project_id", "id"),
+        # the data manager's sorts by labels done and by creation time (migration 0010)
+        Index("ix_items_project_done", "project_id", "n_done", "id"),
+        Index("ix_items_project_created", "project_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
@@ -446,3 +449,25 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+class DataView(Base):
+    """A person's named view of a project's item table: filters, sort, search
+    and columns (``state``, checked by :mod:`labelwell.work.data_manager`). The
+    view named ``""`` is the layout the person last used.
+
+    Full-text search over ``items.data`` lives outside these tables (migration
+    0010): SQLite's ``items_fts`` (FTS5, filled by triggers on ``items``) and
+    PostgreSQL's ``ix_items_fulltext`` (GIN). A SQLite migration that rebuilds
+    ``items`` (a batch column change) must create those triggers again."""
+
+    __tablename__ = "data_views"
+    __table_args__ = (UniqueConstraint("project_id", "user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
