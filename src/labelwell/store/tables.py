@@ -450,6 +450,7 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+
 class DataView(Base):
     """A person's named view of a project's item table: filters, sort, search
     and columns (``state``, checked by :mod:`labelwell.work.data_manager`). The
@@ -471,3 +472,39 @@ class DataView(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+
+# -- workforce cost ----------------------------------------------------------
+
+
+class PayRate(Base):
+    """What an hour of labeling (``annotations.time_spent_ms``) or an accepted
+    label pays, for everyone or scoped to a project, a global role or a skill;
+    :mod:`labelwell.work.cost` applies the most specific rate that matches."""
+
+    __tablename__ = "pay_rates"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str | None] = mapped_column(String(20))
+    skill: Mapped[str | None] = mapped_column(String(100))
+    basis: Mapped[str] = mapped_column(String(10))
+    amount: Mapped[float] = mapped_column(Float)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class ProjectSpend(Base):
+    """What a project's labels have cost so far, read by the lease (one primary
+    key lookup) in projects with a ``budget_cap``: the queue stops when it is
+    reached. Runtime state, so never in ``projects.settings``."""
+
+    __tablename__ = "project_spend"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    spent: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
