@@ -94,6 +94,13 @@ class ProjectSettings(_Strict):
     suggestion_min_score: float | None = Field(
         None, ge=0, le=1, description="Model suggestions under this score are not shown."
     )
+    # workforce cost
+    budget_cap: float | None = Field(
+        None,
+        ge=0,
+        description="Spend (pay rates x work) at which the queue stops; set it with "
+        "PUT /projects/{id}/budget, which counts the spend so far.",
+    )
 
     @field_validator("qualification", mode="before")
     @classmethod
