@@ -15,6 +15,7 @@ from labelwell.store.raw import Raw, Unit, raw_of
 from labelwell.store.tables import utcnow
 from labelwell.work.accounts import actor_of
 from labelwell.work.actors import Actor, Bearer
+from labelwell.work.cost import budget_reached, check_budget
 from labelwell.work.qualification import qualification, rule
 from labelwell.work.queue import postgres
 from labelwell.work.queue import statements as sql
@@ -74,6 +75,8 @@ def next_task(work: Session | Unit, who: Actor | Bearer, project_id: int) -> Tas
         )
         if outcome == "ineligible":
             check_eligible(actor, project)
+        if outcome == "stopped":
+            raise budget_reached(project)
         if outcome != "qualification":
             return task
         unit.require_transaction()
@@ -84,6 +87,7 @@ def next_task(work: Session | Unit, who: Actor | Bearer, project_id: int) -> Tas
     live = db.one(sql.LIVE_LEASE, (actor.id, project_id, db.stamp(now)))
     if live is not None:
         return _task(db, project, live)
+    check_budget(db, project)
     reclaim_expired(unit, project_id)
 
     qualifying = _qualifying(unit, project, actor)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from labelwell.errors import Conflict, InvalidInput, LeaseExpired, NotFound
 from labelwell.store.raw import Raw, Unit, dumps, loads, raw_of, when
 from labelwell.store.tables import Assignment, utcnow
-from labelwell.work import audit, consensus
+from labelwell.work import audit, consensus, cost
 from labelwell.work.accounts import actor_of
 from labelwell.work.actors import Actor, Bearer
 from labelwell.work.policies import Permission, authorize
@@ -90,6 +90,7 @@ def submit(
     if outcome != "stored":
         _refuse(outcome, assignment_id, todo)
     assert annotation_id is not None
+    cost.charge(db, project, actor, time_spent_ms)
     if n_done is not None and project.overlap >= 2 and n_done >= project.overlap:
         consensus.on_submitted(unit.session, project, todo.item_id, n_done)  # type: ignore[arg-type]
     done = Submitted(
