@@ -19,11 +19,12 @@ from labelwell.store.tables import (
     Calibration,
     FlywheelState,
     Item,
+    Job,
     Prediction,
     Project,
     utcnow,
 )
-from labelwell.work import assist
+from labelwell.work import assist, jobs
 from waiting import wait_for
 
 FLYWHEEL = {"flywheel": True, "retrain_every": 6, "assist_model": "test-bow"}
@@ -56,6 +57,10 @@ def test_labels_through_the_api_retrain_and_reprioritise(db, settings):
         with db.read_session() as s:
             assert s.query(Prediction).count() == 0  # 5 < retrain_every
         submit_through_api(api, world, 1)
+        with db.read_session() as s:  # the server only queued the retrain
+            assert s.query(Prediction).count() == 0
+            assert [(j.kind, j.state) for j in s.query(Job)] == [("retrain", "queued")]
+        assert jobs.work(db, settings.home, once=True) == 1  # `labelwell worker --once`
         with db.read_session() as s:
             project = s.get(Project, world.project_id)
             state = s.get(FlywheelState, world.project_id)
@@ -86,6 +91,7 @@ def test_labels_through_the_api_retrain_and_reprioritise(db, settings):
             headers=headers,
         )
         submit_through_api(api, world, 4, annotator=1)
+    assert jobs.work(db, settings.home, once=True) == 1
     with db.read_session() as s:
         retrains = s.query(AuditEntry).filter_by(action="assist.retrain").all()
         state = s.get(FlywheelState, world.project_id)
@@ -101,6 +107,7 @@ def test_flywheel_off_means_no_retrain(db, settings):
         submit_through_api(api, world, 7)
     with db.read_session() as s:
         assert s.query(Prediction).count() == 0
+        assert s.query(Job).count() == 0
 
 
 #: set by the test to let a SlowBagOfWords fit finish

@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "weak",
     "assist",
     "migrate",
+    "worker",
 )
 
 app = typer.Typer(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import pickle
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from labelwell.cli._common import fail, is_tty, open_database, reports_errors, unit_of_work
-from labelwell.errors import InvalidInput, NotFound
+from labelwell.errors import InvalidInput
 
 assist_app = typer.Typer(
     help="Machine help: train on a project's labels, pre-label, route by confidence, "
@@ -25,52 +24,16 @@ def _home() -> Path:
     return Settings.from_env().home
 
 
-def _model_path(project_id: int) -> Path:
-    return _home() / "models" / f"project-{project_id}.pkl"
-
-
 def _project_predictor(project: Any) -> Any:
-    """The project's model (the ``assist_model`` setting); the built-in one caches its
-    embeddings under ``$LABELWELL_HOME/embeddings``."""
-    from labelwell.work import assist
-    from labelwell.work.project_settings import settings_of
+    from labelwell.work.assist import saved
 
-    settings = settings_of(project)
-    name = settings.assist_model
-    options = dict(settings.assist_model_options)
-    if name == assist.DEFAULT_MODEL:
-        from labelwell.assist.embeddings import EmbeddingCache, SentenceEmbedder
-
-        options.setdefault("embedder", SentenceEmbedder(EmbeddingCache(_home() / "embeddings")))
-    return assist.make_predictor(name, **options)
-
-
-def _save(model: Any, path: Path) -> None:
-    """Pickle a trained model; an embedding model inside is left out (it reloads)."""
-    inner = model.predictor
-    embedder = getattr(inner, "embedder", None)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        if embedder is not None:
-            inner.embedder = None
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
-        tmp.replace(path)
-    finally:
-        if embedder is not None:
-            inner.embedder = embedder
+    return saved.project_predictor(project, _home())
 
 
 def _load(project: Any) -> Any:
-    path = _model_path(project.id)
-    if not path.exists():
-        raise NotFound(
-            f"no trained model for project {project.name!r}: run `labelwell assist train`"
-        )
-    model = pickle.loads(path.read_bytes())  # written by `assist train` on this machine
-    if hasattr(model.predictor, "embedder") and model.predictor.embedder is None:
-        model.predictor.embedder = _project_predictor(project).embedder
-    return model
+    from labelwell.work.assist import saved
+
+    return saved.load(project, _home())
 
 
 def _target(s: Any, project: str) -> Any:
@@ -89,13 +52,14 @@ def train(
     """Train the project's model on its human labels and calibrate it (temperature
     scaling); print ECE (15 bins) before and after, and save the model."""
     from labelwell.work import assist
+    from labelwell.work.assist import saved
 
     with unit_of_work(open_database()) as (s, actor):
         target = _target(s, project)
         report = assist.train_from_project(
             s, actor, target.id, predictor=_project_predictor(target), heldout=heldout, seed=seed
         )
-        _save(report.predictor, _model_path(target.id))
+        saved.save(report.predictor, saved.model_path(_home(), target.id))
     typer.echo(
         f"trained {report.predictor.name} {report.predictor.version} on {report.n_train} "
         f"labels, calibrated on {report.n_heldout} (temperature {report.temperature:.3f})"

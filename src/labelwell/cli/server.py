@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 
@@ -25,6 +29,31 @@ def _run(host: str, port: int, workers: int) -> None:
     uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level="warning")
 
 
+@contextmanager
+def _job_worker(start: bool) -> Iterator[None]:
+    """A ``labelwell worker`` process beside the server, stopped with it."""
+    if not start:
+        yield
+        return
+    process = subprocess.Popen([sys.executable, "-m", "labelwell.cli", "worker"])
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+JOB_WORKER = typer.Option(
+    True,
+    "--job-worker/--no-job-worker",
+    help="Start a `labelwell worker` for background jobs beside the server "
+    "(turn off when workers run elsewhere).",
+)
+
+
 @reports_errors
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
@@ -33,13 +62,15 @@ def serve(
     secure_cookies: bool = typer.Option(
         False, help="Mark session cookies Secure (HTTPS only); or LABELWELL_SECURE_COOKIES=1."
     ),
+    job_worker: bool = JOB_WORKER,
 ) -> None:
     """Run the HTTP server on the database named by LABELWELL_DATABASE_URL."""
     if secure_cookies:  # the app (in each worker) reads its settings from the environment
         os.environ["LABELWELL_SECURE_COOKIES"] = "1"
     open_database()  # migrate once, before the workers start
     typer.echo(f"labelwell serving on http://{host}:{port}  (API docs at /docs)")
-    _run(host, port, workers)
+    with _job_worker(job_worker):
+        _run(host, port, workers)
 
 
 @reports_errors
@@ -47,6 +78,7 @@ def demo(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8080, help="Port to listen on."),
     serve_: bool = typer.Option(True, "--serve/--no-serve", help="Start the server after."),
+    job_worker: bool = JOB_WORKER,
 ) -> None:
     """Create demo projects (sentiment, NER, image boxes, RLHF comparison) and serve them."""
     from labelwell.demo import DEMO_PASSWORD, create_demo
@@ -69,7 +101,8 @@ def demo(
     typer.echo(f"admin API token: {summary.admin_token}")
     if serve_:
         os.environ.setdefault("LABELWELL_DATABASE_URL", settings.database_url)
-        _run(host, port, 1)
+        with _job_worker(job_worker):
+            _run(host, port, 1)
 
 
 def register(app: typer.Typer) -> None:

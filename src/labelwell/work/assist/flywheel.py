@@ -163,15 +163,31 @@ def maybe_retrain(db: Database, project_id: int, *, force: bool = False) -> Retr
     return RetrainOutcome(n, model.version, len(ids), chosen, report.ece_before, report.ece_after)
 
 
+def retrain_due(session: Session, project_id: int) -> bool:
+    """Whether ``retrain_every`` human labels came in since the last retrain."""
+    settings = session.scalar(select(Project.settings).where(Project.id == project_id))
+    if settings is None:
+        return False
+    every = project_settings.read(settings).retrain_every
+    done_at = session.scalar(
+        select(FlywheelState.labels_at_retrain).where(FlywheelState.project_id == project_id)
+    )
+    return human_label_count(session, project_id) >= (done_at or 0) + every
+
+
 def after_submit(db: Database, project_id: int) -> None:
-    """Run after a submit has committed (a background task): retrain when the project
-    has the ``flywheel`` setting on and enough new labels came in. Failures are
-    logged, never raised into the annotator's request."""
-    with db.read_session() as s:
-        settings = s.scalar(select(Project.settings).where(Project.id == project_id))
-    if not project_settings.read(settings).flywheel:
-        return
+    """Run after a submit has committed (after the response): when the project has
+    the ``flywheel`` setting on and a retrain is due, queue a ``retrain`` job for
+    ``labelwell worker`` (joining the live one if another server queued it).
+    Failures are logged, never raised into the annotator's request."""
+    from labelwell.work import jobs
+
     try:
-        maybe_retrain(db, project_id)
+        with db.read_session() as s:
+            settings = s.scalar(select(Project.settings).where(Project.id == project_id))
+            if not project_settings.read(settings).flywheel or not retrain_due(s, project_id):
+                return
+        with db.session() as s:
+            jobs.enqueue(s, None, "retrain", project_id)
     except Exception:
-        log.exception("flywheel retrain of project %s failed", project_id)
+        log.exception("queueing the flywheel retrain of project %s failed", project_id)
