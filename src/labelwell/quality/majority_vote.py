@@ -60,8 +60,14 @@ def _worker_accuracy(enc: Encoded, winner: np.ndarray, valid: np.ndarray) -> pd.
 
 
 class _VoteBase(Aggregator):
-    tie: str
-    seed: int | None
+    """The votes' shared parts: the tie policy and its seed, checked once, and the
+    tie-broken winner, probabilities and worker agreement from the vote scores."""
+
+    def __init__(self, tie: TiePolicy = "prior", seed: int | None = 0) -> None:
+        if tie not in _TIES:
+            raise InvalidInput(f"tie must be one of {', '.join(_TIES)}, got {tie!r}")
+        self.tie = tie
+        self.seed = seed
 
     def _finish(self, enc: Encoded, scores: np.ndarray, true_labels: pd.Series | None) -> None:
         gold_t, gold_l = enc.gold(true_labels)
@@ -109,12 +115,6 @@ class MajorityVote(_VoteBase):
     ``true_labels`` keep their known label.
     """
 
-    def __init__(self, tie: TiePolicy = "prior", seed: int | None = 0) -> None:
-        if tie not in _TIES:
-            raise InvalidInput(f"tie must be one of {', '.join(_TIES)}, got {tie!r}")
-        self.tie = tie
-        self.seed = seed
-
     def fit(self, data: pd.DataFrame, true_labels: pd.Series | None = None) -> MajorityVote:
         enc = encode_answers(data, true_labels)
         self._finish(enc, enc.vote_counts(), true_labels)
@@ -145,15 +145,12 @@ class WeightedMajorityVote(_VoteBase):
         tie: TiePolicy = "prior",
         seed: int | None = 0,
     ) -> None:
-        if tie not in _TIES:
-            raise InvalidInput(f"tie must be one of {', '.join(_TIES)}, got {tie!r}")
+        super().__init__(tie, seed)
         if weighting not in ("accuracy", "log_odds"):
             raise InvalidInput(f"weighting must be 'accuracy' or 'log_odds', got {weighting!r}")
         self.weights = weights
         self.weighting = weighting
         self.default_weight = default_weight
-        self.tie = tie
-        self.seed = seed
 
     def _gold_weights(self, enc: Encoded, true_labels: pd.Series | None) -> np.ndarray:
         gold_t, gold_l = enc.gold(true_labels)
@@ -202,12 +199,6 @@ class Wawa(_VoteBase):
     (weighted vote shares), ``skills_`` (each worker's agreement with the first
     vote, the weights), ``ties_``.
     """
-
-    def __init__(self, tie: TiePolicy = "prior", seed: int | None = 0) -> None:
-        if tie not in _TIES:
-            raise InvalidInput(f"tie must be one of {', '.join(_TIES)}, got {tie!r}")
-        self.tie = tie
-        self.seed = seed
 
     def fit(self, data: pd.DataFrame, true_labels: pd.Series | None = None) -> Wawa:
         enc = encode_answers(data, true_labels)

@@ -7,18 +7,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from labelwell.errors import InvalidInput
+from labelwell.quality._frame import softmax_rows
 from labelwell.weak.analysis import LFAnalysis
 from labelwell.weak.matrix import PredictsFromProba, VoteMatrix
 
 
-class _Voter(PredictsFromProba):
-    def __init__(self, cardinality: int = 2) -> None:
-        if cardinality < 2:
-            raise InvalidInput(f"cardinality must be at least 2, got {cardinality}")
-        self.cardinality = cardinality
-
-
-class MajorityLabelVoter(_Voter):
+class MajorityLabelVoter(PredictsFromProba):
     """Each item gets the class most LFs voted. ``predict_proba`` spreads the
     probability evenly over the most-voted classes (all classes where every LF
     abstained), as Snorkel's ``MajorityLabelVoter`` does."""
@@ -33,7 +27,7 @@ class MajorityLabelVoter(_Voter):
         return probs
 
 
-class WeightedMajorityVoter(_Voter):
+class WeightedMajorityVoter(PredictsFromProba):
     """Vote weighted by empirical accuracy: each vote adds
     ``log(a_j (k - 1) / (1 - a_j))`` to its class, the Bayes-optimal weight for
     independent LFs of accuracy ``a_j`` (Nitzan and Paroush 1982), with
@@ -65,7 +59,5 @@ class WeightedMajorityVoter(_Voter):
         if votes.n_lfs != self.weights_.shape[0]:
             raise InvalidInput(f"L has {votes.n_lfs} LFs, the voter has {self.weights_.shape[0]}")
         scores = np.stack([a @ self.weights_ for a in votes.by_class], axis=1)
-        scores -= scores.max(axis=1, keepdims=True)
-        np.exp(scores, out=scores)
-        probs: np.ndarray = scores / scores.sum(axis=1, keepdims=True)
+        probs, _ = softmax_rows(scores, inplace=True)
         return probs

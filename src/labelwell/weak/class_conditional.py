@@ -39,19 +39,18 @@ some (``class_balance=``), else it is learned.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import scipy.sparse as sp
 
 from labelwell.errors import InvalidInput
 from labelwell.quality._em import Convergence, check_iterations
-from labelwell.weak.matrix import PredictsFromProba, VoteMatrix
+from labelwell.weak._base import LabelModelBase, normalize_columns
+from labelwell.weak.matrix import VoteMatrix
 
 _EPS = 1e-6
 
 
-class ClassConditionalLabelModel(PredictsFromProba):
+class ClassConditionalLabelModel(LabelModelBase):
     """One-sided Dawid-Skene label model (module docstring) fitted by MAP-EM.
 
     Parameters
@@ -81,12 +80,10 @@ class ClassConditionalLabelModel(PredictsFromProba):
         min_iter: int = 5,
         tol: float = 1e-7,
     ) -> None:
-        if cardinality < 2:
-            raise InvalidInput(f"cardinality must be at least 2, got {cardinality}")
+        super().__init__(cardinality)
         if not prior_strength >= 0:
             raise InvalidInput(f"prior_strength must be >= 0, got {prior_strength!r}")
         check_iterations(max_iter, min_iter, tol)
-        self.cardinality = cardinality
         self.prior_strength = prior_strength
         self.max_iter = max_iter
         self.min_iter = min_iter
@@ -128,13 +125,8 @@ class ClassConditionalLabelModel(PredictsFromProba):
             if learn:
                 balance = (n_c + 1.0) / (n + k)
             # E-step (eq. 2.5) and the objective: log likelihood + log prior
-            scores = self._log_joint(votes, alpha, beta, polarity, balance)
-            top = scores.max(axis=0)
-            scores -= top
-            np.exp(scores, out=scores)
-            z = scores.sum(axis=0)
-            post = scores / z
-            loglik = float((np.log(z) + top).sum()) + self._shared_term(
+            post = self._log_joint(votes, alpha, beta, polarity, balance)
+            loglik = float(normalize_columns(post).sum()) + self._shared_term(
                 alpha, beta, polarity, per_lf, n
             )
             objective = loglik + self._log_prior(alpha, beta, polarity, balance, learn)
@@ -151,40 +143,17 @@ class ClassConditionalLabelModel(PredictsFromProba):
         self.accuracies_ = self._lf_accuracies(alpha, beta, per_lf, balance)
         return self
 
-    def fit_predict_proba(
-        self, L: np.ndarray | sp.spmatrix | sp.sparray, **fit_params: Any
-    ) -> np.ndarray:
-        return self.fit(L, **fit_params).predict_proba(L)
-
-    def fit_predict(
-        self, L: np.ndarray | sp.spmatrix | sp.sparray, **fit_params: Any
-    ) -> np.ndarray:
-        return self.fit(L, **fit_params).predict(L)
-
     # -------------------------------------------------------------- prediction
     def predict_proba(self, L: np.ndarray | sp.spmatrix | sp.sparray) -> np.ndarray:
         """Posterior class probabilities, ``n_items x k``."""
-        if not hasattr(self, "alpha_"):
-            raise InvalidInput("ClassConditionalLabelModel is not fitted yet; call fit(L) first")
-        votes = VoteMatrix.from_matrix(L, self.cardinality)
-        if votes.n_lfs != self.n_lfs_:
-            raise InvalidInput(f"L has {votes.n_lfs} LFs, the model was fitted on {self.n_lfs_}")
+        votes = self._fitted_votes(L)
         alpha, beta, polarity = self._params
         # a class an LF never voted while fitting gets no weight from it
         scores = self._log_joint(votes, alpha, beta, polarity, self.class_balance_)
-        scores -= scores.max(axis=0)
-        np.exp(scores, out=scores)
-        scores /= scores.sum(axis=0)
+        normalize_columns(scores)
         return np.ascontiguousarray(scores.T)
 
     # --------------------------------------------------------------- internals
-    def _check_balance(self, class_balance: np.ndarray) -> np.ndarray:
-        balance = np.asarray(class_balance, dtype=np.float64)
-        k = self.cardinality
-        if balance.shape != (k,) or np.any(balance <= 0) or not np.isclose(balance.sum(), 1):
-            raise InvalidInput(f"class_balance must be {k} positive numbers summing to 1")
-        return balance
-
     def _log_joint(
         self,
         votes: VoteMatrix,

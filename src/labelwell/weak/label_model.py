@@ -34,16 +34,15 @@ Figures are in ``docs/benchmarks.md``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import scipy.sparse as sp
 
 from labelwell.errors import InvalidInput
-from labelwell.weak.matrix import PredictsFromProba, VoteMatrix
+from labelwell.weak._base import LabelModelBase, normalize_columns
+from labelwell.weak.matrix import VoteMatrix
 
 
-class LabelModel(PredictsFromProba):
+class LabelModel(LabelModelBase):
     """One-coin Dawid-Skene label model fitted by EM over LF votes.
 
     Parameters
@@ -71,11 +70,9 @@ class LabelModel(PredictsFromProba):
         prior_accuracy: float = 0.7,
         prior_strength: float = 2.0,
     ) -> None:
-        if cardinality < 2:
-            raise InvalidInput(f"cardinality must be at least 2, got {cardinality}")
+        super().__init__(cardinality)
         if not 0.0 < prior_accuracy < 1.0 or prior_strength < 0:
             raise InvalidInput("prior_accuracy must be in (0, 1) and prior_strength >= 0")
-        self.cardinality = cardinality
         self.max_iter = max_iter
         self.tol = tol
         self.prior_accuracy = prior_accuracy
@@ -106,9 +103,7 @@ class LabelModel(PredictsFromProba):
         if class_balance is None or learn_balance:
             balance = np.full(k, 1.0 / k)
         else:
-            balance = np.asarray(class_balance, dtype=np.float64)
-            if balance.shape != (k,) or np.any(balance <= 0) or not np.isclose(balance.sum(), 1):
-                raise InvalidInput(f"class_balance must be {k} positive numbers summing to 1")
+            balance = self._check_balance(np.asarray(class_balance))
         n_cast = votes.votes_per_lf().sum(axis=0).astype(np.float64)
         covered = votes.votes_per_item().sum(axis=0) > 0
 
@@ -148,23 +143,10 @@ class LabelModel(PredictsFromProba):
         self.n_lfs_ = m
         return self
 
-    def fit_predict_proba(
-        self, L: np.ndarray | sp.spmatrix | sp.sparray, **fit_params: Any
-    ) -> np.ndarray:
-        return self.fit(L, **fit_params).predict_proba(L)
-
-    def fit_predict(
-        self, L: np.ndarray | sp.spmatrix | sp.sparray, **fit_params: Any
-    ) -> np.ndarray:
-        return self.fit(L, **fit_params).predict(L)
-
     # -------------------------------------------------------------- prediction
     def predict_proba(self, L: np.ndarray | sp.spmatrix | sp.sparray) -> np.ndarray:
         """Posterior class probabilities, ``n_items x k``."""
-        self._check_fitted()
-        votes = self._votes(L)
-        if votes.n_lfs != self.n_lfs_:
-            raise InvalidInput(f"L has {votes.n_lfs} LFs, the model was fitted on {self.n_lfs_}")
+        votes = self._fitted_votes(L)
         post = self._posterior(votes, self.accuracies_, self.class_balance_, guard=True)
         return np.ascontiguousarray(post.T)
 
@@ -191,9 +173,7 @@ class LabelModel(PredictsFromProba):
             scores[c] += log_prior[c]
         if guard:
             self._guard_unanimous(votes, scores, log_prior)
-        scores -= np.maximum.reduce(scores)
-        np.exp(scores, out=scores)
-        scores /= np.add.reduce(scores)
+        normalize_columns(scores)
         return scores
 
     @staticmethod
@@ -207,7 +187,3 @@ class LabelModel(PredictsFromProba):
         flipped = own <= s.max(axis=0)
         if flipped.any():
             scores[:, rows[flipped]] -= log_prior[:, None]
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "accuracies_"):
-            raise InvalidInput("LabelModel is not fitted yet; call fit(L) first")

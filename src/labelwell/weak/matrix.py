@@ -200,7 +200,13 @@ def probs_to_preds(
 
 
 class PredictsFromProba:
-    """``predict`` and ``score`` for a model that has ``predict_proba``."""
+    """A model over ``L`` with ``cardinality`` classes: ``predict`` and ``score``
+    for a subclass that has ``predict_proba``."""
+
+    def __init__(self, cardinality: int = 2) -> None:
+        if cardinality < 2:
+            raise InvalidInput(f"cardinality must be at least 2, got {cardinality}")
+        self.cardinality = cardinality
 
     def predict_proba(self, L: np.ndarray | sp.spmatrix | sp.sparray) -> np.ndarray:
         raise NotImplementedError
