@@ -3,10 +3,13 @@ and each person's saved views."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy import func, select
 
 from labelwell.errors import Conflict, Forbidden, InvalidInput, NotFound
+from labelwell.formats.registry import EXPORTERS
 from labelwell.store.tables import Annotation, AuditEntry, GoldAnswer, Item
 from labelwell.work import data_manager as dm
 from labelwell.work import items, queue
@@ -98,6 +101,24 @@ def test_delete_needs_the_count_confirmed_and_is_audited(db):
     assert entry.details["item_ids"] == ids[:2] and entry.actor == "manager@example.org"
     with db.read_session() as s:
         assert dm.page(s, world.manager, world.project_id, TableQuery(search="number")).rows
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "label_studio"])
+def test_export_writes_only_the_selection(db, fmt):
+    world = build_world(db, n_items=6, texts=[f"row {w}" for w in "abcdef"])
+    ids = _ids(db, world)
+    exporter = EXPORTERS.get(fmt)()
+    for selection, want in (
+        (Selection(tuple(ids[1:3])), ["row b", "row c"]),
+        (Selection(query=TableQuery(search="e")), ["row e"]),
+        (Selection(query=TableQuery(filters=(Filter("id", "ge", ids[4]),))), ["row e", "row f"]),
+    ):
+        out = io.BytesIO()
+        with db.read_session() as s:
+            n = actions.export(s, world.manager, world.project_id, selection, exporter, out)
+        text = out.getvalue().decode()
+        assert n == len(want)
+        assert [w for w in (f"row {c}" for c in "abcdef") if w in text] == want
 
 
 def test_actions_are_for_managers_of_the_project(db):

@@ -8,13 +8,13 @@ size.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
 
 import orjson
-from sqlalchemy import Text, cast, exists, select
+from sqlalchemy import ColumnElement, Text, cast, exists, select
 from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput
@@ -137,17 +137,19 @@ def iter_records(
     *,
     chunk: int = 2_000,
     raw_json: bool = False,
+    only: Sequence[ColumnElement[bool]] = (),
 ) -> Iterator[ExportRecord]:
     """Yield one ExportRecord per item, in id order. With ``raw_json`` the item data
     and label results stay the stored JSON text (as ``orjson.Fragment``), for
-    exporters that write JSON and need not look inside (``Exporter.raw_json``)."""
+    exporters that write JSON and need not look inside (``Exporter.raw_json``).
+    ``only``: further conditions on the items (a selection of the data manager)."""
     flt = flt or ExportFilter()
     flt.check()
     label_conds = _label_conditions(flt)
     last = 0
     while True:
         query = select(*_item_columns(raw_json)).where(
-            Item.project_id == project_id, Item.id > last, published()
+            Item.project_id == project_id, Item.id > last, published(), *only
         )
         if flt.status is not None:
             query = query.where(Item.status == flt.status)
@@ -237,6 +239,7 @@ def export_to(
     ontology: Any,
     flt: ExportFilter | None = None,
     progress: Callable[[Iterator[Any]], Iterator[Any]] | None = None,
+    only: Sequence[ColumnElement[bool]] = (),
 ) -> int:
     """Write a project's export with ``exporter`` to ``out``; returns the items written.
 
@@ -247,7 +250,7 @@ def export_to(
     from labelwell.work import export_sql
 
     wrap = progress or (lambda rows: rows)
-    if hasattr(exporter, "write_documents") and export_sql.supported(session):
+    if hasattr(exporter, "write_documents") and export_sql.supported(session) and not only:
         return int(
             exporter.write_documents(
                 wrap(export_sql.iter_jsonl_lines(session, project_id, flt)), out
@@ -255,5 +258,7 @@ def export_to(
         )
     raw = getattr(exporter, "raw_json", False)
     return int(
-        exporter.write(wrap(iter_records(session, project_id, flt, raw_json=raw)), out, ontology)
+        exporter.write(
+            wrap(iter_records(session, project_id, flt, raw_json=raw, only=only)), out, ontology
+        )
     )

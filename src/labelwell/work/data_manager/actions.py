@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import ColumnElement, case, delete, select, update
 from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, InvalidInput
@@ -16,7 +16,9 @@ from labelwell.store.tables import Annotation, GoldAnswer, Item
 from labelwell.work import audit, labels
 from labelwell.work.actors import Actor
 from labelwell.work.data_manager.query import TableQuery, where
+from labelwell.work.export import export_to
 from labelwell.work.policies import Permission, authorize
+from labelwell.work.projects import ontology_of
 
 #: ids given one by one, at most
 MAX_IDS = 10_000
@@ -65,6 +67,34 @@ def selected_ids(session: Session, project_id: int, selection: Selection) -> lis
     for part in _chunks(wanted):
         found.extend(session.scalars(query.where(Item.id.in_(part))))
     return found
+
+
+def conditions(
+    session: Session, project_id: int, selection: Selection
+) -> list[ColumnElement[bool]]:
+    """The selection as conditions on ``items`` (for a reader that pages through
+    the project itself, as the export does)."""
+    selection.check()
+    found = where(session, project_id, selection.query or TableQuery())
+    if selection.item_ids is not None:
+        found.append(Item.id.in_(sorted(set(selection.item_ids))))
+    return found
+
+
+def export(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    selection: Selection,
+    exporter: Any,
+    out: BinaryIO,
+) -> int:
+    """Write the selected items with their labels in ``exporter``'s format (the
+    project export, restricted to the selection); returns the items written."""
+    project = authorize(session, actor, project_id, Permission.manage)
+    only = conditions(session, project_id, selection)
+    written = export_to(session, project_id, exporter, out, ontology_of(project), only=only)
+    return written
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
