@@ -54,7 +54,8 @@ async def submit(assignment_id: PathId, body: SubmitRequest, who: CallerDep) -> 
     an ``idempotency_key`` makes a retry safe; ``suggestion`` records whether a
     machine suggestion was accepted, edited or rejected."""
     done, created = await write_unit(who.db, _submit, who.token, assignment_id, body)
-    # after the commit and the response: the flywheel may retrain (assist settings)
+    # after the commit and the response: the flywheel may queue a retrain job for
+    # `labelwell worker` (assist settings); the server never retrains itself
     retrain = (
         BackgroundTask(assist.after_submit, who.db, done.project_id)
         if created and done.flywheel
