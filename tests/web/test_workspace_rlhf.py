@@ -3,6 +3,7 @@ and by drag, and a correction with its diff."""
 
 from __future__ import annotations
 
+from web.fresh import annotations, new_project
 from web.helpers import login, open_workspace, shot, submit_and_wait
 
 
@@ -89,3 +90,90 @@ def test_reviewers_see_responses_without_the_model(page, site):
     assert '"responses"' in boot
     for text in (page.content(), boot, *_api_bodies(seen)):
         assert not any(model in text for model in MODELS), text[:300]
+
+
+RESPONSES = [
+    {"id": "r1", "text": "Seoul."},
+    {"id": "r2", "text": "The capital is Seoul."},
+    {"id": "r3", "text": "Busan."},
+]
+
+
+def test_ranking_letters_match_the_correction_and_ties_can_be_made(page, site):
+    ontology = {
+        "name": "ties",
+        "controls": [
+            {"name": "order", "type": "ranking", "allow_ties": True, "required": True},
+            {"name": "rewrite", "type": "correction"},
+        ],
+    }
+    pid = new_project(
+        site,
+        ontology,
+        [{"prompt": "Capital of Korea?", "responses": RESPONSES}],
+        "ann1@demo.labelwell",
+    )
+    login(page, "ann1@demo.labelwell")
+    first = open_workspace(page, pid)
+    letters = page.locator(".rank-item .letter").evaluate_all(
+        "els => els.map(e => e.dataset.letter)"
+    )
+    assert letters == ["A", "B", "C"]
+    names = page.locator(".rank-item .response-name").all_inner_texts()
+    assert [n.strip() for n in names] == ["Response A", "Response B", "Response C"]
+    options = page.locator("[data-control=rewrite] option").all_inner_texts()
+    assert options == ["Response A", "Response B", "Response C"]  # the same letters
+    badge = page.locator("[data-control=rewrite] .letter")
+    assert badge.get_attribute("data-letter") == "A"
+    page.select_option("[data-control=rewrite] select", index=2)
+    assert badge.get_attribute("data-letter") == "C"
+    page.select_option("[data-control=rewrite] select", index=0)
+    # a tie: by key (T ties the focused response with the one above) ...
+    page.click("[data-control=order] legend")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("t")
+    assert page.locator(".rank-item.tied").count() == 1
+    assert page.locator(".rank-item .rank").all_inner_texts() == ["1", "=1", "2"]
+    # ... and by the button, which says what it does and toggles back
+    third = page.locator(".rank-item").nth(2).locator("button.tie")
+    assert third.inner_text() == "= Tie with the one above"
+    third.click()
+    assert page.locator(".rank-item .rank").all_inner_texts() == ["1", "=1", "=1"]
+    page.locator(".rank-item").nth(2).locator("button.tie").click()  # untie
+    assert (
+        page.locator(".rank-item").nth(2).locator("button.tie").get_attribute("aria-pressed")
+        == "false"
+    )
+    page.click("#btn-help")
+    assert "tie the focused response" in page.inner_text("#help-dialog")
+    page.click("#help-close")
+    shot(page, "workspace-ranking-ties")
+    page.click("[data-control=order] legend")
+    submit_and_wait(page, first)
+    (done,) = annotations(site, pid)
+    assert done["result"] == {"order": [["r1", "r2"], ["r3"]]}
+
+
+def test_the_rating_panel_says_which_responses_it_rates(page, site):
+    ontology = {
+        "name": "rated",
+        "controls": [
+            {"name": "preference", "type": "pairwise", "source": "responses"},
+            {"name": "quality", "type": "rating", "source": "responses", "aspects": ["tone"]},
+            {"name": "clarity", "type": "rating", "source": "prompt"},
+        ],
+    }
+    pid = new_project(
+        site,
+        ontology,
+        [{"prompt": "Capital of Korea?", "responses": RESPONSES[:2]}],
+        "ann2@demo.labelwell",
+    )
+    login(page, "ann2@demo.labelwell")
+    open_workspace(page, pid)
+    rates = page.locator("[data-control=quality] .rates")
+    assert rates.inner_text() == "Rates: Responses A, B, together"
+    assert page.inner_text("[data-control=clarity] .rates") == "Rates: the item's “prompt”"
+    heads = page.locator("[data-control=preference] .response h3").all_inner_texts()
+    assert [x.strip() for x in heads] == ["Response A", "Response B"]
+    shot(page, "workspace-pairwise-rates")

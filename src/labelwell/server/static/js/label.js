@@ -2,7 +2,7 @@
 // keyboard first, undo, time spent measured while the page is visible.
 import { api } from "./api.js";
 import { boot, h } from "./dom.js";
-import { Panels, contextBlock } from "./panels.js";
+import { MEDIA_KEYS, Panels, contextBlock } from "./panels.js";
 import { resultView } from "./render.js";
 
 const B = boot();
@@ -12,7 +12,11 @@ const $ = (id) => document.getElementById(id);
 const state = {
   task: null, panels: null, tools: [], shownAt: 0, visibleMs: 0, busy: false, submitAt: null,
   suggestion: null, // {id, prefill (the tools' state as the suggestion left it), taken, dismissed}
+  recent: [], // the annotator's latest submissions (GET /my/recent), newest first
+  editing: null, // the submission reopened from the recent list, while it is shown
+  parked: null, // the queue's task (its panels and nodes) while a submission is reopened
 };
+const fmt = (key, vars) => Object.entries(vars).reduce((text, [k, v]) => text.replaceAll(`{${k}}`, String(v)), t(key));
 window.lw = { state, timings: [] };
 
 $("guideline-version").textContent = B.guideline.version ? `${t("work.version")} ${B.guideline.version}` : "";
@@ -22,6 +26,16 @@ function status(message, kind = "") {
   const el = $("status");
   el.textContent = message;
   el.className = `status ${kind}`;
+}
+
+// A brief, non-blocking confirmation, read out by screen readers (role=status).
+let toastTimer = null;
+function toast(message) {
+  const el = $("toast");
+  el.textContent = message;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { el.hidden = true; el.textContent = ""; }, 2500);
 }
 
 function undo() {
@@ -96,12 +110,125 @@ async function loadNext() {
   const task = await api("POST", `/projects/${B.project.id}/tasks/next`);
   if (!task) {
     state.task = null; state.tools = []; state.panels = null;
-    $("task").replaceChildren(h("p", { class: "done", id: "all-done" }, t("work.done")));
+    $("task").replaceChildren(h("div", { class: "done", id: "all-done" },
+      h("h2", {}, t("work.done_title")), h("p", {}, t("work.done"))));
     $("suggestion").hidden = true;
+    syncButtons();
     document.body.dataset.ready = "done";
     return;
   }
   render(task);
+  syncButtons();
+}
+
+// Which toolbar buttons make sense now: none of Submit, Skip, Undo on the
+// empty-queue screen; Go back while there is a submission to go back to.
+function syncButtons() {
+  const editing = Boolean(state.editing);
+  const working = Boolean(state.task) && !editing;
+  $("btn-submit").hidden = !working;
+  $("btn-skip").hidden = !working;
+  $("btn-undo").hidden = editing ? !state.editing.editable : !working;
+  $("btn-back").hidden = !state.recent.length;
+}
+
+// "n done today / n left for you" and the list of latest submissions, asked
+// for after each submit (off the submit -> next task path).
+async function refreshSide() {
+  const offset = -new Date().getTimezoneOffset();
+  const [progress, recent] = await Promise.all([
+    api("GET", `/projects/${B.project.id}/my/progress?utc_offset_minutes=${offset}`),
+    api("GET", `/projects/${B.project.id}/my/recent`),
+  ]);
+  $("progress").textContent = fmt("work.progress", {
+    done: progress.done_today, left: progress.left_capped ? `${progress.left}+` : progress.left,
+  });
+  state.recent = recent.data;
+  const list = $("recent-list");
+  list.replaceChildren(...state.recent.map((sub, i) => h("li", {},
+    h("button", { type: "button", class: `link${state.editing?.annotation_id === sub.annotation_id ? " current" : ""}`,
+      title: fmt("work.recent_item", { id: sub.item_id }),
+      dataset: { annotation: String(sub.annotation_id), item: String(sub.item_id) }, onclick: () => openSubmission(i) },
+    h("span", { class: "recent-text" }, preview(sub)),
+    h("span", { class: "muted" }, ` · ${summary(sub.result)}`),
+    sub.revision > 1 ? h("span", { class: "muted" }, ` · ${t("work.recent_edited")}`) : null,
+    sub.editable ? null : h("span", { class: "muted" }, ` · ${t("work.recent_locked")}`)))));
+  $("recent-none").hidden = state.recent.length > 0;
+  syncButtons();
+}
+// A line per submission: the start of the item's text (or its number), then the label.
+function preview(sub) {
+  const text = [sub.data.text, sub.data.prompt, ...Object.values(sub.data)].find((v) => typeof v === "string" && v.trim());
+  if (!text || MEDIA_KEYS.some((key) => sub.data[key] === text)) return fmt("work.recent_item", { id: sub.item_id });
+  const chars = Array.from(text.trim());
+  return chars.length > 40 ? `${chars.slice(0, 40).join("")}…` : chars.join("");
+}
+const summary = (result) => Object.entries(result || {}).map(([name, v]) => (typeof v === "string" || typeof v === "number" ? String(v) : name)).join(", ") || "—";
+const refresh = () => refreshSide().catch((err) => status(`${t("work.error")}: ${err.message}`, "error"));
+
+// Go back: reopen one of the latest submissions in the same tools; the queue's
+// task waits, untouched, until the annotator returns to it.
+function openSubmission(index) {
+  const sub = state.recent[index];
+  if (!sub || state.busy) return;
+  if (!state.editing) {
+    state.parked = {
+      task: state.task, panels: state.panels, tools: state.tools, suggestion: state.suggestion,
+      nodes: [...$("task").childNodes], suggestionHidden: $("suggestion").hidden, spent: spentMs(),
+    };
+  }
+  state.editing = { ...sub, index };
+  const body = $("task");
+  if (sub.editable) {
+    const panels = new Panels(controls, sub.item_id, sub.data, sub.media, { t });
+    body.replaceChildren(...contextBlock(controls, sub.item_id, sub.data, sub.media, t), ...panels.panels);
+    panels.fill(sub.result);
+    panels.start();
+    state.panels = panels; state.tools = panels.tools;
+  } else {
+    body.replaceChildren(...contextBlock(controls, sub.item_id, sub.data, sub.media, t), resultView(controls, sub.result, sub.data));
+    state.panels = null; state.tools = [];
+  }
+  $("editing-text").textContent = sub.editable ? fmt("work.editing", { id: sub.item_id }) : t("work.locked");
+  $("btn-save-edit").hidden = !sub.editable;
+  $("editing").hidden = false;
+  $("suggestion").hidden = true;
+  document.querySelectorAll("#recent-list button").forEach((b) => b.classList.toggle("current", b.dataset.annotation === String(sub.annotation_id)));
+  state.shownAt = performance.now(); state.visibleMs = 0;
+  document.body.dataset.editing = String(sub.annotation_id);
+  syncButtons();
+  (sub.editable ? state.panels.panels[0] : $("btn-back-to-queue"))?.focus();
+}
+
+function backToQueue() {
+  const parked = state.parked;
+  if (!state.editing || !parked) return;
+  state.editing = null; state.parked = null;
+  Object.assign(state, { task: parked.task, panels: parked.panels, tools: parked.tools, suggestion: parked.suggestion });
+  $("task").replaceChildren(...parked.nodes);
+  $("suggestion").hidden = parked.suggestionHidden;
+  state.visibleMs = parked.spent; state.shownAt = performance.now();
+  $("editing").hidden = true;
+  delete document.body.dataset.editing;
+  document.querySelectorAll("#recent-list button.current").forEach((b) => b.classList.remove("current"));
+  syncButtons();
+  state.panels?.panels[state.panels.active]?.focus();
+}
+
+async function saveEdit() {
+  const sub = state.editing;
+  if (!sub?.editable || state.busy) return;
+  state.busy = true;
+  try {
+    const saved = await api("PATCH", `/annotations/${sub.annotation_id}`, { result: state.panels.collect(), time_spent_ms: spentMs() });
+    backToQueue();
+    toast(fmt("work.edit_saved", { n: saved.revision }));
+    await refreshSide();
+  } catch (err) {
+    status(`${t("work.edit_failed")}: ${err.message}`, "error");
+  } finally {
+    state.busy = false;
+  }
 }
 
 // After a gold item, when the project shows feedback: right or wrong, the
@@ -123,6 +250,7 @@ function showFeedback(feedback, task, given) {
 }
 
 async function submit() {
+  if (state.editing) { saveEdit(); return; }
   if (!state.task || state.busy) return;
   state.busy = true;
   const task = state.task;
@@ -138,7 +266,9 @@ async function submit() {
       await showFeedback(saved.feedback, task, result);
       state.submitAt = performance.now();
     }
+    toast(t("work.submitted"));
     await loadNext();
+    refresh();
   } catch (err) {
     state.submitAt = null;
     status(`${t("work.error")}: ${err.message}`, "error");
@@ -148,7 +278,7 @@ async function submit() {
 }
 
 function openSkip() {
-  if (!state.task) return;
+  if (!state.task || state.editing) return;
   $("skip-reason").value = "";
   $("skip-dialog").showModal();
   $("skip-reason").focus();
@@ -162,13 +292,23 @@ $("skip-form").addEventListener("submit", async (e) => {
   try {
     await api("POST", `/assignments/${state.task.assignment_id}/skip`, { reason });
     document.body.dataset.ready = "";
+    toast(t("work.skipped"));
     await loadNext();
+    refresh();
   } catch (err) { status(`${t("work.error")}: ${err.message}`, "error"); }
 });
 $("btn-submit").addEventListener("click", submit);
 $("btn-skip").addEventListener("click", openSkip);
 $("btn-undo").addEventListener("click", undo);
 $("btn-help").addEventListener("click", () => $("help-dialog").showModal());
+$("btn-back").addEventListener("click", () => goBack());
+$("btn-save-edit").addEventListener("click", saveEdit);
+$("btn-back-to-queue").addEventListener("click", backToQueue);
+
+// B: the latest submission, then each one before it.
+function goBack() {
+  openSubmission(state.editing ? state.editing.index + 1 : 0);
+}
 
 document.addEventListener("keydown", (e) => {
   if (document.querySelector("dialog[open]")) return;
@@ -178,9 +318,11 @@ document.addEventListener("keydown", (e) => {
   if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z") { e.preventDefault(); undo(); return; }
   if (e.ctrlKey || e.metaKey) return;
   if (state.panels?.key(e)) { e.preventDefault(); return; }
+  if (e.key === "Escape" && state.editing) { e.preventDefault(); backToQueue(); return; }
+  if (e.key === "b" || e.key === "B") { e.preventDefault(); goBack(); return; }
   if (e.key === "Enter" && !e.target.closest?.("button, a")) { e.preventDefault(); submit(); return; }
   if (e.key === "s" || e.key === "S") { e.preventDefault(); openSkip(); return; }
   if (e.key === "?") { e.preventDefault(); $("help-dialog").showModal(); }
 });
 
-loadNext().catch((err) => status(`${t("work.error")}: ${err.message}`, "error"));
+loadNext().then(refresh).catch((err) => status(`${t("work.error")}: ${err.message}`, "error"));

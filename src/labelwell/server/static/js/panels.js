@@ -4,7 +4,7 @@
 import { h } from "./dom.js";
 import { choice, multiChoice, rating, text } from "./tools/classify.js";
 import { imageTool } from "./tools/image.js";
-import { correction, pairwise, ranking } from "./tools/rlhf.js";
+import { correction, letterBadge, pairwise, ranking } from "./tools/rlhf.js";
 import { relations, spans } from "./tools/spans.js";
 
 export const TOOLS = {
@@ -34,7 +34,7 @@ export function contextBlock(controls, itemId, data, media, t) {
     if (typeof value === "string") return h("div", { class: "item-text", dataset: { source } }, value);
     if (Array.isArray(value) && value.every((r) => r && typeof r.text === "string")) {
       return h("div", { class: "responses" }, data.prompt ? h("div", { class: "prompt item-text" }, String(data.prompt)) : null,
-        value.map((r, i) => h("div", { class: "response card" }, h("h3", {}, `${t("work.response")} ${String.fromCharCode(65 + i)}`), h("div", { class: "item-text" }, r.text))));
+        value.map((r, i) => h("div", { class: "response card" }, h("h3", {}, letterBadge(String.fromCharCode(65 + i)), `${t("work.response")} ${String.fromCharCode(65 + i)}`), h("div", { class: "item-text" }, r.text))));
     }
     return h("pre", { class: "item-json" }, JSON.stringify(value, null, 2));
   });

@@ -75,6 +75,20 @@ function scaleRow(control, label, onPick) {
   return { row, sync: (v) => inputs.forEach((i) => { i.checked = Number(i.value) === v; }) };
 }
 
+// What a rating rates, said above its scale: the item's responses by their
+// letters (the same A, B, C as the comparison beside it), or the field it reads.
+function ratedLine(control, data, ctx) {
+  const value = control.source ? data[control.source] : undefined;
+  if (value === undefined || value === null) return null;
+  const fill = (key, vars) => Object.entries(vars).reduce((s, [k, v]) => s.replaceAll(`{${k}}`, v), ctx.t(key));
+  let what;
+  if (Array.isArray(value) && value.length && value.every((r) => r && typeof r === "object" && "text" in r)) {
+    const letters = value.map((_, i) => String.fromCharCode(65 + i));
+    what = letters.length === 1 ? fill("work.rates_response", { letter: letters[0] }) : fill("work.rates_together", { letters: letters.join(", ") });
+  } else what = fill("work.rates_field", { field: control.source });
+  return h("p", { class: "rates muted" }, `${ctx.t("work.rates")}: `, h("strong", { class: "rated" }, what));
+}
+
 export function rating(control, data, ctx) {
   const [lo, hi] = control.scale || [1, 5];
   const aspects = control.aspects || null;
@@ -86,7 +100,7 @@ export function rating(control, data, ctx) {
       else value = v;
       ctx.changed(); mark();
     }));
-  const el = h("div", { class: "rating" }, rows.map((r) => r.row));
+  const el = h("div", { class: "rating" }, ratedLine(control, data, ctx), rows.map((r) => r.row));
   const mark = () => rows.forEach((r, i) => r.row.classList.toggle("cursor", Boolean(aspects) && i === cursor));
   const sync = () => rows.forEach((r, i) => r.sync(aspects ? value[aspects[i]] : value));
   mark();

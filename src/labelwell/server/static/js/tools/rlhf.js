@@ -2,6 +2,9 @@
 // keyboard) and correction of a response with a word diff against the original.
 import { h } from "../dom.js";
 
+// A response's letter as a badge (drawn from data-letter: its text is said once,
+// by the name beside it).
+export const letterBadge = (letter) => h("span", { class: "letter", "aria-hidden": "true", dataset: { letter } });
 const responsesOf = (control, data) => (Array.isArray(data[control.source || "responses"]) ? data[control.source || "responses"] : []);
 
 export function promptBlock(data, ctx) {
@@ -20,7 +23,7 @@ export function pairwise(control, data, ctx) {
     onclick: () => { choice = value; sync(); ctx.changed(); } }, h("kbd", {}, String(i + 1)), " ", label));
   const sync = () => buttons.forEach((b) => { const on = b.dataset.choice === choice; b.classList.toggle("active", on); b.setAttribute("aria-pressed", String(on)); });
   // Blind evaluation: a response is A or B only, never the model that wrote it.
-  const col = (resp, name) => h("div", { class: "response card" }, h("h3", {}, `${ctx.t("work.response")} ${name}`),
+  const col = (resp, name) => h("div", { class: "response card" }, h("h3", {}, letterBadge(name), `${ctx.t("work.response")} ${name}`),
     h("div", { class: "item-text" }, String(resp?.text ?? "")));
   const el = h("div", { class: "pairwise" }, promptBlock(data, ctx), h("div", { class: "columns" }, col(a, "A"), col(b, "B")),
     h("div", { class: "choice-row" }, buttons), reason);
@@ -39,26 +42,44 @@ export function pairwise(control, data, ctx) {
 export function ranking(control, data, ctx) {
   const responses = responsesOf(control, data);
   const byId = new Map(responses.map((r) => [String(r.id), r]));
-  // Responses are named by their place in the item (A, B, C...), as in pairwise.
+  // Responses are named by their place in the item (A, B, C...), as in pairwise
+  // and the correction panel.
   const letter = new Map(responses.map((r, i) => [String(r.id), String.fromCharCode(65 + i)]));
+  const ties = Boolean(control.allow_ties);
   let order = responses.map((r) => String(r.id));
+  let tied = new Set(); // responses tied with the one above them (allow_ties)
   let touched = false;
   let focus = 0;
-  const list = h("ol", { class: "ranking", "aria-label": control.name });
+  const list = h("ol", { class: `ranking${ties ? " ties" : ""}`, "aria-label": control.name });
+  const isTied = (i) => i > 0 && tied.has(order[i]);
   const move = (from, to) => {
     if (to < 0 || to >= order.length || from === to) return;
     const next = [...order];
     const [id] = next.splice(from, 1);
     next.splice(to, 0, id);
+    tied.delete(id); // a response moved on its own leaves its tie
     order = next; focus = to; touched = true; ctx.changed(); render();
   };
+  const toggleTie = (i) => {
+    if (!ties || i < 1) return;
+    const id = order[i];
+    if (tied.has(id)) tied.delete(id); else tied.add(id);
+    focus = i; touched = true; ctx.changed(); render();
+  };
   function render() {
+    let place = 0;
     list.replaceChildren(...order.map((id, i) => {
+      if (!isTied(i)) place += 1;
       const r = byId.get(id);
-      const li = h("li", { class: `rank-item card${i === focus ? " focused" : ""}`, draggable: "true", tabindex: "0", dataset: { id } },
-        h("span", { class: "rank" }, String(i + 1)),
-        h("div", {}, h("strong", { class: "response-name" }, `${ctx.t("work.response")} ${letter.get(id)}`), h("div", { class: "item-text" }, String(r?.text ?? ""))),
+      const L = letter.get(id);
+      const li = h("li", { class: `rank-item card${i === focus ? " focused" : ""}${isTied(i) ? " tied" : ""}`, draggable: "true", tabindex: "0", dataset: { id, place: String(place) } },
+        h("span", { class: "rank" }, isTied(i) ? `=${place}` : String(place)),
+        h("div", {}, h("strong", { class: "response-name" }, letterBadge(L), `${ctx.t("work.response")} ${L}`),
+          isTied(i) ? h("span", { class: "muted" }, ` · ${ctx.t("work.tied")}`) : null,
+          h("div", { class: "item-text" }, String(r?.text ?? ""))),
         h("span", { class: "rank-buttons" },
+          ties && i > 0 ? h("button", { type: "button", class: "small tie", "aria-pressed": String(isTied(i)), title: "T",
+            onclick: (e) => { e.stopPropagation(); toggleTie(i); } }, isTied(i) ? ctx.t("work.untie") : `= ${ctx.t("work.tie_above")}`) : null,
           h("button", { type: "button", class: "small", "aria-label": `${ctx.t("work.move_up")} ${i + 1}`, onclick: () => move(i, i - 1) }, "↑"),
           h("button", { type: "button", class: "small", "aria-label": `${ctx.t("work.move_down")} ${i + 1}`, onclick: () => move(i, i + 1) }, "↓")));
       li.addEventListener("dragstart", (e) => { e.dataTransfer.setData("text/plain", String(i)); });
@@ -71,10 +92,17 @@ export function ranking(control, data, ctx) {
   render();
   return {
     el: h("div", { class: "ranking-tool" }, promptBlock(data, ctx), list),
-    get: () => (touched ? order.map((id) => [id]) : null),
+    // Tiers best first; tied responses share a tier.
+    get: () => {
+      if (!touched) return null;
+      const tiers = [];
+      order.forEach((id, i) => { if (isTied(i)) tiers[tiers.length - 1].push(id); else tiers.push([id]); });
+      return tiers;
+    },
     set: (v) => {
       touched = Boolean(v);
       order = v ? v.flat().map(String) : responses.map((r) => String(r.id));
+      tied = new Set(v ? v.flatMap((tier) => (Array.isArray(tier) ? tier.slice(1) : [])).map(String) : []);
       render();
     },
     key(e) {
@@ -84,6 +112,7 @@ export function ranking(control, data, ctx) {
         else { focus = Math.min(order.length - 1, Math.max(0, focus + step)); render(); }
         return true;
       }
+      if (ties && (e.key === "t" || e.key === "T")) { toggleTie(focus); return true; }
       const n = Number(e.key);
       if (n >= 1 && n <= order.length) { move(focus, n - 1); return true; }
       if (e.key === "Enter" && !touched) { touched = true; ctx.changed(); return false; }
@@ -125,10 +154,14 @@ export function correction(control, data, ctx) {
   area.addEventListener("change", () => ctx.changed());
   area.value = original();
   showDiff();
+  const badge = letterBadge("A");
+  const showLetter = () => { badge.dataset.letter = String.fromCharCode(65 + Math.max(0, pick.selectedIndex)); };
+  pick.addEventListener("change", showLetter);
+  showLetter();
   return {
-    el: h("div", { class: "correction-tool" }, pick, area, h("h4", {}, ctx.t("work.diff")), diff),
+    el: h("div", { class: "correction-tool" }, h("div", { class: "pick" }, badge, pick), area, h("h4", {}, ctx.t("work.diff")), diff),
     get: () => (area.value !== original() ? { response_id: pick.value, text: area.value } : null),
-    set: (v) => { if (v?.response_id) pick.value = String(v.response_id); area.value = v?.text ?? original(); showDiff(); },
+    set: (v) => { if (v?.response_id) pick.value = String(v.response_id); area.value = v?.text ?? original(); showDiff(); showLetter(); },
     key: () => false,
     focus: () => area.focus(),
   };
