@@ -241,7 +241,8 @@ def project_list(request: Request, password: str | None = None) -> Response:
 def new_project(request: Request) -> Response:
     def build(actor: Actor) -> Response:
         authorize_global(actor, GlobalPermission.create_projects)
-        return render(request, "new_project.html", actor, boot={"types": sorted(CONTROL_TYPES)})
+        boot = {"types": sorted(CONTROL_TYPES), "i18n": catalogue_for(_lang(request), ("new.",))}
+        return render(request, "new_project.html", actor, boot=boot)
 
     return _page(request, build)
 

@@ -60,6 +60,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "동점을 허용하는 순위: 선택한 응답을 위 응답과 동점으로 (다시 누르면 해제)",
     },
     # the project builder's errors, in words
+    "new.required": {"en": "Required", "ko": "필수"},
     "new.type_placeholder": {"en": "Choose a type…", "ko": "유형 선택…"},
     "new.err_control_name": {
         "en": "Give the control a name.",
