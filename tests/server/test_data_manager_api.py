@@ -62,13 +62,16 @@ def test_pages_filters_search_and_count(api, world):
     assert [r["preview"] for r in korean] == ["사과 한 개"]
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"filters": [{"column": "colour", "op": "eq", "value": "red"}]}, "filters[0].column"),
-    ({"filters": [{"column": "agreement", "op": "gt", "value": "most"}]}, "filters[0].value"),
-    ({"sort": "preview"}, "sort"),
-    ({"cursor": "not-a-cursor"}, "cursor"),
-    ({"limit": 0}, "limit"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"filters": [{"column": "colour", "op": "eq", "value": "red"}]}, "filters[0].column"),
+        ({"filters": [{"column": "agreement", "op": "gt", "value": "most"}]}, "filters[0].value"),
+        ({"sort": "preview"}, "sort"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"limit": 0}, "limit"),
+    ],
+)
 def test_bad_requests_are_422_naming_the_field(api, world, body, field):
     r = api.post(url(world, "items"), json=body, headers=as_(world, world.manager))
     assert r.status_code == 422, r.text
@@ -84,7 +87,9 @@ def test_only_managers_of_the_project(api, world):
         assert r.status_code == code
         r = api.post(url(world, "export"), json={"item_ids": [1]}, headers=h)
         assert r.status_code == code
-    assert api.post(url(world, "items"), json={}, headers=as_(world, world.admin)).status_code == 200
+    assert (
+        api.post(url(world, "items"), json={}, headers=as_(world, world.admin)).status_code == 200
+    )
 
 
 def test_layout_and_views(api, world):
