@@ -68,6 +68,9 @@ def create_app(
         description="Labeling, quality, weak supervision, active learning and RLHF data.",
         lifespan=lifespan,
         dependencies=[Depends(refuse_unstorable)],
+        # Swagger UI is served from the package (web/api_docs.py), never a CDN
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.db = db
     app.state.settings = settings
