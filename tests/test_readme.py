@@ -41,3 +41,23 @@ def test_readme_cli_commands_exist():
         path = path[:2] if path[:1] in (["project"],) else path[:1]
         result = runner.invoke(app, [*path, "--help"])
         assert result.exit_code == 0, line
+
+
+def test_readme_first_screen_matches_the_demo():
+    """The URL to open, the logins (with their roles) and the projects named on
+    the README's first screen are the ones `labelwell demo` creates and serves."""
+    import inspect
+
+    from labelwell.cli.server import demo
+    from labelwell.demo import DEMO_PASSWORD, DEMO_USERS, ONTOLOGIES
+
+    first = README.split("Run the whole test suite", 1)[0]
+    options = inspect.signature(demo).parameters
+    host, port = options["host"].default.default, options["port"].default.default
+    assert f"<http://{host}:{port}/>" in first
+    assert f"`{DEMO_PASSWORD}`" in first
+    assert set(re.findall(r"`([\w.]+@demo\.labelwell)`", first)) == {e for e, _ in DEMO_USERS}
+    rows = re.findall(r"^\| `([\w.]+@demo\.labelwell)` \| (\w+) \|", first, re.M)
+    assert len(rows) >= 4 and all(dict(DEMO_USERS)[email] == role for email, role in rows)
+    named = re.findall(r"\*(demo-[a-z]+)\*", first)
+    assert named and set(named) <= set(ONTOLOGIES)
