@@ -24,18 +24,19 @@ Projects with an overlap of 1 have nothing to agree on and are left alone.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, NotFound
 from labelwell.quality.consensus import decide
 from labelwell.schema.ontology import Ontology
 from labelwell.store.db import rows_changed
+from labelwell.store.raw import Raw, Statement, dumps, loads
 from labelwell.store.tables import Annotation, GoldAnswer, Item, Project, utcnow
 from labelwell.work import audit
 from labelwell.work.actors import Actor
@@ -98,7 +99,27 @@ class ItemConsensus:
     dissenters: tuple[str, ...] = ()
 
 
-def decide_item(ontology: Ontology, annotations: list[Annotation], overlap: int) -> ItemConsensus:
+class Vote(Protocol):
+    """What the rules read of an annotation (an ``Annotation`` row, or the
+    columns the submit reads for itself)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def agent(self) -> str: ...
+    @property
+    def result(self) -> dict[str, Any] | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    id: int
+    source: str
+    agent: str
+    result: dict[str, Any] | None
+
+
+def decide_item(ontology: Ontology, annotations: Sequence[Vote], overlap: int) -> ItemConsensus:
     """Apply the rules of this module to the current human annotations of one item."""
     result: dict[str, Any] = {}
     controls: dict[str, dict[str, Any]] = {}
@@ -137,80 +158,74 @@ def decide_item(ontology: Ontology, annotations: list[Annotation], overlap: int)
     return ItemConsensus(worst, result, controls, accepted, dissenters)
 
 
-def on_submitted(
-    session: Session, project: Project, item_id: int, n_done: int | None = None
-) -> ItemConsensus | None:
+#: the item's current human answers from leases (gold checks aside) and any
+#: consensus already stored, oldest first
+_VOTES = Statement(
+    "SELECT id, source, agent, CAST(result AS TEXT) FROM annotations"
+    " WHERE item_id = ? AND is_current = ?"
+    " AND (source = 'consensus'"
+    " OR (source = 'human' AND assignment_id IS NOT NULL AND is_gold_check = ?))"
+    " ORDER BY id"
+)
+_CONSENSUS = Statement(
+    "INSERT INTO annotations (item_id, project_id, source, agent, result, status,"
+    " is_gold_check, revision, is_current, details, created_at)"
+    " VALUES (?, ?, 'consensus', ?, ?json, 'accepted', ?, 1, ?, ?json, ?)"
+)
+_REVIEW_STATE = Statement("UPDATE items SET review_state = ? WHERE id = ?")
+_AUDIT = Statement(
+    "INSERT INTO audit_log (at, actor_id, actor, action, project_id, target_type, target_id,"
+    " details) VALUES (?, NULL, 'system', ?, ?, 'item', ?, ?json)"
+)
+
+
+def _accept(ids: Sequence[int]) -> Statement:
+    marks = ", ".join("?" * len(ids))
+    return Statement(f"UPDATE annotations SET status = 'accepted' WHERE id IN ({marks})")
+
+
+def on_submitted(db: Raw, project: Any, item_id: int, n_done: int) -> ItemConsensus | None:
     """Decide an item once it has ``overlap`` current human annotations; called by
-    ``queue.submit`` in the same transaction with the item's new ``n_done``.
-    Until ``n_done`` reaches the overlap nothing is read; then one query reads the
-    item's current human annotations and any consensus already stored (then
-    nothing is done)."""
-    if project.overlap < 2:
+    ``queue.submit`` on its own cursor, in the same transaction, with the item's
+    new ``n_done`` (the submit's update of the item row holds that row's lock, so
+    two submits never decide one item at once). Below the overlap nothing is
+    read; then one query reads the item's current human annotations and any
+    consensus already stored (then nothing is done), and the decision is written
+    in at most four statements."""
+    if project.overlap < 2 or n_done < project.overlap:
         return None
-    if n_done is None:
-        n_done = session.scalar(select(Item.n_done).where(Item.id == item_id))
-    if n_done is None or n_done < project.overlap:
-        return None
-    rows = list(
-        session.scalars(
-            select(Annotation)
-            .where(
-                Annotation.item_id == item_id,
-                Annotation.is_current.is_(True),
-                or_(
-                    Annotation.source == "consensus",
-                    and_(
-                        Annotation.source == "human",
-                        Annotation.assignment_id.is_not(None),
-                        Annotation.is_gold_check.is_(False),
-                    ),
-                ),
-            )
-            .order_by(Annotation.id)
-        )
-    )
+    rows = [
+        _Row(row[0], row[1], row[2], loads(row[3]))
+        for row in db.all(_VOTES, (item_id, True, False))
+    ]
     if len(rows) < project.overlap or any(a.source == "consensus" for a in rows):
         return None
     decision = decide_item(ontology_of(project), rows, project.overlap)
     if decision.outcome == "pending":
         return None
+    now = db.stamp(utcnow())
     if decision.outcome != "escalate" and decision.result:
-        session.add(
-            Annotation(
-                item_id=item_id,
-                project_id=project.id,
-                source="consensus",
-                agent=AGENT,
-                result=decision.result,
-                status="accepted",
-                details={
-                    "method": METHOD,
-                    "parameters": {"overlap": project.overlap, "majority": "more than half"},
-                    "outcome": decision.outcome,
-                    "controls": decision.controls,
-                    "annotation_ids": [a.id for a in rows],
-                    "dissenters": list(decision.dissenters),
-                },
-                created_at=utcnow(),
-            )
+        details = {
+            "method": METHOD,
+            "parameters": {"overlap": project.overlap, "majority": "more than half"},
+            "outcome": decision.outcome,
+            "controls": decision.controls,
+            "annotation_ids": [a.id for a in rows],
+            "dissenters": list(decision.dissenters),
+        }
+        db.run(
+            _CONSENSUS,
+            (item_id, project.id, AGENT, dumps(decision.result), False, True, dumps(details), now),
         )
     if decision.accepted_ids:
-        session.execute(
-            update(Annotation)
-            .where(Annotation.id.in_(decision.accepted_ids))
-            .values(status="accepted")
-        )
+        db.run(_accept(decision.accepted_ids), decision.accepted_ids)
     if decision.outcome != "accept":
         state = "review" if decision.outcome == "review" else "escalated"
-        session.execute(update(Item).where(Item.id == item_id).values(review_state=state))
-        audit.record(
-            session,
-            None,
-            f"consensus.{decision.outcome}",
-            project_id=project.id,
-            target_type="item",
-            target_id=item_id,
-            details={"controls": decision.controls, "dissenters": list(decision.dissenters)},
+        db.run(_REVIEW_STATE, (state, item_id))
+        audit_details = {"controls": decision.controls, "dissenters": list(decision.dissenters)}
+        db.run(
+            _AUDIT,
+            (now, f"consensus.{decision.outcome}", project.id, item_id, dumps(audit_details)),
         )
     return decision
 

@@ -92,7 +92,7 @@ def submit(
     assert annotation_id is not None
     cost.charge(db, project, actor, time_spent_ms)
     if n_done is not None and project.overlap >= 2 and n_done >= project.overlap:
-        consensus.on_submitted(unit.session, project, todo.item_id, n_done)  # type: ignore[arg-type]
+        consensus.on_submitted(db, project, todo.item_id, n_done)
     done = Submitted(
         id=annotation_id,
         item_id=todo.item_id,
