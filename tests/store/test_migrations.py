@@ -94,6 +94,17 @@ def test_sessions_revision_adds_token_expiry_and_password_resets(db):
         assert default.scalar() == 0
 
 
+def _import_being_written(conn, project_id):
+    """Import 2, still ``writing``, with its item 2 (columns as of 0006)."""
+    conn.execute(text("INSERT INTO imports (id, project_id, filename, format, n_items, "
+                      "created_at, state) VALUES (2, :p, 'new', 'jsonl', 0, "
+                      "CURRENT_TIMESTAMP, 'writing')"), {"p": project_id})
+    conn.execute(text(
+        "INSERT INTO items (id, project_id, data, media, status, priority, is_gold, "
+        "n_active, n_done, import_id, created_at) VALUES (2, :p, '{}', '[]', 'open', "
+        "0, false, 0, 0, 2, CURRENT_TIMESTAMP)"), {"p": project_id})
+
+
 def test_import_batches_revision_hides_unpublished_imports_and_downgrades(db):
     """0006: imports gain a state (existing ones published); the PostgreSQL queue
     function learns to skip unpublished items; downgrading to 0005 removes the
@@ -106,13 +117,7 @@ def test_import_batches_revision_hides_unpublished_imports_and_downgrades(db):
     _migrate(db, command.upgrade, "0006")
     with db.engine.begin() as conn:
         assert conn.execute(text("SELECT state FROM imports")).scalar() == "published"
-        conn.execute(text("INSERT INTO imports (id, project_id, filename, format, n_items, "
-                          "created_at, state) VALUES (2, :p, 'new', 'jsonl', 0, "
-                          "CURRENT_TIMESTAMP, 'writing')"), {"p": world.project_id})
-        conn.execute(text(
-            "INSERT INTO items (id, project_id, data, media, status, priority, is_gold, "
-            "n_active, n_done, import_id, created_at) VALUES (2, :p, '{}', '[]', 'open', "
-            "0, false, 0, 0, 2, CURRENT_TIMESTAMP)"), {"p": world.project_id})
+        _import_being_written(conn, world.project_id)
     if db.dialect == "postgresql":
         assert "m.state <> 'published'" in _next_task_source(db)
     _migrate(db, command.downgrade, "0005")
@@ -135,13 +140,7 @@ def test_staged_items_revision_stages_imports_in_progress_and_downgrades(db):
     _migrate(db, command.downgrade, "0006")
     assert "staged" not in {c["name"] for c in inspect(db.engine).get_columns("imports")}
     with db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO imports (id, project_id, filename, format, n_items, "
-                          "created_at, state) VALUES (2, :p, 'new', 'jsonl', 0, "
-                          "CURRENT_TIMESTAMP, 'writing')"), {"p": world.project_id})
-        conn.execute(text(
-            "INSERT INTO items (id, project_id, data, media, status, priority, is_gold, "
-            "n_active, n_done, import_id, created_at) VALUES (2, :p, '{}', '[]', 'open', "
-            "0, false, 0, 0, 2, CURRENT_TIMESTAMP)"), {"p": world.project_id})
+        _import_being_written(conn, world.project_id)
     if db.dialect == "postgresql":
         assert "staged" not in _next_task_source(db)
     _migrate(db, command.upgrade, "0007")
