@@ -208,6 +208,19 @@ def tour(schema: schemathesis.BaseSchema, seed: Seeded, tally: Tally) -> None:
     token = call("POST", "/tokens", expect=201, body={"name": "tour 2"})
     call("DELETE", "/users/{user_id}/tokens/{token_id}", expect=204,
          path_parameters={**me, "token_id": token["id"]})
+    # people and workforce cost
+    person = call("POST", "/people", "admin", 201, body={"email": "invited@example.org"})
+    on_person = {"path_parameters": {"user_id": person["user"]["id"]}}
+    call("PATCH", "/people/{user_id}", "admin", body={"skills": ["ko"]}, **on_person)
+    call("POST", "/people/{user_id}/invite", "admin", 201, **on_person)
+    call("PUT", "/people/{user_id}/password", "admin", 204, body={"password": PASSWORD},
+         **on_person)
+    rate = call("POST", "/rates", expect=201,
+                body={"basis": "hour", "amount": 20, "project_id": p})
+    call("DELETE", "/rates/{rate_id}", expect=204, path_parameters={"rate_id": rate["id"]})
+    call("PUT", "/projects/{project_id}/budget", path_parameters={"project_id": p},
+         body={"cap": None})
+    call("GET", "/payroll.csv", query={"start": "2026-01-01", "end": "2026-12-31"})
     # projects and items
     made = call("POST", "/projects", expect=201, body={"name": "tour", "ontology": SENTIMENT})
     call("POST", "/projects/{project_id}/import", expect=201,

@@ -103,8 +103,9 @@ def set_password(session: Session, user: User, password: str, *, actor: Actor | 
     check_password(password, email=user.email)
     user.password_hash = hash_password(password)
     _end_sessions(session, user.id)
-    audit.record(session, actor or Actor.of(user), "user.set_password", target_type="user",
-                 target_id=user.id)
+    audit.record(
+        session, actor or Actor.of(user), "user.set_password", target_type="user", target_id=user.id
+    )
 
 
 WRONG_CURRENT = "current_password: wrong password"
@@ -132,8 +133,28 @@ def change_password(session: Session, user_id: int, password_hash: str, *, keep:
     user = get_user(session, user_id)
     user.password_hash = password_hash
     _end_sessions(session, user.id, keep=hash_token(keep))
-    audit.record(session, Actor.of(user), "user.change_password", target_type="user",
-                 target_id=user.id)
+    audit.record(
+        session, Actor.of(user), "user.change_password", target_type="user", target_id=user.id
+    )
+
+
+def end_user_sessions(session: Session, user_id: int) -> None:
+    """End every web session of a user (their API tokens are untouched)."""
+    _end_sessions(session, user_id)
+
+
+def list_live_sessions(session: Session, user_id: int) -> list[ApiToken]:
+    """A user's web sessions that have not ended."""
+    return list(
+        session.scalars(
+            select(ApiToken).where(
+                ApiToken.user_id == user_id,
+                ApiToken.kind == "session",
+                ApiToken.revoked_at.is_(None),
+                ApiToken.expires_at > utcnow(),
+            )
+        )
+    )
 
 
 def _end_sessions(session: Session, user_id: int, *, keep: str | None = None) -> None:

@@ -20,13 +20,14 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, InvalidInput, NotFound
+from labelwell.formats.tabular import spreadsheet_safe
 from labelwell.store.raw import Raw, Statement
 from labelwell.store.tables import ROLES, Annotation, Member, PayRate, Project, ProjectSpend, User
 from labelwell.store.tables import utcnow as _now
@@ -455,7 +456,8 @@ def payroll(
         row[1] += p.hours
         row[2] += p.accepted
         row[3] += p.amount
-    s, e = start.date().isoformat(), end.date().isoformat()
+    # the period's last day, included (``end`` is the moment after it)
+    s, e = start.date().isoformat(), (end - timedelta(microseconds=1)).date().isoformat()
     return [
         (s, e, email, name, round(hours, 2), labels, round(amount, 2))
         for email, (name, hours, labels, amount) in sorted(per.items())
@@ -467,8 +469,5 @@ def payroll_csv(rows: Iterable[Sequence[Any]]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(PAYROLL_COLUMNS)
     for row in rows:
-        # a cell a spreadsheet would run as a formula is written as text
-        writer.writerow(
-            [f"'{c}" if isinstance(c, str) and c and c[0] in "=+-@" else c for c in row]
-        )
+        writer.writerow([spreadsheet_safe(c) for c in row])
     return out.getvalue()
