@@ -11,7 +11,7 @@ from sqlalchemy import select
 from labelwell.cli._common import cli_actor, open_database, reports_errors, unit_of_work
 from labelwell.settings import Settings
 from labelwell.store.tables import ROLES, User
-from labelwell.work import accounts, password_resets
+from labelwell.work import accounts, password_resets, people
 
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
@@ -79,7 +79,10 @@ def _echo_link(link: password_resets.IssuedReset, base_url: str) -> None:
 def user_set_password(
     email: str = typer.Argument(..., help="Whose password."),
     password: str = typer.Option(
-        ..., prompt=True, hide_input=True, confirmation_prompt=True,
+        ...,
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
         help="The new password (asked for when omitted).",
     ),
 ) -> None:
@@ -102,6 +105,28 @@ def user_reset_link(
         user = accounts.get_user_by_email(s, email)
         link = password_resets.issue_reset(s, user, ttl_s=settings.reset_link_ttl_s, actor=actor)
     _echo_link(link, base_url or settings.public_url)
+
+
+@user_app.command("deactivate")
+@reports_errors
+def user_deactivate(email: str = typer.Argument(..., help="Who stops working.")) -> None:
+    """Deactivate a user: logins refused, web sessions ended, API tokens refused
+    while inactive, leased items given back to the queue."""
+    with unit_of_work(open_database()) as (s, actor):
+        user = accounts.get_user_by_email(s, email)
+        people.update_person(s, actor, user.id, is_active=False)
+    typer.echo(f"{user.email} deactivated")
+
+
+@user_app.command("activate")
+@reports_errors
+def user_activate(email: str = typer.Argument(..., help="Who may work again.")) -> None:
+    """Reactivate a deactivated user (their API tokens work again; they log in
+    with their password, or a new `labelwell user reset-link`)."""
+    with unit_of_work(open_database()) as (s, actor):
+        user = accounts.get_user_by_email(s, email)
+        people.update_person(s, actor, user.id, is_active=True)
+    typer.echo(f"{user.email} activated")
 
 
 @user_app.command("tokens")
