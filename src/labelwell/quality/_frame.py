@@ -192,6 +192,17 @@ def _value_hashes(values: np.ndarray) -> np.ndarray:
     return pd.util.hash_array(values, categorize=False)
 
 
+def _keyed_bits(values: np.ndarray, columns: np.ndarray, seed: int | None) -> np.ndarray:
+    """``len(values) x len(columns)`` random 64-bit numbers, each a hash of the seed,
+    the value and the column hash: a value gets the same numbers wherever it stands
+    among the rows. ``seed=None`` draws a fresh seed."""
+    if seed is None:
+        seed = int(np.random.default_rng().integers(0, 2**63))
+    seed_mix = _mix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))
+    rows = _mix64(_value_hashes(values) ^ seed_mix)
+    return _mix64(rows[:, None] ^ columns[None, :])
+
+
 def tie_noise(enc: Encoded, seed: int | None) -> np.ndarray:
     """A seeded uniform draw in ``[0, 1)`` for each ``(task, label)`` pair.
 
@@ -200,13 +211,18 @@ def tie_noise(enc: Encoded, seed: int | None) -> np.ndarray:
     the other tasks); ``seed=None`` draws a fresh seed. Ties go to the tied label
     with the largest draw, each tied label equally likely.
     """
-    if seed is None:
-        seed = int(np.random.default_rng().integers(0, 2**63))
-    seed_mix = _mix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))
-    task_h = _mix64(_value_hashes(enc.tasks) ^ seed_mix)
-    label_h = _mix64(_value_hashes(enc.labels) + _GOLDEN)
-    bits = _mix64(task_h[:, None] ^ label_h[None, :])
+    bits = _keyed_bits(enc.tasks, _mix64(_value_hashes(enc.labels) + _GOLDEN), seed)
     return (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def keyed_uniform(values: np.ndarray, seed: int | None, size: int) -> np.ndarray:
+    """``len(values) x size`` seeded uniform draws in ``(0, 1)``, each a hash of the
+    seed, the value (a task or worker) and the column, as :func:`tie_noise`: the
+    draws a fit starts from belong to the task or worker, not to its position, so
+    the fit is the same whatever the order of the rows."""
+    columns = _mix64(np.arange(size, dtype=np.uint64) + _GOLDEN)
+    bits = _keyed_bits(values, columns, seed)
+    return ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
 
 
 def probas_frame(enc: Encoded, probas: np.ndarray) -> pd.DataFrame:

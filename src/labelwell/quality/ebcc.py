@@ -8,7 +8,13 @@ import scipy.sparse as sp
 from scipy.special import digamma, gammaln, logsumexp
 
 from labelwell.errors import InvalidInput
-from labelwell.quality._frame import Aggregator, encode_answers, labels_series, probas_frame
+from labelwell.quality._frame import (
+    Aggregator,
+    encode_answers,
+    keyed_uniform,
+    labels_series,
+    probas_frame,
+)
 
 
 def _dirichlet_entropy(conc: np.ndarray) -> np.ndarray:
@@ -46,7 +52,9 @@ class EBCC(Aggregator):
     \sum_j E[\log v_{jkm y_{ij}}] + const`,
 
     with :math:`E[\log x_a] = \psi(c_a) - \psi(\sum_b c_b)` under Dirichlet(c),
-    starting from the majority-vote :math:`z` and random subtype shares, until
+    starting from the majority-vote :math:`z` and random subtype shares (drawn
+    for each task from ``random_state``, not for its row position, so the order
+    of the rows does not change the fit), until
     no :math:`q(z_i = k)` moves by more than ``atol`` (the authors' rule). Each of
     ``n_restarts`` seeded starts is scored by its evidence lower bound and the
     best kept. ``empirical_prior`` sets :math:`\alpha` to the majority-vote class
@@ -110,11 +118,16 @@ class EBCC(Aggregator):
         if len(gold_t):
             gold_mask = np.zeros((len(gold_t), k, 1), dtype=bool)
             gold_mask[np.arange(len(gold_t)), gold_l, 0] = True
-        rng = np.random.default_rng(self.random_state)
+        # Dirichlet(1, ..., 1) subtype shares per (task, class, restart), as normalised
+        # Exp(1) draws; drawn for the task, not for its position, so row order does
+        # not change the fit
+        draws = keyed_uniform(enc.tasks, self.random_state, self.n_restarts * k * m)
+        gammas = -np.log(draws).reshape(t, self.n_restarts, k, m)
         best = None
         elbos = []
-        for _ in range(self.n_restarts):
-            rho = rng.dirichlet(np.ones(m), size=(t, k)) * z0[:, :, None]
+        for restart in range(self.n_restarts):
+            shares = gammas[:, restart]
+            rho = shares / shares.sum(axis=-1, keepdims=True) * z0[:, :, None]
             fitted = self._run(rho, by_worker_label, by_task, alpha, beta, gold_t, gold_mask, k)
             elbos.append(fitted[0])
             if best is None or fitted[0] > best[0]:

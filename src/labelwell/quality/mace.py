@@ -15,6 +15,7 @@ from labelwell.quality._frame import (
     Aggregator,
     Encoded,
     encode_answers,
+    keyed_uniform,
     labels_series,
     probas_frame,
     softmax_rows,
@@ -53,14 +54,16 @@ class MACE(Aggregator):
     ``method="vb"`` replaces the M-step by the variational update with
     Beta(``alpha``, ``beta``) priors on :math:`\theta` and symmetric Dirichlet(10)
     priors on :math:`\xi` (Section 2.2, crowd-kit's default). The best of
-    ``n_restarts`` random starts by marginal likelihood is kept. Gold tasks
+    ``n_restarts`` random starts by marginal likelihood is kept; each worker's
+    starting values are drawn for that worker from ``random_state``, not for its
+    row position, so the order of the rows does not change the fit. Gold tasks
     (``true_labels``) are clamped in every E-step.
 
     ``method="em", smoothing=2`` had the highest mean accuracy over every crowd
     set and simulated crowd among ten candidates (three Beta priors for ``"vb"``,
     seven smoothings for ``"em"``; docs/benchmarks.md, "The defaults, each from a
-    table of candidates"): .8915 against .8823 for the paper's
-    ``"vb"``/Beta(0.5, 0.5) and .8656 for ``"em"`` with ``0.01 / K``. Two
+    table of candidates"): .8918 against .8825 for the paper's
+    ``"vb"``/Beta(0.5, 0.5) and .8669 for ``"em"`` with ``0.01 / K``. Two
     pseudo-answers keep a worker with a few dozen answers from being fitted as
     always knowing or always spamming.
 
@@ -77,8 +80,8 @@ class MACE(Aggregator):
     mean posterior (Dawid & Skene 1979, eq. 2.4): with a uniform prior MACE
     explains the rare class of skewed data as spam (D_Product, 12% positives:
     accuracy .83 uniform, .94 learned; mean over every crowd set and simulated
-    crowd .8153 uniform, .8915 learned). Choosing between the two per data set by
-    AIC or BIC (Akaike 1974; Schwarz 1978) was tried and rejected (mean .846):
+    crowd .8155 uniform, .8918 learned). Choosing between the two per data set by
+    AIC or BIC (Akaike 1974; Schwarz 1978) was tried and rejected (mean .847):
     the spam explanation fits weak skewed crowds with the same likelihood, so the
     criteria keep the uniform prior where it fails (docs/benchmarks.md, "MACE,
     class prior").
@@ -181,9 +184,11 @@ class MACE(Aggregator):
         n_pairs = np.asarray(answers_t.sum(axis=1)).reshape(n_w, k)
         args = (enc, answers, answers_t, n_pairs)
         # the restarts run side by side: one sparse product serves all of them
-        rng = np.random.default_rng(self.random_state)
-        spamming = rng.uniform(1.0, 2.0 + self.default_noise, size=(r, n_w, 2))
-        thetas = rng.uniform(1.0, 2.0 + self.default_noise, size=(r, n_w, k))
+        # each worker's starting values, uniform on [1, 2 + default_noise], are drawn
+        # for the worker, not for its position, so row order does not change the fit
+        draws = keyed_uniform(enc.workers, self.random_state, r * (2 + k))
+        draws = 1.0 + (1.0 + self.default_noise) * draws.reshape(n_w, r, 2 + k).transpose(1, 0, 2)
+        spamming, thetas = draws[..., :2].copy(), draws[..., 2:].copy()
         spamming /= spamming.sum(axis=-1, keepdims=True)
         thetas /= thetas.sum(axis=-1, keepdims=True)
         log_priors = np.full((r, k), -np.log(k))
