@@ -116,3 +116,20 @@ def test_accuracy_carries_n_and_a_wilson_interval_with_a_warning_under_the_minim
     assert f"{low:.3f}-1.000 *" in text
     assert "* fewer than 30 votes on labelled items" in text
     assert "*" not in LFAnalysis(L).summary_table()
+
+
+def test_lf_accuracy_minimum_is_the_one_of_the_small_sample_rules():
+    """The library, the project summary and docs/quality.md use one minimum for an
+    LF's accuracy, and its warning is worded in English and Korean."""
+    from labelwell.quality.sample import MINIMUMS
+    from labelwell.weak.analysis import MIN_ACCURACY_VOTES
+
+    assert MINIMUMS["lf_accuracy"].n == MIN_ACCURACY_VOTES
+    y = np.arange(100) % 2
+    many = y.copy()
+    few = np.full(100, -1)
+    few[:12] = y[:12]
+    warnings = LFAnalysis(np.column_stack([many, few]), lfs=["many", "few"]).accuracy_warnings(y)
+    assert [(w.subject, w.n, w.minimum) for w in warnings] == [("few", 12, MIN_ACCURACY_VOTES)]
+    assert warnings[0].message.startswith("few: labeling function accuracy from 12")
+    assert "라벨링 함수 정확도" in warnings[0].message_ko

@@ -9,9 +9,11 @@ accuracy* (correct / votes cast). All shares are over all ``n`` items.
 
 An empirical accuracy is a proportion over the ``n`` votes an LF cast on labelled
 items, so it is reported with ``n`` and a Wilson (1927) score interval, and
-flagged when ``n`` is under :data:`MIN_ACCURACY_VOTES`: below 30 votes the 95%
-interval is wider than about +-0.15 at any accuracy from 0.5 to 0.85, too wide
-to rank LFs or to trust one.
+flagged when ``n`` is under :data:`MIN_ACCURACY_VOTES`, the ``lf_accuracy``
+minimum of :mod:`labelwell.quality.sample` (30: at 29 votes the 95% interval
+is +-0.17 at an accuracy of 0.5 and +-0.13 at 0.85, too wide to rank LFs or to
+trust one), with that module's warning in English and Korean
+(:meth:`LFAnalysis.accuracy_warnings`).
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ import scipy.sparse as sp
 
 from labelwell.errors import InvalidInput
 from labelwell.quality.gold import wilson_interval
+from labelwell.quality.sample import MINIMUMS, SampleWarning, check_sample
 from labelwell.weak.matrix import VoteMatrix
 
 # Votes on labelled items under which an LF's empirical accuracy is flagged.
-MIN_ACCURACY_VOTES = 30
+MIN_ACCURACY_VOTES = MINIMUMS["lf_accuracy"].n
 
 
 class LFAnalysis:
@@ -134,6 +137,13 @@ class LFAnalysis:
             },
             index=index,
         )
+
+    def accuracy_warnings(self, Y: np.ndarray) -> list[SampleWarning]:
+        """A ``small_sample`` warning (English and Korean) for each LF whose
+        accuracy rests on fewer than :data:`MIN_ACCURACY_VOTES` labelled items."""
+        ci = self.lf_accuracy_intervals(Y)
+        found = (check_sample("lf_accuracy", int(n), lf) for lf, n in ci["n"].items())
+        return [w for w in found if w is not None]
 
     def lf_summary(
         self, Y: np.ndarray | None = None, est_weights: np.ndarray | None = None
