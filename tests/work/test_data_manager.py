@@ -136,7 +136,7 @@ def test_rows_show_labels_agreement_consensus_predictions(db):
     assert agreed.consensus == "sentiment: positive"
     assert agreed.predictions == [("m1", 0.9)]
     assert agreed.time_spent_ms == 3000 and agreed.last_annotator == "ann1@example.org"
-    assert split.agreement == 0.0 and split.consensus is None
+    assert split.agreement == 0.5 and split.consensus is None
     assert split.review_state == "escalated"
     assert fresh.annotations == 0 and fresh.agreement is None and fresh.predictions == []
     assert fresh.preview == TEXTS[4]

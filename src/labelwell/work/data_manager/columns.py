@@ -2,10 +2,10 @@
 filters by it (correlated to ``items``) and the filters its kind takes.
 
 Label columns read the item's labels: ``agreement`` is the share of its
-current human answers that consensus accepted (an answer agreeing with the
-consensus label on every control, :mod:`labelwell.work.consensus`), defined
-from two answers up; ``uncertainty`` is one minus the best model score of the
-item (least-confidence sampling, Settles 2009, section 3.1).
+current human answers that give its most common answer (whole results
+compared; the observed agreement of a plurality vote, defined from two answers
+up); ``uncertainty`` is one minus the best model score of the item
+(least-confidence sampling, Settles 2009, section 3.1).
 """
 
 from __future__ import annotations
@@ -61,16 +61,24 @@ def _human() -> ColumnElement[bool]:
     return and_(Annotation.item_id == Item.id, Annotation.source == "human")
 
 
+def _answers() -> ColumnElement[object]:
+    current = and_(_human(), Annotation.is_current.is_(True))
+    return select(func.count()).where(current).correlate(Item).scalar_subquery()
+
+
 def _agreement() -> ColumnElement[object]:
     current = and_(_human(), Annotation.is_current.is_(True))
-    accepted = func.sum(case((Annotation.status == "accepted", 1.0), else_=0.0))
-    share = cast(accepted, Float) / func.count()
-    return (
-        select(case((func.count() >= 2, share), else_=None))
+    modal = (
+        select(func.count())
         .where(current)
+        .group_by(cast(Annotation.result, Text))
+        .order_by(func.count().desc())
+        .limit(1)
         .correlate(Item)
         .scalar_subquery()
     )
+    total = select(func.count()).where(current).correlate(Item).scalar_subquery()
+    return case((total >= 2, cast(modal, Float) / total), else_=None)
 
 
 def _consensus() -> ColumnElement[object]:
@@ -141,7 +149,7 @@ COLUMNS: dict[str, Column] = {
             choices=("open", "full", "done", "staged"),
             nullable=False,
         ),
-        Column("annotations", "number", lambda: Item.n_done, nullable=False),
+        Column("annotations", "number", _answers, nullable=False),
         Column("agreement", "number", _agreement),
         Column("consensus", "text", _consensus),
         Column("gold", "bool", lambda: Item.is_gold, nullable=False),

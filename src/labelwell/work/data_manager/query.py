@@ -310,6 +310,7 @@ def rows_of(session: Session, ids: list[int]) -> list[Row]:
     found = session.execute(
         select(
             Item,
+            COLUMNS["annotations"].sql().label("answers"),  # type: ignore[misc]
             COLUMNS["agreement"].sql().label("agreement"),  # type: ignore[misc]
             COLUMNS["consensus"].sql().label("consensus"),  # type: ignore[misc]
             COLUMNS["last_annotator"].sql().label("last_annotator"),  # type: ignore[misc]
@@ -324,13 +325,13 @@ def rows_of(session: Session, ids: list[int]) -> list[Row]:
     ):
         predictions.setdefault(item_id, []).append((model, score))
     by_id = {}
-    for item, agreement, consensus, last, spent in found:
+    for item, answers, agreement, consensus, last, spent in found:
         by_id[item.id] = Row(
             id=item.id,
             external_id=item.external_id,
             preview=preview(item.data),
             status=item.status,
-            annotations=item.n_done,
+            annotations=int(answers or 0),
             agreement=None if agreement is None else float(agreement),
             consensus=consensus_text(consensus),
             gold=item.is_gold,
