@@ -41,6 +41,17 @@ class LabelModelBase(PredictsFromProba):
             raise InvalidInput(f"class_balance must be {k} positive numbers summing to 1")
         return balance
 
+    @staticmethod
+    def _majority_start(votes: VoteMatrix, balance: np.ndarray) -> np.ndarray:
+        """``k x n`` starting posteriors for EM: each class's share of an item's
+        votes (majority vote), ``balance`` on items no LF voted on."""
+        post = votes.votes_per_item().astype(np.float64)
+        total = post.sum(axis=0)
+        covered = total > 0
+        post[:, covered] /= total[covered]
+        post[:, ~covered] = balance[:, None]
+        return post
+
     def _fitted_votes(self, L: np.ndarray | sp.spmatrix | sp.sparray) -> VoteMatrix:
         """``L``'s votes, once the model is fitted and ``L`` has its number of LFs."""
         if not hasattr(self, "n_lfs_"):

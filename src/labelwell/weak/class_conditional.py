@@ -107,11 +107,7 @@ class ClassConditionalLabelModel(LabelModelBase):
         polarity = per_lf > 0
         s = self.prior_strength
 
-        # start from majority vote
-        post = votes.votes_per_item().astype(np.float64)
-        total = post.sum(axis=0)
-        post[:, total > 0] /= total[total > 0]
-        post[:, total == 0] = balance[:, None]
+        post = self._majority_start(votes, balance)
 
         conv = Convergence(self.tol, self.min_iter, self.max_iter)
         while True:

@@ -106,12 +106,7 @@ class LabelModel(LabelModelBase):
             balance = self._check_balance(np.asarray(class_balance))
         n_cast = votes.votes_per_lf().sum(axis=0).astype(np.float64)
         covered = votes.votes_per_item().sum(axis=0) > 0
-
-        # Start from majority vote: posterior = share of each class among the votes.
-        post = votes.votes_per_item().astype(np.float64)
-        total = post.sum(axis=0)
-        post[:, covered] /= total[covered]
-        post[:, ~covered] = balance[:, None]
+        post = self._majority_start(votes, balance)
 
         alpha = self.prior_strength * self.prior_accuracy
         beta = self.prior_strength * (1.0 - self.prior_accuracy)
