@@ -58,10 +58,13 @@ def _in_reach(session: Session, actor: Actor, user_id: int) -> User:
     return user
 
 
+def may_act(actor: Actor, user: User) -> bool:
+    """Whether ``actor`` may change ``user``'s account (``user`` in reach)."""
+    return actor.is_admin or user.role in MANAGED_ROLES
+
+
 def _may_act(actor: Actor, user: User) -> None:
-    if actor.is_admin:
-        return
-    if user.role not in MANAGED_ROLES:
+    if not may_act(actor, user):
         raise Forbidden(
             f"{user.email} is {user.role}; managers act on annotators and reviewers only"
         )
