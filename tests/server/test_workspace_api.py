@@ -58,19 +58,24 @@ def progress(api, world, actor, **params):
 
 def test_progress_counts_today_and_what_is_left(api, world):
     ann, other = world.annotators
-    assert progress(api, world, ann) == {"done_today": 0, "left": 3, "left_capped": False}
-    label(api, world, ann)  # the gold item first: it counts like any other
-    assert progress(api, world, ann) == {"done_today": 1, "left": 3, "left_capped": False}
-    task = api.post(f"/api/v1/projects/{world.project_id}/tasks/next", headers=as_(world, ann))
-    # the live lease is still left for them; the others' count shrinks (overlap 1)
-    assert progress(api, world, ann)["left"] == 3
-    assert progress(api, world, other)["left"] == 2
-    api.post(
-        f"/api/v1/assignments/{task.json()['assignment_id']}/submit",
-        json={"result": {"sentiment": "neutral"}},
-        headers=as_(world, ann),
-    )
-    assert progress(api, world, ann) == {"done_today": 2, "left": 2, "left_capped": False}
+    assert progress(api, world, ann) == {"done_today": 0, "left": 4, "left_capped": False}
+    left = []
+    for value in ("negative", "positive", "neutral", "positive"):  # the gold item first
+        task = api.post(
+            f"/api/v1/projects/{world.project_id}/tasks/next", headers=as_(world, ann)
+        ).json()
+        left.append(progress(api, world, ann)["left"])  # holding the lease
+        api.post(
+            f"/api/v1/assignments/{task['assignment_id']}/submit",
+            json={"result": {"sentiment": value}},
+            headers=as_(world, ann),
+        )
+        left.append(progress(api, world, ann)["left"])
+    # one off per submit, gold or not: the count never tells a gold item apart
+    assert left == [4, 3, 3, 2, 2, 1, 1, 0]
+    assert progress(api, world, ann)["done_today"] == 4
+    # with overlap 1 the others only have the gold item left, which everyone answers
+    assert progress(api, world, other) == {"done_today": 0, "left": 1, "left_capped": False}
 
 
 def test_today_starts_at_the_callers_midnight(api, world, db):

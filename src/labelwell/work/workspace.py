@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput
@@ -33,9 +33,14 @@ MAX_UTC_OFFSET = 14 * 60
 @dataclass(frozen=True, slots=True)
 class Progress:
     """``done_today``: items the annotator submitted since their midnight;
-    ``left``: items still open to them (their live lease included), at most
-    :data:`LEFT_COUNT_CAP`, with ``left_capped`` when there are more. Others may
-    take an open item first when the overlap is 1, so ``left`` is an upper bound."""
+    ``left``: items they may still be given, their live lease included, at most
+    :data:`LEFT_COUNT_CAP`, with ``left_capped`` when there are more.
+
+    Gold items they have not had count as left like any other, so each submit
+    takes one off whatever the item was: a count of regular items only would
+    stay put after a gold check and tell it apart. Others may take an open
+    item first, and gold checks come at the project's gold ratio (the queue
+    may end with some never served), so ``left`` is an upper bound."""
 
     done_today: int
     left: int
@@ -67,15 +72,18 @@ def progress(
             *mine, Assignment.status == "leased", Assignment.expires_at > now
         )
     )
-    # the queue's own rule for a regular candidate (statements.CANDIDATE): open,
-    # published, never given to this annotator
+    # the queue's own rules for its candidates (statements.CANDIDATE and
+    # GOLD_CANDIDATES): published, never given to this annotator, and open
+    # (regular) or out of staging (gold)
     seen = exists().where(Assignment.item_id == Item.id, Assignment.user_id == actor.id)
     open_ids = (
         select(Item.id)
         .where(
             Item.project_id == project_id,
-            Item.is_gold.is_(False),
-            Item.status == "open",
+            or_(
+                and_(Item.is_gold.is_(False), Item.status == "open"),
+                and_(Item.is_gold.is_(True), Item.status.in_(("open", "full", "done"))),
+            ),
             ~seen,
             published(),
         )

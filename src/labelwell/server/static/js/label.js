@@ -15,6 +15,7 @@ const state = {
   recent: [], // the annotator's latest submissions (GET /my/recent), newest first
   editing: null, // the submission reopened from the recent list, while it is shown
   parked: null, // the queue's task (its panels and nodes) while a submission is reopened
+  progress: null, // GET /my/progress, as last read
 };
 const fmt = (key, vars) => Object.entries(vars).reduce((text, [k, v]) => text.replaceAll(`{${k}}`, String(v)), t(key));
 window.lw = { state, timings: [] };
@@ -114,6 +115,7 @@ async function loadNext() {
       h("h2", {}, t("work.done_title")), h("p", {}, t("work.done"))));
     $("suggestion").hidden = true;
     syncButtons();
+    showProgress();
     document.body.dataset.ready = "done";
     return;
   }
@@ -140,9 +142,8 @@ async function refreshSide() {
     api("GET", `/projects/${B.project.id}/my/progress?utc_offset_minutes=${offset}`),
     api("GET", `/projects/${B.project.id}/my/recent`),
   ]);
-  $("progress").textContent = fmt("work.progress", {
-    done: progress.done_today, left: progress.left_capped ? `${progress.left}+` : progress.left,
-  });
+  state.progress = progress;
+  showProgress();
   state.recent = recent.data;
   const list = $("recent-list");
   list.replaceChildren(...state.recent.map((sub, i) => h("li", {},
@@ -165,6 +166,17 @@ function preview(sub) {
 }
 const summary = (result) => Object.entries(result || {}).map(([name, v]) => (typeof v === "string" || typeof v === "number" ? String(v) : name)).join(", ") || "—";
 const refresh = () => refreshSide().catch((err) => status(`${t("work.error")}: ${err.message}`, "error"));
+
+// With the queue empty, only what was done today: what is "left" then may be
+// items the queue holds back (it is an upper bound, see the API).
+function showProgress() {
+  const p = state.progress;
+  if (!p) return;
+  const working = state.editing ? Boolean(state.parked?.task) : Boolean(state.task);
+  $("progress").textContent = working
+    ? fmt("work.progress", { done: p.done_today, left: p.left_capped ? `${p.left}+` : p.left })
+    : fmt("work.progress_done", { done: p.done_today });
+}
 
 // Go back: reopen one of the latest submissions in the same tools; the queue's
 // task waits, untouched, until the annotator returns to it.

@@ -9,6 +9,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{done} done today · {left} left for you",
         "ko": "오늘 {done}개 완료 · 남은 항목 {left}개",
     },
+    "work.progress_done": {"en": "{done} done today", "ko": "오늘 {done}개 완료"},
     "work.submitted": {"en": "Submitted ✓", "ko": "제출했습니다 ✓"},
     "work.skipped": {"en": "Skipped", "ko": "건너뛰었습니다"},
     "work.done_title": {"en": "All done here", "ko": "모두 끝났습니다"},
