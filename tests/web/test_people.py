@@ -12,7 +12,7 @@ from datetime import date
 
 import httpx
 
-from web.helpers import UNLABELLED, login, shot
+from web.helpers import UNLABELLED, login, open_workspace, shot
 from web.seed import PASSWORD
 
 NEW_PASSWORD = "amber-quarry-whistle-81"
@@ -153,7 +153,7 @@ def test_a_manager_sees_only_their_projects_people_in_korean(page, site):
     page.click("form[action='/lang'] button")
 
 
-def test_workforce_cost_rates_budget_and_payroll(page, site):
+def test_workforce_cost_rates_budget_and_payroll(page, browser, site):
     project = site.seeded.ids["classic"]
     login(page, "admin@demo.labelwell")
     page.goto("/people/cost")
@@ -208,6 +208,16 @@ def test_workforce_cost_rates_budget_and_payroll(page, site):
         f"{site.url}/api/v1/projects/{project}/tasks/next", headers=ann, timeout=30
     )
     assert stopped.status_code == 409 and "budget" in stopped.text
+    # the annotator's workspace says why there is no task
+    theirs = browser.new_context(base_url=site.url)
+    try:
+        them = theirs.new_page()
+        login(them, "ann1@demo.labelwell")
+        open_workspace(them, project)
+        them.wait_for_selector("#status.error")
+        assert "spent its budget" in them.inner_text("#status")
+    finally:
+        theirs.close()
     page.click("#budget-remove")
     page.wait_for_selector("#budget-reached[hidden]", state="attached")
 
