@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from labelwell.errors import Conflict, Forbidden, InvalidInput, NotFound
 from labelwell.store.tables import Annotation, utcnow
@@ -156,3 +156,37 @@ def test_spend_is_counted_again_when_rates_change(db):
         cost.remove_rate(s, w.manager, rate.id)
     with db.session() as s:
         assert cost.project_cost(s, w.manager, w.project_id).budget.spent == 0.0
+
+
+def test_the_budget_check_is_one_lookup_on_the_lease_path(db):
+    """A budget adds one primary-key read to a lease, whatever the project's size,
+    and nothing to leases in projects without one. On PostgreSQL the lease is one
+    function call either way; the function reads the spend by primary key."""
+    if db.dialect == "postgresql":
+        with db.read_session() as s:
+            source = s.execute(
+                text("SELECT prosrc FROM pg_proc WHERE proname = 'labelwell_next_task'")
+            ).scalar_one()
+        assert "FROM project_spend s WHERE s.project_id = p_project" in source
+        return
+
+    def statements(project_id, actor):
+        seen: list[str] = []
+        with db.session() as s:
+            s.connection().connection.dbapi_connection.set_trace_callback(seen.append)
+            try:
+                assert queue.next_task(s, actor, project_id) is not None
+            finally:
+                s.connection().connection.dbapi_connection.set_trace_callback(None)
+        return [q for q in seen if not q.startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
+
+    w = build_world(db, n_annotators=2, n_items=50)
+    a0, a1 = w.annotators
+    plain = statements(w.project_id, a0)
+    with db.session() as s:
+        cost.set_budget(s, w.manager, w.project_id, 1000.0)
+    capped = statements(w.project_id, a1)
+    assert not [q for q in plain if "project_spend" in q]
+    extra = [q for q in capped if "project_spend" in q]
+    assert len(extra) == 1 and "WHERE project_id = " in extra[0]
+    assert len(capped) == len(plain) + 1
