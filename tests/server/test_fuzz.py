@@ -35,7 +35,7 @@ from labelwell.settings import Settings
 from labelwell.store.db import Database
 from labelwell.store.migrate import upgrade
 from labelwell.store.tables import Annotation, ApiToken, Item
-from labelwell.work import accounts, items, labels, projects, queue
+from labelwell.work import accounts, items, jobs, labels, projects, queue
 from rlhf.rlhf_project import DUEL, judged_duel
 from world import SENTIMENT, World
 
@@ -81,6 +81,7 @@ class Seeded:
 
     def __init__(self, db: Database) -> None:
         self.world: World = judged_duel(db)
+        self.db = db
         w = self.world
         self.duel = w.project_id
         with db.session() as s:
@@ -170,6 +171,7 @@ def api(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'fuzz.db'}")
     upgrade(db)
     seeded = Seeded(db)
+    seeded.home = tmp_path
     app = create_app(Settings(database_url=db.url, home=tmp_path), database=db, migrate=False)
     yield schemathesis.openapi.from_asgi("/openapi.json", app), seeded
     db.dispose()
@@ -271,6 +273,18 @@ def tour(schema: schemathesis.BaseSchema, seed: Seeded, tally: Tally) -> None:
         for fmt in (f["name"] for f in formats if f["fits"]):
             call("GET", "/projects/{project_id}/export",
                  path_parameters={"project_id": project}, query={"format": fmt})
+    # background jobs: an export run as `labelwell worker` would, its file; a cancelled retrain
+    on_p = {"path_parameters": {"project_id": p}}
+    job = call("POST", "/projects/{project_id}/jobs", expect=202,
+               body={"kind": "export", "options": {"format": "csv"}}, **on_p)
+    jobs.work(seed.db, seed.home, once=True)
+    call("GET", "/jobs/{job_id}", path_parameters={"job_id": job["id"]})
+    call("GET", "/jobs/{job_id}/file", path_parameters={"job_id": job["id"]})
+    call("GET", "/projects/{project_id}/jobs", **on_p)
+    retrain = call("POST", "/projects/{project_id}/jobs", expect=202, body={"kind": "retrain"},
+                   **on_p)
+    call("POST", "/jobs/{job_id}/cancel", path_parameters={"job_id": retrain["id"]})
+    call("GET", "/job-kinds")
     on_duel = {"path_parameters": {"project_id": duel}}
     call("GET", "/projects/{project_id}/leaderboard", query={"bootstrap": 10},
          path_parameters={"project_id": seed.arena})
