@@ -261,3 +261,15 @@ def test_rates_cost_budget_and_payroll(api, world):
         "/api/v1/payroll.csv", params={"start": "yesterday", "end": "2026-01-01"}, headers=m
     )
     assert r.status_code == 422 and "start" in r.text
+
+
+def test_no_account_is_made_that_cannot_log_in(api, world):
+    r = api.post(
+        "/api/v1/users", json={"email": "nopw@example.org"}, headers=_as(world, world.admin)
+    )
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "password"
+    assert "POST /people" in r.json()["error"]["message"]
+    r = api.post(
+        "/api/v1/people", json={"email": "nopw@example.org"}, headers=_as(world, world.admin)
+    )
+    assert r.status_code == 201 and r.json()["invite"]["url"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
+from labelwell.errors import InvalidInput
 from labelwell.server.deps import CallerDep, Ctx
 from labelwell.server.login import change_own_password, log_in
 from labelwell.server.schemas import (
@@ -88,7 +89,15 @@ def revoke_token(token_id: PathId, ctx: Ctx) -> None:
 
 @router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
 def create_user(body: UserCreate, ctx: Ctx) -> User:
+    """Create a user with a password (admins); ``POST /people`` creates one
+    with a one-time invite link instead, so no account is left unable to log in."""
     authorize_global(ctx.actor, GlobalPermission.manage_accounts)
+    if body.password is None:
+        raise InvalidInput(
+            "password: required here; POST /people creates the user with a one-time "
+            "invite link to set one",
+            field="password",
+        )
     with ctx.db.session() as s:
         return accounts.create_user(
             s,
