@@ -121,6 +121,7 @@ def test_a_person_page_shows_work_and_changes_role_skills_and_state(page, browse
     assert rows.count() >= 2
     submitted = [int(r.locator("td").nth(2).inner_text()) for r in rows.all()]
     assert sum(submitted) >= 1
+    assert page.evaluate(UNLABELLED) == []
     shot(page, "people-person")
 
 
