@@ -7,10 +7,15 @@
   (relabel the selected span and re-render, layout included), with the time
   split into script, style and layout from Chromium's own counters (the
   DevTools ``Performance.getMetrics`` durations);
-* an 8000 x 8000 image with boxes: frame intervals while panning.
+* an 8000 x 8000 image with boxes: frame intervals while panning;
+* the data manager on ``--items`` items (1,000,000 by default) on SQLite or,
+  with ``--data-url``, PostgreSQL: the first page, and filter + sort
+  (``benchmarks/_data_manager.py``).
 
     python benchmarks/bench_web.py --tasks 200 --json /tmp/web.json
     python benchmarks/bench_web.py --only spans --keys 200   # the label key alone
+    python benchmarks/bench_web.py --only data --items 1000000 \
+        --data-url postgresql+psycopg://postgres@127.0.0.1:5432/bench   # a scratch database
 
 There is no peer to compare with side by side (Label Studio's frontend needs a
 Node build and its own server), so the figures are absolute.
@@ -83,7 +88,7 @@ def big_png(path: Path, side: int) -> None:
     )
 
 
-PARTS = ("submit", "spans", "pan")
+PARTS = ("submit", "spans", "pan", "data")
 
 
 def seed(url: str, home: Path, n_tasks: int, side: int, parts: set[str]) -> dict[str, int]:
@@ -301,9 +306,45 @@ def main() -> None:
     ap.add_argument(
         "--only", action="append", choices=PARTS, help="run only this part (repeatable)"
     )
+    ap.add_argument("--items", type=int, default=1_000_000, help="data manager: items")
+    ap.add_argument("--repeats", type=int, default=10, help="data manager: runs of each")
+    ap.add_argument(
+        "--data-url", help="data manager: a scratch database (default: SQLite in a temp folder)"
+    )
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     parts = set(args.only or PARTS)
+    results: dict[str, object] = {}
+    if "data" in parts:
+        data_part(args, results)
+        parts.discard("data")
+    if parts:
+        browser_parts(args, parts, results)
+    report(results, args.json)
+
+
+def data_part(args: argparse.Namespace, results: dict[str, object]) -> None:
+    import _data_manager as dm
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="lw-bench-dm-") as tmp:
+        url = args.data_url or f"sqlite:///{Path(tmp) / 'labelwell.db'}"
+        pid, rate = dm.seed(url, args.items)
+        results["data manager: import (items/s)"] = {"items": args.items, "rate": round(rate)}
+        with Server(url, workers=1) as server, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(base_url=server.url, viewport={"width": 1280, "height": 860})
+            page.goto("/login")
+            page.fill("#email", dm.MANAGER)
+            page.fill("#password", dm.PASSWORD)
+            page.click("#login-form button[type=submit]")
+            page.wait_for_url("**/projects")
+            for name, samples in dm.measure(page, pid, args.repeats).items():
+                results[f"data manager: {name}"] = stats_ms(samples)
+            browser.close()
+
+
+def browser_parts(args: argparse.Namespace, parts: set[str], results: dict[str, object]) -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="lw-bench-web-") as tmp:
@@ -311,7 +352,6 @@ def main() -> None:
         url = f"sqlite:///{home / 'labelwell.db'}"
         ids = seed(url, home, args.tasks, args.side, parts)
         os.environ["LABELWELL_HOME"] = str(home)
-        results: dict[str, object] = {}
         with Server(url, workers=1) as server, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(base_url=server.url, viewport={"width": 1280, "height": 860})
@@ -328,6 +368,9 @@ def main() -> None:
             if "pan" in parts:
                 pan_part(page, ids, args, results)
             browser.close()
+
+
+def report(results: dict[str, object], out: Path | None) -> None:
     print(f"{'measure':40} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name, r in results.items():
         assert isinstance(r, dict)
@@ -336,8 +379,8 @@ def main() -> None:
             continue
         cells = " ".join(f"{r[k]:>8}" for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms"))
         print(f"{name:40} {r['n']:>5} {cells}")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    if out:
+        out.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

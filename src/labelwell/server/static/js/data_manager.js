@@ -125,11 +125,18 @@ function renderSelection() {
   if (state.allMatching) say(t("dm.all_selected", { n: state.total }));
 }
 
+// Each load and count has a number; an answer to an older one is dropped, so a
+// slow response never overwrites a newer query's rows.
+let loadNo = 0;
+let countNo = 0;
+
 async function load() {
   const table = $("dm-table");
   table.setAttribute("aria-busy", "true");
+  const mine = ++loadNo;
   try {
     const page = await api("POST", `${base}/items`, { ...query(), cursor: state.cursors[state.index], limit: state.limit });
+    if (mine !== loadNo) return;
     state.rows = page.data;
     state.next = page.next_cursor;
     renderHead();
@@ -139,30 +146,38 @@ async function load() {
     $("dm-page").textContent = `${state.index * state.limit + (state.rows.length ? 1 : 0)}–${state.index * state.limit + state.rows.length}`;
     renderSelection();
   } catch (err) {
-    say(err.message, true);
+    if (mine === loadNo) say(err.message, true);
   } finally {
-    state.loads += 1;
-    table.setAttribute("aria-busy", "false");
-    document.body.dataset.loads = String(state.loads);
+    if (mine === loadNo) {
+      state.loads += 1;
+      table.setAttribute("aria-busy", "false");
+      document.body.dataset.loads = String(state.loads);
+    }
   }
 }
 
 async function count() {
   $("dm-count").textContent = t("dm.counting");
+  const mine = ++countNo;
   try {
-    state.total = (await api("POST", `${base}/count`, query())).count;
+    const total = (await api("POST", `${base}/count`, query())).count;
+    if (mine !== countNo) return;
+    state.total = total;
     $("dm-count").textContent = t("dm.items", { n: state.total.toLocaleString() });
     renderSelection();
-  } catch (err) { $("dm-count").textContent = ""; say(err.message, true); }
+  } catch (err) { if (mine === countNo) { $("dm-count").textContent = ""; say(err.message, true); } }
 }
+
+// The count scans every selected item: it is asked once the rows are shown,
+// so that it never delays them.
+const loadThenCount = () => load().then(count);
 
 function refresh({ keepSelection = false } = {}) {
   state.cursors = [null];
   state.index = 0;
   if (!keepSelection) { state.selected.clear(); state.allMatching = false; }
   say("");
-  load();
-  count();
+  loadThenCount();
   saveLayout();
 }
 
@@ -260,7 +275,7 @@ async function act(action, extra = {}) {
     say(t("dm.done", { action: t(`dm.${action}`), changed: out.changed, selected: out.selected, skipped: out.skipped }));
     state.selected.clear(); state.allMatching = false;
     const message = $("dm-status").textContent;
-    load(); count();
+    loadThenCount();
     $("dm-status").textContent = message;
   } catch (err) { say(err.message, true); }
 }
@@ -360,8 +375,7 @@ function tablePage() {
   }
   $("dm-confirm-no").addEventListener("click", () => { $("dm-confirm").hidden = true; });
   $("dm-export").addEventListener("click", () => exportSelection().catch((err) => say(err.message, true)));
-  load();
-  count();
+  loadThenCount();
 }
 
 // ---- one item -------------------------------------------------------------------
