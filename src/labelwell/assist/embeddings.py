@@ -30,6 +30,47 @@ def content_key(text: str, model_id: str = MODEL_ID) -> str:
     return hashlib.sha256(f"{model_id}\0{text}".encode()).hexdigest()
 
 
+class _Rows:
+    """A segment's vectors file, read row by row with ``pread``. Memory-mapping
+    it would be simpler, but the kernel maps page-cache folios far larger than a
+    row, so a thousand lookups would bring the whole file into the process."""
+
+    __slots__ = ("path", "_fd", "_offset", "_row_bytes", "n")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with path.open("rb") as f:
+            major, _ = np.lib.format.read_magic(f)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if major == 1
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, fortran, dtype = read_header(f)
+            self._offset = f.tell()
+        if fortran or dtype != np.float32 or len(shape) != 2 or shape[1] != DIM:
+            raise ValueError(f"{path} is not a float32 matrix of {DIM} columns")
+        self.n = int(shape[0])
+        self._row_bytes = DIM * 4
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        out = np.empty((len(rows), DIM), dtype=np.float32)
+        for k, row in enumerate(rows.tolist()):
+            data = os.pread(self._fd, self._row_bytes, self._offset + row * self._row_bytes)
+            out[k] = np.frombuffer(data, dtype=np.float32)
+        return out
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", -1) >= 0:
+            self.close()
+
+
 class EmbeddingCache:
     """Vectors by content key, in memory or in a folder on disk.
 
@@ -37,11 +78,12 @@ class EmbeddingCache:
     and ``<id>.keys.npy`` (the 32-byte keys, sorted, in the rows' order), each
     written through a temporary file and an atomic rename, keys last, so a
     crash never leaves half a segment and several processes can share the
-    folder. Opening memory-maps them: nothing is read until looked up (a million
-    vectors open in milliseconds, without their 1.5 GB in memory), and a lookup
-    is a binary search per segment. Past :attr:`max_segments` segments, the
-    next write merges them into one. Shards of the earlier format
-    (``<id>.npz``) are turned into a segment when the folder is opened.
+    folder. Opening memory-maps the keys and reads only the vectors' headers:
+    a million vectors open in milliseconds, without their 1.5 GB in memory; a
+    lookup is a binary search per segment and one read per vector found. Past
+    :attr:`max_segments` segments, the next write merges the smaller half of
+    them into one (so sizes grow geometrically and no write copies everything).
+    Shards of the earlier format (``<id>.npz``) become a segment on opening.
     """
 
     #: segments kept before they are merged into one
@@ -51,7 +93,7 @@ class EmbeddingCache:
         self.directory = Path(directory) if directory is not None else None
         self._mem: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
-        self._segments: list[tuple[Path, np.ndarray, np.ndarray]] = []
+        self._segments: list[tuple[Path, np.ndarray, _Rows]] = []
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._adopt_npz_shards()
@@ -67,7 +109,7 @@ class EmbeddingCache:
             vectors_path = keys_path.with_name(keys_path.name[: -len(".keys.npy")] + ".vectors.npy")
             try:
                 keys = np.load(keys_path, mmap_mode="r")
-                vectors = np.load(vectors_path, mmap_mode="r")
+                vectors = _Rows(vectors_path)
             except (FileNotFoundError, ValueError):
                 continue  # merged away by another process meanwhile
             self._segments.append((keys_path, keys, vectors))
@@ -98,10 +140,13 @@ class EmbeddingCache:
             shard.unlink(missing_ok=True)
 
     def _merge(self) -> None:
-        """Merge every segment into one (the newest copy of a key wins)."""
+        """Merge the smaller half of the segments into one (the newest copy of
+        a key wins)."""
         assert self.directory is not None
-        segments = list(self._segments)
-        keys = np.concatenate([k for _, k, _ in segments])
+        by_size = sorted(range(len(self._segments)), key=lambda i: len(self._segments[i][1]))
+        chosen = sorted(by_size[: max(2, len(by_size) - self.max_segments // 2)])
+        segments = [self._segments[i] for i in chosen]  # oldest first
+        keys = np.concatenate([np.asarray(k) for _, k, _ in segments])
         newest_first = np.concatenate(
             [np.full(len(k), -i, dtype=np.int64) for i, (_, k, _) in enumerate(segments)]
         )
@@ -111,15 +156,16 @@ class EmbeddingCache:
         kept = order[first]
         starts = np.cumsum([0] + [len(k) for _, k, _ in segments])
         vectors = np.empty((len(kept), DIM), dtype=np.float32)
-        for i, (_, _, seg_vectors) in enumerate(segments):
+        for i, (_, _, rows) in enumerate(segments):
             mine = (kept >= starts[i]) & (kept < starts[i + 1])
-            vectors[mine] = seg_vectors[kept[mine] - starts[i]]
+            vectors[mine] = rows.read(kept[mine] - starts[i])
         self._write_segment(keys[kept], vectors)
-        self._segments = []
-        for keys_path, _, _ in segments:
+        merged = {path for path, _, _ in segments}
+        self._segments = [seg for seg in self._segments if seg[0] not in merged]
+        for keys_path, _, rows in segments:
+            rows.close()
             keys_path.unlink(missing_ok=True)
-            stem = keys_path.name[: -len(".keys.npy")]
-            keys_path.with_name(f"{stem}.vectors.npy").unlink(missing_ok=True)
+            rows.path.unlink(missing_ok=True)
         self._open_segments()
 
     # -- lookups -------------------------------------------------------------
@@ -144,7 +190,7 @@ class EmbeddingCache:
                 out[i] = vec
         if self._segments and not found.all():
             wanted = np.array([bytes.fromhex(k) for k in keys], dtype="S32")
-            for _, seg_keys, seg_vectors in reversed(self._segments):
+            for _, seg_keys, seg_rows in reversed(self._segments):
                 todo = np.flatnonzero(~found)
                 if not len(todo) or not len(seg_keys):
                     continue
@@ -153,7 +199,7 @@ class EmbeddingCache:
                 hit = np.zeros(len(todo), dtype=bool)
                 hit[at_ok] = seg_keys[at[at_ok]] == wanted[todo][at_ok]
                 rows = todo[hit]
-                out[rows] = seg_vectors[at[hit]]
+                out[rows] = seg_rows.read(at[hit])
                 found[rows] = True
         return found, out
 

@@ -28,7 +28,8 @@ def project_predictor(project: Project, home: Path) -> Any:
     if settings.assist_model == assist.DEFAULT_MODEL:
         from labelwell.assist.embeddings import EmbeddingCache, SentenceEmbedder
 
-        options.setdefault("embedder", SentenceEmbedder(EmbeddingCache(home / "embeddings")))
+        cache = EmbeddingCache(home / "embeddings")
+        options.setdefault("embedder", SentenceEmbedder(cache, models=home / "models"))
     return make_predictor(settings.assist_model, **options)
 
 
