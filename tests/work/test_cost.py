@@ -178,7 +178,15 @@ def test_the_budget_check_is_one_lookup_on_the_lease_path(db):
                 assert queue.next_task(s, actor, project_id) is not None
             finally:
                 s.connection().connection.dbapi_connection.set_trace_callback(None)
-        return [q for q in seen if not q.startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
+        # lapsed leases are looked for at most once a second, whichever lease comes first
+        skip = (
+            "BEGIN",
+            "COMMIT",
+            "SAVEPOINT",
+            "RELEASE",
+            "UPDATE assignments SET status = 'expired'",
+        )
+        return [q for q in seen if not q.startswith(skip)]
 
     w = build_world(db, n_annotators=2, n_items=50)
     a0, a1 = w.annotators
