@@ -201,7 +201,7 @@ def test_the_project_list_links_what_each_role_may_open(api, db):
     assert links == {
         world.annotators[0].email: ["label"],
         world.reviewer.email: ["label", "review"],
-        world.manager.email: ["escalations", "label", "manage", "review"],
+        world.manager.email: ["data", "escalations", "label", "manage", "review"],
     }
     assert 'href="/projects/new"' not in page_of(api, world, world.reviewer, "/projects").text
     assert 'href="/projects/new"' in page_of(api, world, world.manager, "/projects").text
