@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from web.helpers import login, shot
+from web.helpers import UNLABELLED, login, shot
 from web.seed import CLASSIC, XSS_TEXT
 
 ROWS = [
@@ -117,6 +117,7 @@ def test_table_search_filter_sort_columns_and_views(page, site, project):
     _after(page, before)
     page.wait_for_selector("#dm-count:has-text('1')")
     assert _previews(page) == [ROWS[1][0]]
+    assert page.evaluate(UNLABELLED) == []  # every control has a label
     shot(page, "data-manager")
 
     page.fill("#dm-view-name", "apples in doubt")
