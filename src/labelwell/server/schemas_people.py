@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from labelwell.server.schemas import MAX_ID, ProjectRole, Public, Role, Strict
+from labelwell.server.schemas import MAX_ID, ProjectRole, Public, Role, Strict, UserPublic
 from labelwell.store.tables import User
 from labelwell.work import cost, people
 
@@ -46,14 +46,9 @@ class PersonPassword(Strict):
     password: str = Field(max_length=1000)
 
 
-class PersonPublic(Public):
-    id: int
-    email: str
-    name: str
-    role: str
-    skills: list[str]
-    locale: str
-    is_active: bool
+class PersonPublic(UserPublic):
+    """A user as the people pages list them: the account and its activity."""
+
     has_password: bool
     projects: int = 0
     labels: int = 0
