@@ -109,3 +109,36 @@ def test_rejects_bad_use():
         LabelModel(2).fit(L).predict(L[:, :2])
     with pytest.raises(InvalidInput):
         LabelModel(1)
+
+
+@pytest.mark.parametrize("balance", [None, "learn", np.array([0.6, 0.3, 0.1])])
+def test_em_history_is_the_log_posterior_and_stops_only_when_the_gain_to_come_is_below_tol(
+    balance,
+):
+    """The stopping rule of labelwell.quality._em, as for the class-conditional
+    model: the recorded objective is the log posterior per item (checked by direct
+    computation), it never falls, and the fit stops once Aitken's estimate of the
+    gain still to come is under tol, not before."""
+    from labelwell.quality._em import remaining_gain
+
+    L, _ = one_coin_L(3_000, TRUE_ACC[:6], coverage=0.4, k=3, seed=5)
+    tol = 1e-8
+    model = LabelModel(3, tol=tol).fit(L, class_balance=balance)
+    history = list(model.history_)
+    assert np.all(np.diff(history) >= -1e-12)
+    assert model.converged_ and model.n_iter_ == len(history) < model.max_iter
+    left = [float(remaining_gain(history[t - 2 : t + 1])) for t in range(2, len(history))]
+    assert left[-1] < tol and all(v >= tol for v in left[2:-1])
+    # direct: sum_i log sum_c pi_c prod_j P(L_ij | c), plus the Beta and Dirichlet priors
+    acc, pi = model.accuracies_, model.class_balance_
+    like = np.ones((L.shape[0], 3)) * pi
+    for j in range(L.shape[1]):
+        voted = L[:, j] >= 0
+        p = np.where(L[voted, j][:, None] == np.arange(3), acc[j], (1 - acc[j]) / 2)
+        like[voted] *= p
+    a = model.prior_strength * model.prior_accuracy
+    b = model.prior_strength * (1 - model.prior_accuracy)
+    direct = np.log(like.sum(axis=1)).sum() + (a * np.log(acc) + b * np.log(1 - acc)).sum()
+    if isinstance(balance, str):
+        direct += np.log(pi).sum()
+    assert history[-1] * L.shape[0] == pytest.approx(direct, rel=1e-9)

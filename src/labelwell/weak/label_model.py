@@ -38,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from labelwell.errors import InvalidInput
+from labelwell.quality._em import Convergence, check_iterations
 from labelwell.weak._base import LabelModelBase, normalize_columns
 from labelwell.weak.matrix import VoteMatrix
 
@@ -49,16 +50,18 @@ class LabelModel(LabelModelBase):
     ----------
     cardinality:
         Number of classes ``k``; votes are ``0 .. k-1`` or ``-1`` (abstain).
-    max_iter, tol:
-        EM stops after ``max_iter`` rounds or when no accuracy or class
-        proportion moves by more than ``tol``.
+    max_iter, min_iter, tol:
+        EM stops when the log posterior per item has less than ``tol`` left to
+        gain (Aitken's estimate, :mod:`labelwell.quality._em`) after ``min_iter``
+        iterations, or after ``max_iter``.
     prior_accuracy, prior_strength:
         Beta prior on each LF accuracy, with mean ``prior_accuracy`` and
         ``prior_strength`` pseudo-votes; negligible once an LF has cast a few
         hundred votes.
 
     Fitted attributes: ``accuracies_`` (per LF), ``weights_`` (log-odds per
-    vote), ``class_balance_``, ``n_iter_``.
+    vote), ``class_balance_``, ``history_`` (log posterior per item, per
+    iteration; it never decreases), ``n_iter_``, ``converged_``.
     """
 
     def __init__(
@@ -66,14 +69,17 @@ class LabelModel(LabelModelBase):
         cardinality: int = 2,
         *,
         max_iter: int = 200,
-        tol: float = 1e-5,
+        min_iter: int = 5,
+        tol: float = 1e-7,
         prior_accuracy: float = 0.7,
         prior_strength: float = 2.0,
     ) -> None:
         super().__init__(cardinality)
         if not 0.0 < prior_accuracy < 1.0 or prior_strength < 0:
             raise InvalidInput("prior_accuracy must be in (0, 1) and prior_strength >= 0")
+        check_iterations(max_iter, min_iter, tol)
         self.max_iter = max_iter
+        self.min_iter = min_iter
         self.tol = tol
         self.prior_accuracy = prior_accuracy
         self.prior_strength = prior_strength
@@ -111,27 +117,29 @@ class LabelModel(LabelModelBase):
         alpha = self.prior_strength * self.prior_accuracy
         beta = self.prior_strength * (1.0 - self.prior_accuracy)
         low, high = 1.0 / k + 1e-4, 1.0 - 1e-6
-        accuracies = np.full(m, self.prior_accuracy)
-        self.n_iter_ = 0
-        for it in range(1, self.max_iter + 1):
-            # M-step (Dawid-Skene eq. 2.3 with one accuracy per LF; MAP under a Beta prior)
+        conv = Convergence(self.tol, self.min_iter, self.max_iter)
+        while True:
+            # M-step (Dawid-Skene eq. 2.3 with one accuracy per LF; MAP under a Beta
+            # prior, kept above chance: the clipped maximiser of a concave objective)
             correct = sum(a.T @ post[c] for c, a in enumerate(votes.by_class))
             denom = n_cast + alpha + beta
             ratio = np.divide(correct + alpha, denom, out=np.full(m, 0.5), where=denom > 0)
-            new_acc = np.clip(np.where(denom > 0, ratio, self.prior_accuracy), low, high)
-            new_balance = balance
+            accuracies = np.clip(np.where(denom > 0, ratio, self.prior_accuracy), low, high)
+            if learn_balance:  # MAP under a Dirichlet(2) prior
+                balance = post[:, covered].sum(axis=1) + 1.0
+                balance /= balance.sum()
+            # E-step (eq. 2.5) and the objective: log likelihood + log prior
+            post, log_norm = self._posterior(votes, accuracies, balance)
+            wrong = np.log((1.0 - accuracies) / (k - 1))  # shared by every class
+            objective = float(log_norm.sum() + n_cast @ wrong)
+            objective += float((alpha * np.log(accuracies) + beta * np.log1p(-accuracies)).sum())
             if learn_balance:
-                new_balance = post[:, covered].sum(axis=1) + 1.0
-                new_balance /= new_balance.sum()
-            delta = max(
-                np.abs(new_acc - accuracies).max(initial=0.0), np.abs(new_balance - balance).max()
-            )
-            accuracies, balance = new_acc, new_balance
-            self.n_iter_ = it
-            if delta < self.tol:
+                objective += float(np.log(balance).sum())
+            if conv.done(objective / max(votes.n_items, 1)):
                 break
-            # E-step (eq. 2.5)
-            post = self._posterior(votes, accuracies, balance)
+        self.history_ = conv.history
+        self.n_iter_ = conv.n_iter
+        self.converged_ = conv.converged
         self.accuracies_ = accuracies
         self.weights_ = self._log_odds(accuracies)
         self.class_balance_ = balance
@@ -142,7 +150,7 @@ class LabelModel(LabelModelBase):
     def predict_proba(self, L: np.ndarray | sp.spmatrix | sp.sparray) -> np.ndarray:
         """Posterior class probabilities, ``n_items x k``."""
         votes = self._fitted_votes(L)
-        post = self._posterior(votes, self.accuracies_, self.class_balance_, guard=True)
+        post, _ = self._posterior(votes, self.accuracies_, self.class_balance_, guard=True)
         return np.ascontiguousarray(post.T)
 
     # --------------------------------------------------------------- internals
@@ -158,8 +166,10 @@ class LabelModel(LabelModelBase):
         accuracies: np.ndarray,
         balance: np.ndarray,
         guard: bool = False,
-    ) -> np.ndarray:
-        """``k x n`` posteriors: log pi_c + sum of the weights of the LFs voting c."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``k x n`` posteriors from log pi_c + the weights of the LFs voting c, and
+        each item's log normaliser (its log likelihood less the terms shared by
+        every class)."""
         w = self._log_odds(accuracies)
         log_prior = np.log(balance)
         scores = np.empty((self.cardinality, votes.n_items))
@@ -168,8 +178,8 @@ class LabelModel(LabelModelBase):
             scores[c] += log_prior[c]
         if guard:
             self._guard_unanimous(votes, scores, log_prior)
-        normalize_columns(scores)
-        return scores
+        log_norm = normalize_columns(scores)
+        return scores, log_norm
 
     @staticmethod
     def _guard_unanimous(votes: VoteMatrix, scores: np.ndarray, log_prior: np.ndarray) -> None:
