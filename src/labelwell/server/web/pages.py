@@ -24,6 +24,7 @@ from labelwell.errors import (
 )
 from labelwell.formats.registry import fitting_exporters
 from labelwell.schema import CONTROL_TYPES
+from labelwell.schema.templates import SAMPLE_DATA, SAMPLE_IMAGE, TEMPLATES
 from labelwell.server.errors import status_of
 from labelwell.server.login import log_in
 from labelwell.server.pagination import decode_position
@@ -241,7 +242,15 @@ def project_list(request: Request, password: str | None = None) -> Response:
 def new_project(request: Request) -> Response:
     def build(actor: Actor) -> Response:
         authorize_global(actor, GlobalPermission.create_projects)
-        boot = {"types": sorted(CONTROL_TYPES), "i18n": catalogue_for(_lang(request), ("new.",))}
+        boot = {
+            "types": sorted(CONTROL_TYPES),
+            "templates": [
+                {"key": t.key, "ontology": t.ontology, "data": t.sample()} for t in TEMPLATES
+            ],
+            "sample": SAMPLE_DATA,
+            "sample_image": SAMPLE_IMAGE,
+            "i18n": catalogue_for(_lang(request), ("new.", "work.")),
+        }
         return render(request, "new_project.html", actor, boot=boot)
 
     return _page(request, build)

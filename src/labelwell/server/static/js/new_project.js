@@ -3,7 +3,8 @@
 // (the server's checks too, by the field they name), and each message goes
 // away as soon as its field is fixed.
 import { api } from "./api.js";
-import { boot } from "./dom.js";
+import { boot, h } from "./dom.js";
+import { Panels, contextBlock } from "./panels.js";
 
 const B = boot();
 const t = (key) => B.i18n?.[key] ?? key;
@@ -162,3 +163,46 @@ $("create").addEventListener("click", async () => {
     else $("create-status").textContent = fill("new.err_other", { problem: err.message });
   }
 });
+
+// The templates gallery: a template fills in the ontology (asking first when
+// the user has written controls of their own) and gives the preview its sample item.
+let sample = B.sample;
+const blank = JSON.stringify({ controls: [] }, null, 2);
+const byKey = Object.fromEntries((B.templates || []).map((tpl) => [tpl.key, tpl]));
+function pick(key) {
+  const chosen = byKey[key];
+  const next = chosen ? JSON.stringify(chosen.ontology, null, 2) : blank;
+  const current = parsedOntology();
+  const written = current && (current.controls || []).length && $("ontology").value !== chosenText;
+  if (written && $("ontology").value !== next && !window.confirm(t("new.tpl_replace"))) return;
+  chosenText = next;
+  sample = chosen ? chosen.data : B.sample;
+  document.querySelectorAll("#template-gallery .template").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.template === key)));
+  $("ontology").value = next;
+  $("ontology").dispatchEvent(new Event("input"));
+}
+let chosenText = null; // the ontology text a template put there, unchanged since
+document.querySelectorAll("#template-gallery .template").forEach((b) => b.addEventListener("click", () => pick(b.dataset.template)));
+
+// The live preview: the workspace's own panels (panels.js) on the sample item,
+// rebuilt as the ontology changes. Nothing is sent anywhere.
+const sampleUrl = (source) => (source === "image" ? B.sample_image : "data:,");
+let previewTimer = null;
+function preview() {
+  const box = $("preview");
+  const ontology = parsedOntology();
+  const controls = ontology && Array.isArray(ontology.controls) ? ontology.controls.filter((c) => c && typeof c === "object") : null;
+  if (!controls) { box.replaceChildren(h("p", { class: "muted", id: "preview-note" }, t("new.preview_broken"))); return; }
+  if (!controls.length) { box.replaceChildren(h("p", { class: "muted", id: "preview-note" }, t("new.preview_empty"))); return; }
+  try {
+    const panels = new Panels(controls, 0, sample, [], { t, urlOf: sampleUrl });
+    box.replaceChildren(...contextBlock(controls, 0, sample, [], t, sampleUrl), ...panels.panels);
+    panels.start();
+    box.onkeydown = (e) => { if (!e.target.closest?.("input, textarea, select") && panels.key(e)) e.preventDefault(); };
+  } catch (err) {
+    box.replaceChildren(h("p", { class: "muted", id: "preview-note" }, fill("new.err_other", { problem: err.message })));
+  }
+  box.dataset.controls = String(controls.length);
+}
+$("ontology").addEventListener("input", () => { clearTimeout(previewTimer); previewTimer = setTimeout(preview, 120); });
+preview();

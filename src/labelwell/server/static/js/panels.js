@@ -25,12 +25,13 @@ export function mediaUrl(itemId, data, media, source) {
 }
 
 // The item's fields that no tool shows itself: text, an image, responses.
-export function contextBlock(controls, itemId, data, media, t) {
+// urlOf(source): where a media field's file is (the builder's preview shows a sample).
+export function contextBlock(controls, itemId, data, media, t, urlOf = (source) => mediaUrl(itemId, data, media, source)) {
   const consumed = new Set(controls.filter((c) => SHOWS_SOURCE.has(c.type)).map((c) => c.source));
   const sources = [...new Set(controls.map((c) => c.source).filter((x) => x && !consumed.has(x)))];
   return sources.map((source) => {
     const value = data[source];
-    if (typeof value === "string" && MEDIA_KEYS.includes(source)) return h("img", { class: "item-image", src: mediaUrl(itemId, data, media, source), alt: source });
+    if (typeof value === "string" && MEDIA_KEYS.includes(source)) return h("img", { class: "item-image", src: urlOf(source), alt: source });
     if (typeof value === "string") return h("div", { class: "item-text", dataset: { source } }, value);
     if (Array.isArray(value) && value.every((r) => r && typeof r.text === "string")) {
       return h("div", { class: "responses" }, data.prompt ? h("div", { class: "prompt item-text" }, String(data.prompt)) : null,
@@ -43,7 +44,7 @@ export function contextBlock(controls, itemId, data, media, t) {
 // One fieldset per control with its tool, the active panel (number keys go to
 // it), Tab between panels, and an undo history of the whole state.
 export class Panels {
-  constructor(controls, itemId, data, media, { t, onChange = () => {} }) {
+  constructor(controls, itemId, data, media, { t, onChange = () => {}, urlOf = (source) => mediaUrl(itemId, data, media, source) }) {
     this.controls = controls;
     this.onChange = onChange;
     this.active = 0;
@@ -53,7 +54,7 @@ export class Panels {
     controls.forEach((control, i) => {
       const factory = TOOLS[control.type];
       const ctx = {
-        t, changed: () => this.changed(), mediaUrl: (source) => mediaUrl(itemId, data, media, source),
+        t, changed: () => this.changed(), mediaUrl: urlOf,
         activate: () => this.setActive(i),
         tool: (name) => this.tools[controls.findIndex((c) => c.name === name)],
       };
