@@ -141,6 +141,25 @@ class Project(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: when a manager archived it (null: active); archived projects leave the queue and the list
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class OntologyVersion(Base):
+    """A project's ontology as of each change (version 1: as created), the
+    changes that made it and, for a forced removal, the reason given."""
+
+    __tablename__ = "ontology_versions"
+    __table_args__ = (UniqueConstraint("project_id", "version"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    ontology: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class Guideline(Base):
