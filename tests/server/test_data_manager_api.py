@@ -115,7 +115,13 @@ def test_bulk_actions_and_selection_export(api, world):
     rows = api.post(url(world, "items"), json={"search": "apple"}, headers=h).json()["data"]
     ids = [r["id"] for r in rows]
     r = api.post(url(world, "actions/review"), json={"item_ids": ids}, headers=h)
-    assert r.json() == {"action": "review", "selected": 2, "changed": 2, "skipped": 0}
+    assert r.json() == {
+        "action": "review",
+        "selected": 2,
+        "changed": 2,
+        "skipped": 0,
+        "job_id": None,
+    }
     in_review = {"filters": [{"column": "review_state", "op": "eq", "value": "review"}]}
     assert api.post(url(world, "count"), json=in_review, headers=h).json()["count"] == 2
     exported = api.post(url(world, "export"), json={"filter": in_review}, headers=h)

@@ -178,6 +178,12 @@ def test_bulk_actions_confirmed_delete_export_and_item_view(page, site, project)
     page.click("[data-action=review]")
     page.wait_for_selector("#dm-status:has-text('2 of 2')")
 
+    # pre-label the ticked rows: a job for the worker
+    boxes = page.query_selector_all("#dm-table tbody input[type=checkbox]")
+    boxes[2].check()
+    page.click("[data-action=prelabel]")
+    page.wait_for_selector("#dm-status:has-text('job #')")
+
     # select everything the search matches, export it
     page.check("#dm-check-page")
     page.click("#dm-select-all", timeout=3000) if page.is_visible("#dm-select-all") else None

@@ -169,3 +169,42 @@ def test_views_are_saved_per_person_and_checked(db):
         assert views.list_views(s, world.manager, world.project_id) == []
         with pytest.raises(Forbidden):
             views.list_views(s, world.annotators[0], world.project_id)
+
+
+class KeywordModel:
+    """A tiny real predictor: 'good' in the text means positive, else negative."""
+
+    name, version = "keywords", "1"
+    classes_ = ["negative", "neutral", "positive"]
+
+    def predict_proba(self, texts):
+        return [[0.1, 0.1, 0.8] if "good" in t else [0.7, 0.2, 0.1] for t in texts]
+
+
+def test_prelabel_queues_a_job_for_the_selection_and_predicts_only_it(db):
+    from labelwell.store.tables import Job, Prediction
+    from labelwell.work import assist
+
+    world = build_world(
+        db, n_items=6, texts=[f"good {i}" if i % 2 else f"bad {i}" for i in range(6)]
+    )
+    ids = _ids(db, world)
+    pick = Selection(query=TableQuery(search="good"))
+    with db.session() as s:
+        first = actions.prelabel(s, world.manager, world.project_id, pick)
+    with db.session() as s:
+        again = actions.prelabel(s, world.manager, world.project_id, Selection(tuple(ids[:1])))
+        job = s.get(Job, first.job_id)
+        assert job.kind == "prelabel" and job.options["item_ids"] == ids[1::2]
+    assert (first.selected, first.changed) == (3, 3)
+    assert again.job_id == first.job_id and again.changed == 0  # one live pre-labeling
+    with db.session() as s:
+        report = assist.prelabel(
+            s, world.manager, world.project_id, KeywordModel(), item_ids=job.options["item_ids"]
+        )
+    assert report.n_predicted == 3
+    with db.read_session() as s:
+        predicted = {p.item_id: p.result for p in s.scalars(select(Prediction))}
+    assert predicted == {i: {"sentiment": "positive"} for i in ids[1::2]}
+    with db.session() as s, pytest.raises(Forbidden):
+        actions.prelabel(s, world.reviewer, world.project_id, pick)

@@ -37,6 +37,11 @@ class PrelabelOptions(_Options):
     )
     url: str | None = Field(None, max_length=2000, description="The model server, for http.")
     batch_size: int = Field(256, ge=1, le=100_000, description="Items per batch.")
+    item_ids: list[int] | None = Field(
+        None,
+        max_length=10_000,
+        description="Only these items (a data manager selection); by default every unlabeled item.",
+    )
 
 
 class ExportOptions(_Options):
@@ -103,7 +108,14 @@ def prelabel(run: JobRun) -> dict[str, Any]:
             assert project is not None
             predictor = saved.load(project, run.home)
     with run.db.session() as s:
-        report = assist.prelabel(s, run.actor, project_id, predictor, batch_size=options.batch_size)
+        report = assist.prelabel(
+            s,
+            run.actor,
+            project_id,
+            predictor,
+            batch_size=options.batch_size,
+            item_ids=options.item_ids,
+        )
     return {
         "model": report.model_name,
         "model_version": report.model_version,

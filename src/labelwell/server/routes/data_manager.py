@@ -149,6 +149,9 @@ class ActionIn(SelectionIn):
     confirm: int | None = Field(
         None, description="delete: the number of items selected, as shown to the person."
     )
+    options: dict[str, Any] | None = Field(
+        None, description="prelabel: the prelabel job's options (model, url, batch_size)."
+    )
 
 
 class ExportIn(SelectionIn):
@@ -160,6 +163,7 @@ class OutcomePublic(Public):
     selected: int
     changed: int
     skipped: int
+    job_id: int | None = Field(None, description="prelabel: the job queued (GET /jobs/{id}).")
 
 
 @router.get("/projects/{project_id}/data/columns", response_model=Page[ColumnPublic])
@@ -236,13 +240,14 @@ def delete_view(project_id: PathId, view_id: PathId, ctx: Ctx) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-Action = Literal["gold_set", "gold_clear", "review", "requeue", "delete"]
+Action = Literal["gold_set", "gold_clear", "review", "requeue", "delete", "prelabel"]
 
 
 @router.post("/projects/{project_id}/data/actions/{action}", response_model=OutcomePublic)
 def act(project_id: PathId, action: Action, body: ActionIn, ctx: Ctx) -> OutcomePublic:
     """Act on the selection: ``gold_set`` (with ``result``), ``gold_clear``,
-    ``review``, ``requeue`` or ``delete`` (with ``confirm``); each audited."""
+    ``review``, ``requeue``, ``delete`` (with ``confirm``) or ``prelabel`` (queues
+    the job for ``labelwell worker``); each audited."""
     selection = body.selection()
     with ctx.db.session() as s:
         if action == "gold_set":
@@ -255,6 +260,8 @@ def act(project_id: PathId, action: Action, body: ActionIn, ctx: Ctx) -> Outcome
             outcome = actions.send_to_review(s, ctx.actor, project_id, selection)
         elif action == "requeue":
             outcome = actions.requeue(s, ctx.actor, project_id, selection)
+        elif action == "prelabel":
+            outcome = actions.prelabel(s, ctx.actor, project_id, selection, body.options)
         else:
             if body.confirm is None:
                 raise InvalidInput(
@@ -266,6 +273,7 @@ def act(project_id: PathId, action: Action, body: ActionIn, ctx: Ctx) -> Outcome
         selected=outcome.selected,
         changed=outcome.changed,
         skipped=outcome.skipped,
+        job_id=outcome.job_id,
     )
 
 

@@ -27,10 +27,15 @@ class PrelabelReport:
 
 
 def unlabeled_pool(
-    session: Session, project: Project, *, skip_version: tuple[str, str] | None = None
+    session: Session,
+    project: Project,
+    *,
+    skip_version: tuple[str, str] | None = None,
+    only: Sequence[int] | None = None,
 ) -> tuple[list[int], list[str]]:
     """(ids, texts) of the non-gold items not yet done, in id order, read in pages;
-    items already predicted by model ``skip_version`` = (name, version) are left out."""
+    items already predicted by model ``skip_version`` = (name, version) are left out,
+    and with ``only`` every item but those (a data manager selection)."""
     task = choice_task(project)
     ids: list[int] = []
     texts: list[str] = []
@@ -42,6 +47,8 @@ def unlabeled_pool(
             Item.status != "done",
             Item.id > after,
         )
+        if only is not None:
+            query = query.where(Item.id.in_(sorted(set(only))))
         if skip_version is not None:
             done = select(Prediction.item_id).where(
                 Prediction.project_id == project.id,
@@ -119,6 +126,7 @@ def prelabel(
     show_progress: bool = False,
     executor: str = "inprocess",
     client: Any = None,
+    item_ids: Sequence[int] | None = None,
 ) -> PrelabelReport:
     """Predict every unlabeled item not yet predicted by this model version and store
     the predictions, which ``next_task`` then shows as suggestions.
@@ -132,7 +140,7 @@ def prelabel(
 
     project = authorize(session, actor, project_id, Permission.manage)
     version = (predictor.name, predictor.version)
-    ids, texts = unlabeled_pool(session, project, skip_version=version)
+    ids, texts = unlabeled_pool(session, project, skip_version=version, only=item_ids)
     if ids:
         results = map_batches(
             _PredictBatch(predictor, progress),

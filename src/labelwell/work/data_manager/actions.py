@@ -24,7 +24,7 @@ from labelwell.work.projects import ontology_of
 MAX_IDS = 10_000
 #: items changed per statement (and per IN list)
 CHUNK = 2_000
-ACTIONS = ("gold_set", "gold_clear", "review", "requeue", "delete")
+ACTIONS = ("gold_set", "gold_clear", "review", "requeue", "delete", "prelabel")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,8 @@ class Outcome:
     selected: int
     changed: int
     skipped: int = 0
+    #: the background job queued (pre-labeling)
+    job_id: int | None = None
 
 
 def selected_ids(session: Session, project_id: int, selection: Selection) -> list[int]:
@@ -245,4 +247,35 @@ def delete_items(
         session.execute(delete(Item).where(Item.id.in_(part)))
     outcome = Outcome("delete", len(ids), len(ids))
     _record(session, actor, project_id, outcome, selection, item_ids=ids[:1000])
+    return outcome
+
+
+def prelabel(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    selection: Selection,
+    options: dict[str, Any] | None = None,
+) -> Outcome:
+    """Queue pre-labeling of the selected items for ``labelwell worker`` (the
+    ``prelabel`` job with ``item_ids``; ``options`` as that job takes them: the
+    saved model by default). One live pre-labeling per project: while one is
+    queued or running, its job is returned."""
+    from labelwell.work import jobs
+
+    authorize(session, actor, project_id, Permission.manage)
+    ids = selected_ids(session, project_id, selection)
+    if not ids:
+        raise InvalidInput("selection: no items selected", field="item_ids")
+    if len(ids) > MAX_IDS:
+        raise InvalidInput(
+            f"selection: {len(ids)} items; pre-labeling takes at most {MAX_IDS} at once "
+            "(or run it on the whole project)",
+            field="item_ids",
+        )
+    job, new = jobs.enqueue(
+        session, actor, "prelabel", project_id, {**(options or {}), "item_ids": ids}
+    )
+    outcome = Outcome("prelabel", len(ids), len(ids) if new else 0, 0 if new else len(ids), job.id)
+    _record(session, actor, project_id, outcome, selection, job_id=job.id)
     return outcome

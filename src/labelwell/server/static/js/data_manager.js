@@ -272,7 +272,9 @@ async function act(action, extra = {}) {
   if (!picked) { say(t("dm.nothing_selected"), true); return; }
   try {
     const out = await api("POST", `${base}/actions/${action}`, { ...picked, ...extra });
-    say(t("dm.done", { action: t(`dm.${action}`), changed: out.changed, selected: out.selected, skipped: out.skipped }));
+    say(out.job_id
+      ? t("dm.prelabel_queued", { n: out.selected, job: out.job_id })
+      : t("dm.done", { action: t(`dm.${action}`), changed: out.changed, selected: out.selected, skipped: out.skipped }));
     state.selected.clear(); state.allMatching = false;
     const message = $("dm-status").textContent;
     loadThenCount();

@@ -38,6 +38,12 @@ MESSAGES = {
     "dm.review": {"en": "Send to review", "ko": "검토로 보내기"},
     "dm.requeue": {"en": "Re-queue", "ko": "다시 대기열에"},
     "dm.export": {"en": "Export", "ko": "내보내기"},
+    "dm.prelabel": {"en": "Pre-label", "ko": "사전 레이블링"},
+    "dm.prelabel_queued": {
+        "en": "Pre-labeling of {n} items queued as job #{job} (run by labelwell worker).",
+        "ko": "항목 {n}개의 사전 레이블링이 작업 #{job}(으)로 대기 중입니다 "
+        "(labelwell worker가 실행).",
+    },
     "dm.format": {"en": "Format", "ko": "형식"},
     "dm.delete": {"en": "Delete", "ko": "삭제"},
     "dm.delete_confirm": {
