@@ -1,4 +1,3 @@
-
 import krippendorff
 import numpy as np
 import pandas as pd
@@ -201,8 +200,6 @@ def test_bootstrap_count_path_equals_frame_path(metric, kwargs):
     fast = bootstrap_ci(metric, frame, n_boot=60, seed=9, **kwargs)
     generic = bootstrap_ci(lambda f, **kw: metric(f, **kw), frame, n_boot=60, seed=9, **kwargs)
     assert fast == pytest.approx(generic, abs=1e-12)
-
-
 
 
 @pytest.mark.skipif(not CROWD.is_dir(), reason=f"real crowd datasets not found at {CROWD}")

@@ -194,8 +194,17 @@ def test_cli_aggregate_auto(tmp_path: Path):
     gold = tmp_path / "gold.csv"
     truth.iloc[:40].rename_axis("task").reset_index().to_csv(gold, index=False)
     result = runner.invoke(
-        app, ["aggregate", str(path), "--method", "auto", "--gold", str(gold),
-              "--out", str(tmp_path / "labels.csv")]
+        app,
+        [
+            "aggregate",
+            str(path),
+            "--method",
+            "auto",
+            "--gold",
+            str(gold),
+            "--out",
+            str(tmp_path / "labels.csv"),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "auto chose " in result.stderr and "held-out gold" in result.stderr
