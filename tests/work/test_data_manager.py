@@ -237,3 +237,27 @@ def test_only_managers_see_the_table(db):
         with pytest.raises(NotFound):
             dm.page(s, world.outsider, world.project_id, TableQuery())
         assert len(dm.page(s, world.admin, world.project_id, TableQuery()).rows) == 2
+
+
+def test_items_of_an_import_being_written_stay_out(db):
+    from labelwell.store.tables import Import
+
+    world = build_world(db, n_items=2)
+    with db.session() as s:
+        writing = Import(
+            project_id=world.project_id, filename="big.jsonl", format="jsonl", state="writing"
+        )
+        s.add(writing)
+        s.flush()
+        s.add(
+            Item(
+                project_id=world.project_id,
+                data={"text": "not yet"},
+                import_id=writing.id,
+                status="staged",
+            )
+        )
+    with db.read_session() as s:
+        rows = dm.page(s, world.manager, world.project_id, TableQuery(), limit=10).rows
+        assert [r.preview for r in rows] == ["text number 0", "text number 1"]
+        assert dm.count(s, world.manager, world.project_id, TableQuery(search="yet")) == 0

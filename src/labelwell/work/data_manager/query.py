@@ -34,7 +34,7 @@ from labelwell.store.tables import Item, Prediction
 from labelwell.work.actors import Actor
 from labelwell.work.data_manager.columns import COLUMNS, NO_VALUE, Column
 from labelwell.work.policies import Permission, authorize
-from labelwell.work.published import published
+from labelwell.work.published import published_in_order
 
 MAX_LIMIT = 500
 MAX_FILTERS = 20
@@ -210,7 +210,7 @@ def _condition(session: Session, f: Filter, where: str) -> ColumnElement[bool]:
 
 def where(session: Session, project_id: int, query: TableQuery) -> list[ColumnElement[bool]]:
     """The conditions selecting ``query``'s items of a project."""
-    conditions = [Item.project_id == project_id, published()]
+    conditions = [Item.project_id == project_id, published_in_order()]
     for i, f in enumerate(query.filters):
         conditions.append(_condition(session, f, f"filters[{i}]"))
     if query.search.strip():
