@@ -36,8 +36,7 @@ _JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 #: the text FTS5 indexes for an item (``row`` is NEW, OLD or the items table)
 _SQLITE_TEXT = (
-    "coalesce((SELECT group_concat(value, ' ') FROM json_tree({row}.data)"
-    " WHERE type = 'text'), '')"
+    "coalesce((SELECT group_concat(value, ' ') FROM json_tree({row}.data) WHERE type = 'text'), '')"
 )
 _SQLITE_FTS = (
     "CREATE VIRTUAL TABLE items_fts USING fts5(body, content='',"
