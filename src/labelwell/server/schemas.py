@@ -148,6 +148,9 @@ class ProjectPublic(Public):
     required_skills: list[str]
     show_predictions: bool
     created_at: datetime
+    archived_at: datetime | None = Field(
+        default=None, description="When it was archived; null while active."
+    )
 
 
 class GuidelineCreate(Strict):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from labelwell.errors import Conflict, InvalidInput, NotFound
 from labelwell.schema import Ontology
 from labelwell.store.db import rows_changed
-from labelwell.store.tables import PROJECT_ROLES, Guideline, Member, Project, User
+from labelwell.store.tables import PROJECT_ROLES, Guideline, Member, Project, User, utcnow
 from labelwell.work import audit, project_settings
 from labelwell.work.actors import Actor
 from labelwell.work.policies import GlobalPermission, Permission, authorize, authorize_global
@@ -177,8 +177,13 @@ def get_project_by_name_or_id(session: Session, ref: str | int) -> Project:
     return project
 
 
-def list_projects(session: Session, actor: Actor) -> list[Project]:
+def list_projects(session: Session, actor: Actor, *, archived: bool = False) -> list[Project]:
+    """The projects ``actor`` reaches: the active ones, or with ``archived`` the archived ones."""
     query = select(Project).order_by(Project.id)
+    if archived:
+        query = query.where(Project.archived_at.is_not(None))
+    else:
+        query = query.where(Project.archived_at.is_(None))
     if not actor.is_admin:
         query = query.join(Member, Member.project_id == Project.id).where(
             Member.user_id == actor.id
@@ -278,3 +283,59 @@ def list_members(session: Session, actor: Actor, project_id: int) -> list[tuple[
         .order_by(User.id)
     )
     return [(m, u) for m, u in rows]
+
+
+def archive_project(session: Session, actor: Actor, project_id: int) -> Project:
+    """Archive the project (managers): it leaves the project list (a filter shows
+    it) and the annotators' queue; everything in it is kept."""
+    project = authorize(session, actor, project_id, Permission.manage)
+    if project.archived_at is not None:
+        raise Conflict(f"project {project.name!r} is already archived")
+    project.archived_at = utcnow()
+    audit.record(
+        session,
+        actor,
+        "project.archive",
+        project_id=project.id,
+        target_type="project",
+        target_id=project.id,
+        details={"name": project.name},
+    )
+    return project
+
+
+def restore_project(session: Session, actor: Actor, project_id: int) -> Project:
+    """Bring an archived project back (managers)."""
+    project = authorize(session, actor, project_id, Permission.manage)
+    if project.archived_at is None:
+        raise Conflict(f"project {project.name!r} is not archived")
+    project.archived_at = None
+    audit.record(
+        session,
+        actor,
+        "project.restore",
+        project_id=project.id,
+        target_type="project",
+        target_id=project.id,
+        details={"name": project.name},
+    )
+    return project
+
+
+def delete_project(session: Session, actor: Actor, project_id: int, confirm: str) -> None:
+    """Delete the project and everything in it (managers), once ``confirm`` repeats
+    its name. The audit log keeps the record (it outlives the project)."""
+    project = authorize(session, actor, project_id, Permission.manage)
+    if confirm.strip() != project.name:
+        raise InvalidInput("confirm: type the project's name to delete it", field="confirm")
+    audit.record(
+        session,
+        actor,
+        "project.delete",
+        project_id=project.id,
+        target_type="project",
+        target_id=project.id,
+        details={"name": project.name},
+    )
+    session.delete(project)
+    session.flush()

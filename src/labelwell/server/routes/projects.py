@@ -30,9 +30,13 @@ router = APIRouter(tags=["projects"])
 
 
 @router.get("/projects", response_model=Page[ProjectPublic])
-def list_projects(ctx: Ctx) -> Page[ProjectPublic]:
+def list_projects(ctx: Ctx, archived: bool = False) -> Page[ProjectPublic]:
+    """The active projects; ``archived=true``: the archived ones instead."""
     with ctx.db.read_session() as s:
-        data = [ProjectPublic.model_validate(p) for p in projects.list_projects(s, ctx.actor)]
+        data = [
+            ProjectPublic.model_validate(p)
+            for p in projects.list_projects(s, ctx.actor, archived=archived)
+        ]
     return Page(data=data, count=len(data))
 
 
@@ -55,6 +59,26 @@ def get_project(project_id: PathId, ctx: Ctx) -> Project:
 def update_project(project_id: PathId, body: ProjectUpdate, ctx: Ctx) -> Project:
     with ctx.db.session() as s:
         return projects.update_project(s, ctx.actor, project_id, body.model_dump(exclude_none=True))
+
+
+@router.post("/projects/{project_id}/archive", response_model=ProjectPublic)
+def archive_project(project_id: PathId, ctx: Ctx) -> Project:
+    """Archive (managers): the project leaves the list and the queue; nothing is lost."""
+    with ctx.db.session() as s:
+        return projects.archive_project(s, ctx.actor, project_id)
+
+
+@router.post("/projects/{project_id}/restore", response_model=ProjectPublic)
+def restore_project(project_id: PathId, ctx: Ctx) -> Project:
+    with ctx.db.session() as s:
+        return projects.restore_project(s, ctx.actor, project_id)
+
+
+@router.delete("/projects/{project_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_project(project_id: PathId, ctx: Ctx, confirm: str = Query(..., max_length=200)) -> None:
+    """Delete the project and all it holds (managers); ``confirm`` repeats its name."""
+    with ctx.db.session() as s:
+        projects.delete_project(s, ctx.actor, project_id, confirm)
 
 
 @router.patch("/projects/{project_id}/settings")
