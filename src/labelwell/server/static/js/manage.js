@@ -131,3 +131,35 @@ $("export-list").addEventListener("click", async (e) => {
     say("export-status", `✓ ${link.dataset.format}`, true);
   } catch (err) { say("export-status", err.message); }
 });
+
+// Archive or delete, each confirmed in a dialog that offers the export first;
+// a delete is confirmed by typing the project's name.
+const lifeDialog = $("life-dialog");
+function confirmLife(kind) {
+  const ok = $("life-ok");
+  $("life-dialog-title").textContent = ok.dataset[kind];
+  ok.textContent = ok.dataset[kind];
+  ok.dataset.kind = kind;
+  ok.classList.toggle("danger", kind === "delete");
+  $("life-confirm-name").hidden = kind !== "delete";
+  $("life-name").value = "";
+  ok.disabled = kind === "delete";
+  lifeDialog.showModal();
+}
+$("life-name").addEventListener("input", () => { $("life-ok").disabled = $("life-name").value.trim() !== $("life-name").dataset.name; });
+$("life-cancel").addEventListener("click", () => lifeDialog.close());
+$("archive")?.addEventListener("click", () => confirmLife("archive"));
+$("delete").addEventListener("click", () => confirmLife("delete"));
+$("restore")?.addEventListener("click", async () => {
+  try { await api("POST", `/projects/${pid}/restore`); window.location.reload(); } catch (err) { say("life-status", err.message); }
+});
+$("life-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const kind = $("life-ok").dataset.kind;
+  try {
+    if (kind === "archive") await api("POST", `/projects/${pid}/archive`);
+    else await api("DELETE", `/projects/${pid}?confirm=${encodeURIComponent($("life-name").value.trim())}`);
+    lifeDialog.close();
+    window.location.assign(kind === "archive" ? "/projects?archived=true" : "/projects");
+  } catch (err) { lifeDialog.close(); say("life-status", err.message); }
+});

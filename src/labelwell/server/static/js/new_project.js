@@ -3,8 +3,8 @@
 // (the server's checks too, by the field they name), and each message goes
 // away as soon as its field is fixed.
 import { api } from "./api.js";
-import { boot, h } from "./dom.js";
-import { Panels, contextBlock } from "./panels.js";
+import { boot } from "./dom.js";
+import { renderPreview } from "./preview.js";
 
 const B = boot();
 const t = (key) => B.i18n?.[key] ?? key;
@@ -184,25 +184,11 @@ function pick(key) {
 let chosenText = null; // the ontology text a template put there, unchanged since
 document.querySelectorAll("#template-gallery .template").forEach((b) => b.addEventListener("click", () => pick(b.dataset.template)));
 
-// The live preview: the workspace's own panels (panels.js) on the sample item,
-// rebuilt as the ontology changes. Nothing is sent anywhere.
-const sampleUrl = (source) => (source === "image" ? B.sample_image : "data:,");
+// The live preview (preview.js), rebuilt as the ontology changes.
 let previewTimer = null;
-function preview() {
-  const box = $("preview");
-  const ontology = parsedOntology();
-  const controls = ontology && Array.isArray(ontology.controls) ? ontology.controls.filter((c) => c && typeof c === "object") : null;
-  if (!controls) { box.replaceChildren(h("p", { class: "muted", id: "preview-note" }, t("new.preview_broken"))); return; }
-  if (!controls.length) { box.replaceChildren(h("p", { class: "muted", id: "preview-note" }, t("new.preview_empty"))); return; }
-  try {
-    const panels = new Panels(controls, 0, sample, [], { t, urlOf: sampleUrl });
-    box.replaceChildren(...contextBlock(controls, 0, sample, [], t, sampleUrl), ...panels.panels);
-    panels.start();
-    box.onkeydown = (e) => { if (!e.target.closest?.("input, textarea, select") && panels.key(e)) e.preventDefault(); };
-  } catch (err) {
-    box.replaceChildren(h("p", { class: "muted", id: "preview-note" }, fill("new.err_other", { problem: err.message })));
-  }
-  box.dataset.controls = String(controls.length);
-}
+const preview = () => renderPreview($("preview"), parsedOntology(), sample, {
+  t, sampleImage: B.sample_image,
+  messages: { empty: t("new.preview_empty"), broken: t("new.preview_broken"), failed: (problem) => fill("new.err_other", { problem }) },
+});
 $("ontology").addEventListener("input", () => { clearTimeout(previewTimer); previewTimer = setTimeout(preview, 120); });
 preview();

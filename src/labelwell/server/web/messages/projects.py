@@ -65,4 +65,91 @@ MESSAGES = {
         "en": "Fix the ontology's JSON to see the preview.",
         "ko": "미리보기를 보려면 온톨로지 JSON을 고치세요.",
     },
+    "onto.title": {"en": "Ontology", "ko": "온톨로지"},
+    "onto.nav": {"en": "Ontology", "ko": "온톨로지"},
+    "onto.intro": {
+        "en": "Change the labels and controls. Adding is free; a rename moves the stored "
+        "annotations to the new name; a removal that annotations use needs a reason. "
+        "Every version is kept.",
+        "ko": "레이블과 컨트롤을 바꿉니다. 추가는 자유롭고, "
+        "이름을 바꾸면 저장된 주석도 새 이름으로 옮겨집니다. "
+        "주석이 쓰는 것을 지우려면 사유가 필요합니다. 모든 버전이 보관됩니다.",
+    },
+    "onto.renames": {"en": "Renames", "ko": "이름 바꾸기"},
+    "onto.renames_hint": {
+        "en": "Say what a name became, so its stored annotations move with it "
+        "(otherwise the old name counts as removed).",
+        "ko": "이름이 무엇으로 바뀌었는지 알려 주면 저장된 주석도 함께 옮겨집니다 "
+        "(알려 주지 않으면 옛 이름은 지워진 것으로 봅니다).",
+    },
+    "onto.rn_control": {"en": "Control", "ko": "컨트롤"},
+    "onto.rn_label": {"en": "Label (optional)", "ko": "레이블 (선택)"},
+    "onto.rn_to": {"en": "New name", "ko": "새 이름"},
+    "onto.rn_add": {"en": "Add rename", "ko": "이름 바꾸기 추가"},
+    "onto.rn_remove": {"en": "Remove this rename", "ko": "이 이름 바꾸기 지우기"},
+    "onto.rn_line": {"en": "control {control} → {to}", "ko": "컨트롤 {control} → {to}"},
+    "onto.rn_line_label": {
+        "en": "label {label} of {control} → {to}",
+        "ko": "{control}의 레이블 {label} → {to}",
+    },
+    "onto.check": {"en": "Check the changes", "ko": "변경 사항 확인"},
+    "onto.impact": {"en": "What this change does", "ko": "이 변경이 하는 일"},
+    "onto.change": {"en": "Change", "ko": "변경"},
+    "onto.annotations": {"en": "Stored annotations", "ko": "저장된 주석"},
+    "onto.no_changes": {"en": "Nothing changed.", "ko": "바뀐 것이 없습니다."},
+    "onto.needs_force": {
+        "en": "Removing this would leave {n} stored annotation(s) with values the ontology "
+        "no longer has. Rename instead, or force it with a reason: they are kept as made.",
+        "ko": "이것을 지우면 저장된 주석 {n}개에 온톨로지에 없는 값이 남습니다. 이름 바꾸기를 "
+        "쓰거나, 사유를 적고 강제로 지우세요. 주석은 만든 그대로 보관됩니다.",
+    },
+    "onto.force": {"en": "Remove anyway", "ko": "그래도 지우기"},
+    "onto.reason": {"en": "Reason", "ko": "사유"},
+    "onto.save": {"en": "Save as a new version", "ko": "새 버전으로 저장"},
+    "onto.saved": {"en": "Saved as version {version}.", "ko": "버전 {version}으로 저장했습니다."},
+    "onto.versions": {"en": "Versions", "ko": "버전"},
+    "onto.version": {"en": "Version", "ko": "버전"},
+    "onto.when": {"en": "When", "ko": "시각"},
+    "onto.changes": {"en": "Changes", "ko": "변경"},
+    "onto.first": {"en": "As the project was created", "ko": "프로젝트를 만들 때"},
+    "onto.of_control": {"en": "control {control}", "ko": "컨트롤 {control}"},
+    "onto.of_label": {"en": "label {label} of {control}", "ko": "{control}의 레이블 {label}"},
+    "onto.kind_add_control": {"en": "Added {what}", "ko": "{what} 추가"},
+    "onto.kind_add_label": {"en": "Added {what}", "ko": "{what} 추가"},
+    "onto.kind_remove_control": {"en": "Removed {what}", "ko": "{what} 삭제"},
+    "onto.kind_remove_label": {"en": "Removed {what}", "ko": "{what} 삭제"},
+    "onto.kind_rename_control": {"en": "Renamed {what} to {to}", "ko": "{what} 이름을 {to}(으)로"},
+    "onto.kind_rename_label": {"en": "Renamed {what} to {to}", "ko": "{what} 이름을 {to}(으)로"},
+    "onto.kind_retype_control": {
+        "en": "Changed the type of {what} to {to}",
+        "ko": "{what} 유형을 {to}(으)로 변경",
+    },
+    "onto.n_annotations": {"en": "{n} stored annotation(s)", "ko": "저장된 주석 {n}개"},
+    "onto.err_field": {"en": "{field}: {problem}", "ko": "{field}: {problem}"},
+    "life.title": {"en": "Archive or delete", "ko": "보관 또는 삭제"},
+    "life.intro": {
+        "en": "An archived project leaves the project list and the annotators' queue; "
+        "nothing in it is lost and it can be restored. Deleting removes it and everything "
+        "in it for good.",
+        "ko": "보관한 프로젝트는 프로젝트 목록과 작업 대기열에서 빠지며, 아무것도 잃지 않고 "
+        "되살릴 수 있습니다. 삭제하면 프로젝트와 그 안의 모든 것이 영구히 사라집니다.",
+    },
+    "life.archive": {"en": "Archive…", "ko": "보관…"},
+    "life.restore": {"en": "Restore", "ko": "되살리기"},
+    "life.delete": {"en": "Delete…", "ko": "삭제…"},
+    "life.archived_on": {"en": "Archived on {when}.", "ko": "{when}에 보관됨."},
+    "life.export_first": {
+        "en": "Export the labels first? Download them in any format:",
+        "ko": "먼저 레이블을 내보낼까요? 원하는 형식으로 내려받으세요:",
+    },
+    "life.confirm_archive": {"en": "Archive the project", "ko": "프로젝트 보관"},
+    "life.confirm_delete": {"en": "Delete for good", "ko": "영구 삭제"},
+    "life.type_name": {
+        "en": "Type the project's name to delete it",
+        "ko": "삭제하려면 프로젝트 이름을 입력하세요",
+    },
+    "life.cancel": {"en": "Cancel", "ko": "취소"},
+    "projects.show_archived": {"en": "Show archived projects", "ko": "보관한 프로젝트 보기"},
+    "projects.show_active": {"en": "Show active projects", "ko": "진행 중인 프로젝트 보기"},
+    "projects.archived_title": {"en": "Archived projects", "ko": "보관한 프로젝트"},
 }

@@ -1,0 +1,41 @@
+"""Project pages beyond the console: the ontology after creation (its versions,
+a live preview of the workspace, what a change would touch). Data comes from
+the services behind ``/api/v1/projects/{id}/ontology``; the page's script acts
+through those routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from labelwell.schema.templates import SAMPLE_DATA, SAMPLE_IMAGE
+from labelwell.server.schemas_projects import OntologyVersionPublic
+from labelwell.server.web.i18n import catalogue_for
+from labelwell.server.web.pages import _lang, _page, render
+from labelwell.work import ontology_versions
+from labelwell.work.actors import Actor
+from labelwell.work.policies import Permission, authorize
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/projects/{project_id}/ontology")
+def ontology_page(request: Request, project_id: int) -> Response:
+    def build(actor: Actor) -> Response:
+        with request.app.state.db.read_session() as s:
+            project = authorize(s, actor, project_id, Permission.manage)
+            versions = [
+                OntologyVersionPublic.model_validate(v).model_dump(mode="json")
+                for v in ontology_versions.list_versions(s, actor, project_id)
+            ]
+            boot = {
+                "project": {"id": project.id, "name": project.name},
+                "ontology": {"controls": project.ontology.get("controls", [])},
+                "versions": versions,
+                "sample": SAMPLE_DATA,
+                "sample_image": SAMPLE_IMAGE,
+                "i18n": catalogue_for(_lang(request), ("new.", "work.", "onto.")),
+            }
+        return render(request, "ontology.html", actor, project=project, boot=boot)
+
+    return _page(request, build)
