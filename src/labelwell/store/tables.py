@@ -557,3 +557,38 @@ class Mention(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# -- storage -------------------------------------------------------------------
+
+
+class StorageConnection(Base):
+    """A project's bucket or folder prefix read and written through fsspec
+    (:mod:`labelwell.work.storage`). ``credentials`` stay on the server: no
+    response and no annotator ever sees them, only which keys are set."""
+
+    __tablename__ = "storage_connections"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(1000))
+    options: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    credentials: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class StorageObject(Base):
+    """An object a sync made an item of; a later sync skips it."""
+
+    __tablename__ = "storage_objects"
+
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("storage_connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
