@@ -111,3 +111,28 @@ def test_archive_restore_and_a_confirmed_delete(api, db, world):
         assert s.get(Project, pid) is None
         actions = s.scalars(select(AuditEntry.action).where(AuditEntry.project_id == pid)).all()
     assert {"project.archive", "project.restore", "project.delete"} <= set(actions)
+
+
+def test_guidelines_rendered_and_diffed(api, world):
+    base = f"/api/v1/projects/{world.project_id}/guidelines"
+    manager, annotator = _as(world, world.manager), _as(world, world.annotators[0])
+    text = "# Rules\n\nBe careful.\n\n<script>x</script> [bad](javascript:alert(1))"
+    assert api.post(base, json={"text": text}, headers=manager).status_code == 201
+    r = api.get(f"{base}/2", headers=annotator)
+    assert r.status_code == 200, r.text
+    html = r.json()["html"]
+    assert (
+        "<h1>Rules</h1>" in html
+        and "<script>" not in html
+        and "javascript:" not in html.split("[bad]")[0]
+    )
+    assert 'href="javascript' not in html
+    r = api.get(f"{base}/diff?from_version=1&to_version=2", headers=annotator)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["added"], body["removed"]) == (4, 0)
+    assert body["lines"][0] == {"op": "added", "text": "# Rules"}
+    assert api.get(f"{base}/9", headers=annotator).status_code == 404
+    r = api.get(f"{base}/diff?from_version=1&to_version=7", headers=annotator)
+    assert r.status_code == 404
+    assert api.get(f"{base}/1", headers=_as(world, world.outsider)).status_code == 404

@@ -61,3 +61,22 @@ class OntologyVersionPublic(Public):
     reason: str
     created_at: datetime
     created_by: int | None
+
+
+class GuidelineRendered(Public):
+    version: int
+    text: str
+    html: str = Field(description="Sanitised HTML of the Markdown text.")
+
+
+class DiffLinePublic(Public):
+    op: Literal["same", "added", "removed"]
+    text: str
+
+
+class GuidelineDiffPublic(Public):
+    from_version: int
+    to_version: int
+    added: int
+    removed: int
+    lines: list[DiffLinePublic]

@@ -1,7 +1,8 @@
 """Project pages beyond the console: the ontology after creation (its versions,
-a live preview of the workspace, what a change would touch). Data comes from
-the services behind ``/api/v1/projects/{id}/ontology``; the page's script acts
-through those routes."""
+a live preview of the workspace, what a change would touch) and the guidelines
+(rendered as sanitised Markdown, with the difference between two versions).
+Data comes from the services behind ``/api/v1/projects/{id}/ontology`` and
+``/guidelines``; the ontology page's script acts through those routes."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from fastapi.responses import Response
 from labelwell.schema.templates import SAMPLE_DATA, SAMPLE_IMAGE
 from labelwell.server.schemas_projects import OntologyVersionPublic
 from labelwell.server.web.i18n import catalogue_for
-from labelwell.server.web.pages import _lang, _page, render
-from labelwell.work import ontology_versions
+from labelwell.server.web.pages import _lang, _page, render, templates
+from labelwell.work import guidelines, ontology_versions, projects
 from labelwell.work.actors import Actor
-from labelwell.work.policies import Permission, authorize
+from labelwell.work.policies import Permission, allowed, authorize, project_role
 
 router = APIRouter(include_in_schema=False)
+
+#: ``{{ text|markdown }}``: guidelines as sanitised HTML (labelwell.work.guidelines)
+templates.env.filters["markdown"] = guidelines.render_markdown
 
 
 @router.get("/projects/{project_id}/ontology")
@@ -37,5 +41,44 @@ def ontology_page(request: Request, project_id: int) -> Response:
                 "i18n": catalogue_for(_lang(request), ("new.", "work.", "onto.")),
             }
         return render(request, "ontology.html", actor, project=project, boot=boot)
+
+    return _page(request, build)
+
+
+@router.get("/projects/{project_id}/guidelines")
+def guidelines_page(
+    request: Request,
+    project_id: int,
+    from_version: int | None = None,
+    to_version: int | None = None,
+) -> Response:
+    """The current guidelines, every version, and what changed between two."""
+
+    def build(actor: Actor) -> Response:
+        with request.app.state.db.read_session() as s:
+            project = authorize(s, actor, project_id, Permission.view)
+            versions = projects.list_guidelines(s, actor, project_id)
+            last = versions[-1].version if versions else 0
+            to = to_version or last
+            since = from_version or max(1, to - 1)
+            diff = (
+                guidelines.guideline_diff(s, actor, project_id, since, to)
+                if versions and since != to
+                else None
+            )
+            shown = next((v for v in versions if v.version == to), None)
+            manage = allowed(project_role(s, actor, project_id), Permission.manage, project)
+        return render(
+            request,
+            "guidelines.html",
+            actor,
+            project=project,
+            versions=versions,
+            shown=shown,
+            diff=diff,
+            since=since,
+            to=to,
+            can_manage=manage,
+        )
 
     return _page(request, build)

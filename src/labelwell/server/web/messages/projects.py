@@ -152,4 +152,24 @@ MESSAGES = {
     "projects.show_archived": {"en": "Show archived projects", "ko": "보관한 프로젝트 보기"},
     "projects.show_active": {"en": "Show active projects", "ko": "진행 중인 프로젝트 보기"},
     "projects.archived_title": {"en": "Archived projects", "ko": "보관한 프로젝트"},
+    "guide.title": {"en": "Guidelines", "ko": "가이드라인"},
+    "guide.open": {"en": "Open the guidelines", "ko": "가이드라인 열기"},
+    "guide.version": {"en": "Version", "ko": "버전"},
+    "guide.none": {"en": "No guidelines yet.", "ko": "아직 가이드라인이 없습니다."},
+    "guide.changes": {"en": "What changed", "ko": "바뀐 내용"},
+    "guide.from": {"en": "From", "ko": "이전"},
+    "guide.to": {"en": "To", "ko": "이후"},
+    "guide.compare": {"en": "Compare", "ko": "비교"},
+    "guide.summary": {
+        "en": "v{from} → v{to}: {added} line(s) added, {removed} removed.",
+        "ko": "v{from} → v{to}: {added}줄 추가, {removed}줄 삭제.",
+    },
+    "guide.one_version": {
+        "en": "There is one version only.",
+        "ko": "버전이 하나뿐입니다.",
+    },
+    "guide.changed": {
+        "en": "The guidelines changed (version {version}). See what changed.",
+        "ko": "가이드라인이 바뀌었습니다 (버전 {version}). 바뀐 내용을 보세요.",
+    },
 }
