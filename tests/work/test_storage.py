@@ -1,0 +1,155 @@
+"""Storage connections against a real S3-compatible server (moto's standalone
+server on 127.0.0.1, see tests/storage_server.py), through s3fs."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+import storage_server
+from labelwell.errors import Forbidden, InvalidInput, NotFound
+from labelwell.formats.jsonl import JsonlExporter
+from labelwell.store.tables import Item
+from labelwell.work import storage
+from labelwell.work.export import export_to
+from storage_server import SECRET_KEY
+from world import build_world
+
+s3_server = storage_server.s3_server
+s3 = storage_server.s3
+
+def _connect(db, w, s3, *, name="raw", url="s3://photos/day1", **options):
+    s3.make_bucket(url.split("/")[2])
+    with db.session() as s:
+        conn = storage.create_connection(
+            s, w.admin, w.project_id, name=name, url=url,
+            options={**s3.options(), "data_key": "text", **options},
+            credentials=s3.credentials())
+        return conn.id
+
+
+def _world(db):
+    # the sentiment project reads data["text"]: the synced objects' URLs go there
+    return build_world(db, n_annotators=1, texts=["s3://elsewhere/seed.png"])
+
+
+def test_sync_makes_one_item_per_new_object_and_runs_again_without_duplicates(db, s3):
+    w = _world(db)
+    _connect(db, w, s3, glob="*.jpg")
+    fs = s3.filesystem()
+    for key in ["a.jpg", "b.jpg", "sub/c.jpg", "notes.txt"]:
+        fs.pipe(f"photos/day1/{key}", key.encode())
+    fs.pipe("photos/other/d.jpg", b"outside the prefix")
+
+    report = storage.sync(db, w.manager, w.project_id, "raw")
+    assert (report.listed, report.added_objects, report.added_items) == (4, 3, 3)
+    with db.read_session() as s:
+        media = sorted(m for i in s.query(Item).filter(Item.import_id == report.import_id)
+                       for m in i.media)
+    assert media == ["s3://photos/day1/a.jpg", "s3://photos/day1/b.jpg",
+                     "s3://photos/day1/sub/c.jpg"]
+
+    again = storage.sync(db, w.manager, w.project_id, "raw")
+    assert (again.added_objects, again.added_items, again.import_id) == (0, 0, None)
+    fs.pipe("photos/day1/e.jpg", b"new")
+    third = storage.sync(db, w.manager, w.project_id, "raw")
+    assert third.added_items == 1
+    with db.read_session() as s:
+        (item,) = s.query(Item).filter(Item.import_id == third.import_id)
+        assert item.data == {"text": "s3://photos/day1/e.jpg"}
+
+
+def test_sync_reads_json_objects_as_item_data(db, s3):
+    w = _world(db)
+    _connect(db, w, s3, url="s3://batches/in", json_items=True)
+    fs = s3.filesystem()
+    fs.pipe("batches/in/one.json", json.dumps({"text": "s3://batches/in/x.png"}).encode())
+    fs.pipe("batches/in/many.jsonl", b'{"text": "y.png"}\n{"data": {"text": "z.png"}}\n')
+    report = storage.sync(db, w.manager, w.project_id, "raw")
+    assert (report.added_objects, report.added_items) == (2, 3)
+    with db.read_session() as s:
+        datas = sorted(i.data["text"] for i in
+                       s.query(Item).filter(Item.import_id == report.import_id))
+    assert datas == ["s3://batches/in/x.png", "y.png", "z.png"]
+
+
+def test_urls_outside_every_connection_are_not_found(db, s3):
+    w = _world(db)
+    _connect(db, w, s3)
+    with db.read_session() as s:
+        for url in ["s3://photos/day10/a.jpg", "s3://photos/a.jpg", "https://169.254.169.254/x",
+                    "s3://photos/day1/../secret", "/etc/passwd"]:
+            with pytest.raises(NotFound):
+                storage.open_media(s, w.project_id, url)
+
+
+def test_media_stream_and_presigned_redirect(db, s3):
+    w = _world(db)
+    _connect(db, w, s3)
+    s3.filesystem().pipe("photos/day1/a.jpg", b"\xff\xd8jpeg bytes")
+    with db.read_session() as s:
+        media = storage.open_media(s, w.project_id, "s3://photos/day1/a.jpg")
+        assert b"".join(media.chunks) == b"\xff\xd8jpeg bytes"
+        assert media.media_type == "image/jpeg" and media.size == 12
+        with pytest.raises(NotFound):
+            storage.open_media(s, w.project_id, "s3://photos/day1/missing.jpg")
+    with db.session() as s:
+        storage.get_connection(s, w.manager, w.project_id, "raw").options = {
+            **s3.options(), "presign": True}
+    with db.read_session() as s:
+        media = storage.open_media(s, w.project_id, "s3://photos/day1/a.jpg")
+    assert media.redirect.startswith(s3.endpoint + "/photos/day1/a.jpg?")
+    assert "Signature" in media.redirect and SECRET_KEY not in media.redirect
+
+
+def test_managers_may_not_point_the_server_at_its_own_disk_or_network(db, s3, tmp_path):
+    w = _world(db)
+    with db.session() as s:
+        with pytest.raises(Forbidden):
+            storage.create_connection(s, w.manager, w.project_id, name="disk",
+                                      url=f"file://{tmp_path}")
+        with pytest.raises(Forbidden):
+            storage.create_connection(s, w.manager, w.project_id, name="net",
+                                      url="s3://b/p", options={"endpoint_url": s3.endpoint})
+        with pytest.raises(Forbidden):
+            storage.create_connection(s, w.annotators[0], w.project_id, name="x", url="s3://b")
+        with pytest.raises(NotFound):
+            storage.create_connection(s, w.outsider, w.project_id, name="x", url="s3://b")
+        for url, field in [("ftp://x/y", "url"), ("s3://", "url"), ("bucket/p", "url")]:
+            with pytest.raises(InvalidInput) as caught:
+                storage.create_connection(s, w.manager, w.project_id, name="x", url=url)
+            assert caught.value.field == field
+        with pytest.raises(InvalidInput) as caught:
+            storage.create_connection(s, w.manager, w.project_id, name="x", url="s3://b",
+                                      credentials={"password": "p"})
+        assert caught.value.field == "credentials.password"
+
+
+def test_export_to_a_prefix_and_import_from_a_url(db, s3):
+    w = _world(db)
+    _connect(db, w, s3, url="s3://exports/labels")
+    with db.read_session() as s:
+        url = storage.export_url("s3://exports/labels/", "p1", "jsonl")
+
+        def write(out):
+            return export_to(s, w.project_id, JsonlExporter(), out, None)
+
+        report = storage.write_to(s, w.manager, w.project_id, url, write)
+    assert report.items == 1 and report.url.startswith("s3://exports/labels/p1-")
+    payload = s3.filesystem().cat(report.url[len("s3://"):])
+    assert report.bytes == len(payload)
+    row = json.loads(payload.decode().splitlines()[0])
+    assert row["data"] == {"text": "s3://elsewhere/seed.png"}
+
+    lines = io.BytesIO()
+    for name in ["cat.png", "dog.png"]:
+        lines.write(json.dumps({"data": {"text": name}}).encode() + b"\n")
+    s3.filesystem().pipe("exports/labels/more.jsonl", lines.getvalue())
+    record = storage.import_url(db, w.manager, w.project_id, "s3://exports/labels/more.jsonl")
+    assert record.n_items == 2
+    with pytest.raises(NotFound):
+        storage.import_url(db, w.manager, w.project_id, "s3://exports/labels/none.jsonl")
+    with pytest.raises(NotFound):
+        storage.import_url(db, w.manager, w.project_id, "s3://elsewhere/more.jsonl")
