@@ -261,6 +261,24 @@ def tour(schema: schemathesis.BaseSchema, seed: Seeded, tally: Tally) -> None:
     call("POST", "/items/{item_id}/adjudicate", expect=201,
          path_parameters={"item_id": seed.escalated_item},
          body={"result": {"sentiment": "neutral"}})
+    # review in the workspace: a rejection returned and redone, history, comments, mentions
+    mine = call("GET", "/projects/{project_id}/annotations", "annotator",
+                path_parameters={"project_id": p})["data"]
+    call("POST", "/annotations/{annotation_id}/reviews", expect=201,
+         path_parameters={"annotation_id": mine[0]["id"]},
+         body={"decision": "reject", "comment": "look again"})
+    back = call("GET", "/projects/{project_id}/returned", "annotator",
+                path_parameters={"project_id": p})["data"]
+    call("POST", "/annotations/{annotation_id}/redo", "annotator", 201,
+         path_parameters={"annotation_id": back[0]["annotation_id"]},
+         body={"result": {"sentiment": "neutral"}})
+    on_item = {"path_parameters": {"item_id": seed.review_item}}
+    call("GET", "/items/{item_id}/history", **on_item)
+    call("POST", "/items/{item_id}/comments", expect=201,
+         body={"body": f"@{w.annotators[0].email} see the guideline"}, **on_item)
+    call("GET", "/items/{item_id}/comments", **on_item)
+    call("GET", "/me/mentions", "annotator")
+    call("POST", "/me/mentions/read", "annotator")
     # the rater's views
     for who in ("annotator", "reviewer"):
         call("GET", "/projects/{project_id}/items", who, path_parameters={"project_id": p})

@@ -9,22 +9,24 @@ from web.helpers import SHOTS, login, shot
 
 
 def test_reviewer_accepts_rejects_and_fixes(page, site):
+    """One item, three answers awaiting review: each is shown in the tools in
+    turn, accepted, rejected with a comment, fixed with the tools."""
     login(page, "reviewer@demo.labelwell")
     page.goto(f"/projects/{site.seeded.ids['review']}/review")
-    assert page.locator(".review-item.disagree .badge").count() == 1
     accept_id, reject_id, fix_id = site.seeded.review_annotations
-    page.click(f"[data-annotation='{accept_id}'] button.primary")
-    card = page.locator(f"[data-annotation='{reject_id}']")
-    card.locator("input").fill("It is not neutral: the customer is satisfied.")
-    card.locator("button.danger").click()
-    page.wait_for_selector(f"[data-annotation='{reject_id}'].rejected")
-    page.wait_for_selector(f"[data-annotation='{accept_id}'].accepted")
-    fixing = page.locator(f"[data-annotation='{fix_id}']")
-    fixing.locator("button.fix").click()
-    fixing.locator("textarea").fill('{"sentiment": "pos"}')
-    fixing.locator("button.fix-save").click()
-    page.wait_for_selector(f"[data-annotation='{fix_id}'].rejected")
+    page.wait_for_selector(f"body[data-answer='{accept_id}']", state="attached")
+    assert page.locator(".review-item .badge", has_text="disagree").count() == 1
+    assert page.locator(".answer-tab").count() == 3
+    page.click("#review-accept")
+    page.wait_for_selector(f"body[data-answer='{reject_id}']", state="attached")
+    page.fill("#review-comment", "It is not neutral: the customer is satisfied.")
+    page.click("#review-reject")
+    page.wait_for_selector(f"body[data-answer='{fix_id}']", state="attached")
+    page.locator("#review-panels fieldset[data-control=sentiment] label.option",
+                 has_text="pos").click()
     shot(page, "review")
+    page.click("#review-fix")
+    page.wait_for_selector("#review-empty")
     fixed = [a for a in site.annotations("review") if a["supersedes_id"] == fix_id]
     assert [a["result"] for a in fixed] == [{"sentiment": "pos"}]
     assert fixed[0]["status"] == "accepted"
@@ -151,15 +153,17 @@ def test_the_review_page_pages_through_the_review_queue_api(page, site, tmp_path
             break
     login(page, "admin@demo.labelwell")
     page.goto(f"/projects/{pid}/review")
-    page.wait_for_selector("#review-queue[data-shown='200']", state="attached")
-    assert page.locator(".review-item.disagree").count() == 3
-    page.locator("#review-more").scroll_into_view_if_needed()
+    page.wait_for_selector("#review-items[data-count='100']", state="attached")
+    assert page.inner_text("#review-count") == "100+"
+    for shown in (200, 230):
+        page.click("#review-more")
+        page.wait_for_selector(f"#review-items[data-count='{shown}']", state="attached")
+    assert page.is_hidden("#review-more")
+    assert page.inner_text("#review-count") == "230"
+    assert page.locator("#review-items .badge").count() == 3  # the disagreements, first
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "review-more.png"))  # the end of the first page
-    page.click("#review-more")
-    page.wait_for_selector("#review-queue[data-shown='230']", state="attached")
-    assert page.locator("#review-more").is_hidden()
+    page.screenshot(path=str(SHOTS / "review-more.png"))
     shown = page.eval_on_selector_all(
-        "#review-queue .review-item", "els => els.map((e) => Number(e.dataset.item))"
+        "#review-items button", "els => els.map((e) => Number(e.dataset.item))"
     )
     assert shown == listed and len(listed) == 230

@@ -268,36 +268,50 @@ def label_page(request: Request, project_id: int) -> Response:
                     "version": guideline.version if guideline else None,
                     "text": guideline.text if guideline else "",
                 },
-                "i18n": catalogue_for(_lang(request)),
+                "i18n": catalogue_for(_lang(request), ("work.", "help.", "review.", "rvw.")),
             }
         return render(request, "label.html", actor, project=project, boot=boot)
 
     return _page(request, build)
 
 
+#: the review queues a reviewer picks from on the review page (escalations have their own)
+REVIEW_STATES = ("submitted", "review", "resolved")
 #: items on one page of the review queue; the page's script asks the API for more
-REVIEW_PAGE = 200
+REVIEW_PAGE = 100
 
 
 @router.get("/projects/{project_id}/review")
-def review_page(request: Request, project_id: int, cursor: str | None = None) -> Response:
-    """The ``submitted`` review queue, a page of ``GET /review-queue`` rendered in."""
+def review_page(
+    request: Request, project_id: int, state: str = "submitted", cursor: str | None = None
+) -> Response:
+    """A review queue (``state``) opened item by item in the workspace's tools:
+    a page of ``GET /review-queue`` rendered in, the next ones asked by its script."""
 
     def build(actor: Actor) -> Response:
         with request.app.state.db.read_session() as s:
             project = authorize(s, actor, project_id, Permission.review)
+            shown = state if state in REVIEW_STATES else "submitted"
             at = decode_position(cursor)
-            found = review_queue(s, actor, project_id, "submitted", position=at, limit=REVIEW_PAGE)
+            found = review_queue(s, actor, project_id, shown, position=at, limit=REVIEW_PAGE)
             seen = audience(s, actor, project_id)
             can_adjudicate = allowed(seen.role, adjudicator("escalated"), project)
             boot = {
                 "project": {"id": project.id, "name": project.name, "ontology": project.ontology},
+                "state": shown,
                 "queue": review_view(found, seen).model_dump(mode="json"),
                 "limit": REVIEW_PAGE,
-                "i18n": catalogue_for(_lang(request)),
+                "i18n": catalogue_for(_lang(request), ("work.", "review.", "rvw.")),
             }
         return render(
-            request, "review.html", actor, project=project, boot=boot, can_adjudicate=can_adjudicate
+            request,
+            "review.html",
+            actor,
+            project=project,
+            boot=boot,
+            can_adjudicate=can_adjudicate,
+            states=REVIEW_STATES,
+            state=shown,
         )
 
     return _page(request, build)

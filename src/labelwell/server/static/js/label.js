@@ -138,10 +138,12 @@ function syncButtons() {
 // for after each submit (off the submit -> next task path).
 async function refreshSide() {
   const offset = -new Date().getTimezoneOffset();
-  const [progress, recent] = await Promise.all([
+  const [progress, recent, returned] = await Promise.all([
     api("GET", `/projects/${B.project.id}/my/progress?utc_offset_minutes=${offset}`),
     api("GET", `/projects/${B.project.id}/my/recent`),
+    api("GET", `/projects/${B.project.id}/returned`),
   ]);
+  showReturned(returned.data);
   state.progress = progress;
   showProgress();
   state.recent = recent.data;
@@ -178,11 +180,34 @@ function showProgress() {
     : fmt("work.progress_done", { done: p.done_today });
 }
 
+// Returned to me: labels a reviewer rejected, with the reviewer's comment;
+// each opens in the tools like a recent submission and is saved as a redo.
+function showReturned(entries) {
+  state.returned = entries;
+  $("returned-list").replaceChildren(...entries.map((entry, i) => h("li", { class: "returned" },
+    h("button", { type: "button", class: `link${state.editing?.annotation_id === entry.annotation_id ? " current" : ""}`,
+      dataset: { annotation: String(entry.annotation_id), item: String(entry.item_id) }, onclick: () => openReturned(i) },
+    h("span", { class: "recent-text" }, preview(entry)), h("span", { class: "muted" }, ` · ${summary(entry.result)}`)),
+    h("q", { class: "returned-comment" }, entry.comment))));
+  $("returned-none").hidden = entries.length > 0;
+  $("returned-count").textContent = String(entries.length);
+  $("returned-count").hidden = !entries.length;
+}
+
+function openReturned(i) {
+  const entry = state.returned?.[i];
+  if (entry) openSub({ ...entry, editable: true, returned: true }, -1);
+}
+
 // Go back: reopen one of the latest submissions in the same tools; the queue's
 // task waits, untouched, until the annotator returns to it.
 function openSubmission(index) {
   const sub = state.recent[index];
-  if (!sub || state.busy) return;
+  if (sub) openSub(sub, index);
+}
+
+function openSub(sub, index) {
+  if (state.busy) return;
   if (!state.editing) {
     state.parked = {
       task: state.task, panels: state.panels, tools: state.tools, suggestion: state.suggestion,
@@ -201,11 +226,12 @@ function openSubmission(index) {
     body.replaceChildren(...contextBlock(controls, sub.item_id, sub.data, sub.media, t), resultView(controls, sub.result, sub.data));
     state.panels = null; state.tools = [];
   }
-  $("editing-text").textContent = sub.editable ? fmt("work.editing", { id: sub.item_id }) : t("work.locked");
+  $("editing-text").replaceChildren(sub.returned ? fmt("rvw.redo", { id: sub.item_id }) : sub.editable ? fmt("work.editing", { id: sub.item_id }) : t("work.locked"),
+    sub.returned ? h("q", { class: "returned-comment", id: "returned-comment" }, fmt("rvw.returned_by", { who: sub.reviewer, comment: sub.comment })) : "");
   $("btn-save-edit").hidden = !sub.editable;
   $("editing").hidden = false;
   $("suggestion").hidden = true;
-  document.querySelectorAll("#recent-list button").forEach((b) => b.classList.toggle("current", b.dataset.annotation === String(sub.annotation_id)));
+  document.querySelectorAll("#recent-list button, #returned-list button").forEach((b) => b.classList.toggle("current", b.dataset.annotation === String(sub.annotation_id)));
   state.shownAt = performance.now(); state.visibleMs = 0;
   document.body.dataset.editing = String(sub.annotation_id);
   syncButtons();
@@ -222,7 +248,7 @@ function backToQueue() {
   state.visibleMs = parked.spent; state.shownAt = performance.now();
   $("editing").hidden = true;
   delete document.body.dataset.editing;
-  document.querySelectorAll("#recent-list button.current").forEach((b) => b.classList.remove("current"));
+  document.querySelectorAll("#recent-list button.current, #returned-list button.current").forEach((b) => b.classList.remove("current"));
   syncButtons();
   state.panels?.panels[state.panels.active]?.focus();
 }
@@ -232,9 +258,12 @@ async function saveEdit() {
   if (!sub?.editable || state.busy) return;
   state.busy = true;
   try {
-    const saved = await api("PATCH", `/annotations/${sub.annotation_id}`, { result: state.panels.collect(), time_spent_ms: spentMs() });
+    const body = { result: state.panels.collect(), time_spent_ms: spentMs() };
+    const saved = sub.returned
+      ? await api("POST", `/annotations/${sub.annotation_id}/redo`, body)
+      : await api("PATCH", `/annotations/${sub.annotation_id}`, body);
     backToQueue();
-    toast(fmt("work.edit_saved", { n: saved.revision }));
+    toast(fmt(sub.returned ? "rvw.redone" : "work.edit_saved", { n: saved.revision }));
     await refreshSide();
   } catch (err) {
     status(`${t("work.edit_failed")}: ${err.message}`, "error");
