@@ -208,11 +208,11 @@ def switch_language(request: Request, lang: str = Form(...), csrf: str = Form(""
 
 
 @router.get("/projects")
-def project_list(request: Request, password: str | None = None) -> Response:
+def project_list(request: Request, password: str | None = None, archived: bool = False) -> Response:
     def build(actor: Actor) -> Response:
         with request.app.state.db.read_session() as s:
             rows = []
-            for p in projects.list_projects(s, actor):
+            for p in projects.list_projects(s, actor, archived=archived):
                 role = project_role(s, actor, p.id)
                 rows.append(
                     {
@@ -231,6 +231,7 @@ def project_list(request: Request, password: str | None = None) -> Response:
             "projects.html",
             actor,
             projects=rows,
+            archived=archived,
             can_create=may(actor, GlobalPermission.create_projects),
             password_notice=password_notice(password),
         )
