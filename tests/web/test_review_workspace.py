@@ -196,3 +196,43 @@ def test_history_shows_each_change_and_a_mention_notifies(page, site):
     page.wait_for_selector("body[data-ready='1']", state="attached")
     assert page.locator("#mentions .comment.unread").count() == 0
     assert page.locator("#mentions-count").count() == 0
+
+
+def test_disagreements_are_settled_in_the_tools_and_leave_the_list(page, site):
+    """Consensus sends an item to review when its spans differ: the reviewer
+    picks that list, starts from the majority label in the tools, marks the
+    span and settles it; the item moves to the settled list, read-only."""
+    pid = _project(site, "ann1@demo.labelwell")
+    uid = site.seeded.users["ann2@demo.labelwell"]
+    site.api("PUT", f"/projects/{pid}/members/{uid}", json={"role": "annotator"}).raise_for_status()
+    site.api("PATCH", f"/projects/{pid}", json={"overlap": 2}).raise_for_status()
+    one = {TEXTS[0]: {"sentiment": "pos", "entities": [KIM]}, TEXTS[1]: {"sentiment": "neg"}}
+    other = {TEXTS[0]: {"sentiment": "pos"}, TEXTS[1]: {"sentiment": "neg"}}
+    done = _answer_all(site, pid, _token(site, "ann1@demo.labelwell"), one)
+    _answer_all(site, pid, _token(site, "ann2@demo.labelwell"), other)
+    item = done[TEXTS[0]]["item_id"]
+    login(page, "reviewer@demo.labelwell")
+    page.goto(f"/projects/{pid}/review")
+    page.select_option("#review-state", "review")
+    page.wait_for_url("**state=review")
+    page.wait_for_selector(f"body[data-ready='{item}']", state="attached")
+    assert page.inner_text("#review-count") == "1"
+    consensus = page.locator(".answer-tab.consensus")
+    assert consensus.count() == 1 and consensus.get_attribute("aria-pressed") == "true"
+    assert page.locator("#review-panels input[type=radio]:checked").get_attribute("value") == "pos"
+    assert page.locator("#review-panels .seg.ent").count() == 0  # no majority on the spans
+    page.keyboard.press("Alt+1")  # the first answer, with the span, as a start
+    page.wait_for_selector("#review-panels .seg.ent", state="attached")
+    page.fill("#review-comment", "Kim is a person.")
+    page.click("#review-settle")
+    page.wait_for_selector("#review-empty")
+    settled = [a for a in site.api("GET", f"/projects/{pid}/annotations",
+                                   params={"item_id": item}).json()["data"]
+               if a["source"] == "consensus"]
+    assert [a["result"] for a in settled] == [{"sentiment": "pos", "entities": [KIM]}]
+    assert settled[0]["agent"] == "adjudicated:reviewer@demo.labelwell"
+    page.select_option("#review-state", "resolved")
+    page.wait_for_url("**state=resolved")
+    page.wait_for_selector(f"body[data-ready='{item}']", state="attached")
+    assert page.locator("#review-settle, #review-accept").count() == 0
+    assert page.locator("#review-panels fieldset[inert]").count() == 3
