@@ -473,3 +473,37 @@ def write_to(
     except (OSError, ValueError) as exc:
         raise _fs_error(exc, url) from None
     return ExportReport(url, n, size)
+
+
+def export_project(
+    db: Database,
+    actor: Actor,
+    project_id: int,
+    url: str,
+    *,
+    fmt: str = "jsonl",
+    flt: Any = None,
+) -> ExportReport:
+    """Write the project's export in format ``fmt`` to ``url`` (a file, or a
+    folder ending in ``/``) under one of its connections."""
+    from labelwell.formats.registry import EXPORTERS, fits
+    from labelwell.work.export import export_to
+    from labelwell.work.projects import ontology_of
+
+    if flt is not None:
+        flt.check()
+    exporter = EXPORTERS.get(fmt)()
+    with db.read_session() as s:
+        project = authorize(s, actor, project_id, Permission.manage)
+        ontology = ontology_of(project)
+        ok, reason = fits(exporter, ontology)
+        if not ok:
+            raise InvalidInput(reason, field="format")
+        target = export_url(url, project.name, exporter.extension)
+        return write_to(
+            s,
+            actor,
+            project_id,
+            target,
+            lambda out: export_to(s, project_id, exporter, out, ontology, flt),
+        )

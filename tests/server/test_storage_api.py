@@ -1,0 +1,141 @@
+"""Storage connections over the HTTP API, against a real S3-compatible server
+(moto's standalone server on 127.0.0.1, through s3fs)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+import storage_server
+from labelwell.server import create_app
+from labelwell.store.tables import Item
+from labelwell.work import queue
+from storage_server import ACCESS_KEY, SECRET_KEY
+from world import build_world
+
+s3_server = storage_server.s3_server
+s3 = storage_server.s3
+
+
+@pytest.fixture
+def world(db):
+    return build_world(db, n_annotators=1, texts=["local text"])
+
+
+@pytest.fixture
+def api(db, settings, world):
+    with TestClient(create_app(settings, database=db, migrate=False)) as client:
+        yield client
+
+
+def _as(world, actor):
+    return {"Authorization": f"Bearer {world.token(actor)}"}
+
+
+def _connect(api, world, s3, **options):
+    s3.make_bucket("photos")
+    r = api.post(
+        f"/api/v1/projects/{world.project_id}/storage",
+        json={"name": "raw", "url": "s3://photos/day1/",
+              "options": {**s3.options(), "data_key": "text", **options},
+              "credentials": s3.credentials()},
+        headers=_as(world, world.admin))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_credentials_never_leave_the_server(api, world, s3):
+    created = _connect(api, world, s3)
+    assert created["url"] == "s3://photos/day1"
+    assert created["credentials_set"] == ["key", "secret"]
+    r = api.get(f"/api/v1/projects/{world.project_id}/storage", headers=_as(world, world.manager))
+    assert r.status_code == 200 and r.json()["count"] == 1
+    for text in (json.dumps(created), r.text):
+        assert SECRET_KEY not in text and ACCESS_KEY not in text
+    r = api.get(f"/api/v1/projects/{world.project_id}/storage",
+                headers=_as(world, world.annotators[0]))
+    assert r.status_code == 403
+    r = api.get(f"/api/v1/projects/{world.project_id}/storage", headers=_as(world, world.outsider))
+    assert r.status_code == 404
+    r = api.post(f"/api/v1/projects/{world.project_id}/storage",
+                 json={"name": "x", "url": "ftp://host/p"}, headers=_as(world, world.manager))
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "url"
+
+
+def test_sync_then_annotator_gets_the_media_through_the_server(api, db, world, s3):
+    conn = _connect(api, world, s3, glob="*.png")
+    fs = s3.filesystem()
+    fs.pipe("photos/day1/cat.png", b"\x89PNG cat")
+    fs.pipe("photos/day1/readme.md", b"skip me")
+    url = f"/api/v1/projects/{world.project_id}/storage/{conn['id']}/sync"
+    r = api.post(url, headers=_as(world, world.manager))
+    assert r.status_code == 200, r.text
+    assert r.json()["added_items"] == 1 and r.json()["listed"] == 2
+    assert api.post(url, headers=_as(world, world.manager)).json()["added_items"] == 0
+
+    annotator = world.annotators[0]
+    with db.session() as s:  # the seeded text item comes first; answer it
+        first = queue.next_task(s, annotator, world.project_id)
+    with db.session() as s:
+        queue.submit(s, annotator, first.assignment_id, {"sentiment": "positive"})
+    with db.session() as s:
+        task = queue.next_task(s, annotator, world.project_id)
+    assert task.item_id != first.item_id
+    r = api.get(f"/media/items/{task.item_id}/0", headers=_as(world, annotator))
+    assert r.status_code == 200, r.text
+    assert r.content == b"\x89PNG cat" and r.headers["content-type"] == "image/png"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    r = api.get(f"/media/items/{task.item_id}/0", headers=_as(world, world.outsider))
+    assert r.status_code == 404
+
+
+def test_presigned_redirect_reaches_the_object(api, db, world, s3):
+    conn = _connect(api, world, s3, presign=True)
+    s3.filesystem().pipe("photos/day1/dog.png", b"\x89PNG dog")
+    api.post(f"/api/v1/projects/{world.project_id}/storage/{conn['id']}/sync",
+             headers=_as(world, world.manager))
+    with db.read_session() as s:
+        item_id = s.query(Item.id).filter(Item.media != []).scalar()
+    r = api.get(f"/media/items/{item_id}/0", headers=_as(world, world.manager),
+                follow_redirects=False)
+    assert r.status_code == 307
+    assert SECRET_KEY not in r.headers["location"]
+    assert httpx.get(r.headers["location"]).content == b"\x89PNG dog"
+
+
+def test_media_url_under_no_connection_is_not_fetched(api, db, world, s3):
+    _connect(api, world, s3)
+    with db.session() as s:
+        item = s.query(Item).filter(Item.project_id == world.project_id).first()
+        item.media = ["https://127.0.0.1:1/internal"]
+        item_id = item.id
+    r = api.get(f"/media/items/{item_id}/0", headers=_as(world, world.manager))
+    assert r.status_code == 404
+
+
+def test_export_to_and_import_from_storage(api, world, s3):
+    _connect(api, world, s3)
+    r = api.post(f"/api/v1/projects/{world.project_id}/storage-export",
+                 json={"url": "s3://photos/day1/exports/"}, headers=_as(world, world.manager))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["items"] == 1 and body["url"].startswith("s3://photos/day1/exports/p1-")
+    payload = s3.filesystem().cat(body["url"][len("s3://"):])
+    assert json.loads(payload.decode())["data"] == {"text": "local text"}
+
+    s3.filesystem().pipe("photos/day1/in/more.jsonl", b'{"data": {"text": "from s3"}}\n')
+    r = api.post(f"/api/v1/projects/{world.project_id}/storage-import",
+                 json={"url": "s3://photos/day1/in/more.jsonl"},
+                 headers=_as(world, world.manager))
+    assert r.status_code == 200, r.text
+    assert r.json()["items"] == 1
+    r = api.post(f"/api/v1/projects/{world.project_id}/storage-export",
+                 json={"url": "s3://other/x.jsonl"}, headers=_as(world, world.manager))
+    assert r.status_code == 404
+    r = api.post(f"/api/v1/projects/{world.project_id}/storage-export",
+                 json={"url": "s3://photos/day1/x.jsonl"},
+                 headers=_as(world, world.annotators[0]))
+    assert r.status_code == 403
