@@ -309,6 +309,26 @@ def tour(schema: schemathesis.BaseSchema, seed: Seeded, tally: Tally) -> None:
     call("GET", "/projects/{project_id}/rlhf/bias-audit", **on_duel)
     for output in ("jsonl", "parquet", "datasets"):
         call("GET", "/projects/{project_id}/rlhf/export", query={"output": output}, **on_duel)
+    # projects: ontology versions, archive and delete (on a project of their own)
+    spare = call("POST", "/projects", expect=201,
+                 body={"name": "tour spare", "ontology": SENTIMENT})
+    on_spare = {"path_parameters": {"project_id": spare["id"]}}
+    grown = {"controls": [{**SENTIMENT["controls"][0],
+                           "options": [*SENTIMENT["controls"][0]["options"], "mixed"]}]}
+    call("POST", "/projects/{project_id}/ontology/impact", body={"ontology": grown}, **on_spare)
+    call("POST", "/projects/{project_id}/ontology/versions", expect=201,
+         body={"ontology": grown}, **on_spare)
+    call("GET", "/projects/{project_id}/ontology/versions", **on_spare)
+    call("POST", "/projects/{project_id}/archive", **on_spare)
+    call("POST", "/projects/{project_id}/restore", **on_spare)
+    call("POST", "/projects/{project_id}/guidelines", expect=201, body={"text": "# Rules"},
+         **on_spare)
+    call("GET", "/projects/{project_id}/guidelines/{version}",
+         path_parameters={"project_id": spare["id"], "version": 2})
+    call("GET", "/projects/{project_id}/guidelines/diff",
+         query={"from_version": 1, "to_version": 2}, **on_spare)
+    call("DELETE", "/projects/{project_id}", expect=204, query={"confirm": "tour spare"},
+         **on_spare)
 
 
 def test_every_answer_matches_the_openapi_schema(api):
