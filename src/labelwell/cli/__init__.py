@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assist",
     "migrate",
     "worker",
+    "storage",
 )
 
 app = typer.Typer(
