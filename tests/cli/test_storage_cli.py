@@ -72,3 +72,26 @@ def test_add_sync_export_import(env, db, s3):
     assert SECRET_KEY not in outside.output
     bad = run("storage", "add", "pics", "x", "s3://raw/y", "-o", "colour=red", ok=False)
     assert bad.exit_code == 2 and "options: unknown colour" in bad.output
+
+
+def test_import_and_export_take_storage_urls(env, db, s3):
+    s3.make_bucket("team")
+    creds = env / "creds.json"
+    creds.write_text(json.dumps(s3.credentials()))
+    run("storage", "add", "pics", "team", "s3://team/data", "-o", f"endpoint_url={s3.endpoint}",
+        "--credentials-file", str(creds))
+    fs = s3.filesystem()
+    fs.pipe("team/data/batch.jsonl", b'{"data": {"url": "https://example.org/a.png"}}\n'
+                                     b'{"data": {"url": "https://example.org/b.png"}}\n')
+    assert "imported 2 items" in run("import", "pics", "s3://team/data/batch.jsonl").output
+    out = run("export", "pics", "--to", "s3://team/data/exports/").output
+    assert "exported 2 items to s3://team/data/exports/pics-" in out
+    (written,) = fs.ls("team/data/exports")
+    assert written.endswith(".jsonl") and len(fs.cat(written).splitlines()) == 2
+
+    both = run("export", "pics", "--to", "s3://team/data/x.jsonl", "-o", str(env / "x"), ok=False)
+    assert both.exit_code == 2 and "either --output FILE or --to URL" in both.output
+    missing = run("import", "pics", str(env / "nothing.jsonl"), ok=False)
+    assert missing.exit_code == 2 and "no such file or folder" in missing.output
+    outside = run("import", "pics", "s3://other/batch.jsonl", ok=False)
+    assert outside.exit_code == 2 and "no storage connection" in outside.output

@@ -13,7 +13,8 @@ from tqdm import tqdm
 from labelwell.cli._common import fail, open_database, reports_errors, unit_of_work
 from labelwell.formats._select import check_mode
 from labelwell.formats.registry import EXPORTERS, fits
-from labelwell.work import imports, items, projects
+from labelwell.store.tables import Import
+from labelwell.work import imports, items, projects, storage
 from labelwell.work.export import ExportFilter, export_to
 from labelwell.work.policies import Permission, authorize
 
@@ -21,11 +22,11 @@ from labelwell.work.policies import Permission, authorize
 @reports_errors
 def import_(
     project: str = typer.Argument(..., help="Project name or id."),
-    file: Path = typer.Argument(
+    file: str = typer.Argument(
         ...,
-        exists=True,
         help="A JSONL, JSON, CSV or Parquet file of items (or any registered format), "
-        "or a folder of images, audio or video files.",
+        "or a folder of images, audio or video files; or a file's storage URL "
+        "(s3://...) under one of the project's storage connections.",
     ),
     format: str = typer.Option(None, help="Override the format guessed from the extension."),
     batch_size: int = typer.Option(
@@ -39,8 +40,12 @@ def import_(
 ) -> None:
     """Import items. A bad row refuses the whole file and names its line; annotator
     emails in the file map to users."""
+    from_storage = "://" in file
+    path = Path(file)
+    if not from_storage and not path.exists():
+        raise fail(f"{file}: no such file or folder")
     db = open_database()
-    bar = tqdm(unit=" items", desc=f"importing {file.name}", disable=None)
+    bar = tqdm(unit=" items", desc=f"importing {path.name}", disable=None)
     last = 0
 
     def progress(done: int) -> None:
@@ -51,18 +56,22 @@ def import_(
     try:
         with unit_of_work(db) as (s, actor):
             target = projects.get_project_by_name_or_id(s, project)
+
         # chunk by chunk, each in a short transaction: annotators keep working
-        record = imports.import_file(
-            db,
-            actor,
-            target.id,
-            file,
-            fmt=format,
-            batch_size=batch_size,
-            progress=progress,
-            annotators=annotators,
-            warn=lambda message: typer.echo(f"warning: {message}", err=True),
-        )
+        def read(local: Path) -> Import:
+            return imports.import_file(
+                db,
+                actor,
+                target.id,
+                local,
+                fmt=format,
+                batch_size=batch_size,
+                progress=progress,
+                annotators=annotators,
+                warn=lambda message: typer.echo(f"warning: {message}", err=True),
+            )
+
+        record = storage.fetched(db, actor, target.id, file, read) if from_storage else read(path)
     finally:
         bar.close()
     typer.echo(f"imported {record.n_items} items into {target.name!r} (import {record.id})")
@@ -74,7 +83,13 @@ def export(
     format: str = typer.Option(
         "jsonl", "--format", "-f", help=f"Exporter: {', '.join(sorted(EXPORTERS))}."
     ),
-    output: Path = typer.Option(..., "--output", "-o", help="File to write."),
+    output: Path = typer.Option(None, "--output", "-o", help="File to write."),
+    to: str = typer.Option(
+        None,
+        "--to",
+        help="Write to this storage URL instead (s3://..., under one of the project's "
+        "storage connections; ending in / names the file after the project and the time).",
+    ),
     status: str = typer.Option(None, help="Only items in this status: open, full or done."),
     annotator: str = typer.Option(None, help="Only labels by this annotator (email)."),
     since: datetime = typer.Option(None, help="Only labels created at or after this time."),
@@ -98,6 +113,8 @@ def export(
     ),
 ) -> None:
     """Export items with their labels and provenance, streamed."""
+    if (output is None) == (to is None):
+        raise fail("give either --output FILE or --to URL")
     make_exporter = EXPORTERS.get(format)
     if label_config is not None and not format.startswith("label_studio"):
         raise fail("--label-config is for the label_studio formats")
@@ -122,6 +139,20 @@ def export(
             tqdm(rows, total=total, unit=" items", desc=f"exporting {target.name}", disable=None)
         )
 
+    if to is not None:
+        with db.read_session() as s:
+            report = storage.write_to(
+                s,
+                actor,
+                target.id,
+                storage.export_url(to, target.name, exporter.extension),
+                lambda out: export_to(
+                    s, target.id, exporter, out, ontology, flt, progress=progress
+                ),
+            )
+        typer.echo(f"exported {report.items} items to {report.url}")
+        return
+    assert output is not None
     partial = output.with_name(output.name + ".partial")
     try:
         with db.read_session() as s, open(partial, "wb") as out:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import fsspec  # type: ignore[import-untyped]
 from fsspec.spec import AbstractFileSystem  # type: ignore[import-untyped]
@@ -33,6 +33,8 @@ from labelwell.store.db import Database
 from labelwell.store.tables import Import, Item, StorageConnection, StorageObject, utcnow
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize
+
+T = TypeVar("T")
 
 #: URL schemes a connection may name, and the fsspec package each needs
 SCHEMES: dict[str, str] = {
@@ -424,14 +426,21 @@ def fetch_to(session: Session, actor: Actor, project_id: int, url: str, folder: 
     return target
 
 
+def fetched(db: Database, actor: Actor, project_id: int, url: str, use: Callable[[Path], T]) -> T:
+    """``use(path)`` on a local copy of the file stored at ``url``, removed after."""
+    with tempfile.TemporaryDirectory(prefix="labelwell-import-") as folder:
+        with db.read_session() as s:
+            path = fetch_to(s, actor, project_id, url, Path(folder))
+        return use(path)
+
+
 def import_url(db: Database, actor: Actor, project_id: int, url: str, **options: Any) -> Import:
     """Import a file stored at ``url`` as :func:`labelwell.work.imports.import_file` would."""
     from labelwell.work.imports import import_file
 
-    with tempfile.TemporaryDirectory(prefix="labelwell-import-") as folder:
-        with db.read_session() as s:
-            path = fetch_to(s, actor, project_id, url, Path(folder))
-        return import_file(db, actor, project_id, path, **options)
+    return fetched(
+        db, actor, project_id, url, lambda path: import_file(db, actor, project_id, path, **options)
+    )
 
 
 @dataclass(frozen=True, slots=True)
