@@ -3,7 +3,7 @@ between two versions; raw HTML and script links stay inert."""
 
 from __future__ import annotations
 
-from web.helpers import login, shot
+from web.helpers import login, open_workspace, shot, submit_and_wait
 
 V1 = "Label the **sentiment** of each review."
 V2 = """# Sentiment
@@ -69,3 +69,43 @@ def test_guidelines_render_as_markdown_with_a_diff(page, site):
     page.click("#diff-form button")
     page.wait_for_url("**from_version=2**")
     assert page.locator("#diff").count() == 0
+
+
+def test_annotators_see_that_the_guidelines_changed(page, site):
+    onto = {
+        "name": "guided-ws",
+        "controls": [
+            {"name": "s", "type": "choice", "source": "text", "options": ["positive", "negative"]}
+        ],
+    }
+    r = site.api(
+        "POST",
+        "/projects",
+        json={"name": "guided-ws", "ontology": onto, "gold_ratio": 0, "guidelines": "Be **kind**."},
+    )
+    r.raise_for_status()
+    pid = r.json()["id"]
+    annotator = site.seeded.users["ann2@demo.labelwell"]
+    site.api("PUT", f"/projects/{pid}/members/{annotator}", json={"role": "annotator"})
+    rows = [{"data": {"text": f"review {i}"}} for i in range(3)]
+    site.api("POST", f"/projects/{pid}/items", json={"items": rows}).raise_for_status()
+
+    login(page, "ann2@demo.labelwell")
+    before = open_workspace(page, pid)
+    assert page.inner_text("#guideline-text strong") == "kind"  # Markdown, rendered
+    assert page.is_hidden("#guidelines-changed")  # a first visit announces nothing
+
+    # a new version while working: the next task, leased under it, says so
+    site.api("POST", f"/projects/{pid}/guidelines", json={"text": "Be **kind**.\n\nSay why."})
+    page.keyboard.press("1")
+    submit_and_wait(page, before)
+    page.wait_for_selector("#guidelines-changed:not([hidden])")
+    assert "The guidelines changed (version 2)" in page.inner_text("#guidelines-changed")
+    href = page.get_attribute("#guidelines-diff-link", "href")
+    assert href == f"/projects/{pid}/guidelines?from_version=1&to_version=2"
+    shot(page, "projects-guidelines-changed")
+    page.click("#guidelines-seen")
+    assert page.is_hidden("#guidelines-changed")
+    open_workspace(page, pid)
+    assert page.is_hidden("#guidelines-changed")  # seen: not said again
+    assert "Say why." in page.inner_text("#guideline-text")

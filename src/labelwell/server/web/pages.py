@@ -48,6 +48,7 @@ from labelwell.server.web.session import (
 from labelwell.work import accounts, project_settings, projects, stats
 from labelwell.work.actors import Actor
 from labelwell.work.consensus import adjudicator
+from labelwell.work.guidelines import render_markdown
 from labelwell.work.policies import (
     GlobalPermission,
     Permission,
@@ -62,6 +63,8 @@ from labelwell.work.review_queue import review_queue
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+#: ``{{ text|markdown }}``: guidelines as sanitised HTML (labelwell.work.guidelines)
+templates.env.filters["markdown"] = render_markdown
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -269,7 +272,9 @@ def label_page(request: Request, project_id: int) -> Response:
                     "version": guideline.version if guideline else None,
                     "text": guideline.text if guideline else "",
                 },
-                "i18n": catalogue_for(_lang(request), ("work.", "help.", "review.", "rvw.")),
+                "i18n": catalogue_for(
+                    _lang(request), ("work.", "help.", "review.", "rvw.", "guide.")
+                ),
             }
         return render(request, "label.html", actor, project=project, boot=boot)
 

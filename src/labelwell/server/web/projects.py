@@ -12,15 +12,12 @@ from fastapi.responses import Response
 from labelwell.schema.templates import SAMPLE_DATA, SAMPLE_IMAGE
 from labelwell.server.schemas_projects import OntologyVersionPublic
 from labelwell.server.web.i18n import catalogue_for
-from labelwell.server.web.pages import _lang, _page, render, templates
+from labelwell.server.web.pages import _lang, _page, render
 from labelwell.work import guidelines, ontology_versions, projects
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, allowed, authorize, project_role
 
 router = APIRouter(include_in_schema=False)
-
-#: ``{{ text|markdown }}``: guidelines as sanitised HTML (labelwell.work.guidelines)
-templates.env.filters["markdown"] = guidelines.render_markdown
 
 
 @router.get("/projects/{project_id}/ontology")

@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { boot, h } from "./dom.js";
 import { MEDIA_KEYS, Panels, contextBlock } from "./panels.js";
 import { resultView } from "./render.js";
+import { noticeGuidelines } from "./guidelines_notice.js";
 
 const B = boot();
 const t = (key) => B.i18n?.[key] ?? key;
@@ -21,7 +22,7 @@ const fmt = (key, vars) => Object.entries(vars).reduce((text, [k, v]) => text.re
 window.lw = { state, timings: [] };
 
 $("guideline-version").textContent = B.guideline.version ? `${t("work.version")} ${B.guideline.version}` : "";
-$("guideline-text").textContent = B.guideline.text || "";
+// The guidelines' text is rendered on the server as sanitised Markdown.
 
 function status(message, kind = "") {
   const el = $("status");
@@ -74,6 +75,7 @@ function onChange(snap) {
 
 function render(task) {
   state.task = task;
+  noticeGuidelines(task.guideline_version); // a task leased under newer guidelines says so
   const panels = new Panels(controls, task.item_id, task.data, task.media, { t, onChange });
   state.panels = panels;
   state.tools = panels.tools;

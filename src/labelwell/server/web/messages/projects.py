@@ -172,4 +172,5 @@ MESSAGES = {
         "en": "The guidelines changed (version {version}). See what changed.",
         "ko": "가이드라인이 바뀌었습니다 (버전 {version}). 바뀐 내용을 보세요.",
     },
+    "guide.seen": {"en": "Got it", "ko": "확인"},
 }
