@@ -139,3 +139,28 @@ def test_export_to_and_import_from_storage(api, world, s3):
                  json={"url": "s3://photos/day1/x.jsonl"},
                  headers=_as(world, world.annotators[0]))
     assert r.status_code == 403
+
+
+def test_files_on_the_servers_disk_and_a_file_connection(api, db, world, settings, tmp_path):
+    media_dir = settings.home / "media"
+    media_dir.mkdir(parents=True, exist_ok=True)
+    (media_dir / "local.png").write_bytes(b"\x89PNG local")
+    shared = tmp_path / "shared"
+    (shared / "in").mkdir(parents=True)
+    (shared / "in" / "a.png").write_bytes(b"\x89PNG shared")
+    (tmp_path / "secret.txt").write_text("not under the prefix")
+    r = api.post(f"/api/v1/projects/{world.project_id}/storage",
+                 json={"name": "nfs", "url": f"file://{shared}"}, headers=_as(world, world.manager))
+    assert r.status_code == 403
+    r = api.post(f"/api/v1/projects/{world.project_id}/storage",
+                 json={"name": "nfs", "url": f"file://{shared}"}, headers=_as(world, world.admin))
+    assert r.status_code == 201, r.text
+    with db.session() as s:
+        item = s.query(Item).filter(Item.project_id == world.project_id).first()
+        item.media = ["local.png", f"file://{shared}/in/a.png",
+                      f"file://{shared}/../secret.txt", f"file://{tmp_path}/secret.txt"]
+        item_id = item.id
+    get = lambda n: api.get(f"/media/items/{item_id}/{n}", headers=_as(world, world.manager))  # noqa: E731
+    assert get(0).content == b"\x89PNG local"
+    assert get(1).content == b"\x89PNG shared"
+    assert get(2).status_code == 404 and get(3).status_code == 404
