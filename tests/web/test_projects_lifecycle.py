@@ -126,6 +126,8 @@ def test_archive_and_delete_are_confirmed_with_the_export_offered(page, site):
     assert page.locator(f"[data-project='{kept}']").count() == 1
     page.click("#show-active")
     assert page.locator(f"[data-project='{kept}']").count() == 0
+    page.goto(f"/projects/{kept}/label")  # the workspace refuses an archived project
+    assert "is archived" in page.inner_text("main")
     page.goto(f"/projects/{kept}/manage")
     assert "Archived on" in page.inner_text("#archived-on")
     page.click("#restore")

@@ -285,6 +285,14 @@ def list_members(session: Session, actor: Actor, project_id: int) -> list[tuple[
     return [(m, u) for m, u in rows]
 
 
+def check_active(project: Project) -> None:
+    """Refuse work in an archived project (its labeling page)."""
+    if project.archived_at is not None:
+        raise Conflict(
+            f"project {project.name!r} is archived; a manager can restore it from its console"
+        )
+
+
 def archive_project(session: Session, actor: Actor, project_id: int) -> Project:
     """Archive the project (managers): it leaves the project list (a filter shows
     it) and the annotators' queue; everything in it is kept."""

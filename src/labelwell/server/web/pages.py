@@ -265,6 +265,7 @@ def label_page(request: Request, project_id: int) -> Response:
     def build(actor: Actor) -> Response:
         with request.app.state.db.read_session() as s:
             project = authorize(s, actor, project_id, Permission.annotate)
+            projects.check_active(project)
             guideline = projects.current_guideline(s, project_id)
             boot = {
                 "project": {"id": project.id, "name": project.name, "ontology": project.ontology},
