@@ -12,7 +12,7 @@ import storage_server
 from labelwell.errors import Forbidden, InvalidInput, NotFound
 from labelwell.formats.jsonl import JsonlExporter
 from labelwell.store.tables import Item
-from labelwell.work import storage
+from labelwell.work import storage, storage_sync
 from labelwell.work.export import export_to
 from storage_server import SECRET_KEY
 from world import build_world
@@ -43,7 +43,7 @@ def test_sync_makes_one_item_per_new_object_and_runs_again_without_duplicates(db
         fs.pipe(f"photos/day1/{key}", key.encode())
     fs.pipe("photos/other/d.jpg", b"outside the prefix")
 
-    report = storage.sync(db, w.manager, w.project_id, "raw")
+    report = storage_sync.sync(db, w.manager, w.project_id, "raw")
     assert (report.listed, report.added_objects, report.added_items) == (4, 3, 3)
     with db.read_session() as s:
         media = sorted(m for i in s.query(Item).filter(Item.import_id == report.import_id)
@@ -51,10 +51,10 @@ def test_sync_makes_one_item_per_new_object_and_runs_again_without_duplicates(db
     assert media == ["s3://photos/day1/a.jpg", "s3://photos/day1/b.jpg",
                      "s3://photos/day1/sub/c.jpg"]
 
-    again = storage.sync(db, w.manager, w.project_id, "raw")
+    again = storage_sync.sync(db, w.manager, w.project_id, "raw")
     assert (again.added_objects, again.added_items, again.import_id) == (0, 0, None)
     fs.pipe("photos/day1/e.jpg", b"new")
-    third = storage.sync(db, w.manager, w.project_id, "raw")
+    third = storage_sync.sync(db, w.manager, w.project_id, "raw")
     assert third.added_items == 1
     with db.read_session() as s:
         (item,) = s.query(Item).filter(Item.import_id == third.import_id)
@@ -67,7 +67,7 @@ def test_sync_reads_json_objects_as_item_data(db, s3):
     fs = s3.filesystem()
     fs.pipe("batches/in/one.json", json.dumps({"text": "s3://batches/in/x.png"}).encode())
     fs.pipe("batches/in/many.jsonl", b'{"text": "y.png"}\n{"data": {"text": "z.png"}}\n')
-    report = storage.sync(db, w.manager, w.project_id, "raw")
+    report = storage_sync.sync(db, w.manager, w.project_id, "raw")
     assert (report.added_objects, report.added_items) == (2, 3)
     with db.read_session() as s:
         datas = sorted(i.data["text"] for i in
@@ -153,3 +153,25 @@ def test_export_to_a_prefix_and_import_from_a_url(db, s3):
         storage.import_url(db, w.manager, w.project_id, "s3://exports/labels/none.jsonl")
     with pytest.raises(NotFound):
         storage.import_url(db, w.manager, w.project_id, "s3://elsewhere/more.jsonl")
+
+
+def test_a_worker_runs_a_queued_sync_once(db, s3, tmp_path):
+    from labelwell.store.tables import Job
+    from labelwell.work import jobs
+
+    w = _world(db)
+    _connect(db, w, s3)
+    s3.filesystem().pipe("photos/day1/a.jpg", b"a")
+    with db.session() as s:
+        first, new = jobs.enqueue(s, w.manager, "storage_sync", w.project_id, {"storage": "raw"})
+        joined, again = jobs.enqueue(s, w.manager, "storage_sync", w.project_id, {"storage": "raw"})
+        assert new and not again and joined.id == first.id
+        with pytest.raises(InvalidInput) as caught:
+            jobs.enqueue(s, w.manager, "storage_sync", w.project_id, {"bucket": "raw"})
+        assert caught.value.field == "options.storage"
+    taken = jobs.claim(db, "worker-a")
+    assert jobs.run_claimed(db, taken, "worker-a", tmp_path) == "done"
+    with db.read_session() as s:
+        result = s.get(Job, first.id).result
+    assert result["added_items"] == 1 and result["connection"] == "raw"
+    assert SECRET_KEY not in json.dumps(result)

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from labelwell.cli._common import fail, open_database, reports_errors, unit_of_work
-from labelwell.work import projects, storage
+from labelwell.work import projects, storage, storage_sync
 from labelwell.work.export import ExportFilter
 
 storage_app = typer.Typer(
@@ -106,7 +106,7 @@ def sync(
     db = open_database()
     with unit_of_work(db) as (s, actor):
         target = projects.get_project_by_name_or_id(s, project)
-    report = storage.sync(db, actor, target.id, name)
+    report = storage_sync.sync(db, actor, target.id, name)
     typer.echo(
         f"synced {report.connection!r}: {report.listed} objects listed, "
         f"{report.added_objects} new, {report.added_items} items added"

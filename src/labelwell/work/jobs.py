@@ -90,7 +90,10 @@ JOB_KINDS: Registry[JobKind] = Registry(
     "job kind",
     group="labelwell.jobs",
     field="kind",
-    builtins={name: "labelwell.work.job_kinds" for name in ("retrain", "prelabel", "export")},
+    builtins={
+        **{name: "labelwell.work.job_kinds" for name in ("retrain", "prelabel", "export")},
+        "storage_sync": "labelwell.work.storage_sync",
+    },
 )
 
 

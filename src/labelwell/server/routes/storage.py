@@ -16,7 +16,7 @@ from labelwell.server.schemas_storage import (
     StoragePublic,
     SyncPublic,
 )
-from labelwell.work import storage
+from labelwell.work import storage, storage_sync
 from labelwell.work.export import ExportFilter
 
 router = APIRouter(tags=["storage"])
@@ -60,7 +60,7 @@ def delete_storage(project_id: PathId, storage_id: PathId, ctx: Ctx) -> Response
 @router.post(BASE + "/{storage_id}/sync", response_model=SyncPublic)
 def sync_storage(project_id: PathId, storage_id: PathId, ctx: Ctx) -> SyncPublic:
     """Make an item of each object under the prefix that no earlier sync took."""
-    report = storage.sync(ctx.db, ctx.actor, project_id, storage_id)
+    report = storage_sync.sync(ctx.db, ctx.actor, project_id, storage_id)
     return SyncPublic(
         connection=report.connection,
         listed=report.listed,

@@ -1,0 +1,168 @@
+"""Source sync: make an item of each new object under a storage connection's
+prefix (:mod:`labelwell.work.storage`), by hand (``labelwell storage sync``, the
+API) or as the ``storage_sync`` job a worker runs."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fsspec.spec import AbstractFileSystem  # type: ignore[import-untyped]
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from labelwell.errors import InvalidInput
+from labelwell.formats.registry import ImportRow
+from labelwell.store.db import Database
+from labelwell.store.tables import Import, Item, StorageConnection, StorageObject, utcnow
+from labelwell.work.actors import Actor
+from labelwell.work.jobs import JOB_KINDS, JobKind, JobRun
+from labelwell.work.storage import _fs_error, _path, filesystem, get_connection, split_url
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    connection: str
+    listed: int
+    added_objects: int
+    added_items: int
+    import_id: int | None
+
+
+def _object_rows(
+    fs: AbstractFileSystem, conn: StorageConnection, keys: list[str], root: str
+) -> Iterator[tuple[str, list[ImportRow]]]:
+    data_key = conn.options.get("data_key", "url")
+    as_json = bool(conn.options.get("json_items"))
+    scheme, _ = split_url(conn.url)
+    for n, key in enumerate(keys, start=1):
+        url = f"{conn.url}/{key}"
+        if as_json and key.endswith((".json", ".jsonl")):
+            yield key, _json_rows(fs, f"{root}/{key}", url, n)
+        else:
+            yield key, [ImportRow(line=n, data={data_key: url}, media=[url])]
+
+
+def _json_rows(fs: AbstractFileSystem, path: str, url: str, line: int) -> list[ImportRow]:
+    try:
+        text = fs.cat_file(path).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{url}: cannot read it as UTF-8 JSON ({type(exc).__name__})") from None
+    try:
+        if path.endswith(".jsonl"):
+            values = [json.loads(t) for t in text.splitlines() if t.strip()]
+        else:
+            value = json.loads(text)
+            values = value if isinstance(value, list) else [value]
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{url}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    rows = []
+    for value in values:
+        if not isinstance(value, dict):
+            raise InvalidInput(f"{url}: each item must be a JSON object")
+        data = value.get("data", value) if isinstance(value.get("data"), dict) else value
+        rows.append(ImportRow(line=line, data=data))
+    return rows
+
+
+def sync(
+    db: Database,
+    actor: Actor,
+    project_id: int,
+    ref: str | int,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> SyncReport:
+    """Make an item of each object under the connection's prefix that no earlier
+    sync took (the ``glob`` option filters keys); runs again without duplicates.
+    Opens its own units of work on ``db``: call it outside any."""
+    from labelwell.work.imports import import_rows
+
+    with db.read_session() as s:
+        conn = get_connection(s, actor, project_id, ref)
+        s.expunge(conn)
+        known = set(
+            s.scalars(select(StorageObject.key).where(StorageObject.connection_id == conn.id))
+        )
+    fs = filesystem(conn)
+    root = _path(conn.url).rstrip("/")
+    pattern = conn.options.get("glob", "*")
+    try:
+        listed = [p[len(root) + 1 :] for p in fs.find(root) if p.startswith(root + "/")]
+    except (OSError, ValueError) as exc:
+        raise _fs_error(exc, conn.url) from None
+    keys = sorted(k for k in listed if fnmatch.fnmatchcase(k, pattern) and k not in known)
+    keys = [k for k in keys if len(k) <= 1000]
+    if not keys:
+        _mark_synced(db, conn.id, [], [])
+        return SyncReport(conn.name, len(listed), 0, 0, None)
+    taken: list[tuple[str, int]] = []  # (key, rows it made)
+
+    def rows() -> Iterator[ImportRow]:
+        for key, made in _object_rows(fs, conn, keys, root):
+            taken.append((key, len(made)))
+            yield from made
+
+    record: Import = import_rows(
+        db, actor, project_id, rows(), filename=conn.url, fmt="storage", progress=progress
+    )
+    with db.read_session() as s:
+        ids = list(s.scalars(select(Item.id).where(Item.import_id == record.id).order_by(Item.id)))
+    firsts: list[int | None] = []
+    at = 0
+    for _, n in taken:
+        firsts.append(ids[at] if n == 1 and at < len(ids) else None)
+        at += n
+    _mark_synced(db, conn.id, [k for k, _ in taken], firsts)
+    return SyncReport(conn.name, len(listed), len(taken), len(ids), record.id)
+
+
+def _mark_synced(
+    db: Database, connection_id: int, keys: list[str], item_ids: list[int | None]
+) -> None:
+    now = utcnow()
+    with db.session() as s:
+        s.add_all(
+            StorageObject(connection_id=connection_id, key=k, item_id=i, synced_at=now)
+            for k, i in zip(keys, item_ids, strict=True)
+        )
+        conn = s.get(StorageConnection, connection_id)
+        if conn is not None:
+            conn.synced_at = now
+
+
+class SyncOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    storage: str = Field(
+        ..., min_length=1, max_length=100, description="The connection's name or id."
+    )
+
+
+def sync_job(run: JobRun) -> dict[str, Any]:
+    if run.project_id is None:
+        raise InvalidInput("this job needs a project", field="project_id")
+    if run.actor is None:
+        raise InvalidInput("a sync runs as the person who asked for it", field="created_by")
+    report = sync(run.db, run.actor, run.project_id, run.options.storage)
+    return {
+        "connection": report.connection,
+        "listed": report.listed,
+        "added_objects": report.added_objects,
+        "added_items": report.added_items,
+        "import_id": report.import_id,
+    }
+
+
+JOB_KINDS.register(
+    "storage_sync",
+    JobKind(
+        SyncOptions,
+        sync_job,
+        dedupe=lambda project_id, options: f"storage_sync:{project_id}:{options.storage}",
+        description="Make an item of each new object under a storage connection's prefix.",
+    ),
+)
