@@ -92,3 +92,21 @@ def test_every_template_previews_without_errors(page, site):
         n = len(json.loads(page.input_value("#ontology"))["controls"])
         page.wait_for_selector(f"#preview[data-controls='{n}'] fieldset.control >> nth={n - 1}")
     assert errors == []
+
+
+def test_the_gallery_and_preview_speak_korean(page, site):
+    login(page, "manager@demo.labelwell")
+    page.goto("/projects/new")
+    page.select_option("#lang-select", "ko")
+    page.click("form[action='/lang'] button")
+    page.wait_for_selector("#template-gallery")
+    try:
+        assert page.inner_text("#templates-title") == "템플릿으로 시작"
+        assert page.inner_text("[data-template=ner] strong") == "개체명 인식"
+        page.click("[data-template=ner]")
+        page.wait_for_selector("#preview fieldset[data-type=spans]")
+        assert page.inner_text("#preview-title") == "미리보기: 작업자에게 보이는 화면"
+        shot(page, "projects-templates-ko")
+    finally:
+        page.select_option("#lang-select", "en")
+        page.click("form[action='/lang'] button")
