@@ -39,7 +39,10 @@ ONTOLOGY = {
 def labeled_world(db):
     """Three annotations: two say 'positive' and mark a PER; one says 'negative'."""
     world = build_world(
-        db, ontology=ONTOLOGY, texts=["Ada", "Bob", "Cy", "Di"], gold={3: {"sentiment": "positive"}}
+        db,
+        ontology=ONTOLOGY,
+        texts=["Ada", "Bob", "Cy", "Di", "Ed"],
+        gold={3: {"sentiment": "positive"}},
     )
     answers = [
         {"sentiment": "positive", "entities": [{"id": "s1", "start": 0, "end": 1, "label": "PER"}]},
@@ -115,6 +118,13 @@ def test_a_rename_counts_and_moves_the_stored_annotations(db):
         assert all("sentiment" not in r for r in results)
         assert [e["label"] for r in results for e in r.get("entities", [])] == ["PERSON"] * 2
         assert s.scalars(select(GoldAnswer.result)).one() == {"mood": "good"}
+    with db.session() as s:  # the queue checks new answers against the new version
+        task = queue.next_task(s, world.annotators[0], world.project_id)
+        with pytest.raises(InvalidInput, match="unknown control"):
+            queue.submit(s, world.annotators[0], task.assignment_id, {"sentiment": "positive"})
+    with db.session() as s:
+        task = queue.next_task(s, world.annotators[0], world.project_id)
+        queue.submit(s, world.annotators[0], task.assignment_id, {"mood": "good"})
 
 
 def test_a_removal_used_by_annotations_needs_force_and_a_reason(db):
