@@ -61,6 +61,7 @@ def test_ontology_changes_in_the_browser(page, site):
     page.click("#nav-ontology")
     page.wait_for_selector("#preview fieldset[data-type=choice]")
     assert page.inner_text("#versions tbody").count("v1") == 1
+    assert "review 0" in page.inner_text("#preview")  # the project's own first item
 
     set_options(page, ["great", "bad", "fine"])
     page.wait_for_selector("#preview input[value=great]")  # the preview follows the text

@@ -13,7 +13,7 @@ from labelwell.schema.templates import SAMPLE_DATA, SAMPLE_IMAGE
 from labelwell.server.schemas_projects import OntologyVersionPublic
 from labelwell.server.web.i18n import catalogue_for
 from labelwell.server.web.pages import _lang, _page, render
-from labelwell.work import guidelines, ontology_versions, projects
+from labelwell.work import guidelines, items, ontology_versions, projects
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, allowed, authorize, project_role
 
@@ -29,9 +29,13 @@ def ontology_page(request: Request, project_id: int) -> Response:
                 OntologyVersionPublic.model_validate(v).model_dump(mode="json")
                 for v in ontology_versions.list_versions(s, actor, project_id)
             ]
+            first = items.list_items(s, actor, project_id, limit=1)
             boot = {
                 "project": {"id": project.id, "name": project.name},
                 "ontology": {"controls": project.ontology.get("controls", [])},
+                "item": {"id": first[0].id, "data": first[0].data, "media": first[0].media}
+                if first
+                else None,
                 "versions": versions,
                 "sample": SAMPLE_DATA,
                 "sample_image": SAMPLE_IMAGE,

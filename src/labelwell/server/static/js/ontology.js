@@ -95,7 +95,7 @@ $("rename-form").addEventListener("submit", (e) => {
 
 let timer = null;
 const preview = () => renderPreview($("preview"), parsed(), B.sample, {
-  t, sampleImage: B.sample_image,
+  t, sampleImage: B.sample_image, item: B.item, // the project's first item, when it has one
   messages: { empty: t("new.preview_empty"), broken: t("new.preview_broken"), failed: (p) => fill("new.err_other", { problem: p }) },
 });
 $("ontology").addEventListener("input", () => { stale(); clearTimeout(timer); timer = setTimeout(preview, 120); });

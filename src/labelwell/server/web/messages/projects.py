@@ -173,4 +173,9 @@ MESSAGES = {
         "ko": "가이드라인이 바뀌었습니다 (버전 {version}). 바뀐 내용을 보세요.",
     },
     "guide.seen": {"en": "Got it", "ko": "확인"},
+    "onto.preview_hint_item": {
+        "en": "The workspace's own tools on the project's first item. Try them; nothing is saved.",
+        "ko": "프로젝트의 첫 항목에 작업 화면의 실제 도구를 보여 줍니다. "
+        "써 보세요. 저장되지 않습니다.",
+    },
 }
