@@ -143,6 +143,10 @@ _ERRORS: dict[int, type[LabelwellError]] = {
 }
 
 
+def _is_url(path: str | Path) -> bool:
+    return isinstance(path, str) and "://" in path
+
+
 class Client:
     """A labelwell server, reached with an API token."""
 
@@ -245,7 +249,13 @@ class Client:
         """Upload a file of items. ``annotators``: what an annotator email with no
         user here becomes: ``keep`` (the label's annotator only), ``create``
         (inactive placeholder users; admins only) or ``refuse`` (store nothing).
-        The result's ``warnings`` say what the importer skipped."""
+        The result's ``warnings`` say what the importer skipped. A storage URL
+        (``s3://...``) under one of the project's storage connections is read by
+        the server instead of uploaded."""
+        if _is_url(path):
+            response = self._call("POST", f"/projects/{project_id}/storage-import",
+                                  json={"url": str(path), "format": format})
+            return _build(ImportResult, response.json())
         path = Path(path)
         params = {"annotators": annotators, **({"format": format} if format else {})}
         with open(path, "rb") as fh:
@@ -316,8 +326,14 @@ class Client:
 
     # -- export and stats ------------------------------------------------
     def export(self, project_id: int, path: str | Path, *, format: str = "jsonl",
-               **filters: Any) -> Path:
-        """Stream an export to ``path``."""
+               **filters: Any) -> Path | str:
+        """Stream an export to ``path``; or, for a storage URL (``s3://...``, under
+        one of the project's storage connections; ending in ``/``: a file named
+        after the project), have the server write it there and return the URL."""
+        if _is_url(path):
+            body = {"url": str(path), "format": format, **filters}
+            written = self._call("POST", f"/projects/{project_id}/storage-export", json=body)
+            return written.json()["url"]  # type: ignore[no-any-return]
         path = Path(path)
         params = {"format": format, **{k: v.isoformat() if isinstance(v, datetime) else v
                                        for k, v in filters.items() if v is not None}}
@@ -329,6 +345,26 @@ class Client:
                 for chunk in r.iter_bytes():
                     out.write(chunk)
         return path
+
+    # -- storage -----------------------------------------------------------
+    def add_storage(self, project_id: int, name: str, url: str, *,
+                    options: dict[str, Any] | None = None,
+                    credentials: dict[str, str] | None = None) -> dict[str, Any]:
+        """Connect the project to a bucket or folder prefix (see docs/storage.md);
+        the answer names the credential keys set, never their values."""
+        body = {"name": name, "url": url, "options": options or {},
+                "credentials": credentials or {}}
+        return self._call("POST", f"/projects/{project_id}/storage",  # type: ignore[no-any-return]
+                          json=body).json()
+
+    def storage(self, project_id: int) -> list[dict[str, Any]]:
+        return self._call("GET", f"/projects/{project_id}/storage").json()["data"]  # type: ignore[no-any-return]
+
+    def sync_storage(self, project_id: int, storage_id: int) -> dict[str, Any]:
+        """Make an item of each object under the connection's prefix that no
+        earlier sync took; ``{"listed", "added_objects", "added_items", "import_id"}``."""
+        return self._call("POST",  # type: ignore[no-any-return]
+                          f"/projects/{project_id}/storage/{storage_id}/sync").json()
 
     def stats(self, project_id: int) -> Stats:
         return _build(Stats, self._call("GET", f"/projects/{project_id}/stats").json())

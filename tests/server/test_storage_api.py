@@ -130,8 +130,8 @@ def test_export_to_and_import_from_storage(api, world, s3):
     r = api.post(f"/api/v1/projects/{world.project_id}/storage-import",
                  json={"url": "s3://photos/day1/in/more.jsonl"},
                  headers=_as(world, world.manager))
-    assert r.status_code == 200, r.text
-    assert r.json()["items"] == 1
+    assert r.status_code == 201, r.text
+    assert r.json()["n_items"] == 1 and r.json()["filename"] == "more.jsonl"
     r = api.post(f"/api/v1/projects/{world.project_id}/storage-export",
                  json={"url": "s3://other/x.jsonl"}, headers=_as(world, world.manager))
     assert r.status_code == 404
@@ -164,3 +164,26 @@ def test_files_on_the_servers_disk_and_a_file_connection(api, db, world, setting
     assert get(0).content == b"\x89PNG local"
     assert get(1).content == b"\x89PNG shared"
     assert get(2).status_code == 404 and get(3).status_code == 404
+
+
+def test_the_sdk_takes_storage_urls_where_it_takes_paths(api, world, s3, tmp_path):
+    from labelwell.client import Client
+    from sdk_transport import Via
+
+    sdk = Client("http://testserver", world.token(world.admin), transport=Via(api))
+    s3.make_bucket("photos")
+    conn = sdk.add_storage(world.project_id, "raw", "s3://photos/day1",
+                           options={**s3.options(), "data_key": "text"},
+                           credentials=s3.credentials())
+    assert conn["credentials_set"] == ["key", "secret"]
+    assert [c["name"] for c in sdk.storage(world.project_id)] == ["raw"]
+    fs = s3.filesystem()
+    fs.pipe("photos/day1/a.png", b"a")
+    assert sdk.sync_storage(world.project_id, conn["id"])["added_items"] == 1
+    fs.pipe("photos/day1/in.jsonl", b'{"data": {"text": "sdk"}}\n')
+    assert sdk.import_file(world.project_id, "s3://photos/day1/in.jsonl").n_items == 1
+    url = sdk.export(world.project_id, "s3://photos/day1/out/", status="open")
+    assert isinstance(url, str) and url.startswith("s3://photos/day1/out/p1-")
+    assert len(fs.cat(url[len("s3://"):]).splitlines()) == 3
+    local = sdk.export(world.project_id, tmp_path / "local.jsonl")
+    assert local.read_text().count("\n") == 3

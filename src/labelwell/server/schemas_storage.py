@@ -60,6 +60,10 @@ class StorageExport(BaseModel):
     url: str = Field(..., min_length=1, max_length=1000, examples=["s3://bucket/exports/"])
     format: str = Field("jsonl", max_length=100)
     status: Literal["open", "full", "done"] | None = None
+    annotator: str | None = Field(None, max_length=320)
+    since: datetime | None = None
+    until: datetime | None = None
+    source: Literal["human", "model", "labeling_function", "consensus", "synthetic"] | None = None
     labels: Literal["raw", "aggregated", "both"] = "both"
 
 
@@ -74,8 +78,3 @@ class StorageImport(BaseModel):
 
     url: str = Field(..., min_length=1, max_length=1000, examples=["s3://bucket/in/items.jsonl"])
     format: str | None = Field(None, max_length=100)
-
-
-class StorageImportPublic(Public):
-    import_id: int
-    items: int

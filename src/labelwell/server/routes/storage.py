@@ -6,13 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from labelwell.server.deps import Ctx
-from labelwell.server.schemas import Page, PathId
+from labelwell.server.schemas import ImportPublic, Page, PathId
 from labelwell.server.schemas_storage import (
     StorageCreate,
     StorageExport,
     StorageExportPublic,
     StorageImport,
-    StorageImportPublic,
     StoragePublic,
     SyncPublic,
 )
@@ -74,15 +73,29 @@ def sync_storage(project_id: PathId, storage_id: PathId, ctx: Ctx) -> SyncPublic
 def export_to_storage(project_id: PathId, body: StorageExport, ctx: Ctx) -> StorageExportPublic:
     """Write the project's export to a URL under one of its connections (a URL
     ending in ``/`` gets a file named after the project and the time)."""
-    flt = ExportFilter(status=body.status, labels=body.labels)
+    flt = ExportFilter(
+        status=body.status,
+        annotator=body.annotator,
+        since=body.since,
+        until=body.until,
+        source=body.source,
+        labels=body.labels,
+    )
     report = storage.export_project(
         ctx.db, ctx.actor, project_id, body.url, fmt=body.format, flt=flt
     )
     return StorageExportPublic(url=report.url, items=report.items, bytes=report.bytes)
 
 
-@router.post("/projects/{project_id}/storage-import", response_model=StorageImportPublic)
-def import_from_storage(project_id: PathId, body: StorageImport, ctx: Ctx) -> StorageImportPublic:
+@router.post(
+    "/projects/{project_id}/storage-import",
+    response_model=ImportPublic,
+    status_code=status.HTTP_201_CREATED,
+)
+def import_from_storage(project_id: PathId, body: StorageImport, ctx: Ctx) -> ImportPublic:
     """Import a file stored under one of the project's connections, as an upload."""
-    record = storage.import_url(ctx.db, ctx.actor, project_id, body.url, fmt=body.format)
-    return StorageImportPublic(import_id=record.id, items=record.n_items)
+    warnings: list[str] = []
+    record = storage.import_url(
+        ctx.db, ctx.actor, project_id, body.url, fmt=body.format, warn=warnings.append
+    )
+    return ImportPublic.model_validate(record).model_copy(update={"warnings": warnings})
