@@ -12,12 +12,19 @@ from typing import Any
 
 from fsspec.spec import AbstractFileSystem  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from labelwell.errors import InvalidInput
 from labelwell.formats.registry import ImportRow
 from labelwell.store.db import Database
-from labelwell.store.tables import Import, Item, StorageConnection, StorageObject, utcnow
+from labelwell.store.tables import (
+    Import,
+    Item,
+    StorageConnection,
+    StorageObject,
+    table_of,
+    utcnow,
+)
 from labelwell.work.actors import Actor
 from labelwell.work.jobs import JOB_KINDS, JobKind, JobRun
 from labelwell.work.storage import _fs_error, _path, filesystem, get_connection, split_url
@@ -123,15 +130,26 @@ def sync(
 def _mark_synced(
     db: Database, connection_id: int, keys: list[str], item_ids: list[int | None]
 ) -> None:
+    """Record the objects taken, in short transactions of :data:`MARK_CHUNK`
+    rows (annotators wait for SQLite's writer lock)."""
     now = utcnow()
+    rows = [
+        {"connection_id": connection_id, "key": k, "item_id": i, "synced_at": now}
+        for k, i in zip(keys, item_ids, strict=True)
+    ]
+    for start in range(0, len(rows), MARK_CHUNK):
+        with db.session() as s:
+            s.execute(insert(table_of(StorageObject)), rows[start : start + MARK_CHUNK])
     with db.session() as s:
-        s.add_all(
-            StorageObject(connection_id=connection_id, key=k, item_id=i, synced_at=now)
-            for k, i in zip(keys, item_ids, strict=True)
+        s.execute(
+            update(StorageConnection)
+            .where(StorageConnection.id == connection_id)
+            .values(synced_at=now)
         )
-        conn = s.get(StorageConnection, connection_id)
-        if conn is not None:
-            conn.synced_at = now
+
+
+#: objects recorded per transaction
+MARK_CHUNK = 5_000
 
 
 class SyncOptions(BaseModel):
