@@ -80,7 +80,7 @@ def test_urls_outside_every_connection_are_not_found(db, s3):
     _connect(db, w, s3)
     with db.read_session() as s:
         for url in ["s3://photos/day10/a.jpg", "s3://photos/a.jpg", "https://169.254.169.254/x",
-                    "s3://photos/day1/../secret", "/etc/passwd"]:
+                    "s3://photos/day1/../secret", "s3://photos/day1/%2e%2e/x", "/etc/passwd"]:
             with pytest.raises(NotFound):
                 storage.open_media(s, w.project_id, url)
 
@@ -111,13 +111,17 @@ def test_managers_may_not_point_the_server_at_its_own_disk_or_network(db, s3, tm
             storage.create_connection(s, w.manager, w.project_id, name="disk",
                                       url=f"file://{tmp_path}")
         with pytest.raises(Forbidden):
+            storage.create_connection(s, w.manager, w.project_id, name="web",
+                                      url="https://169.254.169.254/latest")
+        with pytest.raises(Forbidden):
             storage.create_connection(s, w.manager, w.project_id, name="net",
                                       url="s3://b/p", options={"endpoint_url": s3.endpoint})
         with pytest.raises(Forbidden):
             storage.create_connection(s, w.annotators[0], w.project_id, name="x", url="s3://b")
         with pytest.raises(NotFound):
             storage.create_connection(s, w.outsider, w.project_id, name="x", url="s3://b")
-        for url, field in [("ftp://x/y", "url"), ("s3://", "url"), ("bucket/p", "url")]:
+        for url, field in [("ftp://x/y", "url"), ("s3://", "url"), ("bucket/p", "url"),
+                           ("s3://b/p/%2E%2E/q", "url")]:
             with pytest.raises(InvalidInput) as caught:
                 storage.create_connection(s, w.manager, w.project_id, name="x", url=url)
             assert caught.value.field == field

@@ -7,7 +7,8 @@ project's connections (:func:`connection_for`), so an item cannot make the
 server fetch an arbitrary address. Credentials stay in the store; responses say
 only which keys are set, and errors name the URL, never a secret. ``file://``
 prefixes and a custom ``endpoint_url`` point the server at its own disk or
-network, so only an admin may set them."""
+network, so only an admin may set them, and an ``https://`` prefix too (it
+names any host); redirects are never followed."""
 
 from __future__ import annotations
 
@@ -77,7 +78,8 @@ def split_url(url: str, field: str = "url") -> tuple[str, str]:
             f"{field}: scheme {scheme!r} is not one of {', '.join(sorted(SCHEMES))}", field=field
         )
     parts = rest.split("/")
-    if not rest.strip("/") or any(p in (".", "..") for p in parts) or "\\" in rest:
+    encoded = any(e in rest.lower() for e in ("%2e", "%2f", "%5c"))
+    if not rest.strip("/") or any(p in (".", "..") for p in parts) or "\\" in rest or encoded:
         raise InvalidInput(f"{field} must name a bucket or folder, without . or ..", field=field)
     return scheme, rest
 
@@ -145,8 +147,11 @@ def create_connection(
     if not name or len(name) > 100 or "/" in name:
         raise InvalidInput("name must be 1 to 100 characters, without /", field="name")
     scheme, _ = split_url(url)
-    if scheme == "file" and not actor.is_admin:
-        raise Forbidden("only an admin may connect a project to a folder on the server")
+    if scheme in ("file", "https") and not actor.is_admin:
+        raise Forbidden(
+            f"only an admin may connect a project to a {scheme}:// prefix "
+            "(it reads the server's own disk or network)"
+        )
     if session.scalar(
         select(StorageConnection.id).where(
             StorageConnection.project_id == project_id, StorageConnection.name == name
@@ -228,8 +233,10 @@ def filesystem(conn: StorageConnection) -> AbstractFileSystem:
         # no listings cache: other servers and syncs change the bucket under us
         kwargs = {"client_kwargs": client, "use_listings_cache": False, **creds}
     elif scheme == "https":
+        # a redirect could lead the server to any address: never follow one
+        kwargs["allow_redirects"] = False
         if creds.get("authorization"):
-            kwargs["client_kwargs"] = {"headers": {"Authorization": creds["authorization"]}}
+            kwargs["headers"] = {"Authorization": creds["authorization"]}
     elif scheme != "file":
         kwargs = dict(creds)
     try:

@@ -33,8 +33,8 @@ def list_storage(project_id: PathId, ctx: Ctx) -> Page[StoragePublic]:
 
 @router.post(BASE, response_model=StoragePublic, status_code=status.HTTP_201_CREATED)
 def create_storage(project_id: PathId, body: StorageCreate, ctx: Ctx) -> StoragePublic:
-    """Connect the project to a bucket or folder prefix. ``file://`` prefixes and
-    a custom ``options.endpoint_url`` need an admin."""
+    """Connect the project to a bucket or folder prefix. ``file://`` and
+    ``https://`` prefixes and a custom ``options.endpoint_url`` need an admin."""
     with ctx.db.session() as s:
         conn = storage.create_connection(
             s,
