@@ -285,12 +285,15 @@ def list_members(session: Session, actor: Actor, project_id: int) -> list[tuple[
     return [(m, u) for m, u in rows]
 
 
+def archived(name: str) -> Conflict:
+    """The refusal of work in an archived project (the labeling page, the queue)."""
+    return Conflict(f"project {name!r} is archived; a manager can restore it from its console")
+
+
 def check_active(project: Project) -> None:
     """Refuse work in an archived project (its labeling page)."""
     if project.archived_at is not None:
-        raise Conflict(
-            f"project {project.name!r} is archived; a manager can restore it from its console"
-        )
+        raise archived(project.name)
 
 
 def archive_project(session: Session, actor: Actor, project_id: int) -> Project:

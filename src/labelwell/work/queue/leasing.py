@@ -16,6 +16,7 @@ from labelwell.store.tables import utcnow
 from labelwell.work.accounts import actor_of
 from labelwell.work.actors import Actor, Bearer
 from labelwell.work.cost import budget_reached, check_budget
+from labelwell.work.projects import archived
 from labelwell.work.qualification import qualification, rule
 from labelwell.work.queue import postgres
 from labelwell.work.queue import statements as sql
@@ -77,6 +78,8 @@ def next_task(work: Session | Unit, who: Actor | Bearer, project_id: int) -> Tas
             check_eligible(actor, project)
         if outcome == "stopped":
             raise budget_reached(project)
+        if outcome == "archived":
+            raise archived(project.name)
         if outcome != "qualification":
             return task
         unit.require_transaction()
@@ -87,6 +90,9 @@ def next_task(work: Session | Unit, who: Actor | Bearer, project_id: int) -> Tas
     live = db.one(sql.LIVE_LEASE, (actor.id, project_id, db.stamp(now)))
     if live is not None:
         return _task(db, project, live)
+    row = db.one(sql.ARCHIVED, (project_id,))
+    if row is not None and row[0] is not None:
+        raise archived(project.name)
     check_budget(db, project)
     reclaim_expired(unit, project_id)
 

@@ -21,6 +21,9 @@ PROJECT = Statement(
     " FROM projects p WHERE p.id = ?"
 )
 
+#: whether the project is archived (it serves no new tasks; primary key)
+ARCHIVED = Statement("SELECT archived_at FROM projects WHERE id = ?")
+
 #: a live lease the annotator already holds (ix_assignments_user)
 LIVE_LEASE = Statement(
     "SELECT id, item_id, expires_at, guideline_version FROM assignments"
