@@ -303,6 +303,15 @@ def tour(schema: schemathesis.BaseSchema, seed: Seeded, tally: Tally) -> None:
                    **on_p)
     call("POST", "/jobs/{job_id}/cancel", path_parameters={"job_id": retrain["id"]})
     call("GET", "/job-kinds")
+    # the data manager's layout, saved views and the export of a selection
+    call("PUT", "/projects/{project_id}/data/layout", body={"columns": ["id", "status"]}, **on_p)
+    view = call("PUT", "/projects/{project_id}/data/views",
+                body={"name": "open ones", "columns": ["id"],
+                      "filters": [{"column": "status", "op": "eq", "value": "open"}]}, **on_p)
+    call("DELETE", "/projects/{project_id}/data/views/{view_id}", expect=204,
+         path_parameters={"project_id": p, "view_id": view["id"]})
+    call("POST", "/projects/{project_id}/data/export",
+         body={"item_ids": [seed.open_item], "format": "jsonl"}, **on_p)
     on_duel = {"path_parameters": {"project_id": duel}}
     call("GET", "/projects/{project_id}/leaderboard", query={"bootstrap": 10},
          path_parameters={"project_id": seed.arena})
