@@ -179,3 +179,25 @@ def test_a_worker_runs_a_queued_sync_once(db, s3, tmp_path):
         result = s.get(Job, first.id).result
     assert result["added_items"] == 1 and result["connection"] == "raw"
     assert SECRET_KEY not in json.dumps(result)
+
+
+def test_a_sync_that_died_before_recording_its_objects_is_not_taken_twice(db, s3):
+    from sqlalchemy import delete, func, select
+
+    from labelwell.store.tables import StorageObject
+
+    w = _world(db)
+    _connect(db, w, s3)
+    fs = s3.filesystem()
+    fs.pipe({"photos/day1/a.jpg": b"a", "photos/day1/b.jpg": b"b"})
+    first = storage_sync.sync(db, w.manager, w.project_id, "raw")
+    assert first.added_items == 2
+    with db.session() as s:  # as if the process ended after publishing the items
+        s.execute(delete(StorageObject))
+    fs.pipe("photos/day1/c.jpg", b"c")
+    again = storage_sync.sync(db, w.manager, w.project_id, "raw")
+    assert (again.added_objects, again.added_items) == (1, 1)
+    with db.read_session() as s:
+        assert s.scalar(select(func.count()).select_from(StorageObject)) == 3
+        n_items = s.scalar(select(func.count()).select_from(Item))
+    assert n_items == 1 + 3  # the seed item and one per object

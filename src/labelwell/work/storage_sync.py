@@ -12,7 +12,7 @@ from typing import Any
 
 from fsspec.spec import AbstractFileSystem  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import insert, select, update
+from sqlalchemy import exists, insert, select, update
 
 from labelwell.errors import InvalidInput
 from labelwell.formats.registry import ImportRow
@@ -91,9 +91,11 @@ def sync(
     with db.read_session() as s:
         conn = get_connection(s, actor, project_id, ref)
         s.expunge(conn)
+    with db.read_session() as s:
         known = set(
             s.scalars(select(StorageObject.key).where(StorageObject.connection_id == conn.id))
         )
+    _recover(db, conn, known)
     fs = filesystem(conn)
     root = _path(conn.url).rstrip("/")
     pattern = conn.options.get("glob", "*")
@@ -125,6 +127,35 @@ def sync(
         at += n
     _mark_synced(db, conn.id, [k for k, _ in taken], firsts)
     return SyncReport(conn.name, len(listed), len(taken), len(ids), record.id)
+
+
+def _recover(db: Database, conn: StorageConnection, known: set[str]) -> None:
+    """Record the objects of an earlier sync of ``conn`` whose items were
+    published but not recorded (the process ended in between), so they are not
+    taken twice: the items of its imports that no ``storage_objects`` row names.
+    Adds their keys to ``known``."""
+    prefix = conn.url + "/"
+    with db.read_session() as s:
+        orphans = s.execute(
+            select(Item.id, Item.media)
+            .join(Import, Import.id == Item.import_id)
+            .where(
+                Import.project_id == conn.project_id,
+                Import.format == "storage",
+                Import.filename == conn.url[:500],
+                Import.state == "published",
+                ~exists().where(StorageObject.item_id == Item.id),
+            )
+        ).all()
+    found: dict[str, int] = {}
+    for item_id, media in orphans:
+        if media and isinstance(media[0], str) and media[0].startswith(prefix):
+            key = media[0][len(prefix) :]
+            if key not in known:
+                found.setdefault(key, item_id)
+    if found:
+        _mark_synced(db, conn.id, list(found), list(found.values()))
+        known.update(found)
 
 
 def _mark_synced(
