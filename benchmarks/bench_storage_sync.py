@@ -50,7 +50,9 @@ def main() -> None:
     endpoint = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         for _ in range(600):
@@ -74,7 +76,11 @@ def main() -> None:
                 admin = Actor.of(accounts.create_user(s, "admin@example.org", role="admin"))
                 project = projects.create_project(s, admin, "bench", ONTOLOGY)
                 storage.create_connection(
-                    s, admin, project.id, name="raw", url="s3://bench/in",
+                    s,
+                    admin,
+                    project.id,
+                    name="raw",
+                    url="s3://bench/in",
                     options={"endpoint_url": endpoint},
                     credentials={"key": "k", "secret": "s"},
                 )
