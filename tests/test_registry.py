@@ -224,7 +224,7 @@ def test_every_registry_is_in_the_plugins_table():
         for path in (Path(__file__).resolve().parents[1] / "src" / "labelwell").rglob("*.py")
         for group in GROUP.findall(path.read_text(encoding="utf-8"))
     }
-    assert len(groups) == 8
+    assert len(groups) == 9
     table = [line for line in _plugins_section().splitlines() if line.startswith("| ")]
     assert sorted(groups) == sorted(line.split("|")[3].strip(" `") for line in table[1:])
 
