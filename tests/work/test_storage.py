@@ -201,3 +201,28 @@ def test_a_sync_that_died_before_recording_its_objects_is_not_taken_twice(db, s3
         assert s.scalar(select(func.count()).select_from(StorageObject)) == 3
         n_items = s.scalar(select(func.count()).select_from(Item))
     assert n_items == 1 + 3  # the seed item and one per object
+
+
+def test_a_second_sync_of_a_connection_waits_for_the_first(db, s3):
+    """While one sync works (here: a job queued and claimed by a worker), another
+    one of the same connection, from a command or a request, is refused with a
+    409 naming the live job, instead of taking the same objects twice."""
+    from labelwell.errors import Conflict
+    from labelwell.work import jobs
+
+    w = _world(db)
+    conn_id = _connect(db, w, s3)
+    s3.filesystem().pipe("photos/day1/a.jpg", b"a")
+    with db.session() as s:
+        live, _ = jobs.enqueue(
+            s, w.manager, "storage_sync", w.project_id, {"storage": str(conn_id)}
+        )
+    assert jobs.claim(db, "worker-a").id == live.id
+    with pytest.raises(Conflict) as refused:
+        storage_sync.sync(db, w.manager, w.project_id, "raw")
+    assert refused.value.details["job_id"] == live.id
+    with db.read_session() as s:
+        assert s.query(Item).filter(Item.media.is_not(None)).count() == 1  # the seed item only
+    with db.session() as s:
+        jobs.cancel(s, w.manager, live.id)
+    assert storage_sync.sync(db, w.manager, w.project_id, "raw").added_items == 1

@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -116,10 +117,13 @@ def enqueue(
     kind_name: str,
     project_id: int | None,
     options: Mapping[str, Any] | None = None,
+    *,
+    running_for: str | None = None,
 ) -> tuple[Job, bool]:
     """Queue a job (``actor`` None: the system, e.g. the flywheel after a submit).
     Returns the job and whether it is new: a request whose dedupe key matches a
-    live job gets that job back."""
+    live job gets that job back. ``running_for``: the job is stored already
+    running, leased to that owner (see :func:`held`)."""
     kind = JOB_KINDS.get(kind_name)
     opts = _options(kind, options)
     if actor is not None and project_id is not None:
@@ -136,6 +140,14 @@ def enqueue(
         "max_attempts": 3,
         "created_at": now(),
     }
+    if running_for is not None:
+        values.update(
+            state="running",
+            lease_owner=running_for,
+            lease_expires_at=now() + timedelta(seconds=LEASE_S),
+            attempts=1,
+            started_at=now(),
+        )
     table = table_of(Job)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
@@ -151,7 +163,7 @@ def enqueue(
         return job, True
     live = session.scalar(select(Job).where(Job.dedupe_key == key, Job.state.in_(LIVE)))
     if live is None:  # finished between the insert and this read: ask again
-        return enqueue(session, actor, kind_name, project_id, options)
+        return enqueue(session, actor, kind_name, project_id, options, running_for=running_for)
     return live, False
 
 
@@ -344,6 +356,51 @@ def run_claimed(db: Database, job: Job, owner: str, home: Path) -> str:
     finally:
         stop.set()
     return "done" if _settle(db, job.id, owner, "done", result=result) else "cancelled"
+
+
+@contextmanager
+def held(
+    db: Database,
+    actor: Actor | None,
+    kind_name: str,
+    project_id: int | None,
+    options: Mapping[str, Any] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Do a kind's work here and now (a command or a request that waits for it)
+    under a job row stored running for this process: the row's dedupe key keeps
+    an equal job out, from this server, another one or a worker, until the work
+    ends (``Conflict`` when one is live already). Put the result in the dict
+    this yields; the job ends done with it, or failed with the error raised."""
+    owner = f"inline-{uuid.uuid4().hex[:16]}"
+    with db.session() as s:
+        job, new = enqueue(s, actor, kind_name, project_id, options, running_for=owner)
+        job_id, state = job.id, job.state
+    if not new:
+        raise Conflict(
+            f"an equal {kind_name} job is {state} already (job {job_id})",
+            details={"job_id": job_id, "state": state},
+        )
+    stop = threading.Event()
+
+    def keep_lease() -> None:
+        while not stop.wait(LEASE_S / 3):
+            if not renew(db, job_id, owner):
+                return
+
+    threading.Thread(target=keep_lease, name=f"job-{job_id}-lease", daemon=True).start()
+    result: dict[str, Any] = {}
+    try:
+        yield result
+    except LabelwellError as error:
+        stop.set()
+        _settle(db, job_id, owner, "failed", error=error.message)
+        raise
+    except BaseException as error:
+        stop.set()
+        _settle(db, job_id, owner, "failed", error=f"internal error ({type(error).__name__})")
+        raise
+    stop.set()
+    _settle(db, job_id, owner, "done", result=result)
 
 
 def work(

@@ -25,6 +25,7 @@ from labelwell.store.tables import (
     table_of,
     utcnow,
 )
+from labelwell.work import jobs
 from labelwell.work.actors import Actor
 from labelwell.work.jobs import JOB_KINDS, JobKind, JobRun
 from labelwell.work.storage import _fs_error, _path, filesystem, get_connection, split_url
@@ -85,7 +86,36 @@ def sync(
 ) -> SyncReport:
     """Make an item of each object under the connection's prefix that no earlier
     sync took (the ``glob`` option filters keys); runs again without duplicates.
-    Opens its own units of work on ``db``: call it outside any."""
+    One sync of a connection runs at a time, across servers, commands and
+    workers: this one holds a ``storage_sync`` job row while it works, and a
+    second one is refused (``Conflict``) meanwhile. Opens its own units of work
+    on ``db``: call it outside any."""
+    with db.read_session() as s:
+        conn_id = get_connection(s, actor, project_id, ref).id
+    with jobs.held(db, actor, "storage_sync", project_id, {"storage": str(conn_id)}) as result:
+        report = _sync(db, actor, project_id, conn_id, progress=progress)
+        result.update(_summary(report))
+    return report
+
+
+def _summary(report: SyncReport) -> dict[str, Any]:
+    return {
+        "connection": report.connection,
+        "listed": report.listed,
+        "added_objects": report.added_objects,
+        "added_items": report.added_items,
+        "import_id": report.import_id,
+    }
+
+
+def _sync(
+    db: Database,
+    actor: Actor,
+    project_id: int,
+    ref: str | int,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> SyncReport:
     from labelwell.work.imports import import_rows
 
     with db.read_session() as s:
@@ -192,18 +222,13 @@ class SyncOptions(BaseModel):
 
 
 def sync_job(run: JobRun) -> dict[str, Any]:
+    """The worker's side: the job row it claimed is the one that keeps a second
+    sync of the connection out."""
     if run.project_id is None:
         raise InvalidInput("this job needs a project", field="project_id")
     if run.actor is None:
         raise InvalidInput("a sync runs as the person who asked for it", field="created_by")
-    report = sync(run.db, run.actor, run.project_id, run.options.storage)
-    return {
-        "connection": report.connection,
-        "listed": report.listed,
-        "added_objects": report.added_objects,
-        "added_items": report.added_items,
-        "import_id": report.import_id,
-    }
+    return _summary(_sync(run.db, run.actor, run.project_id, run.options.storage))
 
 
 JOB_KINDS.register(
