@@ -303,6 +303,21 @@ def tour(schema: schemathesis.BaseSchema, seed: Seeded, tally: Tally) -> None:
                    **on_p)
     call("POST", "/jobs/{job_id}/cancel", path_parameters={"job_id": retrain["id"]})
     call("GET", "/job-kinds")
+    # storage: a folder prefix (file:// needs an admin), synced, exported to, imported from
+    shared = seed.home / "shared"
+    (shared / "in").mkdir(parents=True)
+    (shared / "in" / "a.txt").write_text("hello")
+    (shared / "items.jsonl").write_text('{"text": "from storage"}\n')
+    conn = call("POST", "/projects/{project_id}/storage", "admin", 201,
+                body={"name": "nfs", "url": f"file://{shared}",
+                      "options": {"glob": "in/*", "data_key": "text"}}, **on_p)
+    on_conn = {"path_parameters": {"project_id": p, "storage_id": conn["id"]}}
+    call("POST", "/projects/{project_id}/storage/{storage_id}/sync", "admin", **on_conn)
+    call("POST", "/projects/{project_id}/storage-export", body={"url": f"file://{shared}/out/"},
+         **on_p)
+    call("POST", "/projects/{project_id}/storage-import", expect=201,
+         body={"url": f"file://{shared}/items.jsonl"}, **on_p)
+    call("DELETE", "/projects/{project_id}/storage/{storage_id}", "admin", 204, **on_conn)
     # the data manager's layout, saved views and the export of a selection
     call("PUT", "/projects/{project_id}/data/layout", body={"columns": ["id", "status"]}, **on_p)
     view = call("PUT", "/projects/{project_id}/data/views",
