@@ -2,7 +2,7 @@
 sentence-transformers on the same texts and threads, in one run; and the
 on-disk cache at a million vectors.
 
-* ``speed``: items/s embedding the distinct YouTube spam comments (1,956), cold
+* ``speed``: items/s embedding the distinct YouTube spam comments (1,761), cold
   (no cache), each backend on ``--threads`` threads, best of ``--repeat``;
 * ``accuracy``: the worst and the 1st-percentile cosine of each ONNX backend's
   vectors to sentence-transformers' over every comment (targets: float32 >=
