@@ -319,6 +319,9 @@ def tour(schema: schemathesis.BaseSchema, seed: Seeded, tally: Tally) -> None:
          body={"url": f"file://{shared}/items.jsonl"}, **on_p)
     call("DELETE", "/projects/{project_id}/storage/{storage_id}", "admin", 204, **on_conn)
     # the data manager's layout, saved views and the export of a selection
+    call("POST", "/projects/{project_id}/data/items", body={"limit": 10, "sort": "created"},
+         **on_p)
+    call("POST", "/projects/{project_id}/data/count", body={"search": "open"}, **on_p)
     call("PUT", "/projects/{project_id}/data/layout", body={"columns": ["id", "status"]}, **on_p)
     view = call("PUT", "/projects/{project_id}/data/views",
                 body={"name": "open ones", "columns": ["id"],

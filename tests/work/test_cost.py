@@ -165,7 +165,10 @@ def test_the_budget_check_is_one_lookup_on_the_lease_path(db):
     if db.dialect == "postgresql":
         with db.read_session() as s:
             source = s.execute(
-                text("SELECT prosrc FROM pg_proc WHERE proname = 'labelwell_next_task'")
+                text(
+                    "SELECT prosrc FROM pg_proc WHERE proname = 'labelwell_next_task'"
+                    " AND pronamespace = current_schema()::regnamespace"
+                )
             ).scalar_one()
         assert "FROM project_spend s WHERE s.project_id = p_project" in source
         return
