@@ -154,6 +154,34 @@ def revise_annotation(
         closed = own_edit_closed(session, project, old)
         if closed:
             raise Conflict(f"annotation {annotation_id}: {closed}")
+    return new_revision(
+        session,
+        actor,
+        project,
+        old,
+        result,
+        time_spent_ms=time_spent_ms,
+        status=old.status,
+        note={"edited_by": actor.email},
+        action="annotation.revise",
+    )
+
+
+def new_revision(
+    session: Session,
+    actor: Actor,
+    project: Project,
+    old: Annotation,
+    result: dict[str, Any],
+    *,
+    time_spent_ms: int | None,
+    status: str,
+    note: dict[str, Any],
+    action: str,
+) -> Annotation:
+    """Store ``result`` (checked against the ontology) as the next revision of
+    ``old``, which is kept with ``is_current`` false; the time spent adds up,
+    ``note`` joins the details, and ``action`` is audited."""
     item = session.get(Item, old.item_id)
     assert item is not None
     ontology_of(project).validate(result, item.data)
@@ -168,19 +196,20 @@ def revise_annotation(
         result=result,
         guideline_version=old.guideline_version,
         time_spent_ms=(old.time_spent_ms or 0) + (time_spent_ms or 0),
-        status=old.status,
+        status=status,
         is_gold_check=old.is_gold_check,
         revision=old.revision + 1,
         supersedes_id=old.id,
         is_current=True,
-        details={**(old.details or {}), "edited_by": actor.email},
+        details={**(old.details or {}), **note},
+        created_at=utcnow(),
     )
     session.add(new)
     session.flush()
     audit.record(
         session,
         actor,
-        "annotation.revise",
+        action,
         project_id=project.id,
         target_type="annotation",
         target_id=new.id,

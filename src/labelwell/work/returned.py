@@ -11,15 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labelwell.errors import Conflict, NotFound
-from labelwell.store.tables import Annotation, Item, Review, User, utcnow
-from labelwell.work import audit
+from labelwell.store.tables import Annotation, Item, Review, User
 from labelwell.work.actors import Actor
+from labelwell.work.labels import new_revision
 from labelwell.work.policies import Permission, authorize, rater_data
-from labelwell.work.projects import ontology_of
 
 
 @dataclass(frozen=True)
@@ -98,37 +97,14 @@ def redo(
         raise Conflict(f"annotation {annotation_id} has a newer revision; redo that one")
     if old.status != "rejected":
         raise Conflict(f"annotation {annotation_id} was not returned to you (it is {old.status})")
-    item = session.get(Item, old.item_id)
-    assert item is not None
-    ontology_of(project).validate(result, item.data)
-    session.execute(update(Annotation).where(Annotation.id == old.id).values(is_current=False))
-    new = Annotation(
-        item_id=old.item_id,
-        project_id=old.project_id,
-        user_id=actor.id,
-        assignment_id=old.assignment_id,
-        source=old.source,
-        agent=old.agent,
-        result=result,
-        guideline_version=old.guideline_version,
-        time_spent_ms=(old.time_spent_ms or 0) + (time_spent_ms or 0),
-        status="submitted",
-        is_gold_check=old.is_gold_check,
-        revision=old.revision + 1,
-        supersedes_id=old.id,
-        is_current=True,
-        details={**(old.details or {}), "redo_of": old.id},
-        created_at=utcnow(),
-    )
-    session.add(new)
-    session.flush()
-    audit.record(
+    return new_revision(
         session,
         actor,
-        "annotation.redo",
-        project_id=project.id,
-        target_type="annotation",
-        target_id=new.id,
-        details={"supersedes": old.id, "revision": new.revision},
+        project,
+        old,
+        result,
+        time_spent_ms=time_spent_ms,
+        status="submitted",
+        note={"redo_of": old.id},
+        action="annotation.redo",
     )
-    return new
