@@ -1,7 +1,7 @@
 """The interactive API documentation (Swagger UI at ``/docs``) and the
 favicon, served from the package itself: both work offline, and no page of
 the app loads anything from another host. Swagger UI is vendored under
-``static/vendor/swagger-ui-VERSION/`` (``scripts/refresh-swagger-ui.sh``)."""
+``static/vendor/swagger-ui-VERSION/`` (``scripts/vendor.py swagger-ui-dist``, pinned in ``vendor.json``)."""
 
 from __future__ import annotations
 

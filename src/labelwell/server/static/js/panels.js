@@ -7,10 +7,46 @@ import { imageTool } from "./tools/image.js";
 import { correction, letterBadge, pairwise, ranking } from "./tools/rlhf.js";
 import { relations, spans } from "./tools/spans.js";
 
+// The media tools load on first use: their libraries (three.js, wavesurfer.js)
+// are large, and a text project never needs them.
+// A module exports one factory per control type: (control, data, ctx) -> tool.
+const MEDIA_TOOLS = {
+  mask: "./tools/mask.js", panoptic: "./tools/mask.js",
+  time_region: "./tools/audio.js", video_track: "./tools/video.js", cuboid: "./tools/pointcloud.js",
+};
+
+// A tool that stands in until its module has loaded: values set before then are
+// handed over, and it reports them back unchanged meanwhile.
+function lazyTool(path, type) {
+  return (control, data, ctx) => {
+    const el = h("div", { class: "tool-loading muted", dataset: { loading: type } }, ctx.t("work.tool_loading"));
+    let tool = null;
+    let pending = null;
+    const ready = import(path).then((module) => {
+      tool = module[type](control, data, ctx);
+      if (pending !== null) tool.set(pending);
+      el.replaceWith(tool.el);
+      tool.refresh?.();
+      return tool;
+    }).catch((error) => {
+      el.textContent = `${ctx.t("work.tool_failed")}: ${error.message}`;
+    });
+    return {
+      el, ready,
+      get: () => (tool ? tool.get() : pending),
+      set(value) { if (tool) tool.set(value); else pending = value; },
+      key: (e) => Boolean(tool?.key(e)),
+      refresh() { tool?.refresh?.(); },
+      get focus() { return tool?.focus ? () => tool.focus() : undefined; },
+    };
+  };
+}
+
 export const TOOLS = {
   choice, multi_choice: multiChoice, rating, text, spans, relations,
   bbox: imageTool("bbox"), polygon: imageTool("polygon"), keypoints: imageTool("keypoints"),
   pairwise, ranking, correction,
+  ...Object.fromEntries(Object.entries(MEDIA_TOOLS).map(([type, path]) => [type, lazyTool(path, type)])),
 };
 // Controls whose tool shows its own source (the others get it shown once above).
 const SHOWS_SOURCE = new Set(["spans", "bbox", "polygon", "keypoints", "pairwise", "ranking", "correction"]);
@@ -59,7 +95,7 @@ export class Panels {
         tool: (name) => this.tools[controls.findIndex((c) => c.name === name)],
       };
       const tool = factory ? factory(control, data, ctx)
-        : { el: h("p", { class: "muted" }, `${control.type}: not editable in the browser yet`), get: () => null, set() {}, key: () => false };
+        : { el: h("p", { class: "muted" }, t("work.not_editable").replace("{type}", control.type)), get: () => null, set() {}, key: () => false };
       const panel = h("fieldset", { class: "control", tabindex: "-1", dataset: { control: control.name, type: control.type } },
         h("legend", {}, control.name, control.required ? " *" : "", h("span", { class: "muted" }, ` · ${control.type}`)),
         control.description ? h("p", { class: "muted" }, control.description) : null, tool.el);
