@@ -592,3 +592,35 @@ class StorageObject(Base):
     key: Mapped[str] = mapped_column(String(1000), primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# -- synthetic data --------------------------------------------------------------
+
+SYNTH_METHODS = ("self-instruct", "evol-instruct", "qa", "paraphrase")
+SYNTH_VERDICTS = ("verified", "fixed", "rejected")
+
+
+class SyntheticItem(Base):
+    """Where a machine-made item came from and what its guards found
+    (:mod:`labelwell.work.synth`): method, generator model, prompt version, the
+    items it was made from and its ``generation`` (1 from human data, parent + 1
+    from synthetic data); the human ``verdict`` before it may be trained on."""
+
+    __tablename__ = "synthetic_items"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    method: Mapped[str] = mapped_column(String(20))
+    model: Mapped[str] = mapped_column(String(200))
+    prompt_version: Mapped[str] = mapped_column(String(40))
+    seed_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    verdict: Mapped[str | None] = mapped_column(String(10), default=None)
+    verdict_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    verdict_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    flags: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
