@@ -10,8 +10,8 @@
   the last response code, latency and error, and when the next attempt is due.
   The worker claims due rows with a guarded update, as it claims jobs.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from alembic import op
 
 import labelwell.store.tables
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
