@@ -7,7 +7,10 @@ from the npm registry, as ``vendor.json`` there pins them.
     python scripts/vendor.py --check    # say which pinned files are missing
 
 Each entry names an npm package, its exact version, the folder it goes to and the
-files to copy out of the package's tarball (licence files included). The tarball's
+files to copy out of the package's tarball (licence files included); an optional
+``replace`` maps a target file to ``[old, new]`` string pairs, used to turn a bare
+import specifier (``from 'three'``) into a relative path, since pages allow no
+inline import map under their content security policy. The tarball's
 ``dist.integrity`` (sha512) from the registry is checked before anything is written.
 Nothing is fetched at run time: the app serves only what this script wrote."""
 
@@ -59,6 +62,10 @@ def fetch(entry: dict[str, object]) -> None:
             if target.endswith((".js", ".mjs", ".css")):
                 # the source maps the files name are not shipped
                 data = _SOURCE_MAP.sub(b"", data)
+            for old, new in dict(entry.get("replace", {})).get(target, []):  # type: ignore[call-overload]
+                if old.encode() not in data:
+                    raise SystemExit(f"{package}@{version}: {target} has no {old!r} to replace")
+                data = data.replace(old.encode(), new.encode())
             out = dest / target
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)
