@@ -624,3 +624,83 @@ class SyntheticItem(Base):
     verdict_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     flags: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# -- live updates ----------------------------------------------------------------
+
+
+class LiveEvent(Base):
+    """What changed in a project, for the live pages (:mod:`labelwell.work.events`):
+    ids and counts only. Written and polled on SQLite; PostgreSQL sends events
+    with ``NOTIFY`` and leaves this table empty. Pruned by age."""
+
+    __tablename__ = "live_events"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Presence(Base):
+    """Who had a project's pages open lately: each heartbeat moves ``seen_at``."""
+
+    __tablename__ = "presence"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    page: Mapped[str] = mapped_column(String(20))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# -- webhooks ----------------------------------------------------------------------
+
+
+class Webhook(Base):
+    """A project's receiver of events (:mod:`labelwell.work.webhooks`).
+    ``events`` is comma-framed (``,item.completed,export.ready,``);
+    ``secret`` is the signing secret encrypted with the server's key."""
+
+    __tablename__ = "webhooks"
+    __table_args__ = (Index("ix_webhooks_project", "project_id"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[str] = mapped_column(String(1000))
+    secret: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class WebhookDelivery(Base):
+    """One event sent (or to be sent) to one webhook, with its outcome."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_webhook_deliveries_hook", "webhook_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(40))
+    event_id: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    response_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    latency_ms: Mapped[int | None] = mapped_column(Integer, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
