@@ -49,6 +49,15 @@ def test_time_regions(refuse) -> None:
     refuse(AUDIO, {"turns": [turn(0, 1, 5)]}, {"duration": -2}, "data.duration", "positive number")
 
 
+def test_time_region_transcripts(refuse) -> None:
+    data = {"audio": "a.wav", "duration": 10.0}
+    AUDIO.validate({"turns": [turn(0, 0, 4.5, speaker="A", text="hello there")]}, data)
+    AUDIO.validate({"turns": [turn(0, 0, 4.5, text="")]}, data)  # an empty transcript is kept
+    AUDIO.validate({"turns": [turn(0, 0, 4.5, speaker="A")]}, data)  # old data stays valid
+    refuse(AUDIO, {"turns": [turn(0, 1, 5, text=7)]}, data, "turns[0].text", "must be a string")
+    refuse(AUDIO, {"turns": [turn(0, 1, 5, words="x")]}, data, "turns[0].words", "unknown key")
+
+
 def track(tid, *frames, **extra) -> dict:
     keyframes = [{"frame": f, "x": 1, "y": 2, "width": 30, "height": 40} for f in frames]
     return {"track_id": tid, "label": "car", "keyframes": keyframes, **extra}

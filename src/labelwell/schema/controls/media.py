@@ -18,12 +18,13 @@ from labelwell.schema.controls.base import (
 @register_control
 @dataclass(eq=False, frozen=True, kw_only=True)
 class TimeRegion(RegionControl):
-    """Segments ``{"id", "label", "start", "end", "speaker"?}`` in seconds with
-    0 <= start < end <= ``data["duration"]`` when the data gives it."""
+    """Segments ``{"id", "label", "start", "end", "speaker"?, "text"?}`` in seconds
+    with 0 <= start < end <= ``data["duration"]`` when the data gives it; ``speaker``
+    names the speaker (diarization), ``text`` is the segment's transcript."""
 
     type = "time_region"
     default_source = "audio"
-    region_keys = (frozenset({"start", "end", "speaker"}), frozenset({"start", "end"}))
+    region_keys = (frozenset({"start", "end", "speaker", "text"}), frozenset({"start", "end"}))
 
     def check_data(self, data: dict[str, Any]) -> None:
         super().check_data(data)
@@ -47,6 +48,9 @@ class TimeRegion(RegionControl):
             speaker = region.get("speaker")
             if speaker is not None and (type(speaker) is not str or not speaker):
                 fail(f"{key}[{i}].speaker", f"must be a non-empty string, got {show(speaker)}")
+            text = region.get("text")
+            if text is not None and type(text) is not str:
+                fail(f"{key}[{i}].text", f"must be a string, got {show(text)}")
 
         return check
 
