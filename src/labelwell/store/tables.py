@@ -224,6 +224,24 @@ class Item(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ItemAssignee(Base):
+    """An item a manager assigned to a chosen annotator: the queue serves them
+    their assigned items first, and an assigned item to its assignees only
+    (migration 0018)."""
+
+    __tablename__ = "item_assignees"
+    __table_args__ = (Index("ix_item_assignees_user", "user_id", "project_id", "item_id"),)
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 IMPORT_STATES = ("writing", "published", "discarded")
 
 
