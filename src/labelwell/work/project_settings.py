@@ -91,6 +91,12 @@ class ProjectSettings(_Strict):
     )
     al_strategy: str = Field("margin", description="Selection strategy after a retrain.")
     al_batch: int = Field(1000, ge=1, description="Items the flywheel puts first.")
+    segment_model_url: str | None = Field(
+        None,
+        max_length=2000,
+        description="An interactive segmentation server (points or a box in, a mask out; "
+        "labelwell.media.interactive) that the mask tool asks for suggestions.",
+    )
     suggestion_min_score: float | None = Field(
         None, ge=0, le=1, description="Model suggestions under this score are not shown."
     )
