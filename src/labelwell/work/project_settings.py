@@ -97,6 +97,12 @@ class ProjectSettings(_Strict):
         description="An interactive segmentation server (points or a box in, a mask out; "
         "labelwell.media.interactive) that the mask tool asks for suggestions.",
     )
+    asr_url: str | None = Field(
+        None,
+        max_length=2000,
+        description="A speech recognition server (POST /transcribe: audio segments in, text "
+        "out; labelwell.media.audio) that the audio tool asks for transcripts.",
+    )
     suggestion_min_score: float | None = Field(
         None, ge=0, le=1, description="Model suggestions under this score are not shown."
     )
