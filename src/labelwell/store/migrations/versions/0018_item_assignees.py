@@ -49,7 +49,7 @@ def _next_task_0015() -> str:
     return sql
 
 
-def _next_task_0016() -> str:
+def _next_task_0018() -> str:
     sql = _next_task_0015()
     start = sql.index(_SEARCH)
     end = sql.index(_SEARCH_END, start) + len(_SEARCH_END)
@@ -88,7 +88,7 @@ def upgrade() -> None:
             "ix_item_assignees_user", ["user_id", "project_id", "item_id"], unique=False
         )
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(_next_task_0016())
+        op.execute(_next_task_0018())
 
 
 def downgrade() -> None:
