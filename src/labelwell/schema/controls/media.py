@@ -55,7 +55,7 @@ class TimeRegion(RegionControl):
         return check
 
 
-_FRAME_KEYS = frozenset({"frame", "x", "y", "width", "height", "outside"})
+_FRAME_KEYS = frozenset({"frame", "x", "y", "width", "height", "outside", "occluded"})
 _FRAME_NEEDED = frozenset({"frame", "x", "y", "width", "height"})
 
 
@@ -63,8 +63,9 @@ _FRAME_NEEDED = frozenset({"frame", "x", "y", "width", "height"})
 @dataclass(eq=False, frozen=True, kw_only=True)
 class VideoTrack(RegionControl):
     """Tracks ``{"track_id", "label", "keyframes": [{"frame", "x", "y", "width",
-    "height", "outside"?}]}``: frames strictly increasing and below ``data["frames"]``
-    (the frame count) when the data gives it. Boxes may run past the frame edge."""
+    "height", "outside"?, "occluded"?}]}``: frames strictly increasing and below
+    ``data["frames"]`` (the frame count) when the data gives it. Boxes may run past
+    the frame edge."""
 
     type = "video_track"
     default_source = "video"
@@ -105,9 +106,10 @@ class VideoTrack(RegionControl):
                 for extent in ("width", "height"):
                     if number_at(kf[extent], "{}.{}", at, extent) <= 0:
                         fail(f"{at}.{extent}", f"{kf[extent]} is not positive")
-                outside = kf.get("outside")
-                if outside is not None and type(outside) is not bool:
-                    fail(f"{at}.outside", f"must be true or false, got {show(outside)}")
+                for flag in ("outside", "occluded"):
+                    value = kf.get(flag)
+                    if value is not None and type(value) is not bool:
+                        fail(f"{at}.{flag}", f"must be true or false, got {show(value)}")
 
         return check
 
