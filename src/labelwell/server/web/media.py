@@ -9,7 +9,6 @@ and an annotator only reaches items leased to them)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -18,32 +17,11 @@ from fastapi.responses import FileResponse, RedirectResponse, Response, Streamin
 
 from labelwell.errors import NotFound
 from labelwell.server.deps import current_actor
-from labelwell.store.tables import Item
 from labelwell.work import items, storage
 from labelwell.work.actors import Actor
+from labelwell.work.media_files import media_refs, resolve_media
 
 router = APIRouter(include_in_schema=False)
-
-
-def media_refs(item: Item) -> list[str]:
-    """An item's media references: ``item.media``, else string data values
-    naming a file (the demo's ``image``)."""
-    if item.media:
-        return [str(m) for m in item.media]
-    return [v for k, v in sorted(item.data.items()) if isinstance(v, str) and k in MEDIA_KEYS]
-
-
-MEDIA_KEYS = frozenset({"image", "audio", "video", "url", "file"})
-
-
-def resolve_media(root: Path, ref: str) -> Path:
-    """``ref`` as a file under ``root``; NotFound for anything outside it."""
-    root = root.resolve()
-    candidate = Path(ref)
-    path = (candidate if candidate.is_absolute() else root / candidate).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        raise NotFound("no such media file")
-    return path
 
 
 _HEADERS = {

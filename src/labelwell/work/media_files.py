@@ -1,0 +1,65 @@
+"""Where an item's media files are: its references and, for a local one, the
+file under ``$LABELWELL_HOME/media``; a URL reference (``s3://bucket/key``)
+copied once into a cache through the project's storage connection
+(:mod:`labelwell.work.storage`), for the media tools that read whole files
+(pyramids, superpixels, waveforms, frames)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from labelwell.errors import NotFound
+from labelwell.store.tables import Item
+from labelwell.work import items, storage
+from labelwell.work.actors import Actor
+
+MEDIA_KEYS = frozenset({"image", "audio", "video", "url", "file"})
+
+
+def media_refs(item: Item) -> list[str]:
+    """An item's media references: ``item.media``, else string data values
+    naming a file (the demo's ``image``)."""
+    if item.media:
+        return [str(m) for m in item.media]
+    return [v for k, v in sorted(item.data.items()) if isinstance(v, str) and k in MEDIA_KEYS]
+
+
+def resolve_media(root: Path, ref: str) -> Path:
+    """``ref`` as a file under ``root``; NotFound for anything outside it."""
+    root = root.resolve()
+    candidate = Path(ref)
+    path = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise NotFound("no such media file")
+    return path
+
+
+def item_media_file(session: Session, actor: Actor, item_id: int, index: int, home: Path) -> Path:
+    """Media ``index`` of an item the actor may see (``items.get_item``), as a
+    local file."""
+    item = items.get_item(session, actor, item_id)
+    refs = media_refs(item)
+    if index >= len(refs):
+        raise NotFound(f"item {item_id} has no media {index}")
+    ref = refs[index]
+    if "://" not in ref:
+        return resolve_media(home / "media", ref)
+    cache = home / "cache" / "media"
+    suffix = Path(ref.split("?", 1)[0]).suffix[:10]
+    path = cache / (hashlib.sha256(f"{item.project_id}|{ref}".encode()).hexdigest()[:32] + suffix)
+    if path.is_file():
+        return path
+    media = storage.open_media(session, item.project_id, ref)
+    if media.chunks is None:
+        raise NotFound(f"media {index} of item {item_id} is only reachable by a signed URL")
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        for chunk in media.chunks:
+            fh.write(chunk)
+    tmp.replace(path)
+    return path
