@@ -108,6 +108,23 @@ ONTOLOGIES: dict[str, dict[str, Any]] = {
             }
         ],
     },
+    "demo-video": {
+        "name": "demo-video",
+        "controls": [
+            {
+                "name": "tracks",
+                "type": "video_track",
+                "source": "video",
+                "labels": [{"name": "red"}, {"name": "blue"}],
+            },
+            {
+                "name": "actions",
+                "type": "time_region",
+                "source": "video",
+                "labels": [{"name": "crossing"}, {"name": "apart"}],
+            },
+        ],
+    },
     "demo-rlhf": {
         "name": "demo-rlhf",
         "controls": [
@@ -205,6 +222,19 @@ def _image_rows(media_dir: Path, n: int = 8, seed: int = 7) -> list[ImportRow]:
     return rows
 
 
+def _video_rows(media_dir: Path, n: int = 2) -> list[ImportRow]:
+    """Two seconds of moving rectangles each, encoded with PyAV (H.264)."""
+    from labelwell.media.video import write_demo_video
+
+    rows = []
+    for i in range(n):
+        path = media_dir / f"clip-{i}.mp4"
+        write_demo_video(path, frames=48, fps=24)
+        data = {"video": str(path), "frames": 48, "fps": 24, "duration": 2.0}
+        rows.append(ImportRow(line=i + 1, data=data, media=[str(path)], external_id=f"clip-{i}"))
+    return rows
+
+
 def _rows(name: str, media_dir: Path) -> list[ImportRow]:
     if name == "demo-sentiment":
         return [
@@ -223,6 +253,8 @@ def _rows(name: str, media_dir: Path) -> list[ImportRow]:
         ]
     if name == "demo-boxes":
         return _image_rows(media_dir)
+    if name == "demo-video":
+        return _video_rows(media_dir)
     return [
         ImportRow(
             line=i + 1,

@@ -1,0 +1,339 @@
+"""Video frames by number, tracks between keyframes, and a tracker's suggestions.
+
+* **Frame index.** A video's frames are numbered in presentation order: frame
+  ``i`` is the packet with the ``i``-th smallest presentation timestamp (pts).
+  :func:`build_index` demuxes the stream once (no decoding) and records every
+  frame's pts and which frames are keyframes; :func:`load_index` keeps that in a
+  JSON file under a cache folder, keyed by the file's path, size and mtime.
+  Seeking to frame ``i`` then means: seek to the last keyframe at or before it
+  and decode forward until the frame whose pts is ``pts[i]`` (exact, whatever the
+  container's timestamps look like).
+* **Interpolation.** A track is a list of keyframes ``{frame, x, y, width,
+  height, outside?, occluded?}``; between two keyframes the box moves linearly
+  ``b(f) = b_a + (f - a) / (b - a) * (b_b - b_a)``, the rule of CVAT's
+  interpolation mode (``cvat/apps/dataset_manager/annotation.py``,
+  ``TrackManager.get_interpolated_shapes``): a track is absent before its first
+  keyframe, absent from a keyframe marked ``outside`` until the next keyframe,
+  holds its last box to the end of the video, and ``occluded`` carries over from
+  the keyframe before. The browser's ``static/js/tools/video_tracks.js`` follows
+  the same rule; a test checks that the two agree.
+* **Propagation.** :func:`propagate` runs OpenCV's MIL tracker (Babenko, Yang &
+  Belongie 2009, "Visual tracking with online multiple instance learning", CVPR)
+  from a box over the next frames; OpenCV 5's main module offers MIL without
+  model files (CSRT and KCF moved to opencv-contrib).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import cv2
+import numpy as np
+
+from labelwell.errors import InvalidInput
+
+#: Fields of a keyframe beyond the box.
+FLAGS = ("outside", "occluded")
+INDEX_VERSION = 1
+
+
+@dataclass(frozen=True)
+class VideoIndex:
+    """Where each frame is: pts in presentation order and the keyframes."""
+
+    frames: int
+    fps: float
+    width: int
+    height: int
+    time_base: tuple[int, int]
+    pts: list[int]
+    keyframes: list[int]  # frame numbers of keyframes, increasing
+
+    def keyframe_before(self, frame: int) -> int:
+        """The last keyframe at or before ``frame`` (0 when there is none)."""
+        at = int(np.searchsorted(self.keyframes, frame, side="right")) - 1
+        return self.keyframes[at] if at >= 0 else 0
+
+    def timecode(self, frame: int) -> str:
+        """``hh:mm:ss:ff`` (SMPTE-style, non-drop, frames within the second)."""
+        rate = max(1, round(self.fps))
+        seconds, ff = divmod(frame, rate)
+        return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{ff:02d}"
+
+
+def build_index(path: Path) -> VideoIndex:
+    """Demux ``path`` once: every frame's pts (presentation order) and keyframes."""
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as exc:
+        raise InvalidInput(f"{path.name}: not a video PyAV can read ({exc})") from None
+    with container:
+        if not container.streams.video:
+            raise InvalidInput(f"{path.name}: has no video stream")
+        stream = container.streams.video[0]
+        entries: list[tuple[int, bool]] = []
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue  # the flush packet
+            if packet.pts is None:
+                entries = []
+                break
+            entries.append((int(packet.pts), bool(packet.is_keyframe)))
+        if not entries:  # no pts in the container: decode to learn them
+            container.seek(0)
+            for i, frame in enumerate(container.decode(stream)):
+                entries.append((int(frame.pts if frame.pts is not None else i), frame.key_frame))
+        entries.sort()
+        rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+        base = stream.time_base or Fraction(1, int(rate))
+        return VideoIndex(
+            frames=len(entries),
+            fps=float(rate),
+            width=int(stream.codec_context.width),
+            height=int(stream.codec_context.height),
+            time_base=(base.numerator, base.denominator),
+            pts=[p for p, _ in entries],
+            keyframes=[i for i, (_, key) in enumerate(entries) if key] or [0],
+        )
+
+
+def load_index(path: Path, cache: Path) -> VideoIndex:
+    """The index of ``path``, from ``cache`` when the file has not changed."""
+    stat = path.stat()
+    key = f"{INDEX_VERSION}:{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    name = hashlib.sha256(key.encode()).hexdigest()[:32] + ".json"
+    target = cache / name
+    try:
+        return VideoIndex(**json.loads(target.read_text()))
+    except (OSError, ValueError, TypeError):
+        pass
+    index = build_index(path)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".{threading.get_ident()}.tmp")
+    tmp.write_text(json.dumps(asdict(index)))
+    tmp.replace(target)
+    return index
+
+
+class FrameReader:
+    """Frames of one video by number. Keeps the decoder where it stopped, so the
+    next frame (playback, stepping) costs one decode rather than a seek."""
+
+    def __init__(self, path: Path, index: VideoIndex) -> None:
+        self.path = path
+        self.index = index
+        self.lock = threading.Lock()
+        self._container = av.open(str(path))
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        self._frames: Iterator[av.VideoFrame] | None = None
+        self._last = -1  # frame number of the last frame decoded
+
+    def close(self) -> None:
+        self._container.close()
+
+    def _seek(self, frame: int) -> None:
+        key = self.index.keyframe_before(frame)
+        self._container.seek(self.index.pts[key], stream=self._stream, backward=True)
+        self._frames = self._container.decode(self._stream)
+        self._last = -1
+
+    def frame(self, number: int) -> np.ndarray:
+        """Frame ``number`` (0-based) as an RGB array ``(height, width, 3)``."""
+        index = self.index
+        if not 0 <= number < index.frames:
+            raise InvalidInput(f"frame {number} is outside 0..{index.frames - 1}")
+        target = index.pts[number]
+        with self.lock:
+            near = self._frames is not None and self._last < number
+            if not near or index.keyframe_before(number) > self._last:
+                self._seek(number)
+            assert self._frames is not None
+            for decoded in self._frames:
+                pts = decoded.pts
+                if pts is None or pts < target:
+                    continue
+                self._last = number
+                if pts > target:  # a frame the demuxer listed but never shows
+                    self._last = -1
+                return decoded.to_ndarray(format="rgb24")
+            self._frames = None
+        raise InvalidInput(f"frame {number} could not be decoded")
+
+
+def jpeg(rgb: np.ndarray, quality: int = 85) -> bytes:
+    """An RGB frame as JPEG bytes."""
+    ok, buf = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
+    if not ok:
+        raise InvalidInput("the frame could not be encoded as JPEG")
+    return bytes(buf.tobytes())
+
+
+class ReaderCache:
+    """A few open :class:`FrameReader` and recent JPEG frames, shared by requests."""
+
+    def __init__(self, cache: Path, readers: int = 8, jpegs: int = 256) -> None:
+        self.cache = cache
+        self._readers: OrderedDict[Path, FrameReader] = OrderedDict()
+        self._jpegs: OrderedDict[tuple[Path, int], bytes] = OrderedDict()
+        self._max = (readers, jpegs)
+        self._lock = threading.Lock()
+
+    def reader(self, path: Path) -> FrameReader:
+        with self._lock:
+            found = self._readers.get(path)
+            if found is not None:
+                self._readers.move_to_end(path)
+                return found
+        made = FrameReader(path, load_index(path, self.cache))
+        with self._lock:
+            self._readers[path] = made
+            while len(self._readers) > self._max[0]:
+                self._readers.popitem(last=False)[1].close()
+        return made
+
+    def jpeg(self, path: Path, number: int) -> bytes:
+        with self._lock:
+            found = self._jpegs.get((path, number))
+            if found is not None:
+                return found
+        data = jpeg(self.reader(path).frame(number))
+        with self._lock:
+            self._jpegs[(path, number)] = data
+            while len(self._jpegs) > self._max[1]:
+                self._jpegs.popitem(last=False)
+        return data
+
+
+# -- tracks ---------------------------------------------------------------------
+
+
+def interpolate(keyframes: Sequence[dict[str, Any]], frames: int) -> np.ndarray:
+    """A track's box on every frame ``0..frames-1``: ``(frames, 6)`` rows of
+    ``x, y, width, height, present, occluded`` (0/1), by the rule in the module
+    docstring. Keyframes must be sorted by frame (the schema checks that)."""
+    out = np.zeros((frames, 6))
+    if not keyframes or frames <= 0:
+        return out
+    f = np.array([int(k["frame"]) for k in keyframes])
+    box = np.array([[k["x"], k["y"], k["width"], k["height"]] for k in keyframes], dtype=float)
+    outside = np.array([bool(k.get("outside")) for k in keyframes])
+    occluded = np.array([bool(k.get("occluded")) for k in keyframes], dtype=float)
+    grid = np.arange(frames)
+    at = np.searchsorted(f, grid, side="right") - 1  # keyframe at or before each frame
+    seen = at >= 0
+    a = np.clip(at, 0, len(f) - 1)
+    b = np.clip(at + 1, 0, len(f) - 1)
+    span = np.where(b > a, f[b] - f[a], 1)
+    t = np.where(b > a, (grid - f[a]) / span, 0.0)
+    # Moving towards an ``outside`` keyframe: the box holds still until it goes.
+    t = np.where(outside[b], 0.0, t)
+    out[:, :4] = box[a] + t[:, None] * (box[b] - box[a])
+    out[:, 4] = (seen & ~outside[a]).astype(float)
+    out[:, 5] = occluded[a] * out[:, 4]
+    out[:, :4] *= out[:, 4:5]
+    return out
+
+
+def box_at(keyframes: Sequence[dict[str, Any]], frame: int) -> dict[str, Any] | None:
+    """The track's box on one frame, or None where it is absent."""
+    row = interpolate(keyframes, frame + 1)[frame]
+    if not row[4]:
+        return None
+    x, y, w, h = (round(float(v), 3) for v in row[:4])
+    return {"frame": frame, "x": x, "y": y, "width": w, "height": h, "occluded": bool(row[5])}
+
+
+def track_boxes(tracks: Sequence[dict[str, Any]], frames: int) -> Iterator[tuple[int, Any, Any]]:
+    """``(frame, track_id, row)`` for every frame each track is present on, in
+    frame order (the order MOTChallenge files list them)."""
+    expanded = [(t["track_id"], t, interpolate(t["keyframes"], frames)) for t in tracks]
+    for frame in range(frames):
+        for track_id, track, rows in expanded:
+            if rows[frame, 4]:
+                yield frame, track_id, (track, rows[frame])
+
+
+def frames_needed(tracks: Sequence[dict[str, Any]], data: dict[str, Any]) -> int:
+    """How many frames a video's tracks span: ``data["frames"]`` when the item
+    gives it, else one past the last keyframe."""
+    given = data.get("frames")
+    if isinstance(given, int) and given > 0:
+        return given
+    last = [int(k["frame"]) for t in tracks for k in t.get("keyframes", [])]
+    return max(last, default=-1) + 1
+
+
+# -- propagation ------------------------------------------------------------------
+
+
+def propagate(
+    reader: FrameReader, frame: int, box: dict[str, float], count: int
+) -> list[dict[str, float]]:
+    """Boxes on frames ``frame+1 .. frame+count`` from OpenCV's MIL tracker
+    started on ``box`` at ``frame``; stops early where the tracker loses it or the
+    video ends. Suggestions only: nothing is stored."""
+    first = reader.frame(frame)
+    height, width = first.shape[:2]
+    x, y = max(0.0, float(box["x"])), max(0.0, float(box["y"]))
+    w = min(float(box["width"]), width - x)
+    h = min(float(box["height"]), height - y)
+    if w < 2 or h < 2:
+        raise InvalidInput("box: needs at least 2x2 pixels inside the frame")
+    tracker = cv2.TrackerMIL_create()
+    tracker.init(cv2.cvtColor(first, cv2.COLOR_RGB2BGR), (int(x), int(y), int(w), int(h)))
+    found: list[dict[str, float]] = []
+    for n in range(frame + 1, min(reader.index.frames, frame + 1 + count)):
+        ok, (bx, by, bw, bh) = tracker.update(cv2.cvtColor(reader.frame(n), cv2.COLOR_RGB2BGR))
+        if not ok or bw <= 0 or bh <= 0:
+            break
+        found.append(
+            {"frame": n, "x": float(bx), "y": float(by), "width": float(bw), "height": float(bh)}
+        )
+    return found
+
+
+# -- demo media -------------------------------------------------------------------
+
+
+def write_demo_video(
+    path: Path, frames: int = 48, size: tuple[int, int] = (320, 240), fps: int = 24
+) -> list[list[dict[str, Any]]]:
+    """A short H.264 video of two rectangles moving across a grey field; returns
+    each rectangle's true box per frame (the answer key for tests)."""
+    width, height = size
+    path.parent.mkdir(parents=True, exist_ok=True)
+    truth: list[list[dict[str, Any]]] = [[], []]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.gop_size = 12
+        stream.options = {"preset": "veryfast", "crf": "23"}
+        for i in range(frames):
+            image = np.full((height, width, 3), 70, np.uint8)
+            image[::16, :] = 90
+            moving = [
+                (10 + i * (width - 80) // max(1, frames - 1), 40, 60, 40, (230, 80, 60)),
+                (width - 70 - i * (width - 120) // max(1, frames - 1), 140, 50, 60, (70, 140, 230)),
+            ]
+            for k, (x, y, w, h, colour) in enumerate(moving):
+                image[y : y + h, x : x + w] = colour
+                truth[k].append({"frame": i, "x": x, "y": y, "width": w, "height": h})
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return truth
