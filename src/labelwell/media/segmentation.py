@@ -1,0 +1,196 @@
+"""Segmentation help on images: SLIC superpixels to paint by region, GrabCut
+from a box, and a tiled image pyramid so very large images open at once.
+
+Everything here takes numpy arrays or file paths and returns arrays, PNG bytes
+or plain dicts; the service (:mod:`labelwell.work.media_segmentation`) finds
+the item's file and the routes return the results as suggestions."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+from skimage.segmentation import slic
+
+#: side of one pyramid tile, in pixels
+TILE = 512
+#: superpixels and GrabCut work on the image scaled so its longer side is at most this
+WORK_SIDE = 1024
+#: largest image the pyramid opens (20,000 x 20,000 microscopy and aerial scenes fit)
+MAX_PIXELS = 30_000 * 30_000
+
+
+def read_rgb(path: Path, max_side: int | None = None) -> np.ndarray:
+    """An image file as ``(h, w, 3)`` uint8 RGB, optionally shrunk (area
+    averaging) so its longer side is at most ``max_side``."""
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with Image.open(path) as im:
+            if max_side is not None and max(im.size) > max_side:
+                # JPEG decoders shrink by 2^k while decoding (draft); the rest by area
+                im.draft("RGB", (max_side, max_side))
+            rgb = np.asarray(im.convert("RGB"))
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+    if max_side is not None and max(rgb.shape[:2]) > max_side:
+        k = max_side / max(rgb.shape[:2])
+        size = (max(1, round(rgb.shape[1] * k)), max(1, round(rgb.shape[0] * k)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    return rgb
+
+
+def pyramid_size(path: Path) -> tuple[int, int]:
+    """``(height, width)`` of an image file, from its header."""
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with Image.open(path) as im:
+            return im.size[1], im.size[0]
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
+def superpixels(rgb: np.ndarray, n_segments: int = 400, compactness: float = 10.0) -> np.ndarray:
+    """SLIC superpixels (Achanta et al., "SLIC Superpixels Compared to
+    State-of-the-Art Superpixel Methods", TPAMI 34(11), 2012) by
+    :func:`skimage.segmentation.slic`: an ``(h, w)`` int32 map of region ids 1..n."""
+    labels = slic(
+        rgb, n_segments=n_segments, compactness=compactness, start_label=1, channel_axis=-1
+    )
+    return np.asarray(labels, dtype=np.int32)
+
+
+def label_map_png(labels: np.ndarray) -> bytes:
+    """An id map as an RGB PNG whose colour encodes the id as ``R + 256 G``
+    (the browser reads the id under the pointer from it)."""
+    ids = labels.astype(np.int64)
+    if ids.size and (ids.min() < 0 or ids.max() >= 256**2):
+        raise ValueError("ids must lie in 0..65535")
+    rgb = np.stack([ids % 256, ids // 256, np.zeros_like(ids)], axis=-1).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb, "RGB").save(buf, "PNG")
+    return buf.getvalue()
+
+
+def grabcut(rgb: np.ndarray, box: tuple[int, int, int, int], iterations: int = 5) -> np.ndarray:
+    """Foreground inside ``box = (x, y, w, h)`` by GrabCut (Rother, Kolmogorov and
+    Blake, "GrabCut: interactive foreground extraction using iterated graph
+    cuts", SIGGRAPH 2004) through :func:`cv2.grabCut`: a bool ``(h, w)`` mask."""
+    height, width = rgb.shape[:2]
+    x, y, w, h = (int(v) for v in box)
+    x, y = max(0, min(x, width - 1)), max(0, min(y, height - 1))
+    w, h = max(1, min(w, width - x)), max(1, min(h, height - y))
+    mask = np.zeros((height, width), np.uint8)
+    if w < 3 or h < 3 or (w >= width - 1 and h >= height - 1):
+        # GrabCut needs background outside the box: a box the size of the image has none
+        mask[y : y + h, x : x + w] = 1
+        return mask.astype(bool)
+    bgd = np.zeros((1, 65), np.float64)
+    fgd = np.zeros((1, 65), np.float64)
+    bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+    cv2.grabCut(bgr, mask, (x, y, w, h), bgd, fgd, iterations, cv2.GC_INIT_WITH_RECT)
+    return np.asarray((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), dtype=bool)
+
+
+def flood_region(rgb: np.ndarray, seed: tuple[int, int], tolerance: int = 24) -> np.ndarray:
+    """Pixels connected to ``seed = (x, y)`` whose colour is within ``tolerance``
+    of their neighbour's (:func:`cv2.floodFill`, floating range): a bool mask."""
+    height, width = rgb.shape[:2]
+    x, y = max(0, min(int(seed[0]), width - 1)), max(0, min(int(seed[1]), height - 1))
+    mask = np.zeros((height + 2, width + 2), np.uint8)
+    lo = (tolerance,) * 3
+    flags = 4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
+    cv2.floodFill(np.ascontiguousarray(rgb), mask, (x, y), (0, 0, 0), lo, lo, flags)
+    return mask[1:-1, 1:-1] > 0
+
+
+def scale_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A bool mask resized (nearest neighbour) to ``size = (height, width)``."""
+    if mask.shape == size:
+        return mask
+    out = cv2.resize(mask.astype(np.uint8), (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
+    return out.astype(bool)
+
+
+@dataclass(frozen=True)
+class Pyramid:
+    """A tiled image pyramid on disk: level 0 is full size, each next level half
+    of the one before, the last fits in one tile (as Deep Zoom and OpenSeadragon
+    lay them out, counted from the top)."""
+
+    folder: Path
+    width: int
+    height: int
+    tile: int
+    levels: int
+
+    def info(self) -> dict[str, int]:
+        return {
+            "width": self.width,
+            "height": self.height,
+            "tile": self.tile,
+            "levels": self.levels,
+        }
+
+    def tile_path(self, level: int, col: int, row: int) -> Path | None:
+        """The JPEG of one tile, or None outside the pyramid."""
+        if not 0 <= level < self.levels:
+            return None
+        w, h = level_size(self.width, self.height, level)
+        if not (0 <= col < math.ceil(w / self.tile) and 0 <= row < math.ceil(h / self.tile)):
+            return None
+        return self.folder / str(level) / f"{col}_{row}.jpg"
+
+
+def level_size(width: int, height: int, level: int) -> tuple[int, int]:
+    return max(1, math.ceil(width / 2**level)), max(1, math.ceil(height / 2**level))
+
+
+def levels_for(width: int, height: int, tile: int = TILE) -> int:
+    return 1 + max(0, math.ceil(math.log2(max(width, height) / tile)))
+
+
+def pyramid(source: Path, cache: Path, tile: int = TILE) -> Pyramid:
+    """The pyramid of ``source``, built under ``cache`` on first use (keyed by
+    the file's path, size and mtime, so a changed file gets a new one)."""
+    stat = source.stat()
+    key = hashlib.sha256(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{tile}".encode())
+    folder = cache / key.hexdigest()[:32]
+    manifest = folder / "pyramid.json"
+    if manifest.is_file():
+        meta = json.loads(manifest.read_text())
+        return Pyramid(folder, meta["width"], meta["height"], meta["tile"], meta["levels"])
+    rgb = read_rgb(source)
+    height, width = rgb.shape[:2]
+    levels = levels_for(width, height, tile)
+    tmp = folder.with_name(folder.name + f".{os.getpid()}.tmp")
+    for level in range(levels):
+        if level:
+            w, h = level_size(width, height, level)
+            rgb = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+        (tmp / str(level)).mkdir(parents=True, exist_ok=True)
+        bgr = rgb[:, :, ::-1]
+        for row in range(math.ceil(rgb.shape[0] / tile)):
+            for col in range(math.ceil(rgb.shape[1] / tile)):
+                part = bgr[row * tile : (row + 1) * tile, col * tile : (col + 1) * tile]
+                ok, data = cv2.imencode(".jpg", part, [cv2.IMWRITE_JPEG_QUALITY, 88])
+                assert ok
+                (tmp / str(level) / f"{col}_{row}.jpg").write_bytes(data.tobytes())
+    meta = {"width": width, "height": height, "tile": tile, "levels": levels}
+    (tmp / "pyramid.json").write_text(json.dumps(meta))
+    try:
+        tmp.rename(folder)
+    except OSError:  # another process built it first: theirs is as good
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    return Pyramid(folder, width, height, tile, levels)

@@ -1,0 +1,118 @@
+"""Segmentation help for the mask tool: an image's tiled pyramid, its SLIC
+superpixels, GrabCut from a box and the project's interactive model. Members
+of the item's project who may see the item (as ``/media/items/{id}/{n}``);
+the answers are suggestions, nothing is stored but the pyramid's tiles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, Response
+from pydantic import Field
+
+from labelwell.errors import NotFound
+from labelwell.server.deps import Ctx
+from labelwell.server.schemas import PathId, Public, Strict
+from labelwell.work import media_segmentation as service
+
+router = APIRouter(tags=["media"])
+
+MediaIndex = Annotated[int, PathParam(ge=0, le=1000)]
+Coord = Annotated[float, Field(ge=0, le=1_000_000)]
+Box = tuple[Coord, Coord, Coord, Coord]
+
+
+class PyramidPublic(Public):
+    width: int
+    height: int
+    tile: int = Field(description="Side of one tile in pixels.")
+    levels: int = Field(description="Level 0 is full size, each next one half the last.")
+
+
+class GrabCutRequest(Strict):
+    box: Box = Field(description="[x, y, width, height] in image pixels.")
+
+
+class SegmentRequest(Strict):
+    points: list[tuple[Coord, Coord, Annotated[int, Field(ge=0, le=1)]]] = Field(
+        default_factory=list,
+        max_length=200,
+        description="[x, y, 1] for a positive click, [x, y, 0] for a negative one.",
+    )
+    box: Box | None = None
+
+
+class MaskSuggestionPublic(Public):
+    rle: dict[str, object] = Field(description="COCO compressed RLE at the image's size.")
+    area: int
+    source: str = Field(description="grabcut, or the model's name@version.")
+    score: float | None = None
+
+
+def _path(ctx: Ctx, item_id: int, index: int) -> Path:
+    with ctx.db.read_session() as s:
+        return service.image_file(s, ctx.actor, item_id, index, ctx.settings.home)
+
+
+@router.get("/items/{item_id}/media/{index}/pyramid", response_model=PyramidPublic)
+def pyramid(item_id: PathId, index: MediaIndex, ctx: Ctx) -> PyramidPublic:
+    """The image's tiled pyramid (built on first use, cached under the home)."""
+    return PyramidPublic(**service.pyramid(_path(ctx, item_id, index), ctx.settings.home).info())
+
+
+@router.get("/items/{item_id}/media/{index}/tiles/{level}/{col}/{row}")
+def tile(
+    item_id: PathId,
+    index: MediaIndex,
+    level: Annotated[int, PathParam(ge=0, le=30)],
+    col: Annotated[int, PathParam(ge=0, le=100_000)],
+    row: Annotated[int, PathParam(ge=0, le=100_000)],
+    ctx: Ctx,
+) -> FileResponse:
+    """One JPEG tile of the pyramid."""
+    found = service.pyramid(_path(ctx, item_id, index), ctx.settings.home).tile_path(
+        level, col, row
+    )
+    if found is None:
+        raise NotFound(f"no tile {level}/{col}/{row} in this image's pyramid")
+    return FileResponse(
+        found, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
+    )
+
+
+@router.get("/items/{item_id}/media/{index}/superpixels")
+def superpixels(
+    item_id: PathId,
+    index: MediaIndex,
+    ctx: Ctx,
+    n: Annotated[int, Query(ge=2, le=5000, description="About this many regions.")] = 400,
+) -> Response:
+    """SLIC superpixels as a PNG at most 1024 pixels on its longer side, whose
+    colour is the region id (``R + 256 G``)."""
+    png = service.superpixels(_path(ctx, item_id, index), n)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.post("/items/{item_id}/media/{index}/grabcut", response_model=MaskSuggestionPublic)
+def grabcut(
+    item_id: PathId, index: MediaIndex, body: GrabCutRequest, ctx: Ctx
+) -> MaskSuggestionPublic:
+    """GrabCut's foreground inside the box, as a suggested mask."""
+    found = service.grabcut(_path(ctx, item_id, index), body.box)
+    return MaskSuggestionPublic(**vars(found))
+
+
+@router.post("/items/{item_id}/media/{index}/segment", response_model=MaskSuggestionPublic)
+def segment(
+    item_id: PathId, index: MediaIndex, body: SegmentRequest, ctx: Ctx
+) -> MaskSuggestionPublic:
+    """The project's interactive model (``settings.segment_model_url``) on
+    clicks and/or a box, as a suggested mask."""
+    with ctx.db.read_session() as s:
+        url = service.model_url(s, ctx.actor, item_id)
+        path = service.image_file(s, ctx.actor, item_id, index, ctx.settings.home)
+    points = [(x, y, flag) for x, y, flag in body.points]
+    return MaskSuggestionPublic(**vars(service.model(url, path, points, body.box)))
