@@ -44,6 +44,9 @@ class Settings:
     password_threads: int = 2
     #: Where people reach the server, for the links the CLI prints.
     public_url: str = "http://127.0.0.1:8080"
+    #: A live stream sends a heartbeat this often, and checks then that its
+    #: session is still live (a logout ends the stream within this time).
+    live_heartbeat_s: float = 15.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -72,4 +75,5 @@ _FROM_ENV: dict[str, Callable[[str], object]] = {
     "session_idle_s": int,
     "reset_link_ttl_s": int,
     "public_url": str,
+    "live_heartbeat_s": float,
 }
