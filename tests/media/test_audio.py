@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import wave
+
+import av
+import numpy as np
+import pytest
+
+from asr_server import asr_server
+from labelwell.assist.http_backend import ModelBackendError
+from labelwell.errors import InvalidInput
+from labelwell.media import audio
+
+
+def test_decode_downmixes_and_resamples(tmp_path) -> None:
+    # a 44.1 kHz stereo WAV: left a 440 Hz tone, right silence
+    rate = 44_100
+    t = np.arange(rate) / rate
+    left = (8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+    stereo = np.stack([left, np.zeros_like(left)], axis=1)
+    path = tmp_path / "a.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(stereo.tobytes())
+    samples = audio.decode(path)
+    assert samples.dtype == np.int16
+    assert abs(len(samples) - audio.RATE) <= 32
+    spectrum = np.abs(np.fft.rfft(samples.astype(float)))
+    assert abs(np.argmax(spectrum) * audio.RATE / len(samples) - 440) < 2
+    assert 3000 < np.abs(samples).max() < 8001  # the downmix halves the left channel
+
+
+def test_decode_reads_compressed_audio(tmp_path) -> None:
+    samples, _ = audio.speechlike(2.0, seed=3)
+    path = tmp_path / "a.m4a"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("aac", rate=audio.RATE, layout="mono")
+        frame = av.AudioFrame.from_ndarray(
+            samples.astype(np.float32)[None, :] / 32768, format="fltp", layout="mono"
+        )
+        frame.sample_rate = audio.RATE
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    decoded = audio.decode(path)
+    # AAC adds an encoder delay and pads the last frame (1,024 samples each)
+    assert abs(len(decoded) - len(samples)) < 2 * 1024
+
+
+def test_decode_refuses_what_is_not_audio(tmp_path) -> None:
+    path = tmp_path / "a.wav"
+    path.write_text("not audio at all")
+    with pytest.raises(InvalidInput):
+        audio.decode(path)
+
+
+def test_peaks_agree_with_a_direct_min_max() -> None:
+    rng = np.random.default_rng(0)
+    samples = rng.integers(-30000, 30000, 1_000_003).astype(np.int16)
+    levels = audio.peak_levels(samples)
+    for level, (lo, hi) in levels.items():
+        n = -(-len(samples) // level)
+        assert len(lo) == len(hi) == n
+        for i in (0, n // 2, n - 1):
+            run = samples[i * level : (i + 1) * level]
+            assert lo[i] == run.min() and hi[i] == run.max()
+    peaks = audio.reduce_peaks(levels, len(samples), 1000)
+    assert len(peaks.max) <= 1000
+    assert peaks.max.max() == pytest.approx(samples.max() / 32768)
+    assert peaks.min.min() == pytest.approx(samples.min() / 32768)
+    assert peaks.duration == pytest.approx(len(samples) / audio.RATE)
+
+
+def test_spectrogram_peaks_at_the_tone() -> None:
+    t = np.arange(audio.RATE * 2) / audio.RATE
+    tone = (10000 * np.sin(2 * np.pi * 1000 * t)).astype(np.int16)
+    spec = audio.spectrogram(tone, 50)
+    assert spec.shape == (50, 256) and spec.dtype == np.uint8
+    bin_hz = audio.RATE / 512
+    assert np.all(np.abs(spec.argmax(axis=1) * bin_hz - 1000) <= bin_hz)
+    assert spec.max() == 255
+
+
+def test_speech_regions_find_the_bursts() -> None:
+    samples, bursts = audio.speechlike(30.0, seed=1)
+    found = audio.speech_regions(samples)
+    # every burst is covered by a found region, and found speech lies on bursts
+    for start, end, _ in bursts:
+        covered = sum(max(0.0, min(end, b) - max(start, a)) for a, b in found)
+        assert covered >= 0.8 * (end - start)
+    truth = np.zeros(len(samples) // 160, bool)
+    for start, end, _ in bursts:
+        truth[int(start * 100) : int(end * 100)] = True
+    said = np.zeros_like(truth)
+    for a, b in found:
+        said[int(a * 100) : int(b * 100)] = True
+    assert (said & ~truth).sum() / said.sum() < 0.25  # joined gaps only
+    assert audio.speech_regions(np.zeros(audio.RATE * 3, np.int16)) == []
+
+
+def test_transcribe_through_a_speech_server() -> None:
+    samples, bursts = audio.speechlike(12.0, seed=2)
+    (a0, b0, _), (a1, b1, _) = bursts[0], bursts[1]
+    with asr_server() as url:
+        found = audio.transcribe(url, samples, [(a0 - 0.1, b0 + 0.1), (a0 - 0.1, b1 + 0.1)])
+        assert found.model == "burst-counter"
+        assert found.texts == ["1 bursts", "2 bursts"]
+        with pytest.raises(ModelBackendError, match="404"):
+            audio.transcribe(url + "/nowhere", samples, [(0, 1)])
+    with pytest.raises(ModelBackendError, match="unreachable"):
+        audio.transcribe(url, samples, [(0, 1)])
+
+
+def test_cache_decodes_once(tmp_path) -> None:
+    samples, _ = audio.speechlike(3.0, seed=4)
+    path = tmp_path / "a.wav"
+    path.write_bytes(audio.wav_bytes(samples))
+    cache = audio.AudioCache(tmp_path / "cache")
+    peaks = cache.peaks(path, 100)
+    assert peaks.duration == pytest.approx(3.0)
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 1
+    assert np.array_equal(cache.samples(path), samples)
+    cache.peaks(path, 50)
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 1
