@@ -112,6 +112,7 @@ _BUILTINS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "crowdkit": (("crowdkit",), ("crowdkit",)),
     "hf_datasets": (("hf_datasets", "hf_parquet"), ("hf_datasets", "hf_parquet")),
     "jsonl": (("jsonl",), ("jsonl", "json")),
+    "kitti": (("kitti",), ()),
     "label_studio": (("label_studio", "label_studio_comparison"), ("label_studio",)),
     "label_studio_min": ((), ("label_studio_min", "label_studio_csv", "label_studio_tsv")),
     "media_folder": ((), ("folder",)),
