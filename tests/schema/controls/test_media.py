@@ -174,6 +174,15 @@ def test_cuboids(refuse) -> None:
     refuse(LIDAR, {"boxes": [cuboid(velocity=[0, 0, 0])]}, data, "boxes[0].velocity", "unknown key")
 
 
+def test_cuboids_in_a_sequence_name_their_frame(refuse) -> None:
+    data = {"pointcloud": ["f0.pcd", "f1.pcd", "f2.pcd"]}
+    LIDAR.validate({"boxes": [cuboid(frame=0), cuboid(id="c1", frame=2, tracking_id=4)]}, data)
+    refuse(LIDAR, {"boxes": [cuboid(frame=3)]}, data, "boxes[0].frame", "past the last frame")
+    refuse(LIDAR, {"boxes": [cuboid(frame=-1)]}, data, "boxes[0].frame", "non-negative")
+    refuse(LIDAR, {"boxes": [cuboid(frame=1.0)]}, data, "boxes[0].frame", "non-negative")
+    LIDAR.validate({"boxes": [cuboid(frame=7)]}, {"pointcloud": "one.pcd"})  # no list: no bound
+
+
 def test_validate_data_for_media() -> None:
     AUDIO.validate_data({"audio": "a.wav", "duration": 3})
     VIDEO.validate_data({"video": "v.mp4", "frames": 3})

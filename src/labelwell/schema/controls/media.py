@@ -126,16 +126,21 @@ def _vector(value: Any, positive: bool, key: str, i: int, what: str) -> None:
 @dataclass(eq=False, frozen=True, kw_only=True)
 class Cuboid(RegionControl):
     """3D boxes ``{"id", "label", "center": [x, y, z], "dimensions": [l, w, h],
-    "rotation": [yaw, pitch, roll], "tracking_id"?, "num_points"?}`` in the point
-    cloud's frame; dimensions > 0, rotation in radians. Per-label ``attributes``
-    (occlusion, truncation...) are declared on the labels."""
+    "rotation": [yaw, pitch, roll], "tracking_id"?, "num_points"?, "frame"?}`` in the
+    point cloud's frame; dimensions > 0, rotation in radians; ``frame`` is the index
+    of the frame in a sequence (the source field holds a list of frames).
+    Per-label ``attributes`` (occlusion, truncation...) are declared on the labels."""
 
     type = "cuboid"
     default_source = "pointcloud"
     region_keys = (
-        frozenset({"center", "dimensions", "rotation", "tracking_id", "num_points"}),
+        frozenset({"center", "dimensions", "rotation", "tracking_id", "num_points", "frame"}),
         frozenset({"center", "dimensions", "rotation"}),
     )
+
+    def prepare(self, data: Any) -> int | None:
+        frames = data.get(self.source) if type(data) is dict else None
+        return len(frames) if type(frames) is list else None
 
     def region_checker(self) -> Callable[[dict[str, Any], int, Any], None]:
         key = self.name
@@ -154,5 +159,10 @@ class Cuboid(RegionControl):
                 fail(
                     f"{key}[{i}].num_points", f"must be a non-negative integer, got {show(points)}"
                 )
+            frame = box.get("frame")
+            if frame is not None and (type(frame) is not int or not 0 <= frame <= MAX_INT):
+                fail(f"{key}[{i}].frame", f"must be a non-negative integer, got {show(frame)}")
+            if frame is not None and ctx is not None and frame >= ctx:
+                fail(f"{key}[{i}].frame", f"{frame} is past the last frame ({ctx} frames)")
 
         return check
