@@ -60,6 +60,12 @@ const VIEWS = {
     return h("li", {}, chip(labelList(c), k.label), ` ${seen.length} of ${points.length} keypoints: `,
       h("span", { class: "muted" }, seen.map(([n, [x, y]]) => `${n} (${round(x)}, ${round(y)})`).join(", ")));
   })),
+  video_track: (c, v) => h("ul", { class: "ro-list" }, (v || []).map((t) => {
+    const kfs = Array.isArray(t.keyframes) ? t.keyframes : [];
+    const flags = ["outside", "occluded"].map((f) => [f, kfs.filter((k) => k[f]).length]).filter(([, n]) => n).map(([f, n]) => `${n} ${f}`);
+    return h("li", {}, chip(labelList(c), t.label), ` #${t.track_id} · ${kfs.length} keyframes, frames ${kfs[0]?.frame ?? "?"}–${kfs[kfs.length - 1]?.frame ?? "?"}`,
+      flags.length ? h("span", { class: "muted" }, ` (${flags.join(", ")})`) : null);
+  })),
   pairwise: (c, v) => h("span", { class: "value" }, String(v.choice), v.reason ? h("span", { class: "muted" }, ` — ${v.reason}`) : null),
   ranking: (c, v, data) => h("ol", { class: "ro-list" }, (v || []).map((tier) => h("li", {}, (Array.isArray(tier) ? tier : [tier]).map((id) => responseName(data, c, id)).join(" = ")))),
   correction: (c, v, data) => h("div", {}, h("span", { class: "muted" }, responseName(data, c, v.response_id)), h("div", { class: "value ro-text" }, String(v.text ?? ""))),
