@@ -38,7 +38,7 @@ from labelwell.schema.ontology import Ontology
 from labelwell.store.db import rows_changed
 from labelwell.store.raw import Raw, Statement, dumps, loads
 from labelwell.store.tables import Annotation, GoldAnswer, Item, Project, utcnow
-from labelwell.work import audit
+from labelwell.work import audit, webhooks
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.projects import ontology_of
@@ -226,6 +226,10 @@ def on_submitted(db: Raw, project: Any, item_id: int, n_done: int) -> ItemConsen
         db.run(
             _AUDIT,
             (now, f"consensus.{decision.outcome}", project.id, item_id, dumps(audit_details)),
+        )
+    if decision.outcome == "escalate":
+        webhooks.publish(
+            db, project.id, "item.escalated", {"item_id": item_id, "controls": decision.controls}
         )
     return decision
 

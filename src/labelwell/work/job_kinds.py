@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from labelwell.errors import InvalidInput
 from labelwell.formats.registry import EXPORTERS, fits
 from labelwell.store.tables import Project
+from labelwell.work import webhooks
 from labelwell.work.export import ExportFilter, export_to
 from labelwell.work.jobs import JOB_KINDS, JobKind, JobRun
 from labelwell.work.projects import ontology_of
@@ -144,13 +145,21 @@ def export(run: JobRun) -> dict[str, Any]:
     with partial.open("wb") as out, run.db.read_session() as s:
         n = export_to(s, project_id, exporter, out, ontology, flt)
     partial.replace(path)
-    return {
+    result = {
         "items": n,
         "file": path.name,
         "filename": f"{name}.{extension}",
         "media_type": exporter.media_type,
         "bytes": path.stat().st_size,
     }
+    with run.db.session() as s:
+        webhooks.publish(
+            s,
+            project_id,
+            "export.ready",
+            {"job_id": run.id, "format": options.format, "items": n, "bytes": result["bytes"]},
+        )
+    return result
 
 
 JOB_KINDS.register(

@@ -37,6 +37,7 @@ from labelwell.registry import Registry
 from labelwell.store.db import Database, rows_changed
 from labelwell.store.tables import Job, table_of
 from labelwell.work.actors import Actor
+from labelwell.work.events import JOB_FINISHED, publish
 from labelwell.work.policies import Permission, authorize
 
 log = logging.getLogger(__name__)
@@ -310,6 +311,9 @@ def _settle(
                 finished_at=now(),
             ),
         )
+        project_id, kind = s.execute(select(Job.project_id, Job.kind).where(Job.id == job_id)).one()
+        if changed and project_id is not None:
+            publish(s, project_id, JOB_FINISHED, {"job_id": job_id, "kind": kind, "state": state})
     return bool(changed)
 
 
@@ -417,9 +421,13 @@ def work(
     owner = owner or f"worker-{uuid.uuid4().hex[:16]}"
     stop = stop or threading.Event()
     ran = 0
+    from labelwell.work import webhooks
+
     while not stop.is_set():
         job = claim(db, owner)
         if job is None:
+            if webhooks.deliver_due(db, home, owner=owner):
+                continue  # webhook deliveries fell due: sent between jobs
             if once:
                 break
             stop.wait(poll_s)

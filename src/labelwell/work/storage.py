@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from labelwell.errors import Conflict, Forbidden, InvalidInput, NotFound
 from labelwell.store.db import Database
 from labelwell.store.tables import Import, StorageConnection
+from labelwell.work import webhooks
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize
 
@@ -399,10 +400,18 @@ def export_project(
         if not ok:
             raise InvalidInput(reason, field="format")
         target = export_url(url, project.name, exporter.extension)
-        return write_to(
+        report = write_to(
             s,
             actor,
             project_id,
             target,
             lambda out: export_to(s, project_id, exporter, out, ontology, flt),
         )
+    with db.session() as s:
+        webhooks.publish(
+            s,
+            project_id,
+            "export.ready",
+            {"url": report.url, "format": fmt, "items": report.items, "bytes": report.bytes},
+        )
+    return report

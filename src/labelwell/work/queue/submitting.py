@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from labelwell.errors import Conflict, InvalidInput, LeaseExpired, NotFound
 from labelwell.store.raw import Raw, Unit, dumps, loads, raw_of, when
 from labelwell.store.tables import Assignment, utcnow
-from labelwell.work import audit, consensus, cost
+from labelwell.work import audit, consensus, cost, webhooks
 from labelwell.work.accounts import actor_of
 from labelwell.work.actors import Actor, Bearer
+from labelwell.work.events import SUBMITTED, publish
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.queue import postgres
 from labelwell.work.queue import statements as sql
@@ -91,8 +92,11 @@ def submit(
         _refuse(outcome, assignment_id, todo)
     assert annotation_id is not None
     cost.charge(db, project, actor, time_spent_ms)
+    publish(db, project.id, SUBMITTED, _event(todo, actor, annotation_id, n_done))
     if n_done is not None and project.overlap >= 2 and n_done >= project.overlap:
         consensus.on_submitted(db, project, todo.item_id, n_done)
+    if n_done == project.overlap:
+        webhooks.item_completed(db, project.id, todo.item_id)
     done = Submitted(
         id=annotation_id,
         item_id=todo.item_id,
@@ -116,6 +120,21 @@ def submit(
     done.feedback = _feedback(project, done, todo.gold)
     done.flywheel = project.settings.flywheel
     return done, True
+
+
+def _event(
+    todo: Pending, actor: Actor, annotation_id: int, n_done: int | None
+) -> dict[str, Any]:
+    """The live event of a submit: ids and the item's count of answers."""
+    payload: dict[str, Any] = {
+        "item_id": todo.item_id,
+        "annotation_id": annotation_id,
+        "user_id": actor.id,
+        "done": n_done,
+    }
+    if todo.is_gold:
+        payload["gold"] = True
+    return payload
 
 
 def _retried(todo: Pending, assignment_id: int, key: str | None) -> Submitted:
