@@ -114,6 +114,41 @@ class ProjectSettings(_Strict):
         "PUT /projects/{id}/budget, which counts the spend so far.",
     )
 
+    # synthetic data guards, applied by training exports (labelwell.work.synth)
+    synth_require_verification: bool = Field(
+        True,
+        description="Synthetic items reach training exports only once a person verified or "
+        "fixed them.",
+    )
+    synth_max_generation: int = Field(
+        1,
+        ge=1,
+        description="Highest generation of synthetic data in training exports (2: made from "
+        "synthetic data); a higher one needs an override with a reason.",
+    )
+    synth_max_share: Share | None = Field(
+        None,
+        description="Highest share of synthetic items in a training export; more needs an "
+        "override with a reason.",
+    )
+    synth_block_near_duplicates: bool = Field(
+        True,
+        description="Training exports leave out synthetic items the report flagged as "
+        "near duplicates.",
+    )
+    synth_block_verbatim: bool = Field(
+        True,
+        description="Training exports leave out synthetic items the report found copying "
+        "the reference corpus word for word.",
+    )
+    synth_max_shift_auc: float | None = Field(
+        None,
+        ge=0.5,
+        le=1,
+        description="Training exports need a synthetic report whose classifier two-sample AUC "
+        "is at most this (0.5: synthetic indistinguishable from real).",
+    )
+
     @field_validator("qualification", mode="before")
     @classmethod
     def _no_rule(cls, value: Any) -> Any:
