@@ -181,6 +181,10 @@ def test_cuboids_in_a_sequence_name_their_frame(refuse) -> None:
     refuse(LIDAR, {"boxes": [cuboid(frame=-1)]}, data, "boxes[0].frame", "non-negative")
     refuse(LIDAR, {"boxes": [cuboid(frame=1.0)]}, data, "boxes[0].frame", "non-negative")
     LIDAR.validate({"boxes": [cuboid(frame=7)]}, {"pointcloud": "one.pcd"})  # no list: no bound
+    LIDAR.validate({"boxes": [cuboid(frame=1, tracking_id=4, interpolated=True)]}, data)
+    refuse(
+        LIDAR, {"boxes": [cuboid(interpolated=1)]}, data, "boxes[0].interpolated", "true or false"
+    )
 
 
 def test_validate_data_for_media() -> None:

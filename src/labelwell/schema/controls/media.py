@@ -126,15 +126,27 @@ def _vector(value: Any, positive: bool, key: str, i: int, what: str) -> None:
 @dataclass(eq=False, frozen=True, kw_only=True)
 class Cuboid(RegionControl):
     """3D boxes ``{"id", "label", "center": [x, y, z], "dimensions": [l, w, h],
-    "rotation": [yaw, pitch, roll], "tracking_id"?, "num_points"?, "frame"?}`` in the
-    point cloud's frame; dimensions > 0, rotation in radians; ``frame`` is the index
-    of the frame in a sequence (the source field holds a list of frames).
+    "rotation": [yaw, pitch, roll], "tracking_id"?, "num_points"?, "frame"?,
+    "interpolated"?}`` in the point cloud's frame; dimensions > 0, rotation in
+    radians; ``frame`` is the index of the frame in a sequence (the source field
+    holds a list of frames); ``interpolated: true`` marks a box the tool filled in
+    between two keyframes of its track.
     Per-label ``attributes`` (occlusion, truncation...) are declared on the labels."""
 
     type = "cuboid"
     default_source = "pointcloud"
     region_keys = (
-        frozenset({"center", "dimensions", "rotation", "tracking_id", "num_points", "frame"}),
+        frozenset(
+            {
+                "center",
+                "dimensions",
+                "rotation",
+                "tracking_id",
+                "num_points",
+                "frame",
+                "interpolated",
+            }
+        ),
         frozenset({"center", "dimensions", "rotation"}),
     )
 
@@ -164,5 +176,8 @@ class Cuboid(RegionControl):
                 fail(f"{key}[{i}].frame", f"must be a non-negative integer, got {show(frame)}")
             if frame is not None and ctx is not None and frame >= ctx:
                 fail(f"{key}[{i}].frame", f"{frame} is past the last frame ({ctx} frames)")
+            between = box.get("interpolated")
+            if between is not None and type(between) is not bool:
+                fail(f"{key}[{i}].interpolated", f"must be true or false, got {show(between)}")
 
         return check
