@@ -1,0 +1,117 @@
+"""The audio tool's routes: peaks, spectrogram, speech regions and transcripts
+for members of the item's project only; suggestions, never stored labels."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from asr_server import asr_server
+from labelwell.formats.registry import ImportRow
+from labelwell.media import audio
+from labelwell.server import create_app
+from labelwell.store.tables import Annotation, Prediction
+from labelwell.work import items, projects
+from world import build_world
+
+ONTOLOGY = {
+    "name": "talk",
+    "controls": [{"name": "turns", "type": "time_region", "source": "audio",
+                  "labels": ["speech", "noise"]}],
+}
+
+
+@pytest.fixture
+def world(db, settings):
+    samples, bursts = audio.speechlike(8.0, seed=5)
+    (settings.home / "media").mkdir(exist_ok=True)
+    (settings.home / "media" / "talk.wav").write_bytes(audio.wav_bytes(samples))
+    w = build_world(db, n_annotators=1, texts=["x"])
+    with db.session() as s:
+        project = projects.create_project(s, w.manager, "talk", ONTOLOGY, gold_ratio=0.0)
+        projects.set_member(s, w.manager, project.id, w.annotators[0].id, "annotator")
+        row = ImportRow(line=1, data={"audio": "talk.wav", "duration": 8.0}, external_id="a1")
+        items.import_rows(s, w.manager, project.id, [row], filename="audio.jsonl")
+        w.project_id = project.id
+    w.bursts = bursts
+    return w
+
+
+@pytest.fixture
+def api(db, settings, world):
+    with TestClient(create_app(settings, database=db, migrate=False)) as client:
+        yield client
+
+
+def _as(world, actor):
+    return {"Authorization": f"Bearer {world.token(actor)}"}
+
+
+def _item(api, world):
+    r = api.get(f"/api/v1/projects/{world.project_id}/items", headers=_as(world, world.manager),
+                params={"limit": 100})
+    assert r.status_code == 200, r.text
+    return next(i["id"] for i in r.json()["data"] if i["data"].get("audio") == "talk.wav")
+
+
+def test_peaks_and_spectrogram(api, world, settings):
+    item = _item(api, world)
+    r = api.get(f"/api/v1/items/{item}/audio/0/peaks", params={"points": 400},
+                headers=_as(world, world.manager))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["duration"] == pytest.approx(8.0)
+    assert 0 < len(body["max"]) == len(body["min"]) <= 400
+    assert max(body["max"]) > 0.1 and min(body["min"]) < -0.1
+    assert list((settings.home / "cache" / "audio").glob("*.npy"))
+    r = api.get(f"/api/v1/items/{item}/audio/0/spectrogram", params={"columns": 20},
+                headers=_as(world, world.manager))
+    assert r.status_code == 200, r.text
+    assert len(r.json()) == 20 and len(r.json()[0]) == 256
+
+
+def test_speech_regions_are_suggestions(api, world, db):
+    item = _item(api, world)
+    r = api.get(f"/api/v1/items/{item}/audio/0/speech", headers=_as(world, world.manager))
+    assert r.status_code == 200, r.text
+    found = r.json()["data"]
+    assert r.json()["detector"] == "webrtcvad" and found
+    first = world.bursts[0]
+    assert any(f["start"] <= first[0] + 0.1 and f["end"] >= first[1] - 0.1 for f in found)
+    with db.read_session() as s:
+        stored = s.scalar(select(func.count()).select_from(Annotation))
+        assert stored == 0 and s.scalar(select(func.count()).select_from(Prediction)) == 0
+
+
+def test_transcripts_from_the_project_speech_server(api, world, db):
+    item = _item(api, world)
+    (a0, b0, _), (_, b1, _) = world.bursts[0], world.bursts[1]
+    body = {"segments": [{"start": max(0, a0 - 0.1), "end": b0 + 0.1},
+                         {"start": max(0, a0 - 0.1), "end": b1 + 0.1}]}
+    url = f"/api/v1/items/{item}/audio/0/transcribe"
+    r = api.post(url, json=body, headers=_as(world, world.manager))
+    assert r.status_code == 422 and "asr_url" in r.text
+    with asr_server() as server:
+        r = api.patch(f"/api/v1/projects/{world.project_id}/settings",
+                      json={"asr_url": server}, headers=_as(world, world.manager))
+        assert r.status_code == 200, r.text
+        r = api.post(url, json=body, headers=_as(world, world.manager))
+        assert r.status_code == 200, r.text
+        assert r.json()["model"] == "burst-counter"
+        assert r.json()["data"] == ["1 bursts", "2 bursts"]
+        r = api.post(url, json={"segments": [{"start": 1, "end": 90}]},
+                     headers=_as(world, world.manager))
+        assert r.status_code == 422 and "past the end" in r.text
+
+
+def test_only_members_reach_the_audio(api, world):
+    item = _item(api, world)
+    for path in ("peaks", "spectrogram", "speech"):
+        r = api.get(f"/api/v1/items/{item}/audio/0/{path}", headers=_as(world, world.outsider))
+        assert r.status_code in (403, 404), r.text
+    r = api.get(f"/api/v1/items/{item}/audio/3/peaks", headers=_as(world, world.manager))
+    assert r.status_code == 404
+    r = api.get(f"/api/v1/items/{item}/audio/0/peaks", params={"points": 0},
+                headers=_as(world, world.manager))
+    assert r.status_code == 422
