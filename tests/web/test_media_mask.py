@@ -1,0 +1,117 @@
+"""The mask and panoptic tools in chromium: brush, eraser, polygon, fill,
+superpixels, GrabCut and an interactive model server, driven with the mouse and
+keyboard; the stored RLE is decoded with pycocotools and compared with what was
+painted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+from pycocotools import mask as cocomask
+
+from web.fresh import annotations, new_project
+from web.helpers import login, open_workspace, shot, submit_and_wait
+
+ANNOTATOR = "ann3@demo.labelwell"
+MASK = {
+    "name": "mask-tool",
+    "controls": [
+        {"type": "mask", "name": "seg", "source": "image", "labels": ["leaf", "sky"], "required": True}
+    ],
+}
+PANOPTIC = {
+    "name": "panoptic-tool",
+    "controls": [
+        {
+            "type": "panoptic",
+            "name": "pan",
+            "source": "image",
+            "labels": [{"name": "car", "is_thing": True}, {"name": "road", "is_thing": False}],
+            "required": True,
+        }
+    ],
+}
+
+
+def scene(home: Path, name: str, w: int = 400, h: int = 300) -> str:
+    """A grey image with a green rectangle (x 100..220, y 80..180) on it."""
+    rgb = np.full((h, w, 3), 200, np.uint8)
+    rgb[80:180, 100:220] = (40, 150, 60)
+    folder = home / "media" / "masks"
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rgb).save(folder / name)
+    return f"masks/{name}"
+
+
+def decode(region: dict[str, Any]) -> np.ndarray:
+    rle = dict(region["rle"])
+    rle["counts"] = rle["counts"].encode()
+    return cocomask.decode(rle).astype(bool)
+
+
+def to_screen(page: Any, x: float, y: float) -> tuple[float, float]:
+    """Where image pixel (x, y) is on the page (the tool fits the image at first)."""
+    box = page.locator(".mask-canvas").bounding_box()
+    k = min(box["width"] / 400, box["height"] / 300)
+    ox = box["x"] + (box["width"] - 400 * k) / 2
+    oy = box["y"] + (box["height"] - 300 * k) / 2
+    return ox + x * k, oy + y * k
+
+
+def ready(page: Any) -> None:
+    page.wait_for_selector(".mask-tool")
+    page.wait_for_selector(".mask-canvas")
+    page.locator(".mask-canvas").click(position={"x": 1, "y": 1}, button="right")
+
+
+def test_brush_eraser_polygon_and_undo_store_coco_rle(page, site):
+    pid = new_project(site, MASK, [{"image": scene(site.home, "a.png")}], ANNOTATOR)
+    login(page, ANNOTATOR)
+    first = open_workspace(page, pid)
+    ready(page)
+    page.keyboard.press("1")  # leaf
+    page.keyboard.press("b")
+    for _ in range(3):
+        page.keyboard.press("]")  # a bigger brush
+    page.mouse.move(*to_screen(page, 120, 130))
+    page.mouse.down()
+    page.mouse.move(*to_screen(page, 200, 130), steps=12)
+    page.mouse.up()
+    # A stray stroke, undone with Ctrl+Z.
+    page.mouse.move(*to_screen(page, 300, 250))
+    page.mouse.down()
+    page.mouse.move(*to_screen(page, 350, 260), steps=5)
+    page.mouse.up()
+    page.keyboard.press("Control+z")
+    # The eraser takes a bite out of the stroke's middle.
+    page.keyboard.press("e")
+    page.keyboard.press("[")
+    page.mouse.move(*to_screen(page, 160, 130))
+    page.mouse.down()
+    page.mouse.up()
+    # A polygon of sky: P, four corners, Enter.
+    page.keyboard.press("2")
+    page.keyboard.press("p")
+    for x, y in ((20, 20), (80, 20), (80, 60), (20, 60)):
+        page.mouse.click(*to_screen(page, x, y))
+    page.keyboard.press("Enter")
+    shot(page, "media-mask-brush")
+    submit_and_wait(page, first, "Control+Enter")
+    result = next(a for a in annotations(site, pid))["result"]["seg"]
+    by_label = {r["label"]: r for r in result}
+    assert set(by_label) == {"leaf", "sky"}
+    for r in result:
+        assert r["rle"]["size"] == [300, 400] and isinstance(r["rle"]["counts"], str)
+    leaf, sky = decode(by_label["leaf"]), decode(by_label["sky"])
+    assert leaf[130, 125] and leaf[130, 195] and not leaf[130, 160]  # painted, then erased
+    assert not leaf[250:265, 300:350].any()  # the undone stroke
+    assert not leaf[20:60, 20:80].any()
+    assert abs(int(sky.sum()) - 60 * 40) <= 2 * (60 + 40) + 4  # the polygon, edges either way
+    assert sky[40, 50] and not sky[100, 100]
+    # area from pycocotools agrees with the decoded pixels
+    rle = dict(by_label["sky"]["rle"], counts=by_label["sky"]["rle"]["counts"].encode())
+    assert int(cocomask.area(rle)) == int(sky.sum())
