@@ -318,6 +318,20 @@ def tour(schema: schemathesis.BaseSchema, seed: Seeded, tally: Tally) -> None:
     call("POST", "/projects/{project_id}/storage-import", expect=201,
          body={"url": f"file://{shared}/items.jsonl"}, **on_p)
     call("DELETE", "/projects/{project_id}/storage/{storage_id}", "admin", 204, **on_conn)
+    # webhooks: added, listed, paused, pinged (a host that resolves nowhere: a failed
+    # delivery, answered 200), its deliveries read, one redelivered, then removed
+    hook = call("POST", "/projects/{project_id}/webhooks", expect=201,
+                body={"url": "https://hooks.example.invalid/in", "events": ["item.completed"]},
+                **on_p)
+    on_hook = {"path_parameters": {"project_id": p, "webhook_id": hook["id"]}}
+    call("GET", "/projects/{project_id}/webhooks", **on_p)
+    call("PATCH", "/projects/{project_id}/webhooks/{webhook_id}", body={"active": False},
+         **on_hook)
+    ping = call("POST", "/projects/{project_id}/webhooks/{webhook_id}/test", **on_hook)
+    call("GET", "/projects/{project_id}/webhooks/{webhook_id}/deliveries", **on_hook)
+    call("POST", "/projects/{project_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+         path_parameters={"project_id": p, "webhook_id": hook["id"], "delivery_id": ping["id"]})
+    call("DELETE", "/projects/{project_id}/webhooks/{webhook_id}", expect=204, **on_hook)
     # the data manager's layout, saved views and the export of a selection
     call("POST", "/projects/{project_id}/data/items", body={"limit": 10, "sort": "created"},
          **on_p)
