@@ -12,7 +12,7 @@ from alembic import command
 from sqlalchemy import text
 
 from labelwell.store.migrate import alembic_config, upgrade
-from labelwell.work.queue import postgres, slots
+from labelwell.work.queue import assignees, postgres, slots
 
 
 @pytest.fixture
@@ -77,3 +77,12 @@ def test_a_downgrade_to_base_leaves_no_queue_function(pg):
         command.downgrade(cfg, "base")
     assert _functions(pg) == {}
     upgrade(pg)
+
+
+def test_the_next_task_function_follows_the_assignment_rule(pg):
+    """PostgreSQL's next-task function searches the caller's assigned items
+    first and then the items assigned to nobody, as the Python queue does."""
+    upgrade(pg)
+    source = _flat(_functions(pg)["labelwell_next_task"][1])
+    assert _flat(assignees.sql(assignees.MINE, "p_user", "p_project")) in source
+    assert _flat(assignees.UNASSIGNED) in source

@@ -19,6 +19,7 @@ from labelwell.work.actors import Actor
 from labelwell.work.labels import own_edit_closed
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.published import published
+from labelwell.work.queue.assignees import served_to
 from labelwell.work.queue.records import annotator_view
 
 #: how many of their latest submissions the workspace lists to go back to
@@ -73,15 +74,15 @@ def progress(
         )
     )
     # the queue's own rules for its candidates (statements.CANDIDATE and
-    # GOLD_CANDIDATES): published, never given to this annotator, and open
-    # (regular) or out of staging (gold)
+    # GOLD_CANDIDATES): published, never given to this annotator, and open and
+    # assigned to nobody or to them (regular) or out of staging (gold)
     seen = exists().where(Assignment.item_id == Item.id, Assignment.user_id == actor.id)
     open_ids = (
         select(Item.id)
         .where(
             Item.project_id == project_id,
             or_(
-                and_(Item.is_gold.is_(False), Item.status == "open"),
+                and_(Item.is_gold.is_(False), Item.status == "open", served_to(actor.id)),
                 and_(Item.is_gold.is_(True), Item.status.in_(("open", "full", "done"))),
             ),
             ~seen,

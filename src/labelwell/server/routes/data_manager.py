@@ -17,7 +17,7 @@ from labelwell.server.deps import Ctx
 from labelwell.server.schemas import Count, Page, PathId, Public, Strict
 from labelwell.server.streaming import content_disposition, primed, stream_writer
 from labelwell.store.tables import DataView
-from labelwell.work.data_manager import COLUMNS, Row, TableQuery, actions, views
+from labelwell.work.data_manager import COLUMNS, Row, TableQuery, actions, assigning, views
 from labelwell.work.data_manager import count as count_items
 from labelwell.work.data_manager import page as table_page
 from labelwell.work.data_manager.actions import Selection
@@ -152,6 +152,12 @@ class ActionIn(SelectionIn):
     options: dict[str, Any] | None = Field(
         None, description="prelabel: the prelabel job's options (model, url, batch_size)."
     )
+    user_ids: list[int] | None = Field(
+        None,
+        max_length=assigning.MAX_ASSIGNEES,
+        description="assign: the annotators (project members) to assign the selection to;"
+        " unassign: whom to take it from (everyone when absent).",
+    )
 
 
 class ExportIn(SelectionIn):
@@ -240,17 +246,27 @@ def delete_view(project_id: PathId, view_id: PathId, ctx: Ctx) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-Action = Literal["gold_set", "gold_clear", "review", "requeue", "delete", "prelabel"]
+Action = Literal[
+    "assign", "unassign", "gold_set", "gold_clear", "review", "requeue", "delete", "prelabel"
+]
 
 
 @router.post("/projects/{project_id}/data/actions/{action}", response_model=OutcomePublic)
 def act(project_id: PathId, action: Action, body: ActionIn, ctx: Ctx) -> OutcomePublic:
-    """Act on the selection: ``gold_set`` (with ``result``), ``gold_clear``,
-    ``review``, ``requeue``, ``delete`` (with ``confirm``) or ``prelabel`` (queues
-    the job for ``labelwell worker``); each audited."""
+    """Act on the selection: ``assign`` (to ``user_ids``: the queue serves them
+    these items first and only them), ``unassign``, ``gold_set`` (with
+    ``result``), ``gold_clear``, ``review``, ``requeue``, ``delete`` (with
+    ``confirm``) or ``prelabel`` (queues the job for ``labelwell worker``); each
+    audited."""
     selection = body.selection()
     with ctx.db.session() as s:
-        if action == "gold_set":
+        if action == "assign":
+            if not body.user_ids:
+                raise InvalidInput("user_ids: the annotators to assign to", field="user_ids")
+            outcome = assigning.assign(s, ctx.actor, project_id, selection, body.user_ids)
+        elif action == "unassign":
+            outcome = assigning.unassign(s, ctx.actor, project_id, selection, body.user_ids)
+        elif action == "gold_set":
             if body.result is None:
                 raise InvalidInput("result: the gold answer to set", field="result")
             outcome = actions.set_gold(s, ctx.actor, project_id, selection, body.result)

@@ -14,7 +14,7 @@ from labelwell.work.actors import Actor
 from labelwell.work.data_manager import COLUMNS, views
 from labelwell.work.data_manager.detail import item_detail
 from labelwell.work.policies import Permission, authorize
-from labelwell.work.projects import ontology_of
+from labelwell.work.projects import list_members, ontology_of
 
 router = APIRouter(include_in_schema=False)
 PREFIXES = ("dm.",)
@@ -45,6 +45,11 @@ def table_page(request: Request, project_id: int) -> Response:
                     for v in views.list_views(s, actor, project_id)
                 ],
                 "formats": formats,
+                "annotators": [
+                    {"id": u.id, "email": u.email}
+                    for _, u in list_members(s, actor, project_id)
+                    if u.is_active
+                ],
                 "i18n": catalogue_for(_lang(request), PREFIXES),
             }
         return render(request, "data_manager.html", actor, project=project, boot=boot)

@@ -128,7 +128,7 @@ def _candidate(
 ) -> tuple[int | None, bool]:
     """The item to lease and whether it is gold. Every lease sends the same
     statements, gold or not (a gold-only step would show in the timing of
-    ``tasks/next``): both candidate lookups, one with ``LIMIT 0`` where it is not
+    ``tasks/next``): every candidate lookup, with ``LIMIT 0`` where it is not
     needed, then the slot update, which leaves a gold item's row as it is.
     ``gold_only`` (qualification) never falls back on a regular item."""
     gold_ids = [
@@ -138,7 +138,11 @@ def _candidate(
     # Random gold order so that two annotators do not see the same gold sequence.
     gold_id = _rng.choice(gold_ids) if gold_ids else None
     for _ in range(5):  # a slot lost to a concurrent lease is retried
-        row = db.one(sql.CANDIDATE, (project.id, False, actor.id, 0 if gold_id or gold_only else 1))
+        limit = 0 if gold_id or gold_only else 1
+        # the items assigned to this annotator first, then those assigned to nobody
+        row = db.one(sql.ASSIGNED_CANDIDATE, (actor.id, project.id, False, actor.id, limit))
+        anyone = db.one(sql.CANDIDATE, (project.id, False, actor.id, 0 if row else limit))
+        row = row or anyone
         item_id = gold_id if gold_id is not None else (None if row is None else row[0])
         if item_id is None:
             return None, False

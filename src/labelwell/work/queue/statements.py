@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from labelwell.store.raw import Statement
 from labelwell.work.published import PUBLISHED_SQL
-from labelwell.work.queue import slots
+from labelwell.work.queue import assignees, slots
 
 #: the project as the queue needs it, the current guideline version and the
 #: caller's membership role (primary key; ix on guidelines and members' keys)
@@ -49,18 +49,34 @@ _NOT_SEEN = (
 )
 
 #: the next open item this annotator has never been given, of a published
-#: import (ix_items_queue; the unique (item_id, user_id) index and the imports'
-#: primary key answer the NOT EXISTS). Items of an import in progress are
-#: ``staged``, outside the index range this search reads. ``LIMIT`` is 1, or 0
-#: where a gold item was found: every lease sends both candidate statements
-#: (see ``TAKE_SLOT``).
+#: import and assigned to nobody (ix_items_queue; the unique (item_id, user_id)
+#: index, the imports' and item_assignees' primary keys answer the NOT EXISTS).
+#: Items of an import in progress are ``staged``, outside the index range this
+#: search reads. ``LIMIT`` is 1, or 0 where a gold item was found: every lease
+#: sends all candidate statements (see ``TAKE_SLOT``).
 CANDIDATE = Statement(
     "SELECT i.id FROM items i WHERE i.project_id = ? AND i.is_gold = ? AND i.status = 'open'"
     + _NOT_SEEN
+    + f" AND {assignees.UNASSIGNED}"
     + " ORDER BY i.priority DESC, i.id LIMIT ?",
     postgresql=(
         "SELECT i.id FROM items i WHERE i.project_id = %s AND i.is_gold = %s"
         " AND i.status = 'open'"
+        + _NOT_SEEN.replace("?", "%s")
+        + f" AND {assignees.UNASSIGNED}"
+        + " ORDER BY i.priority DESC, i.id LIMIT %s FOR UPDATE OF i SKIP LOCKED"
+    ),
+)
+
+#: the same search among the items assigned to this annotator, which come
+#: first, with ``(user, project, is_gold, user, LIMIT)`` (ix_item_assignees_user)
+ASSIGNED_CANDIDATE = Statement(
+    f"SELECT i.id {assignees.sql(assignees.MINE)} AND i.is_gold = ? AND i.status = 'open'"
+    + _NOT_SEEN
+    + " ORDER BY i.priority DESC, i.id LIMIT ?",
+    postgresql=(
+        f"SELECT i.id {assignees.sql(assignees.MINE, '%s', '%s')}"
+        " AND i.is_gold = %s AND i.status = 'open'"
         + _NOT_SEEN.replace("?", "%s")
         + " ORDER BY i.priority DESC, i.id LIMIT %s FOR UPDATE OF i SKIP LOCKED"
     ),

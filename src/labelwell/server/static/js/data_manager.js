@@ -362,6 +362,10 @@ function tablePage() {
         let result;
         try { result = gold.result(); } catch (err) { say(err.message, true); return; }
         act(action, { result });
+      } else if (action === "assign" || action === "unassign") {
+        const userIds = [...$("dm-assignees").selectedOptions].map((o) => Number(o.value));
+        if (action === "assign" && !userIds.length) { say(t("dm.pick_assignees"), true); $("dm-assignees").focus(); return; }
+        act(action, userIds.length ? { user_ids: userIds } : {});
       } else if (action === "delete") {
         const n = state.allMatching ? state.total : state.selected.size;
         if (!n) { say(t("dm.nothing_selected"), true); return; }

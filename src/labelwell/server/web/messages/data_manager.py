@@ -35,6 +35,13 @@ MESSAGES = {
     "dm.gold_answer": {"en": "Gold answer", "ko": "정답"},
     "dm.gold_set": {"en": "Set gold", "ko": "정답 지정"},
     "dm.gold_clear": {"en": "Clear gold", "ko": "정답 해제"},
+    "dm.assignees": {"en": "Annotators", "ko": "작업자"},
+    "dm.assign": {"en": "Assign", "ko": "배정"},
+    "dm.unassign": {"en": "Unassign", "ko": "배정 해제"},
+    "dm.pick_assignees": {
+        "en": "Choose the annotators to assign the selection to",
+        "ko": "선택한 항목을 배정할 작업자를 고르세요",
+    },
     "dm.review": {"en": "Send to review", "ko": "검토로 보내기"},
     "dm.requeue": {"en": "Re-queue", "ko": "다시 대기열에"},
     "dm.export": {"en": "Export", "ko": "내보내기"},

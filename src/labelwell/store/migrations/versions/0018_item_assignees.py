@@ -35,8 +35,7 @@ _SEARCH = "                SELECT i.id INTO o_item_id FROM items i\n"
 _SEARCH_END = "                   FOR UPDATE OF i SKIP LOCKED;\n"
 _ORDER = "                 ORDER BY i.priority DESC, i.id LIMIT 1\n"
 _UNASSIGNED = (
-    "                   AND NOT EXISTS (SELECT 1 FROM item_assignees ia"
-    " WHERE ia.item_id = i.id)\n"
+    "                   AND NOT EXISTS (SELECT 1 FROM item_assignees ia WHERE ia.item_id = i.id)\n"
 )
 
 
