@@ -1,5 +1,5 @@
-"""Demo projects with data made here (no downloads): sentiment, NER, image boxes
-and an RLHF comparison project, plus demo users."""
+"""Demo projects with data made here (no downloads): sentiment, NER, image boxes,
+video, LiDAR point clouds and an RLHF comparison project, plus demo users."""
 
 from __future__ import annotations
 
@@ -125,6 +125,28 @@ ONTOLOGIES: dict[str, dict[str, Any]] = {
             },
         ],
     },
+    "demo-pointcloud": {
+        "name": "demo-pointcloud",
+        "controls": [
+            {
+                "name": "cuboids",
+                "type": "cuboid",
+                "source": "pointcloud",
+                "labels": [{"name": "car"}, {"name": "pedestrian"}, {"name": "cyclist"}],
+            }
+        ],
+    },
+    "demo-audio": {
+        "name": "demo-audio",
+        "controls": [
+            {
+                "name": "turns",
+                "type": "time_region",
+                "source": "audio",
+                "labels": [{"name": "speech"}, {"name": "noise"}],
+            }
+        ],
+    },
     "demo-rlhf": {
         "name": "demo-rlhf",
         "controls": [
@@ -235,6 +257,56 @@ def _video_rows(media_dir: Path, n: int = 2) -> list[ImportRow]:
     return rows
 
 
+def _pointcloud_rows(media_dir: Path, frames: int = 4) -> list[ImportRow]:
+    """A street scanned ``frames`` times as binary PCD (about 22,000 points each),
+    with a forward camera sketch per frame: one item per single frame, and one
+    item holding the whole sequence."""
+    from labelwell.media.pointcloud import camera_png, demo_boxes, synthetic_scene, write_pcd
+
+    media_dir.mkdir(parents=True, exist_ok=True)
+    scans, cameras = [], []
+    for f in range(frames):
+        boxes = demo_boxes(f)
+        scan, camera = media_dir / f"scan-{f:02d}.pcd", media_dir / f"camera-{f:02d}.png"
+        scan.write_bytes(write_pcd(synthetic_scene(boxes, seed=f)))
+        camera.write_bytes(camera_png(boxes))
+        scans.append(str(scan))
+        cameras.append(str(camera))
+    rows = [
+        ImportRow(
+            line=f + 1,
+            data={"pointcloud": scans[f], "camera": cameras[f]},
+            media=[scans[f], cameras[f]],
+            external_id=f"scan-{f:02d}",
+        )
+        for f in range(2)
+    ]
+    rows.append(
+        ImportRow(
+            line=3,
+            data={"pointcloud": scans, "camera": cameras},
+            media=scans + cameras,
+            external_id="sequence-0",
+        )
+    )
+    return rows
+
+
+def _audio_rows(media_dir: Path, n: int = 3, seconds: float = 12.0) -> list[ImportRow]:
+    """Speech-like bursts of two synthetic speakers with silences between them,
+    written as 16 kHz WAV (``labelwell.media.audio.speechlike``)."""
+    from labelwell.media.audio import speechlike, wav_bytes
+
+    media_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(n):
+        path = media_dir / f"talk-{i}.wav"
+        path.write_bytes(wav_bytes(speechlike(seconds, seed=i)[0]))
+        data = {"audio": str(path), "duration": seconds}
+        rows.append(ImportRow(line=i + 1, data=data, media=[str(path)], external_id=f"talk-{i}"))
+    return rows
+
+
 def _rows(name: str, media_dir: Path) -> list[ImportRow]:
     if name == "demo-sentiment":
         return [
@@ -255,6 +327,10 @@ def _rows(name: str, media_dir: Path) -> list[ImportRow]:
         return _image_rows(media_dir)
     if name == "demo-video":
         return _video_rows(media_dir)
+    if name == "demo-audio":
+        return _audio_rows(media_dir)
+    if name == "demo-pointcloud":
+        return _pointcloud_rows(media_dir)
     return [
         ImportRow(
             line=i + 1,

@@ -454,3 +454,43 @@ def propose_cuboids(
             )
         )
     return out
+
+
+# ----------------------------------------------------------------- demo sequences
+
+
+def demo_boxes(frame: int) -> list[SceneBox]:
+    """Boxes of frame ``frame`` of the demo's street: two cars driving along x at
+    different speeds, a parked van and a pedestrian crossing."""
+    return [
+        SceneBox("car", (-8.0 + 1.5 * frame, 3.0, -0.95), (4.2, 1.8, 1.5), 0.0),
+        SceneBox("car", (12.0 - 1.0 * frame, -3.2, -0.95), (4.5, 1.9, 1.5), np.pi),
+        SceneBox("car", (6.0, 8.5, -0.8), (5.2, 2.1, 1.8), 0.35),
+        SceneBox("pedestrian", (2.0, -7.0 + 0.7 * frame, -0.85), (0.6, 0.6, 1.7), np.pi / 2),
+    ]
+
+
+def camera_png(boxes: Sequence[SceneBox], width: int = 320, height: int = 180) -> bytes:
+    """A forward camera's sketch of the scene (pinhole, 90° field of view, 1.7 m up):
+    each box as a filled rectangle, far ones first; sky and road."""
+    import cv2
+
+    image = np.zeros((height, width, 3), dtype=np.uint8)
+    image[: height // 2] = (235, 206, 170)  # sky (BGR)
+    image[height // 2 :] = (90, 90, 90)  # road
+    focal = width / 2
+    colours = {"car": (60, 80, 220), "pedestrian": (60, 180, 60)}
+    for box in sorted(boxes, key=lambda b: -b.center[0]):
+        x, y, z = box.center
+        if x < 1.0:
+            continue
+        half = max(box.dimensions[0], box.dimensions[1]) / 2
+        u0 = int(width / 2 - focal * (y + half) / x)
+        u1 = int(width / 2 - focal * (y - half) / x)
+        v0 = int(height / 2 - focal * (z + box.dimensions[2] / 2) / x)
+        v1 = int(height / 2 - focal * (z - box.dimensions[2] / 2) / x)
+        cv2.rectangle(image, (u0, v0), (u1, v1), colours.get(box.label, (200, 200, 200)), -1)
+    ok, png = cv2.imencode(".png", image)
+    if not ok:
+        raise RuntimeError("OpenCV could not encode the camera sketch")
+    return bytes(png.tobytes())
