@@ -46,8 +46,8 @@ def table_page(request: Request, project_id: int) -> Response:
                 ],
                 "formats": formats,
                 "annotators": [
-                    {"id": u.id, "email": u.email}
-                    for _, u in list_members(s, actor, project_id)
+                    {"id": u.id, "email": u.email, "role": m.role}
+                    for m, u in list_members(s, actor, project_id)
                     if u.is_active
                 ],
                 "i18n": catalogue_for(_lang(request), PREFIXES),
