@@ -32,6 +32,7 @@ from labelwell.store.db import Database
 from labelwell.store.migrate import upgrade
 from labelwell.work import imports
 from labelwell.work.accounts import prune_sessions
+from labelwell.work.events.hub import Hub
 
 SWITCH_INTERVAL_S = 0.0005
 THREADS = 8
@@ -59,6 +60,7 @@ def create_app(
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
         yield
+        await hub.close()
         if database is None:
             db.dispose()
 
@@ -73,6 +75,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.db = db
+    hub = app.state.events = Hub(db)  # live events of this process (routes/live.py)
     app.state.settings = settings
     errors.install(app)
     app.add_middleware(

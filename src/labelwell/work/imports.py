@@ -42,6 +42,7 @@ from labelwell.store.db import Database, rows_changed
 from labelwell.store.tables import Import, Item, Project, utcnow
 from labelwell.work import audit
 from labelwell.work.actors import Actor
+from labelwell.work.events import IMPORTED, publish
 from labelwell.work.items import (
     Annotators,
     ProgressFn,
@@ -253,6 +254,9 @@ def open_staged(db: Database, import_id: int) -> int:
     opened = _in_chunks(db, import_id, CHUNK_ROWS, open_chunk, first=Item.status == "staged")
     with db.session() as s:
         s.execute(update(Import).where(Import.id == import_id).values(staged=False))
+        project_id = s.scalar(select(Import.project_id).where(Import.id == import_id))
+        if project_id is not None:
+            publish(s, project_id, IMPORTED, {"import_id": import_id, "count": opened})
     return opened
 
 

@@ -21,6 +21,7 @@ from labelwell.store.tables import (
 )
 from labelwell.work import audit
 from labelwell.work.actors import Actor
+from labelwell.work.events import REVIEWED, publish
 from labelwell.work.policies import (
     Audience,
     LabelScope,
@@ -326,6 +327,10 @@ def review_annotation(
         target_id=annotation.id,
         details={"comment": comment, "fixed_annotation_id": fixed_id},
     )
+    decided = {"item_id": annotation.item_id, "annotation_id": annotation.id, "decision": decision}
+    if _on_gold_item(session, annotation.item_id):
+        decided["gold"] = True
+    publish(session, project.id, REVIEWED, decided)
     return review
 
 

@@ -15,6 +15,7 @@ from labelwell.store.db import rows_changed
 from labelwell.store.tables import Annotation, GoldAnswer, Item
 from labelwell.work import audit, labels
 from labelwell.work.actors import Actor
+from labelwell.work.events import ITEMS_CHANGED, ids, publish
 from labelwell.work.data_manager.query import TableQuery, where
 from labelwell.work.export import export_to
 from labelwell.work.policies import Permission, authorize
@@ -126,6 +127,10 @@ def _record(
             **extra,
         },
     )
+    changed: dict[str, Any] = {"action": outcome.action, "count": outcome.changed}
+    if selection.item_ids is not None:
+        changed["item_ids"] = ids(sorted(selection.item_ids))
+    publish(session, project_id, ITEMS_CHANGED, changed)
 
 
 def set_gold(
