@@ -20,13 +20,28 @@ def _run(host: str, port: int, workers: int) -> None:
 
     if workers > 1 and processes.supports_reuse_port():
         # one listening socket per process, so connections spread over them all
-        status = processes.serve(APP, host, port, workers, log_level="warning")
+        status = processes.serve(
+            APP,
+            host,
+            port,
+            workers,
+            log_level="warning",
+            timeout_graceful_shutdown=processes.GRACEFUL_SHUTDOWN_S,
+        )
         if status:
             raise typer.Exit(status)
         return
     import uvicorn
 
-    uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level="warning")
+    uvicorn.run(
+        APP,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        timeout_graceful_shutdown=processes.GRACEFUL_SHUTDOWN_S,
+    )
 
 
 @contextmanager

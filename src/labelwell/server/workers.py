@@ -31,6 +31,9 @@ from typing import Any
 #: is always replaced
 STARTUP_GRACE_S = 10.0
 STOP_TIMEOUT_S = 30.0
+#: on SIGTERM, requests still running this long after are cancelled (live event
+#: streams never end by themselves; a long download is cut)
+GRACEFUL_SHUTDOWN_S = 10
 
 
 def supports_reuse_port() -> bool:
