@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { boot, h } from "./dom.js";
 import { resultView } from "./render.js";
+import { live } from "./live.js";
 
 const B = boot();
 const t = (key, vars = {}) =>
@@ -305,6 +306,7 @@ function tablePage() {
   const gold = goldInput();
   $("dm-gold-answer").replaceChildren(gold.el);
 
+  liveTable();
   $("dm-search").addEventListener("input", debounce((e) => { state.search = e.target.value; refresh(); }, 300));
   $("dm-sort").addEventListener("change", (e) => { state.sort = e.target.value; refresh(); });
   $("dm-desc").addEventListener("change", (e) => { state.descending = e.target.checked; refresh(); });
@@ -382,6 +384,35 @@ function tablePage() {
   $("dm-confirm-no").addEventListener("click", () => { $("dm-confirm").hidden = true; });
   $("dm-export").addEventListener("click", () => exportSelection().catch((err) => say(err.message, true)));
   loadThenCount();
+}
+
+// ---- live ------------------------------------------------------------------------
+
+// Rows on screen whose items changed reload in place (same page, same selection);
+// changes elsewhere are counted in a banner whose button reloads the table.
+function liveTable() {
+  const banner = $("dm-live");
+  let labels = 0;
+  let other = false;
+  const reloadShown = debounce(() => load().then(count), 400);
+  const showBanner = () => {
+    const words = [labels ? banner.dataset.new.replace("{n}", labels) : null, other ? banner.dataset.changed : null];
+    $("dm-live-text").textContent = words.filter(Boolean).join(" · ");
+    banner.hidden = false;
+  };
+  $("dm-live-refresh").addEventListener("click", () => { labels = 0; other = false; banner.hidden = true; refresh({ keepSelection: true }); });
+  live(B.project.id, "data", {
+    presenceEl: $("presence"),
+    onChange: (kind, payload) => {
+      const ids = payload.item_ids || (payload.item_id ? [payload.item_id] : []);
+      const shown = new Set(state.rows.map((r) => r.id));
+      if (kind === "reset" || ids.some((id) => shown.has(id))) { reloadShown(); return; }
+      if (kind === "annotation.submitted") labels += 1;
+      else if (kind !== "job.finished") other = true;
+      else return;
+      showBanner();
+    },
+  });
 }
 
 // ---- one item -------------------------------------------------------------------

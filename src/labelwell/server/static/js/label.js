@@ -5,10 +5,12 @@ import { boot, h } from "./dom.js";
 import { MEDIA_KEYS, Panels, contextBlock } from "./panels.js";
 import { resultView } from "./render.js";
 import { noticeGuidelines } from "./guidelines_notice.js";
+import { heartbeat } from "./live.js";
 
 const B = boot();
 const t = (key) => B.i18n?.[key] ?? key;
 const controls = B.project.ontology.controls;
+heartbeat(B.project.id, "workspace"); // who is working now, for the project's managers
 const $ = (id) => document.getElementById(id);
 const state = {
   task: null, panels: null, tools: [], shownAt: 0, visibleMs: 0, busy: false, submitAt: null,

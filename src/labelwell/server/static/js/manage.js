@@ -2,6 +2,7 @@
 // import with line-numbered errors, members, their tokens (admins), export.
 import { api } from "./api.js";
 import { boot } from "./dom.js";
+import { live } from "./live.js";
 
 const B = boot();
 const pid = B.project.id;
@@ -162,4 +163,23 @@ $("life-form").addEventListener("submit", async (e) => {
     lifeDialog.close();
     window.location.assign(kind === "archive" ? "/projects?archived=true" : "/projects");
   } catch (err) { lifeDialog.close(); say("life-status", err.message); }
+});
+
+// Live: the dashboard's numbers and charts follow what commits (the section is
+// refetched at most once a second); who is working now shows above them.
+const dashboard = $("dashboard");
+let redrawing = null;
+async function redraw() {
+  try {
+    const page = await fetch(window.location.href, { credentials: "same-origin" });
+    const fresh = new DOMParser().parseFromString(await page.text(), "text/html").getElementById("dashboard");
+    if (!fresh) return;
+    fresh.querySelector("#presence")?.replaceWith($("presence"));
+    dashboard.replaceChildren(...fresh.childNodes);
+    dashboard.dataset.updates = String(Number(dashboard.dataset.updates || 0) + 1);
+  } finally { redrawing = null; }
+}
+live(pid, "dashboard", {
+  presenceEl: $("presence"),
+  onChange: (kind) => { if (kind !== "job.finished" && !redrawing) redrawing = setTimeout(redraw, 1000); },
 });
