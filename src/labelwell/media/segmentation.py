@@ -109,7 +109,7 @@ def flood_region(rgb: np.ndarray, seed: tuple[int, int], tolerance: int = 24) ->
     mask = np.zeros((height + 2, width + 2), np.uint8)
     lo = (tolerance,) * 3
     flags = 4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
-    cv2.floodFill(np.ascontiguousarray(rgb), mask, (x, y), (0, 0, 0), lo, lo, flags)
+    cv2.floodFill(np.array(rgb, copy=True, order="C"), mask, (x, y), (0, 0, 0), lo, lo, flags)
     return mask[1:-1, 1:-1] > 0
 
 
