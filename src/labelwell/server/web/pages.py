@@ -45,7 +45,7 @@ from labelwell.server.web.session import (
     set_login_csrf,
     set_session,
 )
-from labelwell.work import accounts, project_settings, projects, stats
+from labelwell.work import accounts, project_settings, projects, stats, webhooks
 from labelwell.work.actors import Actor
 from labelwell.work.consensus import adjudicator
 from labelwell.work.guidelines import render_markdown
@@ -386,6 +386,7 @@ def manage_page(request: Request, project_id: int) -> Response:
             ],
             dashboard=dashboard,
             can_manage_accounts=may(actor, GlobalPermission.manage_accounts),
+            webhook_events=list(webhooks.EVENTS),
             boot=boot,
         )
 
