@@ -206,6 +206,21 @@ class Item(Base):
         # the data manager's sorts by labels done and by creation time (migration 0010)
         Index("ix_items_project_done", "project_id", "n_done", "id"),
         Index("ix_items_project_created", "project_id", "created_at", "id"),
+        # the data manager's sorts by the stored label columns (migration 0020;
+        # NULLS FIRST on PostgreSQL)
+        *(
+            Index(f"ix_items_{name}", "project_id", name, "id")
+            for name in (
+                "label_answers",
+                "label_agreement",
+                "label_consensus",
+                "label_last_annotator",
+                "label_time_spent_ms",
+                "prediction_model",
+                "prediction_score",
+                "prediction_uncertainty",
+            )
+        ),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
@@ -222,6 +237,16 @@ class Item(Base):
     review_state: Mapped[str | None] = mapped_column(String(10))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # kept by triggers on annotations and predictions (migration 0020): the
+    # data manager's label columns, as work/data_manager/columns.py defines them
+    label_answers: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    label_agreement: Mapped[float | None] = mapped_column(Float)
+    label_consensus: Mapped[str | None] = mapped_column(Text)
+    label_last_annotator: Mapped[str | None] = mapped_column(String(320))
+    label_time_spent_ms: Mapped[int | None] = mapped_column(BigInteger)
+    prediction_model: Mapped[str | None] = mapped_column(String(200))
+    prediction_score: Mapped[float | None] = mapped_column(Float)
+    prediction_uncertainty: Mapped[float | None] = mapped_column(Float)
 
 
 class ItemAssignee(Base):
@@ -495,7 +520,8 @@ class DataView(Base):
 
     Full-text search over ``items.data`` lives outside these tables (migration
     0010): SQLite's ``items_fts`` (FTS5, filled by triggers on ``items``) and
-    PostgreSQL's ``ix_items_fulltext`` (GIN). A SQLite migration that rebuilds
+    PostgreSQL's ``item_search`` (a ``tsvector`` per item, GIN-indexed, filled by
+    a trigger on ``items``; migration 0021). A SQLite migration that rebuilds
     ``items`` (a batch column change) must create those triggers again."""
 
     __tablename__ = "data_views"
