@@ -115,7 +115,10 @@ ONTOLOGIES: dict[str, dict[str, Any]] = {
                 "name": "tracks",
                 "type": "video_track",
                 "source": "video",
-                "labels": [{"name": "red"}, {"name": "blue"}],
+                "labels": [
+                    {"name": "red", "color": "#d64541"},
+                    {"name": "blue", "color": "#3b6fd8"},
+                ],
             },
             {
                 "name": "actions",

@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import select
 
 from labelwell.formats.registry import ImportRow
+from labelwell.media.video import write_demo_video
 from labelwell.server import create_app
 from labelwell.settings import Settings
 from labelwell.store.db import Database
@@ -350,6 +351,23 @@ def tour(schema: schemathesis.BaseSchema, seed: Seeded, tally: Tally) -> None:
     call("GET", "/projects/{project_id}/rlhf/bias-audit", **on_duel)
     for output in ("jsonl", "parquet", "datasets"):
         call("GET", "/projects/{project_id}/rlhf/export", query={"output": output}, **on_duel)
+    # video: an item's video by frame number and a tracker's suggestions
+    clip = seed.home / "media" / "tour.mp4"
+    write_demo_video(clip, frames=12)
+    video = call("POST", "/projects", expect=201, body={"name": "tour video", "ontology": {
+        "name": "tour video",
+        "controls": [{"name": "tracks", "type": "video_track", "labels": ["car"]}]}})
+    call("POST", "/projects/{project_id}/items", expect=201,
+         path_parameters={"project_id": video["id"]},
+         body={"items": [{"data": {"video": str(clip), "frames": 12}, "media": [str(clip)]}]})
+    clip_item = call("GET", "/projects/{project_id}/items",
+                     path_parameters={"project_id": video["id"]})["data"][0]["id"]
+    on_clip = {"item_id": clip_item, "index": 0}
+    call("GET", "/items/{item_id}/video/{index}", path_parameters=on_clip)
+    call("GET", "/items/{item_id}/video/{index}/frames/{frame}",
+         path_parameters={**on_clip, "frame": 5})
+    call("POST", "/items/{item_id}/video/{index}/propagate", path_parameters=on_clip,
+         body={"frame": 0, "box": {"x": 10, "y": 40, "width": 60, "height": 40}, "count": 3})
     # projects: ontology versions, archive and delete (on a project of their own)
     spare = call("POST", "/projects", expect=201,
                  body={"name": "tour spare", "ontology": SENTIMENT})

@@ -49,7 +49,7 @@ export const TOOLS = {
   ...Object.fromEntries(Object.entries(MEDIA_TOOLS).map(([type, path]) => [type, lazyTool(path, type)])),
 };
 // Controls whose tool shows its own source (the others get it shown once above).
-const SHOWS_SOURCE = new Set(["spans", "bbox", "polygon", "keypoints", "mask", "panoptic", "time_region", "cuboid", "pairwise", "ranking", "correction"]);
+const SHOWS_SOURCE = new Set(["spans", "bbox", "polygon", "keypoints", "mask", "panoptic", "time_region", "cuboid", "video_track", "pairwise", "ranking", "correction"]);
 export const MEDIA_KEYS = ["audio", "file", "image", "url", "video"];
 
 // The URL of an item's media file for a data field (by index, never by path).
