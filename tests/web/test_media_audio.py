@@ -30,7 +30,7 @@ def clip(site):
     return path, samples, bursts
 
 
-def test_regions_speakers_and_transcripts(page, site, clip):
+def test_regions_speakers_and_transcripts(page, site, clip, browser):
     path, samples, bursts = clip
     pid = new_project(site, ONTOLOGY, [{"audio": str(path), "duration": SECONDS}],
                       "ann1@demo.labelwell")
@@ -93,7 +93,8 @@ def test_regions_speakers_and_transcripts(page, site, clip):
         shot(page, "media-audio")
         submit_and_wait(page, first, "Control+Enter")
 
-    turns = sorted(annotations(site, pid)[0]["result"]["turns"], key=lambda t: t["start"])
+    stored = annotations(site, pid)[0]
+    turns = sorted(stored["result"]["turns"], key=lambda t: t["start"])
     assert [t["label"] for t in turns] == ["speech", "noise"]
     speech, noise = turns
     assert speech["start"] == pytest.approx(0.05 * SECONDS, abs=0.4)
@@ -104,3 +105,19 @@ def test_regions_speakers_and_transcripts(page, site, clip):
     expected = count_bursts(audio.wav_bytes(audio.clip(samples, speech["start"], speech["end"])))
     assert speech["text"] == f"{expected} bursts"
     assert "speaker" not in speech
+
+    # the item's page shows the regions read-only, as review and escalation do
+    context = browser.new_context(base_url=site.url)
+    try:
+        manager = context.new_page()
+        login(manager, "manager@demo.labelwell")
+        r = site.api("PUT", f"/projects/{pid}/members/{site.seeded.users['manager@demo.labelwell']}",
+                     json={"role": "manager"})
+        assert r.status_code == 200, r.text
+        manager.goto(f"/items/{stored['item_id']}")
+        line = manager.locator(".ro-list li", has_text="hello there")
+        line.wait_for()
+        assert "speaker 1" in line.inner_text() and "5.00–10.00 s" in line.inner_text()
+        assert manager.locator(".audio-wave").count() == 0  # nothing to edit there
+    finally:
+        context.close()

@@ -17,6 +17,7 @@ const chip = (labels, name) => {
 };
 
 const round = (x) => (typeof x === "number" ? Math.round(x * 10) / 10 : x);
+const seconds = (x) => (typeof x === "number" ? x.toFixed(2) : String(x));
 
 // A span's characters, cut from the item's text by its code point offsets
 // (Array.from, never UTF-16 indices); its stored text where the item's text is
@@ -60,6 +61,9 @@ const VIEWS = {
     return h("li", {}, chip(labelList(c), k.label), ` ${seen.length} of ${points.length} keypoints: `,
       h("span", { class: "muted" }, seen.map(([n, [x, y]]) => `${n} (${round(x)}, ${round(y)})`).join(", ")));
   })),
+  time_region: (c, v) => h("ul", { class: "ro-list" }, (v || []).map((r) => h("li", {}, chip(labelList(c), r.label),
+    ` ${seconds(r.start)}–${seconds(r.end)} s`, r.speaker ? h("span", { class: "muted" }, ` · ${r.speaker}`) : null,
+    r.text ? h("span", { class: "ro-text" }, ` “${r.text}”`) : null))),
   video_track: (c, v) => h("ul", { class: "ro-list" }, (v || []).map((t) => {
     const kfs = Array.isArray(t.keyframes) ? t.keyframes : [];
     const flags = ["outside", "occluded"].map((f) => [f, kfs.filter((k) => k[f]).length]).filter(([, n]) => n).map(([f, n]) => `${n} ${f}`);
