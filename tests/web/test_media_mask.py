@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 from PIL import Image
 from pycocotools import mask as cocomask
 
@@ -20,7 +19,13 @@ ANNOTATOR = "ann3@demo.labelwell"
 MASK = {
     "name": "mask-tool",
     "controls": [
-        {"type": "mask", "name": "seg", "source": "image", "labels": ["leaf", "sky"], "required": True}
+        {
+            "type": "mask",
+            "name": "seg",
+            "source": "image",
+            "labels": ["leaf", "sky"],
+            "required": True,
+        }
     ],
 }
 PANOPTIC = {
