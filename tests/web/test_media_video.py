@@ -107,3 +107,31 @@ def test_browser_and_python_interpolate_alike(page, site):
     ]
     js = np.array(page.evaluate(JS_INTERPOLATE, [keyframes, frames])).reshape(frames, 6)
     np.testing.assert_allclose(js, interpolate(keyframes, frames), atol=1e-9)
+
+
+def test_action_segments_on_a_video(page, site):
+    login(page, "ann2@demo.labelwell")
+    first = open_workspace(page, site.seeded.ids["demo-video"])
+    actions = "[data-control=actions]"
+    page.wait_for_selector(f"{actions} .video-stage[data-frame='0']")
+    page.click(f"{actions} legend")  # the actions panel takes the keys
+    for _ in range(6):
+        page.keyboard.press(".")
+    page.keyboard.press("[")  # crossing starts on frame 6 ...
+    page.keyboard.press("Shift+.")
+    page.keyboard.press(".")
+    page.wait_for_selector(f"{actions} .video-stage[data-frame='17']")
+    page.keyboard.press("]")  # ... and ends after frame 17
+    page.keyboard.press("2")
+    page.keyboard.press("Shift+.")
+    page.keyboard.press("Shift+.")
+    page.keyboard.press("[")  # apart from frame 37 to the last frame
+    page.keyboard.press("End")
+    page.wait_for_selector(f"{actions} .video-stage[data-frame='47']")
+    page.keyboard.press("]")
+    assert page.locator(f"{actions} .video-segment").count() == 2
+    shot(page, "media-video-segments")
+    submit_and_wait(page, first)
+    stored = [a for a in site.annotations("demo-video") if a["result"].get("actions")]
+    segments = sorted((s["label"], s["start"], s["end"]) for s in stored[-1]["result"]["actions"])
+    assert segments == [("apart", round(37 / 24, 3), 2.0), ("crossing", 0.25, 0.75)]
