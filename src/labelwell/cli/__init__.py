@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "migrate",
     "worker",
     "storage",
+    "synth",
+    "pipeline",
 )
 
 app = typer.Typer(

@@ -95,6 +95,7 @@ JOB_KINDS: Registry[JobKind] = Registry(
     builtins={
         **{name: "labelwell.work.job_kinds" for name in ("retrain", "prelabel", "export")},
         "storage_sync": "labelwell.work.storage_sync",
+        "synth_generate": "labelwell.work.synth_jobs",
     },
 )
 
