@@ -9,7 +9,10 @@ Rules (Snow et al. 2008; Sheng, Provost & Ipeirotis 2008; the library side is
   consensus label;
 * every other control (spans, boxes, text, ...): the results are compared for
   exact equality (JSON with sorted keys; ``multi_choice`` as a set); any
-  difference sends the item to review and that control gets no consensus value.
+  difference sends the item to review and that control gets no consensus value;
+* masks (``mask``, ``panoptic`` as RLE) that differ agree when every pair of
+  answers overlaps by ``MASK_AGREEMENT`` (matched instances' IoU, Hungarian), and
+  their consensus value is the per-pixel majority of the matched instances.
 
 The item takes the most severe outcome of its controls (escalate > review >
 accept). A consensus label is stored as an annotation with ``source="consensus"``,
@@ -26,7 +29,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import orjson
 from sqlalchemy import select, update
@@ -144,6 +147,8 @@ def decide_item(ontology: Ontology, annotations: Sequence[Vote], overlap: int) -
             label = next(iter(values.values())) if unanimous else None
             summary = {"type": kind, "outcome": outcome, "distinct_answers": distinct}
             matches = {i: unanimous for i in values}
+            if kind in MASKS and not unanimous and _all_rle(values.values()):
+                outcome, label, summary, matches = _masks_agree(kind, values, distinct)
         if outcome == "pending":  # fewer votes than the overlap: not ours to call
             return ItemConsensus("pending", {}, {}, (), ())
         controls[name] = summary
@@ -156,6 +161,35 @@ def decide_item(ontology: Ontology, annotations: Sequence[Vote], overlap: int) -
     accepted = tuple(i for i, ok in agree.items() if ok) if worst != "escalate" else ()
     dissenters = tuple(agent_of[i] for i, ok in agree.items() if not ok)
     return ItemConsensus(worst, result, controls, accepted, dissenters)
+
+
+#: mask controls agree when every pair of answers overlaps this much (matched
+#: instances' IoU summed, over the pair's instance count; quality.masks)
+MASKS = frozenset({"mask", "panoptic"})
+MASK_AGREEMENT = 0.9
+
+
+def _all_rle(values: Any) -> bool:
+    return all(
+        isinstance(v, list) and all(isinstance(r, dict) and "rle" in r for r in v) for v in values
+    )
+
+
+def _masks_agree(
+    kind: str, values: dict[int, Any], distinct: int
+) -> tuple[Literal["accept", "review"], Any, dict[str, Any], dict[int, bool]]:
+    """Masks that nearly coincide (pixel edges apart) agree: the consensus is
+    their per-pixel majority (:func:`labelwell.quality.masks.aggregate_masks`)."""
+    from labelwell.quality.masks import aggregate_masks, mean_pairwise_iou
+
+    answers = list(values.values())
+    score = mean_pairwise_iou(answers)
+    summary: dict[str, Any] = {"type": kind, "distinct_answers": distinct, "mask_iou": score}
+    if score < MASK_AGREEMENT:
+        summary["outcome"] = "review"
+        return "review", None, summary, {i: False for i in values}
+    summary["outcome"] = "accept"
+    return "accept", aggregate_masks(answers), summary, {i: True for i in values}
 
 
 #: the item's current human answers from leases (gold checks aside) and any
