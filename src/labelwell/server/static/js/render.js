@@ -3,6 +3,7 @@
 // labels are shown rather than edited: the review queue, the escalation inbox
 // and the feedback after a gold item. Text goes in through textContent only.
 import { colourOf, h, labelList } from "./dom.js";
+import { forEachRun, rleStats } from "./tools/rle.js";
 
 const responseName = (data, control, id) => {
   const list = data?.[control.source || "responses"];
@@ -70,10 +71,36 @@ const VIEWS = {
     return h("li", {}, chip(labelList(c), t.label), ` #${t.track_id} · ${kfs.length} keyframes, frames ${kfs[0]?.frame ?? "?"}–${kfs[kfs.length - 1]?.frame ?? "?"}`,
       flags.length ? h("span", { class: "muted" }, ` (${flags.join(", ")})`) : null);
   })),
+  mask: (c, v) => maskView(c, v),
+  panoptic: (c, v) => maskView(c, v),
   pairwise: (c, v) => h("span", { class: "value" }, String(v.choice), v.reason ? h("span", { class: "muted" }, ` — ${v.reason}`) : null),
   ranking: (c, v, data) => h("ol", { class: "ro-list" }, (v || []).map((tier) => h("li", {}, (Array.isArray(tier) ? tier : [tier]).map((id) => responseName(data, c, id)).join(" = ")))),
   correction: (c, v, data) => h("div", {}, h("span", { class: "muted" }, responseName(data, c, v.response_id)), h("div", { class: "value ro-text" }, String(v.text ?? ""))),
 };
+
+// Masks: a thumbnail of every region in its label's colour, and a line each
+// with its label, instance, area and extent (polygons by their corners).
+function maskView(c, regions) {
+  const labels = labelList(c);
+  const sized = (regions || []).find((r) => r?.rle?.size);
+  const items = h("ul", { class: "ro-list" }, (regions || []).map((r) => {
+    const what = r.rle ? rleStats(r.rle) : null;
+    return h("li", {}, chip(labels, r.label), r.instance_id !== undefined ? ` #${r.instance_id}` : "",
+      h("span", { class: "muted" }, what ? ` ${what.area} px · x ${what.bbox[0]}, y ${what.bbox[1]}, ${what.bbox[2]} × ${what.bbox[3]}` : ` ${(r.points || []).length} points`));
+  }));
+  if (!sized) return items;
+  const [height, width] = sized.rle.size;
+  const k = Math.min(1, 240 / Math.max(width, height));
+  const canvas = h("canvas", { class: "ro-mask", width: Math.max(1, Math.round(width * k)), height: Math.max(1, Math.round(height * k)), "aria-hidden": "true" });
+  const g = canvas.getContext("2d");
+  g.fillStyle = "#eee"; g.fillRect(0, 0, canvas.width, canvas.height);
+  for (const r of regions) {
+    if (!r?.rle) continue;
+    g.fillStyle = colourOf(labels, r.label);
+    forEachRun(r.rle, (x, y0, y1) => g.fillRect(Math.floor(x * k), Math.floor(y0 * k), Math.max(1, Math.ceil(k)), Math.max(1, Math.ceil((y1 - y0) * k))));
+  }
+  return h("div", { class: "ro-masks" }, canvas, items);
+}
 
 const json = (v) => h("pre", { class: "ro-json" }, JSON.stringify(v, null, 2));
 
