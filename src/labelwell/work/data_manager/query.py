@@ -165,15 +165,18 @@ def _value(f: Filter, where: str) -> Any:
 
 def full_text(session: Session, search: str) -> ColumnElement[bool]:
     """Items whose data holds every word of ``search`` (each as a word prefix):
-    FTS5 on SQLite, the GIN-indexed ``tsvector`` on PostgreSQL (migration 0010)."""
+    FTS5 on SQLite (migration 0010), the GIN-indexed ``item_search`` table on
+    PostgreSQL (migration 0021)."""
     words = _WORD.findall(search)[:MAX_WORDS]
     if not words:
         return true()
     if session.get_bind().dialect.name == "postgresql":
         terms = " & ".join(f"{w}:*" for w in words)
-        vector = func.to_tsvector(literal_column("'simple'::regconfig"), Item.data)
-        query = func.to_tsquery(literal_column("'simple'::regconfig"), terms)
-        return vector.op("@@")(query)  # type: ignore[no-any-return]
+        found = text(
+            "SELECT item_id FROM item_search"
+            " WHERE document @@ to_tsquery('simple'::regconfig, :terms)"
+        ).bindparams(terms=terms)
+        return Item.id.in_(found.columns(literal_column("item_id")))  # type: ignore[arg-type]
     match = " ".join(f'"{w}"*' for w in words)
     hits = text("SELECT rowid FROM items_fts WHERE items_fts MATCH :match").bindparams(match=match)
     return Item.id.in_(hits.columns(literal_column("rowid")))  # type: ignore[arg-type]
