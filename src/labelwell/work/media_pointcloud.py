@@ -5,9 +5,10 @@ suggestions (ground removal and clustering) for members who may see the item
 (:func:`labelwell.work.media_files.item_media_file`). Nothing here stores a label.
 
 An item names its frames in a data field (the control's source, ``pointcloud``
-by default): a string for one frame or a list for a sequence; each must also be
-one of the item's media references. A camera image per frame may be named the
-same way in another field (a string for every frame, or a list)."""
+by default): a string for one frame or a list for a sequence; each a file under
+``$LABELWELL_HOME/media`` or, for a URL, one of the item's media references. A
+camera image per frame may be named the same way in another field (a string for
+every frame, or a list)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from labelwell.errors import InvalidInput, NotFound
 from labelwell.media import pointcloud
 from labelwell.work import items
 from labelwell.work.actors import Actor
-from labelwell.work.media_files import item_media_file, media_refs
+from labelwell.work.media_files import item_media_file, media_refs, resolve_media
 
 #: The largest frame file read (a 4-million-point binary PCD is about 64 MB).
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -43,9 +44,11 @@ def frame_file(
         raise NotFound(f"item {item_id} has {len(refs)} frames in data.{field}, not {frame + 1}")
     known = media_refs(item)
     ref = str(refs[frame])
-    if ref not in known:
+    if ref in known:
+        return item_media_file(session, actor, item_id, known.index(ref), home)
+    if "://" in ref:  # a URL is reached only through the item's media list
         raise NotFound(f"data.{field}[{frame}] of item {item_id} is not one of its media")
-    return item_media_file(session, actor, item_id, known.index(ref), home)
+    return resolve_media(home / "media", ref)
 
 
 def points(path: Path, home: Path) -> np.ndarray:

@@ -152,9 +152,8 @@ export function cuboid(control, data, ctx) {
 
   async function load(f) {
     if (loaded.has(f)) return loaded.get(f);
-    const url = `/items/${itemId}/pointcloud/points?field=${encodeURIComponent(source)}&frame=${f}`;
-    const response = await fetch(url, { credentials: "same-origin" });
-    if (!response.ok) throw new Error((await response.json().catch(() => ({}))).detail || response.statusText);
+    const response = await api("GET", `/items/${itemId}/pointcloud/points?field=${encodeURIComponent(source)}&frame=${f}`, undefined, { raw: true });
+    if (!response.ok) throw new Error((await response.json().catch(() => null))?.error?.message || response.statusText);
     const buf = new Float32Array(await response.arrayBuffer());
     const n = buf.length / 4;
     const geometry = new THREE.BufferGeometry();
@@ -176,7 +175,7 @@ export function cuboid(control, data, ctx) {
       status.textContent = `${entry.n.toLocaleString()} ${ctx.t("work.pc_points")}`;
       el.dataset.points = String(entry.n);
       el.dataset.ready = "true";
-      if (camera) camera.src = `/items/${itemId}/pointcloud/camera?field=camera&frame=${f}`;
+      if (camera) camera.src = `/api/v1/items/${itemId}/pointcloud/camera?field=camera&frame=${f}`;
       draw();
     } catch (error) { status.textContent = `${ctx.t("work.tool_failed")}: ${error.message}`; }
   }
@@ -279,7 +278,11 @@ export function cuboid(control, data, ctx) {
       side.setScissor(x, y, r.width, r.height);
       side.setClearColor(0x000000, 1);
       side.clear();
-      if (placeOrtho(kind, r.width, r.height)) side.render(scene, ortho[kind]);
+      const f = placeOrtho(kind, r.width, r.height);
+      if (f) side.render(scene, ortho[kind]);
+      // where the view looks, for tests and tools that point at world positions
+      const cam = ortho[kind];
+      sideEls[kind].dataset.frame = f ? JSON.stringify({ center: f.center, yaw: f.yaw, left: cam.left, right: cam.right, top: cam.top, bottom: cam.bottom }) : "";
     }
     side.setScissorTest(false);
   }
@@ -499,7 +502,11 @@ export function cuboid(control, data, ctx) {
   column.addEventListener("wheel", (e) => {
     if (viewAt(e) !== "top" || find(selected)) return;
     e.preventDefault();
-    overview.half = Math.min(500, Math.max(2, overview.half * (e.deltaY > 0 ? 1.2 : 1 / 1.2)));
+    // zoom about the point under the pointer (the overview's up is +x, right is -y)
+    const p = viewPoint("top", e);
+    const half = Math.min(500, Math.max(2, overview.half * (e.deltaY > 0 ? 1.2 : 1 / 1.2)));
+    const k = 1 - half / overview.half;
+    overview = { x: overview.x + p.v * k, y: overview.y - p.u * k, half };
     drawViews();
   }, { passive: false });
 
@@ -563,7 +570,7 @@ export function cuboid(control, data, ctx) {
       target.removeEventListener("pointerup", up);
       frozen = null;
       if (!mode) {
-        if (draft && Math.abs(draft.u1 - draft.u0) > 4 * start.px && Math.abs(draft.v1 - draft.v0) > 4 * start.px) drawBox(f, draft);
+        if (draft && Math.abs(draft.u1 - draft.u0) > 3 * start.px && Math.abs(draft.v1 - draft.v0) > 3 * start.px) drawBox(f, draft);
         else draw();
         return;
       }
