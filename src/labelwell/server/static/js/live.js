@@ -6,7 +6,7 @@ import { api } from "./api.js";
 const KINDS = ["annotation.submitted", "annotation.reviewed", "items.changed", "import.published", "job.finished", "reset"];
 const PRESENCE_EVERY_MS = 20000;
 
-const initials = (p) => (p.name || p.email).split(/[\s@._-]+/).filter(Boolean).slice(0, 2).map((w) => [...w][0].toUpperCase()).join("");
+const initials = (p) => (p.name || p.email.split("@")[0]).split(/[\s@._-]+/).filter(Boolean).slice(0, 2).map((w) => [...w][0].toUpperCase()).join("");
 
 // The element's data-* attributes carry the page's words (data-label, data-count,
 // data-nobody, data-page-<page>).
@@ -16,14 +16,20 @@ function showPresence(el, found) {
   label.className = "presence-label";
   label.textContent = `${words.label}: `;
   const people = found.data.map((p) => {
+    const where = words[`page${p.page[0].toUpperCase()}${p.page.slice(1)}`] || p.page;
     const chip = document.createElement("span");
     chip.className = "avatar";
     chip.dataset.user = p.user_id;
     chip.textContent = initials(p);
-    const where = words[`page${p.page[0].toUpperCase()}${p.page.slice(1)}`] || p.page;
     chip.title = `${p.name || p.email} · ${where}`;
-    chip.setAttribute("aria-label", chip.title);
-    return chip;
+    chip.setAttribute("aria-hidden", "true");
+    const person = document.createElement("span");
+    person.className = "person";
+    const page = document.createElement("span");
+    page.className = "muted";
+    page.textContent = ` · ${where}`;
+    person.append(chip, ` ${p.name || p.email.split("@")[0]}`, page);
+    return person;
   });
   if (people.length) el.replaceChildren(label, ...people);
   else if (found.count === null) { el.replaceChildren(); el.hidden = true; return; }
