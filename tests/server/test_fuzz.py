@@ -333,6 +333,8 @@ def tour(schema: schemathesis.BaseSchema, seed: Seeded, tally: Tally) -> None:
     call("POST", "/projects/{project_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
          path_parameters={"project_id": p, "webhook_id": hook["id"], "delivery_id": ping["id"]})
     call("DELETE", "/projects/{project_id}/webhooks/{webhook_id}", expect=204, **on_hook)
+    # a pipeline's quality gate, answered now
+    call("POST", "/projects/{project_id}/quality-gate", body={"min_done": 0.0}, **on_p)
     # the data manager's layout, saved views and the export of a selection
     call("POST", "/projects/{project_id}/data/items", body={"limit": 10, "sort": "created"},
          **on_p)

@@ -23,7 +23,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "migrate",
     "worker",
     "storage",
-    "synth",
     "pipeline",
 )
 
