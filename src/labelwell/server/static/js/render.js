@@ -71,6 +71,9 @@ const VIEWS = {
     return h("li", {}, chip(labelList(c), t.label), ` #${t.track_id} · ${kfs.length} keyframes, frames ${kfs[0]?.frame ?? "?"}–${kfs[kfs.length - 1]?.frame ?? "?"}`,
       flags.length ? h("span", { class: "muted" }, ` (${flags.join(", ")})`) : null);
   })),
+  cuboid: (c, v) => h("ul", { class: "ro-list" }, (v || []).filter((b) => !b.interpolated).map((b) => h("li", { dataset: { cuboid: String(b.id) } }, chip(labelList(c), b.label),
+    b.frame !== undefined ? ` frame ${b.frame}` : "", b.tracking_id !== undefined ? ` #${b.tracking_id}` : "",
+    ` (${(b.center || []).map(round).join(", ")}) ${(b.dimensions || []).map(round).join(" × ")} m, ${Math.round(((b.rotation?.[0] || 0) * 180) / Math.PI)}°`))),
   mask: (c, v) => maskView(c, v),
   panoptic: (c, v) => maskView(c, v),
   pairwise: (c, v) => h("span", { class: "value" }, String(v.choice), v.reason ? h("span", { class: "muted" }, ` — ${v.reason}`) : null),
