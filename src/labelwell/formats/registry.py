@@ -116,6 +116,7 @@ _BUILTINS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "label_studio": (("label_studio", "label_studio_comparison"), ("label_studio",)),
     "label_studio_min": ((), ("label_studio_min", "label_studio_csv", "label_studio_tsv")),
     "media_folder": ((), ("folder",)),
+    "png_masks": (("png_masks",), ()),
     "spacy_docbin": (("spacy",), ("spacy",)),
     "tabular": (("csv", "parquet"), ("csv", "parquet")),
     "trl": ((*_TRL, *(f"{kind}_conversational" for kind in _TRL)), ()),
