@@ -40,8 +40,6 @@ MAX_LIMIT = 500
 MAX_FILTERS = 20
 MAX_WORDS = 12
 PREVIEW_CHARS = 200
-#: what an empty value sorts as, by column kind
-_EMPTY: dict[str, Any] = {"number": -1e300, "text": "", "choice": "", "bool": False}
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -227,9 +225,19 @@ def _sort_key(query: TableQuery) -> ColumnElement[Any]:
     sql = column.sql()
     if column.kind == "bool":
         return case((sql.is_(true()), 1), else_=0)
-    if column.nullable:
-        return func.coalesce(sql, _EMPTY[column.kind])
     return sql  # type: ignore[return-value]  # an ORM attribute is a column element here
+
+
+def _after(key: ColumnElement[Any], value: Any, last: int, descending: bool) -> ColumnElement[bool]:
+    """The rows after the cursor ``(value, last)`` in the order ``key, id``, an
+    empty value (NULL) sorting as the lowest: first ascending, last descending."""
+    if descending:
+        if value is None:
+            return and_(key.is_(None), Item.id < last)
+        return or_(key < value, and_(key == value, Item.id < last), key.is_(None))
+    if value is None:
+        return or_(and_(key.is_(None), Item.id > last), key.is_not(None))
+    return or_(key > value, and_(key == value, Item.id > last))
 
 
 def encode_cursor(value: Any, last_id: int) -> str:
@@ -310,16 +318,7 @@ def rows_of(session: Session, ids: list[int]) -> list[Row]:
     """The table's rows of these items, in the order of ``ids``."""
     if not ids:
         return []
-    found = session.execute(
-        select(
-            Item,
-            COLUMNS["annotations"].sql().label("answers"),  # type: ignore[misc]
-            COLUMNS["agreement"].sql().label("agreement"),  # type: ignore[misc]
-            COLUMNS["consensus"].sql().label("consensus"),  # type: ignore[misc]
-            COLUMNS["last_annotator"].sql().label("last_annotator"),  # type: ignore[misc]
-            COLUMNS["time_spent"].sql().label("time_spent"),  # type: ignore[misc]
-        ).where(Item.id.in_(ids))
-    ).all()
+    found = session.scalars(select(Item).where(Item.id.in_(ids))).all()
     predictions: dict[int, list[tuple[str, float | None]]] = {}
     for item_id, model, score in session.execute(
         select(Prediction.item_id, Prediction.model_name, Prediction.score)
@@ -328,20 +327,20 @@ def rows_of(session: Session, ids: list[int]) -> list[Row]:
     ):
         predictions.setdefault(item_id, []).append((model, score))
     by_id = {}
-    for item, answers, agreement, consensus, last, spent in found:
+    for item in found:
         by_id[item.id] = Row(
             id=item.id,
             external_id=item.external_id,
             preview=preview(item.data),
             status=item.status,
-            annotations=int(answers or 0),
-            agreement=None if agreement is None else float(agreement),
-            consensus=consensus_text(consensus),
+            annotations=item.label_answers,
+            agreement=item.label_agreement,
+            consensus=consensus_text(item.label_consensus),
             gold=item.is_gold,
             predictions=predictions.get(item.id, []),
             review_state=item.review_state,
-            last_annotator=last,
-            time_spent_ms=None if spent is None else int(spent),
+            last_annotator=item.label_last_annotator,
+            time_spent_ms=item.label_time_spent_ms,
             created_at=item.created_at,
         )
     return [by_id[i] for i in ids if i in by_id]
@@ -367,12 +366,15 @@ def page(
         value, last = decode_cursor(cursor)
         if query.sort == "id":
             after = Item.id < last if query.descending else Item.id > last
-        elif query.descending:
-            after = or_(key < value, and_(key == value, Item.id < last))
         else:
-            after = or_(key > value, and_(key == value, Item.id > last))
+            after = _after(key, value, last, query.descending)
         conditions.append(after)
-    order = (key.desc(), Item.id.desc()) if query.descending else (key.asc(), Item.id.asc())
+    # the label columns' indexes are (project_id, column NULLS FIRST, id)
+    order = (
+        (key.desc().nulls_last(), Item.id.desc())
+        if query.descending
+        else (key.asc().nulls_first(), Item.id.asc())
+    )
     found = session.execute(
         select(Item.id, key.label("sort_key")).where(*conditions).order_by(*order).limit(limit + 1)
     ).all()
