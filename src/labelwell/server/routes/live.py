@@ -34,6 +34,10 @@ from labelwell.work.events.hub import Hub, Subscription
 
 router = APIRouter(tags=["live"])
 
+#: a stream ends after an hour at most (requests are bounded in time; the
+#: browser's EventSource reconnects at once and resumes after its last event)
+MAX_STREAM_S = 3600.0
+
 Page = Literal["workspace", "review", "dashboard", "data"]
 
 
@@ -113,6 +117,13 @@ async def live_events(
     request: Request,
     ctx: Ctx,
     page: Page = Query("dashboard", description="The page that listens (for presence)."),
+    for_s: float = Query(
+        MAX_STREAM_S,
+        gt=0,
+        le=MAX_STREAM_S,
+        description="End the stream after this many seconds (a browser reconnects "
+        "and resumes after its last event).",
+    ),
     last_event_id: str | None = Header(None, max_length=64),
 ) -> StreamingResponse:
     """What changes in the project, as it commits (``text/event-stream``):
@@ -121,7 +132,8 @@ async def live_events(
     counts for the page to refetch through the usual routes; annotators receive
     counts only. A ``reset`` event asks the page to refetch everything (events
     were missed); ``end`` says the stream ends (the session ended). Reconnects
-    resume after ``Last-Event-ID`` where the server still knows it."""
+    resume after ``Last-Event-ID`` where the server still knows it. A stream
+    ends after ``for_s`` seconds (an hour at most)."""
     viewer = await in_database_thread(_open, ctx.db, ctx.actor, project_id, page)
     hub = hub_of(request)
     subscription = await hub.subscribe(project_id, ctx.actor.id)
@@ -131,7 +143,7 @@ async def live_events(
         hub.unsubscribe(subscription)
         raise
     token = _token(request)
-    stream = _stream(ctx, hub, subscription, viewer, backlog, token, page)
+    stream = _stream(ctx, hub, subscription, viewer, backlog, token, page, for_s)
     return StreamingResponse(
         stream,
         media_type="text/event-stream",
@@ -154,8 +166,10 @@ async def _stream(
     backlog: list[Event] | None,
     token: str,
     page: str,
+    for_s: float,
 ) -> AsyncIterator[str]:
     heartbeat_s = ctx.settings.live_heartbeat_s
+    ends_at = time.monotonic() + for_s
     try:
         yield "retry: 3000\n\n"
         if backlog is None:
@@ -165,10 +179,12 @@ async def _stream(
             if payload is not None:
                 yield _frame(event.id, event.kind, payload)
         beat_at = time.monotonic()
-        while True:
+        while (left := ends_at - time.monotonic()) > 0:
             try:
-                event = await asyncio.wait_for(subscription.queue.get(), heartbeat_s)
+                event = await asyncio.wait_for(subscription.queue.get(), min(heartbeat_s, left))
             except TimeoutError:
+                if time.monotonic() >= ends_at:
+                    return
                 if not await _live(ctx.db, token):
                     yield _frame(None, "end", {"reason": "session"})
                     return

@@ -3,7 +3,8 @@
 A service that changes a project calls :func:`publish` inside its own unit of
 work, so an event is sent exactly when (and only if) the change commits:
 
-* PostgreSQL: ``pg_notify`` on :data:`CHANNEL` in the same transaction
+* PostgreSQL: ``pg_notify`` on the schema's channel (:data:`CHANNEL` and the
+  schema's name) in the same transaction
   (PostgreSQL delivers notifications on commit, in commit order, and drops
   those of a transaction that rolls back). Every server process keeps one
   ``LISTEN`` connection (:class:`~labelwell.work.events.hub.Hub`) and fans
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 from labelwell.store.raw import Raw, Statement, Unit, dumps, loads, raw_of
 from labelwell.store.tables import LiveEvent, utcnow
 
-CHANNEL = "labelwell_events"
+CHANNEL = "labelwell_events:"
 #: SQLite: events kept this long for streams that resume (``Last-Event-ID``)
 RETAIN_S = 600
 #: PostgreSQL refuses notifications over 8000 bytes; ids lists are cut to this
@@ -54,7 +55,9 @@ _RATER_KINDS = frozenset({SUBMITTED, PRESENCE})
 #: payload keys that name people, items or gold: managers and reviewers only
 _RATER_KEYS = frozenset({"count"})
 
-_NOTIFY = Statement("SELECT pg_notify(?, ?)")
+#: one channel per schema, so that deployments (or test runs) sharing a
+#: PostgreSQL database in schemas of their own never hear each other
+_NOTIFY = Statement("SELECT pg_notify(? || current_schema(), ?)")
 _INSERT = Statement(
     "INSERT INTO live_events (project_id, kind, payload, created_at) VALUES (?, ?, ?json, ?)"
 )

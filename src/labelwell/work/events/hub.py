@@ -194,11 +194,18 @@ class Hub:
         connection is lost (events sent meanwhile are lost: streams resume
         with a refetch)."""
         import psycopg
+        from psycopg import sql
 
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._conninfo(), autocommit=True) as connection:
-                    connection.execute(f"LISTEN {events.CHANNEL}")
+                    name = connection.execute(
+                        "SELECT %s || current_schema()", (events.CHANNEL,)
+                    ).fetchone()
+                    assert name is not None
+                    connection.execute(
+                        sql.SQL("LISTEN {}").format(sql.Identifier(str(name[0])))
+                    )
                     self._listening.set()
                     while not self._stop.is_set():
                         for note in connection.notifies(timeout=1.0):
