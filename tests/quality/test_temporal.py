@@ -12,6 +12,7 @@ from labelwell.quality.temporal import (
     diarization_error,
     match_segments,
     segment_agreement,
+    segments_consensus,
     segments_f1,
     temporal_iou,
 )
@@ -116,3 +117,22 @@ def test_aggregate_segments_votes_in_time() -> None:
     found = aggregate_segments(frame)
     assert found[["start", "end", "label"]].values.tolist() == [[1.0, 4.0, "speech"]]
     assert found["support"].iloc[0] == pytest.approx(1.0 * 2 / 3 + 2 / 3 * 1 / 3)
+
+
+def _r(i, start, end, label="speech", **extra):
+    return {"id": f"r{i}", "label": label, "start": start, "end": end, **extra}
+
+
+def test_segments_consensus_within_tolerance() -> None:
+    a = [_r(1, 0.0, 2.0, speaker="A", text="hi"), _r(2, 3.0, 5.0)]
+    b = [_r(7, 3.1, 5.0), _r(8, 0.1, 2.1, speaker="A", text="hello")]
+    c = [_r(9, 0.0, 1.9, speaker="A", text="hi"), _r(10, 2.9, 5.2)]
+    found = segments_consensus([a, b, c])
+    assert found == [
+        {"id": "r1", "label": "speech", "start": 0.0, "end": 2.0, "speaker": "A"},
+        {"id": "r2", "label": "speech", "start": 3.0, "end": 5.0},
+    ]
+    assert segments_consensus([a, [_r(1, 0.0, 2.0), _r(2, 3.0, 5.0, label="noise")]]) is None
+    assert segments_consensus([a, a[:1]]) is None
+    assert segments_consensus([a, [_r(1, 0.0, 0.5), _r(2, 3.0, 5.0)]]) is None  # IoU 0.25
+    assert segments_consensus([None, None]) == [] and segments_consensus([None, a]) is None

@@ -254,3 +254,51 @@ def aggregate_segments(
                 )
             run = end + 1
     return pd.DataFrame(out, columns=["task", "start", "end", "label", "support"])
+
+
+def segments_consensus(
+    answers: Sequence[Sequence[dict[str, object]] | None], iou_threshold: float = 0.5
+) -> list[dict[str, object]] | None:
+    """The consensus of several annotators' time regions ``{"id", "label", "start",
+    "end", "speaker"?, "text"?}`` when they agree within a tolerance, else None.
+
+    They agree when every annotator's regions match the first annotator's one to
+    one (:func:`match_segments`, ``IoU >= iou_threshold``) with equal labels. Each
+    consensus region takes the median start and end of its matched regions, the
+    first annotator's id, and a speaker or text only where all of them give the
+    same one (speaker names are each annotator's own words)."""
+    if any(a is None for a in answers):
+        return None if any(a for a in answers) else []
+    lists = [list(a or ()) for a in answers]
+    if not lists:
+        return []
+    anchor = lists[0]
+
+    def triples(regions: list[dict[str, object]]) -> list[Segment]:
+        return [(float(r["start"]), float(r["end"]), str(r["label"])) for r in regions]  # type: ignore[arg-type]
+
+    groups: list[list[dict[str, object]]] = [[r] for r in anchor]
+    for other in lists[1:]:
+        if len(other) != len(anchor):
+            return None
+        rows, cols, _ = match_segments(triples(anchor), triples(other), iou_threshold)
+        if len(rows) != len(anchor):
+            return None
+        for r, c in zip(rows, cols, strict=True):
+            if other[c]["label"] != anchor[r]["label"]:
+                return None
+            groups[r].append(other[c])
+    out = []
+    for group in groups:
+        region: dict[str, object] = {
+            "id": group[0]["id"],
+            "label": group[0]["label"],
+            "start": float(np.median([float(g["start"]) for g in group])),  # type: ignore[arg-type]
+            "end": float(np.median([float(g["end"]) for g in group])),  # type: ignore[arg-type]
+        }
+        for key in ("speaker", "text"):
+            values = {g.get(key) for g in group}
+            if len(values) == 1 and None not in values:
+                region[key] = values.pop()
+        out.append(region)
+    return out

@@ -12,7 +12,11 @@ Rules (Snow et al. 2008; Sheng, Provost & Ipeirotis 2008; the library side is
   difference sends the item to review and that control gets no consensus value;
 * masks (``mask``, ``panoptic`` as RLE) that differ agree when every pair of
   answers overlaps by ``MASK_AGREEMENT`` (matched instances' IoU, Hungarian), and
-  their consensus value is the per-pixel majority of the matched instances.
+  their consensus value is the per-pixel majority of the matched instances;
+* time regions (``time_region``) that differ agree when every answer's regions
+  match the first answer's one to one at ``SEGMENT_IOU`` temporal IoU with equal
+  labels (:func:`labelwell.quality.temporal.segments_consensus`); the consensus
+  takes each matched group's median start and end.
 
 The item takes the most severe outcome of its controls (escalate > review >
 accept). A consensus label is stored as an annotation with ``source="consensus"``,
@@ -149,6 +153,8 @@ def decide_item(ontology: Ontology, annotations: Sequence[Vote], overlap: int) -
             matches = {i: unanimous for i in values}
             if kind in MASKS and not unanimous and _all_rle(values.values()):
                 outcome, label, summary, matches = _masks_agree(kind, values, distinct)
+            if kind == "time_region" and not unanimous:
+                outcome, label, summary, matches = _segments_agree(kind, values, distinct)
         if outcome == "pending":  # fewer votes than the overlap: not ours to call
             return ItemConsensus("pending", {}, {}, (), ())
         controls[name] = summary
@@ -190,6 +196,29 @@ def _masks_agree(
         return "review", None, summary, {i: False for i in values}
     summary["outcome"] = "accept"
     return "accept", aggregate_masks(answers), summary, {i: True for i in values}
+
+
+#: time regions agree when matched one to one at this temporal IoU (quality.temporal)
+SEGMENT_IOU = 0.5
+
+
+def _segments_agree(
+    kind: str, values: dict[int, Any], distinct: int
+) -> tuple[Literal["accept", "review"], Any, dict[str, Any], dict[int, bool]]:
+    """Time regions that nearly coincide agree (one-to-one matches, same labels)."""
+    from labelwell.quality.temporal import segments_consensus
+
+    answers = list(values.values())
+    summary: dict[str, Any] = {"type": kind, "distinct_answers": distinct}
+    try:
+        merged = segments_consensus(answers, SEGMENT_IOU)
+    except (KeyError, TypeError, ValueError):  # not regions: leave it to review
+        merged = None
+    if merged is None:
+        summary["outcome"] = "review"
+        return "review", None, summary, {i: False for i in values}
+    summary.update(outcome="accept", segment_iou=SEGMENT_IOU)
+    return "accept", merged, summary, {i: True for i in values}
 
 
 #: the item's current human answers from leases (gold checks aside) and any
