@@ -203,9 +203,7 @@ class Hub:
                         "SELECT %s || current_schema()", (events.CHANNEL,)
                     ).fetchone()
                     assert name is not None
-                    connection.execute(
-                        sql.SQL("LISTEN {}").format(sql.Identifier(str(name[0])))
-                    )
+                    connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(str(name[0]))))
                     self._listening.set()
                     while not self._stop.is_set():
                         for note in connection.notifies(timeout=1.0):
