@@ -12,7 +12,8 @@ work, so an event is sent exactly when (and only if) the change commits:
   reaches a stream opened on server B.
 * SQLite (one host): a row in ``live_events``, in the same transaction. Each
   server process polls the table with a cursor (the rows after the last id it
-  saw) while it has streams open; rows older than :data:`RETAIN_S` are pruned.
+  saw) while it has streams open; rows older than :data:`RETAIN_S` are pruned
+  (by the pollers, and by one publish in :data:`PRUNE_ONE_IN`).
   Polling a table was chosen over sockets or files between processes because
   it needs nothing beyond the database every process already opens, it works
   for ``labelwell serve --workers N`` and for commands that write (imports,
@@ -70,6 +71,10 @@ _PROJECT_AFTER = Statement(
     "WHERE id > ? AND project_id = ? ORDER BY id LIMIT ?"
 )
 _LAST = Statement("SELECT COALESCE(MAX(id), 0) FROM live_events")
+_PRUNE = Statement("DELETE FROM live_events WHERE created_at < ?")
+#: SQLite: one publish in this many also prunes old events (so the table stays
+#: small whether or not a server polls it)
+PRUNE_ONE_IN = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +112,10 @@ def publish(
         event_id = f"{time.time_ns():x}{secrets.token_hex(3)}"
         raw.one(_NOTIFY, (CHANNEL, Event(event_id, project_id, kind, payload).wire()))
         return
-    raw.run(_INSERT, (project_id, kind, dumps(payload), raw.stamp(utcnow())))
+    now = utcnow()
+    raw.run(_INSERT, (project_id, kind, dumps(payload), raw.stamp(now)))
+    if secrets.randbelow(PRUNE_ONE_IN) == 0:
+        raw.run(_PRUNE, (raw.stamp(now - timedelta(seconds=RETAIN_S)),))
 
 
 def last_id(raw: Raw) -> int:
