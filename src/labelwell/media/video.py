@@ -113,8 +113,9 @@ def load_index(path: Path, cache: Path) -> VideoIndex:
     name = hashlib.sha256(key.encode()).hexdigest()[:32] + ".json"
     target = cache / name
     try:
-        return VideoIndex(**json.loads(target.read_text()))
-    except (OSError, ValueError, TypeError):
+        raw = json.loads(target.read_text())
+        return VideoIndex(**{**raw, "time_base": tuple(raw["time_base"])})
+    except (OSError, ValueError, TypeError, KeyError):
         pass
     index = build_index(path)
     cache.mkdir(parents=True, exist_ok=True)
@@ -255,14 +256,16 @@ def box_at(keyframes: Sequence[dict[str, Any]], frame: int) -> dict[str, Any] | 
     return {"frame": frame, "x": x, "y": y, "width": w, "height": h, "occluded": bool(row[5])}
 
 
-def track_boxes(tracks: Sequence[dict[str, Any]], frames: int) -> Iterator[tuple[int, Any, Any]]:
-    """``(frame, track_id, row)`` for every frame each track is present on, in
-    frame order (the order MOTChallenge files list them)."""
-    expanded = [(t["track_id"], t, interpolate(t["keyframes"], frames)) for t in tracks]
+def track_boxes(
+    tracks: Sequence[dict[str, Any]], frames: int
+) -> Iterator[tuple[int, dict[str, Any], np.ndarray]]:
+    """``(frame, track, row)`` for every frame each track is present on, in frame
+    order (the order MOTChallenge files list them); ``row`` as :func:`interpolate`."""
+    expanded = [(t, interpolate(t["keyframes"], frames)) for t in tracks]
     for frame in range(frames):
-        for track_id, track, rows in expanded:
+        for track, rows in expanded:
             if rows[frame, 4]:
-                yield frame, track_id, (track, rows[frame])
+                yield frame, track, rows[frame]
 
 
 def frames_needed(tracks: Sequence[dict[str, Any]], data: dict[str, Any]) -> int:
@@ -291,7 +294,7 @@ def propagate(
     h = min(float(box["height"]), height - y)
     if w < 2 or h < 2:
         raise InvalidInput("box: needs at least 2x2 pixels inside the frame")
-    tracker = cv2.TrackerMIL_create()
+    tracker = cv2.TrackerMIL.create()
     tracker.init(cv2.cvtColor(first, cv2.COLOR_RGB2BGR), (int(x), int(y), int(w), int(h)))
     found: list[dict[str, float]] = []
     for n in range(frame + 1, min(reader.index.frames, frame + 1 + count)):
