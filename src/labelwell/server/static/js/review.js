@@ -7,10 +7,12 @@ import { api, ApiError } from "./api.js";
 import { boot, h } from "./dom.js";
 import { showComments, showHistory } from "./item_view.js";
 import { Panels, contextBlock } from "./panels.js";
+import { heartbeat } from "./live.js";
 
 const B = boot();
 const t = (key) => B.i18n?.[key] ?? key;
 const pid = B.project.id;
+heartbeat(pid, "review"); // who is working now, for the project's managers
 const controls = B.project.ontology.controls;
 const $ = (id) => document.getElementById(id);
 const PAGE = B.limit || 100;
