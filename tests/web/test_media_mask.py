@@ -120,3 +120,98 @@ def test_brush_eraser_polygon_and_undo_store_coco_rle(page, site):
     # area from pycocotools agrees with the decoded pixels
     rle = dict(by_label["sky"]["rle"], counts=by_label["sky"]["rle"]["counts"].encode())
     assert int(cocomask.area(rle)) == int(sky.sum())
+    # the item page shows the stored masks read-only: a thumbnail and each region's area
+    page.goto(f"/items/{annotations(site, pid)[0]['item_id']}")
+    page.wait_for_selector("canvas.ro-mask")
+    assert f"{int(sky.sum())} px" in page.inner_text("#item-history")
+
+
+def two_cars(home: Path) -> str:
+    """A grey street with a green car (x 100..220, y 80..180) and a blue one
+    (x 260..360, y 200..280)."""
+    rgb = np.full((300, 400, 3), 200, np.uint8)
+    rgb[80:180, 100:220] = (40, 150, 60)
+    rgb[200:280, 260:360] = (40, 60, 170)
+    folder = home / "media" / "masks"
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rgb).save(folder / "cars.png")
+    return "masks/cars.png"
+
+
+def truth(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+    m = np.zeros((300, 400), bool)
+    m[y0:y1, x0:x1] = True
+    return m
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / (a | b).sum())
+
+
+def test_panoptic_with_model_clicks_grabcut_superpixels_and_fill(page, site):
+    from segment_server import segment_server
+
+    with segment_server() as server:
+        pid = new_project(
+            site,
+            PANOPTIC,
+            [{"image": two_cars(site.home), "width": 400, "height": 300}],
+            ANNOTATOR,
+        )
+        r = site.api("PATCH", f"/projects/{pid}/settings", json={"segment_model_url": server})
+        assert r.status_code == 200, r.text
+        login(page, ANNOTATOR)
+        first = open_workspace(page, pid)
+        ready(page)
+        # car #1 from one click through the project's segmentation server
+        page.keyboard.press("1")
+        page.keyboard.press("m")
+        page.mouse.click(*to_screen(page, 160, 130))
+        page.wait_for_selector(".mask-layers li")
+        page.wait_for_selector(".mask-tool [role=status]:has-text('flood-fill@1')")
+        page.keyboard.press("Enter")
+        # car #2 from a GrabCut box
+        page.keyboard.press("g")
+        page.mouse.move(*to_screen(page, 245, 185))
+        page.mouse.down()
+        page.mouse.move(*to_screen(page, 375, 295), steps=6)
+        page.mouse.up()
+        page.wait_for_selector(".mask-layers li:nth-child(2)")
+        page.wait_for_selector(".mask-tool [role=status]:has-text('grabcut')")
+        # the road: a superpixel, then fill the rest of the background
+        page.keyboard.press("2")
+        page.keyboard.press("s")
+        page.mouse.click(*to_screen(page, 30, 30))
+        page.wait_for_selector(".mask-layers li:nth-child(3)")
+        page.keyboard.press("f")
+        page.mouse.click(*to_screen(page, 380, 20))
+        shot(page, "media-panoptic")
+        submit_and_wait(page, first, "Control+Enter")
+    result = annotations(site, pid)[0]["result"]["pan"]
+    cars = sorted((r for r in result if r["label"] == "car"), key=lambda r: r["instance_id"])
+    (road,) = [r for r in result if r["label"] == "road"]
+    assert [(r["instance_id"], r["is_thing"]) for r in cars] == [(1, True), (2, True)]
+    assert road["is_thing"] is False
+    assert iou(decode(cars[0]), truth(80, 180, 100, 220)) > 0.95
+    assert iou(decode(cars[1]), truth(200, 280, 260, 360)) > 0.9
+    background = ~(truth(80, 180, 100, 220) | truth(200, 280, 260, 360))
+    assert (decode(road) & background).sum() > 0.9 * background.sum()
+    # COCO panoptic export read back as panopticapi does: id = R + 256 G + 256² B
+    r = site.api(
+        "GET", f"/projects/{pid}/export", params={"format": "coco_panoptic", "labels": "raw"}
+    )
+    assert r.status_code == 200, r.text
+    import io
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+        doc = json.loads(zf.read("panoptic.json"))
+        (ann,) = doc["annotations"]
+        with Image.open(io.BytesIO(zf.read(f"panoptic/{ann['file_name']}"))) as im:
+            rgb = np.asarray(im.convert("RGB")).astype(np.int64)
+    ids = rgb[..., 0] + 256 * rgb[..., 1] + 65536 * rgb[..., 2]
+    for seg in ann["segments_info"]:
+        region = next(x for x in result if x["id"] == seg["region_id"])
+        rle = dict(region["rle"], counts=region["rle"]["counts"].encode())
+        assert seg["area"] == int((ids == seg["id"]).sum()) == int(cocomask.area(rle))

@@ -24,6 +24,15 @@ function rgbaOf(hex, alpha) {
   return ((Math.round(alpha * 255) << 24) | ((n & 0xff) << 16) | (n & 0xff00) | (n >> 16)) >>> 0;
 }
 
+// Instances of one label in shades of its colour: #1 as declared, then
+// alternately lighter and darker.
+function shade(hex, instance) {
+  if (instance <= 1) return hex;
+  const n = parseInt(hex.slice(1), 16), k = Math.min(0.6, 0.22 * Math.ceil((instance - 1) / 2)), to = instance % 2 ? 0 : 255;
+  const mix = (c) => Math.round(c + (to - c) * k);
+  return `#${[(n >> 16) & 255, (n >> 8) & 255, n & 255].map((c) => mix(c).toString(16).padStart(2, "0")).join("")}`;
+}
+
 // A pyramid's tiles (or one plain image when there is no pyramid route, as in
 // the ontology builder's preview), drawn for a view.
 function imageSource(url, onLoad) {
@@ -116,7 +125,7 @@ function maskTool(panoptic) {
     };
     const recolour = () => {
       lut.fill(0);
-      for (const l of layers) lut[l.idx] = l.visible ? rgbaOf(colourOf(labels, l.label), l.opacity * globalOpacity) : 0;
+      for (const l of layers) lut[l.idx] = l.visible ? rgbaOf(shade(colourOf(labels, l.label), l.instance_id), l.opacity * globalOpacity) : 0;
       for (const t of tiles.values()) { for (let i = 0; i < t.lab.length; i += 1) t.px[i] = lut[t.lab[i]]; t.cg.putImageData(t.img, 0, 0); }
     };
     // Set pixels [x0, x1) x [y0, y1) for which inside(x, y) holds to value v.
@@ -202,7 +211,7 @@ function maskTool(panoptic) {
       const same = layers.filter((l) => l.label === name).map((l) => l.instance_id);
       const layer = { id: id || newId("m"), label: name, idx, instance_id: same.length ? Math.max(...same) + 1 : 1, opacity: 1, visible: true };
       layers = [...layers, layer];
-      lut[idx] = rgbaOf(colourOf(labels, name), globalOpacity);
+      lut[idx] = rgbaOf(shade(colourOf(labels, name), layer.instance_id), globalOpacity);
       return layer;
     }
     // The layer a paint goes into: the active one if it has the current label,
@@ -362,13 +371,13 @@ function maskTool(panoptic) {
         }
         decodeInto(answer, layer);
         active = layer;
-        say(`${ctx.t("work.mask_suggested")} ${answer.source} · ${answer.area} px`);
         ctx.changed(); render();
+        say(`${ctx.t("work.mask_suggested")} ${answer.source} · ${answer.area} px`);
       } catch (error) { say(error.message); }
     }
 
     // -- pointer ---------------------------------------------------------------------
-    let stroke = null, pan = null, space = false;
+    let stroke = null, pan = null, space = false, down = false;
     canvas.addEventListener("wheel", (e) => { e.preventDefault(); zoom(e.deltaY > 0 ? 1 / 1.2 : 1.2, toImage(e)); }, { passive: false });
     canvas.addEventListener("pointerdown", async (e) => {
       canvas.focus(); ctx.activate?.();
@@ -390,10 +399,12 @@ function maskTool(panoptic) {
       } else if (mode === "fill") {
         fill(Math.floor(p.x), Math.floor(p.y), paintLayer().idx); ctx.changed(); render();
       } else if (mode === "superpixel") {
+        down = true;
         try { await superpixels(); } catch (error) { say(error.message); return; }
         sp.done.clear();
         stroke = { v: paintLayer().idx, sp: true };
         paintSuperpixel(p, stroke.v);
+        if (!down) { stroke = null; ctx.changed(); render(); } // let go while they loaded
       } else if (mode === "grabcut") {
         draft = { box: { x: p.x, y: p.y, w: 0, h: 0 }, from: p };
       } else if (mode === "model") {
@@ -419,6 +430,7 @@ function maskTool(panoptic) {
       paint();
     });
     canvas.addEventListener("pointerup", () => {
+      down = false;
       if (pan) { pan = null; return; }
       if (stroke) { stroke = null; eraseOnly = 0; ctx.changed(); render(); }
       if (draft?.box && draft.from) {
@@ -449,7 +461,7 @@ function maskTool(panoptic) {
     const newButton = h("button", { type: "button", class: "small", onclick: () => newInstance() }, h("kbd", {}, "N"), " ", ctx.t("work.mask_new"));
     const opacity = h("input", { type: "range", min: "0.1", max: "1", step: "0.05", value: String(globalOpacity), "aria-label": ctx.t("work.mask_opacity"),
       oninput: (e) => { globalOpacity = Number(e.target.value); recolour(); paint(); } });
-    modes.replaceChildren(...modeButtons, newButton, sizeLabel, h("label", { class: "small" }, `${ctx.t("work.mask_opacity")} `, opacity),
+    modes.replaceChildren(...modeButtons, newButton, " ", sizeLabel, " · ", h("label", { class: "small" }, `${ctx.t("work.mask_opacity")} `, opacity), " ",
       h("button", { type: "button", class: "small", onclick: () => zoom(1.5) }, "+"), h("button", { type: "button", class: "small", onclick: () => zoom(1 / 1.5) }, "−"),
       h("button", { type: "button", class: "small", onclick: fit }, ctx.t("work.fit")));
     function pick(name) { label = name; active = [...layers].reverse().find((l) => l.label === name) || null; render(); }
@@ -465,7 +477,7 @@ function maskTool(panoptic) {
     function render() {
       list.replaceChildren(...layers.map((l) => {
         const chip = h("button", { type: "button", class: "chip", onclick: () => { active = l; label = l.label; render(); } }, `${l.label} #${l.instance_id}`);
-        chip.style.borderColor = colourOf(labels, l.label);
+        chip.style.borderColor = shade(colourOf(labels, l.label), l.instance_id);
         return h("li", { class: l === active ? "selected" : "", dataset: { region: l.id } }, chip, " ",
           h("input", { type: "range", min: "0", max: "1", step: "0.1", value: String(l.opacity), "aria-label": `${ctx.t("work.mask_opacity")} ${l.label}`,
             oninput: (e) => { l.opacity = Number(e.target.value); recolour(); paint(); } }),
