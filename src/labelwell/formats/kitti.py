@@ -17,9 +17,9 @@ written (KITTI has none). The 2D box is ``0 0 0 0`` (no camera projection is
 known); ``truncated`` and ``occluded`` come from cuboid attributes of those names
 when present, else 0. Type names have spaces turned into ``_``.
 
-A single-frame item writes ``<item id>.txt`` (six digits); a sequence (cuboids with
-``frame``) writes ``<item id>_<frame>.txt`` for each frame of ``data["frames"]``
-or each frame with a cuboid. ``labelwell_items.jsonl`` maps files to items.
+A single-frame item writes ``<item id>.txt`` (six digits); a sequence (the control's
+source field a list of frames) writes ``<item id>_<frame>.txt`` for each of its
+frames. ``labelwell_items.jsonl`` maps files to items.
 """
 
 from __future__ import annotations
@@ -97,9 +97,9 @@ class KittiExporter(FolderExporter):
         for rec in records:
             velo_to_cam = _calibration(rec.data, rec.item_id)
             by_frame: dict[int | None, list[str]] = {}
-            frames = rec.data.get("frames")
-            if isinstance(frames, int) and 0 < frames <= 100_000:
-                by_frame.update({f: [] for f in range(frames)})
+            frames = rec.data.get(ctrl.source or "pointcloud")
+            if isinstance(frames, list):  # a sequence: a file for every frame, empty or not
+                by_frame.update({f: [] for f in range(len(frames))})
             for picked in chosen_labels(rec, self.labels):
                 for cuboid in picked.result.get(ctrl.name) or []:
                     by_frame.setdefault(cuboid.get("frame"), []).append(
