@@ -1,5 +1,5 @@
 """Demo projects with data made here (no downloads): sentiment, NER, image boxes,
-video, LiDAR point clouds and an RLHF comparison project, plus demo users."""
+street segmentation, video, LiDAR point clouds and an RLHF comparison project, plus demo users."""
 
 from __future__ import annotations
 
@@ -136,6 +136,21 @@ ONTOLOGIES: dict[str, dict[str, Any]] = {
                 "type": "cuboid",
                 "source": "pointcloud",
                 "labels": [{"name": "car"}, {"name": "pedestrian"}, {"name": "cyclist"}],
+            }
+        ],
+    },
+    "demo-segmentation": {
+        "name": "demo-segmentation",
+        "controls": [
+            {
+                "name": "scene",
+                "type": "panoptic",
+                "source": "image",
+                "labels": [
+                    {"name": "car", "is_thing": True},
+                    {"name": "road", "is_thing": False},
+                    {"name": "sky", "is_thing": False},
+                ],
             }
         ],
     },
@@ -310,6 +325,23 @@ def _audio_rows(media_dir: Path, n: int = 3, seconds: float = 12.0) -> list[Impo
     return rows
 
 
+def _street_rows(media_dir: Path, n: int = 3) -> list[ImportRow]:
+    """Streets of sky, road and cars (``labelwell.media.segmentation.demo_street``)."""
+    from PIL import Image
+
+    from labelwell.media.segmentation import demo_street
+
+    media_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(n):
+        path = media_dir / f"street-{i}.png"
+        rgb = demo_street(seed=i)
+        Image.fromarray(rgb).save(path)
+        data = {"image": str(path), "width": rgb.shape[1], "height": rgb.shape[0]}
+        rows.append(ImportRow(line=i + 1, data=data, media=[str(path)], external_id=f"street-{i}"))
+    return rows
+
+
 def _rows(name: str, media_dir: Path) -> list[ImportRow]:
     if name == "demo-sentiment":
         return [
@@ -332,6 +364,8 @@ def _rows(name: str, media_dir: Path) -> list[ImportRow]:
         return _video_rows(media_dir)
     if name == "demo-audio":
         return _audio_rows(media_dir)
+    if name == "demo-segmentation":
+        return _street_rows(media_dir)
     if name == "demo-pointcloud":
         return _pointcloud_rows(media_dir)
     return [

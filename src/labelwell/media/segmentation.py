@@ -194,3 +194,28 @@ def pyramid(source: Path, cache: Path, tile: int = TILE) -> Pyramid:
 
         shutil.rmtree(tmp, ignore_errors=True)
     return Pyramid(folder, width, height, tile, levels)
+
+
+def demo_street(seed: int, width: int = 640, height: int = 400) -> np.ndarray:
+    """A synthetic street for the demo: sky, road, a pavement and a few cars of
+    different colours, with a little noise so superpixels and GrabCut have
+    something to work on."""
+    rng = np.random.default_rng(seed)
+    rgb = np.zeros((height, width, 3), np.float64)
+    horizon = int(height * rng.uniform(0.35, 0.45))
+    sky = np.linspace(0, 1, horizon)[:, None, None]
+    rgb[:horizon] = (120, 170, 230) * (1 - sky) + (200, 220, 240) * sky
+    rgb[horizon:] = (90, 90, 95)
+    pavement = horizon + int(height * 0.08)
+    rgb[horizon:pavement] = (170, 160, 150)
+    for _ in range(int(rng.integers(2, 4))):
+        w = int(rng.integers(width // 8, width // 5))
+        h = int(w * rng.uniform(0.4, 0.55))
+        x = int(rng.integers(0, width - w))
+        y = int(rng.integers(pavement + 5, height - h))
+        colour = rng.choice([(200, 40, 40), (40, 90, 200), (230, 200, 60), (30, 30, 30)])
+        rgb[y : y + h, x : x + w] = colour
+        rgb[y + h - h // 4 : y + h, x + w // 8 : x + w // 8 + h // 4] = (15, 15, 15)
+        rgb[y + h - h // 4 : y + h, x + w - w // 8 - h // 4 : x + w - w // 8] = (15, 15, 15)
+    rgb += rng.normal(0, 4, rgb.shape)
+    return np.clip(rgb, 0, 255).astype(np.uint8)
