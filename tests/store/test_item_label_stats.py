@@ -124,3 +124,38 @@ def test_stored_label_columns_follow_every_write(db):
         requeued = s.get(Item, ids[1])
         assert requeued is not None and requeued.label_answers == 0
         assert requeued.label_agreement is None and requeued.label_last_annotator is not None
+
+
+def test_an_import_derives_its_chunks_values_and_search_finds_them_at_once(db):
+    """The insert triggers skip an import being written; the importer derives
+    each chunk's label columns and search text itself (migration 0022)."""
+    from labelwell.formats.registry import ImportRow
+    from labelwell.work import data_manager as dm
+    from labelwell.work import items
+
+    world = build_world(db, n_annotators=1, n_items=1, overlap=2)
+    rows = [
+        ImportRow(
+            line=i + 1,
+            data={"text": f"imported walrus number {i}"},
+            annotations=[
+                {"result": {"sentiment": s}, "annotator": f"v{k}@x.org", "time_spent_ms": 100}
+                for k, s in enumerate(["positive", "negative" if i % 2 else "positive"][: i % 3])
+            ],
+            predictions=[{"model": "m", "result": NEUTRAL, "score": i / 10}] if i % 2 else [],
+        )
+        for i in range(7)
+    ]
+    with db.session() as s:
+        items.import_rows(s, world.manager, world.project_id, rows, batch_size=3)
+    _check(db, world.project_id)
+    with db.read_session() as s:
+        found = dm.count(s, world.manager, world.project_id, dm.TableQuery(search="walrus"))
+        assert found == 7
+        scored = dm.count(
+            s,
+            world.manager,
+            world.project_id,
+            dm.TableQuery(filters=(dm.Filter("score", "gt", 0.2),)),
+        )
+        assert scored == 2  # items 3 and 5 (0.3, 0.5); item 1 has 0.1

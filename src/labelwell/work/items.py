@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from labelwell.errors import Forbidden, InvalidInput, NotFound
 from labelwell.formats.registry import IMPORTERS, ImportRow
 from labelwell.schema import Ontology
+from labelwell.store import derived
 from labelwell.store.tables import (
     SOURCES,
     Annotation,
@@ -367,6 +368,8 @@ def _write_batch(
         session.execute(insert(Annotation), annotations)
     if golds:
         session.execute(insert(GoldAnswer), golds)
+    if staged and items:  # the insert triggers skip an import being written
+        derived.fill_written(session, import_id, items[0][0], items[-1][0])
     return len(batch)
 
 
