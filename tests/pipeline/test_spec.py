@@ -35,7 +35,8 @@ def test_a_good_spec_parses_with_its_stages_in_pipeline_order():
 @pytest.mark.parametrize(
     ("text", "line", "where"),
     [
-        (GOOD.replace("    min_done: 0.9", "    min_done: 1.5"), 12, "stages.quality_gate.min_done"),
+        (GOOD.replace("    min_done: 0.9", "    min_done: 1.5"), 12,
+         "stages.quality_gate.min_done"),
         (GOOD.replace("  distribute: {overlap: 3", "  distribute: {overlap: 0"), 10,
          "stages.distribute.overlap"),
         (GOOD.replace("  extract: {}", "  extract: {}\n  transform: {}"), 10, "stages.transform"),

@@ -179,7 +179,9 @@ def test_hooks_are_checked_and_secrets_stored_encrypted(db, tmp_path):
             ("https://user:pw@example.org/", "user name or password"),
         ]:
             with pytest.raises(InvalidInput, match=match):
-                webhooks.create(s, world.manager, world.project_id, url, ["item.completed"], tmp_path)
+                webhooks.create(
+                    s, world.manager, world.project_id, url, ["item.completed"], tmp_path
+                )
         with pytest.raises(InvalidInput, match=r"events\[1\]: unknown event 'nope'"):
             webhooks.create(
                 s, world.manager, world.project_id, "https://example.org/h",
