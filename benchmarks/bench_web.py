@@ -10,10 +10,13 @@
 * an 8000 x 8000 image with boxes: frame intervals while panning;
 * the data manager on ``--items`` items (1,000,000 by default) on SQLite or,
   with ``--data-url``, PostgreSQL: the first page, and filter + sort
-  (``benchmarks/_data_manager.py``).
+  (``benchmarks/_data_manager.py``);
+* the mask tool: the work of each frame while brushing on an 8000 x 8000 (or
+  ``--mask-side``) image opened as a tiled pyramid (``benchmarks/_web_mask.py``).
 
     python benchmarks/bench_web.py --tasks 200 --json /tmp/web.json
     python benchmarks/bench_web.py --only spans --keys 200   # the label key alone
+    python benchmarks/bench_web.py --only mask --mask-side 8000 --strokes 10
     python benchmarks/bench_web.py --only data --items 1000000 \
         --data-url postgresql+psycopg://postgres@127.0.0.1:5432/bench   # a scratch database
 
@@ -88,7 +91,7 @@ def big_png(path: Path, side: int) -> None:
     )
 
 
-PARTS = ("submit", "spans", "pan", "data")
+PARTS = ("submit", "spans", "pan", "data", "mask")
 
 
 def seed(url: str, home: Path, n_tasks: int, side: int, parts: set[str]) -> dict[str, int]:
@@ -311,6 +314,8 @@ def main() -> None:
     ap.add_argument(
         "--data-url", help="data manager: a scratch database (default: SQLite in a temp folder)"
     )
+    ap.add_argument("--mask-side", type=int, default=8000, help="mask: image side in pixels")
+    ap.add_argument("--strokes", type=int, default=10, help="mask: brush strokes timed")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     parts = set(args.only or PARTS)
@@ -318,6 +323,11 @@ def main() -> None:
     if "data" in parts:
         data_part(args, results)
         parts.discard("data")
+    if "mask" in parts:
+        import _web_mask
+
+        _web_mask.run(args, results)
+        parts.discard("mask")
     if parts:
         browser_parts(args, parts, results)
     report(results, args.json)

@@ -378,6 +378,31 @@ def tour(schema: schemathesis.BaseSchema, seed: Seeded, tally: Tally) -> None:
          path_parameters={**on_clip, "frame": 5})
     call("POST", "/items/{item_id}/video/{index}/propagate", path_parameters=on_clip,
          body={"frame": 0, "box": {"x": 10, "y": 40, "width": 60, "height": 40}, "count": 3})
+    # audio: an item's waveform peaks, spectrogram, speech regions and transcripts
+    from asr_server import asr_server
+    from labelwell.media import audio
+
+    talk = seed.home / "media" / "tour.wav"
+    talk.write_bytes(audio.wav_bytes(audio.speechlike(4.0, seed=1)[0]))
+    sound = call("POST", "/projects", expect=201, body={"name": "tour audio", "ontology": {
+        "name": "tour audio",
+        "controls": [{"name": "turns", "type": "time_region", "labels": ["speech"]}]}})
+    call("POST", "/projects/{project_id}/items", expect=201,
+         path_parameters={"project_id": sound["id"]},
+         body={"items": [{"data": {"audio": str(talk), "duration": 4.0}}]})
+    on_talk = {"item_id": call("GET", "/projects/{project_id}/items",
+                               path_parameters={"project_id": sound["id"]})["data"][0]["id"],
+               "index": 0}
+    call("GET", "/items/{item_id}/audio/{index}/peaks", path_parameters=on_talk,
+         query={"points": 100})
+    call("GET", "/items/{item_id}/audio/{index}/spectrogram", path_parameters=on_talk,
+         query={"columns": 16})
+    call("GET", "/items/{item_id}/audio/{index}/speech", path_parameters=on_talk)
+    with asr_server() as asr:
+        call("PATCH", "/projects/{project_id}/settings", body={"asr_url": asr},
+             path_parameters={"project_id": sound["id"]})
+        call("POST", "/items/{item_id}/audio/{index}/transcribe", path_parameters=on_talk,
+             body={"segments": [{"start": 0.0, "end": 1.5}]})
     # projects: ontology versions, archive and delete (on a project of their own)
     spare = call("POST", "/projects", expect=201,
                  body={"name": "tour spare", "ontology": SENTIMENT})

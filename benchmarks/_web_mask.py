@@ -1,0 +1,167 @@
+"""The mask tool in headless chromium (``bench_web.py --only mask``):
+
+* brush strokes on a ``--mask-side`` square image (8000 by default; 20000 with
+  ``--mask-side 20000``) opened as the server's tiled pyramid: the work of each
+  frame (the pointer moves since the last frame stamped into the label map and
+  the redraw of the view: pyramid tiles, mask tiles, cursor), as the tool
+  measures it with ``performance.now()``, p50/p95/p99 over the frames of
+  ``--strokes`` strokes, at the fitted view and zoomed in 8x;
+* the intervals between animation frames during the strokes (headless chromium
+  paces frames at 60 Hz, so 16.7 ms is the floor);
+* the end of a stroke: encoding every layer to COCO RLE and the undo snapshot;
+* the first open: the pyramid built on the server (cold) and the view drawn.
+
+Chromium runs with ``--disable-gpu``: Canvas 2D is rasterised by Skia on the CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from labelwell.demo import create_demo
+from labelwell.formats.registry import ImportRow
+from labelwell.store.db import Database
+from labelwell.store.migrate import upgrade
+from labelwell.store.tables import User
+from labelwell.work import items, projects
+from labelwell.work.actors import Actor
+
+ONTOLOGY = {
+    "name": "bench-mask",
+    "controls": [{"name": "seg", "type": "mask", "source": "image", "labels": ["cell", "tissue"]}],
+}
+
+FRAMES = """() => {
+  const el = document.querySelector(".mask-tool");
+  const out = el.maskStats.frames.slice();
+  el.maskStats.frames.length = 0;
+  return out;
+}"""
+
+START_INTERVALS = """() => {
+  const out = (window.maskIntervals = []);
+  let last = performance.now();
+  const tick = (now) => {
+    out.push(now - last);
+    last = now;
+    if (window.maskIntervals === out) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}"""
+
+STOP_INTERVALS = (
+    """() => { const out = window.maskIntervals; window.maskIntervals = null; return out; }"""
+)
+
+
+def big_image(path: Path, side: int) -> None:
+    """A microscopy-like scene: blurred blobs on a textured background, as JPEG."""
+    rng = np.random.default_rng(0)
+    small = rng.integers(60, 200, (side // 64 + 1, side // 64 + 1, 3), dtype=np.uint8)
+    rgb = cv2.resize(small, (side, side), interpolation=cv2.INTER_CUBIC)
+    for _ in range(side // 40):
+        x, y = (int(v) for v in rng.integers(0, side, 2))
+        cv2.circle(rgb, (x, y), int(rng.integers(side // 400, side // 80)), (200, 60, 160), -1)
+    cv2.imwrite(str(path), rgb, [cv2.IMWRITE_JPEG_QUALITY, 85])
+
+
+def seed(url: str, home: Path, side: int, annotator: str) -> int:
+    media = home / "media" / "bench-mask"
+    media.mkdir(parents=True, exist_ok=True)
+    path = media / f"scan-{side}.jpg"
+    big_image(path, side)
+    db = Database(url)
+    upgrade(db)
+    with db.session() as s:
+        create_demo(s, home)
+        admin = Actor.of(s.query(User).filter_by(email="admin@demo.labelwell").one())
+        ann = s.query(User).filter_by(email=annotator).one()
+        p = projects.create_project(s, admin, "bench-mask", ONTOLOGY, gold_ratio=0.0)
+        projects.set_member(s, admin, p.id, ann.id, "annotator")
+        data = {"image": str(path), "width": side, "height": side}
+        items.import_rows(
+            s, admin, p.id, [ImportRow(line=1, data=data, media=[str(path)])], filename="bench"
+        )
+        pid = p.id
+    db.dispose()
+    return pid
+
+
+def _strokes(page, box, n: int, steps: int, rng) -> list[float]:  # type: ignore[no-untyped-def]
+    """``n`` strokes of ``steps`` pointer moves each; the time of each pointer-up."""
+    ends = []
+    for _ in range(n):
+        x0 = box["x"] + box["width"] * rng.uniform(0.2, 0.5)
+        y0 = box["y"] + box["height"] * rng.uniform(0.2, 0.8)
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        page.mouse.move(
+            x0 + box["width"] * 0.3, y0 + box["height"] * rng.uniform(-0.1, 0.1), steps=steps
+        )
+        t0 = time.perf_counter()
+        page.mouse.up()
+        ends.append((time.perf_counter() - t0) * 1000)
+    return ends
+
+
+def run(args: argparse.Namespace, results: dict[str, object]) -> None:
+    """Brush frame figures into ``results``."""
+    from _core import Server
+    from bench_web import ARGS, CHROMIUM, DEMO_PASSWORD, stats_ms
+    from playwright.sync_api import sync_playwright
+
+    annotator = "ann1@demo.labelwell"
+    side = args.mask_side
+    with tempfile.TemporaryDirectory(prefix="lw-bench-mask-") as tmp:
+        home = Path(tmp)
+        url = f"sqlite:///{home / 'labelwell.db'}"
+        pid = seed(url, home, side, annotator)
+        os.environ["LABELWELL_HOME"] = str(home)
+        with Server(url, workers=1) as server, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(base_url=server.url, viewport={"width": 1280, "height": 860})
+            page.set_default_timeout(600_000)
+            page.goto("/login")
+            page.fill("#email", annotator)
+            page.fill("#password", DEMO_PASSWORD)
+            page.click("#login-form button[type=submit]")
+            page.wait_for_url("**/projects")
+            t0 = time.perf_counter()
+            with page.expect_response(lambda r: "/tiles/" in r.url):
+                page.goto(f"/projects/{pid}/label")
+            page.wait_for_selector(".mask-canvas")
+            results[f"mask: first open, {side}x{side} (pyramid built cold)"] = {
+                "s": round(time.perf_counter() - t0, 2)
+            }
+            canvas = page.locator(".mask-canvas")
+            box = canvas.bounding_box()
+            page.mouse.click(box["x"] + 2, box["y"] + 2, button="right")
+            for _ in range(3):
+                page.keyboard.press("]")  # a brush of about 24 screen pixels
+            rng = np.random.default_rng(2)
+            page.evaluate(FRAMES)
+            page.evaluate(START_INTERVALS)
+            ends = _strokes(page, box, args.strokes, 60, rng)
+            intervals = page.evaluate(STOP_INTERVALS)
+            results[f"mask: brush frame work, {side}x{side}, fitted"] = stats_ms(
+                page.evaluate(FRAMES)
+            )
+            results[f"mask: animation frame interval while brushing, {side}x{side}"] = stats_ms(
+                intervals
+            )
+            results[f"mask: end of stroke (RLE + undo snapshot), {side}x{side}"] = stats_ms(ends)
+            for _ in range(5):
+                page.keyboard.press("+")  # 1.5^5 = 7.6x
+            page.evaluate(FRAMES)
+            _strokes(page, box, args.strokes, 60, rng)
+            results[f"mask: brush frame work, {side}x{side}, zoomed 7.6x"] = stats_ms(
+                page.evaluate(FRAMES)
+            )
+            browser.close()
