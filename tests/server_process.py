@@ -68,9 +68,11 @@ class ServerProcess:
 
 
 @contextmanager
-def running(database_url: str, **kwargs: object) -> Iterator[ServerProcess]:
+def running(
+    database_url: str, *, start_timeout: float = 60.0, **kwargs: object
+) -> Iterator[ServerProcess]:
     server = ServerProcess(database_url, **kwargs)  # type: ignore[arg-type]
-    server.start()
+    server.start(start_timeout)
     try:
         yield server
     finally:

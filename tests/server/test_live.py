@@ -14,6 +14,11 @@ from server_process import running
 from waiting import wait_for
 from world import build_world
 
+#: seconds a server may take to start (two processes on this loaded machine
+#: took over a minute, each importing the whole app)
+START_S = 240.0
+
+
 
 @pytest.fixture
 def world(db):
@@ -49,7 +54,7 @@ def label_one(server, world, actor) -> dict:
 
 def test_a_submit_reaches_every_stream_with_what_each_role_may_know(db, world):
     annotator, other = world.annotators
-    with running(db.url, workers=2) as server:
+    with running(db.url, workers=2, start_timeout=START_S) as server:
         # several streams, so that both server processes hold some
         managers = [stream(server, world, world.manager) for _ in range(4)]
         peer = stream(server, world, other)
@@ -66,7 +71,7 @@ def test_a_submit_reaches_every_stream_with_what_each_role_may_know(db, world):
 
 
 def test_a_stream_resumes_after_its_last_event_and_refetches_when_it_cannot(db, world):
-    with running(db.url) as server:
+    with running(db.url, start_timeout=START_S) as server:
         first = stream(server, world, world.manager)
         try:
             label_one(server, world, world.annotators[0])
@@ -90,7 +95,7 @@ def test_a_stream_resumes_after_its_last_event_and_refetches_when_it_cannot(db, 
 
 
 def test_streams_are_for_members_bounded_per_person_and_end_with_the_token(db, world):
-    with running(db.url) as server:
+    with running(db.url, start_timeout=START_S) as server:
         api = f"{server.url}/api/v1"
         outsider = stream(server, world, world.outsider)
         outsider.close()
@@ -120,7 +125,7 @@ def test_streams_are_for_members_bounded_per_person_and_end_with_the_token(db, w
 
 def test_presence_names_people_for_managers_and_counts_for_the_others(db, world):
     annotator = world.annotators[0]
-    with running(db.url) as server:
+    with running(db.url, start_timeout=START_S) as server:
         api = f"{server.url}/api/v1/projects/{world.project_id}/presence"
         watching = stream(server, world, world.manager)
         try:

@@ -20,6 +20,11 @@ from server_process import running
 from waiting import wait_for
 from world import build_world
 
+#: seconds a server may take to start (two processes on this loaded machine
+#: took over a minute, each importing the whole app)
+START_S = 240.0
+
+
 s3 = storage_server.s3
 s3_server = storage_server.s3_server
 
@@ -71,7 +76,8 @@ def label(base: str, world, actor) -> dict:
 def test_two_servers_over_one_database_and_one_store_are_one(db, world, s3, tmp_path,
                                                             monkeypatch):
     monkeypatch.setenv("LABELWELL_HOME", str(tmp_path / "home"))
-    with running(db.url) as a, running(db.url) as b:
+    with (running(db.url, start_timeout=START_S) as a,
+          running(db.url, start_timeout=START_S) as b):
         # a login made on A is a session on B (sessions live in the database)
         cookies = web_login(a.url, world.manager.email)
         me = httpx.get(f"{b.url}/api/v1/me", cookies=cookies, timeout=30)
