@@ -17,6 +17,7 @@
     python benchmarks/bench_web.py --tasks 200 --json /tmp/web.json
     python benchmarks/bench_web.py --only spans --keys 200   # the label key alone
     python benchmarks/bench_web.py --only mask --mask-side 8000 --strokes 10
+    python benchmarks/bench_web.py --only audio --audio-minutes 60   # an hour's waveform
     python benchmarks/bench_web.py --only data --items 1000000 \
         --data-url postgresql+psycopg://postgres@127.0.0.1:5432/bench   # a scratch database
 
@@ -91,7 +92,7 @@ def big_png(path: Path, side: int) -> None:
     )
 
 
-PARTS = ("submit", "spans", "pan", "data", "mask")
+PARTS = ("submit", "spans", "pan", "data", "mask", "audio")
 
 
 def seed(url: str, home: Path, n_tasks: int, side: int, parts: set[str]) -> dict[str, int]:
@@ -316,6 +317,9 @@ def main() -> None:
     )
     ap.add_argument("--mask-side", type=int, default=8000, help="mask: image side in pixels")
     ap.add_argument("--strokes", type=int, default=10, help="mask: brush strokes timed")
+    ap.add_argument("--audio-minutes", type=float, default=60, help="audio: length of the file")
+    ap.add_argument("--audio-format", choices=("wav", "m4a"), default="wav", help="audio: file")
+    ap.add_argument("--audio-opens", type=int, default=20, help="audio: page opens timed")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     parts = set(args.only or PARTS)
@@ -328,6 +332,11 @@ def main() -> None:
 
         _web_mask.run(args, results)
         parts.discard("mask")
+    if "audio" in parts:
+        import _web_audio
+
+        _web_audio.run(args, results)
+        parts.discard("audio")
     if parts:
         browser_parts(args, parts, results)
     report(results, args.json)

@@ -167,6 +167,8 @@ function audioTool(control, data, ctx) {
     }
     ws = WaveSurfer.create(options);
     adoptStyles(ws);
+    // when the waveform is first on screen (ms since the page's navigation began)
+    ws.once("redrawcomplete", () => { wave.dataset.drawnMs = String(Math.round(performance.now())); });
     wave.dataset.peaks = String(loadedPoints);
     ws.on("timeupdate", (t) => { timeLine.textContent = `${clock(t)} / ${clock(duration)}`; wave.dataset.time = t.toFixed(2); });
     ws.on("ready", (d) => { if (!duration && d) duration = d; wave.dataset.ready = "1"; timeLine.textContent = `${clock(ws.getCurrentTime())} / ${clock(duration)}`; });
