@@ -26,7 +26,7 @@ from labelwell.work import events
 from labelwell.work.events import Event
 
 #: SQLite: seconds between two reads of the events table
-POLL_S = 0.25
+POLL_S = 0.1
 PRUNE_EVERY_S = 60.0
 #: streams one person may hold open in one server process
 MAX_STREAMS_PER_USER = 8
