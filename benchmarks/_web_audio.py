@@ -43,8 +43,9 @@ from labelwell.work.actors import Actor
 
 ONTOLOGY = {
     "name": "bench-audio",
-    "controls": [{"name": "turns", "type": "time_region", "source": "audio",
-                  "labels": ["speech", "noise"]}],
+    "controls": [
+        {"name": "turns", "type": "time_region", "source": "audio", "labels": ["speech", "noise"]}
+    ],
 }
 
 
@@ -123,14 +124,19 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
         os.environ["LABELWELL_HOME"] = str(home)
         label = f"audio: {duration / 60:g} min {args.audio_format}"
         with Server(url, workers=1) as server:
-            login = httpx.post(f"{server.url}/api/v1/auth/login",
-                               json={"email": "admin@demo.labelwell", "password": DEMO_PASSWORD},
-                               timeout=60)
+            login = httpx.post(
+                f"{server.url}/api/v1/auth/login",
+                json={"email": "admin@demo.labelwell", "password": DEMO_PASSWORD},
+                timeout=60,
+            )
             token = login.json()["token"]
             t0 = time.perf_counter()
-            first = httpx.get(f"{server.url}/api/v1/items/{item_id}/audio/0/peaks",
-                              params={"points": 1800},
-                              headers={"Authorization": f"Bearer {token}"}, timeout=600)
+            first = httpx.get(
+                f"{server.url}/api/v1/items/{item_id}/audio/0/peaks",
+                params={"points": 1800},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=600,
+            )
             first.raise_for_status()
             results[f"{label}: first open, server decode + peaks"] = {
                 "s": round(time.perf_counter() - t0, 2),
@@ -139,8 +145,9 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
             }
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                page = browser.new_page(base_url=server.url,
-                                        viewport={"width": 1280, "height": 860})
+                page = browser.new_page(
+                    base_url=server.url, viewport={"width": 1280, "height": 860}
+                )
                 page.goto("/login")
                 page.fill("#email", annotator)
                 page.fill("#password", DEMO_PASSWORD)
@@ -149,8 +156,10 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
                 opens = [_open(page, pid) for _ in range(args.audio_opens)]
                 points = int(page.get_attribute(".audio-wave", "data-peaks") or 0)
                 results[f"{label}: open with waveform (page navigation to drawn)"] = {
-                    **stats_ms(opens), "peaks": points, "renderer": "wavesurfer.js canvas 2D, "
-                    "chromium --disable-gpu (software)"}
+                    **stats_ms(opens),
+                    "peaks": points,
+                    "renderer": "wavesurfer.js canvas 2D, chromium --disable-gpu (software)",
+                }
                 browser.close()
         # a fresh server: peaks read from the disk cache, nothing in memory
         with Server(url, workers=1) as server, sync_playwright() as pw:
@@ -162,5 +171,6 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
             page.click("#login-form button[type=submit]")
             page.wait_for_url("**/projects")
             results[f"{label}: open with waveform, fresh server process"] = {
-                "ms": round(_open(page, pid), 1)}
+                "ms": round(_open(page, pid), 1)
+            }
             browser.close()

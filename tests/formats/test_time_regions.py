@@ -19,14 +19,35 @@ from labelwell.formats.subtitles import SrtExporter, WebVTTExporter
 from labelwell.schema import Ontology
 
 ONTOLOGY = Ontology.from_dict(
-    {"name": "talk", "controls": [{"name": "turns", "type": "time_region", "source": "audio",
-                                   "labels": ["speech", "music"]}]}
+    {
+        "name": "talk",
+        "controls": [
+            {
+                "name": "turns",
+                "type": "time_region",
+                "source": "audio",
+                "labels": ["speech", "music"],
+            }
+        ],
+    }
 )
 TURNS = [
-    {"id": "b", "label": "speech", "start": 4.25, "end": 6.5, "speaker": "Bo Kim",
-     "text": "Fine, & you? <yes>"},
-    {"id": "a", "label": "speech", "start": 0.5, "end": 3.125, "speaker": "Ann",
-     "text": "Hello there.\n\nHow are you?"},
+    {
+        "id": "b",
+        "label": "speech",
+        "start": 4.25,
+        "end": 6.5,
+        "speaker": "Bo Kim",
+        "text": "Fine, & you? <yes>",
+    },
+    {
+        "id": "a",
+        "label": "speech",
+        "start": 0.5,
+        "end": 3.125,
+        "speaker": "Ann",
+        "text": "Hello there.\n\nHow are you?",
+    },
     {"id": "m", "label": "music", "start": 3.5, "end": 4.0},
     {"id": "c", "label": "speech", "start": 3661.0, "end": 3662.5, "text": "an hour in"},
 ]
@@ -34,8 +55,12 @@ TURNS = [
 
 def records():
     return [
-        record(1, {"audio": "a.wav"}, [label({"turns": TURNS}, agent="ann@x.org")],
-               external_id="call one"),
+        record(
+            1,
+            {"audio": "a.wav"},
+            [label({"turns": TURNS}, agent="ann@x.org")],
+            external_id="call one",
+        ),
         record(2, {"audio": "b.wav"}, [label({"turns": TURNS[2:3]})]),
     ]
 
@@ -48,12 +73,21 @@ def test_rttm_reads_back_with_pyannote(tmp_path):
     found = load_rttm(str(path))
     assert sorted(found) == ["2", "call_one"]
     one = found["call_one"]
-    got = sorted((round(s.start, 3), round(s.end, 3), who) for s, _, who in one.itertracks(yield_label=True))
-    assert got == [(0.5, 3.125, "Ann"), (3.5, 4.0, "music"), (4.25, 6.5, "Bo_Kim"),
-                   (3661.0, 3662.5, "speech")]
+    got = sorted(
+        (round(s.start, 3), round(s.end, 3), who) for s, _, who in one.itertracks(yield_label=True)
+    )
+    assert got == [
+        (0.5, 3.125, "Ann"),
+        (3.5, 4.0, "music"),
+        (4.25, 6.5, "Bo_Kim"),
+        (3661.0, 3662.5, "speech"),
+    ]
     raw = io.BytesIO()
     RttmExporter(labels="raw").write(records(), raw, ONTOLOGY)
-    assert "SPEAKER call_one@ann@x.org 1 0.500 2.625 <NA> <NA> Ann <NA> <NA>" in raw.getvalue().decode()
+    assert (
+        "SPEAKER call_one@ann@x.org 1 0.500 2.625 <NA> <NA> Ann <NA> <NA>"
+        in raw.getvalue().decode()
+    )
 
 
 def _zip(exporter):
@@ -67,8 +101,10 @@ def test_webvtt_reads_back_with_webvtt_py():
     assert sorted(z.namelist()) == ["1.vtt", "labelwell_items.jsonl"]  # item 2 has no text
     captions = webvtt.from_buffer(io.StringIO(z.read("1.vtt").decode())).captions
     assert [(c.start, c.end) for c in captions] == [
-        ("00:00:00.500", "00:00:03.125"), ("00:00:04.250", "00:00:06.500"),
-        ("01:01:01.000", "01:01:02.500")]
+        ("00:00:00.500", "00:00:03.125"),
+        ("00:00:04.250", "00:00:06.500"),
+        ("01:01:01.000", "01:01:02.500"),
+    ]
     assert captions[0].voice == "Ann" and captions[0].text == "Hello there.\nHow are you?"
     # WebVTT escapes & < > in cue text (webvtt-py hands the text back as written)
     assert captions[1].voice == "Bo Kim" and captions[1].text == "Fine, &amp; you? &lt;yes&gt;"
@@ -80,7 +116,10 @@ def test_srt_reads_back_with_srt():
     z = _zip(SrtExporter())
     subs = list(srt_lib.parse(z.read("1.srt").decode()))
     assert [(s.start.total_seconds(), s.end.total_seconds()) for s in subs] == [
-        (0.5, 3.125), (4.25, 6.5), (3661.0, 3662.5)]
+        (0.5, 3.125),
+        (4.25, 6.5),
+        (3661.0, 3662.5),
+    ]
     assert subs[0].content == "Ann: Hello there.\nHow are you?"
     assert subs[2].content == "an hour in"
 
@@ -88,7 +127,9 @@ def test_srt_reads_back_with_srt():
 @pytest.mark.parametrize("name", ["rttm", "webvtt", "srt"])
 def test_registered_and_need_a_time_region(name):
     assert EXPORTERS[name]().name == name
-    boxes = Ontology.from_dict({"name": "b", "controls": [{"name": "b", "type": "bbox", "labels": ["x"]}]})
+    boxes = Ontology.from_dict(
+        {"name": "b", "controls": [{"name": "b", "type": "bbox", "labels": ["x"]}]}
+    )
     ok, why = fits(name, boxes)
     assert not ok and "time_region" in why
     assert fits(name, ONTOLOGY) == (True, "")

@@ -103,7 +103,7 @@ def test_speech_regions_find_the_bursts() -> None:
 
 def test_transcribe_through_a_speech_server() -> None:
     samples, bursts = audio.speechlike(12.0, seed=2)
-    (a0, b0, _), (a1, b1, _) = bursts[0], bursts[1]
+    (a0, b0, _), (_, b1, _) = bursts[0], bursts[1]
     with asr_server() as url:
         found = audio.transcribe(url, samples, [(a0 - 0.1, b0 + 0.1), (a0 - 0.1, b1 + 0.1)])
         assert found.model == "burst-counter"

@@ -17,8 +17,9 @@ from world import build_world
 
 ONTOLOGY = {
     "name": "talk",
-    "controls": [{"name": "turns", "type": "time_region", "source": "audio",
-                  "labels": ["speech", "noise"]}],
+    "controls": [
+        {"name": "turns", "type": "time_region", "source": "audio", "labels": ["speech", "noise"]}
+    ],
 }
 
 
@@ -49,24 +50,33 @@ def _as(world, actor):
 
 
 def _item(api, world):
-    r = api.get(f"/api/v1/projects/{world.project_id}/items", headers=_as(world, world.manager),
-                params={"limit": 100})
+    r = api.get(
+        f"/api/v1/projects/{world.project_id}/items",
+        headers=_as(world, world.manager),
+        params={"limit": 100},
+    )
     assert r.status_code == 200, r.text
     return next(i["id"] for i in r.json()["data"] if i["data"].get("audio") == "talk.wav")
 
 
 def test_peaks_and_spectrogram(api, world, settings):
     item = _item(api, world)
-    r = api.get(f"/api/v1/items/{item}/audio/0/peaks", params={"points": 400},
-                headers=_as(world, world.manager))
+    r = api.get(
+        f"/api/v1/items/{item}/audio/0/peaks",
+        params={"points": 400},
+        headers=_as(world, world.manager),
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["duration"] == pytest.approx(8.0)
     assert 0 < len(body["max"]) == len(body["min"]) <= 400
     assert max(body["max"]) > 0.1 and min(body["min"]) < -0.1
     assert list((settings.home / "cache" / "audio").glob("*.npy"))
-    r = api.get(f"/api/v1/items/{item}/audio/0/spectrogram", params={"columns": 20},
-                headers=_as(world, world.manager))
+    r = api.get(
+        f"/api/v1/items/{item}/audio/0/spectrogram",
+        params={"columns": 20},
+        headers=_as(world, world.manager),
+    )
     assert r.status_code == 200, r.text
     assert len(r.json()) == 20 and len(r.json()[0]) == 256
 
@@ -87,21 +97,29 @@ def test_speech_regions_are_suggestions(api, world, db):
 def test_transcripts_from_the_project_speech_server(api, world, db):
     item = _item(api, world)
     (a0, b0, _), (_, b1, _) = world.bursts[0], world.bursts[1]
-    body = {"segments": [{"start": max(0, a0 - 0.1), "end": b0 + 0.1},
-                         {"start": max(0, a0 - 0.1), "end": b1 + 0.1}]}
+    body = {
+        "segments": [
+            {"start": max(0, a0 - 0.1), "end": b0 + 0.1},
+            {"start": max(0, a0 - 0.1), "end": b1 + 0.1},
+        ]
+    }
     url = f"/api/v1/items/{item}/audio/0/transcribe"
     r = api.post(url, json=body, headers=_as(world, world.manager))
     assert r.status_code == 422 and "asr_url" in r.text
     with asr_server() as server:
-        r = api.patch(f"/api/v1/projects/{world.project_id}/settings",
-                      json={"asr_url": server}, headers=_as(world, world.manager))
+        r = api.patch(
+            f"/api/v1/projects/{world.project_id}/settings",
+            json={"asr_url": server},
+            headers=_as(world, world.manager),
+        )
         assert r.status_code == 200, r.text
         r = api.post(url, json=body, headers=_as(world, world.manager))
         assert r.status_code == 200, r.text
         assert r.json()["model"] == "burst-counter"
         assert r.json()["data"] == ["1 bursts", "2 bursts"]
-        r = api.post(url, json={"segments": [{"start": 1, "end": 90}]},
-                     headers=_as(world, world.manager))
+        r = api.post(
+            url, json={"segments": [{"start": 1, "end": 90}]}, headers=_as(world, world.manager)
+        )
         assert r.status_code == 422 and "past the end" in r.text
 
 
@@ -112,6 +130,9 @@ def test_only_members_reach_the_audio(api, world):
         assert r.status_code in (403, 404), r.text
     r = api.get(f"/api/v1/items/{item}/audio/3/peaks", headers=_as(world, world.manager))
     assert r.status_code == 404
-    r = api.get(f"/api/v1/items/{item}/audio/0/peaks", params={"points": 0},
-                headers=_as(world, world.manager))
+    r = api.get(
+        f"/api/v1/items/{item}/audio/0/peaks",
+        params={"points": 0},
+        headers=_as(world, world.manager),
+    )
     assert r.status_code == 422

@@ -14,8 +14,9 @@ from web.helpers import login, open_workspace, shot, submit_and_wait
 
 ONTOLOGY = {
     "name": "talk",
-    "controls": [{"name": "turns", "type": "time_region", "source": "audio",
-                  "labels": ["speech", "noise"]}],
+    "controls": [
+        {"name": "turns", "type": "time_region", "source": "audio", "labels": ["speech", "noise"]}
+    ],
 }
 SECONDS = 12.0
 
@@ -32,8 +33,9 @@ def clip(site):
 
 def test_regions_speakers_and_transcripts(page, site, clip, browser):
     path, samples, bursts = clip
-    pid = new_project(site, ONTOLOGY, [{"audio": str(path), "duration": SECONDS}],
-                      "ann1@demo.labelwell")
+    pid = new_project(
+        site, ONTOLOGY, [{"audio": str(path), "duration": SECONDS}], "ann1@demo.labelwell"
+    )
     with asr_server() as asr:
         r = site.api("PATCH", f"/projects/{pid}/settings", json={"asr_url": asr})
         assert r.status_code == 200, r.text
@@ -111,8 +113,11 @@ def test_regions_speakers_and_transcripts(page, site, clip, browser):
     try:
         manager = context.new_page()
         login(manager, "manager@demo.labelwell")
-        r = site.api("PUT", f"/projects/{pid}/members/{site.seeded.users['manager@demo.labelwell']}",
-                     json={"role": "manager"})
+        r = site.api(
+            "PUT",
+            f"/projects/{pid}/members/{site.seeded.users['manager@demo.labelwell']}",
+            json={"role": "manager"},
+        )
         assert r.status_code == 200, r.text
         manager.goto(f"/items/{stored['item_id']}")
         line = manager.locator(".ro-list li", has_text="hello there")

@@ -95,8 +95,13 @@ class SubtitleExporter(FolderExporter):
                     continue
                 name = f"{rec.item_id}{'' if k == 0 else f'_{k}'}.{self.suffix}"
                 sink.write(name, self.render(regions).encode())
-                entry = {"file": name, "item_id": rec.item_id, "external_id": rec.external_id,
-                         "annotator": picked.annotator, "source": picked.source}
+                entry = {
+                    "file": name,
+                    "item_id": rec.item_id,
+                    "external_id": rec.external_id,
+                    "annotator": picked.annotator,
+                    "source": picked.source,
+                }
                 manifest.append(json.dumps(entry, ensure_ascii=False).encode() + b"\n")
             n += 1
         sink.write(MANIFEST, b"".join(manifest))

@@ -201,7 +201,9 @@ def speech_regions(
     frame_s = frame_ms / 1000
     edges = np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]]))
     runs = list(
-        zip(np.flatnonzero(edges == 1) * frame_s, np.flatnonzero(edges == -1) * frame_s, strict=True)
+        zip(
+            np.flatnonzero(edges == 1) * frame_s, np.flatnonzero(edges == -1) * frame_s, strict=True
+        )
     )
     joined: list[list[float]] = []
     for start, end in runs:
@@ -298,11 +300,9 @@ class AudioCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f"{key}.{os.getpid()}.{threading.get_ident()}"
         np.save(f"{tmp}.npy", samples)
-        np.savez(
-            f"{tmp}.npz",
-            **{f"lo{k}": v[0] for k, v in levels.items()},
-            **{f"hi{k}": v[1] for k, v in levels.items()},
-        )
+        arrays: dict[str, Any] = {f"lo{k}": v[0] for k, v in levels.items()}
+        arrays.update({f"hi{k}": v[1] for k, v in levels.items()})
+        np.savez(f"{tmp}.npz", **arrays)
         os.replace(f"{tmp}.npz", self.folder / f"{key}.peaks.npz")
         os.replace(f"{tmp}.npy", self.folder / f"{key}.npy")
         (self.folder / f"{key}.json").write_text(json.dumps({"source": str(path)}))
@@ -318,7 +318,8 @@ class AudioCache:
     def samples(self, path: Path) -> np.ndarray:
         """The decoded samples, memory-mapped."""
         key = self._ensure(path)
-        return np.load(self.folder / f"{key}.npy", mmap_mode="r")
+        samples: np.ndarray = np.load(self.folder / f"{key}.npy", mmap_mode="r")
+        return samples
 
     def peaks(self, path: Path, points: int) -> Peaks:
         key = self._ensure(path)

@@ -174,7 +174,7 @@ def diarization_error(
         rows, cols = linear_sum_assignment(overlap, maximize=True)
         for r, c in zip(rows, cols, strict=True):
             if overlap[r, c] > 0:
-                mapping[r_speakers[r]] = h_speakers[c]
+                mapping[r_speakers[int(r)]] = h_speakers[int(c)]
                 correct += ref_on[:, r] & hyp_on[:, c]
     total = float(np.sum(dur * n_ref))
     missed = float(np.sum(dur * np.maximum(0, n_ref - n_hyp)))
@@ -239,7 +239,11 @@ def aggregate_segments(
         run = 0
         while run < len(mid):
             end = run
-            while end + 1 < len(mid) and winner[end + 1] == winner[run] and right[end] == left[end + 1]:
+            while (
+                end + 1 < len(mid)
+                and winner[end + 1] == winner[run]
+                and right[end] == left[end + 1]
+            ):
                 end += 1
             if winner[run] >= 0:
                 width = right[run : end + 1] - left[run : end + 1]

@@ -107,9 +107,7 @@ async def audio_speech(
         return media_audio.speech_regions(path, aggressiveness, ctx.settings.home)
 
     found = await run_in_threadpool(run)
-    return SpeechPublic(
-        detector="webrtcvad", data=[SpeechRegion(start=a, end=b) for a, b in found]
-    )
+    return SpeechPublic(detector="webrtcvad", data=[SpeechRegion(start=a, end=b) for a, b in found])
 
 
 @router.post("/items/{item_id}/audio/{index}/transcribe", response_model=TranscriptPublic)
