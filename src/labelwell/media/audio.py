@@ -132,16 +132,21 @@ class Peaks:
         }
 
 
+def level_for(n_samples: int, points: int) -> int:
+    """The finest level with at most ``8 * points`` peaks over ``n_samples``."""
+    for level in LEVELS:
+        if -(-n_samples // level) <= 8 * points:
+            return level
+    return LEVELS[-1]
+
+
 def reduce_peaks(
     levels: dict[int, tuple[np.ndarray, np.ndarray]], n_samples: int, points: int
 ) -> Peaks:
-    """About ``points`` peaks over the whole file from the cached ``levels``."""
+    """About ``points`` peaks over the whole file from the cached ``levels``
+    (only the one :func:`level_for` picks is read)."""
     points = max(1, min(points, MAX_POINTS))
-    level = LEVELS[-1]
-    for candidate in LEVELS:
-        if len(levels[candidate][0]) <= 8 * points:
-            level = candidate
-            break
+    level = level_for(n_samples, points)
     lo, hi = levels[level]
     step = max(1, -(-len(lo) // points))
     lo, hi = min_max(lo, step)[0], min_max(hi, step)[1]
@@ -324,8 +329,9 @@ class AudioCache:
     def peaks(self, path: Path, points: int) -> Peaks:
         key = self._ensure(path)
         n = int(np.load(self.folder / f"{key}.npy", mmap_mode="r").shape[0])
+        level = level_for(n, max(1, min(points, MAX_POINTS)))
         with np.load(self.folder / f"{key}.peaks.npz") as z:
-            levels = {k: (z[f"lo{k}"], z[f"hi{k}"]) for k in LEVELS}
+            levels = {level: (z[f"lo{level}"], z[f"hi{level}"])}
         return reduce_peaks(levels, n, points)
 
 
