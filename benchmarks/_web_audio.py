@@ -27,6 +27,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import av
 import httpx
@@ -99,9 +100,17 @@ def seed(url: str, home: Path, clip: Path, duration: float, annotator: str) -> t
     return pid, int(item_id)
 
 
-def _open(page: object, pid: int) -> float:
-    page.goto(f"/projects/{pid}/label")  # type: ignore[attr-defined]
-    drawn = page.wait_for_selector(".audio-wave[data-drawn-ms]")  # type: ignore[attr-defined]
+def _login(page: Any, email: str, password: str) -> None:
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url("**/projects")
+
+
+def _open(page: Any, pid: int) -> float:
+    page.goto(f"/projects/{pid}/label")
+    drawn = page.wait_for_selector(".audio-wave[data-drawn-ms]")
     return float(drawn.get_attribute("data-drawn-ms"))
 
 
@@ -148,11 +157,7 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
                 page = browser.new_page(
                     base_url=server.url, viewport={"width": 1280, "height": 860}
                 )
-                page.goto("/login")
-                page.fill("#email", annotator)
-                page.fill("#password", DEMO_PASSWORD)
-                page.click("#login-form button[type=submit]")
-                page.wait_for_url("**/projects")
+                _login(page, annotator, DEMO_PASSWORD)
                 opens = [_open(page, pid) for _ in range(args.audio_opens)]
                 points = int(page.get_attribute(".audio-wave", "data-peaks") or 0)
                 results[f"{label}: open with waveform (page navigation to drawn)"] = {
@@ -165,11 +170,7 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
         with Server(url, workers=1) as server, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(base_url=server.url, viewport={"width": 1280, "height": 860})
-            page.goto("/login")
-            page.fill("#email", annotator)
-            page.fill("#password", DEMO_PASSWORD)
-            page.click("#login-form button[type=submit]")
-            page.wait_for_url("**/projects")
+            _login(page, annotator, DEMO_PASSWORD)
             results[f"{label}: open with waveform, fresh server process"] = {
                 "ms": round(_open(page, pid), 1)
             }
