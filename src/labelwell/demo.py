@@ -1,5 +1,6 @@
 """Demo projects with data made here (no downloads): sentiment, NER, image boxes,
-street segmentation, video, LiDAR point clouds and an RLHF comparison project, plus demo users."""
+street segmentation, video, speech-like audio, LiDAR point clouds and an RLHF
+comparison project, plus demo users."""
 
 from __future__ import annotations
 
