@@ -125,3 +125,16 @@ def test_cache_decodes_once(tmp_path) -> None:
     assert np.array_equal(cache.samples(path), samples)
     cache.peaks(path, 50)
     assert len(list((tmp_path / "cache").glob("*.npy"))) == 1
+
+
+def test_the_demo_makes_speech_like_audio(tmp_path) -> None:
+    from labelwell.demo import ONTOLOGIES, _audio_rows
+    from labelwell.schema import Ontology
+
+    rows = _audio_rows(tmp_path, n=2, seconds=6.0)
+    ontology = Ontology.from_dict(ONTOLOGIES["demo-audio"])
+    for row in rows:
+        ontology.validate_data(row.data)
+        samples = audio.decode(row.media[0])
+        assert len(samples) == pytest.approx(6.0 * audio.RATE, abs=1)
+        assert audio.speech_regions(samples)  # bursts of "speech" with silences between
