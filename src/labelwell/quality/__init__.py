@@ -35,6 +35,15 @@ _LAZY = {
     "AGGREGATORS": "labelwell.quality.registry",
     "aggregate_spans": "labelwell.quality.spans",
     **{
+        name: "labelwell.quality.temporal"
+        for name in (
+            "aggregate_segments",
+            "diarization_error",
+            "segment_agreement",
+            "temporal_iou",
+        )
+    },
+    **{
         name: "labelwell.quality.agreement"
         for name in (
             "cohen_kappa",
