@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import SQLColumnExpression
+from sqlalchemy import ColumnElement, SQLColumnExpression, select
 
-from labelwell.store.tables import Item
+from labelwell.store.tables import Item, SyntheticItem
 
 #: kinds of columns and the filter operators each takes
 OPERATORS: dict[str, tuple[str, ...]] = {
@@ -52,6 +52,21 @@ class Column:
         return OPERATORS[self.kind]
 
 
+def _synthetic(column: str) -> Callable[[], ColumnElement[object]]:
+    """A column of the item's synthetic provenance (NULL for human data); a
+    primary-key lookup per item, so it filters but does not sort."""
+
+    def sql() -> ColumnElement[object]:
+        return (
+            select(getattr(SyntheticItem, column))
+            .where(SyntheticItem.item_id == Item.id)
+            .correlate(Item)
+            .scalar_subquery()
+        )
+
+    return sql
+
+
 COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
@@ -80,6 +95,15 @@ COLUMNS: dict[str, Column] = {
         Column("last_annotator", "text", lambda: Item.label_last_annotator),
         Column("time_spent", "number", lambda: Item.label_time_spent_ms),
         Column("created", "time", lambda: Item.created_at, nullable=False),
+        # synthetic data (labelwell.work.synth): empty for human data
+        Column("generation", "number", _synthetic("generation"), sortable=False),
+        Column(
+            "synth_verdict",
+            "choice",
+            _synthetic("verdict"),
+            sortable=False,
+            choices=("verified", "fixed", "rejected"),
+        ),
     )
 }
 #: the table's columns for someone who has not chosen any

@@ -78,6 +78,8 @@ MESSAGES = {
     "dm.col.last_annotator": {"en": "Last annotator", "ko": "마지막 작업자"},
     "dm.col.time_spent": {"en": "Time spent", "ko": "소요 시간"},
     "dm.col.created": {"en": "Created", "ko": "생성일"},
+    "dm.col.generation": {"en": "Synthetic generation", "ko": "합성 세대"},
+    "dm.col.synth_verdict": {"en": "Synthetic verdict", "ko": "합성 검증 결과"},
     "dm.op.eq": {"en": "is", "ko": "같음"},
     "dm.op.ne": {"en": "is not", "ko": "같지 않음"},
     "dm.op.lt": {"en": "<", "ko": "<"},
