@@ -193,16 +193,17 @@ def shift_plot_svg(
         xy = centred @ vt[:2].T if len(vt) >= 2 else np.c_[centred @ vt[0], np.zeros(len(z))]
         lo, hi = xy.min(axis=0), xy.max(axis=0)
         span = np.where(hi - lo > 0, hi - lo, 1.0)
-        pts = pad + (xy - lo) / span * (width - 2 * pad)
-        for i, (px, py) in enumerate(pts):
+        top = 28  # room for the legend
+        pts = (xy - lo) / span * np.array([width - 2 * pad, height - top - pad])
+        for i, (px, py) in enumerate(pts + pad):
             colour = "#3b6fd8" if i < len(real) else "#e0803a"
             parts.append(
                 f'<circle cx="{px:.1f}" cy="{height - py:.1f}" r="3" fill="{colour}" '
                 'fill-opacity="0.6"/>'
             )
     parts.append(
-        f'<text x="{pad}" y="{pad}" font-size="12" fill="#3b6fd8">real {len(real)}</text>'
-        f'<text x="{width - pad}" y="{pad}" font-size="12" text-anchor="end" fill="#e0803a">'
+        f'<text x="{pad}" y="{pad + 2}" {_FONT} fill="#3b6fd8">real {len(real)}</text>'
+        f'<text x="{width - pad}" y="{pad + 2}" {_FONT} text-anchor="end" fill="#e0803a">'
         f"synthetic {len(synthetic)}</text></svg>"
     )
     return "".join(parts)
@@ -210,6 +211,7 @@ def shift_plot_svg(
 
 # -- near duplicates ---------------------------------------------------------------
 
+_FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 _MERSENNE = np.uint64((1 << 61) - 1)
 
 
