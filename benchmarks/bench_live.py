@@ -5,7 +5,9 @@
    no-op, in alternating rounds of the same run; the ratio is the event's cost.
 2. Delivery: a process's hub (one stream subscribed) and submits committed in
    another thread; the time from a submit's commit to the stream receiving its
-   event (SQLite: the poller reads every ``POLL_S``; PostgreSQL: NOTIFY).
+   event (SQLite: the poller reads every ``POLL_S``; PostgreSQL: NOTIFY); each
+   submit waits a random 0-200 ms first, so that it falls anywhere in the
+   poller's cycle.
 
     python benchmarks/bench_live.py --rounds 6 --per-round 300 --events 100 \\
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import statistics
 import sys
 import tempfile
@@ -65,6 +68,8 @@ def submit_cost(db: Database, world, rounds: int, per_round: int) -> tuple[float
 
 def delivery(db: Database, world, n: int) -> list[float]:
 
+    chance = random.Random(0)
+
     async def run() -> list[float]:
         hub = Hub(db)
         subscription = await hub.subscribe(world.project_id, world.manager.id)
@@ -72,6 +77,8 @@ def delivery(db: Database, world, n: int) -> list[float]:
         try:
             for i in range(n):
                 actor = world.annotators[i % len(world.annotators)]
+                # at a random moment of the poller's cycle, not just after its read
+                await asyncio.sleep(chance.uniform(0, 0.2))
                 committed = await asyncio.to_thread(lambda a=actor: _submit_once(db, world, a))
                 await subscription.queue.get()
                 waits.append(time.perf_counter() - committed)
