@@ -71,9 +71,9 @@ def test_cuboids_from_suggestions_mouse_and_keys(page, site):
     page.wait_for_selector(f"{TOOL}[data-boxes='2']")
     page.keyboard.press("Shift+q")  # turn 10 degrees
     page.keyboard.press("x")  # 0.1 m longer
+    shot(page, "media-pointcloud")
     page.keyboard.press("Shift+ArrowUp")  # 1 m forward (along its heading)
     page.keyboard.press("ArrowDown")  # 0.1 m back
-    shot(page, "media-pointcloud")
     submit_and_wait(page, first)
     stored = [a for a in site.annotations("demo-pointcloud") if a["result"].get("cuboids")]
     boxes = {b["label"]: b for b in stored[-1]["result"]["cuboids"]}

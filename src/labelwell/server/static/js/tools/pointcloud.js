@@ -67,6 +67,11 @@ function colours(buf, n) {
   return c;
 }
 
+// While the 3D view moves, it draws about this many points (every k-th point of
+// the frame) and the whole frame once it stops: level of detail as point-cloud
+// viewers do (Potree, Schütz 2016), so orbiting stays smooth on software GL.
+const MOVING_POINTS = 125_000;
+
 const EDGES = new THREE.EdgesGeometry(new THREE.BoxGeometry(1, 1, 1));
 const UNIT_BOX = new THREE.BoxGeometry(1, 1, 1);
 // Ortho views of a box: camera offset (box frame), screen right and up as box axes.
@@ -140,7 +145,10 @@ export function cuboid(control, data, ctx) {
   perspective.up.set(0, 0, 1);
   perspective.position.set(-18, -18, 14);
   const orbit = new OrbitControls(perspective, main.domElement);
+  let moving = false; // the 3D view is being turned: draw the coarse cloud
   orbit.addEventListener("change", () => drawMain());
+  orbit.addEventListener("start", () => { moving = true; });
+  orbit.addEventListener("end", () => { moving = false; drawMain(); });
   const ortho = Object.fromEntries(Object.keys(VIEWS).map((k) => [k, new THREE.OrthographicCamera(-1, 1, 1, -1, 0.01, 1000)]));
   let overview = { x: 0, y: 0, half: 30 }; // the top view when nothing is selected
   let frozen = null; // the box views' frames held still while a drag lasts
@@ -158,8 +166,16 @@ export function cuboid(control, data, ctx) {
     const n = buf.length / 4;
     const geometry = new THREE.BufferGeometry();
     geometry.setAttribute("position", new THREE.InterleavedBufferAttribute(new THREE.InterleavedBuffer(buf, 4), 3, 0));
-    geometry.setAttribute("color", new THREE.BufferAttribute(colours(buf, n), 3));
-    const entry = { geometry, n, buf };
+    const rgb = colours(buf, n);
+    geometry.setAttribute("color", new THREE.BufferAttribute(rgb, 3));
+    const entry = { geometry, n, buf, coarse: null };
+    const step = Math.ceil(n / MOVING_POINTS);
+    if (step > 1) {
+      const m = Math.floor(n / step);
+      entry.coarse = new THREE.BufferGeometry();
+      entry.coarse.setAttribute("position", new THREE.InterleavedBufferAttribute(new THREE.InterleavedBuffer(buf.subarray(0, m * 4 * step), 4 * step), 3, 0));
+      entry.coarse.setAttribute("color", new THREE.InterleavedBufferAttribute(new THREE.InterleavedBuffer(rgb.subarray(0, m * 3 * step), 3 * step), 3, 0));
+    }
     loaded.set(f, entry);
     return entry;
   }
@@ -228,7 +244,10 @@ export function cuboid(control, data, ctx) {
     if (main.domElement.width !== w || main.domElement.height !== hh) { main.setSize(w, hh, false); Object.assign(main.domElement.style, { width: "100%", height: "100%", display: "block" }); }
     perspective.aspect = w / hh;
     perspective.updateProjectionMatrix();
+    const entry = loaded.get(frame);
+    if (entry) cloud.geometry = moving && entry.coarse ? entry.coarse : entry.geometry;
     main.render(scene, perspective);
+    if (entry) cloud.geometry = entry.geometry;
   }
 
   // The frame of a box view: centre, yaw and half-size; the overview for the top
@@ -383,6 +402,10 @@ export function cuboid(control, data, ctx) {
     if (sequence) { b.frame = frame; b.tracking_id = nextTrack(); }
     const n = countInside(b);
     if (n !== null) b.num_points = n;
+    // a suggestion under the new box is answered by it
+    suggestions = suggestions.filter((x) => Math.hypot(x.center[0] - b.center[0], x.center[1] - b.center[1]) >= Math.max(b.dimensions[0], b.dimensions[1], x.dimensions[0], x.dimensions[1]) / 2);
+    el.dataset.suggestions = String(suggestions.length);
+    if (status.textContent.endsWith(ctx.t("work.pc_suggestions"))) status.textContent = `${suggestions.length} ${ctx.t("work.pc_suggestions")}`;
     selected = b.id;
     commit([...boxes, b], { keep: true });
     return b;
@@ -644,7 +667,7 @@ export function cuboid(control, data, ctx) {
   return {
     el,
     // test and benchmark hook: the 3D view's camera, controls and renderer
-    view: { perspective, orbit, renderer: main, drawMain },
+    view: { perspective, orbit, renderer: main, drawMain, moving(on) { moving = on; } },
     get: () => (boxes.length ? boxes.map((b) => ({ ...b })) : null),
     set(value) {
       boxes = (value || []).map((b) => ({ ...b, id: String(b.id ?? newId("c")) }));

@@ -1,0 +1,161 @@
+"""The point-cloud tool in headless chromium (``bench_web.py --only pointcloud``):
+
+* loading a ``--points`` frame (500,000 by default; binary PCD the bench writes):
+  from opening the workspace to the points drawn (the server parses and caches
+  the file once; the figure is the first, uncached load);
+* orbiting the 3D view: the camera turned a little every animation frame for
+  ``--orbit-frames`` frames; the figures are the intervals between animation
+  frames (what the annotator sees) and the time to draw one frame to the end
+  (``render`` then ``gl.finish()``). The renderer (WebGL's unmasked renderer
+  string) is reported: in a headless chromium without a GPU it is SwiftShader,
+  software GL on the CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from labelwell.demo import create_demo
+from labelwell.formats.registry import ImportRow
+from labelwell.media import pointcloud
+from labelwell.store.db import Database
+from labelwell.store.migrate import upgrade
+from labelwell.store.tables import User
+from labelwell.work import items, projects
+from labelwell.work.actors import Actor
+
+ONTOLOGY = {
+    "name": "bench-lidar",
+    "controls": [{"name": "cuboids", "type": "cuboid", "labels": ["car", "pedestrian"]}],
+}
+
+ORBIT = """async (frames) => {
+  const tool = await window.lw.state.panels.tools[0].ready;
+  const { perspective, orbit, renderer, drawMain } = tool.view;
+  const gl = renderer.getContext();
+  const info = gl.getExtension("WEBGL_debug_renderer_info");
+  const name = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+  const target = orbit.target.clone();
+  const radius = perspective.position.distanceTo(target);
+  const turn = (k) => {
+    const a = (k / frames) * Math.PI * 2;
+    const r = radius * 0.8;
+    perspective.position.set(target.x + r * Math.cos(a), target.y + r * Math.sin(a),
+      target.z + radius * 0.6);
+    perspective.lookAt(target);
+  };
+  // draw time: render and read a pixel back (which waits for the GL to finish)
+  const pixel = new Uint8Array(4);
+  const drawAll = (coarse) => {
+    tool.view.moving(coarse);
+    const out = [];
+    for (let k = 0; k < frames; k += 1) {
+      turn(k);
+      const t0 = performance.now();
+      drawMain();
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
+      out.push(performance.now() - t0);
+    }
+    return out;
+  };
+  const full = drawAll(false);
+  const draw = drawAll(true);
+  // frame intervals: one turn and one draw per animation frame
+  const orbitFrames = (coarse) => new Promise((resolve) => {
+    tool.view.moving(coarse);
+    const out = [];
+    let last = null, k = 0;
+    const step = (now) => {
+      if (last !== null) out.push(now - last);
+      last = now;
+      turn(k); orbit.update(); drawMain();
+      k += 1;
+      if (k <= frames) requestAnimationFrame(step); else resolve(out);
+    };
+    requestAnimationFrame(step);
+  });
+  const intervalsFull = await orbitFrames(false);
+  const intervals = await orbitFrames(true);
+  tool.view.moving(false);
+  const size = [renderer.domElement.width, renderer.domElement.height];
+  return { full, draw, intervalsFull, intervals, renderer: name, size };
+}"""
+
+
+def seed(url: str, home: Path, n_points: int, annotator: str) -> int:
+    media = home / "media" / "bench-lidar"
+    media.mkdir(parents=True, exist_ok=True)
+    boxes = [pointcloud.SceneBox("car", (5.0 + 8 * i, 3.0 - 5 * i, -0.95), (4.2, 1.8, 1.5), 0.3 * i)
+             for i in range(6)]  # fmt: skip
+    per_box = 2000
+    scene = pointcloud.synthetic_scene(
+        boxes, n_ground=n_points - per_box * len(boxes), per_box=per_box, extent=60.0
+    )
+    scan = media / "scan-500k.pcd"
+    scan.write_bytes(pointcloud.write_pcd(scene))
+    db = Database(url)
+    upgrade(db)
+    with db.session() as s:
+        create_demo(s, home)
+        admin = Actor.of(s.query(User).filter_by(email="admin@demo.labelwell").one())
+        ann = s.query(User).filter_by(email=annotator).one()
+        p = projects.create_project(s, admin, "bench-lidar", ONTOLOGY, gold_ratio=0.0)
+        projects.set_member(s, admin, p.id, ann.id, "annotator")
+        row = ImportRow(line=1, data={"pointcloud": str(scan)}, media=[str(scan)])
+        items.import_rows(s, admin, p.id, [row], filename="bench")
+        pid = p.id
+    db.dispose()
+    return pid
+
+
+def run(args: argparse.Namespace, results: dict[str, object]) -> None:
+    """Load and orbit figures into ``results``."""
+    from _core import Server
+    from bench_web import ARGS, CHROMIUM, DEMO_PASSWORD, stats_ms
+    from playwright.sync_api import sync_playwright
+
+    annotator = "ann1@demo.labelwell"
+    with tempfile.TemporaryDirectory(prefix="lw-bench-lidar-") as tmp:
+        home = Path(tmp)
+        url = f"sqlite:///{home / 'labelwell.db'}"
+        pid = seed(url, home, args.points, annotator)
+        os.environ["LABELWELL_HOME"] = str(home)
+        with Server(url, workers=1) as server, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(base_url=server.url, viewport={"width": 1280, "height": 900})
+            page.goto("/login")
+            page.fill("#email", annotator)
+            page.fill("#password", DEMO_PASSWORD)
+            page.click("#login-form button[type=submit]")
+            page.wait_for_url("**/projects")
+            t0 = time.perf_counter()
+            page.goto(f"/projects/{pid}/label")
+            page.wait_for_selector(".pointcloud-tool[data-ready='true']", timeout=300_000)
+            load_s = time.perf_counter() - t0
+            shown = int(page.get_attribute(".pointcloud-tool", "data-points") or 0)
+            out = page.evaluate(ORBIT, args.orbit_frames)
+            browser.close()
+    results["pointcloud: open a frame (s)"] = {"points": shown, "seconds": round(load_s, 2)}
+    drawn = shown // -(-shown // 125_000)  # the coarse cloud: every k-th point
+    results["pointcloud: draw one frame, all points"] = {
+        **stats_ms(out["full"]),
+        "points": shown,
+        "canvas": out["size"],
+        "renderer": out["renderer"],
+    }
+    results["pointcloud: draw one frame while orbiting"] = {
+        **stats_ms(out["draw"]),
+        "points drawn": drawn,
+    }
+    results["pointcloud: orbit frame interval, all points"] = {
+        **stats_ms(out["intervalsFull"]),
+        "points": shown,
+    }
+    results["pointcloud: orbit frame interval while orbiting"] = {
+        **stats_ms(out["intervals"]),
+        "points drawn": drawn,
+    }
