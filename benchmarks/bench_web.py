@@ -16,13 +16,15 @@
 
     python benchmarks/bench_web.py --tasks 200 --json /tmp/web.json
     python benchmarks/bench_web.py --only spans --keys 200   # the label key alone
+    python benchmarks/bench_web.py --only pointcloud --points 500000   # LiDAR orbit
     python benchmarks/bench_web.py --only mask --mask-side 8000 --strokes 10
     python benchmarks/bench_web.py --only audio --audio-minutes 60   # an hour's waveform
     python benchmarks/bench_web.py --only data --items 1000000 \
         --data-url postgresql+psycopg://postgres@127.0.0.1:5432/bench   # a scratch database
 
 There is no peer to compare with side by side (Label Studio's frontend needs a
-Node build and its own server), so the figures are absolute.
+Node build and its own server), so the figures are absolute. The point-cloud
+tool's load and orbit figures are in ``benchmarks/_web_pointcloud.py``.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ def big_png(path: Path, side: int) -> None:
     )
 
 
-PARTS = ("submit", "spans", "pan", "data", "mask", "audio")
+PARTS = ("submit", "spans", "pan", "data", "mask", "audio", "pointcloud")
 
 
 def seed(url: str, home: Path, n_tasks: int, side: int, parts: set[str]) -> dict[str, int]:
@@ -320,6 +322,8 @@ def main() -> None:
     ap.add_argument("--audio-minutes", type=float, default=60, help="audio: length of the file")
     ap.add_argument("--audio-format", choices=("wav", "m4a"), default="wav", help="audio: file")
     ap.add_argument("--audio-opens", type=int, default=20, help="audio: page opens timed")
+    ap.add_argument("--points", type=int, default=500_000, help="point cloud: points")
+    ap.add_argument("--orbit-frames", type=int, default=120, help="point cloud: frames timed")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     parts = set(args.only or PARTS)
@@ -337,6 +341,11 @@ def main() -> None:
 
         _web_audio.run(args, results)
         parts.discard("audio")
+    if "pointcloud" in parts:
+        import _web_pointcloud
+
+        _web_pointcloud.run(args, results)
+        parts.discard("pointcloud")
     if parts:
         browser_parts(args, parts, results)
     report(results, args.json)
