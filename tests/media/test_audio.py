@@ -138,3 +138,11 @@ def test_the_demo_makes_speech_like_audio(tmp_path) -> None:
         samples = audio.decode(row.media[0])
         assert len(samples) == pytest.approx(6.0 * audio.RATE, abs=1)
         assert audio.speech_regions(samples)  # bursts of "speech" with silences between
+
+
+def test_decode_stops_past_the_longest_audio(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "a.wav"
+    path.write_bytes(audio.wav_bytes(np.zeros(3 * audio.RATE, np.int16)))
+    monkeypatch.setattr(audio, "MAX_SECONDS", 2)
+    with pytest.raises(InvalidInput, match="more than"):
+        audio.decode(path)

@@ -57,11 +57,14 @@ RATE = 16_000
 LEVELS = (32, 160, 800, 4_000, 16_000)
 MAX_POINTS = 400_000
 MAX_COLUMNS = 8_000
+#: the longest audio decoded (its cache takes 115 MB an hour)
+MAX_SECONDS = 12 * 3600
 _LOCK = threading.Lock()
 
 
 def decode(path: Path | str) -> np.ndarray:
-    """The first audio stream of ``path`` as mono 16 kHz int16 samples."""
+    """The first audio stream of ``path`` as mono 16 kHz int16 samples (at most
+    :data:`MAX_SECONDS`)."""
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as exc:
@@ -72,10 +75,16 @@ def decode(path: Path | str) -> np.ndarray:
             raise InvalidInput("the media has no audio stream", field="media")
         resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
         chunks: list[np.ndarray] = []
+        total = 0
         try:
             for frame in container.decode(streams[0]):
                 for out in resampler.resample(frame):
                     chunks.append(out.to_ndarray().reshape(-1))
+                    total += len(chunks[-1])
+                if total > MAX_SECONDS * RATE:
+                    raise InvalidInput(
+                        f"the audio lasts more than {MAX_SECONDS / 3600:g} hours", field="media"
+                    )
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
         except av.error.FFmpegError as exc:
