@@ -12,10 +12,13 @@
   with ``--data-url``, PostgreSQL: the first page, and filter + sort
   (``benchmarks/_data_manager.py``);
 * the mask tool: the work of each frame while brushing on an 8000 x 8000 (or
-  ``--mask-side``) image opened as a tiled pyramid (``benchmarks/_web_mask.py``).
+  ``--mask-side``) image opened as a tiled pyramid (``benchmarks/_web_mask.py``);
+* the video tool: seek to a frame of a 1080p video, the next frame, and the
+  interpolation of a 10,000-frame track (``benchmarks/_web_video.py``).
 
     python benchmarks/bench_web.py --tasks 200 --json /tmp/web.json
     python benchmarks/bench_web.py --only spans --keys 200   # the label key alone
+    python benchmarks/bench_web.py --only video --seeks 100 --gop 30   # 1080p frames
     python benchmarks/bench_web.py --only pointcloud --points 500000   # LiDAR orbit
     python benchmarks/bench_web.py --only mask --mask-side 8000 --strokes 10
     python benchmarks/bench_web.py --only audio --audio-minutes 60   # an hour's waveform
@@ -94,7 +97,7 @@ def big_png(path: Path, side: int) -> None:
     )
 
 
-PARTS = ("submit", "spans", "pan", "data", "mask", "audio", "pointcloud")
+PARTS = ("submit", "spans", "pan", "data", "video", "mask", "audio", "pointcloud")
 
 
 def seed(url: str, home: Path, n_tasks: int, side: int, parts: set[str]) -> dict[str, int]:
@@ -324,6 +327,9 @@ def main() -> None:
     ap.add_argument("--audio-opens", type=int, default=20, help="audio: page opens timed")
     ap.add_argument("--points", type=int, default=500_000, help="point cloud: points")
     ap.add_argument("--orbit-frames", type=int, default=120, help="point cloud: frames timed")
+    ap.add_argument("--video-frames", type=int, default=300, help="video: frames of the clip")
+    ap.add_argument("--gop", type=int, default=30, help="video: frames between keyframes")
+    ap.add_argument("--seeks", type=int, default=100, help="video: random seeks timed")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     parts = set(args.only or PARTS)
@@ -331,6 +337,11 @@ def main() -> None:
     if "data" in parts:
         data_part(args, results)
         parts.discard("data")
+    if "video" in parts:
+        import _web_video
+
+        _web_video.run(args, results)
+        parts.discard("video")
     if "mask" in parts:
         import _web_mask
 

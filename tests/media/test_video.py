@@ -6,6 +6,7 @@ import pytest
 
 from labelwell.errors import InvalidInput
 from labelwell.media import video
+from waiting import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +46,22 @@ def test_seeking_gives_exactly_the_frame_decoding_in_order_gives(clip, tmp_path)
         reader.close()
 
 
-def test_jpeg_cache_answers_frames(clip, tmp_path):
+def test_frames_are_extracted_once_in_the_background(clip, tmp_path):
     path, _ = clip
     cache = video.ReaderCache(tmp_path)
-    data = cache.jpeg(path, 7)
-    assert data[:2] == b"\xff\xd8" and cache.jpeg(path, 7) is data
+    first = cache.jpeg(path, 7)  # decoded on demand; extraction starts
+    assert first[:2] == b"\xff\xd8" and cache.jpeg(path, 7) is first
+    folder = cache.frames_folder(path)
+    wait_for(lambda: (folder / "complete").exists(), 60, "frames extracted")
+    assert len(list(folder.glob("*.jpg"))) == 40
+    reader = video.FrameReader(path, video.load_index(path, tmp_path))
+    try:
+        assert (folder / "12.jpg").read_bytes() == video.jpeg(reader.frame(12))
+    finally:
+        reader.close()
+    assert cache.jpeg(path, 12) == (folder / "12.jpg").read_bytes()
+    with pytest.raises(InvalidInput):
+        cache.jpeg(path, 40)
 
 
 def test_interpolation_rule():

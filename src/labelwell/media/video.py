@@ -106,12 +106,16 @@ def build_index(path: Path) -> VideoIndex:
         )
 
 
-def load_index(path: Path, cache: Path) -> VideoIndex:
-    """The index of ``path``, from ``cache`` when the file has not changed."""
+def video_key(path: Path) -> str:
+    """A name for this version of the file (path, size, mtime) in the cache."""
     stat = path.stat()
     key = f"{INDEX_VERSION}:{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
-    name = hashlib.sha256(key.encode()).hexdigest()[:32] + ".json"
-    target = cache / name
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def load_index(path: Path, cache: Path) -> VideoIndex:
+    """The index of ``path``, from ``cache`` when the file has not changed."""
+    target = cache / f"{video_key(path)}.json"
     try:
         raw = json.loads(target.read_text())
         return VideoIndex(**{**raw, "time_base": tuple(raw["time_base"])})
@@ -171,8 +175,18 @@ class FrameReader:
         raise InvalidInput(f"frame {number} could not be decoded")
 
 
-def jpeg(rgb: np.ndarray, quality: int = 85) -> bytes:
-    """An RGB frame as JPEG bytes."""
+#: The widest frame the browser is sent: a workspace shows a frame at most about
+#: this wide, and a 1080p JPEG is twice the bytes to send and decode. Boxes stay
+#: in the video's own pixels (the page scales its overlay).
+SHOWN_WIDTH = 1280
+
+
+def jpeg(rgb: np.ndarray, quality: int = 85, max_width: int | None = None) -> bytes:
+    """An RGB frame as JPEG bytes, scaled down (area averaging) to ``max_width``."""
+    height, width = rgb.shape[:2]
+    if max_width is not None and width > max_width:
+        size = (max_width, max(1, round(height * max_width / width)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     ok, buf = cv2.imencode(
         ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
     )
@@ -181,14 +195,53 @@ def jpeg(rgb: np.ndarray, quality: int = 85) -> bytes:
     return bytes(buf.tobytes())
 
 
-class ReaderCache:
-    """A few open :class:`FrameReader` and recent JPEG frames, shared by requests."""
+def extract_frames(
+    path: Path, index: VideoIndex, folder: Path, quality: int = 85, max_width: int | None = None
+) -> int:
+    """Decode the whole video once, in order (a frame costs one decode, not a
+    seek), into ``folder/<n>.jpg``; ``folder/complete`` marks the end. CVAT does
+    the same when a task is made (its "chunks"); here it runs in the background
+    after the first request, and requests read the frames it has written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    number = {pts: n for n, pts in enumerate(index.pts)}
+    written = 0
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for frame in container.decode(stream):
+            n = number.get(frame.pts if frame.pts is not None else -1)
+            if n is None:
+                continue
+            target = folder / f"{n}.jpg"
+            tmp = folder / f".{n}.{threading.get_ident()}.tmp"
+            tmp.write_bytes(jpeg(frame.to_ndarray(format="rgb24"), quality, max_width))
+            tmp.replace(target)
+            written += 1
+    (folder / "complete").write_text(str(written))
+    return written
 
-    def __init__(self, cache: Path, readers: int = 8, jpegs: int = 256) -> None:
+
+class ReaderCache:
+    """A few open :class:`FrameReader`, recent JPEG frames in memory, and each
+    video's frames extracted to disk in the background (videos of at most
+    ``extract_limit`` frames; longer ones are decoded on demand only), all at
+    most ``width`` pixels wide."""
+
+    def __init__(
+        self,
+        cache: Path,
+        readers: int = 8,
+        jpegs: int = 256,
+        extract_limit: int = 30_000,
+        width: int | None = SHOWN_WIDTH,
+    ) -> None:
         self.cache = cache
+        self.width = width
         self._readers: OrderedDict[Path, FrameReader] = OrderedDict()
         self._jpegs: OrderedDict[tuple[Path, int], bytes] = OrderedDict()
         self._max = (readers, jpegs)
+        self._extract_limit = extract_limit
+        self._extracting: set[Path] = set()
         self._lock = threading.Lock()
 
     def reader(self, path: Path) -> FrameReader:
@@ -204,12 +257,45 @@ class ReaderCache:
                 self._readers.popitem(last=False)[1].close()
         return made
 
+    def frames_folder(self, path: Path) -> Path:
+        return self.cache / video_key(path)
+
+    def _extract(self, path: Path, reader: FrameReader) -> None:
+        """Start extracting ``path``'s frames unless this process or another is at it."""
+        folder = self.frames_folder(path)
+        with self._lock:
+            if path in self._extracting or reader.index.frames > self._extract_limit:
+                return
+            self._extracting.add(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        try:  # one process per video: the first to make the claim file
+            (folder / "claim").open("x").close()
+        except FileExistsError:
+            return
+
+        def work() -> None:
+            try:
+                extract_frames(path, reader.index, folder, max_width=self.width)
+            except (av.error.FFmpegError, OSError):
+                (folder / "claim").unlink(missing_ok=True)  # a later request tries again
+                with self._lock:
+                    self._extracting.discard(path)
+
+        threading.Thread(target=work, name=f"frames {path.name}", daemon=True).start()
+
     def jpeg(self, path: Path, number: int) -> bytes:
         with self._lock:
             found = self._jpegs.get((path, number))
             if found is not None:
                 return found
-        data = jpeg(self.reader(path).frame(number))
+        reader = self.reader(path)
+        if not 0 <= number < reader.index.frames:
+            raise InvalidInput(f"frame {number} is outside 0..{reader.index.frames - 1}")
+        try:
+            data = (self.frames_folder(path) / f"{number}.jpg").read_bytes()
+        except OSError:
+            data = jpeg(reader.frame(number), max_width=self.width)
+            self._extract(path, reader)
         with self._lock:
             self._jpegs[(path, number)] = data
             while len(self._jpegs) > self._max[1]:

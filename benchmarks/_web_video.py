@@ -1,0 +1,182 @@
+"""The video tool in headless chromium (``bench_web.py --only video``):
+
+* seek to a frame: from setting the frame number to the frame decoded on the
+  page (HTTP request, the server's answer, the browser's JPEG decode), over
+  random frames of a 1080p H.264 video the bench encodes (``--video-frames``
+  frames at 30 fps, a keyframe every ``--gop`` frames), never asked for before:
+  first 20 right after opening (the server seeks and decodes each with PyAV while
+  it extracts the frames in the background), then ``--seeks`` once the
+  extraction is done (the time it took is reported too);
+* stepping to the next frame (``.``), the decoder carrying on where it stopped;
+* interpolation of a 10,000-frame track (a keyframe every 10 frames) by the
+  browser's ``video_tracks.js``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from labelwell.demo import create_demo
+from labelwell.formats.registry import ImportRow
+from labelwell.store.db import Database
+from labelwell.store.migrate import upgrade
+from labelwell.store.tables import User
+from labelwell.work import items, projects
+from labelwell.work.actors import Actor
+
+ONTOLOGY = {
+    "name": "bench-video",
+    "controls": [{"name": "tracks", "type": "video_track", "source": "video", "labels": ["thing"]}],
+}
+
+SEEK = """async (targets) => {
+  const stage = document.querySelector("[data-control=tracks] .video-stage");
+  const input = document.querySelector("[data-control=tracks] .video-number");
+  const img = stage.querySelector("img.video-frame");
+  const out = [];
+  for (const n of targets) {
+    const t0 = performance.now();
+    const shown = new Promise((resolve) => {
+      const watch = new MutationObserver(() => {
+        if (stage.dataset.frame === String(n)) { watch.disconnect(); resolve(); }
+      });
+      watch.observe(stage, { attributes: true, attributeFilter: ["data-frame"] });
+    });
+    input.value = String(n);
+    input.dispatchEvent(new Event("change"));
+    await shown;
+    await img.decode().catch(() => {});
+    out.push(performance.now() - t0);
+  }
+  return out;
+}"""
+
+INTERPOLATE = """async ([frames, every, runs]) => {
+  const m = await import("/static/js/tools/video_tracks.js");
+  const keyframes = [];
+  for (let f = 0; f < frames; f += every) {
+    keyframes.push({ frame: f, x: f % 500, y: 100 + (f % 37), width: 50 + (f % 7), height: 60,
+                     ...(f % 1000 === 500 ? { outside: true } : {}) });
+  }
+  const times = [];
+  for (let r = 0; r < runs; r += 1) {
+    const t0 = performance.now();
+    m.interpolate(keyframes, frames);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}"""
+
+
+def encode_video(path: Path, frames: int, gop: int, size: tuple[int, int] = (1920, 1080)) -> None:
+    """A 1080p clip a camera might take: a textured background panning slowly,
+    a dozen objects moving across it and a little sensor noise (about the bitrate
+    of a phone's 1080p video, not a worst case of pure noise)."""
+    width, height = size
+    rng = np.random.default_rng(0)
+    coarse = rng.integers(0, 255, (height // 16, width // 8, 3), dtype=np.uint8)
+    background = cv2.GaussianBlur(
+        cv2.resize(coarse, (width * 2, height), interpolation=cv2.INTER_CUBIC), (0, 0), 3
+    )
+    objects = rng.uniform([0, 0, 40, 40, -12, -6], [width, height, 220, 220, 12, 6], (12, 6))
+    colours = rng.integers(0, 255, (12, 3))
+    noise = [rng.integers(0, 6, (height, width, 3), dtype=np.uint8) for _ in range(8)]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.gop_size = gop
+        stream.options = {"preset": "veryfast", "crf": "23", "keyint_min": str(gop)}
+        for i in range(frames):
+            shift = (i * 3) % width
+            image = np.ascontiguousarray(background[:, shift : shift + width])
+            for (x, y, w, h, dx, dy), c in zip(objects, colours, strict=True):
+                x0, y0 = int(x + dx * i) % width, int(y + dy * i) % height
+                cv2.rectangle(image, (x0, y0), (x0 + int(w), y0 + int(h)), c.tolist(), -1)
+            image = cv2.add(image, noise[i % len(noise)], dtype=cv2.CV_8U)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def seed(url: str, home: Path, frames: int, gop: int, annotator: str) -> int:
+    media = home / "media" / "bench-video"
+    media.mkdir(parents=True, exist_ok=True)
+    clip = media / "clip-1080p.mp4"
+    encode_video(clip, frames, gop)
+    db = Database(url)
+    upgrade(db)
+    with db.session() as s:
+        create_demo(s, home)
+        admin = Actor.of(s.query(User).filter_by(email="admin@demo.labelwell").one())
+        ann = s.query(User).filter_by(email=annotator).one()
+        p = projects.create_project(s, admin, "bench-video", ONTOLOGY, gold_ratio=0.0)
+        projects.set_member(s, admin, p.id, ann.id, "annotator")
+        data = {"video": str(clip), "frames": frames, "fps": 30, "width": 1920, "height": 1080}
+        items.import_rows(
+            s, admin, p.id, [ImportRow(line=1, data=data, media=[str(clip)])], filename="bench"
+        )
+        pid = p.id
+    db.dispose()
+    return pid
+
+
+def run(args: argparse.Namespace, results: dict[str, object]) -> None:
+    """Seek, step and interpolation figures into ``results``."""
+    from _core import Server
+    from bench_web import ARGS, CHROMIUM, DEMO_PASSWORD, stats_ms
+    from playwright.sync_api import sync_playwright
+
+    annotator = "ann1@demo.labelwell"
+    with tempfile.TemporaryDirectory(prefix="lw-bench-video-") as tmp:
+        home = Path(tmp)
+        url = f"sqlite:///{home / 'labelwell.db'}"
+        pid = seed(url, home, args.video_frames, args.gop, annotator)
+        os.environ["LABELWELL_HOME"] = str(home)
+        with Server(url, workers=1) as server, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(base_url=server.url, viewport={"width": 1280, "height": 860})
+            page.goto("/login")
+            page.fill("#email", annotator)
+            page.fill("#password", DEMO_PASSWORD)
+            page.click("#login-form button[type=submit]")
+            page.wait_for_url("**/projects")
+            page.goto(f"/projects/{pid}/label")
+            page.wait_for_selector("[data-control=tracks] .video-stage[data-frame='0']")
+            rng = np.random.default_rng(1)
+            order = rng.permutation(np.arange(1, args.video_frames))
+            cold, targets = order[:20], order[20 : 20 + args.seeks]
+            # Right after opening: the server decodes each frame on demand while
+            # it extracts the video's frames in the background.
+            results["video: seek while extracting, 1080p"] = stats_ms(
+                page.evaluate(SEEK, [int(t) for t in cold])
+            )
+            folder = next((home / "cache" / "video").glob("*/claim")).parent
+            t0 = time.perf_counter()
+            while not (folder / "complete").exists():
+                time.sleep(0.2)
+            results["video: frames extracted (s)"] = {
+                "after_open_s": round(time.perf_counter() - t0, 1),
+                "frames": args.video_frames,
+            }
+            seeks = page.evaluate(SEEK, [int(t) for t in targets])
+            results["video: seek to a frame, 1080p"] = {
+                **stats_ms(seeks),
+                "gop": args.gop,
+                "frames": args.video_frames,
+            }
+            last = int(targets[-1])
+            steps = [f for f in range(last + 1, last + 31) if f < args.video_frames]
+            results["video: next frame, 1080p"] = stats_ms(page.evaluate(SEEK, steps))
+            times = page.evaluate(INTERPOLATE, [10_000, 10, 50])
+            results["video: interpolate 10,000-frame track"] = stats_ms(times)
+            browser.close()
