@@ -185,7 +185,7 @@ def test_panoptic_with_model_clicks_grabcut_superpixels_and_fill(page, site):
         page.wait_for_selector(".mask-layers li:nth-child(3)")
         page.keyboard.press("f")
         page.mouse.click(*to_screen(page, 380, 20))
-        shot(page, "media-panoptic")
+        shot(page, "media-mask")
         submit_and_wait(page, first, "Control+Enter")
     result = annotations(site, pid)[0]["result"]["pan"]
     cars = sorted((r for r in result if r["label"] == "car"), key=lambda r: r["instance_id"])
