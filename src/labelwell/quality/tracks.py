@@ -157,5 +157,19 @@ def compare_tracks(
 
 def mean_pairwise_idf1(answers: Sequence[Sequence[Track]], frames: int) -> float:
     """Mean IDF1 over every pair of annotators' tracks of one video."""
-    scores = [compare_tracks(a, b, frames).idf1 for a, b in combinations(answers, 2)]
-    return float(np.mean(scores)) if scores else 1.0
+    return pairwise_idf1(answers, frames)[0]
+
+
+def pairwise_idf1(answers: Sequence[Sequence[Track]], frames: int) -> tuple[float, int]:
+    """Mean IDF1 over every pair of answers, and the medoid: the answer with the
+    highest mean IDF1 to the others (the consensus when they agree; a medoid, not
+    an average, keeps the track ids and keyframes one annotator made)."""
+    n = len(answers)
+    if n < 2:
+        return 1.0, 0
+    score = np.eye(n)
+    for i, j in combinations(range(n), 2):
+        score[i, j] = score[j, i] = compare_tracks(answers[i], answers[j], frames).idf1
+    pairs = score[np.triu_indices(n, 1)]
+    return float(pairs.mean()), int(np.argmax(score.sum(axis=1)))
+

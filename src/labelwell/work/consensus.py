@@ -16,7 +16,10 @@ Rules (Snow et al. 2008; Sheng, Provost & Ipeirotis 2008; the library side is
 * time regions (``time_region``) that differ agree when every answer's regions
   match the first answer's one to one at ``SEGMENT_IOU`` temporal IoU with equal
   labels (:func:`labelwell.quality.temporal.segments_consensus`); the consensus
-  takes each matched group's median start and end.
+  takes each matched group's median start and end;
+* video tracks (``video_track``) that differ agree when their mean pairwise IDF1
+  (:func:`labelwell.quality.tracks.pairwise_idf1`, boxes matched at IoU 0.5) is
+  at least ``TRACK_AGREEMENT``; the consensus is the medoid answer.
 
 The item takes the most severe outcome of its controls (escalate > review >
 accept). A consensus label is stored as an annotation with ``source="consensus"``,
@@ -39,7 +42,7 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from labelwell.errors import Conflict, NotFound
+from labelwell.errors import Conflict, InvalidInput, NotFound
 from labelwell.quality.consensus import decide
 from labelwell.schema.ontology import Ontology
 from labelwell.store.db import rows_changed
@@ -155,6 +158,8 @@ def decide_item(ontology: Ontology, annotations: Sequence[Vote], overlap: int) -
                 outcome, label, summary, matches = _masks_agree(kind, values, distinct)
             if kind == "time_region" and not unanimous:
                 outcome, label, summary, matches = _segments_agree(kind, values, distinct)
+            if kind == "video_track" and not unanimous:
+                outcome, label, summary, matches = _tracks_agree(kind, values, distinct)
         if outcome == "pending":  # fewer votes than the overlap: not ours to call
             return ItemConsensus("pending", {}, {}, (), ())
         controls[name] = summary
@@ -219,6 +224,33 @@ def _segments_agree(
         return "review", None, summary, {i: False for i in values}
     summary.update(outcome="accept", segment_iou=SEGMENT_IOU)
     return "accept", merged, summary, {i: True for i in values}
+
+
+#: video tracks agree when every pair's IDF1 averages at least this (quality.tracks)
+TRACK_AGREEMENT = 0.9
+
+
+def _tracks_agree(
+    kind: str, values: dict[int, Any], distinct: int
+) -> tuple[Literal["accept", "review"], Any, dict[str, Any], dict[int, bool]]:
+    """Tracks that follow the same objects, each under one identity, agree; the
+    consensus is the answer closest to the others (highest mean IDF1)."""
+    from labelwell.media.video import frames_needed
+    from labelwell.quality.tracks import pairwise_idf1
+
+    answers = [v or [] for v in values.values()]
+    summary: dict[str, Any] = {"type": kind, "distinct_answers": distinct}
+    try:
+        frames = frames_needed([t for a in answers for t in a], {})
+        score, medoid = pairwise_idf1(answers, frames)
+    except (KeyError, TypeError, ValueError, InvalidInput):  # not tracks: to review
+        score, medoid = 0.0, 0
+    summary["idf1"] = score
+    if score < TRACK_AGREEMENT:
+        summary["outcome"] = "review"
+        return "review", None, summary, {i: False for i in values}
+    summary["outcome"] = "accept"
+    return "accept", answers[medoid], summary, {i: True for i in values}
 
 
 #: the item's current human answers from leases (gold checks aside) and any
