@@ -403,6 +403,25 @@ def tour(schema: schemathesis.BaseSchema, seed: Seeded, tally: Tally) -> None:
              path_parameters={"project_id": sound["id"]})
         call("POST", "/items/{item_id}/audio/{index}/transcribe", path_parameters=on_talk,
              body={"segments": [{"start": 0.0, "end": 1.5}]})
+    # point clouds: a frame's points, its camera image and cuboid suggestions
+    from labelwell.media import pointcloud
+
+    scene = [pointcloud.SceneBox("car", (5.0, 3.0, -0.95), (4.2, 1.8, 1.5), 0.4)]
+    scan, camera = seed.home / "media" / "tour.pcd", seed.home / "media" / "tour-camera.png"
+    scan.write_bytes(pointcloud.write_pcd(pointcloud.synthetic_scene(scene, n_ground=2000)))
+    camera.write_bytes(pointcloud.camera_png(scene))
+    cuboids = [{"name": "boxes", "type": "cuboid", "labels": ["car"]}]
+    lidar = call("POST", "/projects", expect=201, body={
+        "name": "tour lidar", "ontology": {"name": "tour lidar", "controls": cuboids}})
+    call("POST", "/projects/{project_id}/items", expect=201,
+         path_parameters={"project_id": lidar["id"]},
+         body={"items": [{"data": {"pointcloud": str(scan), "camera": str(camera)}}]})
+    scan_item = {"item_id": call("GET", "/projects/{project_id}/items",
+                                 path_parameters={"project_id": lidar["id"]})["data"][0]["id"]}
+    call("GET", "/items/{item_id}/pointcloud/points", path_parameters=scan_item)
+    call("GET", "/items/{item_id}/pointcloud/camera", path_parameters=scan_item)
+    call("POST", "/items/{item_id}/pointcloud/suggestions", path_parameters=scan_item,
+         body={"frame": 0})
     # projects: ontology versions, archive and delete (on a project of their own)
     spare = call("POST", "/projects", expect=201,
                  body={"name": "tour spare", "ontology": SENTIMENT})
