@@ -63,7 +63,11 @@ def pyramid(item_id: PathId, index: MediaIndex, ctx: Ctx) -> PyramidPublic:
     return PyramidPublic(**service.pyramid(_path(ctx, item_id, index), ctx.settings.home).info())
 
 
-@router.get("/items/{item_id}/media/{index}/tiles/{level}/{col}/{row}")
+@router.get(
+    "/items/{item_id}/media/{index}/tiles/{level}/{col}/{row}",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
 def tile(
     item_id: PathId,
     index: MediaIndex,
@@ -83,7 +87,11 @@ def tile(
     )
 
 
-@router.get("/items/{item_id}/media/{index}/superpixels")
+@router.get(
+    "/items/{item_id}/media/{index}/superpixels",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
 def superpixels(
     item_id: PathId,
     index: MediaIndex,
