@@ -34,6 +34,8 @@ _LAZY = {
     "median_rating": "labelwell.quality.ratings",
     "AGGREGATORS": "labelwell.quality.registry",
     "aggregate_spans": "labelwell.quality.spans",
+    "cuboid_agreement": "labelwell.quality.cuboids",
+    "cuboid_iou": "labelwell.quality.cuboids",
     **{
         name: "labelwell.quality.temporal"
         for name in (
