@@ -197,3 +197,70 @@ def cuboid_frame(
                 **dict(zip(CUBOID_COLUMNS, cuboid_row(c), strict=True)),
             })  # fmt: skip
     return pd.DataFrame(rows, columns=["task", "worker", "label", *CUBOID_COLUMNS])
+
+
+def cuboids_consensus(
+    answers: Sequence[Sequence[dict[str, Any]] | None], iou_threshold: float = 0.5
+) -> list[dict[str, Any]] | None:
+    """The consensus of several annotators' stored cuboids when they agree, else None.
+
+    They agree when, frame by frame, every annotator's cuboids match the first
+    annotator's one to one (:func:`match_cuboids`, 3D ``IoU >= iou_threshold``)
+    with equal labels. Each consensus cuboid keeps the first annotator's id, label,
+    frame, track and interpolation flag, the median centre and size of its group,
+    and the mean of the group's yaws, each first turned by a multiple of pi to lie
+    within pi/2 of the first one (a box and its half-turn are the same box)."""
+    if any(a is None for a in answers):
+        return None if any(a for a in answers) else []
+    lists = [list(a or ()) for a in answers]
+    if not lists:
+        return []
+    anchor = lists[0]
+
+    def by_frame(boxes: list[dict[str, Any]]) -> dict[object, list[dict[str, Any]]]:
+        out: dict[object, list[dict[str, Any]]] = {}
+        for b in boxes:
+            out.setdefault(b.get("frame"), []).append(b)
+        return out
+
+    anchor_frames = by_frame(anchor)
+    groups: dict[int, list[dict[str, Any]]] = {id(b): [b] for b in anchor}
+    for other in lists[1:]:
+        frames = by_frame(other)
+        if frames.keys() != anchor_frames.keys():
+            return None
+        for frame, mine in anchor_frames.items():
+            theirs = frames[frame]
+            if len(theirs) != len(mine):
+                return None
+            rows, cols, _ = match_cuboids(
+                np.array([cuboid_row(b) for b in mine]),
+                np.array([cuboid_row(b) for b in theirs]),
+                iou_threshold,
+            )
+            if len(rows) != len(mine):
+                return None
+            for r, c in zip(rows, cols, strict=True):
+                if theirs[c]["label"] != mine[r]["label"]:
+                    return None
+                groups[id(mine[r])].append(theirs[c])
+    out = []
+    for first in anchor:
+        group = groups[id(first)]
+        yaw0 = float(first["rotation"][0])
+        turned = [
+            yaw0 + float(np.angle(np.exp(1j * (float(g["rotation"][0]) - yaw0) * 2))) / 2
+            for g in group
+        ]
+        box: dict[str, Any] = {
+            "id": first["id"],
+            "label": first["label"],
+            "center": [float(v) for v in np.median([g["center"] for g in group], axis=0)],
+            "dimensions": [float(v) for v in np.median([g["dimensions"] for g in group], axis=0)],
+            "rotation": [float(np.mean(turned)), 0.0, 0.0],
+        }
+        for key in ("frame", "tracking_id", "interpolated"):
+            if key in first:
+                box[key] = first[key]
+        out.append(box)
+    return out

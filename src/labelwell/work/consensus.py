@@ -19,7 +19,11 @@ Rules (Snow et al. 2008; Sheng, Provost & Ipeirotis 2008; the library side is
   takes each matched group's median start and end;
 * video tracks (``video_track``) that differ agree when their mean pairwise IDF1
   (:func:`labelwell.quality.tracks.pairwise_idf1`, boxes matched at IoU 0.5) is
-  at least ``TRACK_AGREEMENT``; the consensus is the medoid answer.
+  at least ``TRACK_AGREEMENT``; the consensus is the medoid answer;
+* cuboids (``cuboid``) that differ agree when, frame by frame, every answer's
+  cuboids match the first answer's one to one at ``CUBOID_IOU`` 3D IoU with equal
+  labels (:func:`labelwell.quality.cuboids.cuboids_consensus`); the consensus
+  takes each group's median centre and size and mean yaw.
 
 The item takes the most severe outcome of its controls (escalate > review >
 accept). A consensus label is stored as an annotation with ``source="consensus"``,
@@ -160,6 +164,8 @@ def decide_item(ontology: Ontology, annotations: Sequence[Vote], overlap: int) -
                 outcome, label, summary, matches = _segments_agree(kind, values, distinct)
             if kind == "video_track" and not unanimous:
                 outcome, label, summary, matches = _tracks_agree(kind, values, distinct)
+            if kind == "cuboid" and not unanimous:
+                outcome, label, summary, matches = _cuboids_agree(kind, values, distinct)
         if outcome == "pending":  # fewer votes than the overlap: not ours to call
             return ItemConsensus("pending", {}, {}, (), ())
         controls[name] = summary
@@ -223,6 +229,28 @@ def _segments_agree(
         summary["outcome"] = "review"
         return "review", None, summary, {i: False for i in values}
     summary.update(outcome="accept", segment_iou=SEGMENT_IOU)
+    return "accept", merged, summary, {i: True for i in values}
+
+
+#: cuboids agree when matched one to one at this 3D IoU, frame by frame (quality.cuboids)
+CUBOID_IOU = 0.5
+
+
+def _cuboids_agree(
+    kind: str, values: dict[int, Any], distinct: int
+) -> tuple[Literal["accept", "review"], Any, dict[str, Any], dict[int, bool]]:
+    """Cuboids that nearly coincide agree (one-to-one 3D IoU matches, same labels)."""
+    from labelwell.quality.cuboids import cuboids_consensus
+
+    summary: dict[str, Any] = {"type": kind, "distinct_answers": distinct}
+    try:
+        merged = cuboids_consensus(list(values.values()), CUBOID_IOU)
+    except (KeyError, TypeError, ValueError, IndexError, InvalidInput):  # not cuboids: review
+        merged = None
+    if merged is None:
+        summary["outcome"] = "review"
+        return "review", None, summary, {i: False for i in values}
+    summary.update(outcome="accept", cuboid_iou=CUBOID_IOU)
     return "accept", merged, summary, {i: True for i in values}
 
 
