@@ -343,6 +343,26 @@ def tour(schema: schemathesis.BaseSchema, seed: Seeded, tally: Tally) -> None:
     call("DELETE", "/projects/{project_id}/webhooks/{webhook_id}", expect=204, **on_hook)
     # a pipeline's quality gate, answered now
     call("POST", "/projects/{project_id}/quality-gate", body={"min_done": 0.0}, **on_p)
+    # synthetic data: an item a generator made, its verdict, the guards, the training export
+    made = call("POST", "/projects", expect=201, body={"name": "tour synth", "ontology": SENTIMENT})
+    on_made = {"path_parameters": {"project_id": made["id"]}}
+    from labelwell.synth.generate import Run
+    from labelwell.synth.records import Candidate, Provenance
+    from labelwell.work import synth
+
+    with seed.db.session() as s:
+        made_item = synth.store_run(s, w.manager, made["id"], Run([Candidate(
+            {"text": "A quiet film that rewards patience."},
+            Provenance("paraphrase", "tour-model", "paraphrase/1", ("1",), 1))])).item_ids[0]
+    call("GET", "/projects/{project_id}/synth/items", **on_made)
+    call("POST", "/projects/{project_id}/synth/items/{item_id}/verdict",
+         body={"verdict": "verified"},
+         path_parameters={"project_id": made["id"], "item_id": made_item})
+    call("POST", "/projects/{project_id}/synth/report",
+         body={"references": ["A quiet film that rewards patience and time."], "min_chars": 20},
+         **on_made)
+    call("GET", "/projects/{project_id}/synth/export", query={"override_reason": "tour"},
+         **on_made)
     # the data manager's layout, saved views and the export of a selection
     call("POST", "/projects/{project_id}/data/items", body={"limit": 10, "sort": "created"},
          **on_p)
