@@ -1,12 +1,8 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -16,9 +12,10 @@ from labelwell.rlhf.generate import (
     PromptRequest,
     Sampling,
 )
+from threaded_server import ThreadedServer
 
 
-class FakeServer:
+class FakeServer(ThreadedServer):
     """A real chat-completions server with deterministic answers and scripted faults."""
 
     def __init__(self) -> None:
@@ -56,29 +53,7 @@ class FakeServer:
                 ],
             }
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> FakeServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("test server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+        super().__init__(app)
 
 
 @pytest.fixture

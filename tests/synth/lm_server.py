@@ -6,14 +6,13 @@ the request, so the same request gets the same answer."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 import zlib
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
+
+from threaded_server import ThreadedServer
 
 transformers = pytest.importorskip("transformers")
 torch = pytest.importorskip("torch")
@@ -60,7 +59,7 @@ def build_lm(seed: int = 0):
     return model, tok
 
 
-class TinyLMServer:
+class TinyLMServer(ThreadedServer):
     """``POST /v1/chat/completions`` answered by the tiny GPT-2 in a thread."""
 
     def __init__(self, name: str = "tiny-gpt2", max_tokens: int = 16) -> None:
@@ -100,12 +99,7 @@ class TinyLMServer:
                 ],
             }
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        super().__init__(app)
 
     def generate(self, prompt: str, n_new: int, temperature: float, top_p: float, seed: int) -> str:
         ids = self.tok(prompt, return_tensors="pt")["input_ids"][:, -(512 - n_new) :]
@@ -122,20 +116,3 @@ class TinyLMServer:
                 pad_token_id=self.tok.pad_token_id,
             )
         return self.tok.decode(out[0, ids.shape[1] :], skip_special_tokens=True).strip()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> TinyLMServer:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the tiny LM server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)

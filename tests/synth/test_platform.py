@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -202,9 +201,8 @@ def test_verdicts_and_the_training_export_caps(db, world, lm):
         sel = synth_report.training_selection(s, world.manager, world.project_id)
     # nothing verified yet: only the 8 real items
     assert (sel.n_items, sel.n_synthetic, sel.excluded["unverified"]) == (8, 0, 4)
-    with db.session() as s:
-        with pytest.raises(InvalidInput):
-            synth.set_verdict(s, world.reviewer, world.project_id, ids[0], "fixed")
+    with db.session() as s, pytest.raises(InvalidInput):
+        synth.set_verdict(s, world.reviewer, world.project_id, ids[0], "fixed")
     with db.session() as s:
         synth.set_verdict(s, world.reviewer, world.project_id, ids[0], "verified")
         synth.set_verdict(
@@ -234,9 +232,32 @@ def test_verdicts_and_the_training_export_caps(db, world, lm):
             "near_duplicate": 0,
             "verbatim": 0,
         }
+        projects.merge_settings(s, world.manager, world.project_id, {"synth_max_shift_auc": 0.9})
+    with db.session() as s, pytest.raises(Conflict, match="no synthetic report"):
+        synth_report.training_selection(s, world.manager, world.project_id)
+    with db.session() as s:
+        projects.merge_settings(s, world.manager, world.project_id, {"synth_max_shift_auc": None})
         rep = synth_report.report(s, world.manager, world.project_id, embed=hashing_embed)
     v = rep.verification
     assert (v.verified, v.fixed, v.rejected, v.pending) == (2, 1, 1, 0)
+    # the data manager filters on provenance: synthetic at all, a generation, a verdict
+    from labelwell.work.data_manager.query import TableQuery, count
+
+    def selected(*filters):
+        with db.read_session() as s:
+            q = TableQuery.of(
+                {
+                    "filters": [
+                        dict(zip(("column", "op", "value"), f, strict=False)) for f in filters
+                    ]
+                }
+            )
+            return count(s, world.manager, world.project_id, q)
+
+    assert selected(("generation", "not_empty")) == 4
+    assert selected(("generation", "empty")) == 8
+    assert selected(("generation", "ge", 2)) == 1
+    assert selected(("synth_verdict", "eq", "verified")) == 2
     assert v.verify_rate == pytest.approx(0.5) and v.error_rate == pytest.approx(0.5)
     assert rep.by_generation == {1: 3, 2: 1}
     with db.session() as s:
@@ -288,11 +309,18 @@ def test_report_flags_duplicates_copies_and_shift(db, world, lm):
         assert sel.n_synthetic == 1
         assert sel.excluded["near_duplicate"] == 1 and sel.excluded["verbatim"] == 1
         projects.merge_settings(s, world.manager, world.project_id, {"synth_max_shift_auc": 0.5})
+    auc = rep.shift[0].auc
     with db.session() as s:
-        last = np.asarray([rep.shift[0].auc])
-        if last[0] > 0.5:
-            with pytest.raises(Conflict, match="synth_max_shift_auc"):
+        if auc > 0.5:  # the cap is under the last report's AUC
+            with pytest.raises(Conflict, match="classifier AUC"):
                 synth_report.training_selection(s, world.manager, world.project_id)
+        else:
+            assert synth_report.training_selection(s, world.manager, world.project_id).n_synthetic
+        projects.merge_settings(
+            s, world.manager, world.project_id, {"synth_max_shift_auc": max(0.5, auc)}
+        )
+    with db.session() as s:
+        assert synth_report.training_selection(s, world.manager, world.project_id).n_synthetic == 1
 
 
 def test_routes_sdk_and_job(db, world, lm, settings):

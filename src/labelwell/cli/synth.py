@@ -66,6 +66,8 @@ def _generate(project: str, checkpoint: Path | None, api_key_env: str, **values:
 
 
 _CHECKPOINT = typer.Option(None, help="Resume file (default: under LABELWELL_HOME).")
+_MAX_TOKENS = typer.Option(None, help="Longest completion in tokens.")
+_CONCURRENCY = typer.Option(4, min=1, help="Requests in flight at once.")
 _KEY = typer.Option("LABELWELL_GENERATOR_API_KEY", help="Environment variable with the API key.")
 
 
@@ -78,8 +80,8 @@ def self_instruct(
     n: int = typer.Option(20, min=1, help="New instructions wanted."),
     field: str = _FIELD,
     seed: int = typer.Option(0, help="Seed of the example sampling."),
-    max_tokens: int | None = typer.Option(None, help="Longest completion in tokens."),
-    concurrency: int = typer.Option(4, min=1, help="Requests in flight at once."),
+    max_tokens: int | None = _MAX_TOKENS,
+    concurrency: int = _CONCURRENCY,
     checkpoint: Path | None = _CHECKPOINT,
     api_key_env: str = _KEY,
 ) -> None:
@@ -116,8 +118,8 @@ def evol_instruct(
     field: str = _FIELD,
     include_synthetic: bool = typer.Option(False, help="Evolve synthetic items too."),
     seed: int = typer.Option(0, help="Seed of the evolution draws."),
-    max_tokens: int | None = typer.Option(None, help="Longest completion in tokens."),
-    concurrency: int = typer.Option(4, min=1, help="Requests in flight at once."),
+    max_tokens: int | None = _MAX_TOKENS,
+    concurrency: int = _CONCURRENCY,
     checkpoint: Path | None = _CHECKPOINT,
     api_key_env: str = _KEY,
 ) -> None:
@@ -153,8 +155,8 @@ def qa(
     chunk_size: int = typer.Option(1200, min=50, help="Characters per chunk."),
     overlap: int = typer.Option(150, min=0, help="Characters shared by neighbouring chunks."),
     field: str = _FIELD,
-    max_tokens: int | None = typer.Option(None, help="Longest completion in tokens."),
-    concurrency: int = typer.Option(4, min=1, help="Requests in flight at once."),
+    max_tokens: int | None = _MAX_TOKENS,
+    concurrency: int = _CONCURRENCY,
     checkpoint: Path | None = _CHECKPOINT,
     api_key_env: str = _KEY,
 ) -> None:
@@ -185,8 +187,8 @@ def paraphrase(
     model: str = _MODEL,
     label_control: str = typer.Option(..., help="The control whose label each paraphrase keeps."),
     field: str = _FIELD,
-    max_tokens: int | None = typer.Option(None, help="Longest completion in tokens."),
-    concurrency: int = typer.Option(4, min=1, help="Requests in flight at once."),
+    max_tokens: int | None = _MAX_TOKENS,
+    concurrency: int = _CONCURRENCY,
     checkpoint: Path | None = _CHECKPOINT,
     api_key_env: str = _KEY,
 ) -> None:
