@@ -24,8 +24,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from labelwell.errors import InvalidInput
-from labelwell.quality.agreement import cohen_kappa
-from labelwell.quality.structured_agreement import _f1, _pairs_per_task
+from labelwell.quality.structured_agreement import matched_agreement
 
 #: Columns of a cuboid frame besides ``task, worker, label``.
 CUBOID_COLUMNS = ("x", "y", "z", "length", "width", "height", "yaw")
@@ -144,38 +143,7 @@ def cuboid_agreement(frame: pd.DataFrame, iou_threshold: float = 0.5) -> CuboidA
     yaw, label`` summed over all annotator pairs of all tasks (a task is one frame
     of a sequence). A worker who drew nothing on a task needs a row with ``x``
     missing to count as having seen it."""
-    matched = same_label = total = 0
-    ious: list[np.ndarray] = []
-    label_a: list[np.ndarray] = []
-    label_b: list[np.ndarray] = []
-    for rows_a, rows_b in _pairs_per_task(frame, (*CUBOID_COLUMNS, "label")):
-        boxes = []
-        for rows in (rows_a, rows_b):
-            rows = rows[rows["x"].notna()]
-            boxes.append(
-                (
-                    rows[list(CUBOID_COLUMNS)].to_numpy(dtype=float),
-                    rows["label"].to_numpy(dtype=object),
-                )
-            )
-        r, c, iou = match_cuboids(boxes[0][0], boxes[1][0], iou_threshold)
-        matched += len(r)
-        same_label += int((boxes[0][1][r] == boxes[1][1][c]).sum())
-        total += len(boxes[0][0]) + len(boxes[1][0])
-        ious.append(iou)
-        label_a.append(boxes[0][1][r])
-        label_b.append(boxes[1][1][c])
-    all_iou = np.concatenate(ious) if ious else np.zeros(0)
-    la = np.concatenate(label_a) if label_a else np.zeros(0, dtype=object)
-    lb = np.concatenate(label_b) if label_b else np.zeros(0, dtype=object)
-    return CuboidAgreement(
-        f1=_f1(matched, total, 0),
-        label_f1=_f1(same_label, total, 0),
-        kappa=cohen_kappa(la, lb) if len(la) else float("nan"),
-        mean_iou=float(all_iou.mean()) if len(all_iou) else float("nan"),
-        n_matched=matched,
-        n_cuboids=total,
-    )
+    return CuboidAgreement(*matched_agreement(frame, CUBOID_COLUMNS, match_cuboids, iou_threshold))
 
 
 def cuboid_frame(

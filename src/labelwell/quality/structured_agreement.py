@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Literal
@@ -203,35 +203,56 @@ def box_agreement(
     coords = ["x1", "y1", "x2", "y2"] if box_format == "xyxy" else ["x", "y", "w", "h"]
     if box_format not in ("xyxy", "xywh"):
         raise InvalidInput(f"box_format must be 'xyxy' or 'xywh', got {box_format!r}")
+
+    def to_xyxy(boxes: np.ndarray) -> np.ndarray:
+        if box_format == "xywh":
+            boxes[:, 2:] += boxes[:, :2]
+        return boxes
+
+    return BoxAgreement(*matched_agreement(frame, coords, match_boxes, iou_threshold, to_xyxy))
+
+
+Matcher = Callable[[np.ndarray, np.ndarray, float], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def matched_agreement(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    match: Matcher,
+    iou_threshold: float,
+    prepare: Callable[[np.ndarray], np.ndarray] = lambda boxes: boxes,
+) -> tuple[float, float, float, float, int, int]:
+    """Region agreement summed over every annotator pair of every task of a long
+    frame ``task, worker, <columns>, label``: ``(f1, label_f1, kappa, mean_iou,
+    n_matched, n_regions)`` of the pairs ``match`` keeps at ``iou_threshold``
+    (rows with ``columns[0]`` missing only say that a worker saw the task)."""
     matched = same_label = total = 0
     ious: list[np.ndarray] = []
     label_a: list[np.ndarray] = []
     label_b: list[np.ndarray] = []
-    for rows_a, rows_b in _pairs_per_task(frame, (*coords, "label")):
-        boxes = []
+    for rows_a, rows_b in _pairs_per_task(frame, (*columns, "label")):
+        regions = []
         for rows in (rows_a, rows_b):
-            rows = rows[rows[coords[0]].notna()]
-            xyxy = rows[coords].to_numpy(dtype=float)
-            if box_format == "xywh":
-                xyxy[:, 2:] += xyxy[:, :2]
-            boxes.append((xyxy, rows["label"].to_numpy(dtype=object)))
-        r, c, iou = match_boxes(boxes[0][0], boxes[1][0], iou_threshold)
+            rows = rows[rows[columns[0]].notna()]
+            values = prepare(rows[list(columns)].to_numpy(dtype=float))
+            regions.append((values, rows["label"].to_numpy(dtype=object)))
+        r, c, iou = match(regions[0][0], regions[1][0], iou_threshold)
         matched += len(r)
-        same_label += int((boxes[0][1][r] == boxes[1][1][c]).sum())
-        total += len(boxes[0][0]) + len(boxes[1][0])
+        same_label += int((regions[0][1][r] == regions[1][1][c]).sum())
+        total += len(regions[0][0]) + len(regions[1][0])
         ious.append(iou)
-        label_a.append(boxes[0][1][r])
-        label_b.append(boxes[1][1][c])
+        label_a.append(regions[0][1][r])
+        label_b.append(regions[1][1][c])
     all_iou = np.concatenate(ious) if ious else np.zeros(0)
     la = np.concatenate(label_a) if label_a else np.zeros(0, dtype=object)
     lb = np.concatenate(label_b) if label_b else np.zeros(0, dtype=object)
-    return BoxAgreement(
-        f1=1.0 if total == 0 else 2.0 * matched / total,
-        label_f1=1.0 if total == 0 else 2.0 * same_label / total,
-        kappa=cohen_kappa(la, lb) if len(la) else float("nan"),
-        mean_iou=float(all_iou.mean()) if len(all_iou) else float("nan"),
-        n_matched=matched,
-        n_boxes=total,
+    return (
+        1.0 if total == 0 else 2.0 * matched / total,
+        1.0 if total == 0 else 2.0 * same_label / total,
+        cohen_kappa(la, lb) if len(la) else float("nan"),
+        float(all_iou.mean()) if len(all_iou) else float("nan"),
+        matched,
+        total,
     )
 
 
