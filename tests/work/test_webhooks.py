@@ -215,3 +215,21 @@ def test_an_export_job_publishes_export_ready(db, receiver, tmp_path):
     assert d.payload["data"] == {"job_id": job_id, "format": "jsonl", "items": 2,
                                  "bytes": d.payload["data"]["bytes"]}
     assert d.payload["data"]["bytes"] > 0
+
+
+def test_the_verification_code_in_the_docs_accepts_a_real_delivery(db, receiver, tmp_path):
+    """The receiver's snippet of docs/pipelines.md, run on a signed ping."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "pipelines.md").read_text()
+    section = text.split("### Verifying a delivery", 1)[1]
+    snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
+    scope: dict = {}
+    exec(compile(snippet, "docs/pipelines.md", "exec"), scope)  # noqa: S102 (our own docs)
+    world = build_world(db, n_annotators=1, n_items=1)
+    hook_id, secret = add_hook(db, world, receiver.url, ["item.completed"], tmp_path)
+    webhooks.test(db, world.manager, world.project_id, hook_id, tmp_path, allow_private=True)
+    (request,) = receiver.requests
+    assert scope["verify"](secret, request.headers["labelwell-signature"], request.body)
+    assert not scope["verify"]("whsec_other", request.headers["labelwell-signature"], request.body)
+    assert not scope["verify"](secret, request.headers["labelwell-signature"], request.body + b" ")
