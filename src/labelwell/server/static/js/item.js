@@ -23,6 +23,7 @@ const shown = Object.entries(item.data).map(field).filter(Boolean);
 $("item-data").replaceChildren(...(shown.length ? shown : [h("pre", { class: "item-json" }, JSON.stringify(item.data, null, 2))]));
 const fail = (el) => (err) => el.replaceChildren(h("p", { class: "status error", role: "alert" }, err.message));
 Promise.all([
-  showHistory($("item-history"), item.id, controls, item.data, t).catch(fail($("item-history"))),
+  showHistory($("item-history"), item.id, controls, item.data, t,
+    (key) => (typeof item.data[key] === "string" ? mediaUrl(item.id, item.data, item.media || [], key) : null)).catch(fail($("item-history"))),
   showComments($("item-comments"), item.id, t).catch(fail($("item-comments"))),
 ]).then(() => { document.body.dataset.ready = String(item.id); });

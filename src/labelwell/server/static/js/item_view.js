@@ -3,20 +3,20 @@
 // @mentions. Shared by the reviewer's page and the item page. Text goes in
 // through textContent only (dom.js h()).
 import { api } from "./api.js";
+import { identity, visualDiff } from "./diff_view.js";
 import { h } from "./dom.js";
 import { resultView } from "./render.js";
 
 const when = (iso) => new Date(iso).toLocaleString();
 // A value's identity ignoring region ids, so a box moved shows as changed and a
 // box merely renumbered does not.
-const strip = (v) => (Array.isArray(v) ? v.map(strip) : v && typeof v === "object"
-  ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== "id").sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, strip(x)]))
-  : v);
-const key = (v) => JSON.stringify(strip(v ?? null));
+const key = identity;
 
-// Control by control, what a revision changed: the old and the new value side
-// by side; in lists (spans, boxes), how many entries went and came.
-export function diffView(controls, before, after, data, t) {
+// Control by control, what a revision changed: drawn where the type has a
+// visual diff (spans in the text, boxes on the image, choices), else the old
+// and the new value side by side; in lists, how many entries went and came.
+// ``imageOf(source)``: the URL of the item's image for a control's source.
+export function diffView(controls, before, after, data, t, imageOf = null) {
   const names = [...new Set([...controls.map((c) => c.name), ...Object.keys(before || {}), ...Object.keys(after || {})])];
   const changed = names.filter((n) => key(before?.[n]) !== key(after?.[n]));
   if (!changed.length) return h("p", { class: "muted diff-none" }, "=");
@@ -28,6 +28,11 @@ export function diffView(controls, before, after, data, t) {
       const a = new Set((old || []).map(key)); const b = new Set((now || []).map(key));
       const gone = [...a].filter((x) => !b.has(x)).length; const came = [...b].filter((x) => !a.has(x)).length;
       counts = h("span", { class: "muted diff-counts" }, ` −${gone} +${came}`);
+    }
+    const drawn = visualDiff(control, old, now, data, t, imageOf);
+    if (drawn) {
+      return h("div", { class: "diff-control drawn", dataset: { control: name } },
+        h("div", { class: "diff-name" }, h("strong", {}, name), counts), drawn);
     }
     return h("div", { class: "diff-control", dataset: { control: name } },
       h("div", { class: "diff-name" }, h("strong", {}, name), counts),
@@ -43,7 +48,7 @@ function reviewLine(r, t) {
 
 // The revisions, oldest first: each with its source, author and time, its
 // reviews, and (when it replaces one shown) what it changed.
-export async function showHistory(el, itemId, controls, data, t) {
+export async function showHistory(el, itemId, controls, data, t, imageOf = null) {
   const page = await api("GET", `/items/${itemId}/history`);
   const byId = new Map(page.data.filter((r) => r.kind === "annotation").map((r) => [r.id, r]));
   el.replaceChildren(h("h3", {}, t("rvw.history")), page.data.length
@@ -56,7 +61,7 @@ export async function showHistory(el, itemId, controls, data, t) {
           r.kind === "annotation" ? h("span", { class: "muted" }, ` · ${t("rvw.revision")} ${r.revision}`) : null,
           r.status ? h("span", { class: "muted" }, ` · ${r.status}`) : null,
           earlier ? h("span", { class: "muted" }, ` · ${t("rvw.replaces")} #${earlier.id}`) : null),
-        earlier ? diffView(controls, earlier.result, r.result, data, t) : resultView(controls, r.result, data),
+        earlier ? diffView(controls, earlier.result, r.result, data, t, imageOf) : resultView(controls, r.result, data),
         r.reviews.length ? h("ul", { class: "review-events" }, r.reviews.map((e) => reviewLine(e, t))) : null);
     }))
     : h("p", { class: "muted" }, t("rvw.history_none")));

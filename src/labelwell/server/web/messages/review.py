@@ -41,6 +41,7 @@ MESSAGES = {
     "rvw.history_none": {"en": "No labels yet.", "ko": "아직 라벨이 없습니다."},
     "rvw.before": {"en": "Before", "ko": "이전"},
     "rvw.after": {"en": "After", "ko": "이후"},
+    "rvw.changes": {"en": "What changed", "ko": "바뀐 내용"},
     "rvw.revision": {"en": "revision", "ko": "개정"},
     "rvw.replaces": {"en": "replaces", "ko": "대체"},
     "rvw.source.human": {"en": "human", "ko": "사람"},
