@@ -33,6 +33,7 @@ def at_frame(page: Any, n: int) -> None:
 
 
 def test_tracks_with_keyframes_flags_and_tracker(page, site):
+    page.set_default_timeout(30_000)  # frames decode on a busy machine too
     login(page, "ann1@demo.labelwell")
     first = open_workspace(page, site.seeded.ids["demo-video"])
     at_frame(page, 0)
@@ -110,6 +111,7 @@ def test_browser_and_python_interpolate_alike(page, site):
 
 
 def test_action_segments_on_a_video(page, site):
+    page.set_default_timeout(30_000)
     login(page, "ann2@demo.labelwell")
     first = open_workspace(page, site.seeded.ids["demo-video"])
     actions = "[data-control=actions]"
