@@ -19,7 +19,8 @@ def test_the_search_text_is_the_full_text_triggers():
 
 def test_the_label_columns_are_the_label_triggers():
     stats = _revision("0020_item_label_stats")
-    assert derived.LABEL_COLUMNS == tuple((name, value) for name, _, value in stats._COLUMNS)
-    assert derived.PREDICTION_COLUMNS == tuple(
-        (name, value) for name, _, value in stats._PREDICTION_COLUMNS
+    assert tuple((name, value) for name, _, value in stats._COLUMNS) == derived.LABEL_COLUMNS
+    assert (
+        tuple((name, value) for name, _, value in stats._PREDICTION_COLUMNS)
+        == derived.PREDICTION_COLUMNS
     )

@@ -15,7 +15,10 @@ TEXTS = ["Alpha is first.", "Beta is second.", "Gamma is third.", "Delta is four
 def test_assign_a_ticked_row_to_an_annotator(page, site):
     pid = new_project(site, CLASSIC, [{"text": t} for t in TEXTS], "ann1@demo.labelwell")
     users = site.seeded.users
-    for email, role in (("ann2@demo.labelwell", "annotator"), ("manager@demo.labelwell", "manager")):
+    for email, role in (
+        ("ann2@demo.labelwell", "annotator"),
+        ("manager@demo.labelwell", "manager"),
+    ):
         r = site.api("PUT", f"/projects/{pid}/members/{users[email]}", json={"role": role})
         assert r.status_code == 200, r.text
 
