@@ -442,6 +442,35 @@ def tour(schema: schemathesis.BaseSchema, seed: Seeded, tally: Tally) -> None:
     call("GET", "/items/{item_id}/pointcloud/camera", path_parameters=scan_item)
     call("POST", "/items/{item_id}/pointcloud/suggestions", path_parameters=scan_item,
          body={"frame": 0})
+    # masks: an image's pyramid and tiles, superpixels, GrabCut and the segmentation server
+    from PIL import Image
+
+    from segment_server import segment_server
+
+    scan = seed.home / "media" / "tour-mask.png"
+    picture = Image.new("RGB", (64, 48), (200, 200, 200))
+    picture.paste((40, 150, 60), (16, 12, 40, 36))
+    picture.save(scan)
+    masks = call("POST", "/projects", expect=201, body={"name": "tour masks", "ontology": {
+        "name": "tour masks", "controls": [{"name": "seg", "type": "mask", "labels": ["leaf"]}]}})
+    call("POST", "/projects/{project_id}/items", expect=201,
+         path_parameters={"project_id": masks["id"]},
+         body={"items": [{"data": {"image": str(scan)}}]})
+    on_scan = {"item_id": call("GET", "/projects/{project_id}/items",
+                               path_parameters={"project_id": masks["id"]})["data"][0]["id"],
+               "index": 0}
+    call("GET", "/items/{item_id}/media/{index}/pyramid", path_parameters=on_scan)
+    call("GET", "/items/{item_id}/media/{index}/tiles/{level}/{col}/{row}",
+         path_parameters={**on_scan, "level": 0, "col": 0, "row": 0})
+    call("GET", "/items/{item_id}/media/{index}/superpixels", path_parameters=on_scan,
+         query={"n": 20})
+    call("POST", "/items/{item_id}/media/{index}/grabcut", path_parameters=on_scan,
+         body={"box": [10, 8, 40, 32]})
+    with segment_server() as server:
+        call("PATCH", "/projects/{project_id}/settings", body={"segment_model_url": server},
+             path_parameters={"project_id": masks["id"]})
+        call("POST", "/items/{item_id}/media/{index}/segment", path_parameters=on_scan,
+             body={"points": [[20, 20, 1]]})
     # projects: ontology versions, archive and delete (on a project of their own)
     spare = call("POST", "/projects", expect=201,
                  body={"name": "tour spare", "ontology": SENTIMENT})
