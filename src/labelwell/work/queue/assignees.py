@@ -86,7 +86,7 @@ def unassign(
     removed = 0
     for start in range(0, len(item_ids), CHUNK):
         part = list(item_ids[start : start + CHUNK])
-        condition = ItemAssignee.item_id.in_(part)
+        condition: ColumnElement[bool] = ItemAssignee.item_id.in_(part)
         if user_ids is not None:
             condition = and_(condition, ItemAssignee.user_id.in_(sorted(set(user_ids))))
         removed += rows_changed(session, delete(ItemAssignee).where(condition))
