@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from web.fresh import annotations, new_project
-from web.helpers import login
+from web.helpers import login, shot
 
 LIVE = {
     "name": "live",
@@ -73,5 +73,6 @@ def test_the_dashboard_and_the_item_table_follow_an_annotator(page, site):
     row = page.locator(f"#dm-table tbody tr[data-id='{second}']")
     assert ANNOTATOR in row.inner_text()  # its last annotator, shown in place
     assert page.locator("#dm-live").is_hidden()
+    shot(page, "live-data-manager")
     stored = {a["item_id"]: a["result"]["sentiment"] for a in annotations(site, pid)}
     assert stored == {first: "pos", second: "neg"}
