@@ -1,4 +1,5 @@
-"""The label columns stored on each item (migration 0020's triggers) against
+"""The label columns stored on each item (migration 0020; marked stale by
+triggers and derived when read since 0023) against
 the same values recomputed in Python from the item's annotations and
 predictions, after every kind of write: submits through the queue (the Python
 path on SQLite, PostgreSQL's functions), a new revision, a requeue, a
@@ -11,9 +12,11 @@ from collections import Counter
 import orjson
 from sqlalchemy import delete, select, update
 
+from labelwell.store import derived
 from labelwell.store.tables import Annotation, Item, Prediction
 from labelwell.work import labels, queue
 from labelwell.work.data_manager import actions
+from labelwell.work.data_manager.query import derive_labels
 from world import build_world
 
 NEUTRAL = {"sentiment": "neutral"}
@@ -58,7 +61,9 @@ def _stored(item):
 
 
 def _check(db, project_id):
+    derive_labels(db, project_id)
     with db.read_session() as s:
+        assert not derived.has_stale(s, project_id)
         found = s.scalars(select(Item).where(Item.project_id == project_id)).all()
         assert found
         for item in found:
@@ -127,8 +132,9 @@ def test_stored_label_columns_follow_every_write(db):
 
 
 def test_an_import_derives_its_chunks_values_and_search_finds_them_at_once(db):
-    """The insert triggers skip an import being written; the importer derives
-    each chunk's label columns and search text itself (migration 0022)."""
+    """An import's items are found by search and filters at once: a staged
+    import derives each chunk's label columns and search text itself and
+    clears the marks its answers left (migrations 0022, 0023)."""
     from labelwell.formats.registry import ImportRow
     from labelwell.work import data_manager as dm
     from labelwell.work import items

@@ -13,6 +13,7 @@ from labelwell.store.tables import Item
 from labelwell.work import data_manager as dm
 from labelwell.work import items, labels, queue
 from labelwell.work.data_manager import COLUMNS, Filter, TableQuery
+from labelwell.work.data_manager import query as dm_query
 from world import build_world
 
 TEXTS = [
@@ -63,6 +64,8 @@ def _labelled(db):
                 },
             ],
         )
+    # what the API does before every read of the table (the writes only marked the items)
+    dm_query.derive_labels(db, world.project_id)
     return world, ids
 
 

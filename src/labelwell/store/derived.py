@@ -3,7 +3,10 @@
 * :data:`FTS_BODY`: the text SQLite's full-text table ``items_fts`` indexes for
   an item (migration 0010's triggers);
 * :data:`LABEL_COLUMNS` and :data:`PREDICTION_COLUMNS`: an item's stored label
-  columns (migration 0020's triggers).
+  columns (migration 0020). Since migration 0023 a write of an annotation or a
+  prediction only marks its item in ``item_labels_stale`` (a trigger); whatever
+  reads the columns derives the project's stale items first, in one statement
+  (:func:`refresh_stale`), instead of every submit rewriting its item's row.
 
 Triggers keep both current for every writer, except the rows an import writes
 while it is ``writing`` (migration 0021): :func:`fill_written` derives them for
@@ -63,6 +66,49 @@ def assignments(columns: tuple[tuple[str, str], ...], item: str) -> str:
     return ", ".join(f"{name} = {value.format(item=item)}" for name, value in columns)
 
 
+#: stale items derived per statement on PostgreSQL
+_CHUNK = 10_000
+#: ``column = value, ...`` of every derived label column, for the item ``items.id``
+REFRESH = assignments(LABEL_COLUMNS + PREDICTION_COLUMNS, "items.id")
+
+
+def has_stale(session: Session, project_id: int) -> bool:
+    """Whether some item of the project was written since its columns were derived."""
+    found = session.execute(
+        text("SELECT 1 FROM item_labels_stale WHERE project_id = :p LIMIT 1"), {"p": project_id}
+    ).first()
+    return found is not None
+
+
+def refresh_stale(session: Session, project_id: int) -> None:
+    """Derive the label columns of the project's stale items and unmark them, in
+    the caller's transaction. SQLite's transaction holds the write lock
+    throughout. On PostgreSQL the marks are taken first, in a statement of
+    their own: a write that has marked its item but not committed holds the mark
+    locked (migration 0023's trigger writes it again), so taking it waits for
+    that commit, and the next statement, with a new snapshot, reads the write."""
+    bound = {"p": project_id}
+    if session.get_bind().dialect.name == "postgresql":
+        taken = session.execute(
+            text("DELETE FROM item_labels_stale WHERE project_id = :p RETURNING item_id"), bound
+        )
+        ids = sorted(int(row[0]) for row in taken)
+        for start in range(0, len(ids), _CHUNK):
+            session.execute(
+                text(f"UPDATE items SET {REFRESH} WHERE id = ANY(:ids)"),
+                {"ids": ids[start : start + _CHUNK]},
+            )
+        return
+    session.execute(
+        text(
+            f"UPDATE items SET {REFRESH} WHERE id IN"
+            " (SELECT item_id FROM item_labels_stale WHERE project_id = :p)"
+        ),
+        bound,
+    )
+    session.execute(text("DELETE FROM item_labels_stale WHERE project_id = :p"), bound)
+
+
 def fill_written(session: Session, import_id: int, first_id: int, last_id: int) -> None:
     """Derive the values of the items ``first_id..last_id`` an import has just
     written (with their annotations and predictions), in the import's
@@ -80,6 +126,15 @@ def fill_written(session: Session, import_id: int, first_id: int, last_id: int) 
         text(
             f"UPDATE items SET {assignments(PREDICTION_COLUMNS, 'items.id')} WHERE {rows}"
             " AND EXISTS (SELECT 1 FROM predictions p WHERE p.item_id = items.id)"
+        ),
+        bounds,
+    )
+    # derived here: the marks the chunk's answers and predictions left go
+    session.execute(
+        text(
+            "DELETE FROM item_labels_stale WHERE project_id ="
+            " (SELECT project_id FROM imports WHERE id = :imp)"
+            " AND item_id BETWEEN :first AND :last"
         ),
         bounds,
     )

@@ -249,6 +249,18 @@ class Item(Base):
     prediction_uncertainty: Mapped[float | None] = mapped_column(Float)
 
 
+class ItemLabelsStale(Base):
+    """An item whose label columns changed since they were last derived: marked
+    by triggers on ``annotations`` and ``predictions``, derived and unmarked
+    by whatever reads the columns (:func:`labelwell.store.derived.refresh_stale`,
+    migration 0023). No foreign keys: a mark outlives its item harmlessly."""
+
+    __tablename__ = "item_labels_stale"
+
+    project_id: Mapped[int] = mapped_column(ID, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ID, primary_key=True)
+
+
 class ItemAssignee(Base):
     """An item a manager assigned to a chosen annotator: the queue serves them
     their assigned items first, and an assigned item to its assignees only

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, BinaryIO, Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 
@@ -21,11 +21,17 @@ from labelwell.work.data_manager import COLUMNS, Row, TableQuery, actions, assig
 from labelwell.work.data_manager import count as count_items
 from labelwell.work.data_manager import page as table_page
 from labelwell.work.data_manager.actions import Selection
-from labelwell.work.data_manager.query import MAX_LIMIT
+from labelwell.work.data_manager.query import MAX_LIMIT, derive_labels
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.projects import ontology_of
 
-router = APIRouter(tags=["data manager"])
+
+def _derived_labels(project_id: PathId, ctx: Ctx) -> None:
+    """Every route here may read the label columns: derive the stale ones first."""
+    derive_labels(ctx.db, project_id)
+
+
+router = APIRouter(tags=["data manager"], dependencies=[Depends(_derived_labels)])
 
 
 class FilterIn(Strict):

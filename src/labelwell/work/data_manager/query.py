@@ -30,6 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput
+from labelwell.store import derived
+from labelwell.store.db import Database
 from labelwell.store.tables import Item, Prediction
 from labelwell.work.actors import Actor
 from labelwell.work.data_manager.columns import COLUMNS, NO_VALUE, Column
@@ -344,6 +346,18 @@ def rows_of(session: Session, ids: list[int]) -> list[Row]:
             created_at=item.created_at,
         )
     return [by_id[i] for i in ids if i in by_id]
+
+
+def derive_labels(db: Database, project_id: int) -> None:
+    """Bring the project's stored label columns up to date before the table
+    reads them: a write of an answer or a prediction only marks its item
+    (migration 0023); the marked items are derived here, in one short write
+    transaction, and only when there are any."""
+    with db.read_session() as s:
+        if not derived.has_stale(s, project_id):
+            return
+    with db.session() as s:
+        derived.refresh_stale(s, project_id)
 
 
 def page(
