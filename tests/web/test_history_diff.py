@@ -64,7 +64,8 @@ def test_a_revision_is_drawn_against_the_one_it_replaces(page, site):
     assert [h["revision"] for h in history] == [1, 2]
 
     login(page, "manager@demo.labelwell")
-    page.goto(f"/items/{task['item_id']}")
+    page.goto(f"/projects/{pid}/data/{task['item_id']}")  # the data manager's item view
+    page.click("#dm-item-history")
     page.wait_for_selector("#item-history[data-loaded='2']", state="attached")
     spans = page.locator(".diff-control.drawn[data-control=entities]")
     assert spans.locator("mark.diff-removed").all_inner_texts() == ["Alice"]

@@ -36,6 +36,10 @@ MESSAGES = {
     "dm.gold_set": {"en": "Set gold", "ko": "정답 지정"},
     "dm.gold_clear": {"en": "Clear gold", "ko": "정답 해제"},
     "dm.assignees": {"en": "Annotators", "ko": "작업자"},
+    "dm.item.history_link": {
+        "en": "History: what each revision changed, and comments",
+        "ko": "이력: 수정마다 바뀐 내용과 댓글",
+    },
     "dm.assign": {"en": "Assign", "ko": "배정"},
     "dm.unassign": {"en": "Unassign", "ko": "배정 해제"},
     "dm.pick_assignees": {
