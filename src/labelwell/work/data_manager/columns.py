@@ -1,8 +1,10 @@
 """Every column of the data manager, defined once: the SQL that sorts and
 filters by it and the filters its kind takes.
 
-Label columns are stored on the item and kept by triggers on annotations and
-predictions (migration 0020, where their SQL is): ``annotations`` counts the
+Label columns are stored on the item (migration 0020; their SQL is in
+:mod:`labelwell.store.derived`): a write of an answer or a prediction marks its
+item, and the API derives the marked items before it reads the table
+(:func:`.query.derive_labels`, migration 0023). ``annotations`` counts the
 item's current human answers; ``agreement`` is the share of them that give its
 most common answer (whole results compared; the observed agreement of a
 plurality vote, defined from two answers up); ``consensus`` is the current
