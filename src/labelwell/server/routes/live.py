@@ -178,6 +178,8 @@ async def _stream(
             payload = events.visible(event, viewer)
             if payload is not None:
                 yield _frame(event.id, event.kind, payload)
+        # the stream subscribed before it read the backlog: an event may be in both
+        resumed = {event.id for event in backlog or ()}
         beat_at = time.monotonic()
         while (left := ends_at - time.monotonic()) > 0:
             try:
@@ -200,6 +202,8 @@ async def _stream(
                     subscription.queue.get_nowait()
                 subscription.overflowed = False
                 yield _frame(None, "reset", {})
+                continue
+            if event.id in resumed:  # sent from the backlog already
                 continue
             payload = events.visible(event, viewer)
             if payload is not None:
