@@ -156,9 +156,32 @@ function maskTool(panoptic) {
     }
     let eraseOnly = 0; // the eraser clears the active layer only (0: any)
 
+    // A disc of pixel centres within the radius: row spans filled natively
+    // (TypedArray.fill), one putImageData per touched tile.
     const stamp = (cx, cy, v) => {
       const r = radius, r2 = r * r;
-      setRect(cx - r, cy - r, cx + r + 1, cy + r + 1, v, (x, y) => (x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= r2);
+      if (v === 0 && eraseOnly) { setRect(cx - r, cy - r, cx + r + 1, cy + r + 1, v, (x, y) => (x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= r2); return; }
+      const y0 = Math.max(0, Math.ceil(cy - r - 0.5)), y1 = Math.min(size.h, Math.floor(cy + r - 0.5) + 1);
+      const colour = lut[v], dirty = new Map();
+      for (let y = y0; y < y1; y += 1) {
+        const dx = Math.sqrt(Math.max(0, r2 - (y + 0.5 - cy) ** 2));
+        const xa = Math.max(0, Math.ceil(cx - dx - 0.5)), xb = Math.min(size.w, Math.floor(cx + dx - 0.5) + 1);
+        const ty = Math.floor(y / TS);
+        for (let x = xa; x < xb;) {
+          const tx = Math.floor(x / TS), end = Math.min(xb, tx * TS + TS);
+          const t = tileAt(tx, ty, v !== 0);
+          if (t) {
+            const i = (y - ty * TS) * TS - tx * TS;
+            t.lab.fill(v, i + x, i + end); t.px.fill(colour, i + x, i + end);
+            const d = dirty.get(t);
+            if (!d) dirty.set(t, [x, y, end, y + 1]);
+            else { if (x < d[0]) d[0] = x; if (end > d[2]) d[2] = end; d[3] = y + 1; }
+          }
+          x = end;
+        }
+      }
+      for (const [t, [ax, ay, bx, by]] of dirty) t.cg.putImageData(t.img, 0, 0, ax - t.tx * TS, ay - t.ty * TS, bx - ax, by - ay);
+      if (dirty.size) cache = null;
     };
     const line = (a, b, v) => {
       const n = Math.max(1, Math.ceil(Math.hypot(b.x - a.x, b.y - a.y) / Math.max(1, radius / 2)));
