@@ -170,13 +170,16 @@ def test_history_shows_each_change_and_a_mention_notifies(page, site):
     assert revisions.count() == 2
     change = revisions.nth(1)
     assert "reviewer@demo.labelwell" in change.inner_text()
-    # only what changed, old beside new: the choice and the moved box, not the span
+    # only what changed, drawn: the choice struck through and replaced, the moved
+    # box where it was (dashed) and where it is now; not the span
     changed = change.locator(".diff-control").evaluate_all(
         "els => els.map((e) => e.dataset.control)")
     assert changed == ["sentiment", "things"]
-    assert "pos" in change.locator(".diff-control[data-control=sentiment] .diff-old").inner_text()
-    assert "neg" in change.locator(".diff-control[data-control=sentiment] .diff-new").inner_text()
-    assert "x 200" in change.locator(".diff-control[data-control=things] .diff-new").inner_text()
+    assert change.locator(".diff-control[data-control=sentiment] del").inner_text() == "pos"
+    assert change.locator(".diff-control[data-control=sentiment] ins").inner_text() == "neg"
+    things = change.locator(".diff-control[data-control=things]")
+    assert things.locator("rect.diff-added").get_attribute("x") == "200"
+    assert things.locator("rect.diff-removed").get_attribute("x") == str(CAR["x"])
     review = revisions.nth(0).locator(".review-event.fix").inner_text()
     assert "reviewer@demo.labelwell" in review and "The car is further right." in review
     page.fill("#comment-body", "@ann3@demo.labelwell the box was on the wrong car.")
