@@ -5,7 +5,8 @@
   frame (the pointer moves since the last frame stamped into the label map and
   the redraw of the view: pyramid tiles, mask tiles, cursor), as the tool
   measures it with ``performance.now()``, p50/p95/p99 over the frames of
-  ``--strokes`` strokes, at the fitted view and zoomed in 8x;
+  ``--strokes`` strokes with a brush ``--brush`` screen pixels wide at the
+  fitted view, at that view and zoomed in 7.6x (the brush then 7.6x wider);
 * the intervals between animation frames during the strokes (headless chromium
   paces frames at 60 Hz, so 16.7 ms is the floor);
 * the end of a stroke: encoding every layer to COCO RLE and the undo snapshot;
@@ -17,6 +18,7 @@ Chromium runs with ``--disable-gpu``: Canvas 2D is rasterised by Skia on the CPU
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import tempfile
 import time
@@ -143,8 +145,11 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
             canvas = page.locator(".mask-canvas")
             box = canvas.bounding_box()
             page.mouse.click(box["x"] + 2, box["y"] + 2, button="right")
-            for _ in range(3):
-                page.keyboard.press("]")  # a brush of about 24 screen pixels
+            # a brush about --brush screen pixels wide at the fitted view (radius in
+            # image pixels starts at 12 and grows by 1.25 a key)
+            k = min(box["width"], box["height"]) / side
+            for _ in range(max(0, round(math.log(args.brush / 2 / k / 12) / math.log(1.25)))):
+                page.keyboard.press("]")
             rng = np.random.default_rng(2)
             page.evaluate(FRAMES)
             page.evaluate(START_INTERVALS)
