@@ -311,7 +311,7 @@ def _pointcloud_rows(media_dir: Path, frames: int = 4) -> list[ImportRow]:
     return rows
 
 
-def _audio_rows(media_dir: Path, n: int = 3, seconds: float = 12.0) -> list[ImportRow]:
+def _audio_rows(media_dir: Path, n: int = 2, seconds: float = 8.0) -> list[ImportRow]:
     """Speech-like bursts of two synthetic speakers with silences between them,
     written as 16 kHz WAV (``labelwell.media.audio.speechlike``)."""
     from labelwell.media.audio import speechlike, wav_bytes
