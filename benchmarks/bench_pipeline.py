@@ -21,16 +21,12 @@ import argparse
 import json
 import os
 import random
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import s3fs
 from sklearn.feature_extraction.text import CountVectorizer
@@ -45,6 +41,9 @@ from labelwell.work import accounts, projects, queue
 from labelwell.work.actors import Actor
 from labelwell.work.assist import saved
 from labelwell.work.assist.predictors import CalibratedPredictor
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _s3 import moto_server  # noqa: E402
 
 SPAM = {
     "name": "spam",
@@ -97,12 +96,6 @@ def text_of(i: int, rng: random.Random) -> str:
     return f"{rng.choice(pool)} {rng.choice(pool)} #{i}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=10_000)
@@ -114,22 +107,8 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(0)
 
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
     times: dict[str, float] = {}
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{endpoint}/moto-api/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with moto_server() as endpoint:
         fs = s3fs.S3FileSystem(key="k", secret="s", client_kwargs={"endpoint_url": endpoint})
         fs.mkdir("bench")
         t0 = time.perf_counter()
@@ -211,9 +190,6 @@ def main() -> None:
             with in_process() as lw:
                 run(parse(json.dumps(spec)), lw, RunState(state_path, "bench"), report=report)
             db.dispose()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
     stages = {
         f"{o.stage}" + (" (skipped)" if o.state == "skipped" else ""): round(o.seconds, 2)
         for o in outcomes
