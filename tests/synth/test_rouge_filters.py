@@ -10,7 +10,8 @@ from labelwell.synth import filters
 from labelwell.synth.prompts import parse_self_instruct, self_instruct_prompt
 from labelwell.synth.rouge import rouge_l, rouge_l_max
 
-# seed tasks of Self-Instruct (seed_tasks.jsonl of the paper's repository)
+# seed tasks as in Self-Instruct's seed_tasks.jsonl (written down from the paper's
+# repository as remembered, not copied from the file: no network here)
 SEEDS = [
     "Is there anything I can eat for a breakfast that doesn't include eggs, yet includes "
     "protein, and has roughly 700-1000 calories?",
@@ -87,7 +88,8 @@ def test_self_instruct_prompt_and_parse_follow_the_paper():
     assert parsed == ["Name three rivers.", "Summarise the news.", "Count to ten."]
 
 
-# Figure 3 of the WizardLM paper: "1+1=?" evolved by each method
+# the running example of the WizardLM paper's Figure 3, "1+1=?", and evolutions of the
+# kinds it shows (worded as remembered, not copied from the paper)
 ORIGINAL = "1+1=?"
 EVOLVED = {
     "constraints": "How to prove 1 + 1 = 2 in the Goldbach Conjecture?",
