@@ -171,7 +171,14 @@ def match_boxes(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hungarian matching maximising total IoU; returns ``(rows, cols, iou)`` of the
     pairs with ``IoU >= iou_threshold``."""
-    iou = box_iou(boxes_a, boxes_b)
+    return match_by_iou(box_iou(boxes_a, boxes_b), iou_threshold)
+
+
+def match_by_iou(
+    iou: np.ndarray, iou_threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One-to-one pairs of a pairwise IoU matrix maximising the total IoU
+    (Hungarian method); ``(rows, cols, iou)`` of those with ``IoU >= iou_threshold``."""
     if iou.size == 0:
         empty = np.zeros(0, dtype=int)
         return empty, empty, np.zeros(0)

@@ -38,7 +38,7 @@ from scipy.optimize import linear_sum_assignment
 
 from labelwell.errors import InvalidInput
 from labelwell.quality._frame import check_frame
-from labelwell.quality.structured_agreement import _f1, _pairs_per_task
+from labelwell.quality.structured_agreement import _f1, _pairs_per_task, match_by_iou
 
 #: a segment ``(start, end, label)`` in seconds, end exclusive
 Segment = tuple[float, float, Hashable]
@@ -76,12 +76,7 @@ def match_segments(
     sa, ea, _ = _intervals(a)
     sb, eb, _ = _intervals(b)
     iou = temporal_iou(np.stack([sa, ea], axis=1), np.stack([sb, eb], axis=1))
-    if iou.size == 0:
-        empty = np.zeros(0, dtype=int)
-        return empty, empty, np.zeros(0)
-    rows, cols = linear_sum_assignment(iou, maximize=True)
-    keep = iou[rows, cols] >= iou_threshold
-    return rows[keep], cols[keep], iou[rows, cols][keep]
+    return match_by_iou(iou, iou_threshold)
 
 
 @dataclass(frozen=True)

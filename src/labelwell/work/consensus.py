@@ -219,16 +219,23 @@ def _segments_agree(
     """Time regions that nearly coincide agree (one-to-one matches, same labels)."""
     from labelwell.quality.temporal import segments_consensus
 
-    answers = list(values.values())
-    summary: dict[str, Any] = {"type": kind, "distinct_answers": distinct}
     try:
-        merged = segments_consensus(answers, SEGMENT_IOU)
+        merged = segments_consensus(list(values.values()), SEGMENT_IOU)
     except (KeyError, TypeError, ValueError):  # not regions: leave it to review
         merged = None
+    return _merged_or_review(kind, values, distinct, merged, segment_iou=SEGMENT_IOU)
+
+
+def _merged_or_review(
+    kind: str, values: dict[int, Any], distinct: int, merged: Any, **tolerance: float
+) -> tuple[Literal["accept", "review"], Any, dict[str, Any], dict[int, bool]]:
+    """A tolerant comparison's outcome: ``merged`` (the answers agreed within
+    ``tolerance``) is accepted with every answer, None sends the item to review."""
+    summary: dict[str, Any] = {"type": kind, "distinct_answers": distinct}
     if merged is None:
         summary["outcome"] = "review"
         return "review", None, summary, {i: False for i in values}
-    summary.update(outcome="accept", segment_iou=SEGMENT_IOU)
+    summary.update(outcome="accept", **tolerance)
     return "accept", merged, summary, {i: True for i in values}
 
 
@@ -242,16 +249,11 @@ def _cuboids_agree(
     """Cuboids that nearly coincide agree (one-to-one 3D IoU matches, same labels)."""
     from labelwell.quality.cuboids import cuboids_consensus
 
-    summary: dict[str, Any] = {"type": kind, "distinct_answers": distinct}
     try:
         merged = cuboids_consensus(list(values.values()), CUBOID_IOU)
     except (KeyError, TypeError, ValueError, IndexError, InvalidInput):  # not cuboids: review
         merged = None
-    if merged is None:
-        summary["outcome"] = "review"
-        return "review", None, summary, {i: False for i in values}
-    summary.update(outcome="accept", cuboid_iou=CUBOID_IOU)
-    return "accept", merged, summary, {i: True for i in values}
+    return _merged_or_review(kind, values, distinct, merged, cuboid_iou=CUBOID_IOU)
 
 
 #: video tracks agree when every pair's IDF1 averages at least this (quality.tracks)
