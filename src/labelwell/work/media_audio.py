@@ -19,7 +19,6 @@ from labelwell.media import audio
 from labelwell.store.tables import Project
 from labelwell.work import items
 from labelwell.work.actors import Actor
-from labelwell.work.media_files import item_media_file
 from labelwell.work.project_settings import settings_of
 
 #: Most segments one transcription request may send, and the longest segment.
@@ -31,11 +30,6 @@ MAX_SEGMENT_S = 120.0
 def cache(home: Path) -> audio.AudioCache:
     """The decoded-audio cache of one labelwell home."""
     return audio.AudioCache(home / "cache" / "audio")
-
-
-def audio_file(session: Session, actor: Actor, item_id: int, index: int, home: Path) -> Path:
-    """The item's media ``index`` as a local file (NotFound if the actor may not see it)."""
-    return item_media_file(session, actor, item_id, index, home)
 
 
 def peaks(path: Path, points: int, home: Path) -> audio.Peaks:

@@ -15,6 +15,7 @@ from labelwell.media import audio
 from labelwell.server.deps import Ctx
 from labelwell.server.schemas import PathId, Public, Strict
 from labelwell.work import media_audio
+from labelwell.work.media_files import item_media_file
 
 router = APIRouter(tags=["media"])
 
@@ -67,7 +68,7 @@ async def audio_peaks(
 
     def run() -> audio.Peaks:
         with ctx.db.read_session() as s:
-            path = media_audio.audio_file(s, ctx.actor, item_id, index, ctx.settings.home)
+            path = item_media_file(s, ctx.actor, item_id, index, ctx.settings.home)
         return media_audio.peaks(path, points, ctx.settings.home)
 
     found = await run_in_threadpool(run)
@@ -86,7 +87,7 @@ async def audio_spectrogram(
 
     def run() -> list[list[int]]:
         with ctx.db.read_session() as s:
-            path = media_audio.audio_file(s, ctx.actor, item_id, index, ctx.settings.home)
+            path = item_media_file(s, ctx.actor, item_id, index, ctx.settings.home)
         return media_audio.spectrogram(path, columns, ctx.settings.home).tolist()  # type: ignore[no-any-return]
 
     return await run_in_threadpool(run)
@@ -103,7 +104,7 @@ async def audio_speech(
 
     def run() -> list[tuple[float, float]]:
         with ctx.db.read_session() as s:
-            path = media_audio.audio_file(s, ctx.actor, item_id, index, ctx.settings.home)
+            path = item_media_file(s, ctx.actor, item_id, index, ctx.settings.home)
         return media_audio.speech_regions(path, aggressiveness, ctx.settings.home)
 
     found = await run_in_threadpool(run)
@@ -119,7 +120,7 @@ async def audio_transcribe(
 
     def run() -> audio.Transcript:
         with ctx.db.read_session() as s:
-            path = media_audio.audio_file(s, ctx.actor, item_id, index, ctx.settings.home)
+            path = item_media_file(s, ctx.actor, item_id, index, ctx.settings.home)
             url = media_audio.asr_url(s, ctx.actor, item_id)
         segments = [media_audio.Segment(g.start, g.end) for g in body.segments]
         return media_audio.transcribe(url, path, segments, ctx.settings.home)
