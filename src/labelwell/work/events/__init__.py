@@ -118,6 +118,25 @@ def publish(
         raw.run(_PRUNE, (raw.stamp(now - timedelta(seconds=RETAIN_S)),))
 
 
+#: what :func:`wire_around` leaves out, for the statement to write in
+_HOLE = "\x00hole\x00"
+
+
+def wire_around(
+    project_id: int, kind: str, payload: dict[str, Any], holes: tuple[str, ...]
+) -> tuple[str, ...]:
+    """PostgreSQL: an event's notification text cut around the payload keys
+    ``holes`` (numbers only known to the statement that makes the change):
+    the pieces, one more than ``holes``, between which that statement writes
+    the numbers as text, so the change and its ``pg_notify`` take one round
+    trip (the queue's submit)."""
+    event_id = f"{time.time_ns():x}{secrets.token_hex(3)}"
+    marked = {**payload, **dict.fromkeys(holes, _HOLE)}
+    pieces = tuple(Event(event_id, project_id, kind, marked).wire().split(dumps(_HOLE)))
+    assert len(pieces) == len(holes) + 1
+    return pieces
+
+
 def last_id(raw: Raw) -> int:
     """SQLite: the newest event's id (a poller starts after it)."""
     row = raw.one(_LAST)

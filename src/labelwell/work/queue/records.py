@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from labelwell.store.raw import loads, when
+from labelwell.work.actors import Actor
 from labelwell.work.policies import rater_data
 from labelwell.work.queue.project import QueueProject
 
@@ -156,6 +157,15 @@ class Pending:
     data: dict[str, Any] = field(default_factory=dict)
     gold: dict[str, Any] | None = None
     prediction_ok: bool | None = None
+
+
+def submitted_event(todo: Pending, actor: Actor) -> dict[str, Any]:
+    """The live event of a submit, but for what its write tells: ids (the
+    ``annotation_id`` and the item's count, ``done``, are added by the write)."""
+    payload: dict[str, Any] = {"item_id": todo.item_id, "user_id": actor.id}
+    if todo.is_gold:
+        payload["gold"] = True
+    return payload
 
 
 @dataclass(frozen=True, slots=True)

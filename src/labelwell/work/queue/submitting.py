@@ -18,7 +18,7 @@ from labelwell.work.policies import Permission, authorize
 from labelwell.work.queue import postgres
 from labelwell.work.queue import statements as sql
 from labelwell.work.queue.project import QueueProject, queue_project
-from labelwell.work.queue.records import Draft, Pending, Submitted
+from labelwell.work.queue.records import Draft, Pending, Submitted, submitted_event
 
 SUGGESTION_OUTCOMES = ("accepted", "edited", "rejected")
 
@@ -92,7 +92,9 @@ def submit(
         _refuse(outcome, assignment_id, todo)
     assert annotation_id is not None
     cost.charge(db, project, actor, time_spent_ms)
-    publish(db, project.id, SUBMITTED, _event(todo, actor, annotation_id, n_done))
+    if not db.postgresql:  # PostgreSQL's write sent it (postgres.SUBMIT_AND_NOTIFY)
+        written = {"annotation_id": annotation_id, "done": n_done}
+        publish(db, project.id, SUBMITTED, {**submitted_event(todo, actor), **written})
     if n_done is not None and project.overlap >= 2 and n_done >= project.overlap:
         consensus.on_submitted(db, project, todo.item_id, n_done)
     if n_done == project.overlap:
@@ -120,21 +122,6 @@ def submit(
     done.feedback = _feedback(project, done, todo.gold)
     done.flywheel = project.settings.flywheel
     return done, True
-
-
-def _event(
-    todo: Pending, actor: Actor, annotation_id: int, n_done: int | None
-) -> dict[str, Any]:
-    """The live event of a submit: ids and the item's count of answers."""
-    payload: dict[str, Any] = {
-        "item_id": todo.item_id,
-        "annotation_id": annotation_id,
-        "user_id": actor.id,
-        "done": n_done,
-    }
-    if todo.is_gold:
-        payload["gold"] = True
-    return payload
 
 
 def _retried(todo: Pending, assignment_id: int, key: str | None) -> Submitted:
