@@ -3,8 +3,10 @@ full-text search text (SQLite) and the items' label columns.
 
 Imports ``--items`` rows of the data manager's benchmark project (text of 12
 words; a third with two answers, half with a model prediction) into a fresh
-database through ``items.import_rows`` and reports items per second, then
-checks that a search right after the import finds them.
+database through ``imports.import_rows`` (the chunked path of ``labelwell
+import`` and the upload route: each chunk its own transaction, published at
+the end) and reports items per second, then checks that a search right after
+the import finds them.
 
     .venv/bin/python benchmarks/bench_import_derived.py --items 100000
     .venv/bin/python benchmarks/bench_import_derived.py --items 100000 \\
@@ -26,7 +28,7 @@ from _data_manager import ONTOLOGY, _rows  # noqa: E402
 
 from labelwell.store.db import Database  # noqa: E402
 from labelwell.store.migrate import upgrade  # noqa: E402
-from labelwell.work import accounts, items, projects  # noqa: E402
+from labelwell.work import accounts, imports, projects  # noqa: E402
 from labelwell.work import data_manager as dm  # noqa: E402
 from labelwell.work.actors import Actor  # noqa: E402
 
@@ -46,8 +48,7 @@ def main() -> None:
             s, admin, f"import-{time.time_ns()}", ONTOLOGY, gold_ratio=0.0, overlap=2
         ).id
     start = time.perf_counter()
-    with db.session() as s:
-        items.import_rows(s, admin, pid, _rows(args.items), filename="b.jsonl", batch_size=10_000)
+    imports.import_rows(db, admin, pid, _rows(args.items), filename="b.jsonl", batch_size=10_000)
     seconds = time.perf_counter() - start
     with db.read_session() as s:
         found = dm.count(s, admin, pid, dm.TableQuery(search="#0"))
