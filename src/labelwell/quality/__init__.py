@@ -35,6 +35,8 @@ _LAZY = {
     "AGGREGATORS": "labelwell.quality.registry",
     "aggregate_spans": "labelwell.quality.spans",
     "cuboid_agreement": "labelwell.quality.cuboids",
+    "aggregate_masks": "labelwell.quality.masks",
+    "mask_agreement": "labelwell.quality.masks",
     "cuboid_iou": "labelwell.quality.cuboids",
     **{
         name: "labelwell.quality.temporal"
