@@ -274,8 +274,11 @@ def publish(db: Raw | Session, project_id: int, event: str, data: dict[str, Any]
     )
 
 
-_OPEN_ITEMS = Statement(
-    "SELECT COUNT(*) FROM items WHERE project_id = ? AND status IN ('open', 'full') AND is_gold = ?"
+#: one open item is enough to know the project is not complete (an index probe,
+#: not a count of every open item of a large project on each completed one)
+_AN_OPEN_ITEM = Statement(
+    "SELECT 1 FROM items WHERE project_id = ? AND is_gold = ? AND status IN ('open', 'full')"
+    " LIMIT 1"
 )
 
 
@@ -287,10 +290,8 @@ def item_completed(db: Raw, project_id: int, item_id: int) -> None:
         return
     if "item.completed" in wanted:
         publish(db, project_id, "item.completed", {"item_id": item_id})
-    if "project.completed" in wanted:
-        row = db.one(_OPEN_ITEMS, (project_id, False))
-        if row is not None and int(row[0]) == 0:
-            publish(db, project_id, "project.completed", {"last_item_id": item_id})
+    if "project.completed" in wanted and db.one(_AN_OPEN_ITEM, (project_id, False)) is None:
+        publish(db, project_id, "project.completed", {"last_item_id": item_id})
 
 
 # -- sending -----------------------------------------------------------------------
