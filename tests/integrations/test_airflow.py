@@ -11,8 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from orchestrated import SRC, TEXTS, alive, label_everything, make_site, wait_for_items
 
+from integrations.orchestrated import SRC, TEXTS, alive, label_everything, make_site, wait_for_items
 from server_process import running
 from waiting import wait_for
 

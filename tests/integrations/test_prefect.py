@@ -11,8 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from orchestrated import SRC, TEXTS, label_everything, make_site, wait_for_items
 
+from integrations.orchestrated import SRC, TEXTS, label_everything, make_site, wait_for_items
 from server_process import running
 
 VENV = Path(os.environ.get("LABELWELL_PREFECT_VENV",
@@ -48,6 +48,8 @@ def test_the_prefect_flow_runs_every_stage_against_a_server(prefect_venv, db, tm
             "HOME": str(home),
             "PREFECT_HOME": str(home),
             "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "true",
+            # the ephemeral API starts slowly on a busy 2-core machine (default 20 s)
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "240",
             "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
             "LABELWELL_TOKEN": site.world.token(site.world.admin),
             "PYTHONPATH": str(SRC),
