@@ -22,10 +22,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from labelwell.formats._geometry import mask_to_rle, rle_to_mask
-from labelwell.quality.structured_agreement import _pairs_per_task
+from labelwell.quality.structured_agreement import _pairs_per_task, match_by_iou
 
 Region = Mapping[str, Any]
 
@@ -65,13 +64,7 @@ def match_masks(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hungarian matching maximising total IoU; ``(rows, cols, iou)`` of the pairs
     with ``IoU >= iou_threshold``."""
-    m = iou_matrix(a, b)
-    if m.size == 0:
-        empty = np.zeros(0, dtype=int)
-        return empty, empty, np.zeros(0)
-    rows, cols = linear_sum_assignment(m, maximize=True)
-    keep = m[rows, cols] >= iou_threshold
-    return rows[keep], cols[keep], m[rows, cols][keep]
+    return match_by_iou(iou_matrix(a, b), iou_threshold)
 
 
 @dataclass(frozen=True)
