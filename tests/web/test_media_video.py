@@ -112,7 +112,8 @@ def test_browser_and_python_interpolate_alike(page, site):
 
 def test_action_segments_on_a_video(page, site):
     page.set_default_timeout(30_000)
-    login(page, "ann2@demo.labelwell")
+    # ann1: after the tracks test they hold the second clip's lease (the next task)
+    login(page, "ann1@demo.labelwell")
     first = open_workspace(page, site.seeded.ids["demo-video"])
     actions = "[data-control=actions]"
     page.wait_for_selector(f"{actions} .video-stage[data-frame='0']")
