@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 
 from labelwell.errors import InvalidInput
 from labelwell.formats.registry import ImportRow
+from labelwell.store import derived
 from labelwell.store.tables import Import, Item, utcnow
 from labelwell.work import imports, items, queue, stats
 from labelwell.work.export import iter_records
@@ -134,8 +135,12 @@ def test_recover_removes_only_imports_whose_writer_is_gone(db):
             s.add(record)
             s.flush()
             ids[name] = record.id
-            s.add_all([Item(project_id=world.project_id, data={"text": f"{name} {i}"},
-                            import_id=record.id) for i in range(3)])
+            written = [Item(project_id=world.project_id, data={"text": f"{name} {i}"},
+                            import_id=record.id) for i in range(3)]
+            s.add_all(written)
+            s.flush()
+            # what the importer does in each chunk's transaction (migration 0022)
+            derived.fill_written(s, record.id, written[0].id, written[-1].id)
     assert imports.recover(db) == [ids["dead"]]
     assert _stored(db, world.project_id) == 6
     with db.read_session() as s:

@@ -62,9 +62,10 @@ ABANDONED_AFTER_S = 600.0
 #: 2-core machine: 5,000-row chunks held it 788 ms at the median, 1,000-row
 #: chunks 198 ms, and the import took 40 s against 42 s)
 CHUNK_ROWS = 1_000
-#: SQLite: chunks stored between passive checkpoints (about 4 MB of WAL; one
-#: after every chunk made a 200,000-row import twice as slow, 11.7 s against 5.4)
-CHECKPOINT_EVERY = 10
+#: SQLite: chunks stored between passive checkpoints (about 4 MB of WAL since
+#: the items carry eight sort indexes (migration 0020): ten chunks wrote 7 MB;
+#: one after every chunk made a 200,000-row import twice as slow, 11.7 s against 5.4)
+CHECKPOINT_EVERY = 5
 #: items removed per transaction when an import is discarded
 DISCARD_CHUNK = 2_000
 
