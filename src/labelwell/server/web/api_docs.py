@@ -1,7 +1,8 @@
 """The interactive API documentation (Swagger UI at ``/docs``) and the
 favicon, served from the package itself: both work offline, and no page of
 the app loads anything from another host. Swagger UI is vendored under
-``static/vendor/swagger-ui-VERSION/`` (``scripts/vendor.py swagger-ui-dist``, pinned in ``vendor.json``)."""
+``static/vendor/swagger-ui-VERSION/`` (pinned in ``vendor.json``; refreshed by
+``scripts/vendor.py swagger-ui-dist``)."""
 
 from __future__ import annotations
 
