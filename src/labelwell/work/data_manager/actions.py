@@ -15,8 +15,8 @@ from labelwell.store.db import rows_changed
 from labelwell.store.tables import Annotation, GoldAnswer, Item
 from labelwell.work import audit, labels
 from labelwell.work.actors import Actor
-from labelwell.work.events import ITEMS_CHANGED, ids, publish
 from labelwell.work.data_manager.query import TableQuery, where
+from labelwell.work.events import ITEMS_CHANGED, ids, publish
 from labelwell.work.export import export_to
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.projects import ontology_of
