@@ -160,7 +160,9 @@ class Tally:
         self.failures: list[str] = []
 
     def call(self, case: schemathesis.Case, headers: dict[str, str]) -> Any:
-        response = case.call(headers=headers)
+        # a generous bound, not schemathesis' 10 s: a first export (spaCy's
+        # tokenizer loading) on a loaded test machine took longer than that
+        response = case.call(headers=headers, timeout=120)
         self.codes[case.operation.label][response.status_code] += 1
         try:
             case.validate_response(response, headers=headers, checks=CHECKS)
