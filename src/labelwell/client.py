@@ -337,7 +337,10 @@ class Client:
         path = Path(path)
         params = {"format": format, **{k: v.isoformat() if isinstance(v, datetime) else v
                                        for k, v in filters.items() if v is not None}}
-        with self._http.stream("GET", f"/projects/{project_id}/export", params=params) as r:
+        return self._download(f"/projects/{project_id}/export", params, path)
+
+    def _download(self, url: str, params: dict[str, Any], path: Path) -> Path:
+        with self._http.stream("GET", url, params=params) as r:
             if r.status_code >= 400:
                 r.read()
                 _raise(r)
@@ -345,6 +348,48 @@ class Client:
                 for chunk in r.iter_bytes():
                     out.write(chunk)
         return path
+
+    # -- synthetic data ------------------------------------------------------
+    def synth_generate(self, project_id: int, method: str, *, base_url: str, model: str,
+                       **options: Any) -> dict[str, Any]:
+        """Queue the ``synth_generate`` job: ``method`` (self-instruct, evol-instruct,
+        qa, paraphrase) against an OpenAI-compatible server; see docs/synth.md for
+        the options. Returns the job; ``GET /jobs/{id}`` tells its result."""
+        body = {"kind": "synth_generate",
+                "options": {"method": method, "base_url": base_url, "model": model, **options}}
+        return self._call("POST", f"/projects/{project_id}/jobs",  # type: ignore[no-any-return]
+                          json=body).json()
+
+    def synth_items(self, project_id: int, *, verdict: str | None = None, after: int = 0,
+                    limit: int = 100) -> list[dict[str, Any]]:
+        """A page of the project's synthetic items with their provenance."""
+        params: dict[str, Any] = {"after": after, "limit": limit}
+        if verdict is not None:
+            params["verdict"] = verdict
+        return self._call("GET", f"/projects/{project_id}/synth/items",  # type: ignore[no-any-return]
+                          params=params).json()["data"]
+
+    def synth_verdict(self, project_id: int, item_id: int, verdict: str, *,
+                      fixed: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Verify, fix (``fixed``: the corrected data fields) or reject a synthetic item."""
+        return self._call(  # type: ignore[no-any-return]
+            "POST", f"/projects/{project_id}/synth/items/{item_id}/verdict",
+            json={"verdict": verdict, "fixed": fixed}).json()
+
+    def synth_report(self, project_id: int, **options: Any) -> dict[str, Any]:
+        """Run the synthetic-data guards (see docs/synth.md) and return the report."""
+        return self._call("POST", f"/projects/{project_id}/synth/report",  # type: ignore[no-any-return]
+                          json=options).json()
+
+    def synth_export(self, project_id: int, path: str | Path, *, format: str = "jsonl",
+                     override_reason: str | None = None) -> Path:
+        """Stream the project's training export (synthetic items as its settings
+        allow) to ``path``; a broken cap is a Conflict unless ``override_reason``."""
+        path = Path(path)
+        params = {"format": format}
+        if override_reason is not None:
+            params["override_reason"] = override_reason
+        return self._download(f"/projects/{project_id}/synth/export", params, path)
 
     # -- storage -----------------------------------------------------------
     def add_storage(self, project_id: int, name: str, url: str, *,

@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "migrate",
     "worker",
     "storage",
+    "synth",
     "pipeline",
 )
 
