@@ -20,7 +20,7 @@ import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import orjson
@@ -29,8 +29,8 @@ from labelwell.errors import InvalidInput
 from labelwell.formats._geometry import mask_to_rle, rle_area, rle_bbox, rle_to_mask
 from labelwell.formats._ontology import TakesOntology, check_label, first_control
 from labelwell.formats._paths import inside
-from labelwell.formats._select import attach, check_mode, chosen_labels
-from labelwell.formats._sink import DirSink, Sink, ZipSink
+from labelwell.formats._select import attach, chosen_labels
+from labelwell.formats._sink import FolderExporter, Sink
 from labelwell.formats.coco import image_meta
 from labelwell.formats.registry import ExportRecord, ImportRow, register_exporter, register_importer
 
@@ -94,25 +94,10 @@ def _decode_png_plain(path: Path) -> np.ndarray:
     return out.reshape(h, w, channels)[:, :, :3]
 
 
-class CocoPanopticExporter:
+class CocoPanopticExporter(FolderExporter):
+    """Written as a zip (``write``) or a folder (``export_dir``)."""
     name = "coco_panoptic"
     needs = ("panoptic",)
-    extension = "zip"
-    media_type = "application/zip"
-
-    def __init__(self, labels: str = "consensus", control: str | None = None) -> None:
-        self.labels = check_mode(labels)
-        self.control = control
-
-    def write(self, records: Iterable[ExportRecord], out: BinaryIO, ontology: Any) -> int:
-        sink = ZipSink(out)
-        try:
-            return self._export(records, sink, ontology)
-        finally:
-            sink.close()
-
-    def export_dir(self, records: Iterable[ExportRecord], directory: Path, ontology: Any) -> int:
-        return self._export(records, DirSink(directory), ontology)
 
     def _export(self, records: Iterable[ExportRecord], sink: Sink, ontology: Any) -> int:
         ctrl = first_control(ontology, ("panoptic",), self.control)

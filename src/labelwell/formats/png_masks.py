@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from pathlib import PurePosixPath
+from typing import Any
 
 import numpy as np
 import orjson
@@ -25,8 +25,8 @@ from PIL import Image, ImageDraw
 from labelwell.errors import InvalidInput
 from labelwell.formats._geometry import rle_to_mask
 from labelwell.formats._ontology import check_label, first_control
-from labelwell.formats._select import check_mode, chosen_labels
-from labelwell.formats._sink import DirSink, Sink, ZipSink
+from labelwell.formats._select import chosen_labels
+from labelwell.formats._sink import FolderExporter, Sink
 from labelwell.formats.registry import ExportRecord, register_exporter
 
 _PALETTE_SIZE = 256
@@ -78,25 +78,10 @@ def encode(labels: np.ndarray, n_classes: int) -> bytes:
     return buf.getvalue()
 
 
-class PngMasksExporter:
+class PngMasksExporter(FolderExporter):
+    """Written as a zip (``write``) or a folder (``export_dir``)."""
     name = "png_masks"
     needs = ("mask", "panoptic")
-    extension = "zip"
-    media_type = "application/zip"
-
-    def __init__(self, labels: str = "consensus", control: str | None = None) -> None:
-        self.labels = check_mode(labels)
-        self.control = control
-
-    def write(self, records: Iterable[ExportRecord], out: BinaryIO, ontology: Any) -> int:
-        sink = ZipSink(out)
-        try:
-            return self._export(records, sink, ontology)
-        finally:
-            sink.close()
-
-    def export_dir(self, records: Iterable[ExportRecord], directory: Path, ontology: Any) -> int:
-        return self._export(records, DirSink(directory), ontology)
 
     def _export(self, records: Iterable[ExportRecord], sink: Sink, ontology: Any) -> int:
         ctrl = first_control(ontology, self.needs, self.control)
