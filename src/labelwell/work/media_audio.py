@@ -16,10 +16,8 @@ from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput
 from labelwell.media import audio
-from labelwell.store.tables import Project
-from labelwell.work import items
 from labelwell.work.actors import Actor
-from labelwell.work.project_settings import settings_of
+from labelwell.work.media_files import model_server
 
 #: Most segments one transcription request may send, and the longest segment.
 MAX_SEGMENTS = 200
@@ -46,16 +44,7 @@ def speech_regions(path: Path, aggressiveness: int, home: Path) -> list[tuple[fl
 
 def asr_url(session: Session, actor: Actor, item_id: int) -> str:
     """The speech server the item's project names (``settings.asr_url``)."""
-    item = items.get_item(session, actor, item_id)
-    project = session.get(Project, item.project_id)
-    assert project is not None
-    url = settings_of(project).asr_url
-    if not url:
-        raise InvalidInput(
-            f"project {project.name!r} names no speech server (settings.asr_url)",
-            field="settings.asr_url",
-        )
-    return url
+    return model_server(session, actor, item_id, "asr_url", "names no speech server")
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from labelwell.errors import NotFound
-from labelwell.store.tables import Item
+from labelwell.errors import InvalidInput, NotFound
+from labelwell.store.tables import Item, Project
 from labelwell.work import items, storage
 from labelwell.work.actors import Actor
+from labelwell.work.project_settings import settings_of
 
 MEDIA_KEYS = frozenset({"image", "audio", "video", "url", "file"})
 
@@ -63,3 +64,18 @@ def item_media_file(session: Session, actor: Actor, item_id: int, index: int, ho
             fh.write(chunk)
     tmp.replace(path)
     return path
+
+
+def model_server(session: Session, actor: Actor, item_id: int, setting: str, missing: str) -> str:
+    """The model server the item's project names in ``settings.<setting>`` (a
+    speech or a segmentation server), for someone who may see the item; a
+    clear error saying ``missing`` when the project names none."""
+    item = items.get_item(session, actor, item_id)
+    project = session.get(Project, item.project_id)
+    assert project is not None
+    url: str | None = getattr(settings_of(project), setting)
+    if not url:
+        raise InvalidInput(
+            f"project {project.name!r}: {missing} (settings.{setting})", field=f"settings.{setting}"
+        )
+    return url

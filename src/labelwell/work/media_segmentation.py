@@ -14,11 +14,8 @@ from labelwell.errors import InvalidInput
 from labelwell.formats._geometry import mask_to_rle
 from labelwell.media import segmentation as seg
 from labelwell.media.interactive import ask_model
-from labelwell.store.tables import Project
-from labelwell.work import items
 from labelwell.work.actors import Actor
-from labelwell.work.media_files import item_media_file
-from labelwell.work.project_settings import settings_of
+from labelwell.work.media_files import item_media_file, model_server
 
 
 @dataclass(frozen=True)
@@ -50,16 +47,9 @@ def image_file(session: Session, actor: Actor, item_id: int, index: int, home: P
 
 def model_url(session: Session, actor: Actor, item_id: int) -> str:
     """The item's project's interactive model (``settings.segment_model_url``)."""
-    item = items.get_item(session, actor, item_id)
-    project = session.get(Project, item.project_id)
-    assert project is not None
-    url = settings_of(project).segment_model_url
-    if not url:
-        raise InvalidInput(
-            "this project has no interactive segmentation model (settings.segment_model_url)",
-            field="settings.segment_model_url",
-        )
-    return url
+    return model_server(
+        session, actor, item_id, "segment_model_url", "has no interactive segmentation model"
+    )
 
 
 def pyramid(path: Path, home: Path) -> seg.Pyramid:
