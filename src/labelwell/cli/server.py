@@ -95,7 +95,8 @@ def demo(
     serve_: bool = typer.Option(True, "--serve/--no-serve", help="Start the server after."),
     job_worker: bool = JOB_WORKER,
 ) -> None:
-    """Create demo projects (sentiment, NER, image boxes, RLHF comparison) and serve them."""
+    """Create demo projects (sentiment, NER, image boxes, segmentation, video, audio,
+    point clouds, RLHF comparison) and serve them."""
     from labelwell.demo import DEMO_PASSWORD, create_demo
     from labelwell.settings import Settings
 
