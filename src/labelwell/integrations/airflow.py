@@ -38,21 +38,6 @@ from labelwell.pipeline.stages import STAGE_FUNCTIONS, poke, project_id_of
 DEFAULT_CONN_ID = "labelwell_default"
 
 
-def get_provider_info() -> dict[str, Any]:
-    """What Airflow reads through the ``apache_airflow_provider`` entry point."""
-    return {
-        "package-name": "labelwell",
-        "name": "labelwell",
-        "description": "Labeling pipelines on a labelwell server.",
-        "connection-types": [
-            {
-                "hook-class-name": "labelwell.integrations.airflow.LabelwellHook",
-                "connection-type": "labelwell",
-            }
-        ],
-    }
-
-
 class LabelwellHook(BaseHook):
     """A labelwell server: ``host`` is its URL (``http://host:8080``; or a host
     name with ``schema`` http/https and ``port``), ``password`` an API token."""
