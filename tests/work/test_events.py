@@ -4,6 +4,7 @@ filtered by what each role may know; presence by role and blindness."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -42,7 +43,10 @@ def heard(db, project_id: int, change, *, expect: int) -> list[Event]:
             hub.unsubscribe(subscription)
             await hub.close()
 
-    return asyncio.run(listen())
+    # a loop of its own in a thread of its own: an earlier test of the run (a
+    # browser test's driver) may have left this thread's loop running
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, listen()).result()
 
 
 def test_a_submit_is_heard_once_it_commits_and_a_rollback_sends_nothing(db, world):
