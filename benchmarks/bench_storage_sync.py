@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import s3fs
 
 from labelwell.store.db import Database
@@ -27,16 +22,13 @@ from labelwell.store.migrate import upgrade
 from labelwell.work import accounts, projects, storage, storage_sync
 from labelwell.work.actors import Actor
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _s3 import moto_server  # noqa: E402
+
 ONTOLOGY = {
     "name": "images",
     "controls": [{"name": "animal", "type": "choice", "source": "url", "options": ["cat", "dog"]}],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def main() -> None:
@@ -46,21 +38,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{endpoint}/moto-api/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with moto_server() as endpoint:
         fs = s3fs.S3FileSystem(key="k", secret="s", client_kwargs={"endpoint_url": endpoint})
         fs.mkdir("bench")
         t0 = time.perf_counter()
@@ -95,9 +73,6 @@ def main() -> None:
             second = storage_sync.sync(db, admin, project_id, "raw")
             second_s = time.perf_counter() - t0
             db.dispose()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
     result = {
         "objects": args.objects,
         "upload_s": round(upload_s, 2),
