@@ -380,6 +380,9 @@ def propagate(
     h = min(float(box["height"]), height - y)
     if w < 2 or h < 2:
         raise InvalidInput("box: needs at least 2x2 pixels inside the frame")
+    # MIL samples its training patches at random: the same box and frames give
+    # the same suggestions whatever else in the process drew from OpenCV's RNG
+    cv2.setRNGSeed(0)
     tracker = cv2.TrackerMIL.create()
     tracker.init(cv2.cvtColor(first, cv2.COLOR_RGB2BGR), (int(x), int(y), int(w), int(h)))
     found: list[dict[str, float]] = []
