@@ -72,6 +72,51 @@ def test_peaks_agree_with_a_direct_min_max() -> None:
     assert peaks.max.max() == pytest.approx(samples.max() / 32768)
     assert peaks.min.min() == pytest.approx(samples.min() / 32768)
     assert peaks.duration == pytest.approx(len(samples) / audio.RATE)
+    assert peaks.start == 0 and peaks.end == pytest.approx(peaks.duration)
+
+
+def test_a_window_reads_only_its_slice_of_one_level(tmp_path) -> None:
+    rng = np.random.default_rng(5)
+    samples = rng.integers(-30000, 30000, 60 * audio.RATE).astype(np.int16)
+    path = tmp_path / "a.wav"
+    path.write_bytes(audio.wav_bytes(samples))
+    cache = audio.AudioCache(tmp_path / "cache")
+    read: list[tuple[int, int, int]] = []
+    levels = audio.peak_levels(samples)
+
+    def reader(level: int, first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        read.append((level, first, stop))
+        if level == 1:
+            return samples[first:stop], samples[first:stop]
+        return levels[level][0][first:stop], levels[level][1][first:stop]
+
+    # 10 s to 12 s at 500 points: level 32 would give 1,000 peaks, kept
+    peaks = audio.window_peaks(reader, len(samples), 500, 10.0, 12.0)
+    assert read == [(32, 5000, 6000)]
+    assert len(peaks.max) == 500 and peaks.samples_per_peak == 64
+    assert peaks.start == pytest.approx(10.0) and peaks.end == pytest.approx(12.0)
+    for k in (0, 250, 499):
+        a = int(peaks.start * audio.RATE + k * peaks.samples_per_peak)
+        run = samples[a : a + 64]
+        assert peaks.max[k] == pytest.approx(run.max() / 32768)
+        assert peaks.min[k] == pytest.approx(run.min() / 32768)
+    # the same window from the cache's memory-mapped pyramid
+    cached = cache.peaks(path, 500, 10.0, 12.0)
+    assert np.array_equal(cached.max, peaks.max) and np.array_equal(cached.min, peaks.min)
+    # a window shorter than the finest level can draw: the samples themselves
+    read.clear()
+    fine = audio.window_peaks(reader, len(samples), 1000, 30.0, 30.5)
+    assert read == [(1, 30 * audio.RATE, int(30.5 * audio.RATE))]
+    assert fine.samples_per_peak == 8
+    assert cache.peaks(path, 1000, 30.0, 30.5).max.tolist() == fine.max.tolist()
+    # the whole file at 1,800 points (the default window)
+    whole = cache.peaks(path, 1800)
+    assert len(whole.max) <= 1800 and whole.samples_per_peak == 640  # level 160, by 4
+    assert whole.max.max() == pytest.approx(samples.max() / 32768)
+    with pytest.raises(InvalidInput, match="past the end"):
+        cache.peaks(path, 100, 61.0, 62.0)
+    with pytest.raises(InvalidInput, match="after start"):
+        cache.peaks(path, 100, 5.0, 5.0)
 
 
 def test_spectrogram_peaks_at_the_tone() -> None:
@@ -82,6 +127,11 @@ def test_spectrogram_peaks_at_the_tone() -> None:
     bin_hz = audio.RATE / 512
     assert np.all(np.abs(spec.argmax(axis=1) * bin_hz - 1000) <= bin_hz)
     assert spec.max() == 255
+    # on the full-scale scale a sine at a third of full scale lies about 9.5 dB
+    # below the top (255 - 9.5 / 80 * 255), whatever else the window holds
+    third = (32767 / 3 * np.sin(2 * np.pi * 1000 * t)).astype(np.int16)
+    top = int(audio.spectrogram(third, 10, full_scale=True).max())
+    assert top == pytest.approx(255 - 20 * np.log10(3) / 80 * 255, abs=4)
 
 
 def test_speech_regions_find_the_bursts() -> None:
@@ -121,10 +171,10 @@ def test_cache_decodes_once(tmp_path) -> None:
     cache = audio.AudioCache(tmp_path / "cache")
     peaks = cache.peaks(path, 100)
     assert peaks.duration == pytest.approx(3.0)
-    assert len(list((tmp_path / "cache").glob("*.npy"))) == 1
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 1
     assert np.array_equal(cache.samples(path), samples)
     cache.peaks(path, 50)
-    assert len(list((tmp_path / "cache").glob("*.npy"))) == 1
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 2  # the samples and their pyramid
 
 
 def test_the_demo_makes_speech_like_audio(tmp_path) -> None:

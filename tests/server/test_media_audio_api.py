@@ -81,6 +81,33 @@ def test_peaks_and_spectrogram(api, world, settings):
     assert len(r.json()) == 20 and len(r.json()[0]) == 256
 
 
+def test_peaks_and_spectrogram_of_a_window(api, world):
+    item = _item(api, world)
+    headers = _as(world, world.manager)
+    url = f"/api/v1/items/{item}/audio/0"
+    r = api.get(f"{url}/peaks", params={"points": 300, "start": 2.0, "end": 3.5}, headers=headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["start"] == pytest.approx(2.0) and body["end"] == pytest.approx(3.5)
+    assert 0 < len(body["max"]) <= 300 and body["duration"] == pytest.approx(8.0)
+    # the window's peaks agree with the whole file's at the same resolution
+    whole = api.get(f"{url}/peaks", params={"points": 2000}, headers=headers).json()
+    assert max(body["max"]) <= max(whole["max"]) + 1e-3
+    r = api.get(f"{url}/spectrogram", params={"columns": 30, "start": 1, "end": 2}, headers=headers)
+    assert r.status_code == 200, r.text
+    assert len(r.json()) == 30 and len(r.json()[0]) == 256
+    for params, field in (
+        ({"start": 9.0}, "start"),
+        ({"start": 3.0, "end": 2.0}, "end"),
+    ):
+        for what in ("peaks", "spectrogram"):
+            r = api.get(f"{url}/{what}", params=params, headers=headers)
+            assert r.status_code == 422, r.text
+            assert field in r.text
+    r = api.get(f"{url}/peaks", params={"start": -1}, headers=headers)
+    assert r.status_code == 422 and "start" in r.text
+
+
 def test_speech_regions_are_suggestions(api, world, db):
     item = _item(api, world)
     r = api.get(f"/api/v1/items/{item}/audio/0/speech", headers=_as(world, world.manager))

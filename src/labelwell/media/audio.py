@@ -9,14 +9,20 @@ speech regions and segments for a speech recogniser, all from the cache.
   and later requests read a memory map.
 * **Peaks.** A waveform drawn at ``n`` points shows, for each run of samples,
   its minimum and maximum: the scheme of audiowaveform (BBC R&D, the ``.dat``
-  format peaks.js reads) and of wavesurfer.js's ``exportPeaks``. Levels are kept
-  at 32, 160, 800, 4,000 and 16,000 samples per peak; a request for ``n`` points
-  reads the finest level with at most ``8 n`` peaks and reduces it.
+  format peaks.js reads) and of wavesurfer.js's ``exportPeaks``. A pyramid of
+  levels is kept at 32, 160, 800, 4,000 and 16,000 samples per peak, each level a
+  ``.npy`` file read through a memory map. A request names a window (``start``
+  to ``end`` seconds, the whole file by default) and ``n`` points: it reads only
+  that window's slice of the finest level with at most ``8 n`` peaks in it (the
+  samples themselves under the finest level) and reduces it, so the first view of
+  an hour and each zoomed or scrolled view cost the same, whatever the length.
 * **Spectrogram.** Short-time Fourier transform (Allen & Rabiner 1977, "A
   unified approach to short-time Fourier analysis and synthesis", Proc. IEEE
   65(11)) with a Hann window, magnitudes in dB over an 80 dB range scaled to
   0..255: the form wavesurfer.js's spectrogram plugin reads from
-  ``frequenciesDataUrl``. Only the ``columns`` frames drawn are transformed.
+  ``frequenciesDataUrl``. Only the ``columns`` frames drawn are transformed, and
+  only over the window asked for; a window's dB are relative to a full-scale
+  sine (not its own loudest bin), so neighbouring windows share one scale.
 * **Speech regions.** webrtcvad (the WebRTC project's GMM voice activity
   detector) classifies 30 ms frames; runs of speech frames are joined across
   gaps shorter than ``join_gap`` and runs shorter than ``min_speech`` dropped,
@@ -40,7 +46,7 @@ import json
 import os
 import threading
 import wave
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,18 +130,24 @@ def peak_levels(samples: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]
 
 @dataclass(frozen=True)
 class Peaks:
-    """A waveform at ``len(max)`` points over ``duration`` seconds, values in -1..1."""
+    """A waveform at ``len(max)`` points from ``start`` to ``end`` seconds of audio
+    lasting ``duration`` seconds, values in -1..1; peak ``k`` covers the samples
+    from ``start * RATE + k * samples_per_peak`` on."""
 
     duration: float
     samples_per_peak: float
     max: np.ndarray
     min: np.ndarray
+    start: float
+    end: float
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "duration": self.duration,
             "sample_rate": RATE,
             "samples_per_peak": self.samples_per_peak,
+            "start": self.start,
+            "end": self.end,
             "max": np.round(self.max, 3).tolist(),
             "min": np.round(self.min, 3).tolist(),
         }
@@ -149,15 +161,43 @@ def level_for(n_samples: int, points: int) -> int:
     return LEVELS[-1]
 
 
-def reduce_peaks(
-    levels: dict[int, tuple[np.ndarray, np.ndarray]], n_samples: int, points: int
+#: ``read(level, first, stop)``: the min and max peaks ``first`` to ``stop`` of a
+#: level (level 1: the samples themselves)
+PeakReader = Callable[[int, int, int], tuple[np.ndarray, np.ndarray]]
+
+
+def sample_window(n_samples: int, start: float, end: float | None) -> tuple[int, int]:
+    """The samples from ``start`` to ``end`` seconds (``None``: the end), checked."""
+    a = int(np.floor(start * RATE))
+    b = n_samples if end is None else min(n_samples, int(np.ceil(end * RATE)))
+    if end is not None and end <= start:
+        raise InvalidInput("end must be after start", field="end")
+    if a >= n_samples or b <= a:
+        raise InvalidInput(
+            f"start {start:g} s is past the end of the audio ({n_samples / RATE:.3f} s)",
+            field="start",
+        )
+    return a, b
+
+
+def window_peaks(
+    read: PeakReader,
+    n_samples: int,
+    points: int,
+    start: float = 0.0,
+    end: float | None = None,
+    raw: bool = True,
 ) -> Peaks:
-    """About ``points`` peaks over the whole file from the cached ``levels``
-    (only the one :func:`level_for` picks is read)."""
+    """About ``points`` peaks from ``start`` to ``end`` seconds, reduced from the
+    finest pyramid level with at most ``8 * points`` peaks in the window (the
+    samples themselves, ``raw``, when the finest level has fewer than ``points``
+    peaks there); only the window's slice of that level is read."""
     points = max(1, min(points, MAX_POINTS))
-    level = level_for(n_samples, points)
-    lo, hi = levels[level]
-    step = max(1, -(-len(lo) // points))
+    a, b = sample_window(n_samples, start, end)
+    level = 1 if raw and b - a < LEVELS[0] * points else level_for(b - a, points)
+    first, stop = a // level, -(-b // level)
+    lo, hi = read(level, first, stop)
+    step = max(1, -(-(stop - first) // points))
     lo, hi = min_max(lo, step)[0], min_max(hi, step)[1]
     scale = 1 / 32768
     return Peaks(
@@ -165,14 +205,51 @@ def reduce_peaks(
         samples_per_peak=float(level * step),
         max=hi.astype(np.float32) * scale,
         min=lo.astype(np.float32) * scale,
+        start=first * level / RATE,
+        end=min(n_samples, stop * level) / RATE,
     )
 
 
+def reduce_peaks(
+    levels: dict[int, tuple[np.ndarray, np.ndarray]],
+    n_samples: int,
+    points: int,
+    start: float = 0.0,
+    end: float | None = None,
+) -> Peaks:
+    """About ``points`` peaks from ``start`` to ``end`` seconds (the whole file by
+    default) from the ``levels`` of :func:`peak_levels`."""
+
+    def read(level: int, first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = levels[level]
+        return lo[first:stop], hi[first:stop]
+
+    return window_peaks(read, n_samples, points, start, end, raw=False)
+
+
+def pyramid_offsets(n_samples: int) -> dict[int, tuple[int, int]]:
+    """Where each level's peaks lie in the one array :class:`AudioCache` keeps
+    them in: ``level -> (offset, count)``, the levels one after the other."""
+    out: dict[int, tuple[int, int]] = {}
+    offset = 0
+    for level in LEVELS:
+        count = -(-n_samples // level)
+        out[level] = (offset, count)
+        offset += count
+    return out
+
+
 def spectrogram(
-    samples: np.ndarray, columns: int, n_fft: int = 512, range_db: float = 80.0
+    samples: np.ndarray,
+    columns: int,
+    n_fft: int = 512,
+    range_db: float = 80.0,
+    full_scale: bool = False,
 ) -> np.ndarray:
     """``columns`` STFT frames spread evenly over ``samples`` as uint8
-    ``[columns, n_fft // 2]`` (0: ``range_db`` below the loudest bin, 255: it)."""
+    ``[columns, n_fft // 2]`` (255: the loudest bin, or with ``full_scale`` a
+    full-scale sine's bin, which keeps one scale across windows of one file;
+    0: ``range_db`` below that)."""
     columns = max(1, min(columns, MAX_COLUMNS))
     n = len(samples)
     if n < n_fft:
@@ -182,10 +259,12 @@ def spectrogram(
     starts = np.linspace(0, n - n_fft, columns).astype(np.int64)
     idx = starts[:, None] + np.arange(n_fft)[None, :]
     frames = np.asarray(samples)[idx].astype(np.float32) / 32768
-    frames *= np.hanning(n_fft).astype(np.float32)
+    window = np.hanning(n_fft).astype(np.float32)
+    frames *= window
     mags = np.abs(np.fft.rfft(frames, axis=1))[:, : n_fft // 2]
     db = 20 * np.log10(np.maximum(mags, 1e-10))
-    top = float(db.max())
+    # a sine of amplitude 1 on a bin puts half the window's sum in it
+    top = 20 * float(np.log10(window.sum() / 2)) if full_scale else float(db.max())
     scaled = (db - (top - range_db)) / range_db * 255
     return np.clip(scaled, 0, 255).astype(np.uint8)
 
@@ -297,29 +376,36 @@ def transcribe(
 
 
 class AudioCache:
-    """Decoded samples and their peaks under ``folder``, one pair of files per
-    source file version (path, size, mtime)."""
+    """Decoded samples and their peak pyramid under ``folder``, one pair of files
+    per source file version (path, size, mtime): ``<key>.npy`` the samples,
+    ``<key>.pyramid.npy`` a ``[2, peaks]`` int16 array (minima, maxima) holding
+    every level of :data:`LEVELS` one after the other (:func:`pyramid_offsets`).
+    Both are read through memory maps, so a request touches only its window."""
+
+    FORMAT = "2"  # the pyramid's layout; a new one decodes anew
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
     def _key(self, path: Path) -> str:
         st = path.stat()
-        ident = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+        ident = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{self.FORMAT}"
         return hashlib.sha256(ident.encode()).hexdigest()[:32]
 
     def _build(self, path: Path, key: str) -> None:
         samples = decode(path)
         levels = peak_levels(samples)
+        pyramid = np.empty((2, sum(len(lo) for lo, _ in levels.values())), np.int16)
+        for level, (offset, count) in pyramid_offsets(len(samples)).items():
+            pyramid[0, offset : offset + count] = levels[level][0]
+            pyramid[1, offset : offset + count] = levels[level][1]
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f"{key}.{os.getpid()}.{threading.get_ident()}"
+        np.save(f"{tmp}.p.npy", pyramid)
         np.save(f"{tmp}.npy", samples)
-        arrays: dict[str, Any] = {f"lo{k}": v[0] for k, v in levels.items()}
-        arrays.update({f"hi{k}": v[1] for k, v in levels.items()})
-        np.savez(f"{tmp}.npz", **arrays)
-        os.replace(f"{tmp}.npz", self.folder / f"{key}.peaks.npz")
-        os.replace(f"{tmp}.npy", self.folder / f"{key}.npy")
+        os.replace(f"{tmp}.p.npy", self.folder / f"{key}.pyramid.npy")
         (self.folder / f"{key}.json").write_text(json.dumps({"source": str(path)}))
+        os.replace(f"{tmp}.npy", self.folder / f"{key}.npy")  # last: the entry is whole
 
     def _ensure(self, path: Path) -> str:
         key = self._key(path)
@@ -335,13 +421,24 @@ class AudioCache:
         samples: np.ndarray = np.load(self.folder / f"{key}.npy", mmap_mode="r")
         return samples
 
-    def peaks(self, path: Path, points: int) -> Peaks:
+    def peaks(self, path: Path, points: int, start: float = 0.0, end: float | None = None) -> Peaks:
+        """About ``points`` peaks from ``start`` to ``end`` seconds (the whole
+        file by default), read from the window's slice of one pyramid level."""
         key = self._ensure(path)
-        n = int(np.load(self.folder / f"{key}.npy", mmap_mode="r").shape[0])
-        level = level_for(n, max(1, min(points, MAX_POINTS)))
-        with np.load(self.folder / f"{key}.peaks.npz") as z:
-            levels = {level: (z[f"lo{level}"], z[f"hi{level}"])}
-        return reduce_peaks(levels, n, points)
+        samples = np.load(self.folder / f"{key}.npy", mmap_mode="r")
+        pyramid = np.load(self.folder / f"{key}.pyramid.npy", mmap_mode="r")
+        offsets = pyramid_offsets(len(samples))
+
+        def read(level: int, first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+            if level == 1:
+                run = np.asarray(samples[first:stop])
+                return run, run
+            offset, count = offsets[level]
+            lo = np.asarray(pyramid[0, offset + first : offset + min(stop, count)])
+            hi = np.asarray(pyramid[1, offset + first : offset + min(stop, count)])
+            return lo, hi
+
+        return window_peaks(read, len(samples), points, start, end)
 
 
 def speechlike(

@@ -30,12 +30,21 @@ def cache(home: Path) -> audio.AudioCache:
     return audio.AudioCache(home / "cache" / "audio")
 
 
-def peaks(path: Path, points: int, home: Path) -> audio.Peaks:
-    return cache(home).peaks(path, points)
+def peaks(
+    path: Path, points: int, home: Path, start: float = 0.0, end: float | None = None
+) -> audio.Peaks:
+    """About ``points`` peaks from ``start`` to ``end`` seconds (the whole file by default)."""
+    return cache(home).peaks(path, points, start, end)
 
 
-def spectrogram(path: Path, columns: int, home: Path) -> np.ndarray:
-    return audio.spectrogram(cache(home).samples(path), columns)
+def spectrogram(
+    path: Path, columns: int, home: Path, start: float = 0.0, end: float | None = None
+) -> np.ndarray:
+    """``columns`` spectra over ``start`` to ``end`` seconds, on the full-scale
+    dB scale every window of the file shares."""
+    samples = cache(home).samples(path)
+    a, b = audio.sample_window(len(samples), start, end)
+    return audio.spectrogram(samples[a:b], columns, full_scale=True)
 
 
 def speech_regions(path: Path, aggressiveness: int, home: Path) -> list[tuple[float, float]]:

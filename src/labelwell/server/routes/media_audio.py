@@ -21,12 +21,21 @@ router = APIRouter(tags=["media"])
 
 MediaIndex = Annotated[int, PathParam(ge=0, le=1000)]
 Seconds = Annotated[float, Field(ge=0, le=1e7)]
+WindowStart = Annotated[
+    float, Query(ge=0, le=1e7, description="Seconds from the start where the window begins.")
+]
+WindowEnd = Annotated[
+    float | None,
+    Query(gt=0, le=1e7, description="Seconds where the window ends (default: the end)."),
+]
 
 
 class PeaksPublic(Public):
     duration: float = Field(description="Seconds of audio.")
     sample_rate: int = Field(description="The rate the audio was decoded at (16 kHz).")
-    samples_per_peak: float
+    samples_per_peak: float = Field(description="Samples (at 16 kHz) behind each peak.")
+    start: float = Field(description="Seconds where the first peak's run begins.")
+    end: float = Field(description="Seconds where the last peak's run ends.")
     max: list[float] = Field(description="Each run's highest sample, -1..1.")
     min: list[float] = Field(description="Each run's lowest sample, -1..1.")
 
@@ -62,14 +71,18 @@ async def audio_peaks(
     index: MediaIndex,
     ctx: Ctx,
     points: Annotated[int, Query(ge=1, le=audio.MAX_POINTS)] = 4000,
+    start: WindowStart = 0.0,
+    end: WindowEnd = None,
 ) -> PeaksPublic:
-    """About ``points`` min/max peaks over the item's audio ``index`` (decoded
-    once on the server and cached), for drawing its waveform."""
+    """About ``points`` min/max peaks over ``start`` to ``end`` seconds of the
+    item's audio ``index`` (the whole file by default), for drawing the visible
+    window of its waveform. The audio is decoded once on the server into a peak
+    pyramid; a request reads only its window's slice of one level."""
 
     def run() -> audio.Peaks:
         with ctx.db.read_session() as s:
             path = item_media_file(s, ctx.actor, item_id, index, ctx.settings.home)
-        return media_audio.peaks(path, points, ctx.settings.home)
+        return media_audio.peaks(path, points, ctx.settings.home, start, end)
 
     found = await run_in_threadpool(run)
     return PeaksPublic(**found.to_dict())
@@ -81,14 +94,18 @@ async def audio_spectrogram(
     index: MediaIndex,
     ctx: Ctx,
     columns: Annotated[int, Query(ge=1, le=audio.MAX_COLUMNS)] = 800,
+    start: WindowStart = 0.0,
+    end: WindowEnd = None,
 ) -> list[list[int]]:
-    """``columns`` spectra spread over the audio, each 256 bins from 0 Hz to
-    8 kHz scaled 0..255 (wavesurfer.js's spectrogram plugin's frequency data)."""
+    """``columns`` spectra spread over ``start`` to ``end`` seconds of the audio
+    (the whole file by default), each 256 bins from 0 Hz to 8 kHz scaled 0..255
+    from 80 dB below a full-scale sine to it; only the window is transformed."""
 
     def run() -> list[list[int]]:
         with ctx.db.read_session() as s:
             path = item_media_file(s, ctx.actor, item_id, index, ctx.settings.home)
-        return media_audio.spectrogram(path, columns, ctx.settings.home).tolist()  # type: ignore[no-any-return]
+        found = media_audio.spectrogram(path, columns, ctx.settings.home, start, end)
+        return found.tolist()  # type: ignore[no-any-return]
 
     return await run_in_threadpool(run)
 
