@@ -4,7 +4,9 @@ report the guards and write the training export (see docs/synth.md)."""
 
 from __future__ import annotations
 
+import inspect
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +26,27 @@ _MODEL = typer.Option(..., "--model", help="Model name the server knows.")
 _FIELD = typer.Option("text", "--field", help="The items' text field (read and written).")
 
 
-def _generate(project: str, checkpoint: Path | None, api_key_env: str, **values: Any) -> None:
+def _generate(method: str, args: dict[str, Any]) -> None:
+    """Run one generation method into a project from a command's arguments
+    (``locals()`` of the command): the options of ``SynthOptions`` that were given,
+    the documents read from their files."""
     import os
 
     from labelwell.settings import Settings
     from labelwell.work.projects import get_project_by_name_or_id
     from labelwell.work.synth_jobs import SynthOptions, generate_into
 
+    values = dict(args)
+    project, checkpoint = values.pop("project"), values.pop("checkpoint")
+    api_key_env = values.pop("api_key_env")
+    if "evolution" in values:
+        values["evolutions"] = values.pop("evolution") or None
+    if "document" in values:
+        files = values.pop("document")
+        values["documents"] = [p.read_text(encoding="utf-8") for p in files] if files else None
     values = {k: v for k, v in values.items() if v is not None}
     try:
-        opts = SynthOptions(**values)
+        opts = SynthOptions(method=method, **values)
     except ValueError as exc:
         raise fail(str(exc).splitlines()[0] + ": " + str(exc).splitlines()[-1]) from None
     db = open_database()
@@ -65,49 +78,78 @@ def _generate(project: str, checkpoint: Path | None, api_key_env: str, **values:
     )
 
 
-_CHECKPOINT = typer.Option(None, help="Resume file (default: under LABELWELL_HOME).")
-_MAX_TOKENS = typer.Option(None, help="Longest completion in tokens.")
-_CONCURRENCY = typer.Option(4, min=1, help="Requests in flight at once.")
-_KEY = typer.Option("LABELWELL_GENERATOR_API_KEY", help="Environment variable with the API key.")
+_P = inspect.Parameter.POSITIONAL_OR_KEYWORD
+#: the options every generation command takes, before and after its own
+_SHARED_HEAD = [
+    inspect.Parameter("base_url", _P, annotation=str, default=_SERVER),
+    inspect.Parameter("model", _P, annotation=str, default=_MODEL),
+]
+_SHARED_TAIL = [
+    inspect.Parameter("field", _P, annotation=str, default=_FIELD),
+    inspect.Parameter(
+        "max_tokens",
+        _P,
+        annotation=int | None,
+        default=typer.Option(None, help="Longest completion in tokens."),
+    ),
+    inspect.Parameter(
+        "concurrency",
+        _P,
+        annotation=int,
+        default=typer.Option(4, min=1, help="Requests in flight at once."),
+    ),
+    inspect.Parameter(
+        "checkpoint",
+        _P,
+        annotation=Path | None,
+        default=typer.Option(None, help="Resume file (default: under LABELWELL_HOME)."),
+    ),
+    inspect.Parameter(
+        "api_key_env",
+        _P,
+        annotation=str,
+        default=typer.Option(
+            "LABELWELL_GENERATOR_API_KEY", help="Environment variable with the API key."
+        ),
+    ),
+]
 
 
-@synth_app.command("self-instruct")
-@reports_errors
+def _generation_command(method: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Declare ``labelwell synth METHOD``: the decorated function names the project
+    argument and the method's own options (and its help); the server, model, text
+    field, limits and resume file are added here, and every such command runs
+    :func:`_generate`."""
+
+    def declare(declared: Callable[..., None]) -> Callable[..., None]:
+        own = list(inspect.signature(declared, eval_str=True).parameters.values())
+        params = [own[0], *_SHARED_HEAD, *own[1:], *_SHARED_TAIL]
+
+        def command(**values: Any) -> None:
+            _generate(method, values)
+
+        command.__name__ = declared.__name__
+        command.__doc__ = declared.__doc__
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        return synth_app.command(method)(reports_errors(command))
+
+    return declare
+
+
+@_generation_command("self-instruct")
 def self_instruct(
     project: str = typer.Argument(..., help="Project (name or id): seeds in, instructions out."),
-    base_url: str = _SERVER,
-    model: str = _MODEL,
     n: int = typer.Option(20, min=1, help="New instructions wanted."),
-    field: str = _FIELD,
     seed: int = typer.Option(0, help="Seed of the example sampling."),
-    max_tokens: int | None = _MAX_TOKENS,
-    concurrency: int = _CONCURRENCY,
-    checkpoint: Path | None = _CHECKPOINT,
-    api_key_env: str = _KEY,
 ) -> None:
     """Self-Instruct (Wang et al. 2023): 6 human + 2 machine examples per prompt,
     the paper's heuristic filters and ROUGE-L < 0.7 against the pool."""
-    _generate(
-        project,
-        checkpoint,
-        api_key_env,
-        method="self-instruct",
-        base_url=base_url,
-        model=model,
-        n=n,
-        field=field,
-        seed=seed,
-        max_tokens=max_tokens,
-        concurrency=concurrency,
-    )
 
 
-@synth_app.command("evol-instruct")
-@reports_errors
+@_generation_command("evol-instruct")
 def evol_instruct(
     project: str = typer.Argument(..., help="Project (name or id) of instructions to evolve."),
-    base_url: str = _SERVER,
-    model: str = _MODEL,
     epochs: int = typer.Option(1, min=1, max=8, help="Rounds of evolution."),
     evolution: list[str] | None = typer.Option(
         None,
@@ -115,96 +157,32 @@ def evol_instruct(
         "reasoning, complicate_input, breadth (default: all).",
     ),
     check_equal: bool = typer.Option(True, help="Ask the model whether an evolution adds nothing."),
-    field: str = _FIELD,
     include_synthetic: bool = typer.Option(False, help="Evolve synthetic items too."),
     seed: int = typer.Option(0, help="Seed of the evolution draws."),
-    max_tokens: int | None = _MAX_TOKENS,
-    concurrency: int = _CONCURRENCY,
-    checkpoint: Path | None = _CHECKPOINT,
-    api_key_env: str = _KEY,
 ) -> None:
     """Evol-Instruct (Xu et al. 2023): in-depth and in-breadth evolution with the
     paper's elimination rules."""
-    _generate(
-        project,
-        checkpoint,
-        api_key_env,
-        method="evol-instruct",
-        base_url=base_url,
-        model=model,
-        epochs=epochs,
-        evolutions=evolution or None,
-        check_equal=check_equal,
-        field=field,
-        include_synthetic=include_synthetic,
-        seed=seed,
-        max_tokens=max_tokens,
-        concurrency=concurrency,
-    )
 
 
-@synth_app.command("qa")
-@reports_errors
+@_generation_command("qa")
 def qa(
     project: str = typer.Argument(..., help="Project (name or id) the QA pairs go into."),
-    base_url: str = _SERVER,
-    model: str = _MODEL,
     document: list[Path] | None = typer.Option(
         None, exists=True, dir_okay=False, help="A text file (repeat); default: the items."
     ),
     chunk_size: int = typer.Option(1200, min=50, help="Characters per chunk."),
     overlap: int = typer.Option(150, min=0, help="Characters shared by neighbouring chunks."),
-    field: str = _FIELD,
-    max_tokens: int | None = _MAX_TOKENS,
-    concurrency: int = _CONCURRENCY,
-    checkpoint: Path | None = _CHECKPOINT,
-    api_key_env: str = _KEY,
 ) -> None:
     """A question and answer per document chunk, kept when the answer is grounded
     in the chunk."""
-    docs = [p.read_text(encoding="utf-8") for p in document] if document else None
-    _generate(
-        project,
-        checkpoint,
-        api_key_env,
-        method="qa",
-        base_url=base_url,
-        model=model,
-        documents=docs,
-        chunk_size=chunk_size,
-        overlap=overlap,
-        field=field,
-        max_tokens=max_tokens,
-        concurrency=concurrency,
-    )
 
 
-@synth_app.command("paraphrase")
-@reports_errors
+@_generation_command("paraphrase")
 def paraphrase(
     project: str = typer.Argument(..., help="Text classification project (name or id)."),
-    base_url: str = _SERVER,
-    model: str = _MODEL,
     label_control: str = typer.Option(..., help="The control whose label each paraphrase keeps."),
-    field: str = _FIELD,
-    max_tokens: int | None = _MAX_TOKENS,
-    concurrency: int = _CONCURRENCY,
-    checkpoint: Path | None = _CHECKPOINT,
-    api_key_env: str = _KEY,
 ) -> None:
     """A paraphrase of each labeled item, keeping its label (a synthetic label)."""
-    _generate(
-        project,
-        checkpoint,
-        api_key_env,
-        method="paraphrase",
-        base_url=base_url,
-        model=model,
-        label_control=label_control,
-        field=field,
-        max_tokens=max_tokens,
-        concurrency=concurrency,
-    )
 
 
 @synth_app.command("verdict")
