@@ -92,7 +92,21 @@ def test_regions_speakers_and_transcripts(page, site, clip, browser):
         page.locator("[data-use]").first.click()
         page.keyboard.press("v")  # the spectrogram
         page.locator(".audio-spectrogram canvas").first.wait_for()
+        page.wait_for_selector(".audio-spectrogram[data-window]", state="attached")
+
+        # 6. zoom in: the visible window's peaks at that zoom, and its spectrogram
+        for _ in range(3):
+            page.keyboard.press("+")
+        page.wait_for_selector(".audio-wave[data-window]", state="attached")
+        a, b = map(float, page.get_attribute(".audio-wave", "data-window").split("-"))
+        assert 0 <= a < b <= SECONDS and b - a < SECONDS / 2
+        assert int(page.get_attribute(".audio-wave", "data-window-peaks")) > 200
+        page.wait_for_function(
+            """() => { const [a, b] = document.querySelector('.audio-spectrogram')
+                .dataset.window.split('-').map(Number); return b - a < 3; }"""
+        )
         shot(page, "media-audio")
+        page.keyboard.press("0")
         submit_and_wait(page, first, "Control+Enter")
 
     stored = annotations(site, pid)[0]

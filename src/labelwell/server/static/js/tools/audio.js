@@ -4,6 +4,12 @@
 // spectrogram, and machine help (speech regions from webrtcvad, transcripts from
 // the project's speech server) offered as suggestions.
 //
+// Peaks come per window: the first view asks for the whole file at the width of
+// the page; zooming or scrolling asks for the visible window (and half a screen
+// either side) at two peaks per pixel, and writes them into the waveform's array
+// at that zoom, so no request ever covers more than what is shown. The
+// spectrogram is likewise the visible window's, computed by the server.
+//
 // Keys: 1-9 label of the next region; R relabel the selected one; M marks a
 // region's start then its end at the playhead; Space play/pause; P play the
 // selected region; L loop it; [ ] slower / faster; ← → previous / next region;
@@ -21,6 +27,8 @@ const VENDOR = "/static/vendor/wavesurfer-8.0.1";
 const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
 const VIDEO_EXT = /\.(mp4|m4v|mov|webm|mkv|avi|ogv)(\?|$)/i;
 const MAX_POINTS = 400000;
+const MAX_PIXELS = 2000000; // the widest zoomed waveform (peaks held in the page)
+const SPECTRO_HEIGHT = 128;
 
 function loadCss() {
   if (document.querySelector("link[data-audio-css]")) return;
@@ -40,7 +48,41 @@ function adoptStyles(ws) {
 
 // One waveform channel from min/max peaks: the larger excursion of each run
 // (what wavesurfer.js's own exportPeaks keeps), drawn mirrored.
-const envelope = (p) => p.max.map((v, i) => Math.max(v, -p.min[i]));
+const envelope = (p) => Float32Array.from(p.max, (v, i) => Math.max(v, -p.min[i]));
+
+// ``src`` resampled to ``n`` values: the largest over each run when shrinking,
+// the nearest when growing (an envelope keeps its peaks either way).
+export function resample(src, n) {
+  const out = new Float32Array(n);
+  const k = src.length / n;
+  for (let i = 0; i < n; i++) {
+    const a = Math.floor(i * k);
+    const b = Math.max(a + 1, Math.floor((i + 1) * k));
+    let m = 0;
+    for (let j = a; j < b && j < src.length; j++) if (src[j] > m) m = src[j];
+    out[i] = m;
+  }
+  return out;
+}
+
+// Writes a window's peaks (``p.start``..``p.end`` seconds) into ``target``, an
+// envelope of the whole ``duration`` at ``target.length`` points.
+export function paintWindow(target, p, duration) {
+  const n = target.length;
+  const a = Math.max(0, Math.floor((p.start / duration) * n));
+  const b = Math.min(n, Math.ceil((p.end / duration) * n));
+  if (b <= a || !p.max.length) return;
+  target.set(resample(envelope(p), b - a), a);
+}
+
+// A colour for each 0..255 spectrogram value (dark blue, purple, orange, pale yellow).
+const RAMP = [[13, 8, 135], [126, 3, 168], [204, 71, 120], [248, 149, 64], [240, 249, 33]];
+const COLOURS = Array.from({ length: 256 }, (_, v) => {
+  const x = (v / 255) * (RAMP.length - 1);
+  const i = Math.min(RAMP.length - 2, Math.floor(x));
+  const f = x - i;
+  return RAMP[i].map((c, j) => Math.round(c + f * (RAMP[i + 1][j] - c)));
+});
 
 // mm:ss.s (h:mm:ss.s past an hour)
 export function clock(t) {
@@ -102,12 +144,19 @@ function audioTool(control, data, ctx) {
   let transcripts = {}; // region id -> suggested text
   let note = null;
   let loadedPoints = 0;
+  let base = null; // the whole file's envelope at the page's width
+  let shown = null; // the envelope at the current zoom (windows written in)
+  let generation = 0; // bumped at each zoom: answers for an older zoom are dropped
+  let filled = []; // [start, end] seconds written into ``shown`` at this zoom
 
   const palette = h("div", { class: "label-palette", role: "toolbar", "aria-label": ctx.t("work.active_label") });
   const speakerBar = h("div", { class: "speaker-bar", role: "toolbar", "aria-label": ctx.t("work.audio_speakers") });
   const hint = h("p", { class: "spans-hint muted", role: "status" });
   const wave = h("div", { class: "audio-wave", tabindex: "0", role: "application", "aria-label": control.name });
-  const spectro = h("div", { class: "audio-spectrogram", hidden: true });
+  const spectroCanvas = h("canvas", { height: SPECTRO_HEIGHT, "aria-hidden": "true" });
+  const spectroNote = h("span", { class: "audio-spectro-window muted" });
+  const spectro = h("div", { class: "audio-spectrogram", hidden: true }, spectroCanvas,
+    h("span", { class: "audio-spectro-axis muted" }, "8 kHz"), spectroNote);
   const timeLine = h("span", { class: "audio-time muted", dataset: { time: "" } }, "00:00.0");
   const speedLine = h("span", { class: "audio-speed muted" }, "1×");
   const helpLine = h("p", { class: "audio-help muted" });
@@ -144,12 +193,12 @@ function audioTool(control, data, ctx) {
   // -- wavesurfer --------------------------------------------------------------
   let ws = null;
   let regions = null;
-  let spectrogram = null;
+  let spectrogramOn = false;
   let syncing = false;
   let zoomPx = 0; // 0: the whole file fits
   const ready = Promise.all([
     import(`${VENDOR}/wavesurfer.esm.js`), import(`${VENDOR}/plugins/regions.esm.js`), import(`${VENDOR}/plugins/timeline.esm.js`),
-    apiBase ? api("GET", `${apiBase}/peaks?points=${pointsFor(0)}`).catch(() => null) : Promise.resolve(null),
+    apiBase ? api("GET", `${apiBase}/peaks?points=${pointsFor()}`).catch(() => null) : Promise.resolve(null),
   ]).then(([{ default: WaveSurfer }, { default: Regions }, { default: Timeline }, peaks]) => {
     regions = Regions.create();
     const options = {
@@ -160,7 +209,8 @@ function audioTool(control, data, ctx) {
     if (peaks) {
       duration = peaks.duration;
       loadedPoints = peaks.max.length;
-      Object.assign(options, { peaks: [envelope(peaks)], duration: peaks.duration });
+      base = envelope(peaks);
+      Object.assign(options, { peaks: [base], duration: peaks.duration });
       const media = document.createElement("audio");
       media.preload = "metadata";
       options.media = media;
@@ -174,6 +224,7 @@ function audioTool(control, data, ctx) {
     ws.on("ready", (d) => { if (!duration && d) duration = d; wave.dataset.ready = "1"; timeLine.textContent = `${clock(ws.getCurrentTime())} / ${clock(duration)}`; });
     ws.on("play", () => { playButton.classList.add("active"); wave.dataset.playing = "1"; });
     ws.on("pause", () => { playButton.classList.remove("active"); wave.dataset.playing = "0"; });
+    ws.on("scroll", () => viewChanged());
     if (peaks) queueMicrotask(() => { wave.dataset.ready = "1"; timeLine.textContent = `00:00.0 / ${clock(duration)}`; });
     regions.enableDragSelection({ color: "rgba(59, 111, 216, 0.15)" });
     regions.on("region-created", (r) => {
@@ -194,28 +245,68 @@ function audioTool(control, data, ctx) {
     return ws;
   }).catch((error) => { hint.textContent = `${ctx.t("work.tool_failed")}: ${error.message}`; });
 
-  // Peaks to ask for: two per pixel at the current zoom, within the server's bound.
-  function pointsFor(px) {
-    const width = Math.max(600, wave.clientWidth || 900);
-    const want = px && duration ? duration * px : width;
-    return Math.min(MAX_POINTS, Math.max(200, Math.ceil(2 * want)));
+  // Peaks to ask for the first view: two per pixel of the page's width.
+  function pointsFor() {
+    return Math.min(MAX_POINTS, Math.max(200, Math.ceil(2 * Math.max(600, wave.clientWidth || 900))));
   }
 
-  let refetch = null;
+  // The seconds on screen now.
+  function visible() {
+    if (!zoomPx) return [0, duration];
+    const start = ws.getScroll() / zoomPx;
+    return [start, Math.min(duration, start + (wave.clientWidth || 900) / zoomPx)];
+  }
+
   function zoom(factor) {
     if (!ws || !duration) return;
     const fit = (wave.clientWidth || 900) / duration;
-    zoomPx = factor === 0 ? 0 : Math.min(4000, Math.max(fit, (zoomPx || fit) * factor));
-    ws.zoom(zoomPx);
-    const need = pointsFor(zoomPx);
-    if (apiBase && need > loadedPoints * 1.5 && loadedPoints < MAX_POINTS) {
-      clearTimeout(refetch);
-      refetch = setTimeout(() => api("GET", `${apiBase}/peaks?points=${need}`).then((p) => {
-        loadedPoints = p.max.length;
-        wave.dataset.peaks = String(loadedPoints);
-        ws.setOptions({ peaks: [envelope(p)], duration: p.duration });
-      }).catch(() => {}), 150);
+    if (!base) { // no server peaks (the builder's preview): wavesurfer.js decoded the file
+      zoomPx = factor === 0 ? 0 : Math.min(4000, Math.max(fit, (zoomPx || fit) * factor));
+      ws.zoom(zoomPx);
+      return;
     }
+    const most = Math.max(fit, Math.min(4000, MAX_PIXELS / duration));
+    const next = factor === 0 ? 0 : Math.min(most, Math.max(fit, (zoomPx || fit) * factor));
+    if (next === zoomPx) return;
+    const centre = ws.getCurrentTime();
+    zoomPx = next <= fit ? 0 : next;
+    generation += 1;
+    filled = [];
+    // what is known so far, at the new zoom's one point per pixel
+    shown = zoomPx ? resample(shown || base, Math.ceil(duration * zoomPx)) : null;
+    ws.setOptions({ peaks: [shown || base], duration, minPxPerSec: zoomPx });
+    if (zoomPx) ws.setScroll(Math.max(0, centre * zoomPx - (wave.clientWidth || 900) / 2));
+    wave.dataset.zoom = String(Math.round(zoomPx));
+    viewChanged();
+  }
+
+  // After a zoom or a scroll settles: the visible window's peaks at this zoom
+  // (half a screen either side), and the spectrogram of what is on screen.
+  let settle = null;
+  function viewChanged() {
+    clearTimeout(settle);
+    settle = setTimeout(() => { fetchWindow(); if (spectrogramOn) drawSpectrogram(); }, 120);
+  }
+
+  async function fetchWindow() {
+    if (!apiBase || !zoomPx || !shown) return;
+    const [a, b] = visible();
+    const span = b - a;
+    const start = Math.max(0, a - span / 2), end = Math.min(duration, b + span / 2);
+    if (filled.some(([p, q]) => p <= a && b <= q)) return;
+    const gen = generation;
+    const began = performance.now();
+    const points = Math.min(MAX_POINTS, Math.ceil(2 * (end - start) * zoomPx));
+    let p;
+    try {
+      p = await api("GET", `${apiBase}/peaks?points=${points}&start=${start.toFixed(3)}&end=${end.toFixed(3)}`);
+    } catch { return; }
+    if (gen !== generation) return;
+    paintWindow(shown, p, duration);
+    filled.push([p.start, p.end]);
+    ws.setOptions({ peaks: [shown], duration });
+    Object.assign(wave.dataset, { window: `${p.start.toFixed(3)}-${p.end.toFixed(3)}`, windowPeaks: String(p.max.length),
+      windowMs: String(Math.round(performance.now() - began)) });
   }
 
   // -- state -------------------------------------------------------------------
@@ -406,16 +497,46 @@ function audioTool(control, data, ctx) {
   }
 
   // -- spectrogram ---------------------------------------------------------------
-  async function toggleSpectrogram() {
+  // The visible window's spectra (two pixels a column), computed on the server,
+  // drawn 0 Hz at the bottom to 8 kHz at the top.
+  function toggleSpectrogram() {
     if (!ws) return;
-    if (spectrogram) { spectrogram.destroy(); spectrogram = null; spectro.hidden = true; spectroButton.classList.remove("active"); return; }
-    const { default: Spectrogram } = await import(`${VENDOR}/plugins/spectrogram.esm.js`);
-    spectro.hidden = false;
-    const columns = Math.min(8000, Math.max(200, wave.clientWidth || 900));
-    const options = { container: spectro, height: 128, labels: true, fftSamples: 512, scale: "linear", sampleRate: 16000 };
-    if (apiBase) options.frequenciesDataUrl = `/api/v1${apiBase}/spectrogram?columns=${columns}`;
-    spectrogram = ws.registerPlugin(Spectrogram.create(options));
-    spectroButton.classList.add("active");
+    spectrogramOn = !spectrogramOn;
+    spectro.hidden = !spectrogramOn;
+    spectroButton.classList.toggle("active", spectrogramOn);
+    if (spectrogramOn) drawSpectrogram();
+  }
+
+  let spectroGen = 0;
+  async function drawSpectrogram() {
+    if (!apiBase || !duration) return;
+    const gen = ++spectroGen;
+    const began = performance.now();
+    const [a, b] = visible();
+    const width = Math.max(200, wave.clientWidth || 900);
+    const columns = Math.min(8000, Math.ceil(width / 2));
+    let frames;
+    try {
+      frames = await api("GET", `${apiBase}/spectrogram?columns=${columns}&start=${a.toFixed(3)}&end=${b.toFixed(3)}`);
+    } catch (error) { note = `${ctx.t("work.audio_failed")}: ${error.message}`; showState(); return; }
+    if (gen !== spectroGen || !spectrogramOn) return;
+    spectroCanvas.width = width;
+    const g = spectroCanvas.getContext("2d");
+    const image = g.createImageData(width, SPECTRO_HEIGHT);
+    const bins = frames[0]?.length || 1;
+    for (let x = 0; x < width; x++) {
+      const column = frames[Math.min(frames.length - 1, Math.floor((x / width) * frames.length))] || [];
+      for (let y = 0; y < SPECTRO_HEIGHT; y++) {
+        const v = column[Math.floor(((SPECTRO_HEIGHT - 1 - y) / SPECTRO_HEIGHT) * bins)] || 0;
+        const [r, gg, bb] = COLOURS[v];
+        const o = (y * width + x) * 4;
+        image.data[o] = r; image.data[o + 1] = gg; image.data[o + 2] = bb; image.data[o + 3] = 255;
+      }
+    }
+    g.putImageData(image, 0, 0);
+    spectroNote.textContent = `${clock(a)}–${clock(b)}`;
+    Object.assign(spectro.dataset, { window: `${a.toFixed(3)}-${b.toFixed(3)}`, columns: String(frames.length),
+      drawnMs: String(Math.round(performance.now() - began)) });
   }
 
   wave.addEventListener("pointerdown", () => { ctx.activate(); wave.focus(); });
