@@ -464,6 +464,7 @@ def tour(schema: schemathesis.BaseSchema, seed: Seeded, tally: Tally) -> None:
     call("GET", "/items/{item_id}/media/{index}/pyramid", path_parameters=on_scan)
     call("GET", "/items/{item_id}/media/{index}/tiles/{level}/{col}/{row}",
          path_parameters={**on_scan, "level": 0, "col": 0, "row": 0})
+    call("GET", "/items/{item_id}/media/{index}/preview", path_parameters=on_scan)
     call("GET", "/items/{item_id}/media/{index}/superpixels", path_parameters=on_scan,
          query={"n": 20})
     call("POST", "/items/{item_id}/media/{index}/grabcut", path_parameters=on_scan,

@@ -5,6 +5,7 @@ stored labels; bad input a 4xx naming the field."""
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -15,8 +16,8 @@ from sqlalchemy import func, select
 
 from labelwell.formats.registry import ImportRow
 from labelwell.server import create_app
-from labelwell.store.tables import Annotation, Prediction
-from labelwell.work import items, projects
+from labelwell.store.tables import Annotation, Job, Prediction
+from labelwell.work import items, jobs, projects
 from segment_server import segment_server
 from world import build_world
 
@@ -93,6 +94,86 @@ def test_pyramid_and_tiles(api, world, settings):
     assert list((settings.home / "cache" / "tiles").glob("*/pyramid.json"))
     r = api.get(f"/api/v1/items/{item}/media/0/tiles/0/1/0", headers=_as(world, world.manager))
     assert r.status_code == 404
+    r = api.get(f"/api/v1/items/{item}/media/0/preview", headers=_as(world, world.manager))
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"  # the top tile
+
+
+def _large(monkeypatch):
+    """Count the 320 x 240 test image as large: its pyramid is the job's."""
+    from labelwell.media import segmentation as seg
+
+    monkeypatch.setattr(seg, "INLINE_PIXELS", 100 * 100)
+
+
+def _pyramid_jobs(db):
+    with db.read_session() as s:
+        return s.scalars(select(Job).where(Job.kind == "pyramid").order_by(Job.id)).all()
+
+
+def test_a_large_image_is_built_once_by_a_job_while_requests_answer_at_once(
+    api, world, db, settings, monkeypatch
+):
+    _large(monkeypatch)
+    item = _item(api, world)
+    _lease(api, world)
+    url = f"/api/v1/items/{item}/media/0"
+    headers = _as(world, world.annotators[0])
+    # Two viewers at once (threads: two requests in flight together) and a third later.
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: api.get(f"{url}/pyramid", headers=headers), range(2)))
+    answers.append(api.get(f"{url}/pyramid", headers=_as(world, world.manager)))
+    for r in answers:
+        assert r.status_code == 202, r.text
+        body = r.json()
+        assert (body["width"], body["height"], body["state"]) == (320, 240, "queued")
+        assert body["progress"] == 0 and body["preview"] is False
+    assert len({r.json()["job_id"] for r in answers}) == 1
+    assert not list((settings.home / "cache" / "tiles").glob("*/pyramid.json"))  # not built inline
+    r = api.get(f"{url}/tiles/0/0/0", headers=headers)
+    assert r.status_code == 409 and "being prepared" in r.json()["error"]["message"]
+    assert api.get(f"{url}/preview", headers=headers).status_code == 404
+    # the worker runs it once
+    assert jobs.work(db, settings.home, once=True) == 1
+    r = api.get(f"{url}/pyramid", headers=headers)
+    assert r.status_code == 200 and r.json() == {
+        "width": 320,
+        "height": 240,
+        "tile": 512,
+        "levels": 1,
+    }
+    assert api.get(f"{url}/tiles/0/0/0", headers=headers).status_code == 200
+    r = api.get(f"{url}/preview", headers=headers)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    [job] = _pyramid_jobs(db)
+    assert job.state == "done" and job.result["levels"] == 1
+    assert job.created_by is None and job.project_id == world.project_id
+    assert jobs.work(db, settings.home, once=True) == 0  # nothing more was queued
+
+
+def test_a_large_image_that_cannot_be_decoded_fails_its_job_once(
+    api, world, db, settings, monkeypatch
+):
+    _large(monkeypatch)
+    item = _item(api, world)
+    leaf = settings.home / "media" / "leaf.png"
+    leaf.write_bytes(leaf.read_bytes()[:200])  # the header says 320 x 240; the pixels are cut off
+    url = f"/api/v1/items/{item}/media/0/pyramid"
+    headers = _as(world, world.manager)
+    assert api.get(url, headers=headers).status_code == 202
+    assert jobs.work(db, settings.home, once=True) == 1
+    [job] = _pyramid_jobs(db)
+    assert job.state == "failed" and "not an image this server can read" in job.error
+    r = api.get(url, headers=headers)
+    assert r.status_code == 422 and "could not be built" in r.json()["error"]["message"]
+    assert len(_pyramid_jobs(db)) == 1  # not queued again and again
+
+
+def test_the_pyramid_job_reads_only_media_files(db, settings, world):
+    with db.session() as s:
+        job, _ = jobs.enqueue(s, None, "pyramid", world.project_id, {"path": "/etc/passwd"})
+    assert jobs.work(db, settings.home, once=True) == 1
+    [job] = _pyramid_jobs(db)
+    assert job.state == "failed" and "no media file" in job.error
 
 
 def test_superpixels_png(api, world):

@@ -12,6 +12,9 @@ import io
 import json
 import math
 import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,39 +27,51 @@ from skimage.segmentation import slic
 TILE = 512
 #: superpixels and GrabCut work on the image scaled so its longer side is at most this
 WORK_SIDE = 1024
+#: images of at most this many pixels get their pyramid within the request
+#: that first asks (well under a second); larger ones from a background job
+INLINE_PIXELS = 2048 * 2048
+#: longer side of the preview shown while a large image's pyramid is built
+PREVIEW_SIDE = 1024
 #: largest image the pyramid opens (20,000 x 20,000 microscopy and aerial scenes fit)
 MAX_PIXELS = 30_000 * 30_000
+
+
+@contextmanager
+def _open(path: Path) -> Iterator[Image.Image]:
+    """``Image.open`` allowing images up to :data:`MAX_PIXELS`."""
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with Image.open(path) as im:
+            yield im
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
 
 
 def read_rgb(path: Path, max_side: int | None = None) -> np.ndarray:
     """An image file as ``(h, w, 3)`` uint8 RGB, optionally shrunk (area
     averaging) so its longer side is at most ``max_side``."""
-    previous = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-    try:
-        with Image.open(path) as im:
-            if max_side is not None and max(im.size) > max_side:
-                # JPEG decoders shrink by 2^k while decoding (draft); the rest by area
-                im.draft("RGB", (max_side, max_side))
-            rgb = np.asarray(im.convert("RGB"))
-    finally:
-        Image.MAX_IMAGE_PIXELS = previous
-    if max_side is not None and max(rgb.shape[:2]) > max_side:
-        k = max_side / max(rgb.shape[:2])
-        size = (max(1, round(rgb.shape[1] * k)), max(1, round(rgb.shape[0] * k)))
-        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-    return rgb
+    with _open(path) as im:
+        if max_side is not None and max(im.size) > max_side:
+            # JPEG decoders shrink by 2^k while decoding (draft); the rest by area
+            im.draft("RGB", (max_side, max_side))
+        rgb = np.asarray(im.convert("RGB"))
+    return rgb if max_side is None else read_rgb_array(rgb, max_side)
+
+
+def read_rgb_array(rgb: np.ndarray, max_side: int) -> np.ndarray:
+    """``rgb`` shrunk (area averaging) so its longer side is at most ``max_side``."""
+    if max(rgb.shape[:2]) <= max_side:
+        return rgb
+    k = max_side / max(rgb.shape[:2])
+    size = (max(1, round(rgb.shape[1] * k)), max(1, round(rgb.shape[0] * k)))
+    return np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA))
 
 
 def pyramid_size(path: Path) -> tuple[int, int]:
     """``(height, width)`` of an image file, from its header."""
-    previous = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-    try:
-        with Image.open(path) as im:
-            return im.size[1], im.size[0]
-    finally:
-        Image.MAX_IMAGE_PIXELS = previous
+    with _open(path) as im:
+        return im.size[1], im.size[0]
 
 
 def superpixels(rgb: np.ndarray, n_segments: int = 400, compactness: float = 10.0) -> np.ndarray:
@@ -159,40 +174,119 @@ def levels_for(width: int, height: int, tile: int = TILE) -> int:
     return 1 + max(0, math.ceil(math.log2(max(width, height) / tile)))
 
 
-def pyramid(source: Path, cache: Path, tile: int = TILE) -> Pyramid:
-    """The pyramid of ``source``, built under ``cache`` on first use (keyed by
-    the file's path, size and mtime, so a changed file gets a new one)."""
+def pyramid_folder(source: Path, cache: Path, tile: int = TILE) -> Path:
+    """Where the pyramid of ``source`` lives under ``cache``: keyed by the
+    file's path, size and mtime, so a changed file gets a new one."""
     stat = source.stat()
     key = hashlib.sha256(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{tile}".encode())
-    folder = cache / key.hexdigest()[:32]
+    return cache / key.hexdigest()[:32]
+
+
+def cached_pyramid(source: Path, cache: Path, tile: int = TILE) -> Pyramid | None:
+    """The pyramid of ``source`` if it was built already, else None (reads one
+    small manifest; never builds)."""
+    folder = pyramid_folder(source, cache, tile)
     manifest = folder / "pyramid.json"
-    if manifest.is_file():
-        meta = json.loads(manifest.read_text())
-        return Pyramid(folder, meta["width"], meta["height"], meta["tile"], meta["levels"])
+    if not manifest.is_file():
+        return None
+    meta = json.loads(manifest.read_text())
+    return Pyramid(folder, meta["width"], meta["height"], meta["tile"], meta["levels"])
+
+
+def preview_path(folder: Path) -> Path:
+    """The downscaled JPEG (at most :data:`PREVIEW_SIDE` a side) a pyramid's
+    build writes first, shown while the tiles are made."""
+    return folder.with_name(folder.name + ".preview.jpg")
+
+
+def build_progress(folder: Path) -> float:
+    """How far the build of the pyramid in ``folder`` is, 0 to 1 (0 before it
+    starts; 1 once the manifest is there)."""
+    if (folder / "pyramid.json").is_file():
+        return 1.0
+    try:
+        return float(json.loads(_progress_path(folder).read_text())["done"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
+
+
+def _progress_path(folder: Path) -> Path:
+    return folder.with_name(folder.name + ".progress.json")
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def _jpeg(rgb: np.ndarray) -> bytes:
+    ok, data = cv2.imencode(".jpg", rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 88])
+    assert ok
+    return bytes(data.tobytes())
+
+
+def _is_jpeg(path: Path) -> bool:
+    with _open(path) as im:
+        return im.format == "JPEG"
+
+
+def pyramid(source: Path, cache: Path, tile: int = TILE) -> Pyramid:
+    """Build the pyramid of ``source`` under ``cache`` (or read it back if it
+    is there). On the way it writes a preview (:func:`preview_path`; from a
+    JPEG's DCT-scaled decode before anything else, which is cheap) and its
+    progress (:func:`build_progress`): one unit per tile, the full decode
+    counted as much as the tiles of level 0."""
+    found = cached_pyramid(source, cache, tile)
+    if found is not None:
+        return found
+    folder = pyramid_folder(source, cache, tile)
+    cache.mkdir(parents=True, exist_ok=True)
+    progress = _progress_path(folder)
+    preview = preview_path(folder)
+    if _is_jpeg(source):
+        _write_atomic(preview, _jpeg(read_rgb(source, PREVIEW_SIDE)))
+    full_h, full_w = pyramid_size(source)
+    levels = levels_for(full_w, full_h, tile)
+    counts = []
+    for level in range(levels):
+        w, h = level_size(full_w, full_h, level)
+        counts.append(math.ceil(w / tile) * math.ceil(h / tile))
+    total, done = sum(counts) + counts[0], 0
+    last = -1.0
+
+    def step(n: int) -> None:
+        nonlocal done, last
+        done += n
+        fraction = round(done / total, 3)
+        if fraction - last >= 0.01 or done == total:
+            last = fraction
+            _write_atomic(progress, json.dumps({"done": fraction}).encode())
+
+    step(0)
     rgb = read_rgb(source)
     height, width = rgb.shape[:2]
-    levels = levels_for(width, height, tile)
+    step(counts[0])
+    if not preview.is_file():
+        _write_atomic(preview, _jpeg(read_rgb_array(rgb, PREVIEW_SIDE)))
     tmp = folder.with_name(folder.name + f".{os.getpid()}.tmp")
     for level in range(levels):
         if level:
             w, h = level_size(width, height, level)
             rgb = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
         (tmp / str(level)).mkdir(parents=True, exist_ok=True)
-        bgr = rgb[:, :, ::-1]
         for row in range(math.ceil(rgb.shape[0] / tile)):
             for col in range(math.ceil(rgb.shape[1] / tile)):
-                part = bgr[row * tile : (row + 1) * tile, col * tile : (col + 1) * tile]
-                ok, data = cv2.imencode(".jpg", part, [cv2.IMWRITE_JPEG_QUALITY, 88])
-                assert ok
-                (tmp / str(level) / f"{col}_{row}.jpg").write_bytes(data.tobytes())
+                part = rgb[row * tile : (row + 1) * tile, col * tile : (col + 1) * tile]
+                (tmp / str(level) / f"{col}_{row}.jpg").write_bytes(_jpeg(part))
+                step(1)
     meta = {"width": width, "height": height, "tile": tile, "levels": levels}
     (tmp / "pyramid.json").write_text(json.dumps(meta))
     try:
         tmp.rename(folder)
     except OSError:  # another process built it first: theirs is as good
-        import shutil
-
         shutil.rmtree(tmp, ignore_errors=True)
+    progress.unlink(missing_ok=True)
     return Pyramid(folder, width, height, tile, levels)
 
 

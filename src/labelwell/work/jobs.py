@@ -96,6 +96,7 @@ JOB_KINDS: Registry[JobKind] = Registry(
         **{name: "labelwell.work.job_kinds" for name in ("retrain", "prelabel", "export")},
         "storage_sync": "labelwell.work.storage_sync",
         "synth_generate": "labelwell.work.synth_jobs",
+        "pyramid": "labelwell.work.media_segmentation",
     },
 )
 

@@ -1,7 +1,8 @@
 """Segmentation help for the mask tool: an image's tiled pyramid, its SLIC
 superpixels, GrabCut from a box and the project's interactive model. Members
 of the item's project who may see the item (as ``/media/items/{id}/{n}``);
-the answers are suggestions, nothing is stored but the pyramid's tiles."""
+the answers are suggestions, nothing is stored but the pyramid's tiles (a
+large image's built by the ``pyramid`` background job)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import Field
 
-from labelwell.errors import NotFound
 from labelwell.server.deps import Ctx
 from labelwell.server.schemas import PathId, Public, Strict
 from labelwell.work import media_segmentation as service
@@ -57,10 +57,28 @@ def _path(ctx: Ctx, item_id: int, index: int) -> Path:
         return service.image_file(s, ctx.actor, item_id, index, ctx.settings.home)
 
 
-@router.get("/items/{item_id}/media/{index}/pyramid", response_model=PyramidPublic)
-def pyramid(item_id: PathId, index: MediaIndex, ctx: Ctx) -> PyramidPublic:
-    """The image's tiled pyramid (built on first use, cached under the home)."""
-    return PyramidPublic(**service.pyramid(_path(ctx, item_id, index), ctx.settings.home).info())
+class PyramidPendingPublic(Public):
+    width: int
+    height: int
+    job_id: int = Field(description="The `pyramid` job building it.")
+    state: str = Field(description="The job's state: queued or running.")
+    progress: float = Field(description="How far the build is, 0 to 1.")
+    preview: bool = Field(description="Whether a downscaled preview is ready (`.../preview`).")
+
+
+@router.get(
+    "/items/{item_id}/media/{index}/pyramid",
+    response_model=PyramidPublic,
+    responses={202: {"model": PyramidPendingPublic, "description": "Still being built."}},
+)
+def pyramid(item_id: PathId, index: MediaIndex, ctx: Ctx) -> PyramidPublic | JSONResponse:
+    """The image's tiled pyramid (cached under the home). A large image's is
+    built by a background job: until it is done, 202 with its progress."""
+    found = service.open_pyramid(ctx.db, ctx.actor, item_id, index, ctx.settings.home)
+    if isinstance(found, service.PyramidPending):
+        body = PyramidPendingPublic(**vars(found))
+        return JSONResponse(body.model_dump(mode="json"), status_code=202)
+    return PyramidPublic(**found.info())
 
 
 @router.get(
@@ -76,15 +94,24 @@ def tile(
     row: Annotated[int, PathParam(ge=0, le=100_000)],
     ctx: Ctx,
 ) -> FileResponse:
-    """One JPEG tile of the pyramid."""
-    found = service.pyramid(_path(ctx, item_id, index), ctx.settings.home).tile_path(
-        level, col, row
-    )
-    if found is None:
-        raise NotFound(f"no tile {level}/{col}/{row} in this image's pyramid")
+    """One JPEG tile of the pyramid (409 while a large image's is being built)."""
+    found = service.tile(ctx.db, ctx.actor, item_id, index, ctx.settings.home, (level, col, row))
     return FileResponse(
         found, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
     )
+
+
+@router.get(
+    "/items/{item_id}/media/{index}/preview",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def preview(item_id: PathId, index: MediaIndex, ctx: Ctx) -> FileResponse:
+    """A downscaled JPEG of the image (at most 1024 pixels a side), shown
+    while a large image's pyramid is being built; 404 until the build has
+    made it (a small image: its pyramid's top tile once built)."""
+    found = service.preview(ctx.db, ctx.actor, item_id, index, ctx.settings.home)
+    return FileResponse(found, media_type="image/jpeg", headers={"Cache-Control": "no-cache"})
 
 
 @router.get(
