@@ -13,9 +13,13 @@ capped at ``MAX_DELAY_S``) up to ``MAX_ATTEMPTS``.
 Requests are bounded: ``http``/``https`` only, no credentials in the URL,
 ``TIMEOUT_S`` in all, at most ``MAX_RESPONSE_BYTES`` of the answer read,
 redirects never followed (a 3xx is a failed attempt), and hosts that resolve
-to loopback, private, link-local or reserved addresses are refused unless the
-server allows them (``LABELWELL_WEBHOOK_PRIVATE_HOSTS=1``, for receivers on the
-same network, and the tests).
+to loopback, private, link-local, multicast or reserved addresses are refused
+unless the server allows them (``LABELWELL_WEBHOOK_PRIVATE_HOSTS=1``, for
+receivers on the same network, and the tests). Each delivery resolves the host
+once and connects to that address (:func:`pin_address`, :class:`PinnedTransport`),
+so a name cannot pass the check with a public address and then be reached on a
+private one (DNS rebinding); the Host header and TLS (SNI, certificate checks)
+stay on the name.
 
 The signing secret is made by the server, shown once when the hook is made,
 and stored encrypted (Fernet, AES-128-CBC with HMAC-SHA256) with the server's
@@ -31,15 +35,17 @@ import ipaddress
 import os
 import secrets
 import socket
+import ssl
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 import orjson
 from cryptography.fernet import Fernet, InvalidToken
@@ -311,23 +317,90 @@ def private_hosts_allowed() -> bool:
     return os.environ.get(PRIVATE_HOSTS_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _refused_address(host: str, port: int) -> str | None:
-    """Why ``host`` may not be called (it resolves to a non-public address)."""
+#: resolves a host name to its addresses, as :func:`resolve` does (the tests
+#: pass one of their own)
+Resolver = Callable[[str, int], list[str]]
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to now (the system's resolver)."""
+    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _non_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return not address.is_global or address.is_multicast
+
+
+def pin_address(
+    host: str, port: int, *, allow_private: bool, resolver: Resolver = resolve
+) -> tuple[str | None, str | None]:
+    """``(address, None)``: the one address a delivery to ``host`` connects to,
+    resolved once; or ``(None, why)`` when it may not be called. Every address
+    the name resolves to must be public (not loopback, private, link-local,
+    multicast or reserved) unless private hosts are allowed: a name that
+    answers public now and private on the next lookup (DNS rebinding) never
+    gets that next lookup, because the request goes to the pinned address."""
     try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except OSError as error:
-        return f"cannot resolve {host}: {error.strerror or error}"
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return f"{host} resolves to {address}, a non-public address"
-    return None
+        addresses = [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        try:
+            addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolver(host, port)]
+        except (OSError, ValueError) as error:
+            message = error.strerror if isinstance(error, OSError) else None
+            return None, f"cannot resolve {host}: {message or error}"
+    if not addresses:
+        return None, f"cannot resolve {host}: no address"
+    if not allow_private:
+        for address in addresses:
+            if _non_public(address):
+                return None, f"{host} resolves to {address}, a non-public address"
+    return str(addresses[0]), None
+
+
+class _PinnedBackend(httpcore.SyncBackend):
+    """Opens every TCP connection to one address, whatever host it is asked
+    for; TLS still runs on the URL's host name (SNI and certificate checks)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        return super().connect_tcp(self.address, port, timeout, local_address, socket_options)
+
+
+class PinnedTransport(httpx.HTTPTransport):
+    """An httpx transport that connects to ``address`` only (no proxies, no
+    second lookup), keeping the request's Host header and TLS server name."""
+
+    def __init__(self, address: str, *, verify: ssl.SSLContext | bool = True) -> None:
+        super().__init__(verify=verify, trust_env=False)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            network_backend=_PinnedBackend(address),
+        )
 
 
 def send(
-    url: str, secret: str, body: bytes, headers: dict[str, str], *, allow_private: bool
+    url: str,
+    secret: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    allow_private: bool,
+    resolver: Resolver = resolve,
+    verify: ssl.SSLContext | bool = True,
 ) -> Attempt:
-    """POST a signed body once, bounded in time and size, following no redirect."""
+    """POST a signed body once, bounded in time and size, following no
+    redirect, to the address the URL's host resolved to once
+    (:func:`pin_address`)."""
     started = time.monotonic()
 
     def done(ok: bool, code: int | None, error: str | None) -> Attempt:
@@ -336,12 +409,13 @@ def send(
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return done(False, None, "only http:// and https:// URLs are called")
-    if not allow_private:
-        why = _refused_address(
-            parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
-        )
-        if why is not None:
-            return done(False, None, why)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return done(False, None, "the URL's port is not a number from 0 to 65535")
+    address, why = pin_address(parts.hostname, port, allow_private=allow_private, resolver=resolver)
+    if address is None:
+        return done(False, None, why)
     sent = {
         **headers,
         "Content-Type": "application/json",
@@ -350,7 +424,12 @@ def send(
     }
     try:
         with (
-            httpx.Client(timeout=TIMEOUT_S, follow_redirects=False, trust_env=False) as client,
+            httpx.Client(
+                timeout=TIMEOUT_S,
+                follow_redirects=False,
+                trust_env=False,
+                transport=PinnedTransport(address, verify=verify),
+            ) as client,
             client.stream("POST", url, content=body, headers=sent) as response,
         ):
             read = 0
@@ -373,7 +452,13 @@ def delay_after(attempts: int, backoff_s: float = BACKOFF_S) -> float:
     return float(min(MAX_DELAY_S, backoff_s * 2 ** max(0, attempts - 1)))
 
 
-def _attempt(db: Database, delivery_id: int, home: Path, allow_private: bool) -> Attempt | None:
+def _attempt(
+    db: Database,
+    delivery_id: int,
+    home: Path,
+    allow_private: bool,
+    resolver: Resolver = resolve,
+) -> Attempt | None:
     with db.read_session() as s:
         delivery = s.get(WebhookDelivery, delivery_id)
         hook = s.get(Webhook, delivery.webhook_id) if delivery is not None else None
@@ -390,7 +475,7 @@ def _attempt(db: Database, delivery_id: int, home: Path, allow_private: bool) ->
             "Labelwell-Event-Id": delivery.event_id,
         }
         url = hook.url
-    return send(url, secret, body, headers, allow_private=allow_private)
+    return send(url, secret, body, headers, allow_private=allow_private, resolver=resolver)
 
 
 def _record(
@@ -464,15 +549,17 @@ def deliver_due(
     limit: int = 20,
     backoff_s: float = BACKOFF_S,
     allow_private: bool | None = None,
+    resolver: Resolver = resolve,
 ) -> int:
     """Send the deliveries due at ``at`` (now by default); returns how many
-    were attempted. The worker calls this between jobs."""
+    were attempted. The worker calls this between jobs. Each delivery resolves
+    its host once, with ``resolver``, and connects to that address."""
     owner = owner or f"hooks-{uuid.uuid4().hex[:16]}"
     moment = at or datetime.now(UTC)
     private = private_hosts_allowed() if allow_private is None else allow_private
     ids = _claim(db, owner, moment, limit)
     for delivery_id in ids:
-        outcome = _attempt(db, delivery_id, home, private)
+        outcome = _attempt(db, delivery_id, home, private, resolver)
         if outcome is not None:
             _record(db, delivery_id, outcome, owner=owner, at=moment, backoff_s=backoff_s)
     return len(ids)
