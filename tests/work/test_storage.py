@@ -226,3 +226,36 @@ def test_a_second_sync_of_a_connection_waits_for_the_first(db, s3):
     with db.session() as s:
         jobs.cancel(s, w.manager, live.id)
     assert storage_sync.sync(db, w.manager, w.project_id, "raw").added_items == 1
+
+
+@pytest.mark.parametrize(("split", "depth"), [(64, 4), (2, 1), (1, 0), (1000, 10)])
+def test_the_parallel_listing_finds_what_a_flat_listing_finds(s3, split, depth):
+    s3.make_bucket("layout")
+    fs = s3.filesystem()
+    keys = ["top.jpg", "2026-12-01/shard-0/a.jpg", "2026-12-01/shard-0/b.jpg",
+            "2026-12-01/shard-1/c.jpg", "2026-12-01/loose.jpg", "2026-12-02/x/y/z/w/deep.jpg",
+            "2026-12-02/x/y/z/w/v/deeper.jpg", "flat-0001.jpg", "sp ace/é.jpg"]
+    fs.pipe({f"layout/in/{k}": b"x" for k in keys})
+    fs.pipe({"layout/other/outside.jpg": b"x", "layout/in-sibling/not-under.jpg": b"x"})
+    found = storage_sync.list_keys(fs, "layout/in", workers=3, split=split, depth=depth)
+    assert found == sorted(keys)
+    assert found == sorted(p[len("layout/in/"):] for p in fs.find("layout/in"))
+    assert storage_sync.list_keys(fs, "layout/nothing-here") == []
+
+
+def test_the_parallel_listing_of_a_folder_on_disk(tmp_path):
+    import fsspec
+
+    for key in ["a.txt", "d1/b.txt", "d1/d2/c.txt", "d3/e.txt"]:
+        (tmp_path / key).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / key).write_text(key)
+    fs = fsspec.filesystem("file")
+    assert storage_sync.list_keys(fs, str(tmp_path), split=2) == [
+        "a.txt", "d1/b.txt", "d1/d2/c.txt", "d3/e.txt"]
+
+
+def test_new_keys_filters_known_and_unmatched_keys():
+    listed = ["a.jpg", "b.jpg", "b.txt", "sub/c.jpg", "x" * 1001 + ".jpg"]
+    assert storage_sync.new_keys(listed, {"a.jpg"}, "*.jpg") == ["b.jpg", "sub/c.jpg"]
+    assert storage_sync.new_keys(listed, set(), "sub/*") == ["sub/c.jpg"]
+    assert storage_sync.new_keys(listed, set(), "[ab].*") == ["a.jpg", "b.jpg", "b.txt"]
