@@ -10,7 +10,15 @@ of audio (``--audio-minutes``) opened with its waveform.
   the server's cache warm; the browser never downloads or decodes the audio
   (its ``<audio>`` element reads only the metadata);
 * the same page with the file's peaks computed in a fresh process (the cache on
-  disk, nothing in memory), once.
+  disk, nothing in memory), once;
+* zoom: from the whole hour on screen, each ``+`` key (twice the pixels per
+  second) until the deepest zoom, timed from the key to the visible window's
+  peaks written into the waveform (the 120 ms the page waits for the view to
+  settle included), and the spectrogram of the visible window at the deepest
+  zoom (from the ``V`` key to it drawn);
+* the requests behind a zoomed view over HTTP, the page's request for the
+  visible window against the one it made before peaks came per window (the
+  whole file at 400,000 peaks, and a spectrogram spread over the whole file).
 
 The file is 16 kHz mono WAV (``--audio-format wav``, 115 MB an hour) or AAC in
 an MP4 container (``m4a``, 44.1 kHz mono; the bench's own AAC encoding of an hour
@@ -114,6 +122,77 @@ def _open(page: Any, pid: int) -> float:
     return float(drawn.get_attribute("data-drawn-ms"))
 
 
+def _zooms(page: Any) -> tuple[list[float], float, int]:
+    """Each ``+`` from the whole file to the deepest zoom: ms from the key to the
+    window's peaks written in; then the pixels per second reached and the
+    peaks the last window brought."""
+    times: list[float] = []
+    while True:
+        before = page.get_attribute(".audio-wave", "data-zoom")
+        page.evaluate(
+            "() => { window.__z0 = performance.now();"
+            " delete document.querySelector('.audio-wave').dataset.window; }"
+        )
+        page.keyboard.press("+")
+        if page.get_attribute(".audio-wave", "data-zoom") == before:
+            break  # the deepest zoom
+        page.wait_for_selector(".audio-wave[data-window]", state="attached", timeout=60_000)
+        times.append(page.evaluate("() => performance.now() - window.__z0"))
+    zoom = float(page.get_attribute(".audio-wave", "data-zoom") or 0)
+    return times, zoom, int(page.get_attribute(".audio-wave", "data-window-peaks") or 0)
+
+
+def _spectrograms(page: Any, times: int) -> list[float]:
+    """The ``V`` key to the visible window's spectrogram drawn, ``times`` times."""
+    out = []
+    for _ in range(times):
+        page.evaluate(
+            "() => { window.__s0 = performance.now();"
+            " delete document.querySelector('.audio-spectrogram').dataset.window; }"
+        )
+        page.keyboard.press("v")
+        page.wait_for_selector(".audio-spectrogram[data-window]", state="attached", timeout=60_000)
+        out.append(page.evaluate("() => performance.now() - window.__s0"))
+        page.keyboard.press("v")  # hidden again
+    return out
+
+
+def _requests(
+    base: str, token: str, item_id: int, duration: float, results: dict[str, object], label: str
+) -> None:
+    """The requests behind a view 900 px wide at 512 px/s in the middle of the
+    file: per window (now) and over the whole file (before), five times each."""
+    from bench_web import stats_ms
+
+    headers = {"Authorization": f"Bearer {token}"}
+    width, px = 900, 512.0
+    mid = duration / 2
+    span = width / px
+    window = {"start": mid - span, "end": mid + 2 * span}  # and half a screen either side
+    cases = {
+        "peaks, visible window at 2 per px": (
+            "peaks",
+            {"points": int(2 * (window["end"] - window["start"]) * px), **window},
+        ),
+        "peaks, whole file at 400,000 (before)": ("peaks", {"points": 400_000}),
+        "spectrogram, visible window, 450 columns": (
+            "spectrogram",
+            {"columns": 450, "start": mid, "end": mid + span},
+        ),
+        "spectrogram, whole file, 900 columns (before)": ("spectrogram", {"columns": 900}),
+    }
+    with httpx.Client(base_url=base, headers=headers, timeout=600) as http:
+        for name, (what, params) in cases.items():
+            times, size = [], 0
+            for _ in range(5):
+                t0 = time.perf_counter()
+                r = http.get(f"/api/v1/items/{item_id}/audio/0/{what}", params=params)
+                times.append((time.perf_counter() - t0) * 1000)
+                r.raise_for_status()
+                size = len(r.content)
+            results[f"{label}: request, {name}"] = {**stats_ms(times), "kb": round(size / 1e3, 1)}
+
+
 def run(args: argparse.Namespace, results: dict[str, object]) -> None:
     """Open-with-waveform figures into ``results``."""
     from _core import Server
@@ -165,6 +244,17 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
                     "peaks": points,
                     "renderer": "wavesurfer.js canvas 2D, chromium --disable-gpu (software)",
                 }
+                page.click(".audio-wave")
+                zooms, px, window_peaks = _zooms(page)
+                results[f"{label}: zoom + to the visible window's peaks drawn"] = {
+                    **stats_ms(zooms),
+                    "deepest_px_per_s": px,
+                    "window_peaks": window_peaks,
+                }
+                results[f"{label}: spectrogram of the visible window at the deepest zoom"] = (
+                    stats_ms(_spectrograms(page, 5))
+                )
+                _requests(server.url, token, item_id, duration, results, label)
                 browser.close()
         # a fresh server: peaks read from the disk cache, nothing in memory
         with Server(url, workers=1) as server, sync_playwright() as pw:

@@ -29,6 +29,10 @@ const VIDEO_EXT = /\.(mp4|m4v|mov|webm|mkv|avi|ogv)(\?|$)/i;
 const MAX_POINTS = 400000;
 const MAX_PIXELS = 2000000; // the widest zoomed waveform (peaks held in the page)
 const SPECTRO_HEIGHT = 128;
+// wavesurfer.js's timeline lays out a notch element for every interval of the
+// whole file: past this many pixels (an hour at 5.5 px/s) it is dropped while
+// zoomed, and the time readout and the spectrogram's window say where one is.
+const TIMELINE_MAX_PX = 20000;
 
 function loadCss() {
   if (document.querySelector("link[data-audio-css]")) return;
@@ -194,6 +198,8 @@ function audioTool(control, data, ctx) {
   let ws = null;
   let regions = null;
   let spectrogramOn = false;
+  let timeline = null;
+  let makeTimeline = null;
   let syncing = false;
   let zoomPx = 0; // 0: the whole file fits
   const ready = Promise.all([
@@ -201,10 +207,12 @@ function audioTool(control, data, ctx) {
     apiBase ? api("GET", `${apiBase}/peaks?points=${pointsFor()}`).catch(() => null) : Promise.resolve(null),
   ]).then(([{ default: WaveSurfer }, { default: Regions }, { default: Timeline }, peaks]) => {
     regions = Regions.create();
+    makeTimeline = () => Timeline.create({ height: 16 });
+    timeline = makeTimeline();
     const options = {
       container: wave, url, height: 96, waveColor: "#7d93c9", progressColor: "#3b5ba9", cursorColor: "#d64541",
       normalize: true, interact: true, dragToSeek: false, autoScroll: true, autoCenter: true,
-      plugins: [regions, Timeline.create({ height: 16 })],
+      plugins: [regions, timeline],
     };
     if (peaks) {
       duration = peaks.duration;
@@ -274,7 +282,10 @@ function audioTool(control, data, ctx) {
     filled = [];
     // what is known so far, at the new zoom's one point per pixel
     shown = zoomPx ? resample(shown || base, Math.ceil(duration * zoomPx)) : null;
+    const wide = duration * zoomPx > TIMELINE_MAX_PX;
+    if (wide && timeline) { timeline.destroy(); timeline = null; }
     ws.setOptions({ peaks: [shown || base], duration, minPxPerSec: zoomPx });
+    if (!wide && !timeline) timeline = ws.registerPlugin(makeTimeline());
     if (zoomPx) ws.setScroll(Math.max(0, centre * zoomPx - (wave.clientWidth || 900) / 2));
     wave.dataset.zoom = String(Math.round(zoomPx));
     viewChanged();
