@@ -215,3 +215,44 @@ def test_panoptic_with_model_clicks_grabcut_superpixels_and_fill(page, site):
         region = next(x for x in result if x["id"] == seg["region_id"])
         rle = dict(region["rle"], counts=region["rle"]["counts"].encode())
         assert seg["area"] == int((ids == seg["id"]).sum()) == int(cocomask.area(rle))
+
+
+def test_a_large_image_is_prepared_by_a_job_and_labelled(page, site):
+    """An image over the inline limit (2048 x 2048 pixels): the pyramid request
+    answers 202 at once, the tool says it is preparing the image over the
+    preview, the worker builds the tiles, and a brush stroke is stored at the
+    image's full size."""
+    w, h = 2600, 2000
+    rgb = np.full((h, w, 3), 180, np.uint8)
+    rgb[800:1200, 1000:1800] = (40, 150, 60)
+    folder = site.home / "media" / "masks"
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rgb).save(folder / "large.jpg", quality=90)
+    pid = new_project(site, MASK, [{"image": "masks/large.jpg"}], ANNOTATOR)
+    login(page, ANNOTATOR)
+    statuses = []
+    page.on("response", lambda r: statuses.append(r.status) if r.url.endswith("/pyramid") else None)
+    first = open_workspace(page, pid)
+    ready(page)
+    # the first answer is a 202 (the job was only queued by it), and it shows
+    page.wait_for_selector(".mask-tool .spans-hint:has-text('Preparing the image')")
+    assert statuses[0] == 202
+    shot(page, "media-mask-preparing")
+    # ready: the hint no longer says so and level-0 tiles can be drawn
+    page.wait_for_selector(".mask-tool .spans-hint:not(:has-text('Preparing'))", timeout=120_000)
+    assert statuses[-1] == 200
+    box = page.locator(".mask-canvas").bounding_box()
+    k = min(box["width"] / w, box["height"] / h)
+    ox, oy = box["x"] + (box["width"] - w * k) / 2, box["y"] + (box["height"] - h * k) / 2
+    page.keyboard.press("1")
+    page.keyboard.press("b")
+    page.mouse.move(ox + 1100 * k, oy + 1000 * k)
+    page.mouse.down()
+    page.mouse.move(ox + 1700 * k, oy + 1000 * k, steps=20)
+    page.mouse.up()
+    shot(page, "media-mask-large")
+    submit_and_wait(page, first, "Control+Enter")
+    [region] = annotations(site, pid)[0]["result"]["seg"]
+    assert region["rle"]["size"] == [h, w]
+    leaf = decode(region)
+    assert leaf[1000, 1150] and leaf[1000, 1650] and not leaf[500, 500]

@@ -16,6 +16,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "work.mask_hide": {"en": "Hide", "ko": "숨기기"},
     "work.mask_asking": {"en": "Asking for a suggestion…", "ko": "제안을 요청하는 중…"},
     "work.mask_suggested": {"en": "Suggested by", "ko": "제안:"},
+    "work.mask_preparing": {"en": "Preparing the image: {n}%", "ko": "이미지 준비 중: {n}%"},
+    "work.mask_preview": {
+        "en": "a preview until it is ready",
+        "ko": "준비될 때까지 미리보기",
+    },
     "work.mask_no_help": {
         "en": "Machine help needs a saved item",
         "ko": "기계 도움은 저장된 항목에서만 쓸 수 있습니다",

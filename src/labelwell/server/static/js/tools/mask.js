@@ -3,9 +3,17 @@
 // The image comes as a tiled pyramid built on the server, so a 20,000 x 20,000
 // scan opens at once and only the tiles in view at the zoom's level load. The
 // mask is a map of layer numbers (one per instance), kept in 512 x 512 tiles
-// made on first paint, each with its own little canvas: a brush stamp touches
-// the tiles under it, a frame redraws what is in view. get() encodes every
-// layer as COCO compressed RLE (column-major, what the schema validates).
+// made on first paint, each with its own little canvas. Like a paint program,
+// a stroke costs what it touches, not the image's size: pointer moves (with
+// the coalesced ones between frames) queue up and are stamped once a frame,
+// each touched tile is copied to its canvas once a frame (the rectangle that
+// changed), and the view's canvas (screen size) is redrawn only inside the
+// rectangle the stamps and the cursor changed. get() encodes every layer as
+// COCO compressed RLE (column-major, what the schema validates).
+//
+// A very large image's pyramid is built by a background job on the server:
+// until it is ready the tool shows "preparing the image: n%" over a
+// downscaled preview, and labelling can start on the preview.
 //
 // Keys: 1-9 label, N new instance of it, B brush, E eraser, P polygon (Enter
 // closes), F fill (bounded by the view), S superpixels, G GrabCut box, M model
@@ -53,20 +61,42 @@ function imageSource(url, onLoad) {
     const done = () => { src.info = { width: im.naturalWidth, height: im.naturalHeight, tile: 0, levels: 1 }; onLoad(true); };
     if (im.complete && im.naturalWidth) done(); else im.addEventListener("load", done, { once: true });
   };
-  src.ready = m
-    ? api("GET", `/items/${m[1]}/media/${m[2]}/pyramid`).then((info) => { src.info = info; src.base = `/api/v1/items/${m[1]}/media/${m[2]}/tiles`; onLoad(true); }, plain)
-    : Promise.resolve(plain());
-  src.draw = (g, view, cw, chh) => {
+  // The pyramid, asked again every second while the server's job builds it
+  // (202: its size, progress and whether a preview is there).
+  const route = m && `/items/${m[1]}/media/${m[2]}`;
+  let sized = null;
+  const poll = () => api("GET", `${route}/pyramid`).then((info) => {
+    const first = !src.info;
+    if (info.state) {
+      src.pending = info;
+      if (first) src.info = { width: info.width, height: info.height, tile: 0, levels: 1 };
+      if (info.preview) load("preview", `/api/v1${route}/preview`);
+      onLoad(first);
+      setTimeout(poll, 1000);
+    } else {
+      src.pending = null; src.info = info; src.base = `/api/v1${route}/tiles`;
+      onLoad(first);
+    }
+    if (sized) { sized(); sized = null; }
+  }, () => { src.pending = null; if (sized) { plain(); sized(); sized = null; } else plain(); });
+  src.ready = m ? new Promise((resolve) => { sized = resolve; poll(); }) : Promise.resolve(plain());
+  // Draw the view; ``clip`` [x0, y0, x1, y1] (screen pixels): only what meets it.
+  src.draw = (g, view, cw, chh, clip) => {
     const { info } = src;
     if (!info) return;
-    if (!info.tile) { const im = src.cache.get("plain"); if (im?.ready) g.drawImage(im, -view.x * view.k, -view.y * view.k, info.width * view.k, info.height * view.k); return; }
+    if (!info.tile) {
+      const im = src.cache.get(src.pending ? "preview" : "plain");
+      if (im?.ready) g.drawImage(im, -view.x * view.k, -view.y * view.k, info.width * view.k, info.height * view.k);
+      return;
+    }
+    const [qx0, qy0, qx1, qy1] = clip || [0, 0, cw, chh];
     const want = Math.max(0, Math.min(info.levels - 1, Math.floor(Math.log2(1 / view.k))));
     // the coarsest level first (one tile, loaded at once), then the wanted one over it
     for (const level of want === info.levels - 1 ? [want] : [info.levels - 1, want]) {
       const f = 2 ** level, span = info.tile * f;
-      const c0 = Math.max(0, Math.floor(view.x / span)), r0 = Math.max(0, Math.floor(view.y / span));
-      const c1 = Math.min(Math.ceil(info.width / span), Math.ceil((view.x + cw / view.k) / span));
-      const r1 = Math.min(Math.ceil(info.height / span), Math.ceil((view.y + chh / view.k) / span));
+      const c0 = Math.max(0, Math.floor((view.x + qx0 / view.k) / span)), r0 = Math.max(0, Math.floor((view.y + qy0 / view.k) / span));
+      const c1 = Math.min(Math.ceil(info.width / span), Math.ceil((view.x + qx1 / view.k) / span));
+      const r1 = Math.min(Math.ceil(info.height / span), Math.ceil((view.y + qy1 / view.k) / span));
       for (let r = r0; r < r1; r += 1) for (let c = c0; c < c1; c += 1) {
         const im = load(`${level}/${c}/${r}`, `${src.base}/${level}/${c}/${r}`);
         if (im.ready) g.drawImage(im, (c * span - view.x) * view.k, (r * span - view.y) * view.k, im.naturalWidth * f * view.k, im.naturalHeight * f * view.k);
@@ -92,7 +122,10 @@ function maskTool(panoptic) {
     let note = "";
     const lut = new Uint32Array(65536);
     const view = { x: 0, y: 0, k: 1 };
-    const stats = { frames: [] }; // per-frame work in ms (the benchmark reads it)
+    // per frame, in ms (the benchmark reads them): the tool's work, and from the
+    // frame's start to a task after its paint (the work, style, layout, the
+    // canvas's drawing and the commit)
+    const stats = { frames: [], render: [] };
 
     const canvas = h("canvas", { class: "mask-canvas", tabindex: "0", role: "application", "aria-label": control.name });
     Object.assign(canvas.style, { display: "block", width: "100%", height: "min(68vh, 620px)", touchAction: "none", cursor: "crosshair" });
@@ -106,7 +139,7 @@ function maskTool(panoptic) {
     el.maskStats = stats;
     const source = imageSource(ctx.mediaUrl(control.source), (first) => {
       if (first === true) { if (!size.w) { size.w = source.info.width; size.h = source.info.height; } fit(); }
-      paint();
+      Promise.resolve().then(showState); paint(); // (after this function has made the toolbar)
     });
 
     // -- the label map ---------------------------------------------------------
@@ -118,15 +151,28 @@ function maskTool(panoptic) {
         c.width = TS; c.height = TS;
         const cg = c.getContext("2d");
         const img = cg.createImageData(TS, TS);
-        t = { lab: new Uint16Array(TS * TS), c, cg, img, px: new Uint32Array(img.data.buffer), tx, ty };
+        t = { lab: new Uint16Array(TS * TS), c, cg, img, px: new Uint32Array(img.data.buffer), tx, ty, dirty: null };
         tiles.set(key, t);
       }
       return t;
     };
+    // Tiles whose pixels changed since their canvas was last written, each with
+    // the changed rectangle in image pixels; copied once a frame (flush).
+    const stale = new Set();
+    const touch = (t, ax, ay, bx, by) => {
+      const d = t.dirty;
+      if (!d) { t.dirty = [ax, ay, bx, by]; stale.add(t); } else { if (ax < d[0]) d[0] = ax; if (ay < d[1]) d[1] = ay; if (bx > d[2]) d[2] = bx; if (by > d[3]) d[3] = by; }
+      damageImage(ax, ay, bx, by);
+    };
+    const flush = () => {
+      for (const t of stale) { const [ax, ay, bx, by] = t.dirty; t.cg.putImageData(t.img, 0, 0, ax - t.tx * TS, ay - t.ty * TS, bx - ax, by - ay); t.dirty = null; }
+      stale.clear();
+    };
     const recolour = () => {
       lut.fill(0);
       for (const l of layers) lut[l.idx] = l.visible ? rgbaOf(shade(colourOf(labels, l.label), l.instance_id), l.opacity * globalOpacity) : 0;
-      for (const t of tiles.values()) { for (let i = 0; i < t.lab.length; i += 1) t.px[i] = lut[t.lab[i]]; t.cg.putImageData(t.img, 0, 0); }
+      for (const t of tiles.values()) { for (let i = 0; i < t.lab.length; i += 1) t.px[i] = lut[t.lab[i]]; t.cg.putImageData(t.img, 0, 0); t.dirty = null; }
+      stale.clear();
     };
     // Set pixels [x0, x1) x [y0, y1) for which inside(x, y) holds to value v.
     function setRect(x0, y0, x1, y1, v, inside) {
@@ -149,7 +195,7 @@ function maskTool(panoptic) {
               t.lab[i] = v; t.px[i] = colour; touched = true;
             }
           }
-          if (touched) t.cg.putImageData(t.img, 0, 0, ax - tx * TS, ay - ty * TS, bx - ax, by - ay);
+          if (touched) touch(t, ax, ay, bx, by);
         }
       }
       cache = null;
@@ -157,7 +203,7 @@ function maskTool(panoptic) {
     let eraseOnly = 0; // the eraser clears the active layer only (0: any)
 
     // A disc of pixel centres within the radius: row spans filled natively
-    // (TypedArray.fill), one putImageData per touched tile.
+    // (TypedArray.fill); the touched tiles marked for the next frame's flush.
     const stamp = (cx, cy, v) => {
       const r = radius, r2 = r * r;
       if (v === 0 && eraseOnly) { setRect(cx - r, cy - r, cx + r + 1, cy + r + 1, v, (x, y) => (x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= r2); return; }
@@ -180,7 +226,7 @@ function maskTool(panoptic) {
           x = end;
         }
       }
-      for (const [t, [ax, ay, bx, by]] of dirty) t.cg.putImageData(t.img, 0, 0, ax - t.tx * TS, ay - t.ty * TS, bx - ax, by - ay);
+      for (const [t, [ax, ay, bx, by]] of dirty) touch(t, ax, ay, bx, by);
       if (dirty.size) cache = null;
     };
     const line = (a, b, v) => {
@@ -302,21 +348,58 @@ function maskTool(panoptic) {
       view.x = c.x - ((c.x - view.x) * view.k) / k; view.y = c.y - ((c.y - view.y) * view.k) / k; view.k = k;
       paint();
     }
-    let queued = false, pending = 0, cursor = null;
-    function paint() { if (!queued) { queued = true; requestAnimationFrame(frame); } }
+    // What the next frame redraws: everything (paint()), or only the screen
+    // rectangle that stamps and the cursor changed (damage / damageImage).
+    let queued = false, pending = 0, cursor = null, whole = true, shown = null;
+    const damage = [Infinity, Infinity, -Infinity, -Infinity];
+    const request = () => { if (!queued) { queued = true; requestAnimationFrame(frame); } };
+    function paint() { whole = true; request(); }
+    function damageScreen(x0, y0, x1, y1) {
+      if (x0 < damage[0]) damage[0] = x0; if (y0 < damage[1]) damage[1] = y0;
+      if (x1 > damage[2]) damage[2] = x1; if (y1 > damage[3]) damage[3] = y1;
+      request();
+    }
+    function damageImage(x0, y0, x1, y1) {
+      damageScreen((x0 - view.x) * view.k - 1, (y0 - view.y) * view.k - 1, (x1 - view.x) * view.k + 1, (y1 - view.y) * view.k + 1);
+    }
+    // The brush outline's screen box (the old one is damaged when it moves).
+    const cursorBox = () => {
+      if (!cursor || (mode !== "brush" && mode !== "eraser")) return null;
+      const x = (cursor.x - view.x) * view.k, y = (cursor.y - view.y) * view.k, r = Math.max(1, radius * view.k) + 3;
+      return [x - r, y - r, x + r, y + r];
+    };
+    const after = new MessageChannel(); // a task after this frame's paint: the frame's whole cost
+    let frameStart = 0;
+    after.port1.onmessage = () => { stats.render.push(performance.now() - frameStart); if (stats.render.length > 2000) stats.render.splice(0, 1000); };
     function frame() {
       queued = false;
       const t0 = performance.now();
+      frameStart = t0;
+      drain();
+      flush();
       const cw = canvas.width, chh = canvas.height;
       g.setTransform(1, 0, 0, 1, 0, 0);
-      g.fillStyle = "#222"; g.fillRect(0, 0, cw, chh);
+      const box = cursorBox();
+      if (shown) damageScreen(...shown);
+      if (box) damageScreen(...box);
+      shown = box;
+      let clip = null;
+      if (!whole) {
+        clip = [Math.max(0, Math.floor(damage[0])), Math.max(0, Math.floor(damage[1])), Math.min(cw, Math.ceil(damage[2])), Math.min(chh, Math.ceil(damage[3]))];
+        if (clip[2] - clip[0] >= cw * 0.9 && clip[3] - clip[1] >= chh * 0.9) clip = null;
+      }
+      whole = false; damage[0] = damage[1] = Infinity; damage[2] = damage[3] = -Infinity;
+      if (clip && (clip[2] <= clip[0] || clip[3] <= clip[1])) { pending = 0; return; }
+      const [qx0, qy0, qx1, qy1] = clip || [0, 0, cw, chh];
+      if (clip) { g.save(); g.beginPath(); g.rect(qx0, qy0, qx1 - qx0, qy1 - qy0); g.clip(); }
+      g.fillStyle = "#222"; g.fillRect(qx0, qy0, qx1 - qx0, qy1 - qy0);
       g.imageSmoothingEnabled = view.k < 1;
-      source.draw(g, view, cw, chh);
+      source.draw(g, view, cw, chh, clip);
       g.imageSmoothingEnabled = false;
       const span = TS * view.k;
       for (const t of tiles.values()) {
         const sx = (t.tx * TS - view.x) * view.k, sy = (t.ty * TS - view.y) * view.k;
-        if (sx > cw || sy > chh || sx + span < 0 || sy + span < 0) continue;
+        if (sx > qx1 || sy > qy1 || sx + span < qx0 || sy + span < qy0) continue;
         g.drawImage(t.c, sx, sy, span, span);
       }
       const k = view.k, at = (p) => [(p[0] - view.x) * k, (p[1] - view.y) * k];
@@ -330,12 +413,23 @@ function maskTool(panoptic) {
         g.beginPath(); g.arc(...at([cursor.x, cursor.y]), Math.max(1, radius * k), 0, 2 * Math.PI);
         g.strokeStyle = mode === "eraser" ? "#fff" : colourOf(labels, label); g.stroke();
       }
+      if (source.pending) preparing(cw);
+      if (clip) g.restore();
+      after.port2.postMessage(0);
       stats.frames.push(performance.now() - t0 + pending);
       if (stats.frames.length > 2000) stats.frames.splice(0, 1000);
       pending = 0;
     }
-    const toImage = (e) => {
-      const r = canvas.getBoundingClientRect();
+    // "Preparing the image: n%" in the view's top corner while the server builds the pyramid.
+    function preparing(cw) {
+      const text = preparingText();
+      g.font = "14px system-ui, sans-serif";
+      const w = Math.min(cw - 16, g.measureText(text).width + 20);
+      g.fillStyle = "rgba(0, 0, 0, 0.7)"; g.fillRect(8, 8, w, 28);
+      g.fillStyle = "#fff"; g.textBaseline = "middle"; g.fillText(text, 18, 22, w - 20);
+    }
+    const preparingText = () => ctx.t("work.mask_preparing").replace("{n}", String(Math.round((source.pending?.progress || 0) * 100)));
+    const toImage = (e, r = canvas.getBoundingClientRect()) => {
       const sx = canvas.width / (r.width || 1);
       return { x: view.x + ((e.clientX - r.left) * sx) / view.k, y: view.y + ((e.clientY - r.top) * sx) / view.k };
     };
@@ -412,7 +506,7 @@ function maskTool(panoptic) {
       if (mode === "brush" || mode === "eraser") {
         const v = mode === "brush" ? paintLayer().idx : 0;
         eraseOnly = mode === "eraser" && active ? active.idx : 0;
-        stroke = { last: p, v };
+        stroke = { last: p, v, queue: [] };
         stamp(p.x, p.y, v);
       } else if (mode === "polygon") {
         draft = draft?.points ? draft : { points: [] };
@@ -436,26 +530,37 @@ function maskTool(panoptic) {
         suggest("segment", { points: draft.points.map(([x, y, f]) => [Math.round(x), Math.round(y), f]) });
       }
       pending += performance.now() - t0;
-      paint();
+      if (stroke && !stroke.sp) request(); else paint();
     });
+    // A brush stroke's moves (and the coalesced ones between them) are queued
+    // and stamped at the next frame, a line from each to the next.
+    function drain() {
+      if (!stroke?.queue?.length) return;
+      for (const p of stroke.queue) { line(stroke.last, p, stroke.v); stroke.last = p; }
+      stroke.queue.length = 0;
+    }
     canvas.addEventListener("pointermove", (e) => {
       const t0 = performance.now();
       if (pan) { view.x = pan.vx - (e.clientX - pan.x) / view.k; view.y = pan.vy - (e.clientY - pan.y) / view.k; paint(); return; }
-      const p = toImage(e);
+      const r = canvas.getBoundingClientRect();
+      const p = toImage(e, r);
       cursor = p;
-      if (stroke?.sp) paintSuperpixel(p, stroke.v);
-      else if (stroke) { line(stroke.last, p, stroke.v); stroke.last = p; }
-      else if (draft?.box && draft.from) {
+      if (stroke?.sp) { paintSuperpixel(p, stroke.v); paint(); }
+      else if (stroke) {
+        const moves = e.getCoalescedEvents?.() || [];
+        for (const m of moves.length ? moves : [e]) stroke.queue.push(toImage(m, r));
+        request();
+      } else if (draft?.box && draft.from) {
         const a = draft.from;
         draft.box = { x: Math.min(a.x, p.x), y: Math.min(a.y, p.y), w: Math.abs(p.x - a.x), h: Math.abs(p.y - a.y) };
-      }
+        paint();
+      } else request(); // the brush outline follows the pointer
       pending += performance.now() - t0;
-      paint();
     });
     canvas.addEventListener("pointerup", () => {
       down = false;
       if (pan) { pan = null; return; }
-      if (stroke) { stroke = null; eraseOnly = 0; ctx.changed(); render(); }
+      if (stroke) { drain(); stroke = null; eraseOnly = 0; ctx.changed(); render(); }
       if (draft?.box && draft.from) {
         const b = draft.box; draft = null;
         if (b.w >= 3 && b.h >= 3) suggest("grabcut", { box: [b.x, b.y, b.w, b.h].map((v) => Math.max(0, Math.round(v))) });
@@ -494,7 +599,8 @@ function maskTool(panoptic) {
       for (const b of paletteButtons) b.classList.toggle("active", b.dataset.label === label);
       for (const b of modeButtons) b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
       sizeLabel.textContent = `[ ] ${ctx.t("work.mask_size")} ${radius * 2}px`;
-      hint.textContent = note || `${ctx.t(`work.mask_${mode}`)} · ${label || ""}${active ? ` #${active.instance_id}` : ""} · ${ctx.t(`work.mask_hint_${mode}`)}`;
+      const wait = source.pending ? `${preparingText()}${source.cache.get("preview")?.ready ? ` · ${ctx.t("work.mask_preview")}` : ""} · ` : "";
+      hint.textContent = note || `${wait}${ctx.t(`work.mask_${mode}`)} · ${label || ""}${active ? ` #${active.instance_id}` : ""} · ${ctx.t(`work.mask_hint_${mode}`)}`;
       note = "";
     }
     function render() {
@@ -519,7 +625,7 @@ function maskTool(panoptic) {
         return cache.length ? cache : null;
       },
       set(value) {
-        tiles = new Map(); layers = []; active = null; draft = null; cache = null;
+        tiles = new Map(); stale.clear(); layers = []; active = null; draft = null; cache = null;
         const regions = Array.isArray(value) ? value : [];
         const apply = () => {
           for (const r of regions) {
