@@ -37,12 +37,15 @@ ONTOLOGY = {
     "controls": [{"name": "tracks", "type": "video_track", "source": "video", "labels": ["thing"]}],
 }
 
-SEEK = """async (targets) => {
+SEEK = """async ([targets, pause]) => {
   const stage = document.querySelector("[data-control=tracks] .video-stage");
   const input = document.querySelector("[data-control=tracks] .video-number");
   const img = stage.querySelector("img.video-frame");
+  performance.setResourceTimingBufferSize(100000);
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const out = [];
   for (const n of targets) {
+    if (pause) await sleep(pause);
     const t0 = performance.now();
     const shown = new Promise((resolve) => {
       const watch = new MutationObserver(() => {
@@ -54,7 +57,14 @@ SEEK = """async (targets) => {
     input.dispatchEvent(new Event("change"));
     await shown;
     await img.decode().catch(() => {});
-    out.push(performance.now() - t0);
+    const total = performance.now() - t0;
+    // the frame's request: how long of the seek was spent waiting for the
+    // server's answer (0 when a prefetch had already brought it)
+    const entry = performance.getEntriesByType("resource")
+      .filter((e) => e.name.endsWith(`/frames/${n}`)).pop();
+    const waited = entry ? Math.max(0, entry.responseEnd - Math.max(t0, entry.startTime)) : 0;
+    const server = entry && entry.startTime >= t0 ? entry.responseStart - entry.requestStart : null;
+    out.push({ total, waited, server });
   }
   return out;
 }"""
@@ -130,6 +140,22 @@ def seed(url: str, home: Path, frames: int, gop: int, annotator: str) -> int:
     return pid
 
 
+def seek_stats(seeks: list[dict[str, float | None]]) -> dict[str, object]:
+    """Seek times (from setting the frame to the frame decoded on the page), the
+    medians of the part spent waiting for the frame's HTTP answer and of the
+    server's time to its first byte (requests the seek itself made)."""
+    from bench_web import stats_ms
+
+    waited = [float(s["waited"] or 0.0) for s in seeks]
+    server = [float(s["server"]) for s in seeks if s["server"] is not None]
+    return {
+        **stats_ms([float(s["total"] or 0.0) for s in seeks]),
+        "waiting p50_ms": round(float(np.median(waited)), 1),
+        "server p50_ms": round(float(np.median(server)), 1) if server else None,
+        "requested at the seek": len(server),
+    }
+
+
 def run(args: argparse.Namespace, results: dict[str, object]) -> None:
     """Seek, step and interpolation figures into ``results``."""
     from _core import Server
@@ -157,8 +183,8 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
             cold, targets = order[:20], order[20 : 20 + args.seeks]
             # Right after opening: the server decodes each frame on demand while
             # it extracts the video's frames in the background.
-            results["video: seek while extracting, 1080p"] = stats_ms(
-                page.evaluate(SEEK, [int(t) for t in cold])
+            results["video: seek while extracting, 1080p"] = seek_stats(
+                page.evaluate(SEEK, [[int(t) for t in cold], 0])
             )
             folder = next((home / "cache" / "video").glob("*/claim")).parent
             t0 = time.perf_counter()
@@ -168,15 +194,26 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
                 "after_open_s": round(time.perf_counter() - t0, 1),
                 "frames": args.video_frames,
             }
-            seeks = page.evaluate(SEEK, [int(t) for t in targets])
+            seeks = page.evaluate(SEEK, [[int(t) for t in targets], 0])
             results["video: seek to a frame, 1080p"] = {
-                **stats_ms(seeks),
+                **seek_stats(seeks),
                 "gop": args.gop,
                 "frames": args.video_frames,
             }
+            # The same seeks, only those whose frame no earlier prefetch had asked for.
+            fresh = [s for s in seeks if s["server"] is not None]
+            if fresh:
+                results["video: seek to a frame not prefetched, 1080p"] = seek_stats(fresh)
             first = args.video_frames // 3
             steps = list(range(first, min(first + 30, args.video_frames)))
-            results["video: next frame, 1080p"] = stats_ms(page.evaluate(SEEK, steps))
+            results["video: next frame, back to back, 1080p"] = seek_stats(
+                page.evaluate(SEEK, [steps, 0])
+            )
+            # An annotator stepping through frames: a key every 150 ms.
+            paced = list(range(2 * first, min(2 * first + 30, args.video_frames)))
+            results["video: next frame, a step every 150 ms, 1080p"] = seek_stats(
+                page.evaluate(SEEK, [paced, 150])
+            )
             times = page.evaluate(INTERPOLATE, [10_000, 10, 50])
             results["video: interpolate 10,000-frame track"] = stats_ms(times)
             browser.close()

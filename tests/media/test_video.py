@@ -109,3 +109,32 @@ def test_not_a_video(tmp_path):
     bad.write_bytes(b"not a video")
     with pytest.raises(InvalidInput):
         video.build_index(bad)
+
+
+def test_extraction_takes_the_wanted_frames_group_first(clip, tmp_path):
+    """Extraction goes a group of pictures at a time, starting with the group of
+    the frame the annotator is at, then the groups after it, then the rest."""
+    path, _ = clip
+    index = video.load_index(path, tmp_path)
+    groups = video.gops(index)
+    assert groups[0][0] == 0 and groups[-1][1] == 40
+    assert [g[0] for g in groups] == index.keyframes
+    folder = tmp_path / "frames"
+    seen: list[set[int]] = []
+
+    def wanted() -> int:  # what is on disk each time the extraction picks a group
+        seen.append({int(p.stem) for p in folder.glob("*.jpg")})
+        return 30
+
+    assert video.extract_frames(path, index, folder, wanted=wanted) == 40
+    at = next(k for k, (a, b) in enumerate(groups) if a <= 30 < b)
+    order = groups[at:] + groups[:at]
+    for k, done in enumerate(seen):
+        assert done == {n for a, b in order[:k] for n in range(a, b)}
+    assert (folder / "complete").read_text() == "40"
+    reader = video.FrameReader(path, index)
+    try:
+        for n in (0, 11, 12, 30, 39):
+            assert (folder / f"{n}.jpg").read_bytes() == video.jpeg(reader.frame(n))
+    finally:
+        reader.close()

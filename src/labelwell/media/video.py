@@ -29,7 +29,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -113,6 +113,13 @@ def video_key(path: Path) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+def _write(target: Path, data: bytes) -> None:
+    """``data`` into ``target`` whole or not at all (readers never see half a file)."""
+    tmp = target.with_name(f".{target.name}.{threading.get_ident()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(target)
+
+
 def load_index(path: Path, cache: Path) -> VideoIndex:
     """The index of ``path``, from ``cache`` when the file has not changed."""
     target = cache / f"{video_key(path)}.json"
@@ -123,9 +130,7 @@ def load_index(path: Path, cache: Path) -> VideoIndex:
         pass
     index = build_index(path)
     cache.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(f".{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps(asdict(index)))
-    tmp.replace(target)
+    _write(target, json.dumps(asdict(index)).encode())
     return index
 
 
@@ -195,28 +200,53 @@ def jpeg(rgb: np.ndarray, quality: int = 85, max_width: int | None = None) -> by
     return bytes(buf.tobytes())
 
 
+def gops(index: VideoIndex) -> list[tuple[int, int]]:
+    """The video's groups of pictures as ``(first, end)`` frame ranges: from each
+    keyframe up to the next (the frames one seek and one decoder pass serve)."""
+    starts = sorted({0, *index.keyframes})
+    return [(a, b) for a, b in zip(starts, [*starts[1:], index.frames], strict=True) if b > a]
+
+
 def extract_frames(
-    path: Path, index: VideoIndex, folder: Path, quality: int = 85, max_width: int | None = None
+    path: Path,
+    index: VideoIndex,
+    folder: Path,
+    quality: int = 85,
+    max_width: int | None = None,
+    wanted: Callable[[], int] = lambda: 0,
 ) -> int:
-    """Decode the whole video once, in order (a frame costs one decode, not a
-    seek), into ``folder/<n>.jpg``; ``folder/complete`` marks the end. CVAT does
-    the same when a task is made (its "chunks"); here it runs in the background
-    after the first request, and requests read the frames it has written."""
+    """Decode the whole video once into ``folder/<n>.jpg``, one group of pictures
+    at a time (a seek to its keyframe, one decoder pass to the next keyframe: a
+    frame costs one decode); ``folder/complete`` marks the end. CVAT does the
+    same when a task is made (its "chunks"); here it runs in the background
+    after the first request, and requests read the frames it has written. Before
+    each group it asks ``wanted()`` for the frame the annotator is at and takes
+    that frame's group first, then the groups after it (the way one steps),
+    then the rest, as a player buffers around the playhead."""
     folder.mkdir(parents=True, exist_ok=True)
     number = {pts: n for n, pts in enumerate(index.pts)}
+    groups = gops(index)
+    starts = [g[0] for g in groups]
+    todo = set(range(len(groups)))
     written = 0
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        for frame in container.decode(stream):
-            n = number.get(frame.pts if frame.pts is not None else -1)
-            if n is None:
-                continue
-            target = folder / f"{n}.jpg"
-            tmp = folder / f".{n}.{threading.get_ident()}.tmp"
-            tmp.write_bytes(jpeg(frame.to_ndarray(format="rgb24"), quality, max_width))
-            tmp.replace(target)
-            written += 1
+        while todo:
+            at = int(np.searchsorted(starts, wanted(), side="right")) - 1
+            g = min(todo, key=lambda k: (k - at) % len(groups))
+            todo.discard(g)
+            first, end = groups[g]
+            container.seek(index.pts[first], stream=stream, backward=True)
+            for frame in container.decode(stream):
+                n = number.get(frame.pts if frame.pts is not None else -1)
+                if n is None or n < first:
+                    continue  # before the group (an open GOP's leading frames)
+                if n >= end:
+                    break
+                data = jpeg(frame.to_ndarray(format="rgb24"), quality, max_width)
+                _write(folder / f"{n}.jpg", data)
+                written += 1
     (folder / "complete").write_text(str(written))
     return written
 
@@ -225,7 +255,9 @@ class ReaderCache:
     """A few open :class:`FrameReader`, recent JPEG frames in memory, and each
     video's frames extracted to disk in the background (videos of at most
     ``extract_limit`` frames; longer ones are decoded on demand only), all at
-    most ``width`` pixels wide."""
+    most ``width`` pixels wide. A frame asked for that is not on disk yet is
+    decoded on demand, and the extraction turns to its group of pictures next
+    (``folder/wanted`` says which frame, for whichever process extracts)."""
 
     def __init__(
         self,
@@ -273,9 +305,15 @@ class ReaderCache:
         except FileExistsError:
             return
 
+        def wanted() -> int:
+            try:
+                return int((folder / "wanted").read_text())
+            except (OSError, ValueError):
+                return 0
+
         def work() -> None:
             try:
-                extract_frames(path, reader.index, folder, max_width=self.width)
+                extract_frames(path, reader.index, folder, max_width=self.width, wanted=wanted)
             except (av.error.FFmpegError, OSError):
                 (folder / "claim").unlink(missing_ok=True)  # a later request tries again
                 with self._lock:
@@ -287,14 +325,19 @@ class ReaderCache:
         with self._lock:
             found = self._jpegs.get((path, number))
             if found is not None:
+                self._jpegs.move_to_end((path, number))
                 return found
         reader = self.reader(path)
         if not 0 <= number < reader.index.frames:
             raise InvalidInput(f"frame {number} is outside 0..{reader.index.frames - 1}")
+        folder = self.frames_folder(path)
         try:
-            data = (self.frames_folder(path) / f"{number}.jpg").read_bytes()
+            data = (folder / f"{number}.jpg").read_bytes()
         except OSError:
             data = jpeg(reader.frame(number), max_width=self.width)
+            if reader.index.frames <= self._extract_limit:
+                folder.mkdir(parents=True, exist_ok=True)
+                _write(folder / "wanted", str(number).encode())
             self._extract(path, reader)
         with self._lock:
             self._jpegs[(path, number)] = data

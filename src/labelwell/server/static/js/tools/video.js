@@ -14,6 +14,9 @@ import { colourOf, h, labelList, s } from "../dom.js";
 import { boxAt, interpolate, timecode, withKeyframe } from "./video_tracks.js";
 
 const PROPAGATE_FRAMES = 24;
+// Frames asked for ahead of the one shown while stepping, and frames kept.
+const PREFETCH_AHEAD = 6;
+const CACHED_FRAMES = 120;
 
 function stylesheet() {
   if (document.querySelector("link[data-video-css]")) return;
@@ -51,19 +54,41 @@ function player(control, data, ctx, onFrame) {
     play,
     h("button", { type: "button", class: "small", title: ".", "aria-label": ctx.t("work.video_next"), onclick: () => seek(frame + 1) }, "▶"),
     h("label", {}, `${ctx.t("work.video_frame")} `, number), total, code, scrub);
-  const cache = new Map(); // frame -> loaded Image
+  const cache = new Map(); // frame -> loaded Image, least recently used first
   const url = (n) => `/api/v1/items/${ref.item}/video/${ref.index}/frames/${n}`;
+  let direction = 1; // which way the annotator last stepped
+  let wanted = []; // frames to prefetch, nearest first
+  let fetching = 0;
 
   function load(n) {
     let im = cache.get(n);
-    if (!im) {
-      im = new Image();
-      im.src = url(n);
-      im.ready = im.decode().then(() => true, () => false);
-      cache.set(n, im);
-      if (cache.size > 240) cache.delete(cache.keys().next().value);
-    }
+    if (im) { cache.delete(n); cache.set(n, im); return im; }
+    im = new Image();
+    im.src = url(n);
+    im.ready = im.decode().then(() => true, () => { cache.delete(n); return false; }); // a failed frame is asked again later
+    cache.set(n, im);
+    if (cache.size > CACHED_FRAMES) cache.delete(cache.keys().next().value);
     return im;
+  }
+
+  // After a frame is shown, the next frames the way the annotator steps (and
+  // the one behind) are asked for and decoded, two at a time, so a step finds
+  // its frame ready; a new seek replaces what is still waiting.
+  function prefetch(n) {
+    wanted = [];
+    for (let k = 1; k <= PREFETCH_AHEAD; k += 1) wanted.push(n + k * direction);
+    wanted.push(n - direction);
+    wanted = wanted.filter((f) => f >= 0 && f < info.frames && !cache.has(f));
+    pump();
+  }
+
+  function pump() {
+    while (fetching < 2 && wanted.length) {
+      const f = wanted.shift();
+      if (cache.has(f)) continue;
+      fetching += 1;
+      load(f).ready.then(() => { fetching -= 1; pump(); });
+    }
   }
 
   async function show(n) {
@@ -74,11 +99,14 @@ function player(control, data, ctx, onFrame) {
     shown = n;
     stage.dataset.frame = String(n);
     onFrame(n);
+    if (!playing) prefetch(n);
   }
 
   function seek(n) {
     if (!info.frames) return;
-    frame = Math.max(0, Math.min(info.frames - 1, Math.round(n)));
+    const next = Math.max(0, Math.min(info.frames - 1, Math.round(n)));
+    if (next !== frame) direction = next < frame ? -1 : 1;
+    frame = next;
     number.value = String(frame);
     scrub.value = String(frame);
     code.textContent = timecode(frame, info.fps);
