@@ -423,13 +423,15 @@ def work(
     owner = owner or f"worker-{uuid.uuid4().hex[:16]}"
     stop = stop or threading.Event()
     ran = 0
-    from labelwell.work import webhooks
+    from labelwell.work import storage_targets, webhooks
 
     while not stop.is_set():
         job = claim(db, owner)
         if job is None:
             if webhooks.deliver_due(db, home, owner=owner):
                 continue  # webhook deliveries fell due: sent between jobs
+            if storage_targets.write_completed(db):
+                continue  # completed items' labels written to target storage
             if once:
                 break
             stop.wait(poll_s)

@@ -52,6 +52,7 @@ OPTIONS = {
     "data_key": "the item data key that holds an object's URL (default url)",
     "json_items": "a sync reads .json and .jsonl objects as item data",
     "presign": "media redirect to a presigned URL instead of streaming",
+    "labels_on_complete": "the worker writes each completed item's labels as <prefix>/<id>.json",
 }
 #: credential keys each scheme understands
 CREDENTIALS: dict[str, frozenset[str]] = {
@@ -101,7 +102,7 @@ def _check_options(options: dict[str, Any], actor: Actor) -> dict[str, Any]:
         value = options.get(key)
         if value is not None and (not isinstance(value, str) or not value or len(value) > 1000):
             raise InvalidInput(f"options.{key} must be a non-empty string", field=f"options.{key}")
-    for key in ("json_items", "presign"):
+    for key in ("json_items", "presign", "labels_on_complete"):
         if key in options and not isinstance(options[key], bool):
             raise InvalidInput(f"options.{key} must be true or false", field=f"options.{key}")
     endpoint = options.get("endpoint_url")
