@@ -1,28 +1,45 @@
 """The data manager part of ``bench_web.py``: a project of ``n`` items (text
-from a small vocabulary, Korean words included; a third with two imported
-answers, half with a model prediction) stored through the import path, then
-timed in chromium:
+from a small vocabulary, Korean words included; a third with two human
+answers, so done; half with a model prediction; one in twenty sent to review),
+then timed in chromium:
 
 * first page: from navigation to the table's rows shown (page, boot data and
   the first ``POST /data/items`` included);
 * filter + sort: from the control's change to the new rows shown, for a mix of
   sorts and filters, repeated; the item count is asked for alongside and not
   waited for.
+
+The items are written in bulk into the tables the app uses, after
+``upgrade``: chunks of 100,000 rows in one transaction each (an executemany on
+SQLite, ``COPY`` on PostgreSQL), under an import in its ``writing`` state, so
+the database's per-row triggers skip them and the label columns and SQLite's
+full-text entries are derived per chunk by the app's own statements
+(:func:`labelwell.store.derived.fill_written`), as an import does; then the
+import is published.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from labelwell.formats.registry import ImportRow
+import orjson
+from sqlalchemy import create_engine, select, text, update
+from sqlalchemy.orm import Session
+
+from labelwell.store import derived
 from labelwell.store.db import Database
 from labelwell.store.migrate import upgrade
-from labelwell.store.tables import User
-from labelwell.work import accounts, items, projects
+from labelwell.store.tables import Import, Project
+from labelwell.work import accounts, projects
 from labelwell.work.actors import Actor
 
+PROJECT = "bench-data-manager"
 MANAGER = "dm-manager@bench.labelwell"
 PASSWORD = "bench-data-manager-1"
 WORDS = (
@@ -57,60 +74,203 @@ ONTOLOGY = {
 }
 
 
-def _rows(n: int, seed: int = 7) -> Any:
-    rng = random.Random(seed)
-    labels = ("pos", "neg", "neu")
-    for i in range(n):
-        text = " ".join(rng.choice(WORDS) for _ in range(12)) + f" #{i}"
-        answers = []
-        if i % 3 == 0:
-            first = rng.choice(labels)
-            second = first if rng.random() < 0.7 else rng.choice(labels)
-            answers = [
-                {
-                    "result": {"sentiment": a},
-                    "annotator": f"vendor{k}@bench.org",
-                    "time_spent_ms": rng.randint(2000, 30000),
-                }
-                for k, a in enumerate((first, second))
-            ]
-        predictions = []
-        if i % 2 == 0:
-            predictions = [
-                {
-                    "model": "bench-model",
-                    "result": {"sentiment": rng.choice(labels)},
-                    "score": round(rng.random(), 4),
-                }
-            ]
-        yield ImportRow(
-            line=i + 1, data={"text": text}, annotations=answers, predictions=predictions
+#: rows written per transaction
+CHUNK = 100_000
+#: the PostgreSQL schema the benchmark writes into (dropped after)
+SCHEMA = "bench_data_manager"
+LABELS = ("pos", "neg", "neu")
+_ITEM_COLUMNS = (
+    "id, project_id, external_id, data, media, status, priority, is_gold, n_active, n_done,"
+    " review_state, import_id, created_at"
+)
+_ANSWER_COLUMNS = (
+    "item_id, project_id, source, agent, result, time_spent_ms, status, is_gold_check,"
+    " revision, is_current, details, created_at"
+)
+_PREDICTION_COLUMNS = (
+    "item_id, project_id, source, model_name, model_version, result, score, created_at"
+)
+
+
+@contextlib.contextmanager
+def scratch_postgres(base: str | None = None) -> Iterator[str]:
+    """A URL into a new schema of its own in PostgreSQL, dropped on the way out."""
+    base = base or os.environ.get(
+        "LABELWELL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{SCHEMA}"
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        engine.dispose()
+
+
+def _chunk(
+    rng: random.Random, first: int, n: int, project_id: int, import_id: int, now: datetime
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Items ``first .. first + n - 1``: their rows, answers and predictions."""
+    items, answers, predictions = [], [], []
+    details = orjson.dumps({"import_id": import_id}).decode()
+    for item_id in range(first, first + n):
+        text_ = " ".join(rng.choice(WORDS) for _ in range(12)) + f" #{item_id}"
+        done = 0
+        # one item a second, the newest last: "created" sorts like the ids
+        created = now - timedelta(seconds=10_000_000 - item_id)
+        if item_id % 3 == 0:
+            done = 2
+            first_answer = rng.choice(LABELS)
+            second = first_answer if rng.random() < 0.7 else rng.choice(LABELS)
+            for k, label in enumerate((first_answer, second)):
+                answers.append(
+                    (
+                        item_id,
+                        project_id,
+                        "human",
+                        f"vendor{k}@bench.org",
+                        orjson.dumps({"sentiment": label}).decode(),
+                        rng.randint(2000, 30000),
+                        "submitted",
+                        False,
+                        1,
+                        True,
+                        details,
+                        created,
+                    )
+                )
+        if item_id % 2 == 0:
+            predictions.append(
+                (
+                    item_id,
+                    project_id,
+                    "model",
+                    "bench-model",
+                    "",
+                    orjson.dumps({"sentiment": rng.choice(LABELS)}).decode(),
+                    round(rng.random(), 4),
+                    created,
+                )
+            )
+        items.append(
+            (
+                item_id,
+                project_id,
+                None,
+                orjson.dumps({"text": text_}).decode(),
+                "[]",
+                "done" if done else "open",
+                0.0,
+                False,
+                done,
+                done,
+                "review" if done and item_id % 20 == 0 else None,
+                import_id,
+                created,
+            )
         )
+    return items, answers, predictions
 
 
-def seed(url: str, n: int) -> tuple[int, float]:
-    """Store the project; returns its id and the import's items per second."""
+def _write_sqlite(s: Session, rows: tuple[list[tuple[Any, ...]], ...]) -> None:
+    items, answers, predictions = rows
+    conn = s.connection()
+    for table, columns, data in (
+        ("items", _ITEM_COLUMNS, items),
+        ("annotations", _ANSWER_COLUMNS, answers),
+        ("predictions", _PREDICTION_COLUMNS, predictions),
+    ):
+        if not data:
+            continue
+        marks = ", ".join("?" * (columns.count(",") + 1))
+        # SQLite keeps the app's timestamps as text without a zone
+        stamped = [(*r[:-1], r[-1].strftime("%Y-%m-%d %H:%M:%S.%f")) for r in data]
+        conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", stamped)
+
+
+def _write_postgres(s: Session, rows: tuple[list[tuple[Any, ...]], ...]) -> None:
+    items, answers, predictions = rows
+    raw = s.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        for table, columns, data in (
+            ("items", _ITEM_COLUMNS, items),
+            ("annotations", _ANSWER_COLUMNS, answers),
+            ("predictions", _PREDICTION_COLUMNS, predictions),
+        ):
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in data:
+                    copy.write_row(row)
+            # without statistics the planner derives each item's prediction by
+            # reading ``predictions`` backwards by id (minutes a chunk)
+            cursor.execute(f"ANALYZE {table}")
+
+
+def seed(url: str, n: int, seed_: int = 7) -> tuple[int, float]:
+    """Store the project; returns its id and the items written per second."""
     db = Database(url)
     upgrade(db)
     with db.session() as s:
         admin = accounts.create_user(s, "dm-admin@bench.labelwell", role="admin")
         manager = accounts.create_user(s, MANAGER, role="manager", password=PASSWORD)
         actor = Actor.of(admin)
-        project = projects.create_project(
-            s, actor, "bench-data-manager", ONTOLOGY, gold_ratio=0.0, overlap=2
-        )
+        project = projects.create_project(s, actor, PROJECT, ONTOLOGY, gold_ratio=0.0, overlap=2)
         projects.set_member(s, actor, project.id, manager.id, "manager")
-        pid = project.id
+        record = Import(
+            project_id=project.id,
+            filename="bench.jsonl",
+            format="jsonl",
+            created_by=admin.id,
+            state="writing",
+        )
+        s.add(record)
+        s.flush()
+        pid, import_id = project.id, record.id
+    rng = random.Random(seed_)
+    now = datetime.now(UTC)
+    postgres = db.dialect == "postgresql"
     start = time.perf_counter()
     with db.session() as s:
-        admin_actor = Actor.of(s.query(User).filter_by(email="dm-admin@bench.labelwell").one())
-        items.import_rows(s, admin_actor, pid, _rows(n), filename="bench.jsonl", batch_size=10_000)
+        first = int(s.scalar(text("SELECT coalesce(max(id), 0) FROM items")) or 0) + 1
+    for offset in range(0, n, CHUNK):
+        size = min(CHUNK, n - offset)
+        rows = _chunk(rng, first + offset, size, pid, import_id, now)
+        with db.session() as s:
+            (_write_postgres if postgres else _write_sqlite)(s, rows)
+            derived.fill_written(s, import_id, first + offset, first + offset + size - 1)
+        db.checkpoint()
+    with db.session() as s:
+        s.execute(update(Import).where(Import.id == import_id).values(state="published", n_items=n))
+        if postgres:  # the ids were given: the sequence goes past them
+            for table in ("items", "annotations", "predictions"):
+                s.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                        f" coalesce(max(id), 1)) FROM {table}"
+                    )
+                )
     rate = n / (time.perf_counter() - start)
-    if db.dialect == "postgresql":  # as autovacuum would soon after a bulk import
-        with db.engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+    with db.engine.connect() as conn:  # as autovacuum would soon after a bulk write
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+            "VACUUM ANALYZE" if postgres else "ANALYZE"
+        )
     db.dispose()
     return pid, rate
+
+
+def seeded_project(url: str) -> int:
+    """The id of the project :func:`seed` wrote into ``url`` before."""
+    db = Database(url)
+    with db.read_session() as s:
+        pid = s.scalar(select(Project.id).where(Project.name == PROJECT))
+    db.dispose()
+    if pid is None:
+        raise SystemExit(f"{url}: no {PROJECT!r} project; seed it first")
+    return int(pid)
 
 
 def _loads(page: Any) -> str:
@@ -125,10 +285,21 @@ def _wait_after(page: Any, before: str) -> None:
 
 #: (name, steps): each step is (selector, how, value) run on the page
 SCENARIOS: list[tuple[str, list[tuple[str, str, Any]]]] = [
+    ("filter status done", [("filter", "status", "done")]),
+    ("filter review_state review", [("filter", "review_state", "review")]),
+    ("search two words", [("#dm-search", "fill", "refund battery")]),
     ("sort created desc", [("#dm-sort", "select", "created"), ("#dm-desc", "check", True)]),
     (
         "filter status done, sort id desc",
         [("filter", "status", "done"), ("#dm-sort", "select", "id"), ("#dm-desc", "check", True)],
+    ),
+    (
+        "filter review_state review, sort agreement desc",
+        [
+            ("filter", "review_state", "review"),
+            ("#dm-sort", "select", "agreement"),
+            ("#dm-desc", "check", True),
+        ],
     ),
     (
         "search word, sort uncertainty",
@@ -198,9 +369,13 @@ def _reset(page: Any, pid: int) -> None:
 def _step(page: Any, step: tuple[str, str, Any]) -> None:
     selector, how, value = step
     before = _loads(page)
-    if selector == "filter":
+    if selector == "filter":  # how: a column whose values are choices
         page.click("#dm-add-filter")  # status = open by default
         _wait_after(page, before)
+        if how != "status":
+            before = _loads(page)
+            page.select_option("#dm-filters .dm-filter select >> nth=0", how)
+            _wait_after(page, before)
         before = _loads(page)
         page.select_option("#dm-filters .dm-filter select >> nth=2", value)
     elif how == "select":

@@ -9,8 +9,8 @@
   DevTools ``Performance.getMetrics`` durations);
 * an 8000 x 8000 image with boxes: frame intervals while panning;
 * the data manager on ``--items`` items (1,000,000 by default) on SQLite or,
-  with ``--data-url``, PostgreSQL: the first page, and filter + sort
-  (``benchmarks/_data_manager.py``);
+  with ``--data-db postgresql``, PostgreSQL (a schema of its own, dropped
+  after): the first page, and filter + sort (``benchmarks/_data_manager.py``);
 * the mask tool: the work of each frame while brushing on an 8000 x 8000 (or
   ``--mask-side``) image opened as a tiled pyramid (``benchmarks/_web_mask.py``);
 * the video tool: seek to a frame of a 1080p video, the next frame, and the
@@ -22,8 +22,8 @@
     python benchmarks/bench_web.py --only pointcloud --points 500000   # LiDAR orbit
     python benchmarks/bench_web.py --only mask --mask-side 8000 --strokes 10
     python benchmarks/bench_web.py --only audio --audio-minutes 60   # an hour's waveform
-    python benchmarks/bench_web.py --only data --items 1000000 \
-        --data-url postgresql+psycopg://postgres@127.0.0.1:5432/bench   # a scratch database
+    python benchmarks/bench_web.py --only data --items 1000000   # SQLite
+    python benchmarks/bench_web.py --only data --items 1000000 --data-db postgresql
 
 There is no peer to compare with side by side (Label Studio's frontend needs a
 Node build and its own server), so the figures are absolute. The point-cloud
@@ -33,6 +33,7 @@ tool's load and orbit figures are in ``benchmarks/_web_pointcloud.py``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import struct
@@ -318,7 +319,17 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=1_000_000, help="data manager: items")
     ap.add_argument("--repeats", type=int, default=10, help="data manager: runs of each")
     ap.add_argument(
-        "--data-url", help="data manager: a scratch database (default: SQLite in a temp folder)"
+        "--data-db",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="data manager: SQLite in a temp folder, or a schema of its own (dropped after) in"
+        " LABELWELL_BENCH_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test)",
+    )
+    ap.add_argument("--data-url", help="data manager: a scratch database instead")
+    ap.add_argument(
+        "--data-seeded",
+        action="store_true",
+        help="data manager: --data-url already holds the project an earlier seed wrote",
     )
     ap.add_argument("--mask-side", type=int, default=8000, help="mask: image side in pixels")
     ap.add_argument("--strokes", type=int, default=10, help="mask: brush strokes timed")
@@ -367,10 +378,20 @@ def data_part(args: argparse.Namespace, results: dict[str, object]) -> None:
     import _data_manager as dm
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory(prefix="lw-bench-dm-") as tmp:
-        url = args.data_url or f"sqlite:///{Path(tmp) / 'labelwell.db'}"
-        pid, rate = dm.seed(url, args.items)
-        results["data manager: import (items/s)"] = {"items": args.items, "rate": round(rate)}
+    with contextlib.ExitStack() as scratch:
+        if args.data_url:
+            url = args.data_url
+        elif args.data_db == "postgresql":
+            url = scratch.enter_context(dm.scratch_postgres())
+        else:
+            tmp = scratch.enter_context(tempfile.TemporaryDirectory(prefix="lw-bench-dm-"))
+            url = f"sqlite:///{Path(tmp) / 'labelwell.db'}"
+        if args.data_seeded:
+            pid = dm.seeded_project(url)
+        else:
+            pid, rate = dm.seed(url, args.items)
+            results["data manager: seed (items/s)"] = {"items": args.items, "rate": round(rate)}
+        results["data manager: load average"] = {"before": round(os.getloadavg()[0], 2)}
         with Server(url, workers=1) as server, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(base_url=server.url, viewport={"width": 1280, "height": 860})
@@ -382,6 +403,7 @@ def data_part(args: argparse.Namespace, results: dict[str, object]) -> None:
             for name, samples in dm.measure(page, pid, args.repeats).items():
                 results[f"data manager: {name}"] = stats_ms(samples)
             browser.close()
+        results["data manager: load average"]["after"] = round(os.getloadavg()[0], 2)
 
 
 def browser_parts(args: argparse.Namespace, parts: set[str], results: dict[str, object]) -> None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from labelwell.formats.registry import fitting_exporters
+from labelwell.server.routes.data_manager import first_page
 from labelwell.server.web.i18n import catalogue_for
 from labelwell.server.web.pages import _lang, _page, render
 from labelwell.work.actors import Actor
@@ -52,6 +53,7 @@ def table_page(request: Request, project_id: int) -> Response:
                 ],
                 "i18n": catalogue_for(_lang(request), PREFIXES),
             }
+        boot["first"] = first_page(request.app.state.db, actor, project_id, boot["layout"])
         return render(request, "data_manager.html", actor, project=project, boot=boot)
 
     return _page(request, build)

@@ -131,12 +131,14 @@ function renderSelection() {
 let loadNo = 0;
 let countNo = 0;
 
-async function load() {
+// ``first``: a page already at hand (the table's first one comes with the
+// page itself, so opening the table costs no request of its own).
+async function load(first = null) {
   const table = $("dm-table");
   table.setAttribute("aria-busy", "true");
   const mine = ++loadNo;
   try {
-    const page = await api("POST", `${base}/items`, { ...query(), cursor: state.cursors[state.index], limit: state.limit });
+    const page = first || await api("POST", `${base}/items`, { ...query(), cursor: state.cursors[state.index], limit: state.limit });
     if (mine !== loadNo) return;
     state.rows = page.data;
     state.next = page.next_cursor;
@@ -157,21 +159,43 @@ async function load() {
   }
 }
 
-async function count() {
-  $("dm-count").textContent = t("dm.counting");
-  const mine = ++countNo;
+// Counts already made, by filters and search (a sort changes no count): a
+// view seen before shows its last count as "about" at once, until the new
+// exact one comes.
+const counted = new Map();
+const countKey = (q) => JSON.stringify([q.filters, q.search]);
+const about = (n) => new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 1 }).format(n);
+
+// The count reads every selected item (seconds at a million): it is asked once
+// the rows are shown, so that it never delays them, and only for a query that
+// stays a moment, so that quick changes of filter and sort do not each start one.
+async function askCount() {
+  const mine = countNo;
+  const asked = query();
+  const key = countKey(asked);
   try {
-    const total = (await api("POST", `${base}/count`, query())).count;
+    const total = (await api("POST", `${base}/count`, asked)).count;
+    counted.set(key, total);
     if (mine !== countNo) return;
     state.total = total;
     $("dm-count").textContent = t("dm.items", { n: state.total.toLocaleString() });
     renderSelection();
   } catch (err) { if (mine === countNo) { $("dm-count").textContent = ""; say(err.message, true); } }
 }
+const countLater = debounce(askCount, 500);
 
-// The count scans every selected item: it is asked once the rows are shown,
-// so that it never delays them.
-const loadThenCount = () => load().then(count);
+function count({ now = false } = {}) {
+  countNo += 1;
+  const known = counted.get(countKey(query()));
+  if (!state.allMatching) { // "select all" and "delete all" wait for the exact count
+    state.total = null;
+    renderSelection();
+  }
+  $("dm-count").textContent = known === undefined ? t("dm.counting") : t("dm.items_about", { n: about(known) });
+  if (now) askCount(); else countLater();
+}
+
+const loadThenCount = () => load().then(() => count());
 
 function refresh({ keepSelection = false } = {}) {
   state.cursors = [null];
@@ -273,13 +297,14 @@ async function act(action, extra = {}) {
   if (!picked) { say(t("dm.nothing_selected"), true); return; }
   try {
     const out = await api("POST", `${base}/actions/${action}`, { ...picked, ...extra });
+    state.selected.clear(); state.allMatching = false;
+    // the outcome is told once the table shows it, so that the rows on
+    // screen are the ones it speaks of
+    await load();
     say(out.job_id
       ? t("dm.prelabel_queued", { n: out.selected, job: out.job_id })
       : t("dm.done", { action: t(`dm.${action}`), changed: out.changed, selected: out.selected, skipped: out.skipped }));
-    state.selected.clear(); state.allMatching = false;
-    const message = $("dm-status").textContent;
-    loadThenCount();
-    $("dm-status").textContent = message;
+    count();
   } catch (err) { say(err.message, true); }
 }
 
@@ -383,7 +408,8 @@ function tablePage() {
   }
   $("dm-confirm-no").addEventListener("click", () => { $("dm-confirm").hidden = true; });
   $("dm-export").addEventListener("click", () => exportSelection().catch((err) => say(err.message, true)));
-  loadThenCount();
+  state.limit = Number($("dm-limit").value) || state.limit;
+  load(B.first && B.first.limit === state.limit ? B.first.page : null).then(() => count({ now: true }));
 }
 
 // ---- live ------------------------------------------------------------------------

@@ -19,6 +19,10 @@ MESSAGES = {
     "dm.delete_view": {"en": "Delete view", "ko": "보기 삭제"},
     "dm.items": {"en": "Items matching: {n}", "ko": "일치하는 항목: {n}"},
     "dm.counting": {"en": "counting…", "ko": "세는 중…"},
+    "dm.items_about": {
+        "en": "Items matching: about {n} (counting…)",
+        "ko": "일치하는 항목: 약 {n} (세는 중…)",
+    },
     "dm.selected": {"en": "{n} selected", "ko": "{n}개 선택됨"},
     "dm.select_page": {"en": "Select this page", "ko": "이 페이지 선택"},
     "dm.select_all": {"en": "Select all {n} matching", "ko": "조건에 맞는 {n}개 모두 선택"},
