@@ -638,9 +638,11 @@ class StorageConnection(Base):
 
 
 class StorageObject(Base):
-    """An object a sync made an item of; a later sync skips it."""
+    """An object a sync made an item of (a later sync skips it), or one the
+    worker wrote an item's labels to (:mod:`labelwell.work.storage_targets`)."""
 
     __tablename__ = "storage_objects"
+    __table_args__ = (Index("ix_storage_objects_item", "connection_id", "item_id"),)
 
     connection_id: Mapped[int] = mapped_column(
         ForeignKey("storage_connections.id", ondelete="CASCADE"), primary_key=True

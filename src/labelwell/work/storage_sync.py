@@ -236,7 +236,9 @@ def _recover(db: Database, conn: StorageConnection, known: set[str]) -> None:
                 Import.format == "storage",
                 Import.filename == conn.url[:500],
                 Import.state == "published",
-                ~exists().where(StorageObject.item_id == Item.id),
+                ~exists().where(
+                    StorageObject.connection_id == conn.id, StorageObject.item_id == Item.id
+                ),
             )
         ).all()
     found: dict[str, int] = {}
