@@ -46,7 +46,7 @@ function annotationCard(entry, a, n) {
     h("div", {}, h("kbd", {}, `Alt+${n}`), " ", h("strong", {}, a.agent),
       a.source !== "human" ? h("span", { class: "badge" }, a.source) : null,
       a.time_spent_ms != null ? h("span", { class: "muted" }, ` · ${(a.time_spent_ms / 1000).toFixed(1)} s`) : null),
-    resultView(controls, a.result, entry.data),
+    resultView(controls, a.result, entry.data, { id: entry.id, media: entry.media || [] }),
     h("button", { type: "button", class: "small start-from", onclick: () => startFrom(a) }, t("esc.start_from")));
 }
 

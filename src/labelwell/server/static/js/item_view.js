@@ -61,7 +61,7 @@ export async function showHistory(el, itemId, controls, data, t, imageOf = null)
           r.kind === "annotation" ? h("span", { class: "muted" }, ` · ${t("rvw.revision")} ${r.revision}`) : null,
           r.status ? h("span", { class: "muted" }, ` · ${r.status}`) : null,
           earlier ? h("span", { class: "muted" }, ` · ${t("rvw.replaces")} #${earlier.id}`) : null),
-        earlier ? diffView(controls, earlier.result, r.result, data, t, imageOf) : resultView(controls, r.result, data),
+        earlier ? diffView(controls, earlier.result, r.result, data, t, imageOf) : resultView(controls, r.result, data, { id: itemId }),
         r.reviews.length ? h("ul", { class: "review-events" }, r.reviews.map((e) => reviewLine(e, t))) : null);
     }))
     : h("p", { class: "muted" }, t("rvw.history_none")));

@@ -227,7 +227,7 @@ function openSub(sub, index) {
     panels.start();
     state.panels = panels; state.tools = panels.tools;
   } else {
-    body.replaceChildren(...contextBlock(controls, sub.item_id, sub.data, sub.media, t), resultView(controls, sub.result, sub.data));
+    body.replaceChildren(...contextBlock(controls, sub.item_id, sub.data, sub.media, t), resultView(controls, sub.result, sub.data, { id: sub.item_id, media: sub.media || [] }));
     state.panels = null; state.tools = [];
   }
   $("editing-text").replaceChildren(sub.returned ? fmt("rvw.redo", { id: sub.item_id }) : sub.editable ? fmt("work.editing", { id: sub.item_id }) : t("work.locked"),
@@ -284,8 +284,8 @@ function showFeedback(feedback, task, given) {
   dialog.classList.toggle("wrong", !feedback.correct);
   $("feedback-title").textContent = feedback.correct ? `✓ ${t("work.feedback_correct")}` : `✗ ${t("work.feedback_wrong")}`;
   $("feedback-message").textContent = feedback.message || "";
-  $("feedback-expected").replaceChildren(resultView(controls, feedback.expected || {}, task.data));
-  $("feedback-given").replaceChildren(resultView(controls, given, task.data));
+  $("feedback-expected").replaceChildren(resultView(controls, feedback.expected || {}, task.data, { id: task.item_id, media: task.media || [] }));
+  $("feedback-given").replaceChildren(resultView(controls, given, task.data, { id: task.item_id, media: task.media || [] }));
   document.body.dataset.feedback = String(task.assignment_id);
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => { delete document.body.dataset.feedback; resolve(); }, { once: true });

@@ -1,8 +1,11 @@
 // Read-only views of a result, one line per control in the annotator's terms
 // (the chosen option, the spans' text, a box's label and size), used wherever
 // labels are shown rather than edited: the review queue, the escalation inbox
-// and the feedback after a gold item. Text goes in through textContent only.
+// and the feedback after a gold item. Media types get a drawn view
+// (ro_media.js): time regions on the file's waveform, video tracks on a frame,
+// cuboids from above. Text goes in through textContent only.
 import { colourOf, h, labelList } from "./dom.js";
+import { cuboidView, timeRegionView, videoTrackView } from "./ro_media.js";
 import { forEachRun, rleStats } from "./tools/rle.js";
 
 const responseName = (data, control, id) => {
@@ -18,7 +21,6 @@ const chip = (labels, name) => {
 };
 
 const round = (x) => (typeof x === "number" ? Math.round(x * 10) / 10 : x);
-const seconds = (x) => (typeof x === "number" ? x.toFixed(2) : String(x));
 
 // A span's characters, cut from the item's text by its code point offsets
 // (Array.from, never UTF-16 indices); its stored text where the item's text is
@@ -62,18 +64,9 @@ const VIEWS = {
     return h("li", {}, chip(labelList(c), k.label), ` ${seen.length} of ${points.length} keypoints: `,
       h("span", { class: "muted" }, seen.map(([n, [x, y]]) => `${n} (${round(x)}, ${round(y)})`).join(", ")));
   })),
-  time_region: (c, v) => h("ul", { class: "ro-list" }, (v || []).map((r) => h("li", {}, chip(labelList(c), r.label),
-    ` ${seconds(r.start)}–${seconds(r.end)} s`, r.speaker ? h("span", { class: "muted" }, ` · ${r.speaker}`) : null,
-    r.text ? h("span", { class: "ro-text" }, ` “${r.text}”`) : null))),
-  video_track: (c, v) => h("ul", { class: "ro-list" }, (v || []).map((t) => {
-    const kfs = Array.isArray(t.keyframes) ? t.keyframes : [];
-    const flags = ["outside", "occluded"].map((f) => [f, kfs.filter((k) => k[f]).length]).filter(([, n]) => n).map(([f, n]) => `${n} ${f}`);
-    return h("li", {}, chip(labelList(c), t.label), ` #${t.track_id} · ${kfs.length} keyframes, frames ${kfs[0]?.frame ?? "?"}–${kfs[kfs.length - 1]?.frame ?? "?"}`,
-      flags.length ? h("span", { class: "muted" }, ` (${flags.join(", ")})`) : null);
-  })),
-  cuboid: (c, v) => h("ul", { class: "ro-list" }, (v || []).filter((b) => !b.interpolated).map((b) => h("li", { dataset: { cuboid: String(b.id) } }, chip(labelList(c), b.label),
-    b.frame !== undefined ? ` frame ${b.frame}` : "", b.tracking_id !== undefined ? ` #${b.tracking_id}` : "",
-    ` (${(b.center || []).map(round).join(", ")}) ${(b.dimensions || []).map(round).join(" × ")} m, ${Math.round(((b.rotation?.[0] || 0) * 180) / Math.PI)}°`))),
+  time_region: (c, v, data, result, controls, item) => timeRegionView(c, v, { ...item, data }),
+  video_track: (c, v, data, result, controls, item) => videoTrackView(c, v, { ...item, data }),
+  cuboid: (c, v) => cuboidView(c, v),
   mask: (c, v) => maskView(c, v),
   panoptic: (c, v) => maskView(c, v),
   pairwise: (c, v) => h("span", { class: "value" }, String(v.choice), v.reason ? h("span", { class: "muted" }, ` — ${v.reason}`) : null),
@@ -108,8 +101,9 @@ function maskView(c, regions) {
 const json = (v) => h("pre", { class: "ro-json" }, JSON.stringify(v, null, 2));
 
 // A <dl>: each control of the ontology that has a value, in ontology order,
-// then any keys the ontology does not know, as JSON.
-export function resultView(controls, result, data = {}) {
+// then any keys the ontology does not know, as JSON. ``item``: {id, media} of
+// the item, for the views that draw its media (none: drawn from the result alone).
+export function resultView(controls, result, data = {}, item = null) {
   const out = h("dl", { class: "result-view" });
   const known = new Set();
   for (const control of controls) {
@@ -118,7 +112,7 @@ export function resultView(controls, result, data = {}) {
     if (value === undefined || value === null) continue;
     const view = VIEWS[control.type];
     let shown;
-    try { shown = view ? view(control, value, data, result, controls) : json(value); } catch { shown = json(value); }
+    try { shown = view ? view(control, value, data, result, controls, item) : json(value); } catch { shown = json(value); }
     out.append(h("dt", {}, control.name), h("dd", { dataset: { control: control.name } }, shown));
   }
   for (const [key, value] of Object.entries(result || {})) {
