@@ -60,11 +60,14 @@ def build_lm(seed: int = 0):
 
 
 class TinyLMServer(ThreadedServer):
-    """``POST /v1/chat/completions`` answered by the tiny GPT-2 in a thread."""
+    """``POST /v1/chat/completions`` answered by a tiny GPT-2 in a thread: the
+    random one of :func:`build_lm` (made to write exactly ``max_tokens`` words),
+    or ``lm`` = (model, tokenizer), which stops at its end-of-sequence token."""
 
-    def __init__(self, name: str = "tiny-gpt2", max_tokens: int = 16) -> None:
+    def __init__(self, name: str = "tiny-gpt2", max_tokens: int = 16, lm=None) -> None:
         self.name = name
-        self.model, self.tok = build_lm()
+        self.model, self.tok = lm if lm is not None else build_lm()
+        self.min_new = lm is None
         self.calls = 0
         self.lock = threading.Lock()
         app = FastAPI()
@@ -112,7 +115,7 @@ class TinyLMServer(ThreadedServer):
                 temperature=max(temperature, 1e-3),
                 top_p=top_p,
                 max_new_tokens=n_new,
-                min_new_tokens=n_new,
+                min_new_tokens=n_new if self.min_new else None,
                 pad_token_id=self.tok.pad_token_id,
             )
         return self.tok.decode(out[0, ids.shape[1] :], skip_special_tokens=True).strip()

@@ -87,6 +87,12 @@ _SHARED_HEAD = [
 _SHARED_TAIL = [
     inspect.Parameter("field", _P, annotation=str, default=_FIELD),
     inspect.Parameter(
+        "temperature",
+        _P,
+        annotation=float,
+        default=typer.Option(1.0, min=0, max=2, help="Sampling temperature (0: greedy)."),
+    ),
+    inspect.Parameter(
         "max_tokens",
         _P,
         annotation=int | None,
