@@ -268,12 +268,6 @@ def test_recover_opens_a_published_import_whose_writer_died_while_opening(db):
         assert stats.project_stats(s, world.manager, world.project_id).items == 2_501
 
 
-@pytest.mark.xfail(
-    reason="regression since the label columns (3024f69): PostgreSQL's gold search reads the"
-    " staged gold rows of an import in progress (1,901 rows here); open under the"
-    " architecture issue",
-    strict=False,
-)
 def test_an_empty_queue_never_reads_the_items_of_an_import_in_progress(db):
     """PostgreSQL's queue function, with every published item labelled and
     20,000 rows of an import in progress stored: the candidate searches fetch a

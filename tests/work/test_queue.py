@@ -302,3 +302,20 @@ def test_leasing_a_gold_and_a_regular_item_sends_the_same_statements(db, monkeyp
     assert gold_sent and gold_sent == regular_sent
     if db.dialect == "postgresql":  # one server-side function call either way
         assert len(gold_sent) == 1 and "labelwell_" in gold_sent[0]
+
+
+def test_the_gold_search_walks_its_own_index_in_order(db):
+    """The gold search reads ix_items_gold_candidates (servable gold rows only)
+    in its ORDER BY, so it stops at its limit and never sorts or filters the
+    staged rows of an import in progress (PostgreSQL's read count is checked in
+    tests/work/test_import_atomic.py)."""
+    from labelwell.work.queue import statements
+
+    if db.dialect != "sqlite":
+        pytest.skip("SQLite's query plan (PostgreSQL runs the search in labelwell_next_task)")
+    build_world(db, n_items=3, gold={0: {"sentiment": "positive"}})
+    with db.engine.connect() as conn:
+        plan = [row[3] for row in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statements.GOLD_CANDIDATES.sqlite, (1, 1, 50))]
+    assert any("USING INDEX ix_items_gold_candidates" in step for step in plan), plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan

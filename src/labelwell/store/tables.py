@@ -31,6 +31,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+#: the gold items the queue may serve: gold, and not staged by an import being
+#: written (the WHERE of ix_items_gold_candidates; the gold search repeats it)
+SERVABLE_GOLD = "is_gold AND status IN ('open', 'full', 'done')"
+
 ROLES = ("admin", "manager", "reviewer", "annotator")
 PROJECT_ROLES = ("manager", "reviewer", "annotator")
 SOURCES = ("human", "model", "labeling_function", "consensus", "synthetic")
@@ -203,6 +207,15 @@ class Item(Base):
         Index("ix_items_queue", "project_id", "is_gold", "status", text("priority DESC"), "id"),
         Index("ix_items_review", "project_id", "review_state", "id"),
         Index("ix_items_project_order", "project_id", "id"),
+        # the gold search's servable rows, in its order (migration 0025)
+        Index(
+            "ix_items_gold_candidates",
+            "project_id",
+            text("priority DESC"),
+            "id",
+            postgresql_where=text(SERVABLE_GOLD),
+            sqlite_where=text(SERVABLE_GOLD),
+        ),
         # the data manager's sorts by labels done and by creation time (migration 0010)
         Index("ix_items_project_done", "project_id", "n_done", "id"),
         Index("ix_items_project_created", "project_id", "created_at", "id"),

@@ -133,7 +133,7 @@ def _candidate(
     ``gold_only`` (qualification) never falls back on a regular item."""
     gold_ids = [
         row[0]
-        for row in db.all(sql.GOLD_CANDIDATES, (project.id, True, actor.id, 50 if want_gold else 0))
+        for row in db.all(sql.GOLD_CANDIDATES, (project.id, actor.id, 50 if want_gold else 0))
     ]
     # Random gold order so that two annotators do not see the same gold sequence.
     gold_id = _rng.choice(gold_ids) if gold_ids else None

@@ -7,6 +7,7 @@ index it uses. Column lists are fixed so that callers unpack rows by position.
 from __future__ import annotations
 
 from labelwell.store.raw import Statement
+from labelwell.store.tables import SERVABLE_GOLD
 from labelwell.work.published import PUBLISHED_SQL
 from labelwell.work.queue import assignees, slots
 
@@ -86,8 +87,9 @@ ASSIGNED_CANDIDATE = Statement(
 #: has never been given, of published imports, not still staged (one is drawn
 #: at random)
 GOLD_CANDIDATES = Statement(
-    "SELECT i.id FROM items i WHERE i.project_id = ? AND i.is_gold = ?"
-    " AND i.status IN ('open', 'full', 'done')"
+    # ix_items_gold_candidates's WHERE as it is (SQLite uses a partial index
+    # only for a query that repeats its terms)
+    f"SELECT i.id FROM items i WHERE i.project_id = ? AND {SERVABLE_GOLD}"
     + _NOT_SEEN
     + " ORDER BY i.priority DESC, i.id LIMIT ?"
 )
