@@ -103,6 +103,10 @@ class VerificationPublic(Public):
     verify_rate: float | None
     error_rate: float | None
 
+    @classmethod
+    def of(cls, v: Any) -> VerificationPublic:
+        return cls(**{k: getattr(v, k) for k in cls.model_fields})
+
 
 class SynthReportPublic(Public):
     n_real: int
@@ -117,21 +121,12 @@ class SynthReportPublic(Public):
 
     @classmethod
     def of(cls, rep: Any) -> SynthReportPublic:
-        v = rep.verification
         return cls(
             n_real=rep.n_real,
             n_synthetic=rep.n_synthetic,
             by_method=rep.by_method,
             by_generation={str(k): n for k, n in rep.by_generation.items()},
-            verification=VerificationPublic(
-                total=v.total,
-                verified=v.verified,
-                fixed=v.fixed,
-                rejected=v.rejected,
-                pending=v.pending,
-                verify_rate=v.verify_rate,
-                error_rate=v.error_rate,
-            ),
+            verification=VerificationPublic.of(rep.verification),
             shift=[
                 ShiftPublic(**{k: getattr(s, k) for k in ShiftPublic.model_fields})
                 for s in rep.shift
@@ -144,5 +139,45 @@ class SynthReportPublic(Public):
             copies=[
                 CopyPublic(**{k: getattr(c, k) for k in CopyPublic.model_fields})
                 for c in rep.copies
+            ],
+        )
+
+
+class OverridePublic(Public):
+    at: datetime
+    by: str
+    reason: str
+    synthetic_share: float | None
+    overridden: list[str]
+
+
+class SynthSummaryPublic(Public):
+    """The stored state of a project's synthetic data: nothing is recomputed."""
+
+    n_synthetic: int
+    by_method: dict[str, int]
+    by_generation: dict[str, int]
+    verification: VerificationPublic
+    near_duplicates: int
+    verbatim: int
+    last_report: dict[str, Any] | None
+    caps: dict[str, Any]
+    overrides: list[OverridePublic]
+
+    @classmethod
+    def of(cls, summary: Any) -> SynthSummaryPublic:
+        v = summary.verification
+        return cls(
+            n_synthetic=summary.n_synthetic,
+            by_method=summary.by_method,
+            by_generation={str(k): n for k, n in summary.by_generation.items()},
+            verification=VerificationPublic.of(v),
+            near_duplicates=summary.near_duplicates,
+            verbatim=summary.verbatim,
+            last_report=summary.last_report,
+            caps=summary.caps,
+            overrides=[
+                OverridePublic(**{k: getattr(o, k) for k in OverridePublic.model_fields})
+                for o in summary.overrides
             ],
         )

@@ -271,12 +271,15 @@ def list_synthetic(
     project_id: int,
     *,
     verdict: str | None = None,
+    method: str | None = None,
+    generation: int | None = None,
     after: int = 0,
     limit: int = 100,
 ) -> tuple[list[SyntheticItem], int]:
     """A page of the project's synthetic items with their provenance (managers
     and reviewers: annotators never learn which model wrote an item);
-    ``verdict``: ``none`` for those still waiting, or one of the verdicts."""
+    ``verdict``: ``none`` for those still waiting, or one of the verdicts;
+    ``method`` and ``generation`` keep those made so."""
     authorize(session, actor, project_id, Permission.review)
     if not 1 <= limit <= 500:
         raise InvalidInput("limit must be between 1 and 500", field="limit")
@@ -289,6 +292,12 @@ def list_synthetic(
                 f"verdict: must be none or one of {', '.join(SYNTH_VERDICTS)}", field="verdict"
             )
         query = query.where(SyntheticItem.verdict == verdict)
+    if method is not None:
+        if method not in MAIN_FIELD:
+            raise InvalidInput(f"method: must be one of {', '.join(MAIN_FIELD)}", field="method")
+        query = query.where(SyntheticItem.method == method)
+    if generation is not None:
+        query = query.where(SyntheticItem.generation == generation)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = list(
         session.scalars(
@@ -296,3 +305,16 @@ def list_synthetic(
         )
     )
     return rows, int(total)
+
+
+def list_with_data(
+    session: Session, actor: Actor, project_id: int, **filters: Any
+) -> tuple[list[tuple[SyntheticItem, dict[str, Any]]], int]:
+    """:func:`list_synthetic` with each item's data beside its provenance (the
+    synthetic-data page shows and fixes the text)."""
+    rows, total = list_synthetic(session, actor, project_id, **filters)
+    found = session.execute(
+        select(Item.id, Item.data).where(Item.id.in_([r.item_id for r in rows]))
+    )
+    data = {item_id: item_data for item_id, item_data in found}
+    return [(r, data.get(r.item_id) or {}) for r in rows], total

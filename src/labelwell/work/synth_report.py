@@ -350,6 +350,110 @@ def training_selection(
     return sel
 
 
+# -- the summary the synthetic-data page shows ----------------------------------
+
+#: the project settings that cap what a training export takes
+CAP_SETTINGS = (
+    "synth_require_verification",
+    "synth_max_generation",
+    "synth_max_share",
+    "synth_max_shift_auc",
+    "synth_block_near_duplicates",
+    "synth_block_verbatim",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """A training export past a cap, as the audit log recorded it."""
+
+    at: Any
+    by: str
+    reason: str
+    synthetic_share: float | None
+    overridden: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class SynthSummary:
+    """What the stored state says without running a guard: verdicts, methods,
+    generations, the flags of the last report, its shift summary (``last_report``:
+    the audit entry's details with ``at``), the caps and the overrides."""
+
+    n_synthetic: int
+    by_method: dict[str, int]
+    by_generation: dict[int, int]
+    verification: Verification
+    near_duplicates: int
+    verbatim: int
+    last_report: dict[str, Any] | None
+    caps: dict[str, Any]
+    overrides: list[Override]
+
+
+def summary(
+    session: Session, actor: Actor, project_id: int, *, max_overrides: int = 20
+) -> SynthSummary:
+    """The project's synthetic data as stored (read only; :func:`report` runs the guards)."""
+    project = authorize(session, actor, project_id, Permission.manage)
+    rows = session.execute(
+        select(
+            SyntheticItem.method,
+            SyntheticItem.generation,
+            SyntheticItem.verdict,
+            func.count(),
+            func.count(SyntheticItem.flags["near_duplicate"].as_string()),
+            func.count(SyntheticItem.flags["verbatim"].as_string()),
+        )
+        .join(Item, Item.id == SyntheticItem.item_id)
+        .where(SyntheticItem.project_id == project_id, published())
+        .group_by(SyntheticItem.method, SyntheticItem.generation, SyntheticItem.verdict)
+    ).all()
+    by_method: Counter[str] = Counter()
+    by_generation: Counter[int] = Counter()
+    verdicts: Counter[str | None] = Counter()
+    dups = copies = 0
+    for method, generation, verdict, n, n_dup, n_copy in rows:
+        by_method[method] += n
+        by_generation[int(generation)] += n
+        verdicts[verdict] += n
+        dups, copies = dups + n_dup, copies + n_copy
+    total = sum(verdicts.values())
+    last = session.scalar(
+        select(AuditEntry)
+        .where(AuditEntry.project_id == project_id, AuditEntry.action == "synth.report")
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.project_id == project_id, AuditEntry.action == "synth.export.override")
+        .order_by(AuditEntry.id.desc())
+        .limit(max_overrides)
+    )
+    st = settings_of(project)
+    return SynthSummary(
+        total,
+        dict(by_method),
+        dict(sorted(by_generation.items())),
+        Verification(total, verdicts["verified"], verdicts["fixed"], verdicts["rejected"]),
+        dups,
+        copies,
+        {**last.details, "at": last.at} if last is not None else None,
+        {name: getattr(st, name) for name in CAP_SETTINGS},
+        [
+            Override(
+                e.at,
+                e.actor,
+                str(e.details.get("reason", "")),
+                e.details.get("synthetic_share"),
+                list(e.details.get("overridden") or []),
+            )
+            for e in entries
+        ],
+    )
+
+
 def generation_counts(session: Session, project_id: int) -> dict[int, int]:
     rows = session.execute(
         select(SyntheticItem.generation, func.count())
@@ -362,10 +466,13 @@ def generation_counts(session: Session, project_id: int) -> dict[int, int]:
 __all__ = [
     "Copy",
     "Duplicate",
+    "Override",
     "SynthReport",
+    "SynthSummary",
     "TrainingSelection",
     "Verification",
     "generation_counts",
     "report",
+    "summary",
     "training_selection",
 ]

@@ -19,6 +19,7 @@ from labelwell.server.schemas_synth import (
     SynthItemPublic,
     SynthReportPublic,
     SynthReportRequest,
+    SynthSummaryPublic,
     SynthVerdict,
 )
 from labelwell.server.streaming import content_disposition, primed, stream_writer
@@ -37,13 +38,22 @@ def list_synthetic(
     project_id: PathId,
     ctx: Ctx,
     verdict: str | None = Query(None, pattern="^(none|verified|fixed|rejected)$"),
+    method: str | None = Query(None, pattern="^(self-instruct|evol-instruct|qa|paraphrase)$"),
+    generation: int | None = Query(None, ge=1),
     after: int = Query(0, ge=0),
     limit: int = Query(100, ge=1, le=500),
 ) -> Page[SynthItemPublic]:
     """The project's synthetic items with their provenance (reviewers and managers)."""
     with ctx.db.read_session() as s:
         rows, total = synth.list_synthetic(
-            s, ctx.actor, project_id, verdict=verdict, after=after, limit=limit
+            s,
+            ctx.actor,
+            project_id,
+            verdict=verdict,
+            method=method,
+            generation=generation,
+            after=after,
+            limit=limit,
         )
         return Page(data=[SynthItemPublic.of(r) for r in rows], count=total)
 
@@ -56,6 +66,15 @@ def set_verdict(
     with ctx.db.session() as s:
         row = synth.set_verdict(s, ctx.actor, project_id, item_id, body.verdict, fixed=body.fixed)
         return SynthItemPublic.of(row)
+
+
+@router.get(BASE + "/summary", response_model=SynthSummaryPublic)
+def summary(project_id: PathId, ctx: Ctx) -> SynthSummaryPublic:
+    """The stored state, without running a guard: verdicts with the verify and
+    error rates, methods, generations, the last report's flags and shift, the
+    caps and the overrides recorded by training exports (managers)."""
+    with ctx.db.read_session() as s:
+        return SynthSummaryPublic.of(synth_report.summary(s, ctx.actor, project_id))
 
 
 @router.post(BASE + "/report", response_model=SynthReportPublic)

@@ -1,0 +1,122 @@
+"""Messages of the synthetic-data page (managers only)."""
+
+MESSAGES = {
+    "syn.title": {"en": "Synthetic data", "ko": "합성 데이터"},
+    "syn.nav": {"en": "Synthetic data", "ko": "합성 데이터"},
+    "syn.intro": {
+        "en": "Items a model wrote into this project, where each came from, and the guards "
+        "that keep them honest. Annotators are never told which items are synthetic.",
+        "ko": "모델이 이 프로젝트에 만든 항목과 각 항목의 출처, 이를 점검하는 안전장치입니다. "
+        "작업자에게는 어떤 항목이 합성인지 알리지 않습니다.",
+    },
+    "syn.items": {"en": "Synthetic items", "ko": "합성 항목"},
+    "syn.filters": {"en": "Filters", "ko": "필터"},
+    "syn.verdict": {"en": "Verdict", "ko": "판정"},
+    "syn.any": {"en": "any", "ko": "전체"},
+    "syn.v.none": {"en": "pending", "ko": "대기 중"},
+    "syn.v.verified": {"en": "verified", "ko": "확인됨"},
+    "syn.v.fixed": {"en": "fixed", "ko": "수정됨"},
+    "syn.v.rejected": {"en": "rejected", "ko": "거부됨"},
+    "syn.method": {"en": "Method", "ko": "생성 방법"},
+    "syn.generation": {"en": "Generation", "ko": "세대"},
+    "syn.gen_short": {"en": "Gen.", "ko": "세대"},
+    "syn.apply": {"en": "Apply", "ko": "적용"},
+    "syn.clear": {"en": "Clear filters", "ko": "필터 지우기"},
+    "syn.item": {"en": "Item", "ko": "항목"},
+    "syn.text": {"en": "Data", "ko": "데이터"},
+    "syn.model": {"en": "Model", "ko": "모델"},
+    "syn.seeds": {"en": "Seeds", "ko": "시드"},
+    "syn.actions": {"en": "Actions", "ko": "작업"},
+    "syn.flag.duplicate": {"en": "near duplicate of", "ko": "거의 중복:"},
+    "syn.flag.verbatim": {"en": "verbatim copy", "ko": "원문 그대로 복사"},
+    "syn.verify": {"en": "Verify", "ko": "확인"},
+    "syn.fix": {"en": "Fix", "ko": "수정"},
+    "syn.reject": {"en": "Reject", "ko": "거부"},
+    "syn.next": {"en": "Next page", "ko": "다음 페이지"},
+    "syn.none": {
+        "en": "No synthetic items here. Generate some with `labelwell synth ...` or the "
+        "synth_generate job.",
+        "ko": "합성 항목이 없습니다. `labelwell synth ...` 명령이나 synth_generate 작업으로 "
+        "만들 수 있습니다.",
+    },
+    "syn.report": {"en": "Guard report", "ko": "점검 보고서"},
+    "syn.guards": {"en": "Run the guards", "ko": "점검 실행"},
+    "syn.guards_help": {
+        "en": "Tests the distribution shift (MMD and a classifier), finds near duplicates "
+        "and stores the flags; the training export reads them.",
+        "ko": "분포 변화(MMD와 분류기)를 검정하고 거의 중복된 항목을 찾아 표시를 저장합니다. "
+        "학습용 내보내기가 이 표시를 따릅니다.",
+    },
+    "syn.embed": {
+        "en": "Embed the items (needed for the shift test)",
+        "ko": "항목 임베딩 (분포 변화 검정에 필요)",
+    },
+    "syn.run": {"en": "Run the guards", "ko": "점검 실행"},
+    "syn.running": {"en": "Running the guards…", "ko": "점검 중…"},
+    "syn.fix_title": {"en": "Fix the item", "ko": "항목 수정"},
+    "syn.fix_help": {
+        "en": "Correct the text; the item is saved with the new values and counted as fixed.",
+        "ko": "내용을 고치면 새 값으로 저장되고 '수정됨'으로 집계됩니다.",
+    },
+    "syn.fix_save": {"en": "Save the fix", "ko": "수정 저장"},
+    "syn.fix_unchanged": {
+        "en": "Nothing was changed: edit a field first.",
+        "ko": "바뀐 내용이 없습니다. 먼저 필드를 고쳐 주세요.",
+    },
+    "syn.cancel": {"en": "Cancel", "ko": "취소"},
+    "syn.n_synthetic": {"en": "Synthetic items", "ko": "합성 항목 수"},
+    "syn.by_method": {"en": "By method", "ko": "방법별"},
+    "syn.by_generation": {"en": "By generation", "ko": "세대별"},
+    "syn.verification": {"en": "Human verification", "ko": "사람 검증"},
+    "syn.verify_rate": {"en": "Verify rate", "ko": "확인 비율"},
+    "syn.error_rate": {"en": "Error rate", "ko": "오류 비율"},
+    "syn.flags": {"en": "Flags of the last report", "ko": "마지막 보고서의 표시"},
+    "syn.last_report": {"en": "Last report", "ko": "마지막 보고서"},
+    "syn.never": {"en": "never run", "ko": "실행한 적 없음"},
+    "syn.shift_auc": {"en": "Shift (classifier AUC)", "ko": "분포 변화 (분류기 AUC)"},
+    "syn.caps": {"en": "Caps on the training export", "ko": "학습용 내보내기 제한"},
+    "syn.cap.synth_require_verification": {
+        "en": "Only verified or fixed items",
+        "ko": "확인·수정된 항목만",
+    },
+    "syn.cap.synth_max_generation": {"en": "Highest generation", "ko": "최대 세대"},
+    "syn.cap.synth_max_share": {"en": "Highest synthetic share", "ko": "최대 합성 비율"},
+    "syn.cap.synth_max_shift_auc": {"en": "Highest shift AUC", "ko": "최대 분포 변화 AUC"},
+    "syn.cap.synth_block_near_duplicates": {
+        "en": "Leave out near duplicates",
+        "ko": "거의 중복 항목 제외",
+    },
+    "syn.cap.synth_block_verbatim": {"en": "Leave out verbatim copies", "ko": "원문 복사 제외"},
+    "syn.cap_none": {"en": "no cap", "ko": "제한 없음"},
+    "syn.yes": {"en": "yes", "ko": "예"},
+    "syn.no": {"en": "no", "ko": "아니요"},
+    "syn.overrides": {"en": "Overrides", "ko": "제한 무시 기록"},
+    "syn.no_overrides": {
+        "en": "No export has overridden a cap.",
+        "ko": "제한을 무시한 내보내기가 없습니다.",
+    },
+    "syn.share": {"en": "synthetic share", "ko": "합성 비율"},
+    "syn.label": {"en": "Label", "ko": "라벨"},
+    "syn.real": {"en": "Real", "ko": "실제"},
+    "syn.synthetic": {"en": "Synthetic", "ko": "합성"},
+    "syn.all": {"en": "all items", "ko": "전체 항목"},
+    "syn.auc_help": {
+        "en": "AUC 0.5: a classifier cannot tell synthetic from real items; near 1: it can.",
+        "ko": "AUC 0.5는 분류기가 합성과 실제 항목을 구별하지 못함을, "
+        "1에 가까우면 구별함을 뜻합니다.",
+    },
+    "syn.no_shift": {
+        "en": "No shift test: it needs embeddings and at least two real and two synthetic items.",
+        "ko": "분포 변화 검정 없음: 임베딩과 실제·합성 항목이 각각 2개 이상 필요합니다.",
+    },
+    "syn.plot_alt": {
+        "en": "Real and synthetic items on the first two principal components",
+        "ko": "첫 두 주성분 위의 실제 항목과 합성 항목",
+    },
+    "syn.duplicates": {"en": "Near duplicates", "ko": "거의 중복"},
+    "syn.against.synthetic": {"en": "synthetic item", "ko": "합성 항목"},
+    "syn.against.real": {"en": "real item", "ko": "실제 항목"},
+    "syn.copies": {"en": "Verbatim overlaps", "ko": "원문 그대로 겹침"},
+    "syn.reference": {"en": "reference", "ko": "참고 문서"},
+    "syn.none_found": {"en": "None found.", "ko": "없습니다."},
+}
