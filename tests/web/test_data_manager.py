@@ -239,3 +239,28 @@ def test_annotators_and_reviewers_are_refused(page, site, project):
     assert page.query_selector("#dm-table") is None
     page.goto("/projects")
     assert page.query_selector(f"a[href='/projects/{project}/data']") is None
+
+
+def test_the_first_page_comes_with_the_page_and_a_known_count_shows_at_once(page, site, project):
+    """Opening the table asks no page of rows of its own (the page brings the
+    first one); going back to a search already counted shows that count as
+    "about" at once, then the exact one."""
+    login(page, "manager@demo.labelwell")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if r.url.endswith("/data/items") else None)
+    _open(page, project)
+    assert _previews(page)
+    assert asked == []
+    first = page.input_value("#dm-search")
+    page.wait_for_selector("#dm-count:not(:has-text('…'))")
+    exact = page.inner_text("#dm-count")
+    before = _loads(page)
+    page.fill("#dm-search", "zzz-nothing-matches")
+    _after(page, before)
+    page.wait_for_selector("#dm-count:has-text(': 0')")
+    before = _loads(page)
+    page.fill("#dm-search", first)
+    _after(page, before)
+    assert "about" in page.inner_text("#dm-count")
+    page.wait_for_selector(f"#dm-count:text-is('{exact}')")
+    assert len(asked) == 2

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from labelwell.errors import InvalidInput
 from labelwell.store import derived
 from labelwell.store.db import Database
-from labelwell.store.tables import Item, Prediction
+from labelwell.store.tables import Import, Item, Prediction
 from labelwell.work.actors import Actor
 from labelwell.work.data_manager.columns import COLUMNS, NO_VALUE, Column
 from labelwell.work.policies import Permission, authorize
@@ -216,9 +216,15 @@ def _condition(session: Session, f: Filter, where: str) -> ColumnElement[bool]:
     return condition
 
 
-def where(session: Session, project_id: int, query: TableQuery) -> list[ColumnElement[bool]]:
-    """The conditions selecting ``query``'s items of a project."""
-    conditions = [Item.project_id == project_id, published_in_order()]
+def where(
+    session: Session, project_id: int, query: TableQuery, *, importing: bool = True
+) -> list[ColumnElement[bool]]:
+    """The conditions selecting ``query``'s items of a project; ``importing``
+    False: the caller has seen that no import of the project is being written,
+    so that every item of it is published."""
+    conditions = [Item.project_id == project_id]
+    if importing:
+        conditions.append(published_in_order())
     for i, f in enumerate(query.filters):
         conditions.append(_condition(session, f, f"filters[{i}]"))
     if query.search.strip():
@@ -403,13 +409,22 @@ def page(
     return Table(rows_of(session, [r.id for r in found]), next_cursor)
 
 
+def _importing(session: Session, project_id: int) -> bool:
+    """Whether an import of the project is being written: only then may some of
+    its items be unpublished (a discarded import's items are removed before it
+    is marked so)."""
+    found = session.scalar(
+        select(Import.id).where(Import.project_id == project_id, Import.state == "writing").limit(1)
+    )
+    return found is not None
+
+
 def count(session: Session, actor: Actor, project_id: int, query: TableQuery) -> int:
-    """How many items ``query`` selects."""
+    """How many items ``query`` selects. With no import being written the rule
+    that hides unpublished items is left out, so that a count can read an
+    index alone instead of every item's row (1,000,000 items on SQLite: 0.2 s
+    instead of 1.5 s)."""
     authorize(session, actor, project_id, Permission.manage)
     query.check()
-    return int(
-        session.scalar(
-            select(func.count()).select_from(Item).where(*where(session, project_id, query))
-        )
-        or 0
-    )
+    conditions = where(session, project_id, query, importing=_importing(session, project_id))
+    return int(session.scalar(select(func.count()).select_from(Item).where(*conditions)) or 0)
