@@ -4,11 +4,16 @@
   from opening the workspace to the points drawn (the server parses and caches
   the file once; the figure is the first, uncached load);
 * orbiting the 3D view: the camera turned a little every animation frame for
-  ``--orbit-frames`` frames; the figures are the intervals between animation
-  frames (what the annotator sees) and the time to draw one frame to the end
-  (``render`` then ``gl.finish()``). The renderer (WebGL's unmasked renderer
-  string) is reported: in a headless chromium without a GPU it is SwiftShader,
-  software GL on the CPU.
+  ``--orbit-frames`` frames, each turn announced to the tool as a drag's
+  ``change`` is, the tool drawing on demand; the figures are the intervals
+  between animation frames (what the annotator sees) with the tool's own level
+  of detail (its random sample while the camera moves) and with every point
+  forced, the time to draw one frame to the end (``render`` then a one-pixel
+  ``readPixels``, which waits for the GL) of each, and the time from the last
+  turn of a short orbit to every point drawn again (the camera still for the
+  tool's settle time, then one full draw). The renderer (WebGL's unmasked
+  renderer string) is reported: in a headless chromium without a GPU it is
+  SwiftShader, software GL on the CPU.
 """
 
 from __future__ import annotations
@@ -33,16 +38,23 @@ ONTOLOGY = {
     "controls": [{"name": "cuboids", "type": "cuboid", "labels": ["car", "pedestrian"]}],
 }
 
-ORBIT = """async (frames) => {
+ORBIT = """async ([frames, settles]) => {
   const tool = await window.lw.state.panels.tools[0].ready;
   const { perspective, orbit, renderer, drawMain } = tool.view;
+  const main = document.querySelector(".pointcloud-tool [data-view=main]");
   const gl = renderer.getContext();
   const info = gl.getExtension("WEBGL_debug_renderer_info");
   const name = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
   const target = orbit.target.clone();
   const radius = perspective.position.distanceTo(target);
-  const turn = (k) => {
+  // the tool before render on demand (for before/after runs) had moving(on):
+  // the coarse cloud from a drag's start to its end
+  const older = !tool.view.detail;
+  const detail = (on) => (older ? tool.view.moving(on ?? true) : tool.view.detail(on));
+  let k = 0;
+  const turn = () => {
     const a = (k / frames) * Math.PI * 2;
+    k += 1;
     const r = radius * 0.8;
     perspective.position.set(target.x + r * Math.cos(a), target.y + r * Math.sin(a),
       target.z + radius * 0.6);
@@ -50,39 +62,55 @@ ORBIT = """async (frames) => {
   };
   // draw time: render and read a pixel back (which waits for the GL to finish)
   const pixel = new Uint8Array(4);
-  const drawAll = (coarse) => {
-    tool.view.moving(coarse);
+  const finish = () => gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
+  const drawAll = (sample) => {
+    detail(sample);
     const out = [];
-    for (let k = 0; k < frames; k += 1) {
-      turn(k);
+    for (let i = 0; i < frames; i += 1) {
+      turn();
       const t0 = performance.now();
       drawMain();
-      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
+      finish();
       out.push(performance.now() - t0);
     }
     return out;
   };
   const full = drawAll(false);
   const draw = drawAll(true);
-  // frame intervals: one turn and one draw per animation frame
-  const orbitFrames = (coarse) => new Promise((resolve) => {
-    tool.view.moving(coarse);
+  // frame intervals: each animation frame turns the camera and tells the
+  // controls' listeners, as a drag does; the tool draws on demand (with the
+  // detail it picks itself unless forced)
+  const orbitFrames = (sample, n) => new Promise((resolve) => {
+    detail(sample);
     const out = [];
-    let last = null, k = 0;
+    let last = null, i = 0;
     const step = (now) => {
       if (last !== null) out.push(now - last);
       last = now;
-      turn(k); orbit.update(); drawMain();
-      k += 1;
-      if (k <= frames) requestAnimationFrame(step); else resolve(out);
+      turn(); orbit.dispatchEvent({ type: "change" });
+      i += 1;
+      if (i <= n) requestAnimationFrame(step); else resolve(out);
     };
     requestAnimationFrame(step);
   });
-  const intervalsFull = await orbitFrames(false);
-  const intervals = await orbitFrames(true);
-  tool.view.moving(false);
+  const intervalsFull = await orbitFrames(false, frames);
+  const intervals = await orbitFrames(null, frames);
+  const moving = main.dataset.detail || "coarse";
+  // settling: from the last turn to every point drawn (and the GL done)
+  const settle = [];
+  for (let i = 0; i < (older ? 0 : settles); i += 1) {
+    await orbitFrames(null, 5);
+    const t0 = performance.now();
+    await new Promise((resolve) => {
+      const look = () => (main.dataset.detail === "all" ? resolve() : requestAnimationFrame(look));
+      requestAnimationFrame(look);
+    });
+    finish();
+    settle.push(performance.now() - t0);
+  }
   const size = [renderer.domElement.width, renderer.domElement.height];
-  return { full, draw, intervalsFull, intervals, renderer: name, size };
+  return { full, draw, intervalsFull, intervals, settle, moving, renderer: name, size,
+           sample: tool.view.sample || 125000, settleMs: tool.view.settle };
 }"""
 
 
@@ -137,10 +165,10 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
             page.wait_for_selector(".pointcloud-tool[data-ready='true']", timeout=300_000)
             load_s = time.perf_counter() - t0
             shown = int(page.get_attribute(".pointcloud-tool", "data-points") or 0)
-            out = page.evaluate(ORBIT, args.orbit_frames)
+            out = page.evaluate(ORBIT, [args.orbit_frames, 10])
             browser.close()
     results["pointcloud: open a frame (s)"] = {"points": shown, "seconds": round(load_s, 2)}
-    drawn = shown // -(-shown // 125_000)  # the coarse cloud: every k-th point
+    drawn = min(shown, out["sample"])
     results["pointcloud: draw one frame, all points"] = {
         **stats_ms(out["full"]),
         "points": shown,
@@ -158,4 +186,10 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
     results["pointcloud: orbit frame interval while orbiting"] = {
         **stats_ms(out["intervals"]),
         "points drawn": drawn,
+        "detail drawn": out["moving"],
     }
+    if out["settle"]:
+        results["pointcloud: last turn to all points drawn"] = {
+            **stats_ms(out["settle"]),
+            "still for (ms)": out["settleMs"],
+        }

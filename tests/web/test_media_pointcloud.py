@@ -134,3 +134,72 @@ def test_a_sequence_with_keyframes_and_interpolation(page, site):
     # The read-only view (review history, escalations) lists the two keyframes.
     shown = page.evaluate(READ_ONLY, result)
     assert shown.count("frame ") == 2 and "frame 0 #1" in shown and "frame 3 #1" in shown
+
+
+SAMPLE = """async ([n, m]) => {
+  const { sampleFirst } = await import("/static/js/tools/pointcloud.js");
+  const buf = new Float32Array(n * 4);
+  for (let i = 0; i < n; i += 1) buf.set([i, 2 * i, 3 * i, 0.5], i * 4);
+  sampleFirst(buf, n, m);
+  const xs = Array.from({ length: n }, (_, i) => buf[i * 4]);
+  const rowsKept = xs.every((x, i) => buf[i * 4 + 1] === 2 * x && buf[i * 4 + 2] === 3 * x);
+  return { xs, rowsKept };
+}"""
+
+ORBIT = """async (turns) => {
+  const tool = await window.lw.state.panels.tools[0].ready;
+  const main = document.querySelector(".pointcloud-tool [data-view=main]");
+  const { perspective, orbit } = tool.view;
+  const seen = []; // in order: ["change", time] and [detail drawn, time]
+  const watch = new MutationObserver(() => seen.push([main.dataset.detail, performance.now()]));
+  watch.observe(main, { attributes: true, attributeFilter: ["data-detail"] });
+  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+  for (let i = 0; i < turns; i += 1) {  // a drag: the camera turns a little each frame
+    perspective.position.applyAxisAngle(perspective.up, 0.02);
+    perspective.lookAt(orbit.target);
+    seen.push(["change", performance.now()]);
+    orbit.dispatchEvent({ type: "change" });
+    await frame();
+  }
+  while (main.dataset.detail !== "all") await new Promise((resolve) => setTimeout(resolve, 10));
+  watch.disconnect();
+  return { seen, sample: tool.view.sample, settle: tool.view.settle };
+}"""
+
+
+def test_orbiting_draws_a_sample_then_every_point(page, site):
+    """Level of detail: while the 3D view turns, a random sample of the points is
+    drawn; once the camera is still, all of them."""
+    from labelwell.media.pointcloud import SceneBox, synthetic_scene, write_pcd
+
+    scan = site.home / "media" / "lod-pointcloud" / "scan-150k.pcd"
+    scan.parent.mkdir(parents=True, exist_ok=True)
+    car = SceneBox("car", (-8.0, 3.0, -0.95), (4.2, 1.8, 1.5), 0.0)
+    scan.write_bytes(write_pcd(synthetic_scene([car], n_ground=150_000, extent=40.0)))
+    pid = new_project(site, {**ONTOLOGY, "name": "lidar-lod"}, [{"pointcloud": str(scan)}],
+                      "ann3@demo.labelwell")  # fmt: skip
+    login(page, "ann3@demo.labelwell")
+    open_workspace(page, pid)
+    ready(page)
+    assert int(page.get_attribute(TOOL, "data-points")) == 150_600
+    # The sample is the first m points after a partial shuffle: every row kept
+    # whole, all the points still there, and the first m spread over the frame.
+    n, m = 20_000, 2_000
+    shuffled = page.evaluate(SAMPLE, [n, m])
+    assert shuffled["rowsKept"] and sorted(shuffled["xs"]) == list(range(n))
+    first = shuffled["xs"][:m]
+    assert abs(sum(first) / m - (n - 1) / 2) < 0.05 * n  # not the first rows of the buffer
+    assert max(first) > 0.95 * n and min(first) < 0.05 * n
+    turned = page.evaluate(ORBIT, 20)
+    assert turned["sample"] < 150_600
+    details = [d for d, _ in turned["seen"] if d != "change"]
+    assert "sample" in details and details[-1] == "all"
+    last = None
+    for what, at in turned["seen"]:  # all points only once the camera was still
+        if what == "change":
+            last = at
+        elif what == "all":
+            assert last is not None and at - last >= turned["settle"] - 5
+    # Boxes still drawn and picked in the 3D view once it settled.
+    page.keyboard.press("m")
+    page.wait_for_selector(f"{TOOL}[data-suggestions]:not([data-suggestions='0'])", timeout=60_000)

@@ -67,10 +67,26 @@ function colours(buf, n) {
   return c;
 }
 
-// While the 3D view moves, it draws about this many points (every k-th point of
-// the frame) and the whole frame once it stops: level of detail as point-cloud
-// viewers do (Potree, Schütz 2016), so orbiting stays smooth on software GL.
-const MOVING_POINTS = 125_000;
+// While the 3D view moves it draws a random sample of this many points, and the
+// whole frame once the camera has been still for SETTLE_MS: level of detail as
+// large point-cloud viewers do it (Potree, Schütz 2016; CloudCompare's LOD while
+// rotating), so orbiting stays smooth on software GL. The sample is the first
+// points of the frame's own buffer (shuffled into place once, when it loads), so
+// moving and settling only change the draw range: nothing is uploaded again.
+const MOVING_POINTS = 60_000;
+const SETTLE_MS = 150;
+
+// The first m of n points (x, y, z, intensity rows) made a uniform random sample
+// of all n, in place (the first m steps of a Fisher-Yates shuffle; Knuth, TAOCP
+// vol. 2, 3.4.2, algorithm P), with a fixed seed so a frame always looks the same.
+export function sampleFirst(buf, n, m) {
+  let seed = 0x9e3779b9;
+  const random = () => { seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0; return seed / 4294967296; };
+  for (let i = 0; i < Math.min(m, n - 1); i += 1) {
+    const j = i + Math.floor(random() * (n - i));
+    for (let k = 0; k < 4; k += 1) { const t = buf[i * 4 + k]; buf[i * 4 + k] = buf[j * 4 + k]; buf[j * 4 + k] = t; }
+  }
+}
 
 const EDGES = new THREE.EdgesGeometry(new THREE.BoxGeometry(1, 1, 1));
 const UNIT_BOX = new THREE.BoxGeometry(1, 1, 1);
@@ -145,10 +161,20 @@ export function cuboid(control, data, ctx) {
   perspective.up.set(0, 0, 1);
   perspective.position.set(-18, -18, 14);
   const orbit = new OrbitControls(perspective, main.domElement);
-  let moving = false; // the 3D view is being turned: draw the coarse cloud
-  orbit.addEventListener("change", () => drawMain());
-  orbit.addEventListener("start", () => { moving = true; });
-  orbit.addEventListener("end", () => { moving = false; drawMain(); });
+  // Render on demand: the orbit's changes ask for one draw at the next animation
+  // frame (however many pointer events came in between), the sample while the
+  // camera moves, the whole frame once it has been still for SETTLE_MS.
+  let moving = false; // the 3D view is being turned: draw the sample
+  let forced = null; // the benchmark's choice of detail, else null
+  let pending = 0;
+  let settle = 0;
+  const requestDraw = () => { if (!pending) pending = requestAnimationFrame(() => { pending = 0; drawMain(); }); };
+  orbit.addEventListener("change", () => {
+    moving = true;
+    clearTimeout(settle);
+    settle = setTimeout(() => { moving = false; requestDraw(); }, SETTLE_MS);
+    requestDraw();
+  });
   const ortho = Object.fromEntries(Object.keys(VIEWS).map((k) => [k, new THREE.OrthographicCamera(-1, 1, 1, -1, 0.01, 1000)]));
   let overview = { x: 0, y: 0, half: 30 }; // the top view when nothing is selected
   let frozen = null; // the box views' frames held still while a drag lasts
@@ -164,18 +190,11 @@ export function cuboid(control, data, ctx) {
     if (!response.ok) throw new Error((await response.json().catch(() => null))?.error?.message || response.statusText);
     const buf = new Float32Array(await response.arrayBuffer());
     const n = buf.length / 4;
+    sampleFirst(buf, n, MOVING_POINTS);
     const geometry = new THREE.BufferGeometry();
     geometry.setAttribute("position", new THREE.InterleavedBufferAttribute(new THREE.InterleavedBuffer(buf, 4), 3, 0));
-    const rgb = colours(buf, n);
-    geometry.setAttribute("color", new THREE.BufferAttribute(rgb, 3));
-    const entry = { geometry, n, buf, coarse: null };
-    const step = Math.ceil(n / MOVING_POINTS);
-    if (step > 1) {
-      const m = Math.floor(n / step);
-      entry.coarse = new THREE.BufferGeometry();
-      entry.coarse.setAttribute("position", new THREE.InterleavedBufferAttribute(new THREE.InterleavedBuffer(buf.subarray(0, m * 4 * step), 4 * step), 3, 0));
-      entry.coarse.setAttribute("color", new THREE.InterleavedBufferAttribute(new THREE.InterleavedBuffer(rgb.subarray(0, m * 3 * step), 3 * step), 3, 0));
-    }
+    geometry.setAttribute("color", new THREE.BufferAttribute(colours(buf, n), 3));
+    const entry = { geometry, n, buf };
     loaded.set(f, entry);
     return entry;
   }
@@ -245,9 +264,11 @@ export function cuboid(control, data, ctx) {
     perspective.aspect = w / hh;
     perspective.updateProjectionMatrix();
     const entry = loaded.get(frame);
-    if (entry) cloud.geometry = moving && entry.coarse ? entry.coarse : entry.geometry;
+    const sample = forced ?? moving;
+    cloud.geometry.setDrawRange(0, sample ? MOVING_POINTS : Infinity);
     main.render(scene, perspective);
-    if (entry) cloud.geometry = entry.geometry;
+    cloud.geometry.setDrawRange(0, Infinity); // the box views draw every point
+    mainEl.dataset.detail = entry ? (sample && entry.n > MOVING_POINTS ? "sample" : "all") : "";
   }
 
   // The frame of a box view: centre, yaw and half-size; the overview for the top
@@ -667,7 +688,7 @@ export function cuboid(control, data, ctx) {
   return {
     el,
     // test and benchmark hook: the 3D view's camera, controls and renderer
-    view: { perspective, orbit, renderer: main, drawMain, moving(on) { moving = on; } },
+    view: { perspective, orbit, renderer: main, drawMain, sample: MOVING_POINTS, settle: SETTLE_MS, detail(on) { forced = on; } },
     get: () => (boxes.length ? boxes.map((b) => ({ ...b })) : null),
     set(value) {
       boxes = (value || []).map((b) => ({ ...b, id: String(b.id ?? newId("c")) }));
