@@ -197,6 +197,7 @@ def _check_cuboids(card) -> None:
     rows = view.locator("tbody tr")
     assert rows.count() == 2
     assert "8.0, 2.0, 0.8" in rows.nth(0).inner_text() and "17°" in rows.nth(0).inner_text()
+    assert "4.2×1.8×1.5" in rows.nth(0).inner_text()
 
 
 def test_escalation_inbox_shows_media_read_only(page, site):

@@ -148,8 +148,9 @@ class Peaks:
             "samples_per_peak": self.samples_per_peak,
             "start": self.start,
             "end": self.end,
-            "max": np.round(self.max, 3).tolist(),
-            "min": np.round(self.min, 3).tolist(),
+            # rounded as float64: a float32 rounded to 3 decimals prints 17 digits
+            "max": np.round(self.max.astype(np.float64), 3).tolist(),
+            "min": np.round(self.min.astype(np.float64), 3).tolist(),
         }
 
 

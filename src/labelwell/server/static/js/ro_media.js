@@ -54,11 +54,14 @@ export function timeRegionView(c, regions, item) {
     if (peaks) {
       g.fillStyle = "#9aabd3";
       const n = peaks.max.length;
+      // scaled to the loudest peak, as the editor's waveform is (normalize)
+      const top = Math.max(1e-3, ...peaks.max, ...peaks.min.map((v) => -v));
+      const k = (0.9 * mid) / top;
       for (let x = 0; x < WAVE_W; x++) {
         const a = Math.floor((x / WAVE_W) * n), b = Math.max(a + 1, Math.floor(((x + 1) / WAVE_W) * n));
         let hi = 0, lo = 0;
         for (let i = a; i < b && i < n; i++) { hi = Math.max(hi, peaks.max[i]); lo = Math.min(lo, peaks.min[i]); }
-        g.fillRect(x, mid - hi * mid, 1, Math.max(1, (hi - lo) * mid));
+        g.fillRect(x, mid - hi * k, 1, Math.max(1, (hi - lo) * k));
       }
     } else {
       g.fillStyle = "#c9d2e6"; g.fillRect(0, mid, WAVE_W, 1);
@@ -131,17 +134,17 @@ export function videoTrackView(c, tracks, item) {
     caption.textContent = `frame ${frame}${fps ? ` · ${timecode(frame, fps)}` : ""} · ${on} of ${list.length} tracks`;
     if (index !== null) img.src = `/api/v1/items/${item.id}/video/${index}/frames/${frame}`;
   };
+  // a keyframe's box as "x, y w×h", then whether it is outside or occluded
   const rows = list.flatMap((t) => t.keyframes.map((kf, i) => h("tr", { dataset: { track: String(t.track_id), frame: String(kf.frame) } },
     h("td", {}, i === 0 ? chip(labels, t.label) : "", i === 0 ? ` #${t.track_id}` : ""),
     h("td", { class: "ro-num" }, h("button", { type: "button", class: "link", onclick: () => show(kf.frame) }, String(kf.frame))),
-    h("td", { class: "ro-num" }, kf.outside ? "" : `${num(kf.x, 0)}, ${num(kf.y, 0)}`),
-    h("td", { class: "ro-num" }, kf.outside ? "" : `${num(kf.width, 0)} × ${num(kf.height, 0)}`),
-    h("td", { class: "muted" }, [kf.outside ? "outside" : "", kf.occluded ? "occluded" : ""].filter(Boolean).join(", ")))));
+    h("td", { class: "ro-num" }, kf.outside ? "" : `${num(kf.x, 0)}, ${num(kf.y, 0)} ${num(kf.width, 0)}×${num(kf.height, 0)}`,
+      kf.outside || kf.occluded ? h("span", { class: "muted" }, `${kf.outside ? "" : " · "}${kf.outside ? "outside" : "occluded"}`) : null))));
   const first = list.length ? Math.min(...list.map((t) => t.keyframes[0].frame)) : null;
   if (first !== null) show(first);
   return h("div", { class: "ro-media ro-video" },
     index !== null && first !== null ? h("figure", { class: "ro-figure" }, frameBox, caption) : null,
-    table(["track", "frame", "x, y", "size", ""], rows));
+    table(["track", "frame", "x, y w×h"], rows));
 }
 
 // -- cuboids ----------------------------------------------------------------------
@@ -206,14 +209,18 @@ export function cuboidView(c, boxes) {
   const picker = frames.length > 1 ? h("div", { class: "ro-frames" }, frames.map((f) =>
     h("button", { type: "button", class: "small", dataset: { frame: String(f) }, onclick: () => draw(f) }, `frame ${f}`))) : null;
   if (frames.length) draw(frames[0]);
-  const rows = all.filter((b) => !b.interpolated).map((b) => h("tr", { dataset: { cuboid: String(b.id) } },
+  // the frame and the points columns only where a box has them
+  const keyed = all.filter((b) => !b.interpolated);
+  const withFrame = frames.length > 1, withPoints = keyed.some((b) => b.num_points !== undefined);
+  const rows = keyed.map((b) => h("tr", { dataset: { cuboid: String(b.id) } },
     h("td", {}, chip(labels, b.label), b.tracking_id !== undefined ? ` #${b.tracking_id}` : ""),
-    h("td", { class: "ro-num" }, b.frame !== undefined ? String(b.frame) : ""),
+    withFrame ? h("td", { class: "ro-num" }, b.frame !== undefined ? String(b.frame) : "") : null,
     h("td", { class: "ro-num" }, b.center.map((x) => num(x)).join(", ")),
-    h("td", { class: "ro-num" }, b.dimensions.map((x) => num(x)).join(" × ")),
+    h("td", { class: "ro-num" }, b.dimensions.map((x) => num(x)).join("×")),
     h("td", { class: "ro-num" }, `${Math.round(((b.rotation?.[0] || 0) * 180) / Math.PI)}°`),
-    h("td", { class: "ro-num" }, b.num_points !== undefined ? String(b.num_points) : "")));
+    withPoints ? h("td", { class: "ro-num" }, b.num_points !== undefined ? String(b.num_points) : "") : null));
+  const head = ["cuboid", withFrame ? "frame" : null, "centre (m)", "l×w×h", "yaw", withPoints ? "points" : null];
   return h("div", { class: "ro-media ro-cuboids" },
     frames.length ? h("figure", { class: "ro-figure" }, canvas, picker, caption) : null,
-    table(["cuboid", "frame", "centre (m)", "l × w × h (m)", "yaw", "points"], rows));
+    table(head.filter(Boolean), rows));
 }
