@@ -48,6 +48,11 @@ class Column:
     choices: tuple[str, ...] = ()
     #: may be empty (NULL); a column that never is sorts by its index as it is
     nullable: bool = True
+    #: its index orders empty values first on PostgreSQL (the label columns,
+    #: migration 0020), so the sort says ``NULLS FIRST`` to read it; the items'
+    #: own columns have plain indexes, which such a sort cannot read (it sorted
+    #: all 1,000,000 items for each page: 0.8 s instead of 0.2 ms)
+    nulls_first_index: bool = True
 
     @property
     def operators(self) -> tuple[str, ...]:
@@ -72,7 +77,7 @@ def _synthetic(column: str) -> Callable[[], ColumnElement[object]]:
 COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
-        Column("id", "number", lambda: Item.id, nullable=False),
+        Column("id", "number", lambda: Item.id, nullable=False, nulls_first_index=False),
         Column("data", "search", None, sortable=False),
         Column(
             "status",
@@ -80,11 +85,12 @@ COLUMNS: dict[str, Column] = {
             lambda: Item.status,
             choices=("open", "full", "done", "staged"),
             nullable=False,
+            nulls_first_index=False,
         ),
         Column("annotations", "number", lambda: Item.label_answers, nullable=False),
         Column("agreement", "number", lambda: Item.label_agreement),
         Column("consensus", "text", lambda: Item.label_consensus),
-        Column("gold", "bool", lambda: Item.is_gold, nullable=False),
+        Column("gold", "bool", lambda: Item.is_gold, nullable=False, nulls_first_index=False),
         Column("model", "text", lambda: Item.prediction_model),
         Column("score", "number", lambda: Item.prediction_score),
         Column("uncertainty", "number", lambda: Item.prediction_uncertainty),
@@ -96,7 +102,13 @@ COLUMNS: dict[str, Column] = {
         ),
         Column("last_annotator", "text", lambda: Item.label_last_annotator),
         Column("time_spent", "number", lambda: Item.label_time_spent_ms),
-        Column("created", "time", lambda: Item.created_at, nullable=False),
+        Column(
+            "created",
+            "time",
+            lambda: Item.created_at,
+            nullable=False,
+            nulls_first_index=False,
+        ),
         # synthetic data (labelwell.work.synth): empty for human data
         Column("generation", "number", _synthetic("generation"), sortable=False),
         Column(

@@ -394,12 +394,16 @@ def page(
         else:
             after = _after(key, value, last, query.descending)
         conditions.append(after)
-    # the label columns' indexes are (project_id, column NULLS FIRST, id)
-    order = (
-        (key.desc().nulls_last(), Item.id.desc())
-        if query.descending
-        else (key.asc().nulls_first(), Item.id.asc())
-    )
+    # the label columns' indexes are (project_id, column NULLS FIRST, id), the
+    # items' own columns' plain (which on SQLite is the same order)
+    if COLUMNS[query.sort].nulls_first_index:
+        order = (
+            (key.desc().nulls_last(), Item.id.desc())
+            if query.descending
+            else (key.asc().nulls_first(), Item.id.asc())
+        )
+    else:
+        order = (key.desc(), Item.id.desc()) if query.descending else (key.asc(), Item.id.asc())
     found = session.execute(
         select(Item.id, key.label("sort_key")).where(*conditions).order_by(*order).limit(limit + 1)
     ).all()
