@@ -12,7 +12,8 @@ Each layout gets a bucket of its own in one moto server:
 For each, in the same run: the listing as the sync did it before (``fs.find``
 of the prefix, one listing page after page), the sync's parallel listing
 (:func:`labelwell.work.storage_sync.list_keys`) alone, the first sync (listing
-included), and a second sync, which must find nothing new.
+included), and a second sync, which must find nothing new. The import code
+is loaded before any timing, as it is in a running server or worker.
 
     python benchmarks/bench_storage_sync.py --objects 100000
 """
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import s3fs
 
+import labelwell.work.imports  # noqa: F401  (loaded before timing, as in a running server)
 from labelwell.store.db import Database
 from labelwell.store.migrate import upgrade
 from labelwell.work import accounts, projects, storage, storage_sync
