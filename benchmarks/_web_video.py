@@ -3,11 +3,15 @@
 * seek to a frame: from setting the frame number to the frame decoded on the
   page (HTTP request, the server's answer, the browser's JPEG decode), over
   random frames of a 1080p H.264 video the bench encodes (``--video-frames``
-  frames at 30 fps, a keyframe every ``--gop`` frames), never asked for before:
-  first 20 right after opening (the server seeks and decodes each with PyAV while
-  it extracts the frames in the background), then ``--seeks`` once the
-  extraction is done (the time it took is reported too);
-* stepping to the next frame (``.``), the decoder carrying on where it stopped;
+  frames at 30 fps, a keyframe every ``--gop`` frames): first 20 right after
+  opening (the server seeks and decodes each with PyAV while it extracts the
+  frames in the background), then ``--seeks`` once the extraction is done (the
+  time it took is reported too). Each seek's wait for its HTTP answer and the
+  server's time to the first byte (Resource Timing) are reported as medians;
+  the seeks whose frame the page had not asked for before (no prefetch, no
+  earlier seek) are reported on their own;
+* stepping to the next frame (``.``) back to back, and at an annotator's pace
+  (a step every 150 ms, the page prefetching the frames ahead meanwhile);
 * interpolation of a 10,000-frame track (a keyframe every 10 frames) by the
   browser's ``video_tracks.js``.
 """
@@ -200,10 +204,11 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
                 "gop": args.gop,
                 "frames": args.video_frames,
             }
-            # The same seeks, only those whose frame no earlier prefetch had asked for.
+            # The same seeks, only those whose frame the page had not asked for
+            # before (no prefetch, no earlier seek).
             fresh = [s for s in seeks if s["server"] is not None]
             if fresh:
-                results["video: seek to a frame not prefetched, 1080p"] = seek_stats(fresh)
+                results["video: seek, a frame not asked for before, 1080p"] = seek_stats(fresh)
             first = args.video_frames // 3
             steps = list(range(first, min(first + 30, args.video_frames)))
             results["video: next frame, back to back, 1080p"] = seek_stats(

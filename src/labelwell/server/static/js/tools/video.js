@@ -17,6 +17,7 @@ const PROPAGATE_FRAMES = 24;
 // Frames asked for ahead of the one shown while stepping, and frames kept.
 const PREFETCH_AHEAD = 6;
 const CACHED_FRAMES = 120;
+const DWELL_MS = 300;
 
 function stylesheet() {
   if (document.querySelector("link[data-video-css]")) return;
@@ -57,6 +58,7 @@ function player(control, data, ctx, onFrame) {
   const cache = new Map(); // frame -> loaded Image, least recently used first
   const url = (n) => `/api/v1/items/${ref.item}/video/${ref.index}/frames/${n}`;
   let direction = 1; // which way the annotator last stepped
+  let stepped = false; // the last seek was a step (, . and Shift), not a jump
   let wanted = []; // frames to prefetch, nearest first
   let fetching = 0;
 
@@ -71,9 +73,11 @@ function player(control, data, ctx, onFrame) {
     return im;
   }
 
-  // After a frame is shown, the next frames the way the annotator steps (and
-  // the one behind) are asked for and decoded, two at a time, so a step finds
-  // its frame ready; a new seek replaces what is still waiting.
+  // While the annotator steps, the next frames the way they step (and the one
+  // behind) are asked for and decoded, two at a time, so a step finds its frame
+  // ready; after a jump, only once the frame has stayed on screen DWELL_MS (a
+  // run of jumps is not slowed by frames nobody looks at). A new seek replaces
+  // what is still waiting.
   function prefetch(n) {
     wanted = [];
     for (let k = 1; k <= PREFETCH_AHEAD; k += 1) wanted.push(n + k * direction);
@@ -99,13 +103,17 @@ function player(control, data, ctx, onFrame) {
     shown = n;
     stage.dataset.frame = String(n);
     onFrame(n);
-    if (!playing) prefetch(n);
+    if (playing) return;
+    if (stepped) prefetch(n);
+    else setTimeout(() => { if (frame === n && !playing) prefetch(n); }, DWELL_MS);
   }
 
   function seek(n) {
     if (!info.frames) return;
     const next = Math.max(0, Math.min(info.frames - 1, Math.round(n)));
     if (next !== frame) direction = next < frame ? -1 : 1;
+    stepped = next !== frame && Math.abs(next - frame) <= 10;
+    if (!stepped) wanted = [];
     frame = next;
     number.value = String(frame);
     scrub.value = String(frame);
