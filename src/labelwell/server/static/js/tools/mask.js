@@ -46,11 +46,12 @@ function shade(hex, instance) {
 function imageSource(url, onLoad) {
   const m = /^\/media\/items\/(\d+)\/(\d+)/.exec(url);
   const src = { info: null, cache: new Map() };
-  const load = (key, href) => {
+  // ``area``: the image rectangle a tile covers (its arrival redraws only that)
+  const load = (key, href, area) => {
     let im = src.cache.get(key);
     if (!im) {
       im = new Image();
-      im.onload = () => { im.ready = true; onLoad(); };
+      im.onload = () => { im.ready = true; onLoad(false, area); };
       im.src = href;
       src.cache.set(key, im);
     }
@@ -87,18 +88,27 @@ function imageSource(url, onLoad) {
     if (!info.tile) {
       const im = src.cache.get(src.pending ? "preview" : "plain");
       if (im?.ready) g.drawImage(im, -view.x * view.k, -view.y * view.k, info.width * view.k, info.height * view.k);
+      else if (src.pending) { g.fillStyle = "#3a3a3a"; g.fillRect(-view.x * view.k, -view.y * view.k, info.width * view.k, info.height * view.k); } // where it will be
       return;
     }
     const [qx0, qy0, qx1, qy1] = clip || [0, 0, cw, chh];
     const want = Math.max(0, Math.min(info.levels - 1, Math.floor(Math.log2(1 / view.k))));
-    // the coarsest level first (one tile, loaded at once), then the wanted one over it
-    for (const level of want === info.levels - 1 ? [want] : [info.levels - 1, want]) {
-      const f = 2 ** level, span = info.tile * f;
-      const c0 = Math.max(0, Math.floor((view.x + qx0 / view.k) / span)), r0 = Math.max(0, Math.floor((view.y + qy0 / view.k) / span));
-      const c1 = Math.min(Math.ceil(info.width / span), Math.ceil((view.x + qx1 / view.k) / span));
-      const r1 = Math.min(Math.ceil(info.height / span), Math.ceil((view.y + qy1 / view.k) / span));
+    const range = (level) => {
+      const span = info.tile * 2 ** level;
+      return [span, Math.max(0, Math.floor((view.x + qx0 / view.k) / span)), Math.max(0, Math.floor((view.y + qy0 / view.k) / span)),
+        Math.min(Math.ceil(info.width / span), Math.ceil((view.x + qx1 / view.k) / span)), Math.min(Math.ceil(info.height / span), Math.ceil((view.y + qy1 / view.k) / span))];
+    };
+    const tileOf = (level, span, c, r) => load(`${level}/${c}/${r}`, `${src.base}/${level}/${c}/${r}`, [c * span, r * span, (c + 1) * span, (r + 1) * span]);
+    // the wanted level over the coarsest (one tile, loaded at once) until every wanted tile is in
+    let levels = [want];
+    if (want !== info.levels - 1) {
+      const [span, c0, r0, c1, r1] = range(want);
+      for (let r = r0; r < r1 && levels.length === 1; r += 1) for (let c = c0; c < c1; c += 1) if (!tileOf(want, span, c, r).ready) { levels = [info.levels - 1, want]; break; }
+    }
+    for (const level of levels) {
+      const f = 2 ** level, [span, c0, r0, c1, r1] = range(level);
       for (let r = r0; r < r1; r += 1) for (let c = c0; c < c1; c += 1) {
-        const im = load(`${level}/${c}/${r}`, `${src.base}/${level}/${c}/${r}`);
+        const im = tileOf(level, span, c, r);
         if (im.ready) g.drawImage(im, (c * span - view.x) * view.k, (r * span - view.y) * view.k, im.naturalWidth * f * view.k, im.naturalHeight * f * view.k);
       }
     }
@@ -137,8 +147,9 @@ function maskTool(panoptic) {
     const el = h("div", { class: "mask-tool", dataset: { type: panoptic ? "panoptic" : "mask" } }, palette, modes, hint,
       h("div", { class: "canvas-wrap mask-wrap" }, canvas), list);
     el.maskStats = stats;
-    const source = imageSource(ctx.mediaUrl(control.source), (first) => {
+    const source = imageSource(ctx.mediaUrl(control.source), (first, area) => {
       if (first === true) { if (!size.w) { size.w = source.info.width; size.h = source.info.height; } fit(); }
+      if (area) { damageImage(...area); return; } // a tile came: redraw where it goes
       Promise.resolve().then(showState); paint(); // (after this function has made the toolbar)
     });
 
@@ -350,14 +361,14 @@ function maskTool(panoptic) {
     }
     // What the next frame redraws: everything (paint()), or only the screen
     // rectangle that stamps and the cursor changed (damage / damageImage).
-    let queued = false, pending = 0, cursor = null, whole = true, shown = null;
+    let queued = false, pending = 0, cursor = null, whole = true, shown = null, drawing = false;
     const damage = [Infinity, Infinity, -Infinity, -Infinity];
     const request = () => { if (!queued) { queued = true; requestAnimationFrame(frame); } };
     function paint() { whole = true; request(); }
     function damageScreen(x0, y0, x1, y1) {
       if (x0 < damage[0]) damage[0] = x0; if (y0 < damage[1]) damage[1] = y0;
       if (x1 > damage[2]) damage[2] = x1; if (y1 > damage[3]) damage[3] = y1;
-      request();
+      if (!drawing) request(); // (within a frame: that frame draws it)
     }
     function damageImage(x0, y0, x1, y1) {
       damageScreen((x0 - view.x) * view.k - 1, (y0 - view.y) * view.k - 1, (x1 - view.x) * view.k + 1, (y1 - view.y) * view.k + 1);
@@ -375,6 +386,7 @@ function maskTool(panoptic) {
       queued = false;
       const t0 = performance.now();
       frameStart = t0;
+      drawing = true;
       drain();
       flush();
       const cw = canvas.width, chh = canvas.height;
@@ -388,7 +400,7 @@ function maskTool(panoptic) {
         clip = [Math.max(0, Math.floor(damage[0])), Math.max(0, Math.floor(damage[1])), Math.min(cw, Math.ceil(damage[2])), Math.min(chh, Math.ceil(damage[3]))];
         if (clip[2] - clip[0] >= cw * 0.9 && clip[3] - clip[1] >= chh * 0.9) clip = null;
       }
-      whole = false; damage[0] = damage[1] = Infinity; damage[2] = damage[3] = -Infinity;
+      whole = false; drawing = false; damage[0] = damage[1] = Infinity; damage[2] = damage[3] = -Infinity;
       if (clip && (clip[2] <= clip[0] || clip[3] <= clip[1])) { pending = 0; return; }
       const [qx0, qy0, qx1, qy1] = clip || [0, 0, cw, chh];
       if (clip) { g.save(); g.beginPath(); g.rect(qx0, qy0, qx1 - qx0, qy1 - qy0); g.clip(); }
