@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 
 import labelwell
 from labelwell.server import errors, web
@@ -36,6 +36,8 @@ from labelwell.work.events.hub import Hub
 
 SWITCH_INTERVAL_S = 0.0005
 THREADS = 8
+#: where the API lives (every area's router is included under it)
+API_PREFIX = "/api/v1"
 
 
 def create_app(
@@ -82,8 +84,9 @@ def create_app(
         BodySizeLimit, json_limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes
     )
 
-    api = APIRouter(prefix="/api/v1", responses=errors.ERROR_RESPONSES)
     # Routes are matched in order: the annotator's loop, the busiest, goes first.
+    # Each area's router is included on the app itself, not nested in an /api/v1
+    # router: FastAPI walks every route of a nested router on each request.
     for module in (
         tasks,
         accounts,
@@ -96,14 +99,13 @@ def create_app(
         weak,
         *area_modules(),
     ):
-        api.include_router(module.router)
-    app.include_router(api)
+        app.include_router(module.router, prefix=API_PREFIX, responses=errors.ERROR_RESPONSES)
     web.install(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = FastAPI.openapi(app)
-            export.document_media_types(schema["paths"]["/api/v1" + export.EXPORT_PATH]["get"])
+            export.document_media_types(schema["paths"][API_PREFIX + export.EXPORT_PATH]["get"])
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
