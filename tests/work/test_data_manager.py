@@ -264,3 +264,23 @@ def test_items_of_an_import_being_written_stay_out(db):
         rows = dm.page(s, world.manager, world.project_id, TableQuery(), limit=10).rows
         assert [r.preview for r in rows] == ["text number 0", "text number 1"]
         assert dm.count(s, world.manager, world.project_id, TableQuery(search="yet")) == 0
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_a_search_pages_alike_read_in_the_sort_order_or_found_by_its_index(
+    db, monkeypatch, descending
+):
+    """On PostgreSQL a search's page is first looked for among the first rows
+    of the sort, checked one by one, then by the full-text index: both give the
+    same pages, in every sort."""
+    world, _ = _labelled(db)
+    for key, column in COLUMNS.items():
+        if not column.sortable:
+            continue
+        query = TableQuery(sort=key, descending=descending, search="the")
+        checked = _walk(db, world, query, limit=1)
+        monkeypatch.setattr(dm_query, "SEARCH_WINDOW", 0)
+        indexed = _walk(db, world, query, limit=1)
+        monkeypatch.undo()
+        assert [r.id for r in checked] == [r.id for r in indexed], key
+        assert len(checked) == 2, key  # the cat ..., a dog ... the moon

@@ -163,6 +163,11 @@ def _value(f: Filter, where: str) -> Any:
     return value
 
 
+def _tsquery(words: list[str]) -> str:
+    """PostgreSQL's query for items holding every word (each as a prefix)."""
+    return " & ".join(f"{w}:*" for w in words)
+
+
 def full_text(session: Session, search: str) -> ColumnElement[bool]:
     """Items whose data holds every word of ``search`` (each as a word prefix):
     FTS5 on SQLite (migration 0010), the GIN-indexed ``item_search`` table on
@@ -171,7 +176,7 @@ def full_text(session: Session, search: str) -> ColumnElement[bool]:
     if not words:
         return true()
     if session.get_bind().dialect.name == "postgresql":
-        terms = " & ".join(f"{w}:*" for w in words)
+        terms = _tsquery(words)
         found = text(
             "SELECT item_id FROM item_search"
             " WHERE document @@ to_tsquery('simple'::regconfig, :terms)"
@@ -386,31 +391,80 @@ def page(
         raise InvalidInput(f"limit: 1 to {MAX_LIMIT}", field="limit")
     query.check()
     key = _sort_key(query)
-    conditions = where(session, project_id, query)
+    after: list[ColumnElement[bool]] = []
     if cursor:
         value, last = decode_cursor(cursor)
         if query.sort == "id":
-            after = Item.id < last if query.descending else Item.id > last
+            after.append(Item.id < last if query.descending else Item.id > last)
         else:
-            after = _after(key, value, last, query.descending)
-        conditions.append(after)
-    # the label columns' indexes are (project_id, column NULLS FIRST, id), the
-    # items' own columns' plain (which on SQLite is the same order)
-    if COLUMNS[query.sort].nulls_first_index:
-        order = (
-            (key.desc().nulls_last(), Item.id.desc())
-            if query.descending
-            else (key.asc().nulls_first(), Item.id.asc())
-        )
-    else:
-        order = (key.desc(), Item.id.desc()) if query.descending else (key.asc(), Item.id.asc())
-    found = session.execute(
-        select(Item.id, key.label("sort_key")).where(*conditions).order_by(*order).limit(limit + 1)
-    ).all()
+            after.append(_after(key, value, last, query.descending))
+    found = None
+    words = _WORD.findall(query.search)[:MAX_WORDS]
+    if words and session.get_bind().dialect.name == "postgresql":
+        found = _probed(session, project_id, query, key, after, limit, words)
+    if found is None:
+        conditions = where(session, project_id, query) + after
+        found = session.execute(
+            select(Item.id, key.label("sort_key"))
+            .where(*conditions)
+            .order_by(*_order(query, key, Item.id))
+            .limit(limit + 1)
+        ).all()
     more = len(found) > limit
     found = found[:limit]
     next_cursor = encode_cursor(found[-1].sort_key, found[-1].id) if more else None
     return Table(rows_of(session, [r.id for r in found]), next_cursor)
+
+
+def _order(query: TableQuery, key: Any, last: Any) -> tuple[Any, Any]:
+    """``ORDER BY`` the sort ``key``, then the id ``last``. The label columns'
+    indexes are (project_id, column NULLS FIRST, id), the items' own columns'
+    plain (which on SQLite is the same order)."""
+    if COLUMNS[query.sort].nulls_first_index:
+        if query.descending:
+            return key.desc().nulls_last(), last.desc()
+        return key.asc().nulls_first(), last.asc()
+    return (key.desc(), last.desc()) if query.descending else (key.asc(), last.asc())
+
+
+#: rows of the sort's order a PostgreSQL search first checks one by one
+SEARCH_WINDOW = 2_000
+
+
+def _probed(
+    session: Session,
+    project_id: int,
+    query: TableQuery,
+    key: ColumnElement[Any],
+    after: list[ColumnElement[bool]],
+    limit: int,
+    words: list[str],
+) -> list[Any] | None:
+    """A PostgreSQL search's page read in the sort's index order, each item's
+    words checked on its ``item_search`` row, over the first
+    :data:`SEARCH_WINDOW` rows only; None when they hold fewer than a page (a
+    rarer search: the GIN index finds its few items faster). Words common
+    enough to fill a page early make the GIN index list hundreds of thousands
+    of items to sort or probe (1.9 to 4.5 s a page for two words in 28 % of
+    1,000,000 items, against about 0.2 s here)."""
+    plain = TableQuery(query.filters, query.sort, query.descending, "")
+    window = (
+        select(Item.id.label("id"), key.label("sort_key"))
+        .where(*where(session, project_id, plain), *after)
+        .order_by(*_order(query, key, Item.id))
+        .limit(SEARCH_WINDOW)
+        .subquery("w")
+    )
+    # a value, not a join: the planner cannot turn it back into the GIN scan
+    document = literal_column("(SELECT s.document FROM item_search s WHERE s.item_id = w.id)")
+    matches = func.to_tsquery(literal_column("'simple'::regconfig"), _tsquery(words))
+    found = session.execute(
+        select(window.c.id, window.c.sort_key)
+        .where(document.op("@@")(matches))
+        .order_by(*_order(query, window.c.sort_key, window.c.id))
+        .limit(limit + 1)
+    ).all()
+    return list(found) if len(found) > limit else None
 
 
 def _importing(session: Session, project_id: int) -> bool:
