@@ -223,7 +223,7 @@ def first_page(db: Database, actor: Actor, project_id: int, state: dict[str, Any
     with db.read_session() as s:
         table = table_page(s, actor, project_id, query, limit=limit)
         data = [_row(r) for r in table.rows]
-    answer = Page(data=data, count=len(data), next_cursor=table.next_cursor)
+    answer: Page[DataRowPublic] = Page(data=data, count=len(data), next_cursor=table.next_cursor)
     return {"limit": limit, "page": answer.model_dump(mode="json")}
 
 

@@ -27,6 +27,7 @@ def table_page(request: Request, project_id: int) -> Response:
         with request.app.state.db.read_session() as s:
             project = authorize(s, actor, project_id, Permission.manage)
             formats = [n for n, (ok, _) in fitting_exporters(ontology_of(project)).items() if ok]
+            layout = views.layout(s, actor, project_id)
             boot = {
                 "kind": "table",
                 "project": {"id": project.id, "name": project.name, "ontology": project.ontology},
@@ -40,7 +41,7 @@ def table_page(request: Request, project_id: int) -> Response:
                     }
                     for c in COLUMNS.values()
                 ],
-                "layout": views.layout(s, actor, project_id),
+                "layout": layout,
                 "views": [
                     {"id": v.id, "name": v.name, "state": v.state}
                     for v in views.list_views(s, actor, project_id)
@@ -53,7 +54,7 @@ def table_page(request: Request, project_id: int) -> Response:
                 ],
                 "i18n": catalogue_for(_lang(request), PREFIXES),
             }
-        boot["first"] = first_page(request.app.state.db, actor, project_id, boot["layout"])
+        boot["first"] = first_page(request.app.state.db, actor, project_id, layout)
         return render(request, "data_manager.html", actor, project=project, boot=boot)
 
     return _page(request, build)

@@ -188,7 +188,7 @@ def full_text(session: Session, search: str) -> ColumnElement[bool]:
     # against. Looked up one by one and sorted instead (SQLite's choice for an
     # id sort), two common words (280,000 hits of 1,000,000) took 4 to 8 s a
     # page, the list 0.1 s; a rare word walks the whole index, about 0.1 s.
-    key = literal_column("+items.id")
+    key: ColumnElement[int] = literal_column("+items.id")
     return key.in_(hits.columns(literal_column("rowid")))  # type: ignore[arg-type]
 
 
@@ -398,18 +398,20 @@ def page(
             after.append(Item.id < last if query.descending else Item.id > last)
         else:
             after.append(_after(key, value, last, query.descending))
-    found = None
+    found: list[Any] | None = None
     words = _WORD.findall(query.search)[:MAX_WORDS]
     if words and session.get_bind().dialect.name == "postgresql":
         found = _probed(session, project_id, query, key, after, limit, words)
     if found is None:
         conditions = where(session, project_id, query) + after
-        found = session.execute(
-            select(Item.id, key.label("sort_key"))
-            .where(*conditions)
-            .order_by(*_order(query, key, Item.id))
-            .limit(limit + 1)
-        ).all()
+        found = list(
+            session.execute(
+                select(Item.id, key.label("sort_key"))
+                .where(*conditions)
+                .order_by(*_order(query, key, Item.id))
+                .limit(limit + 1)
+            ).all()
+        )
     more = len(found) > limit
     found = found[:limit]
     next_cursor = encode_cursor(found[-1].sort_key, found[-1].id) if more else None
@@ -456,7 +458,9 @@ def _probed(
         .subquery("w")
     )
     # a value, not a join: the planner cannot turn it back into the GIN scan
-    document = literal_column("(SELECT s.document FROM item_search s WHERE s.item_id = w.id)")
+    document: ColumnElement[Any] = literal_column(
+        "(SELECT s.document FROM item_search s WHERE s.item_id = w.id)"
+    )
     matches = func.to_tsquery(literal_column("'simple'::regconfig"), _tsquery(words))
     found = session.execute(
         select(window.c.id, window.c.sort_key)
