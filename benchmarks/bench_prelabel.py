@@ -35,29 +35,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_weak_platform import DATA, ONTOLOGY  # the same comments and ham/spam project
+from bench_weak_platform import load_comments as all_comments
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "datasets" / "text" / "youtube_spam"
-ONTOLOGY = {
-    "name": "spam",
-    "controls": [
-        {
-            "name": "verdict",
-            "type": "choice",
-            "source": "text",
-            "options": ["ham", "spam"],
-            "required": True,
-        }
-    ],
-}
 N_LABELED = 600
 TAILS = ["lol", "!!", "wow", ":)", "omg", "yes", "haha", "<3", "cool", "nice", "ok", "..."]
 
 
 def load_comments() -> pd.DataFrame:
-    frames = [pd.read_csv(p) for p in sorted(DATA.glob("*.csv"))]
-    df = pd.concat(frames, ignore_index=True)[["CONTENT", "CLASS"]]
-    return df.drop_duplicates("CONTENT").reset_index(drop=True)
+    return all_comments().drop_duplicates("CONTENT").reset_index(drop=True)
 
 
 def perturb(words: list[str], rng: np.random.Generator) -> list[str]:
@@ -163,7 +149,7 @@ def main() -> None:
                 line=k + 1,
                 data={"text": t},
                 annotations=[
-                    {"result": {"verdict": "spam" if c else "ham"}, "annotator": "a@example.org"}
+                    {"result": {"label": "spam" if c else "ham"}, "annotator": "a@example.org"}
                 ],
             )
             for k, (t, c) in enumerate(zip(labeled["CONTENT"], labeled["CLASS"], strict=True))
@@ -211,7 +197,7 @@ def main() -> None:
     with db.read_session() as s:
         stored = dict(
             s.execute(
-                select(Item.data["text"].as_string(), Prediction.result["verdict"].as_string())
+                select(Item.data["text"].as_string(), Prediction.result["label"].as_string())
                 .join(Prediction, Prediction.item_id == Item.id)
                 .where(Prediction.project_id == pid)
             ).all()
