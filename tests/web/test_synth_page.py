@@ -76,6 +76,7 @@ def test_manager_judges_synthetic_items_and_the_report_follows(page, site):
     page.fill("#syn-fix textarea[name=text]", "Write a complaint about a battery that died.")
     page.click("#syn-fix-save")
     page.wait_for_selector(f"tr[data-item='{ids[2]}'] .badge.verdict.fixed")
+    page.wait_for_selector(f"tr[data-item='{ids[2]}'] .syn-value:has-text('died.')")
     page.locator(f"tr[data-item='{ids[1]}'] button[data-verdict=verified]").click()
     page.wait_for_selector("#syn-verify-rate:has-text('33.3%')")
     assert page.inner_text("#syn-error-rate") == "66.7%"
@@ -102,6 +103,7 @@ def test_manager_judges_synthetic_items_and_the_report_follows(page, site):
     response = page.goto(f"/projects/{pid}/synth")
     assert response is not None and response.status == 403
     open_workspace(page, pid)
-    html = page.content()
-    for word in ("synthetic", "self-instruct", "qwen2.5-7b", "generation"):
-        assert word not in html.lower()
+    html, shown = page.content().lower(), page.inner_text("body").lower()
+    assert "synthetic" not in shown  # (the message catalogue names the label source)
+    for word in ("self-instruct", "qwen2.5-7b", "prompt_version", "seed_ids", "nav-synth"):
+        assert word not in html

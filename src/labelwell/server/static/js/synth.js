@@ -49,8 +49,8 @@ function drawSummary(s) {
     ]),
     h("h3", {}, t("syn.flags")),
     pairs([
-      [t("syn.flag.duplicate"), String(s.near_duplicates)],
-      [t("syn.flag.verbatim"), String(s.verbatim)],
+      [t("syn.duplicates"), String(s.near_duplicates)],
+      [t("syn.copies"), String(s.verbatim)],
       [t("syn.last_report"), last ? when(last.at) : t("syn.never")],
       [t("syn.shift_auc"), last ? `${num(last.auc)} (p ${num(last.p_value)}, MMD² ${num(last.mmd2, 4)})` : "—"],
     ]),
@@ -138,6 +138,11 @@ document.getElementById("syn-fix-form").addEventListener("submit", async (ev) =>
   try {
     await give(fixing, "fixed", fixed);
     Object.assign(data, fixed);
+    const row = document.querySelector(`tr[data-item="${fixing}"]`);
+    for (const [k, v] of Object.entries(fixed)) {
+      const cell = row.querySelector(`[data-field="${k}"] .syn-value`);
+      if (cell) cell.textContent = v;
+    }
     dialog.close();
   } catch (err) {
     document.getElementById("syn-fix-error").textContent = err.message;

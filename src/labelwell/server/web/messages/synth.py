@@ -40,7 +40,7 @@ MESSAGES = {
         "만들 수 있습니다.",
     },
     "syn.report": {"en": "Guard report", "ko": "점검 보고서"},
-    "syn.guards": {"en": "Run the guards", "ko": "점검 실행"},
+    "syn.guards": {"en": "Guards", "ko": "안전장치 점검"},
     "syn.guards_help": {
         "en": "Tests the distribution shift (MMD and a classifier), finds near duplicates "
         "and stores the flags; the training export reads them.",
