@@ -297,14 +297,11 @@ async function act(action, extra = {}) {
   if (!picked) { say(t("dm.nothing_selected"), true); return; }
   try {
     const out = await api("POST", `${base}/actions/${action}`, { ...picked, ...extra });
-    state.selected.clear(); state.allMatching = false;
-    // the outcome is told once the table shows it, so that the rows on
-    // screen are the ones it speaks of
-    await load();
     say(out.job_id
       ? t("dm.prelabel_queued", { n: out.selected, job: out.job_id })
       : t("dm.done", { action: t(`dm.${action}`), changed: out.changed, selected: out.selected, skipped: out.skipped }));
-    count();
+    state.selected.clear(); state.allMatching = false;
+    loadThenCount();
   } catch (err) { say(err.message, true); }
 }
 
