@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from web.fresh import annotations, new_project
-from web.helpers import login, open_workspace, shot, submit_and_wait
+from web.helpers import SHOTS, login, open_workspace, shot, submit_and_wait
 
 TOOL = ".pointcloud-tool"
 ONTOLOGY = {
@@ -167,6 +167,13 @@ ORBIT = """async (turns) => {
 }"""
 
 
+DETAIL = """async (sample) => {
+  const tool = await window.lw.state.panels.tools[0].ready;
+  tool.view.detail(sample);
+  tool.view.drawMain();
+}"""
+
+
 def test_orbiting_draws_a_sample_then_every_point(page, site):
     """Level of detail: while the 3D view turns, a random sample of the points is
     drawn; once the camera is still, all of them."""
@@ -200,6 +207,12 @@ def test_orbiting_draws_a_sample_then_every_point(page, site):
             last = at
         elif what == "all":
             assert last is not None and at - last >= turned["settle"] - 5
+    # What the annotator sees of the frame while turning it and once still.
+    main = page.locator(f"{TOOL} [data-view=main]")
+    for detail, name in ((True, "sample"), (False, "all")):
+        page.evaluate(DETAIL, detail)
+        main.screenshot(path=str(SHOTS / f"media-pointcloud-{name}.png"))
+    page.evaluate(DETAIL, None)
     # Boxes still drawn and picked in the 3D view once it settled.
     page.keyboard.press("m")
     page.wait_for_selector(f"{TOOL}[data-suggestions]:not([data-suggestions='0'])", timeout=60_000)
