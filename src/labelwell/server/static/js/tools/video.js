@@ -17,7 +17,6 @@ const PROPAGATE_FRAMES = 24;
 // Frames asked for ahead of the one shown while stepping, and frames kept.
 const PREFETCH_AHEAD = 6;
 const CACHED_FRAMES = 120;
-const DWELL_MS = 300;
 
 function stylesheet() {
   if (document.querySelector("link[data-video-css]")) return;
@@ -75,9 +74,8 @@ function player(control, data, ctx, onFrame) {
 
   // While the annotator steps, the next frames the way they step (and the one
   // behind) are asked for and decoded, two at a time, so a step finds its frame
-  // ready; after a jump, only once the frame has stayed on screen DWELL_MS (a
-  // run of jumps is not slowed by frames nobody looks at). A new seek replaces
-  // what is still waiting.
+  // ready. A jump asks for its frame alone (prefetching after jumps slowed the
+  // jumps that followed) and drops what is still waiting.
   function prefetch(n) {
     wanted = [];
     for (let k = 1; k <= PREFETCH_AHEAD; k += 1) wanted.push(n + k * direction);
@@ -103,9 +101,7 @@ function player(control, data, ctx, onFrame) {
     shown = n;
     stage.dataset.frame = String(n);
     onFrame(n);
-    if (playing) return;
-    if (stepped) prefetch(n);
-    else setTimeout(() => { if (frame === n && !playing) prefetch(n); }, DWELL_MS);
+    if (stepped && !playing) prefetch(n);
   }
 
   function seek(n) {
