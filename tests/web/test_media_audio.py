@@ -106,6 +106,14 @@ def test_regions_speakers_and_transcripts(page, site, clip, browser):
                 .dataset.window.split('-').map(Number); return b - a < 3; }"""
         )
         shot(page, "media-audio")
+        # a seek scrolls the zoomed view: that window's peaks follow
+        t = float(page.get_attribute(".audio-wave", "data-time") or 0) + 5
+        page.keyboard.press("Shift+ArrowRight")
+        page.wait_for_function(
+            """(t) => { const [a, b] = document.querySelector('.audio-wave')
+                .dataset.window.split('-').map(Number); return a <= t && t <= b; }""",
+            arg=t,
+        )
         page.keyboard.press("0")
         submit_and_wait(page, first, "Control+Enter")
 
