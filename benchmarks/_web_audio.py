@@ -40,15 +40,11 @@ from typing import Any
 import av
 import httpx
 import numpy as np
+from _web_common import login, one_item_project
 
-from labelwell.demo import create_demo
-from labelwell.formats.registry import ImportRow
 from labelwell.media import audio
 from labelwell.store.db import Database
-from labelwell.store.migrate import upgrade
-from labelwell.store.tables import User
-from labelwell.work import items, projects
-from labelwell.work.actors import Actor
+from labelwell.store.tables import Item
 
 ONTOLOGY = {
     "name": "bench-audio",
@@ -88,32 +84,13 @@ def write_audio(path: Path, minutes: float, fmt: str) -> float:
 
 
 def seed(url: str, home: Path, clip: Path, duration: float, annotator: str) -> tuple[int, int]:
+    data = {"audio": str(clip), "duration": duration}
+    pid = one_item_project(url, home, "bench-audio", ONTOLOGY, annotator, data, [])
     db = Database(url)
-    upgrade(db)
-    with db.session() as s:
-        create_demo(s, home)
-        admin = Actor.of(s.query(User).filter_by(email="admin@demo.labelwell").one())
-        ann = s.query(User).filter_by(email=annotator).one()
-        p = projects.create_project(s, admin, "bench-audio", ONTOLOGY, gold_ratio=0.0)
-        projects.set_member(s, admin, p.id, ann.id, "annotator")
-        data = {"audio": str(clip), "duration": duration}
-        items.import_rows(s, admin, p.id, [ImportRow(line=1, data=data)], filename="bench")
-        pid = p.id
-    db.dispose()
     with db.read_session() as s:
-        from labelwell.store.tables import Item
-
         item_id = s.query(Item.id).filter_by(project_id=pid).scalar()
     db.dispose()
     return pid, int(item_id)
-
-
-def _login(page: Any, email: str, password: str) -> None:
-    page.goto("/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url("**/projects")
 
 
 def _open(page: Any, pid: int) -> float:
@@ -196,8 +173,10 @@ def _requests(
 def run(args: argparse.Namespace, results: dict[str, object]) -> None:
     """Open-with-waveform figures into ``results``."""
     from _core import Server
-    from bench_web import ARGS, CHROMIUM, DEMO_PASSWORD, stats_ms
+    from bench_web import ARGS, CHROMIUM, stats_ms
     from playwright.sync_api import sync_playwright
+
+    from labelwell.demo import DEMO_PASSWORD
 
     annotator = "ann1@demo.labelwell"
     with tempfile.TemporaryDirectory(prefix="lw-bench-audio-") as tmp:
@@ -212,12 +191,12 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
         os.environ["LABELWELL_HOME"] = str(home)
         label = f"audio: {duration / 60:g} min {args.audio_format}"
         with Server(url, workers=1) as server:
-            login = httpx.post(
+            signed_in = httpx.post(
                 f"{server.url}/api/v1/auth/login",
                 json={"email": "admin@demo.labelwell", "password": DEMO_PASSWORD},
                 timeout=60,
             )
-            token = login.json()["token"]
+            token = signed_in.json()["token"]
             t0 = time.perf_counter()
             first = httpx.get(
                 f"{server.url}/api/v1/items/{item_id}/audio/0/peaks",
@@ -236,7 +215,7 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
                 page = browser.new_page(
                     base_url=server.url, viewport={"width": 1280, "height": 860}
                 )
-                _login(page, annotator, DEMO_PASSWORD)
+                login(page, annotator)
                 opens = [_open(page, pid) for _ in range(args.audio_opens)]
                 points = int(page.get_attribute(".audio-wave", "data-peaks") or 0)
                 results[f"{label}: open with waveform (page navigation to drawn)"] = {
@@ -260,7 +239,7 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
         with Server(url, workers=1) as server, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(base_url=server.url, viewport={"width": 1280, "height": 860})
-            _login(page, annotator, DEMO_PASSWORD)
+            login(page, annotator)
             results[f"{label}: open with waveform, fresh server process"] = {
                 "ms": round(_open(page, pid), 1)
             }

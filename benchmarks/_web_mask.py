@@ -30,14 +30,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
-from labelwell.demo import create_demo
-from labelwell.formats.registry import ImportRow
-from labelwell.store.db import Database
-from labelwell.store.migrate import upgrade
-from labelwell.store.tables import User
-from labelwell.work import items, projects
-from labelwell.work.actors import Actor
+from _web_common import login, one_item_project
 
 ONTOLOGY = {
     "name": "bench-mask",
@@ -84,21 +77,8 @@ def seed(url: str, home: Path, side: int, annotator: str) -> int:
     media.mkdir(parents=True, exist_ok=True)
     path = media / f"scan-{side}.jpg"
     big_image(path, side)
-    db = Database(url)
-    upgrade(db)
-    with db.session() as s:
-        create_demo(s, home)
-        admin = Actor.of(s.query(User).filter_by(email="admin@demo.labelwell").one())
-        ann = s.query(User).filter_by(email=annotator).one()
-        p = projects.create_project(s, admin, "bench-mask", ONTOLOGY, gold_ratio=0.0)
-        projects.set_member(s, admin, p.id, ann.id, "annotator")
-        data = {"image": str(path), "width": side, "height": side}
-        items.import_rows(
-            s, admin, p.id, [ImportRow(line=1, data=data, media=[str(path)])], filename="bench"
-        )
-        pid = p.id
-    db.dispose()
-    return pid
+    data = {"image": str(path), "width": side, "height": side}
+    return one_item_project(url, home, "bench-mask", ONTOLOGY, annotator, data, [str(path)])
 
 
 def _strokes(page, box, n: int, steps: int, rng) -> list[float]:  # type: ignore[no-untyped-def]
@@ -121,7 +101,7 @@ def _strokes(page, box, n: int, steps: int, rng) -> list[float]:  # type: ignore
 def run(args: argparse.Namespace, results: dict[str, object]) -> None:
     """Brush frame figures into ``results``."""
     from _core import Server
-    from bench_web import ARGS, CHROMIUM, DEMO_PASSWORD, stats_ms
+    from bench_web import ARGS, CHROMIUM, stats_ms
     from playwright.sync_api import sync_playwright
 
     annotator = "ann1@demo.labelwell"
@@ -135,11 +115,7 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(base_url=server.url, viewport={"width": 1280, "height": 860})
             page.set_default_timeout(600_000)
-            page.goto("/login")
-            page.fill("#email", annotator)
-            page.fill("#password", DEMO_PASSWORD)
-            page.click("#login-form button[type=submit]")
-            page.wait_for_url("**/projects")
+            login(page, annotator)
             t0 = time.perf_counter()
             answered: list[float] = []
             page.on(

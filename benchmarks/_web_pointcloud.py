@@ -24,14 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from labelwell.demo import create_demo
-from labelwell.formats.registry import ImportRow
+from _web_common import login, one_item_project
+
 from labelwell.media import pointcloud
-from labelwell.store.db import Database
-from labelwell.store.migrate import upgrade
-from labelwell.store.tables import User
-from labelwell.work import items, projects
-from labelwell.work.actors import Actor
 
 ONTOLOGY = {
     "name": "bench-lidar",
@@ -125,25 +120,14 @@ def seed(url: str, home: Path, n_points: int, annotator: str) -> int:
     )
     scan = media / "scan-500k.pcd"
     scan.write_bytes(pointcloud.write_pcd(scene))
-    db = Database(url)
-    upgrade(db)
-    with db.session() as s:
-        create_demo(s, home)
-        admin = Actor.of(s.query(User).filter_by(email="admin@demo.labelwell").one())
-        ann = s.query(User).filter_by(email=annotator).one()
-        p = projects.create_project(s, admin, "bench-lidar", ONTOLOGY, gold_ratio=0.0)
-        projects.set_member(s, admin, p.id, ann.id, "annotator")
-        row = ImportRow(line=1, data={"pointcloud": str(scan)}, media=[str(scan)])
-        items.import_rows(s, admin, p.id, [row], filename="bench")
-        pid = p.id
-    db.dispose()
-    return pid
+    return one_item_project(url, home, "bench-lidar", ONTOLOGY, annotator,
+                            {"pointcloud": str(scan)}, [str(scan)])
 
 
 def run(args: argparse.Namespace, results: dict[str, object]) -> None:
     """Load and orbit figures into ``results``."""
     from _core import Server
-    from bench_web import ARGS, CHROMIUM, DEMO_PASSWORD, stats_ms
+    from bench_web import ARGS, CHROMIUM, stats_ms
     from playwright.sync_api import sync_playwright
 
     annotator = "ann1@demo.labelwell"
@@ -155,11 +139,7 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
         with Server(url, workers=1) as server, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(base_url=server.url, viewport={"width": 1280, "height": 900})
-            page.goto("/login")
-            page.fill("#email", annotator)
-            page.fill("#password", DEMO_PASSWORD)
-            page.click("#login-form button[type=submit]")
-            page.wait_for_url("**/projects")
+            login(page, annotator)
             t0 = time.perf_counter()
             page.goto(f"/projects/{pid}/label")
             page.wait_for_selector(".pointcloud-tool[data-ready='true']", timeout=300_000)

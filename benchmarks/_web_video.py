@@ -27,14 +27,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-
-from labelwell.demo import create_demo
-from labelwell.formats.registry import ImportRow
-from labelwell.store.db import Database
-from labelwell.store.migrate import upgrade
-from labelwell.store.tables import User
-from labelwell.work import items, projects
-from labelwell.work.actors import Actor
+from _web_common import login, one_item_project
 
 ONTOLOGY = {
     "name": "bench-video",
@@ -127,21 +120,8 @@ def seed(url: str, home: Path, frames: int, gop: int, annotator: str) -> int:
     media.mkdir(parents=True, exist_ok=True)
     clip = media / "clip-1080p.mp4"
     encode_video(clip, frames, gop)
-    db = Database(url)
-    upgrade(db)
-    with db.session() as s:
-        create_demo(s, home)
-        admin = Actor.of(s.query(User).filter_by(email="admin@demo.labelwell").one())
-        ann = s.query(User).filter_by(email=annotator).one()
-        p = projects.create_project(s, admin, "bench-video", ONTOLOGY, gold_ratio=0.0)
-        projects.set_member(s, admin, p.id, ann.id, "annotator")
-        data = {"video": str(clip), "frames": frames, "fps": 30, "width": 1920, "height": 1080}
-        items.import_rows(
-            s, admin, p.id, [ImportRow(line=1, data=data, media=[str(clip)])], filename="bench"
-        )
-        pid = p.id
-    db.dispose()
-    return pid
+    data = {"video": str(clip), "frames": frames, "fps": 30, "width": 1920, "height": 1080}
+    return one_item_project(url, home, "bench-video", ONTOLOGY, annotator, data, [str(clip)])
 
 
 def seek_stats(seeks: list[dict[str, float | None]]) -> dict[str, object]:
@@ -163,7 +143,7 @@ def seek_stats(seeks: list[dict[str, float | None]]) -> dict[str, object]:
 def run(args: argparse.Namespace, results: dict[str, object]) -> None:
     """Seek, step and interpolation figures into ``results``."""
     from _core import Server
-    from bench_web import ARGS, CHROMIUM, DEMO_PASSWORD, stats_ms
+    from bench_web import ARGS, CHROMIUM, stats_ms
     from playwright.sync_api import sync_playwright
 
     annotator = "ann1@demo.labelwell"
@@ -175,11 +155,7 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
         with Server(url, workers=1) as server, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(base_url=server.url, viewport={"width": 1280, "height": 860})
-            page.goto("/login")
-            page.fill("#email", annotator)
-            page.fill("#password", DEMO_PASSWORD)
-            page.click("#login-form button[type=submit]")
-            page.wait_for_url("**/projects")
+            login(page, annotator)
             page.goto(f"/projects/{pid}/label")
             page.wait_for_selector("[data-control=tracks] .video-stage[data-frame='0']")
             rng = np.random.default_rng(1)

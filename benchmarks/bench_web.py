@@ -48,8 +48,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _core import Server  # noqa: E402
+from _web_common import login  # noqa: E402
 
-from labelwell.demo import DEMO_PASSWORD, create_demo  # noqa: E402
+from labelwell.demo import create_demo  # noqa: E402
 from labelwell.formats.registry import ImportRow  # noqa: E402
 from labelwell.store.db import Database  # noqa: E402
 from labelwell.store.migrate import upgrade  # noqa: E402
@@ -395,11 +396,7 @@ def data_part(args: argparse.Namespace, results: dict[str, object]) -> None:
         with Server(url, workers=1) as server, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(base_url=server.url, viewport={"width": 1280, "height": 860})
-            page.goto("/login")
-            page.fill("#email", dm.MANAGER)
-            page.fill("#password", dm.PASSWORD)
-            page.click("#login-form button[type=submit]")
-            page.wait_for_url("**/projects")
+            login(page, dm.MANAGER, dm.PASSWORD)
             for name, samples in dm.measure(page, pid, args.repeats).items():
                 results[f"data manager: {name}"] = stats_ms(samples)
             browser.close()
@@ -417,11 +414,7 @@ def browser_parts(args: argparse.Namespace, parts: set[str], results: dict[str, 
         with Server(url, workers=1) as server, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(base_url=server.url, viewport={"width": 1280, "height": 860})
-            page.goto("/login")
-            page.fill("#email", ANNOTATOR)
-            page.fill("#password", DEMO_PASSWORD)
-            page.click("#login-form button[type=submit]")
-            page.wait_for_url("**/projects")
+            login(page, ANNOTATOR)
 
             if "submit" in parts:
                 submit_part(page, ids, args, results)
