@@ -17,10 +17,14 @@
   holds its last box to the end of the video, and ``occluded`` carries over from
   the keyframe before. The browser's ``static/js/tools/video_tracks.js`` follows
   the same rule; a test checks that the two agree.
-* **Propagation.** :func:`propagate` runs OpenCV's MIL tracker (Babenko, Yang &
-  Belongie 2009, "Visual tracking with online multiple instance learning", CVPR)
-  from a box over the next frames; OpenCV 5's main module offers MIL without
-  model files (CSRT and KCF moved to opencv-contrib).
+* **Propagation.** :func:`propagate` follows a box over the next frames with
+  the Median Flow tracker (Kalal, Mikolajczyk & Matas 2010, "Forward-Backward
+  Error: Automatic Detection of Tracking Failures", ICPR), built on OpenCV's
+  pyramidal Lucas-Kanade optical flow. OpenCV 5's headless wheel has no
+  MedianFlow, CSRT or KCF, and its MIL tracker draws its training samples from
+  a random generator that ``cv2.setRNGSeed`` does not reach: the same box on
+  the same frames gave different boxes on each call, some of them lost. Median
+  Flow is deterministic, and its forward-backward error says when it is lost.
 """
 
 from __future__ import annotations
@@ -410,12 +414,67 @@ def frames_needed(tracks: Sequence[dict[str, Any]], data: dict[str, Any]) -> int
 # -- propagation ------------------------------------------------------------------
 
 
+#: Median Flow's grid of points in the box (Kalal et al. 2010 use 10 x 10)
+GRID = 10
+#: a frame whose median forward-backward error passes this many pixels is a
+#: tracking failure (Kalal et al. 2010, section 4: the median FB error)
+MAX_FB_ERROR_PX = 10.0
+
+
+def _flow(a: np.ndarray, b: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``points`` of ``a`` are in ``b`` (pyramidal Lucas-Kanade), and which
+    were found."""
+    moved, found, _ = cv2.calcOpticalFlowPyrLK(
+        a, b, points, None, winSize=(15, 15), maxLevel=3,
+        criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01),
+    )  # fmt: skip
+    return np.asarray(moved), np.asarray(found)
+
+
+def _median_flow_step(
+    prev: np.ndarray, nxt: np.ndarray, box: tuple[float, float, float, float]
+) -> tuple[float, float, float, float] | None:
+    """One Median Flow step (Kalal et al. 2010): a grid of points in ``box`` on
+    ``prev`` is tracked to ``nxt`` and back with Lucas-Kanade; the half of the
+    points with the smallest forward-backward error moves the box by their median
+    displacement and scales it by the median ratio of their pairwise distances.
+    None when the median error says the track is lost."""
+    x, y, w, h = box
+    gx, gy = np.meshgrid(
+        np.linspace(x, x + w, GRID + 2)[1:-1], np.linspace(y, y + h, GRID + 2)[1:-1]
+    )
+    p0 = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32).reshape(-1, 1, 2)
+    p1, ok1 = _flow(prev, nxt, p0)
+    back, ok2 = _flow(nxt, prev, p1)
+    good = (ok1.ravel() == 1) & (ok2.ravel() == 1)
+    if good.sum() < 4:
+        return None
+    a, b = p0.reshape(-1, 2)[good], p1.reshape(-1, 2)[good]
+    fb = np.linalg.norm(a - back.reshape(-1, 2)[good], axis=1)
+    if float(np.median(fb)) > MAX_FB_ERROR_PX:
+        return None
+    keep = fb <= np.median(fb)
+    a, b = a[keep], b[keep]
+    dx, dy = np.median(b - a, axis=0)
+    scale = 1.0
+    if len(a) >= 2:
+        i, j = np.triu_indices(len(a), k=1)
+        before = np.linalg.norm(a[i] - a[j], axis=1)
+        ratios = np.linalg.norm(b[i] - b[j], axis=1)[before > 0] / before[before > 0]
+        if ratios.size:
+            scale = float(np.median(ratios))
+    cx, cy = x + w / 2 + float(dx), y + h / 2 + float(dy)
+    w, h = w * scale, h * scale
+    return cx - w / 2, cy - h / 2, w, h
+
+
 def propagate(
     reader: FrameReader, frame: int, box: dict[str, float], count: int
 ) -> list[dict[str, float]]:
-    """Boxes on frames ``frame+1 .. frame+count`` from OpenCV's MIL tracker
-    started on ``box`` at ``frame``; stops early where the tracker loses it or the
-    video ends. Suggestions only: nothing is stored."""
+    """Boxes on frames ``frame+1 .. frame+count`` from the Median Flow tracker
+    started on ``box`` at ``frame``; stops early where the tracker loses it, the
+    box leaves the frame, or the video ends. Suggestions only: nothing is stored.
+    The same box on the same frames always gives the same boxes."""
     first = reader.frame(frame)
     height, width = first.shape[:2]
     x, y = max(0.0, float(box["x"])), max(0.0, float(box["y"]))
@@ -423,19 +482,21 @@ def propagate(
     h = min(float(box["height"]), height - y)
     if w < 2 or h < 2:
         raise InvalidInput("box: needs at least 2x2 pixels inside the frame")
-    # MIL samples its training patches at random: the same box and frames give
-    # the same suggestions whatever else in the process drew from OpenCV's RNG
-    cv2.setRNGSeed(0)
-    tracker = cv2.TrackerMIL.create()
-    tracker.init(cv2.cvtColor(first, cv2.COLOR_RGB2BGR), (int(x), int(y), int(w), int(h)))
+    current = (x, y, w, h)
+    prev = cv2.cvtColor(first, cv2.COLOR_RGB2GRAY)
     found: list[dict[str, float]] = []
     for n in range(frame + 1, min(reader.index.frames, frame + 1 + count)):
-        ok, (bx, by, bw, bh) = tracker.update(cv2.cvtColor(reader.frame(n), cv2.COLOR_RGB2BGR))
-        if not ok or bw <= 0 or bh <= 0:
+        nxt = cv2.cvtColor(reader.frame(n), cv2.COLOR_RGB2GRAY)
+        moved = _median_flow_step(prev, nxt, current)
+        if moved is None:
             break
-        found.append(
-            {"frame": n, "x": float(bx), "y": float(by), "width": float(bw), "height": float(bh)}
-        )
+        bx, by, bw, bh = moved
+        if bw < 2 or bh < 2 or bx + bw <= 0 or by + bh <= 0 or bx >= width or by >= height:
+            break
+        current = moved
+        found.append({"frame": n, "x": round(bx, 2), "y": round(by, 2),
+                      "width": round(bw, 2), "height": round(bh, 2)})  # fmt: skip
+        prev = nxt
     return found
 
 

@@ -96,4 +96,4 @@ def propagate(
     found = media_video.propagate(
         path, body.frame, body.box.model_dump(), body.count, ctx.settings.home
     )
-    return PropagatePublic(tracker="MIL", data=[FrameBox(**b) for b in found])
+    return PropagatePublic(tracker="median-flow", data=[FrameBox(**b) for b in found])
