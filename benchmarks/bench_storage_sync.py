@@ -1,21 +1,40 @@
 """Sync of ``--objects`` objects from an S3-compatible server into a project
-(target: 100,000 in under 60 s), against moto's standalone server on 127.0.0.1
-(the store the tests use) and a SQLite (or ``--data-url``) database.
+(target: 100,000 in under 60 s), against S3 servers on 127.0.0.1 reached over
+HTTP through s3fs, and a SQLite (or ``--data-url``) database.
 
-Each layout gets a bucket of its own in one moto server:
+Servers (``--servers``):
+
+* ``moto``: moto's standalone server, the server the tests use. Its buckets
+  are filled in its own process before it serves (``_moto_seeded.py``); by PUT
+  100,000 objects took tens of minutes. Every listing page walks every key of
+  the bucket (see ``bench_moto_listing.py``).
+* ``s3rver``: s3rver 3.7.1, a Node.js S3 server keeping each object as files in
+  a directory (install: ``benchmarks/peers.sh s3rver``); its files are written
+  before it starts.
+
+Each layout gets a bucket of its own:
 
 * ``sharded``: keys under date and shard prefixes, as buckets written by
   services usually are (``in/2026-12-03/shard-07/0012345.jpg``, 1,000 objects a
   shard);
+* ``shards``: keys under one level of shard prefixes
+  (``in/shard-0012/0012345.jpg``, 1,000 objects a shard);
 * ``flat``: every key directly under the prefix (``in/0012345.jpg``).
 
-For each, in the same run: the listing as the sync did it before (``fs.find``
-of the prefix, one listing page after page), the sync's parallel listing
-(:func:`labelwell.work.storage_sync.list_keys`) alone, the first sync (listing
-included), and a second sync, which must find nothing new. The import code
-is loaded before any timing, as it is in a running server or worker.
+s3rver 3.7.1 answers a listing with the ``/`` delimiter with no folder for
+keys two levels or more below the prefix (it finds its common prefixes only
+among the keys of the first level of directories it walks), so against it the
+sync's split finds nothing in the ``sharded`` layout; the run records what
+each listing found and times the syncs only where the listings agree.
 
-    python benchmarks/bench_storage_sync.py --objects 100000
+For each server and layout, in the same run: the listing as one ``fs.find`` of
+the prefix (page after page), the sync's parallel listing
+(:func:`labelwell.work.storage_sync.list_keys`) alone, the first sync (listing
+included) with its stage times, and a second sync, which must find nothing new,
+with its stage times. The import code is loaded before any timing, as it is in
+a running server or worker.
+
+    python benchmarks/bench_storage_sync.py --objects 100000 --servers moto,s3rver
 """
 
 from __future__ import annotations
@@ -25,6 +44,8 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import s3fs
@@ -36,98 +57,105 @@ from labelwell.work import accounts, projects, storage, storage_sync
 from labelwell.work.actors import Actor
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _s3 import moto_server  # noqa: E402
+from _s3 import LAYOUTS, Endpoint, s3rver, seeded_moto  # noqa: E402
 
 ONTOLOGY = {
     "name": "images",
     "controls": [{"name": "animal", "type": "choice", "source": "url", "options": ["cat", "dog"]}],
 }
-#: objects under one shard prefix of the sharded layout
-PER_SHARD = 1_000
-#: shards a day in the sharded layout
-SHARDS = 10
+SERVERS: dict[str, Callable[[dict[str, tuple[str, int]]], AbstractContextManager[Endpoint]]] = {
+    "moto": seeded_moto,
+    "s3rver": s3rver,
+}
 
 
-def key_of(layout: str, i: int) -> str:
-    if layout == "flat":
-        return f"{i:07d}.jpg"
-    shard = i // PER_SHARD
-    day, part = divmod(shard, SHARDS)
-    return f"2026-{1 + day // 28:02d}-{1 + day % 28:02d}/shard-{part:02d}/{i:07d}.jpg"
-
-
-def fill(fs: s3fs.S3FileSystem, bucket: str, layout: str, n: int) -> float:
-    fs.mkdir(bucket)
+def timed(run: Callable[[], object]) -> tuple[object, float]:
     t0 = time.perf_counter()
-    for start in range(0, n, 5_000):
-        stop = min(start + 5_000, n)
-        fs.pipe({f"{bucket}/in/{key_of(layout, i)}": b"x" for i in range(start, stop)})
-    return time.perf_counter() - t0
+    value = run()
+    return value, round(time.perf_counter() - t0, 2)
 
 
-def measure(fs: s3fs.S3FileSystem, endpoint: str, bucket: str, data_url: str | None) -> dict:
+def measure(end: Endpoint, bucket: str, n: int, data_url: str | None) -> dict:
+    fs = s3fs.S3FileSystem(
+        key=end.key,
+        secret=end.secret,
+        use_listings_cache=False,
+        skip_instance_cache=True,
+        client_kwargs={"endpoint_url": end.url},
+    )
     out: dict = {}
-    t0 = time.perf_counter()
-    out["listed_find"] = len(fs.find(f"{bucket}/in"))
-    out["list_find_s"] = round(time.perf_counter() - t0, 2)
-    t0 = time.perf_counter()
-    out["listed_parallel"] = len(storage_sync.list_keys(fs, f"{bucket}/in"))
-    out["list_parallel_s"] = round(time.perf_counter() - t0, 2)
+    found, out["list_find_s"] = timed(lambda: fs.find(f"{bucket}/in"))
+    assert isinstance(found, list)
+    out["listed_find"] = len(found)
+    found, out["list_parallel_s"] = timed(lambda: storage_sync.list_keys(fs, f"{bucket}/in"))
+    assert isinstance(found, list)
+    out["listed_parallel"] = len(found)
+    if out["listed_find"] != n or out["listed_parallel"] != n:
+        print(
+            f"{bucket}: listed {out['listed_find']} and {out['listed_parallel']} of {n}",
+            file=sys.stderr,
+        )
+        return out
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(data_url or f"sqlite:///{tmp}/bench.db")
         upgrade(db)
         with db.session() as s:
             admin = Actor.of(accounts.create_user(s, f"admin-{bucket}@example.org", role="admin"))
-            project = projects.create_project(s, admin, f"bench-{bucket}", ONTOLOGY)
+            project = projects.create_project(
+                s, admin, f"bench-{bucket}-{time.time_ns()}", ONTOLOGY
+            )
             storage.create_connection(
                 s,
                 admin,
                 project.id,
                 name="raw",
                 url=f"s3://{bucket}/in",
-                options={"endpoint_url": endpoint},
-                credentials={"key": "k", "secret": "s"},
+                options={"endpoint_url": end.url},
+                credentials={"key": end.key, "secret": end.secret},
             )
             project_id = project.id
-        t0 = time.perf_counter()
-        first = storage_sync.sync(db, admin, project_id, "raw")
-        out["sync_s"] = round(time.perf_counter() - t0, 2)
-        out["items_added"] = first.added_items
-        t0 = time.perf_counter()
-        second = storage_sync.sync(db, admin, project_id, "raw")
-        out["resync_s"] = round(time.perf_counter() - t0, 2)
-        out["resync_added"] = second.added_items
+        for name in ("sync", "resync"):
+            report, out[f"{name}_s"] = timed(
+                lambda: storage_sync.sync(db, admin, project_id, "raw")
+            )
+            assert isinstance(report, storage_sync.SyncReport)
+            out[f"{name}_added"] = report.added_items
+            out[f"{name}_stages"] = report.stages
         db.dispose()
+    assert out["sync_added"] == n and out["resync_added"] == 0, out
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--objects", type=int, default=100_000)
-    parser.add_argument("--layouts", default="sharded,flat", help="sharded, flat or both")
+    parser.add_argument("--layouts", default="sharded,shards,flat", help=", ".join(LAYOUTS))
+    parser.add_argument("--servers", default="moto,s3rver", help="moto, s3rver or both")
     parser.add_argument("--data-url", default=None, help="a scratch database (default SQLite)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     layouts = [name.strip() for name in args.layouts.split(",") if name.strip()]
-    unknown = set(layouts) - {"sharded", "flat"}
+    unknown = set(layouts) - set(LAYOUTS)
     if unknown:
         parser.error(f"--layouts: unknown {', '.join(sorted(unknown))}")
+    servers = [name.strip() for name in args.servers.split(",") if name.strip()]
+    unknown = set(servers) - set(SERVERS)
+    if unknown:
+        parser.error(f"--servers: unknown {', '.join(sorted(unknown))}")
 
     result: dict = {
         "objects": args.objects,
         "database": "postgresql" if args.data_url else "sqlite",
         "list_workers": storage_sync.LIST_WORKERS,
     }
-    with moto_server() as endpoint:
-        fs = s3fs.S3FileSystem(
-            key="k", secret="s", use_listings_cache=False, client_kwargs={"endpoint_url": endpoint}
-        )
-        for layout in layouts:
-            upload_s = fill(fs, layout, layout, args.objects)
-            print(f"{layout}: filled in {upload_s:.1f} s", file=sys.stderr, flush=True)
-            result[layout] = {"upload_s": round(upload_s, 2)}
-            result[layout].update(measure(fs, endpoint, layout, args.data_url))
-            print(json.dumps({layout: result[layout]}), file=sys.stderr, flush=True)
+    for server in servers:
+        seed = {layout: (layout, args.objects) for layout in layouts}
+        with SERVERS[server](seed) as end:
+            print(f"{server}: filled in {end.seed_s:.1f} s", file=sys.stderr, flush=True)
+            result[server] = {"seed_s": round(end.seed_s, 2)}
+            for layout in layouts:
+                result[server][layout] = measure(end, layout, args.objects, args.data_url)
+                print(json.dumps({server: {layout: result[server][layout]}}), file=sys.stderr)
     print(json.dumps(result, indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
