@@ -511,6 +511,40 @@ class MethodChoicePublic(Public):
     n_gold: int
 
 
+class MediaItemAgreementPublic(Public):
+    model_config = ConfigDict(from_attributes=True)
+    item_id: int
+    score: float = Field(description="Mean over the item's annotator pairs.")
+    n_pairs: int
+
+
+class MediaPairAgreementPublic(Public):
+    model_config = ConfigDict(from_attributes=True)
+    annotator_a: str
+    annotator_b: str
+    score: float = Field(description="Mean over the items both answered.")
+    n_items: int
+
+
+class MediaAgreementPublic(Public):
+    """Pairwise agreement of one media control (mask, video track, time region,
+    cuboid) by one measure."""
+
+    model_config = ConfigDict(from_attributes=True)
+    control: str
+    type: str
+    measure: Literal["mask_iou", "idf1", "segment_f1", "diarization", "cuboid_f1"] = Field(
+        description="mask_iou: matched mask IoU; idf1: track IDF1; segment_f1: time regions "
+        "matched at temporal IoU 0.5 with equal labels; diarization: 1 - DER both ways; "
+        "cuboid_f1: cuboids matched at 3D IoU 0.5 with equal labels."
+    )
+    score: float | None = Field(description="Mean of the items' means; None without pairs.")
+    n_items: int
+    n_pairs: int
+    items: list[MediaItemAgreementPublic]
+    pairs: list[MediaPairAgreementPublic]
+
+
 class QualityReportPublic(Public):
     model_config = ConfigDict(from_attributes=True)
     project_id: int
@@ -534,6 +568,9 @@ class QualityReportPublic(Public):
     sample_warnings: list[SampleWarningPublic] = []
     method_choices: list[MethodChoicePublic] = Field(
         default=[], description="With method=auto: the method chosen per control and why."
+    )
+    media: list[MediaAgreementPublic] = Field(
+        default=[], description="Pairwise agreement of mask, video, audio and cuboid controls."
     )
 
 

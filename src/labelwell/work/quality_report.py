@@ -41,6 +41,7 @@ from labelwell.quality.sample import SampleWarning, check_sample
 from labelwell.store.tables import Annotation, GoldAnswer, Item
 from labelwell.work.actors import Actor
 from labelwell.work.consensus import CATEGORICAL, gold_matches
+from labelwell.work.media_agreement import Answer, MediaAgreement, project_media_agreement
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.project_settings import settings_of
 from labelwell.work.projects import ontology_of
@@ -182,6 +183,7 @@ class QualityReport:
     aggregation_warnings: list[AggregationWarning] = field(default_factory=list)
     sample_warnings: list[SampleWarning] = field(default_factory=list)
     method_choices: list[MethodChoiceNote] = field(default_factory=list)
+    media: list[MediaAgreement] = field(default_factory=list)
 
 
 def agreement_of(frame: pd.DataFrame, control: str | None) -> Agreement:
@@ -478,4 +480,7 @@ def quality_report(
         aggregation_warnings=aggregation_warnings,
         sample_warnings=sample_warnings + [w for a in [overall, *controls] for w in a.warnings],
         method_choices=method_choices,
+        media=project_media_agreement(
+            session, ontology, (Answer(r.item_id, r.agent, r.result or {}) for r in work)
+        ),
     )
