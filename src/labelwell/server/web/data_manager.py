@@ -77,6 +77,7 @@ def item_page(request: Request, project_id: int, item_id: int) -> Response:
                     "id": item.id,
                     "external_id": item.external_id,
                     "data": item.data,
+                    "media": item.media or [],
                     "status": item.status,
                     "is_gold": item.is_gold,
                     "review_state": item.review_state,

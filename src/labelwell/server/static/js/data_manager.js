@@ -447,6 +447,8 @@ function dataView(data) {
 
 function itemPage() {
   const item = B.item;
+  // the item's own media, so audio regions sit on its waveform, tracks on its frames
+  const media = { id: item.id, media: item.media || [] };
   $("dm-item-title").textContent = t("dm.item.title", { id: item.id }) + (item.external_id ? ` · ${item.external_id}` : "");
   $("dm-item-state").textContent = [item.status, item.review_state, item.is_gold ? "★ gold" : null].filter(Boolean).join(" · ");
   $("dm-item-data").replaceChildren(...dataView(item.data));
@@ -454,11 +456,11 @@ function itemPage() {
     h("h3", {}, a.agent),
     h("p", { class: "muted" }, [a.source, a.status, `r${a.revision}`, a.is_current ? null : t("dm.item.history"),
       a.time_spent_ms ? fmt.secs(a.time_spent_ms) : null, fmt.when(a.created_at)].filter(Boolean).join(" · ")),
-    resultView(controls, a.result, item.data)));
+    resultView(controls, a.result, item.data, media)));
   $("dm-answers").replaceChildren(...(cards.length ? cards : [h("p", { class: "muted" }, t("dm.item.no_answers"))]));
   $("dm-predictions").replaceChildren(...(B.predictions.length ? B.predictions.map((p) => h("div", { class: "prediction" },
-    h("strong", {}, `${p.model}${p.version ? `@${p.version}` : ""}`), ` ${fmt.num(p.score)}`, resultView(controls, p.result, item.data))) : [h("p", { class: "muted" }, "—")]));
-  $("dm-gold").replaceChildren(B.gold ? resultView(controls, B.gold, item.data) : h("p", { class: "muted" }, "—"));
+    h("strong", {}, `${p.model}${p.version ? `@${p.version}` : ""}`), ` ${fmt.num(p.score)}`, resultView(controls, p.result, item.data, media))) : [h("p", { class: "muted" }, "—")]));
+  $("dm-gold").replaceChildren(B.gold ? resultView(controls, B.gold, item.data, media) : h("p", { class: "muted" }, "—"));
   document.body.dataset.loads = "1";
 }
 
