@@ -7,9 +7,10 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fsspec.spec import AbstractFileSystem  # type: ignore[import-untyped]
@@ -40,6 +41,10 @@ class SyncReport:
     added_objects: int
     added_items: int
     import_id: int | None
+    #: seconds spent in each stage: ``known`` (reading the objects earlier
+    #: syncs took), ``listing``, ``diff`` (new keys), ``items`` (storing and
+    #: publishing the import) and ``record`` (recording the objects taken)
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 #: listings the sync runs at once
@@ -181,6 +186,15 @@ def _sync(
 ) -> SyncReport:
     from labelwell.work.imports import import_rows
 
+    stages: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        stages[stage] = round(now - clock, 3)
+        clock = now
+
     with db.read_session() as s:
         conn = get_connection(s, actor, project_id, ref)
         s.expunge(conn)
@@ -189,6 +203,7 @@ def _sync(
             s.scalars(select(StorageObject.key).where(StorageObject.connection_id == conn.id))
         )
     _recover(db, conn, known)
+    lap("known")
     fs = filesystem(conn)
     root = _path(conn.url).rstrip("/")
     pattern = conn.options.get("glob", "*")
@@ -196,10 +211,13 @@ def _sync(
         listed = list_keys(fs, root)
     except (OSError, ValueError) as exc:
         raise _fs_error(exc, conn.url) from None
+    lap("listing")
     keys = new_keys(listed, known, pattern)
+    lap("diff")
     if not keys:
         _mark_synced(db, conn.id, [], [])
-        return SyncReport(conn.name, len(listed), 0, 0, None)
+        lap("record")
+        return SyncReport(conn.name, len(listed), 0, 0, None, stages)
     taken: list[tuple[str, int]] = []  # (key, rows it made)
 
     def rows() -> Iterator[ImportRow]:
@@ -210,6 +228,7 @@ def _sync(
     record: Import = import_rows(
         db, actor, project_id, rows(), filename=conn.url, fmt="storage", progress=progress
     )
+    lap("items")
     with db.read_session() as s:
         ids = list(s.scalars(select(Item.id).where(Item.import_id == record.id).order_by(Item.id)))
     firsts: list[int | None] = []
@@ -218,7 +237,8 @@ def _sync(
         firsts.append(ids[at] if n == 1 and at < len(ids) else None)
         at += n
     _mark_synced(db, conn.id, [k for k, _ in taken], firsts)
-    return SyncReport(conn.name, len(listed), len(taken), len(ids), record.id)
+    lap("record")
+    return SyncReport(conn.name, len(listed), len(taken), len(ids), record.id, stages)
 
 
 def _recover(db: Database, conn: StorageConnection, known: set[str]) -> None:
