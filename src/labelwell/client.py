@@ -263,6 +263,18 @@ class Client:
                                   files={"file": (path.name, fh)})
         return _build(ImportResult, response.json())
 
+    def import_predictions(self, project_id: int, path: str | Path, *, model: str,
+                           format: str | None = None) -> int:
+        """Attach a label file (RTTM, WebVTT, SRT, KITTI labels, MOTChallenge...) to
+        the items it names, by external id or else id, as predictions of ``model``;
+        returns how many were stored. A file naming an unknown item stores nothing."""
+        path = Path(path)
+        params = {"model": model, **({"format": format} if format else {})}
+        with open(path, "rb") as fh:
+            response = self._call("POST", f"/projects/{project_id}/import-predictions",
+                                  params=params, files={"file": (path.name, fh)})
+        return int(response.json()["count"])
+
     def items(self, project_id: int, *, status: str | None = None) -> Iterator[Item]:
         for it in self._pages(f"/projects/{project_id}/items", status=status, limit=1000):
             yield _build(Item, it)

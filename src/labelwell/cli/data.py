@@ -14,7 +14,7 @@ from labelwell.cli._common import fail, open_database, reports_errors, unit_of_w
 from labelwell.formats._select import check_mode
 from labelwell.formats.registry import EXPORTERS, fits
 from labelwell.store.tables import Import
-from labelwell.work import imports, items, projects, storage
+from labelwell.work import imports, items, label_files, projects, storage
 from labelwell.work.export import ExportFilter, export_to
 from labelwell.work.policies import Permission, authorize
 
@@ -37,14 +37,42 @@ def import_(
         help="Annotator emails with no user here: keep (as the label's annotator only), "
         "create (inactive placeholder users; admins only) or refuse (list them, store nothing).",
     ),
+    predictions_of: str = typer.Option(
+        None,
+        "--predictions-of",
+        metavar="MODEL",
+        help="Attach the file's labels to the items it names (by external id, else id) as "
+        "predictions of MODEL, instead of creating items: for files with no media, such as "
+        "RTTM, WebVTT, SRT, KITTI labels or a tracker's MOTChallenge output.",
+    ),
 ) -> None:
     """Import items. A bad row refuses the whole file and names its line; annotator
-    emails in the file map to users."""
+    emails in the file map to users. With --predictions-of, label files go onto
+    the project's items instead."""
     from_storage = "://" in file
     path = Path(file)
     if not from_storage and not path.exists():
         raise fail(f"{file}: no such file or folder")
     db = open_database()
+    if predictions_of is not None:
+        with unit_of_work(db) as (s, actor):
+            target = projects.get_project_by_name_or_id(s, project)
+
+        def attach(local: Path) -> int:
+            with unit_of_work(db) as (s, actor):
+                return label_files.attach_file(
+                    s,
+                    actor,
+                    target.id,
+                    local,
+                    fmt=format,
+                    model_name=predictions_of,
+                    warn=lambda message: typer.echo(f"warning: {message}", err=True),
+                )
+
+        n = storage.fetched(db, actor, target.id, file, attach) if from_storage else attach(path)
+        typer.echo(f"attached {n} predictions of {predictions_of!r} to items of {target.name!r}")
+        return
     bar = tqdm(unit=" items", desc=f"importing {path.name}", disable=None)
     last = 0
 

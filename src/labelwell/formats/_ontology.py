@@ -111,6 +111,18 @@ def check_label(
     return label
 
 
+def default_label(
+    control: Control, given: str | None, *, where: str, line: int | None, field: str
+) -> str:
+    """The label of an imported region whose file names none: ``given`` (checked),
+    else the control's first label."""
+    if given is not None:
+        return check_label(control, given, line=line, field=field, file=where)
+    if not control.labels:
+        raise InvalidInput(f"{where}: control {control.name!r} has no labels", field=field)
+    return control.labels[0]
+
+
 class TakesOntology:
     """An importer that maps labels onto an ontology's controls. The ontology
     may be given to the constructor or set later (the project import sets it,
@@ -130,3 +142,33 @@ class TakesOntology:
     def bind(self, ontology: Any) -> None:
         """Derive what reading needs from ``ontology`` (``None``: no ontology)."""
         raise NotImplementedError
+
+
+class ControlImporter(TakesOntology):
+    """An importer that fills one control of ``types`` (the first, or the one
+    called ``control``) from a file whose regions may name no label: those get
+    ``label``, else the control's first label (:func:`default_label`). Without an
+    ontology it fills a control called ``default_name`` taking any label.
+    ``warnings`` says what the file held that was skipped."""
+
+    types: tuple[str, ...] = ()
+    default_name = ""
+    default_source: str | None = None
+
+    def __init__(
+        self,
+        ontology: Any = None,
+        control: str | None = None,
+        label: str | None = None,
+        target: str = "annotation",
+    ) -> None:
+        self.control, self.label, self.target = control, label, target
+        self.warnings: list[str] = []
+        self.ontology = ontology
+
+    def bind(self, ontology: Any) -> None:
+        if ontology is None:
+            name = self.control or self.default_name
+            self.ctrl = Control(name, self.types[0], self.default_source, labels=())
+        else:
+            self.ctrl = first_control(ontology, self.types, self.control)

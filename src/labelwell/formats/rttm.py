@@ -9,17 +9,33 @@ DIHARD. One ``SPEAKER`` line per time region, ten space-separated fields::
 ``<file>@<annotator>``. The speaker is the region's ``speaker``, else its label;
 times are seconds with millisecond precision. ``pyannote.database.util.load_rttm``
 reads the file.
+
+The importer reads ``SPEAKER`` lines back (other line types and ``;;`` comments
+are skipped), one row per file name, keyed as the export keys it (``<file>`` the
+item's external id or id; ``<file>@<annotator>`` gives the annotator). A speaker
+named like one of the control's labels becomes a region of that label; any other
+speaker a region of the ``label`` option (by default the control's first label)
+with that ``speaker``. RTTM holds no media, so its regions are attached to items
+already in the project (``labelwell import --predictions-of``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, BinaryIO
 
-from labelwell.formats._ontology import first_control
-from labelwell.formats._select import check_mode, chosen_labels
-from labelwell.formats.registry import ExportRecord, register_exporter
+from labelwell.errors import InvalidInput
+from labelwell.formats._bundle import Bundle, number
+from labelwell.formats._ontology import ControlImporter, default_label, first_control
+from labelwell.formats._select import attach, check_mode, chosen_labels
+from labelwell.formats.registry import (
+    ExportRecord,
+    ImportRow,
+    register_exporter,
+    register_importer,
+)
 
 TIME_TYPES = ("time_region",)
 _SPACE = re.compile(r"\s+")
@@ -65,6 +81,61 @@ class RttmExporter:
         return n
 
 
+class RttmImporter(ControlImporter):
+    """Reads RTTM ``SPEAKER`` lines into ``time_region`` results."""
+
+    name = "rttm"
+    types = TIME_TYPES
+    default_name, default_source = "regions", "audio"
+
+    def read(self, path: Path) -> Iterator[ImportRow]:
+        bundle = Bundle(Path(path))
+        files = bundle.ending(".rttm") or bundle.names
+        by_uri: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+        skipped = 0
+        for name in files:
+            for n, raw in enumerate(bundle.text(name).splitlines(), start=1):
+                fields = raw.split()
+                if not fields or fields[0].startswith(";;"):
+                    continue
+                if fields[0] != "SPEAKER":
+                    skipped += 1
+                    continue
+                if len(fields) < 8:
+                    raise InvalidInput(
+                        f"{name} line {n}: a SPEAKER line has 10 fields, got {len(fields)}",
+                        line=n,
+                        field="fields",
+                    )
+                start = number(fields[3], where=name, line=n, field="onset", minimum=0)
+                length = number(fields[4], where=name, line=n, field="duration", above=0)
+                who = fields[7]
+                region: dict[str, Any] = {"start": round(start, 3),
+                                          "end": round(start + length, 3)}  # fmt: skip
+                if who in self.ctrl.labels:
+                    region["label"] = who
+                else:
+                    region["label"] = default_label(
+                        self.ctrl, self.label, where=name, line=n, field="speaker"
+                    )
+                    region["speaker"] = who
+                _, regions = by_uri.setdefault(fields[1], (n, []))
+                region["id"] = f"r{len(regions) + 1}"
+                regions.append(region)
+        if skipped:
+            self.warnings.append(f"{skipped} lines of other types than SPEAKER were skipped")
+        for uri, (n, regions) in by_uri.items():
+            key, _, annotator = uri.partition("@")
+            row = ImportRow(line=n, data={}, external_id=key)
+            attach(row, {self.ctrl.name: regions}, target=self.target, annotator=annotator or None)
+            yield row
+
+
 @register_exporter("rttm")
 def _rttm_exporter(**options: Any) -> RttmExporter:
     return RttmExporter(**options)
+
+
+@register_importer("rttm")
+def _rttm_importer() -> RttmImporter:
+    return RttmImporter()

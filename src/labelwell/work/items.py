@@ -12,7 +12,7 @@ import random
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import func, insert, select, text
@@ -49,6 +49,7 @@ WarnFn = Callable[[str], None]
 #: as the annotation's agent only, ``create`` an inactive placeholder user (an
 #: admin may), or ``refuse`` the file, listing every such email.
 ANNOTATOR_MODES = ("keep", "create", "refuse")
+Stored = TypeVar("Stored")
 
 
 class Annotators:
@@ -438,8 +439,8 @@ def import_file(
 
 
 def read_with(
-    importer: Any, path: Path, store: Callable[[Iterable[ImportRow]], Import], warn: WarnFn | None
-) -> Import:
+    importer: Any, path: Path, store: Callable[[Iterable[ImportRow]], Stored], warn: WarnFn | None
+) -> Stored:
     """``store`` the rows ``importer`` reads from ``path``: a file that is not
     UTF-8 is refused by name, and what the importer skipped goes to ``warn``."""
     try:

@@ -26,7 +26,7 @@ from labelwell.server.schemas import (
 )
 from labelwell.server.views import item_page, item_view
 from labelwell.store.tables import GoldAnswer, Import
-from labelwell.work import imports, items, labels
+from labelwell.work import imports, items, label_files, labels
 from labelwell.work.policies import audience, check_item_filter
 
 router = APIRouter(tags=["items"])
@@ -52,6 +52,21 @@ def create_items(project_id: PathId, body: ItemsCreate, ctx: Ctx) -> Import:
     return imports.import_rows(ctx.db, ctx.actor, project_id, rows, filename="items", fmt="api")
 
 
+def _saved(file: UploadFile, folder: Path, limit: int) -> Path:
+    """The upload written to ``folder`` under its own name; refused past ``limit`` bytes."""
+    path = folder / Path(file.filename or "upload").name
+    size = 0
+    with open(path, "wb") as out:
+        while chunk := file.file.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise InvalidInput(
+                    f"file: larger than the upload limit of {limit} bytes", field="file"
+                )
+            out.write(chunk)
+    return path
+
+
 @router.post(
     "/projects/{project_id}/import",
     response_model=ImportPublic,
@@ -72,19 +87,8 @@ def import_file(
 ) -> ImportPublic:
     """Upload a file of items. A bad row refuses the whole file, naming its line;
     what the importer skipped is in ``warnings``."""
-    limit = ctx.settings.max_upload_bytes
-    name = Path(file.filename or "upload").name
     with tempfile.TemporaryDirectory(prefix="labelwell-import-") as tmp:
-        path = Path(tmp) / name
-        size = 0
-        with open(path, "wb") as out:
-            while chunk := file.file.read(1 << 20):
-                size += len(chunk)
-                if size > limit:
-                    raise InvalidInput(
-                        f"file: larger than the upload limit of {limit} bytes", field="file"
-                    )
-                out.write(chunk)
+        path = _saved(file, Path(tmp), ctx.settings.max_upload_bytes)
         # chunk by chunk, each in a short transaction: annotators keep working
         warnings: list[str] = []
         record = imports.import_file(
@@ -97,6 +101,31 @@ def import_file(
             warn=warnings.append,
         )
     return ImportPublic.model_validate(record).model_copy(update={"warnings": warnings})
+
+
+@router.post(
+    "/projects/{project_id}/import-predictions",
+    response_model=Count,
+    status_code=status.HTTP_201_CREATED,
+)
+def import_predictions(
+    project_id: PathId,
+    ctx: Ctx,
+    model: str = Query(..., min_length=1, description="the model the predictions are stored as"),
+    file: UploadFile = File(...),
+    format: str | None = Query(
+        None, description="mot, rttm, webvtt, srt, kitti...; by default from the file name"
+    ),
+) -> Count:
+    """Attach a label file's labels to the items it names (by external id, else id)
+    as predictions of ``model``; a file naming an unknown item, or a bad line,
+    stores nothing."""
+    with tempfile.TemporaryDirectory(prefix="labelwell-import-") as tmp:
+        path = _saved(file, Path(tmp), ctx.settings.max_upload_bytes)
+        with ctx.db.session() as s:
+            n = label_files.attach_file(s, ctx.actor, project_id, path, fmt=format,
+                                        model_name=model)  # fmt: skip
+    return Count(count=n)
 
 
 @router.get(
