@@ -52,6 +52,7 @@ from labelwell.work.items import (
     importer_for,
     read_with,
 )
+from labelwell.work.media_pyramids import queue_for_import
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.projects import ontology_of
 
@@ -113,6 +114,7 @@ def import_rows(
         with contextlib.suppress(Exception):
             discard(db, record.id)
         raise
+    queue_for_import(db, project, record.id)  # large images' pyramids, before anyone asks
     return record
 
 

@@ -97,6 +97,7 @@ JOB_KINDS: Registry[JobKind] = Registry(
         "storage_sync": "labelwell.work.storage_sync",
         "synth_generate": "labelwell.work.synth_jobs",
         "pyramid": "labelwell.work.media_segmentation",
+        "import_pyramids": "labelwell.work.media_pyramids",
     },
 )
 
