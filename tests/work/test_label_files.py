@@ -1,4 +1,4 @@
-"""MOTChallenge, RTTM, WebVTT, SRT and KITTI files back onto the items they were
+"""MOTChallenge, YouTube-VIS, RTTM, WebVTT, SRT and KITTI files back onto the items they were
 exported from, on SQLite and PostgreSQL: export a project's labels, attach the
 file as predictions, export those predictions again: the same files. A file
 naming an unknown item or holding a bad line stores nothing."""
@@ -45,6 +45,8 @@ CASES = {
     "srt": (TALK, [("call-1", {"audio": "a.wav"}, {"turns": TURNS})]),
     "mot": (CLIPS, [("clip-7", VIDEO, {"tracks": TRACKS}),
                     (None, VIDEO | {"video": "b.mp4"}, {"tracks": TRACKS[1:]})]),
+    "youtube_vis": (CLIPS, [("clip-7", VIDEO, {"tracks": TRACKS}),
+                            (None, VIDEO | {"video": "b.mp4"}, {"tracks": TRACKS[1:]})]),
     "kitti": (LIDAR, [("scan-1", {"pointcloud": "a.pcd"}, {"cuboids": [CAR, WALKER]}),
                       (None, {"pointcloud": ["0.bin", "1.bin", "2.bin"],
                               "calib": {"Tr_velo_to_cam": TR}},
@@ -82,6 +84,11 @@ def _export(db, project_id, fmt, ontology, *, predictions_of: str | None = None)
 def _files(payload: bytes) -> dict[str, object]:
     """A zip's files; in the manifests, who made the labels (the annotator, then
     the model the predictions were stored as) is left out."""
+    if payload.startswith(b"{"):  # YouTube-VIS
+        doc = json.loads(payload)
+        doc["annotations"] = [{k: v for k, v in a.items() if k != "annotator"}
+                              for a in doc["annotations"]]  # fmt: skip
+        return {"": doc}
     if not zipfile.is_zipfile(io.BytesIO(payload)):
         return {"": payload.decode()}
     zf = zipfile.ZipFile(io.BytesIO(payload))

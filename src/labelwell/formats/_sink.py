@@ -13,6 +13,13 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 
+def copy_spooled(spool: IO[bytes], out: IO[bytes]) -> None:
+    """Append to ``out`` what was spooled to a temporary file (the annotations a
+    JSON export writes after its images or videos)."""
+    spool.seek(0)
+    shutil.copyfileobj(spool, out, 1 << 20)
+
+
 class Sink:
     def open(self, rel: str) -> AbstractContextManager[IO[bytes]]:  # pragma: no cover - interface
         raise NotImplementedError

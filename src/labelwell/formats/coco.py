@@ -33,6 +33,7 @@ from labelwell.formats._ontology import (
     pick_controls,
 )
 from labelwell.formats._select import Chosen, attach, check_mode, chosen_labels
+from labelwell.formats._sink import copy_spooled
 from labelwell.formats.registry import (
     ExportRecord,
     ImportRow,
@@ -155,9 +156,7 @@ class CocoExporter:
                     anns.write((b"," if written else b"") + orjson.dumps(batch)[1:-1])
                     written = True
             out.write(b'],"annotations":[')
-            anns.seek(0)
-            while chunk := anns.read(1 << 20):
-                out.write(chunk)
+            copy_spooled(anns, out)
         out.write(b"]}")
         return n
 

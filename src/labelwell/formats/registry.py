@@ -126,6 +126,7 @@ _BUILTINS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "trl": ((*_TRL, *(f"{kind}_conversational" for kind in _TRL)), ()),
     "voc": (("voc",), ("voc",)),
     "yolo": (("yolo",), ("yolo",)),
+    "youtube_vis": (("youtube_vis",), ("youtube_vis",)),
 }
 
 
