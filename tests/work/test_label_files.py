@@ -20,7 +20,7 @@ from formats.test_video_formats import TRACKS
 from labelwell.errors import InvalidInput
 from labelwell.formats.registry import EXPORTERS, ImportRow
 from labelwell.store.tables import Item, Prediction
-from labelwell.work import accounts, items, label_files, projects
+from labelwell.work import accounts, imports, items, label_files, projects
 from labelwell.work.actors import Actor
 from labelwell.work.export import iter_records
 
@@ -174,3 +174,14 @@ def test_unknown_items_and_bad_lines_store_nothing(db, tmp_path: Path):
     assert err.value.details["line"] == 1
     with db.read_session() as s:
         assert s.scalar(select(func.count()).select_from(Prediction)) == 0
+
+
+def test_files_without_media_cannot_create_items(db, tmp_path: Path):
+    manager, pid = _project(db, TALK, CASES["rttm"][1])
+    path = tmp_path / "call-1.vtt"  # the extension reads as webvtt, the name is the key
+    path.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhi\n")
+    with pytest.raises(InvalidInput, match="--predictions-of") as err:
+        imports.import_file(db, manager, pid, path)
+    assert err.value.details == {"field": "format"}
+    with db.session() as s:
+        assert label_files.attach_file(s, manager, pid, path, model_name="m") == 1

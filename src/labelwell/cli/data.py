@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from labelwell.cli._common import fail, open_database, reports_errors, unit_of_work
 from labelwell.formats._select import check_mode
-from labelwell.formats.registry import EXPORTERS, fits
+from labelwell.formats.registry import EXPORTERS, IMPORTERS, fits
 from labelwell.store.tables import Import
 from labelwell.work import imports, items, label_files, projects, storage
 from labelwell.work.export import ExportFilter, export_to
@@ -28,7 +28,11 @@ def import_(
         "or a folder of images, audio or video files; or a file's storage URL "
         "(s3://...) under one of the project's storage connections.",
     ),
-    format: str = typer.Option(None, help="Override the format guessed from the extension."),
+    format: str = typer.Option(
+        None,
+        help=f"Importer: {', '.join(sorted(IMPORTERS))}; by default from the file's extension "
+        "(.vtt reads as webvtt; a folder as folder).",
+    ),
     batch_size: int = typer.Option(
         1000, help="Rows written per transaction (at most 1,000: annotators wait for each)."
     ),

@@ -197,6 +197,7 @@ class KittiImporter(ControlImporter):
 
     name = "kitti"
     types = ("cuboid",)
+    onto_items_only = True  # the files hold no media to make items of
     default_name, default_source = "cuboids", "pointcloud"
 
     def _label(self, kind: str, where: str, line: int) -> str:

@@ -86,6 +86,7 @@ class RttmImporter(ControlImporter):
 
     name = "rttm"
     types = TIME_TYPES
+    onto_items_only = True  # the files hold no media to make items of
     default_name, default_source = "regions", "audio"
 
     def read(self, path: Path) -> Iterator[ImportRow]:

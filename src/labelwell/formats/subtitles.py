@@ -219,6 +219,7 @@ class SubtitleImporter(ControlImporter):
     name = ""
     suffix = ""
     types = TIME_TYPES
+    onto_items_only = True  # the files hold no media to make items of
     default_name, default_source = "regions", "audio"
 
     def read(self, path: Path) -> Iterator[ImportRow]:

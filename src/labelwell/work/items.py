@@ -122,18 +122,36 @@ class Annotators:
             )
 
 
-def importer_for(path: Path, fmt: str | None = None, ontology: Ontology | None = None) -> Any:
+#: file extensions that are not the name of the format they hold
+EXTENSION_FORMATS = {"jsonlines": "jsonl", "ndjson": "jsonl", "vtt": "webvtt"}
+
+
+def importer_for(
+    path: Path,
+    fmt: str | None = None,
+    ontology: Ontology | None = None,
+    *,
+    onto_items: bool = False,
+) -> Any:
     """The registered importer for ``fmt`` (by default the file's extension); formats
-    that map foreign labels onto the ontology receive it."""
+    that map foreign labels onto the ontology receive it. Formats whose files hold
+    no media (``onto_items_only``) are refused unless the labels go ``onto_items``
+    already in the project (:mod:`labelwell.work.label_files`)."""
     name = fmt or ("folder" if path.is_dir() else path.suffix.lstrip(".").lower())
-    if name in ("jsonlines", "ndjson"):
-        name = "jsonl"
+    name = EXTENSION_FORMATS.get(name, name)
     if name not in IMPORTERS:
         raise InvalidInput(
             f"{path.name}: unknown import format {name!r}; known: {', '.join(sorted(IMPORTERS))}",
             field="format",
         )
     importer = IMPORTERS[name]()
+    if getattr(importer, "onto_items_only", False) and not onto_items:
+        raise InvalidInput(
+            f"{path.name}: {name} files name items but hold no media, so they cannot create "
+            "items; attach their labels to the project's items as a model's predictions "
+            "(labelwell import --predictions-of MODEL; POST /projects/{id}/import-predictions)",
+            field="format",
+        )
     if ontology is not None and hasattr(importer, "ontology"):
         importer.ontology = ontology
     return importer

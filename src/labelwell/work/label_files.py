@@ -116,7 +116,7 @@ def attach_file(
     """Read ``path`` with the importer for ``fmt`` and :func:`attach_rows` it;
     what the importer skipped goes to ``warn``."""
     project = authorize(session, actor, project_id, Permission.manage)
-    importer = importer_for(path, fmt, ontology_of(project))
+    importer = importer_for(path, fmt, ontology_of(project), onto_items=True)
     return read_with(
         importer,
         path,
