@@ -37,6 +37,7 @@ function lazyTool(path, type) {
       set(value) { if (tool) tool.set(value); else pending = value; },
       key: (e) => Boolean(tool?.key(e)),
       refresh() { tool?.refresh?.(); },
+      settle() { tool?.settle?.(); },
       get focus() { return tool?.focus ? () => tool.focus() : undefined; },
     };
   };
@@ -144,6 +145,7 @@ export class Panels {
   }
 
   undo() {
+    this.tools.forEach((tool) => tool.settle?.()); // a change still being encoded is a step
     if (this.history.length < 2) return;
     this.history.pop();
     const values = JSON.parse(this.history[this.history.length - 1]);

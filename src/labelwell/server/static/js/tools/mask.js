@@ -9,7 +9,9 @@
 // each touched tile is copied to its canvas once a frame (the rectangle that
 // changed), and the view's canvas (screen size) is redrawn only inside the
 // rectangle the stamps and the cursor changed. get() encodes every layer as
-// COCO compressed RLE (column-major, what the schema validates).
+// COCO compressed RLE (column-major, what the schema validates); at the end of
+// a brush stroke a Web Worker does it (mask_worker.js) on a copy of the painted
+// tiles, and the change (and its undo step) is reported when it answers.
 //
 // A very large image's pyramid is built by a background job on the server:
 // until it is ready the tool shows "preparing the image: n%" over a
@@ -21,10 +23,32 @@
 // ↑/↓ layer, Delete removes it, + − 0 zoom, Space+drag pans.
 import { api } from "../api.js";
 import { colourOf, h, labelList, newId } from "../dom.js";
-import { encodeCounts, forEachRun } from "./rle.js";
+import { encodeLayers } from "./mask_rle.js";
+import { forEachRun } from "./rle.js";
 
 const TS = 512; // mask tile side
 const MODES = { b: "brush", e: "eraser", p: "polygon", f: "fill", s: "superpixel", g: "grabcut", m: "model" };
+
+// One encoding worker for the page, shared by the tools (mask_worker.js):
+// inWorker(message, transfer, done) posts a job and calls done(regions), or
+// done(null) should the worker fail; false when workers cannot start here.
+let encoder;
+const waiting = new Map();
+let jobs = 0;
+function inWorker(message, transfer, done) {
+  if (encoder === undefined) {
+    try {
+      encoder = new Worker(new URL("./mask_worker.js", import.meta.url), { type: "module" });
+      encoder.onmessage = (e) => { const then = waiting.get(e.data.id); waiting.delete(e.data.id); then?.(e.data.regions); };
+      encoder.onerror = () => { encoder = null; for (const then of waiting.values()) then(null); waiting.clear(); };
+    } catch { encoder = null; }
+  }
+  if (!encoder) return false;
+  jobs += 1;
+  waiting.set(jobs, done);
+  encoder.postMessage({ ...message, id: jobs }, transfer);
+  return true;
+}
 
 function rgbaOf(hex, alpha) {
   const n = parseInt(hex.slice(1), 16);
@@ -129,6 +153,8 @@ function maskTool(panoptic) {
     let tiles = new Map();
     let draft = null; // polygon points, grabcut box or model clicks
     let cache = null; // get()'s last answer, until the mask changes
+    let version = 0; // bumped by every change to the mask
+    let encoding = null; // the version the worker is encoding, if any
     let note = "";
     const lut = new Uint32Array(65536);
     const view = { x: 0, y: 0, k: 1 };
@@ -209,7 +235,7 @@ function maskTool(panoptic) {
           if (touched) touch(t, ax, ay, bx, by);
         }
       }
-      cache = null;
+      cache = null; version += 1;
     }
     let eraseOnly = 0; // the eraser clears the active layer only (0: any)
 
@@ -238,7 +264,7 @@ function maskTool(panoptic) {
         }
       }
       for (const [t, [ax, ay, bx, by]] of dirty) touch(t, ax, ay, bx, by);
-      if (dirty.size) cache = null;
+      if (dirty.size) { cache = null; version += 1; }
     };
     const line = (a, b, v) => {
       const n = Math.max(1, Math.ceil(Math.hypot(b.x - a.x, b.y - a.y) / Math.max(1, radius / 2)));
@@ -305,41 +331,36 @@ function maskTool(panoptic) {
       for (const t of tiles.values()) for (let i = 0; i < t.lab.length; i += 1) if (t.lab[i] === layer.idx) t.lab[i] = 0;
       layers = layers.filter((l) => l !== layer);
       if (active === layer) active = null;
-      cache = null; recolour(); ctx.changed(); render();
+      cache = null; version += 1; recolour(); ctx.changed(); render();
     }
 
     // -- encoding ----------------------------------------------------------------
-    // Every layer's column-major runs in one pass over the painted tiles.
+    const layerInfo = () => layers.map((l) => ({ idx: l.idx, id: l.id, label: l.label,
+      extra: panoptic ? { instance_id: l.instance_id, is_thing: Boolean(labelInfo(l.label).is_thing) } : {} }));
     function encode() {
-      const H = size.h, W = size.w, total = W * H;
-      const last = new Float64Array(65536), runs = new Map(layers.map((l) => [l.idx, []]));
-      let prev = 0, p = 0;
-      const turn = (v, at) => { const r = runs.get(v); if (r) { r.push(at - last[v]); last[v] = at; } };
-      for (let x = 0; x < W; x += 1) {
-        const tx = Math.floor(x / TS), lx = x % TS;
-        for (let ty = 0; ty * TS < H; ty += 1) {
-          const rows = Math.min(TS, H - ty * TS);
-          const t = tiles.get(ty * 65536 + tx);
-          if (!t) { if (prev) { turn(prev, p); prev = 0; } p += rows; continue; }
-          const lab = t.lab;
-          for (let ly = 0; ly < rows; ly += 1) {
-            const v = lab[ly * TS + lx];
-            if (v !== prev) { if (prev) turn(prev, p); if (v) turn(v, p); prev = v; }
-            p += 1;
-          }
-        }
-      }
-      const out = [];
-      for (const l of layers) {
-        const r = runs.get(l.idx);
-        if (!r.length) continue; // an empty layer is no region
-        if (r.length % 2 === 1) r.push(total - last[l.idx]); // still on at the end
-        else if (total > last[l.idx]) r.push(total - last[l.idx]);
-        const region = { id: l.id, label: l.label, rle: { size: [H, W], counts: encodeCounts(r) } };
-        if (panoptic) { region.instance_id = l.instance_id; region.is_thing = Boolean(labelInfo(l.label).is_thing); }
-        out.push(region);
-      }
-      return out;
+      return encodeLayers(new Map([...tiles].map(([k, t]) => [k, t.lab])), layerInfo(), size.h, size.w, TS);
+    }
+    // The end of a stroke: the worker encodes a copy of the tiles; its answer
+    // becomes get()'s and the change is reported (one undo step), unless the
+    // mask changed meanwhile or the tool left the page. Without a worker, here.
+    function encodeOffThread() {
+      const asked = version, copies = [...tiles].map(([k, t]) => [k, t.lab.slice()]);
+      encoding = asked;
+      const sent = inWorker({ tiles: copies, layers: layerInfo(), H: size.h, W: size.w, ts: TS },
+        copies.map(([, lab]) => lab.buffer), (regions) => {
+          if (encoding !== asked || !canvas.isConnected) return; // settled, dropped or gone
+          encoding = null;
+          if (regions && version === asked) { cache = regions; canvas.dataset.encodes = String(Number(canvas.dataset.encodes || 0) + 1); }
+          if (!regions || version === asked) ctx.changed(); // a failed worker: encoded here
+        });
+      if (!sent) { encoding = null; ctx.changed(); }
+    }
+    // Report a change the worker is still encoding, now (before an undo or the
+    // next stroke, so that each stroke stays one undo step).
+    function settle() {
+      if (encoding === null) return;
+      encoding = null;
+      ctx.changed();
     }
     function decodeInto(region, layer) {
       if (region.rle) forEachRun(region.rle, (x, y0, y1) => setRect(x, y0, x + 1, y1, layer.idx));
@@ -514,6 +535,7 @@ function maskTool(panoptic) {
       const p = toImage(e);
       if (e.button === 1 || space || e.altKey) { pan = { x: e.clientX, y: e.clientY, vx: view.x, vy: view.y }; return; }
       if (e.button !== 0 || !label || p.x < 0 || p.y < 0 || p.x >= size.w || p.y >= size.h) return;
+      settle(); // the last stroke's change first: each stroke one undo step
       const t0 = performance.now();
       if (mode === "brush" || mode === "eraser") {
         const v = mode === "brush" ? paintLayer().idx : 0;
@@ -572,7 +594,7 @@ function maskTool(panoptic) {
     canvas.addEventListener("pointerup", () => {
       down = false;
       if (pan) { pan = null; return; }
-      if (stroke) { drain(); stroke = null; eraseOnly = 0; ctx.changed(); render(); }
+      if (stroke) { drain(); stroke = null; eraseOnly = 0; encodeOffThread(); render(); }
       if (draft?.box && draft.from) {
         const b = draft.box; draft = null;
         if (b.w >= 3 && b.h >= 3) suggest("grabcut", { box: [b.x, b.y, b.w, b.h].map((v) => Math.max(0, Math.round(v))) });
@@ -638,6 +660,7 @@ function maskTool(panoptic) {
       },
       set(value) {
         tiles = new Map(); stale.clear(); layers = []; active = null; draft = null; cache = null;
+        version += 1; encoding = null;
         const regions = Array.isArray(value) ? value : [];
         const apply = () => {
           for (const r of regions) {
@@ -651,6 +674,7 @@ function maskTool(panoptic) {
         else source.ready.then(() => { if (!size.w) { size.w = source.info.width; size.h = source.info.height; } apply(); });
       },
       refresh() { resize(); },
+      settle,
       key(e) {
         const k = e.key.toLowerCase();
         if (e.ctrlKey || e.metaKey) return false;
