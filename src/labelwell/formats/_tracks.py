@@ -44,11 +44,17 @@ def keyframes(
         out.append(_box(frames[a], boxes[a], occluded[a]))
         while a < end:
             b = a + 1
-            # extend a -> b while every frame between lies on the line and shares a's occlusion
+            # Extend a -> b while every frame between shares a's occlusion and lies on the
+            # line: frame i between does when the slope (box_b - box_a) / (b - a) is within
+            # (box_i - box_a +- tolerance) / (i - a), so the bounds over the frames between
+            # are kept as b grows (linear time, where checking every frame again was not).
+            lo, hi = np.full(4, -np.inf), np.full(4, np.inf)
             while b < end and occluded[b] == occluded[a]:
-                t = (np.arange(a + 1, b + 2) - a) / (b + 1 - a)
-                line = boxes[a] + t[:, None] * (boxes[b + 1] - boxes[a])
-                if np.abs(line[:-1] - boxes[a + 1 : b + 1]).max() > TOLERANCE_PX:
+                rise = boxes[b] - boxes[a]
+                lo = np.maximum(lo, (rise - TOLERANCE_PX) / (b - a))
+                hi = np.minimum(hi, (rise + TOLERANCE_PX) / (b - a))
+                slope = (boxes[b + 1] - boxes[a]) / (b + 1 - a)
+                if (slope < lo).any() or (slope > hi).any():
                     break
                 b += 1
             out.append(_box(frames[b], boxes[b], occluded[b]))
