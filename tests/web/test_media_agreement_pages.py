@@ -49,6 +49,14 @@ def test_quality_page_and_item_page_show_media(page, site):
     assert scores(page)[("tracks", "idf1")] == "1.000"
     page.goto(f"/projects/{cuboids[0]}/quality")
     assert scores(page) == {("cuboids", "cuboid_f1"): "0.667"}
+    page.select_option("#lang-select", "ko")  # the same page in Korean
+    page.click("form[action='/lang'] button")
+    page.wait_for_selector("html[lang=ko]")
+    assert page.inner_text("#qual-media-title") == "미디어 일치도"
+    assert "직육면체 F1" in page.inner_text("#qual-media-table")
+    page.select_option("#lang-select", "en")
+    page.click("form[action='/lang'] button")
+    page.wait_for_selector("html[lang=en]")
 
     page.goto(f"/projects/{audio[0]}/data/{audio[1]}")
     answers = page.locator("#dm-answers .annotation")
