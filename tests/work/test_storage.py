@@ -241,6 +241,10 @@ def test_the_parallel_listing_finds_what_a_flat_listing_finds(s3, split, depth):
     assert found == sorted(keys)
     assert found == sorted(p[len("layout/in/"):] for p in fs.find("layout/in"))
     assert storage_sync.list_keys(fs, "layout/nothing-here") == []
+    # the sync takes the same keys part by part, while the rest is listed: each once
+    parts = list(storage_sync.iter_keys(fs, "layout/in", workers=3, split=split, depth=depth))
+    assert all(part == sorted(part) for part in parts)
+    assert sorted(k for part in parts for k in part) == sorted(keys)
 
 
 def test_the_parallel_listing_of_a_folder_on_disk(tmp_path):

@@ -8,9 +8,10 @@ import fnmatch
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from fsspec.spec import AbstractFileSystem  # type: ignore[import-untyped]
@@ -41,9 +42,11 @@ class SyncReport:
     added_objects: int
     added_items: int
     import_id: int | None
-    #: seconds spent in each stage: ``known`` (reading the objects earlier
-    #: syncs took), ``listing``, ``diff`` (new keys), ``items`` (storing and
-    #: publishing the import) and ``record`` (recording the objects taken)
+    #: seconds of each stage: ``known`` (reading the objects earlier syncs
+    #: took), ``listing`` (until the last key came, new keys picked part by
+    #: part as they come), ``items`` (storing and publishing the import, from
+    #: the end of the listing: items are stored while the rest is listed) and
+    #: ``record`` (recording the objects taken)
     stages: dict[str, float] = field(default_factory=dict)
 
 
@@ -65,16 +68,45 @@ def list_keys(
 ) -> list[str]:
     """The keys of every object under ``root`` (relative to it, sorted): what
     ``fs.find(root)`` gives, listed in parallel the way s5cmd and rclone list a
-    bucket. One level at a time, the "folders" (common prefixes under the ``/``
-    delimiter) of the prefix are listed, ``workers`` at a time, until there are
-    ``split`` of them or ``depth`` levels were split; then each is listed in
-    full, ``workers`` at a time. A prefix without folders (a flat layout) is
-    one listing, page after page, as before: the store gives no way to split a
-    key range it has not shown yet."""
+    bucket (see :func:`iter_keys`)."""
+    parts = iter_keys(fs, root, workers=workers, split=split, depth=depth)
+    return sorted(key for part in parts for key in part)
+
+
+def iter_keys(
+    fs: AbstractFileSystem,
+    root: str,
+    *,
+    workers: int = LIST_WORKERS,
+    split: int = LIST_SPLIT,
+    depth: int = LIST_DEPTH,
+) -> Iterator[list[str]]:
+    """The keys of every object under ``root`` (relative to it), each once, in
+    parts as their listings finish, each part sorted. One level at a time, the
+    "folders" (common prefixes under the ``/`` delimiter) of the prefix are
+    listed, ``workers`` at a time, until there are ``split`` of them or
+    ``depth`` levels were split; the objects found on the way are the first
+    part. Then each folder is listed in full, ``workers`` at a time, in the
+    background while the caller works on the parts already given: one part a
+    folder, in the folders' order. A prefix without folders (a flat layout) is
+    one listing, page after page: the store gives no way to split a key range
+    it has not shown yet."""
     start = root.rstrip("/") + "/"
+    seen: set[str] = set()
+
+    def fresh(paths: list[str]) -> list[str]:
+        keys = []
+        for path in sorted(paths):
+            key = path[len(start) :]
+            if path.startswith(start) and key not in seen:
+                seen.add(key)
+                keys.append(key)
+        return keys
+
     files: list[str] = []
     frontier = [root.rstrip("/")]
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    try:
         for _ in range(depth):
             if not frontier or len(frontier) >= split:
                 break
@@ -87,9 +119,13 @@ def list_keys(
                     elif not str(entry["name"]).endswith("/"):
                         files.append(name)
             frontier = folders
-        for found in pool.map(fs.find, frontier):
-            files.extend(found)
-    return sorted({p[len(start) :] for p in files if p.startswith(start)})
+        listings = pool.map(fs.find, frontier)  # all started now
+        yield fresh(files)
+        for found in listings:
+            yield fresh(found)
+    finally:
+        # a caller that stops early (its import failed) leaves no listing queued
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _ls(fs: AbstractFileSystem, path: str) -> list[dict[str, Any]]:
@@ -109,7 +145,7 @@ def new_keys(listed: list[str], known: set[str], pattern: str = "*") -> list[str
 
 
 def _object_rows(
-    fs: AbstractFileSystem, conn: StorageConnection, keys: list[str], root: str
+    fs: AbstractFileSystem, conn: StorageConnection, keys: Iterable[str], root: str
 ) -> Iterator[tuple[str, list[ImportRow]]]:
     data_key = conn.options.get("data_key", "url")
     as_json = bool(conn.options.get("json_items"))
@@ -189,10 +225,10 @@ def _sync(
     stages: dict[str, float] = {}
     clock = time.perf_counter()
 
-    def lap(stage: str) -> None:
+    def lap(stage: str, since: float | None = None) -> None:
         nonlocal clock
         now = time.perf_counter()
-        stages[stage] = round(now - clock, 3)
+        stages[stage] = round(now - (clock if since is None else since), 3)
         clock = now
 
     with db.read_session() as s:
@@ -207,28 +243,38 @@ def _sync(
     fs = filesystem(conn)
     root = _path(conn.url).rstrip("/")
     pattern = conn.options.get("glob", "*")
-    try:
-        listed = list_keys(fs, root)
-    except (OSError, ValueError) as exc:
-        raise _fs_error(exc, conn.url) from None
-    lap("listing")
-    keys = new_keys(listed, known, pattern)
-    lap("diff")
-    if not keys:
+    listed = 0
+    listed_at = clock
+
+    def new() -> Iterator[str]:
+        """The new keys, part after part, while the rest is being listed."""
+        nonlocal listed, listed_at
+        try:
+            for part in iter_keys(fs, root):
+                listed_at = time.perf_counter()  # that of the last part, in the end
+                listed += len(part)
+                yield from new_keys(part, known, pattern)
+        except (OSError, ValueError) as exc:
+            raise _fs_error(exc, conn.url) from None
+        stages["listing"] = round(listed_at - clock, 3)
+
+    keys = new()
+    first = next(keys, None)
+    if first is None:
         _mark_synced(db, conn.id, [], [])
-        lap("record")
-        return SyncReport(conn.name, len(listed), 0, 0, None, stages)
+        lap("record", since=listed_at)
+        return SyncReport(conn.name, listed, 0, 0, None, stages)
     taken: list[tuple[str, int]] = []  # (key, rows it made)
 
     def rows() -> Iterator[ImportRow]:
-        for key, made in _object_rows(fs, conn, keys, root):
+        for key, made in _object_rows(fs, conn, chain([first], keys), root):
             taken.append((key, len(made)))
             yield from made
 
     record: Import = import_rows(
         db, actor, project_id, rows(), filename=conn.url, fmt="storage", progress=progress
     )
-    lap("items")
+    lap("items", since=listed_at)
     with db.read_session() as s:
         ids = list(s.scalars(select(Item.id).where(Item.import_id == record.id).order_by(Item.id)))
     firsts: list[int | None] = []
@@ -238,7 +284,7 @@ def _sync(
         at += n
     _mark_synced(db, conn.id, [k for k, _ in taken], firsts)
     lap("record")
-    return SyncReport(conn.name, len(listed), len(taken), len(ids), record.id, stages)
+    return SyncReport(conn.name, listed, len(taken), len(ids), record.id, stages)
 
 
 def _recover(db: Database, conn: StorageConnection, known: set[str]) -> None:
