@@ -27,16 +27,18 @@ def item_key(external_id: Any, item_id: Any) -> str:
 @dataclass
 class Bundle:
     """The files of an upload by their ``/``-separated path inside it; a single
-    file is a bundle of one, named by its file name."""
+    file is a bundle of one, named by its file name. Use it in a ``with`` block
+    (a zip stays open until the block ends)."""
 
     path: Path
     names: list[str] = field(default_factory=list)
+    _zip: zipfile.ZipFile | None = None
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
         if self.path.is_file() and zipfile.is_zipfile(self.path):
-            with zipfile.ZipFile(self.path) as zf:
-                self.names = sorted(n for n in zf.namelist() if not n.endswith("/"))
+            self._zip = zipfile.ZipFile(self.path)  # opened once: a zip of 7,000 files
+            self.names = sorted(n for n in self._zip.namelist() if not n.endswith("/"))
         elif self.path.is_dir():
             root = self.path.resolve()
             self.names = sorted(
@@ -47,10 +49,16 @@ class Bundle:
         else:
             self.names = [self.path.name]
 
+    def __enter__(self) -> Bundle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
     def read(self, name: str) -> bytes:
-        if self.path.is_file() and zipfile.is_zipfile(self.path):
-            with zipfile.ZipFile(self.path) as zf:
-                return zf.read(name)
+        if self._zip is not None:
+            return self._zip.read(name)
         if self.path.is_dir():
             return (self.path / name).read_bytes()
         return self.path.read_bytes()

@@ -4,11 +4,14 @@ per-label details (skeletons, ``is_thing``), whether the ontology arrives as a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from labelwell.errors import InvalidInput
+from labelwell.formats._bundle import Bundle
+from labelwell.formats.registry import ImportRow
 
 GEOMETRY_TYPES = ("bbox", "polygon", "keypoints", "mask", "panoptic")
 
@@ -172,3 +175,11 @@ class ControlImporter(TakesOntology):
             self.ctrl = Control(name, self.types[0], self.default_source, labels=())
         else:
             self.ctrl = first_control(ontology, self.types, self.control)
+
+    def read(self, path: Path) -> Iterator[ImportRow]:
+        """The rows of the file, folder or zip at ``path`` (:meth:`read_bundle`)."""
+        with Bundle(Path(path)) as bundle:
+            yield from self.read_bundle(bundle)
+
+    def read_bundle(self, bundle: Bundle) -> Iterator[ImportRow]:
+        raise NotImplementedError

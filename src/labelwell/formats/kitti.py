@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -235,8 +235,7 @@ class KittiImporter(ControlImporter):
             out.append(cuboid)
         return out
 
-    def read(self, path: Path) -> Iterator[ImportRow]:
-        bundle = Bundle(Path(path))
+    def read_bundle(self, bundle: Bundle) -> Iterator[ImportRow]:
         manifest = bundle.manifest()
         labels = [n for n in bundle.ending(".txt") if "calib/" not in f"/{n}"]
         items: dict[str, tuple[int, dict[str, Any], list[dict[str, Any]]]] = {}

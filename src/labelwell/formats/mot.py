@@ -186,8 +186,7 @@ class MotImporter(ControlImporter):
     types = VIDEO_TYPES
     default_name, default_source = "tracks", "video"
 
-    def read(self, path: Path) -> Iterator[ImportRow]:
-        bundle = Bundle(Path(path))
+    def read_bundle(self, bundle: Bundle) -> Iterator[ImportRow]:
         files = [n for n in bundle.names if n.endswith(("gt/gt.txt", "det/det.txt"))]
         if not files:
             files = bundle.ending(".txt")

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from labelwell.errors import InvalidInput
@@ -89,8 +88,7 @@ class RttmImporter(ControlImporter):
     onto_items_only = True  # the files hold no media to make items of
     default_name, default_source = "regions", "audio"
 
-    def read(self, path: Path) -> Iterator[ImportRow]:
-        bundle = Bundle(Path(path))
+    def read_bundle(self, bundle: Bundle) -> Iterator[ImportRow]:
         files = bundle.ending(".rttm") or bundle.names
         by_uri: dict[str, tuple[int, list[dict[str, Any]]]] = {}
         skipped = 0

@@ -25,7 +25,7 @@ import html
 import json
 import re
 from collections.abc import Iterable, Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from labelwell.errors import InvalidInput
@@ -222,8 +222,7 @@ class SubtitleImporter(ControlImporter):
     onto_items_only = True  # the files hold no media to make items of
     default_name, default_source = "regions", "audio"
 
-    def read(self, path: Path) -> Iterator[ImportRow]:
-        bundle = Bundle(Path(path))
+    def read_bundle(self, bundle: Bundle) -> Iterator[ImportRow]:
         manifest = bundle.manifest()
         for n, name in enumerate(bundle.ending(f".{self.suffix}"), start=1):
             entry = manifest.get(name)
