@@ -3,6 +3,9 @@ in a process group of its own and stopped on exit:
 
 * moto's standalone server (the server the tests use), optionally with
   buckets filled in its own process before it serves (``_moto_seeded.py``);
+* a folder on disk (tmpfs where there is one), one file an object, read
+  through fsspec's local filesystem: no S3 server at all, so what a sync then
+  takes is labelwell's own time;
 * s3rver (a Node.js S3 server that keeps objects as files, from npm; installed
   outside the project by ``benchmarks/peers.sh s3rver``), its buckets filled by
   writing its files before it starts.
@@ -24,8 +27,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import fsspec  # type: ignore[import-untyped]
 import httpx
+import s3fs  # type: ignore[import-untyped]
 
 #: where ``benchmarks/peers.sh s3rver`` installs s3rver 3.7.1
 S3RVER = Path(
@@ -43,11 +49,39 @@ LAYOUTS = ("sharded", "shards", "flat")
 
 @dataclass(frozen=True)
 class Endpoint:
+    """An S3 server's address and credentials, or (``key`` None) a folder on
+    disk whose subfolders stand for buckets."""
+
     url: str
-    key: str
-    secret: str
+    key: str | None
+    secret: str | None
     #: seconds the server took to fill its buckets before serving
     seed_s: float
+
+    def filesystem(self) -> Any:
+        if self.key is None:
+            return fsspec.filesystem("file")
+        return s3fs.S3FileSystem(
+            key=self.key,
+            secret=self.secret,
+            use_listings_cache=False,
+            skip_instance_cache=True,
+            client_kwargs={"endpoint_url": self.url},
+        )
+
+    def path(self, bucket: str) -> str:
+        """The path of ``bucket``'s ``in/`` prefix for :meth:`filesystem`."""
+        return f"{self.url[len('file://') :]}/{bucket}/in" if self.key is None else f"{bucket}/in"
+
+    def connection(self, bucket: str) -> dict[str, Any]:
+        """A storage connection's url, options and credentials for ``bucket``."""
+        if self.key is None:
+            return {"url": f"file://{self.path(bucket)}", "options": {}, "credentials": {}}
+        return {
+            "url": f"s3://{bucket}/in",
+            "options": {"endpoint_url": self.url},
+            "credentials": {"key": self.key, "secret": self.secret},
+        }
 
 
 def key_of(layout: str, i: int) -> str:
@@ -156,10 +190,7 @@ def s3rver(seed: Mapping[str, tuple[str, int]]) -> Iterator[Endpoint]:
     if not S3RVER.exists():
         raise SystemExit(f"s3rver is not installed at {S3RVER}: run benchmarks/peers.sh s3rver")
     port = free_port()
-    # in memory where there is a tmpfs: 300,000 small files on this machine's
-    # disk took minutes to write
-    shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
-    with tempfile.TemporaryDirectory(prefix="s3rver-", dir=shm) as tmp:
+    with tempfile.TemporaryDirectory(prefix="s3rver-", dir=_tmpfs()) as tmp:
         t0 = time.perf_counter()
         _fill_s3rver(Path(tmp), seed)
         filled = time.perf_counter() - t0
@@ -179,3 +210,25 @@ def s3rver(seed: Mapping[str, tuple[str, int]]) -> Iterator[Endpoint]:
         ]
         with _serving(cmd, f"http://127.0.0.1:{port}/", 60) as started:
             yield Endpoint(f"http://127.0.0.1:{port}", "S3RVER", "S3RVER", filled + started)
+
+
+def _tmpfs() -> str | None:
+    """``/dev/shm`` where there is one: 300,000 small files on this machine's
+    disk took minutes to write."""
+    return "/dev/shm" if Path("/dev/shm").is_dir() else None
+
+
+@contextmanager
+def disk(seed: Mapping[str, tuple[str, int]]) -> Iterator[Endpoint]:
+    """A scratch folder holding ``seed``'s objects, one empty file each."""
+    with tempfile.TemporaryDirectory(prefix="objects-", dir=_tmpfs()) as tmp:
+        t0 = time.perf_counter()
+        for bucket, (layout, n) in seed.items():
+            made: set[Path] = set()
+            for i in range(n):
+                path = Path(tmp) / bucket / "in" / key_of(layout, i)
+                if path.parent not in made:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(path.parent)
+                path.write_bytes(b"x")
+        yield Endpoint(f"file://{tmp}", None, None, time.perf_counter() - t0)

@@ -8,6 +8,9 @@ Servers (``--servers``):
   are filled in its own process before it serves (``_moto_seeded.py``); by PUT
   100,000 objects took tens of minutes. Every listing page walks every key of
   the bucket (see ``bench_moto_listing.py``).
+* ``disk``: no server: a folder (on tmpfs), one file an object, through
+  fsspec's local filesystem, so that the sync's time is labelwell's own
+  (listing a folder takes a fraction of a second);
 * ``s3rver``: s3rver 3.7.1, a Node.js S3 server keeping each object as files in
   a directory (install: ``benchmarks/peers.sh s3rver``); its files are written
   before it starts.
@@ -48,8 +51,6 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-import s3fs
-
 import labelwell.work.imports  # noqa: F401  (loaded before timing, as in a running server)
 from labelwell.store.db import Database
 from labelwell.store.migrate import upgrade
@@ -57,7 +58,7 @@ from labelwell.work import accounts, projects, storage, storage_sync
 from labelwell.work.actors import Actor
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _s3 import LAYOUTS, Endpoint, s3rver, seeded_moto  # noqa: E402
+from _s3 import LAYOUTS, Endpoint, disk, s3rver, seeded_moto  # noqa: E402
 
 ONTOLOGY = {
     "name": "images",
@@ -66,6 +67,7 @@ ONTOLOGY = {
 SERVERS: dict[str, Callable[[dict[str, tuple[str, int]]], AbstractContextManager[Endpoint]]] = {
     "moto": seeded_moto,
     "s3rver": s3rver,
+    "disk": disk,
 }
 
 
@@ -81,19 +83,14 @@ def timed(run: Callable[[], object], cpu: dict | None = None) -> tuple[object, f
 
 
 def measure(end: Endpoint, bucket: str, n: int, data_url: str | None) -> dict:
-    fs = s3fs.S3FileSystem(
-        key=end.key,
-        secret=end.secret,
-        use_listings_cache=False,
-        skip_instance_cache=True,
-        client_kwargs={"endpoint_url": end.url},
-    )
+    fs = end.filesystem()
+    root = end.path(bucket)
     out: dict = {}
-    found, out["list_find_s"] = timed(lambda: fs.find(f"{bucket}/in"))
+    found, out["list_find_s"] = timed(lambda: fs.find(root))
     assert isinstance(found, list)
     out["listed_find"] = len(found)
     cpu: dict = {}
-    found, out["list_parallel_s"] = timed(lambda: storage_sync.list_keys(fs, f"{bucket}/in"), cpu)
+    found, out["list_parallel_s"] = timed(lambda: storage_sync.list_keys(fs, root), cpu)
     assert isinstance(found, list)
     out["listed_parallel"] = len(found)
     out["list_parallel_client_cpu_s"] = cpu["cpu_s"]
@@ -116,9 +113,7 @@ def measure(end: Endpoint, bucket: str, n: int, data_url: str | None) -> dict:
                 admin,
                 project.id,
                 name="raw",
-                url=f"s3://{bucket}/in",
-                options={"endpoint_url": end.url},
-                credentials={"key": end.key, "secret": end.secret},
+                **end.connection(bucket),
             )
             project_id = project.id
         for name in ("sync", "resync"):
@@ -137,7 +132,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--layouts", default="sharded,shards,flat", help=", ".join(LAYOUTS))
-    parser.add_argument("--servers", default="moto,s3rver", help="moto, s3rver or both")
+    parser.add_argument("--servers", default="moto,s3rver", help="moto, s3rver, disk")
     parser.add_argument("--data-url", default=None, help="a scratch database (default SQLite)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
