@@ -209,10 +209,16 @@ def test_mot_frames_past_the_sequence(tmp_path):
     fails("mot", tmp_path, CLIPS, None, "frame", "frame 9 is past the sequence's 8 frames")
     (tmp_path / "s" / "seqinfo.ini").write_text("[Sequence]\nseqLength=eight\n")
     fails("mot", tmp_path, CLIPS, None, "seqLength", "seqLength must be an integer")
+    (tmp_path / "s" / "seqinfo.ini").unlink()
+    _, (row,) = read("mot", tmp_path, CLIPS, frames=20)  # a frame count given instead
+    assert row.data["frames"] == 20
+    assert row.annotations[0]["result"]["tracks"][0]["keyframes"][-1]["outside"] is True
 
 
 def test_kitti_labels_and_bad_lines(tmp_path):
     (tmp_path / "label_2").mkdir()
+    (tmp_path / "ImageSets").mkdir()  # split lists beside label_2 are not label files
+    (tmp_path / "ImageSets" / "train.txt").write_text("000004\n")
     car = "Car 0.00 0 -1.87 0 0 0 0 1.5 1.8 4 -2 1.7 10 -1.87"
     (tmp_path / "label_2" / "000004.txt").write_text(
         f"{car}\nDontCare -1 -1 0 0 0 0 0 -1 -1 -1 0 0 0 0\n"

@@ -237,7 +237,10 @@ class KittiImporter(ControlImporter):
 
     def read_bundle(self, bundle: Bundle) -> Iterator[ImportRow]:
         manifest = bundle.manifest()
-        labels = [n for n in bundle.ending(".txt") if "calib/" not in f"/{n}"]
+        texts = bundle.ending(".txt")
+        labels = [n for n in texts if "/label_2/" in f"/{n}"] or [
+            n for n in texts if "/calib/" not in f"/{n}"
+        ]
         items: dict[str, tuple[int, dict[str, Any], list[dict[str, Any]]]] = {}
         for n, name in enumerate(labels, start=1):
             stem = PurePosixPath(name).stem

@@ -15,7 +15,8 @@ labels. ``motmetrics.io.loadtxt(..., fmt="mot16")`` reads the files.
 
 The importer reads ``<seq>/gt/gt.txt`` or a tracker's ``<seq>/det/det.txt`` (a
 zip, a folder, or one such file) with ``seqinfo.ini`` for the frame count, rate
-and size (without it, the last frame in the file ends the video). Each MOT id
+and size (without it, the importer's ``frames`` if set, else the last frame in
+the file ends the video). Each MOT id
 becomes a ``video_track`` whose keyframes are the fewest that interpolate back to
 its boxes (:func:`labelwell.formats._tracks.keyframes`); an id of -1 (a detection
 with no identity) is a track of its own. In ground truth, ``conf`` 0 marks a box
@@ -184,6 +185,8 @@ class MotImporter(ControlImporter):
 
     name = "mot"
     types = VIDEO_TYPES
+    #: the frame count of a sequence without seqinfo.ini (else its last frame ends it)
+    frames: int | None = None
     default_name, default_source = "tracks", "video"
 
     def read_bundle(self, bundle: Bundle) -> Iterator[ImportRow]:
@@ -255,7 +258,7 @@ class MotImporter(ControlImporter):
                 raise InvalidInput(f"{where} line {line}: id {mot_id} has a second box on frame "
                                    f"{frame + 1}", line=line, field="frame")  # fmt: skip
             per_frame[frame] = (box, 0 <= visible < 1)
-        total = int(info.get("frames") or 0) or max(
+        total = int(info.get("frames") or self.frames or 0) or max(
             (f + 1 for t in boxes.values() for f in t), default=0
         )
         for track_frames in boxes.values():
