@@ -118,8 +118,9 @@ def measure(end: Endpoint, bucket: str, n: int, data_url: str | None) -> dict:
             project_id = project.id
         for name in ("sync", "resync"):
             report, out[f"{name}_s"] = timed(
-                lambda: storage_sync.sync(db, admin, project_id, "raw")
+                lambda: storage_sync.sync(db, admin, project_id, "raw"), cpu
             )
+            out[f"{name}_cpu_s"] = cpu["cpu_s"]
             assert isinstance(report, storage_sync.SyncReport)
             out[f"{name}_added"] = report.added_items
             out[f"{name}_stages"] = report.stages

@@ -43,10 +43,10 @@ class SyncReport:
     added_items: int
     import_id: int | None
     #: seconds of each stage: ``known`` (reading the objects earlier syncs
-    #: took), ``listing`` (until the last key came, new keys picked part by
-    #: part as they come), ``items`` (storing and publishing the import, from
-    #: the end of the listing: items are stored while the rest is listed) and
-    #: ``record`` (recording the objects taken)
+    #: took), ``listing`` (until the last listing ended), ``items`` (storing
+    #: and publishing the import, from the end of the listing: items are
+    #: stored while the rest is listed) and ``record`` (recording the objects
+    #: taken)
     stages: dict[str, float] = field(default_factory=dict)
 
 
@@ -80,6 +80,7 @@ def iter_keys(
     workers: int = LIST_WORKERS,
     split: int = LIST_SPLIT,
     depth: int = LIST_DEPTH,
+    ended: Callable[[], None] | None = None,
 ) -> Iterator[list[str]]:
     """The keys of every object under ``root`` (relative to it), each once, in
     parts as their listings finish, each part sorted. One level at a time, the
@@ -90,9 +91,16 @@ def iter_keys(
     background while the caller works on the parts already given: one part a
     folder, in the folders' order. A prefix without folders (a flat layout) is
     one listing, page after page: the store gives no way to split a key range
-    it has not shown yet."""
+    it has not shown yet. ``ended``, if given, is called as each listing ends
+    (from the thread that ran it)."""
     start = root.rstrip("/") + "/"
     seen: set[str] = set()
+
+    def find(path: str) -> list[str]:
+        found = list(fs.find(path))
+        if ended:
+            ended()
+        return found
 
     def fresh(paths: list[str]) -> list[str]:
         keys = []
@@ -119,7 +127,9 @@ def iter_keys(
                     elif not str(entry["name"]).endswith("/"):
                         files.append(name)
             frontier = folders
-        listings = pool.map(fs.find, frontier)  # all started now
+        listings = pool.map(find, frontier)  # all started now
+        if ended:
+            ended()
         yield fresh(files)
         for found in listings:
             yield fresh(found)
@@ -246,12 +256,15 @@ def _sync(
     listed = 0
     listed_at = clock
 
+    def ended() -> None:
+        nonlocal listed_at
+        listed_at = max(listed_at, time.perf_counter())
+
     def new() -> Iterator[str]:
         """The new keys, part after part, while the rest is being listed."""
-        nonlocal listed, listed_at
+        nonlocal listed
         try:
-            for part in iter_keys(fs, root):
-                listed_at = time.perf_counter()  # that of the last part, in the end
+            for part in iter_keys(fs, root, ended=ended):
                 listed += len(part)
                 yield from new_keys(part, known, pattern)
         except (OSError, ValueError) as exc:
