@@ -26,18 +26,25 @@ from labelwell.work.policies import Permission, authorize
 from labelwell.work.projects import ontology_of
 from labelwell.work.published import published
 
+#: keys looked up per query (SQLite allows 32,766 bound values at most)
+KEYS_PER_QUERY = 1_000
+
 
 def _items_by_key(session: Session, project_id: int, keys: set[str]) -> dict[str, Item]:
     """``{key: item}`` for the keys that name an item: by external id first, else
     by id."""
-    ids = {int(k) for k in keys if k.isdigit()}
-    found = session.scalars(
-        select(Item).where(
-            Item.project_id == project_id,
-            published(),
-            or_(Item.external_id.in_(keys), Item.id.in_(ids)),
-        )
-    ).all()
+    ordered = sorted(keys)
+    found: list[Item] = []
+    for at in range(0, len(ordered), KEYS_PER_QUERY):
+        chunk = ordered[at : at + KEYS_PER_QUERY]
+        ids = {int(k) for k in chunk if k.isdigit() and len(k) < 19}
+        found += session.scalars(
+            select(Item).where(
+                Item.project_id == project_id,
+                published(),
+                or_(Item.external_id.in_(chunk), Item.id.in_(ids)),
+            )
+        ).all()
     by_external = {i.external_id: i for i in found if i.external_id is not None}
     by_id = {str(i.id): i for i in found}
     return {k: by_external.get(k) or by_id[k] for k in keys if k in by_external or k in by_id}
