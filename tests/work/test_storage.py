@@ -178,6 +178,8 @@ def test_a_worker_runs_a_queued_sync_once(db, s3, tmp_path):
     with db.read_session() as s:
         result = s.get(Job, first.id).result
     assert result["added_items"] == 1 and result["connection"] == "raw"
+    assert set(result["stages"]) == {"known", "listing", "items", "record"}
+    assert all(seconds >= 0 for seconds in result["stages"].values())
     assert SECRET_KEY not in json.dumps(result)
 
 

@@ -219,6 +219,7 @@ def _summary(report: SyncReport) -> dict[str, Any]:
         "added_objects": report.added_objects,
         "added_items": report.added_items,
         "import_id": report.import_id,
+        "stages": report.stages,
     }
 
 
