@@ -186,3 +186,28 @@ def test_files_without_media_cannot_create_items(db, tmp_path: Path):
     assert err.value.details == {"field": "format"}
     with db.session() as s:
         assert label_files.attach_file(s, manager, pid, path, model_name="m") == 1
+
+
+@pytest.mark.parametrize("fmt", ["mot", "youtube_vis"])
+def test_video_files_can_create_items_too(db, tmp_path: Path, fmt: str):
+    """MOTChallenge and YouTube-VIS files name their videos, so an import can
+    make items of them (as CVAT's can): exported again, the same boxes."""
+    ontology, rows = CASES[fmt]
+    manager, pid = _project(db, ontology, rows)
+    first = _export(db, pid, fmt, ontology)
+    path = tmp_path / f"export.{EXPORTERS[fmt]().extension}"
+    path.write_bytes(first)
+    with db.session() as s:
+        other = projects.create_project(s, manager, "copy", ontology).id
+    record = imports.import_file(db, manager, other, path, fmt=fmt)
+    assert record.n_items == len(rows)
+    again = _export(db, other, fmt, ontology)
+    if fmt == "mot":  # folders are named by item id, which the new items do not share
+        boxes = sorted(v for k, v in _files(first).items() if k.endswith("gt.txt"))
+        assert sorted(v for k, v in _files(again).items() if k.endswith("gt.txt")) == boxes
+    else:
+        old, new = json.loads(first), json.loads(again)
+        assert [a["bboxes"] for a in new["annotations"]] == [
+            a["bboxes"] for a in old["annotations"]
+        ]
+        assert [v["external_id"] for v in new["videos"]] == ["clip-7", str(old["videos"][1]["id"])]
