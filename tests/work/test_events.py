@@ -119,3 +119,47 @@ def test_presence_is_names_for_managers_a_count_for_others(db, world):
     with db.read_session() as s:
         assert presence.present(s, annotator, world.project_id).count is None
         assert presence.present(s, world.reviewer, world.project_id).count == 2
+
+
+def test_postgresql_notifies_after_the_commit_never_inside_the_transaction(db, world, backend):
+    """A transaction that notifies holds one database-wide lock through its
+    commit's WAL flush, so the submit itself sends no ``pg_notify``: the
+    process's sender does, once the submit committed."""
+    if backend != "postgres":
+        pytest.skip("SQLite's events are rows written in the transaction")
+    import threading
+
+    from sqlalchemy import event
+
+    annotator = world.annotators[0]
+    here = threading.get_ident()
+    sent: list[str] = []
+    original = Raw._sql
+
+    def recorded(self, statement):
+        sql = original(self, statement)
+        if threading.get_ident() == here:
+            sent.append(sql)
+        return sql
+
+    def on_engine(conn, cursor, statement, parameters, context, executemany):
+        if threading.get_ident() == here:
+            sent.append(statement)
+
+    def change() -> None:
+        nonlocal here
+        here = threading.get_ident()
+        with db.session() as s:
+            task = queue.next_task(s, annotator, world.project_id)
+        Raw._sql = recorded
+        event.listen(db.engine, "before_cursor_execute", on_engine)
+        try:
+            with db.session() as s:
+                queue.submit(s, annotator, task.assignment_id, {"sentiment": "positive"})
+        finally:
+            Raw._sql = original
+            event.remove(db.engine, "before_cursor_execute", on_engine)
+
+    got = heard(db, world.project_id, change, expect=1)
+    assert [e.kind for e in got] == [events.SUBMITTED]
+    assert sent and not [sql for sql in sent if "pg_notify" in sql.lower()]

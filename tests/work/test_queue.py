@@ -258,21 +258,27 @@ def test_qualification_serves_gold_first_and_gates_real_work(db):
 
 def _statements_of_a_lease(db, actor, project_id, monkeypatch):
     """Every statement one ``next_task`` sends, as text without its parameters:
-    the queue's own (through :class:`Raw`) and any the engine runs."""
+    the queue's own (through :class:`Raw`) and any the engine runs, in this
+    thread (not the live events' sender, which notifies the last submit)."""
+    import threading
+
     from sqlalchemy import event
 
     from labelwell.store.raw import Raw
 
     sent: list[str] = []
     original = Raw._sql
+    here = threading.get_ident()
 
     def recorded(self, statement):
         sql = original(self, statement)
-        sent.append(sql)
+        if threading.get_ident() == here:
+            sent.append(sql)
         return sql
 
     def on_engine(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
+        if threading.get_ident() == here:
+            sent.append(statement)
 
     monkeypatch.setattr(Raw, "_sql", recorded)
     event.listen(db.engine, "before_cursor_execute", on_engine)

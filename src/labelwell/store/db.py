@@ -288,6 +288,7 @@ class Database:
                     unit.commit()  # the transaction the work asked for, if any
                 finally:
                     unit.close()  # an uncommitted transaction rolls back with the connection
+            unit.committed()
             return
         if self._gate is not None:
             if wait:
@@ -295,13 +296,15 @@ class Database:
             elif not self._gate.try_acquire():
                 raise WriterBusy
         try:
-            with self.engine.connect() as connection, connection.begin():
-                unit = Unit(connection)
-                try:
-                    yield unit
-                    unit.flush()
-                finally:
-                    unit.close()
+            with self.engine.connect() as connection:
+                with connection.begin():
+                    unit = Unit(connection)
+                    try:
+                        yield unit
+                        unit.flush()
+                    finally:
+                        unit.close()
+                unit.committed()
         finally:
             if self._gate is not None:
                 self._gate.release()

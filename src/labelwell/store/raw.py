@@ -18,11 +18,12 @@ rows written here read back through the ORM unchanged:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy import Connection, Engine, RootTransaction, event
 from sqlalchemy.orm import Session
 
 
@@ -153,7 +154,15 @@ class Unit:
     between any two statements of an autocommit unit: the queue's writes check
     again under lock what they rely on)."""
 
-    __slots__ = ("connection", "autocommit", "_session", "_raw", "_owns_session", "_transaction")
+    __slots__ = (
+        "connection",
+        "autocommit",
+        "_session",
+        "_raw",
+        "_owns_session",
+        "_transaction",
+        "_on_commit",
+    )
 
     def __init__(
         self, connection: Connection, session: Session | None = None, *, autocommit: bool = False
@@ -164,6 +173,7 @@ class Unit:
         self._owns_session = session is None
         self._raw: Raw | None = None
         self._transaction: RootTransaction | None = None
+        self._on_commit: list[Callable[[], None]] = []
 
     @classmethod
     def of(cls, work: Session | Unit) -> Unit:
@@ -186,6 +196,24 @@ class Unit:
         if self._transaction is not None:
             self._transaction.commit()
             self._transaction = None
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once what the unit wrote so far is committed: at
+        once in an autocommit unit (its statements are), when the transaction
+        commits otherwise, never if it rolls back. A unit made of an ORM
+        session leaves it to the session's commit."""
+        if self._session is not None and not self._owns_session:
+            on_commit(self._session, callback)
+        elif self.autocommit:
+            callback()
+        else:
+            self._on_commit.append(callback)
+
+    def committed(self) -> None:
+        """Called by the unit's owner once its transaction committed."""
+        callbacks, self._on_commit = self._on_commit, []
+        for callback in callbacks:
+            callback()
 
     @property
     def raw(self) -> Raw:
@@ -215,3 +243,27 @@ class Unit:
             self._raw = None
         if self._session is not None and self._owns_session:
             self._session.close()
+
+
+_ON_COMMIT = "labelwell_on_commit"
+
+
+def on_commit(work: Session | Unit, callback: Callable[[], None]) -> None:
+    """Run ``callback`` right after ``work``'s transaction commits, never if it
+    rolls back: for what must not happen unless the change is durable (telling
+    other processes about it), and need not happen inside the transaction."""
+    if isinstance(work, Unit):
+        work.on_commit(callback)
+    else:
+        work.info.setdefault(_ON_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _session_committed(session: Session) -> None:
+    for callback in session.info.pop(_ON_COMMIT, ()):
+        callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _session_rolled_back(session: Session) -> None:
+    session.info.pop(_ON_COMMIT, None)

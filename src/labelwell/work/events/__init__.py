@@ -4,9 +4,9 @@ A service that changes a project calls :func:`publish` inside its own unit of
 work, so an event is sent exactly when (and only if) the change commits:
 
 * PostgreSQL: ``pg_notify`` on the schema's channel (:data:`CHANNEL` and the
-  schema's name) in the same transaction
-  (PostgreSQL delivers notifications on commit, in commit order, and drops
-  those of a transaction that rolls back). Every server process keeps one
+  schema's name), sent right after the transaction commits by the process's
+  sender (:mod:`labelwell.work.events.notifier`, which says why not inside
+  it), never for one that rolls back. Every server process keeps one
   ``LISTEN`` connection (:class:`~labelwell.work.events.hub.Hub`) and fans
   the events out to its streams, so an event published through server A
   reaches a stream opened on server B.
@@ -34,9 +34,12 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from labelwell.store.raw import Raw, Statement, Unit, dumps, loads, raw_of
+from labelwell.store.raw import Raw, Statement, Unit, dumps, loads, on_commit, raw_of
 from labelwell.store.tables import LiveEvent, utcnow
+from labelwell.work.events.notifier import notifier
 
+#: the PostgreSQL channel's name, before the schema's (one channel per schema,
+#: so deployments or test runs sharing a database never hear each other)
 CHANNEL = "labelwell_events:"
 #: SQLite: events kept this long for streams that resume (``Last-Event-ID``)
 RETAIN_S = 600
@@ -56,9 +59,6 @@ _RATER_KINDS = frozenset({SUBMITTED, PRESENCE})
 #: payload keys that name people, items or gold: managers and reviewers only
 _RATER_KEYS = frozenset({"count"})
 
-#: one channel per schema, so that deployments (or test runs) sharing a
-#: PostgreSQL database in schemas of their own never hear each other
-_NOTIFY = Statement("SELECT pg_notify(? || current_schema(), ?)")
 _INSERT = Statement(
     "INSERT INTO live_events (project_id, kind, payload, created_at) VALUES (?, ?, ?json, ?)"
 )
@@ -101,40 +101,22 @@ def ids(values: list[int] | tuple[int, ...]) -> list[int]:
     return list(values[:MAX_IDS])
 
 
-def publish(
-    work: Session | Unit | Raw, project_id: int, kind: str, payload: dict[str, Any]
-) -> None:
+def publish(work: Session | Unit, project_id: int, kind: str, payload: dict[str, Any]) -> None:
     """Send an event when the caller's unit of work commits (nothing if it rolls back)."""
     if kind not in KINDS:
         raise ValueError(f"unknown event kind {kind!r}")
-    raw = work if isinstance(work, Raw) else raw_of(work)
+    raw = raw_of(work)
     if raw.postgresql:
         event_id = f"{time.time_ns():x}{secrets.token_hex(3)}"
-        raw.one(_NOTIFY, (CHANNEL, Event(event_id, project_id, kind, payload).wire()))
+        wire = Event(event_id, project_id, kind, payload).wire()
+        engine = work.connection.engine if isinstance(work, Unit) else work.get_bind().engine
+        sender = notifier(engine, CHANNEL)
+        on_commit(work, lambda: sender.send(wire))
         return
     now = utcnow()
     raw.run(_INSERT, (project_id, kind, dumps(payload), raw.stamp(now)))
     if secrets.randbelow(PRUNE_ONE_IN) == 0:
         raw.run(_PRUNE, (raw.stamp(now - timedelta(seconds=RETAIN_S)),))
-
-
-#: what :func:`wire_around` leaves out, for the statement to write in
-_HOLE = "\x00hole\x00"
-
-
-def wire_around(
-    project_id: int, kind: str, payload: dict[str, Any], holes: tuple[str, ...]
-) -> tuple[str, ...]:
-    """PostgreSQL: an event's notification text cut around the payload keys
-    ``holes`` (numbers only known to the statement that makes the change):
-    the pieces, one more than ``holes``, between which that statement writes
-    the numbers as text, so the change and its ``pg_notify`` take one round
-    trip (the queue's submit)."""
-    event_id = f"{time.time_ns():x}{secrets.token_hex(3)}"
-    marked = {**payload, **dict.fromkeys(holes, _HOLE)}
-    pieces = tuple(Event(event_id, project_id, kind, marked).wire().split(dumps(_HOLE)))
-    assert len(pieces) == len(holes) + 1
-    return pieces
 
 
 def last_id(raw: Raw) -> int:

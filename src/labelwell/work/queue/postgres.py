@@ -18,7 +18,6 @@ from psycopg import errors as pg_errors
 
 from labelwell.errors import Conflict, Unauthorized
 from labelwell.store.raw import Raw, Statement, dumps, loads, when
-from labelwell.work import events
 from labelwell.work.accounts import INVALID_TOKEN, bearer_hash
 from labelwell.work.actors import Actor, Bearer
 from labelwell.work.queue.project import QueueProject, project_of
@@ -27,21 +26,12 @@ from labelwell.work.queue.records import (
     Pending,
     Submitted,
     Task,
-    submitted_event,
     task_of,
 )
 
 NEXT_TASK = Statement("SELECT * FROM labelwell_next_task(?, ?, ?, ?json, ?, ?, ?, ?, ?)")
 SUBMISSION = Statement("SELECT * FROM labelwell_submission(?, ?, ?, ?json, ?, ?, ?)")
 SUBMIT = Statement("SELECT * FROM labelwell_submit(?, ?, ?, ?json, ?json, ?, ?, ?, ?)")
-#: the submit and its live event in one round trip: the notification is the
-#: event's text with the new annotation's id and the item's count written in
-#: (:func:`labelwell.work.events.wire_around`), sent only when it was stored
-SUBMIT_AND_NOTIFY = Statement(
-    "SELECT s.*, CASE WHEN s.o_outcome = 'stored' THEN pg_notify(? || current_schema(),"
-    " ? || s.o_annotation_id || ? || COALESCE(CAST(s.o_n_done AS TEXT), 'null') || ?) END"
-    " FROM labelwell_submit(?, ?, ?, ?json, ?json, ?, ?, ?, ?) s"
-)
 
 
 @dataclass(frozen=True)
@@ -193,20 +183,14 @@ def write(
     draft: Draft,
 ) -> tuple[str, int | None, int | None]:
     """Store the submission in one call, the lease locked and its status checked
-    again, and send its live event (on commit) in the same round trip. Returns
-    ``(outcome, annotation id, item's n_done)``; the outcome is
+    again. Returns ``(outcome, annotation id, item's n_done)``; the outcome is
     ``stored``, or the lease's status that refused it (``submitted``,
     ``skipped``, ``expired``: lapsed with its item labeled by others since,
     ``no_lease``)."""
-    event = events.wire_around(
-        todo.project.id, events.SUBMITTED, submitted_event(todo, actor), ("annotation_id", "done")
-    )
     try:
         row = db.named(
-            SUBMIT_AND_NOTIFY,
+            SUBMIT,
             (
-                events.CHANNEL,
-                *event,
                 actor.id,
                 assignment_id,
                 actor.email,

@@ -92,9 +92,8 @@ def submit(
         _refuse(outcome, assignment_id, todo)
     assert annotation_id is not None
     cost.charge(db, project, actor, time_spent_ms)
-    if not db.postgresql:  # PostgreSQL's write sent it (postgres.SUBMIT_AND_NOTIFY)
-        written = {"annotation_id": annotation_id, "done": n_done}
-        publish(db, project.id, SUBMITTED, {**submitted_event(todo, actor), **written})
+    written = {"annotation_id": annotation_id, "done": n_done}
+    publish(unit, project.id, SUBMITTED, {**submitted_event(todo, actor), **written})
     if n_done is not None and project.overlap >= 2 and n_done >= project.overlap:
         consensus.on_submitted(db, project, todo.item_id, n_done)
     if n_done == project.overlap:
