@@ -129,6 +129,7 @@ def test_import_gives_back_the_tracks(tmp_path):
          "99 is no video's id"),
         (lambda d: d["categories"][0].update(name="bus"), "categories[0].name", "'bus' is not in"),
         (lambda d: d["videos"][0].update(length=0), "length", "length must be > 0"),
+        (lambda d: d["annotations"].append(3), "annotations[2]", "must be an object"),
     ],
 )  # fmt: skip
 def test_bad_files_name_the_field(tmp_path, change, field, match):

@@ -246,10 +246,11 @@ class KittiImporter(ControlImporter):
             stem = PurePosixPath(name).stem
             entry = manifest.get(name)
             if entry is not None:
-                key, frame = (
-                    item_key(entry.get("external_id"), entry.get("item_id")),
-                    entry.get("frame"),
-                )
+                key, frame = item_key(entry.get("external_id"), entry.get("item_id")), None
+                if entry.get("frame") is not None:
+                    at = f"{MANIFEST}: {name}"
+                    frame = int(number(str(entry["frame"]), where=at, line=None, field="frame",
+                                       integer=True, minimum=0))  # fmt: skip
             else:
                 head, _, tail = stem.partition("_")
                 key = (head.lstrip("0") or "0") if head.isdigit() else stem

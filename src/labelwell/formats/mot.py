@@ -180,6 +180,22 @@ def _seqinfo(text: str, where: str) -> dict[str, Any]:
     return out
 
 
+def _manifest(text: str, where: str) -> dict[str, Any]:
+    """``labelwell_tracks.json``: the item, its labels, and each MOT id's track."""
+    try:
+        doc = json.loads(text)
+        tracks = {int(t["mot_id"]): t for t in doc.get("tracks", [])}
+        if not isinstance(doc.get("labels", []), list):
+            raise TypeError
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise InvalidInput(
+            f"{where}: not a labelwell track list (an object with labels and tracks of "
+            "mot_id, track_id, label)",
+            field="tracks",
+        ) from None
+    return {**doc, "tracks": tracks}
+
+
 class MotImporter(ControlImporter):
     """Reads MOTChallenge ``gt.txt`` / ``det.txt`` into ``video_track`` results."""
 
@@ -202,7 +218,7 @@ class MotImporter(ControlImporter):
             at = (seq / "seqinfo.ini").as_posix().removeprefix("./")
             info = _seqinfo(bundle.text(at), at) if at in bundle.names else {}
             at = (seq / "labelwell_tracks.json").as_posix().removeprefix("./")
-            manifest = json.loads(bundle.text(at)) if at in bundle.names else None
+            manifest = _manifest(bundle.text(at), at) if at in bundle.names else None
             yield from self._rows(n, name, bundle.text(name), key, info, manifest)
 
     def _label(self, cls: int, labels: list[str], where: str, line: int) -> str:
@@ -223,6 +239,7 @@ class MotImporter(ControlImporter):
         manifest: dict[str, Any] | None,
     ) -> Iterator[ImportRow]:
         labels = list((manifest or {}).get("labels") or self.ctrl.labels)
+        limit = int(info.get("frames") or self.frames or 0)
         ground_truth = where.endswith("gt.txt")
         boxes: dict[Any, dict[int, tuple[list[float], bool]]] = {}
         label_of: dict[Any, str] = {}
@@ -240,6 +257,10 @@ class MotImporter(ControlImporter):
                 return number(_f[i], where=where, line=_n, field=name, **bounds)
 
             frame = int(value(0, "frame", integer=True, minimum=1)) - 1
+            if limit and frame >= limit:
+                raise InvalidInput(f"{where} line {line}: frame {frame + 1} is past the "
+                                   f"sequence's {limit} frames", line=line,
+                                   field="frame")  # fmt: skip
             mot_id = int(value(1, "id", integer=True))
             box = [value(2, "bb_left") - 1, value(3, "bb_top") - 1,
                    value(4, "bb_width", above=0), value(5, "bb_height", above=0)]  # fmt: skip
@@ -258,14 +279,8 @@ class MotImporter(ControlImporter):
                 raise InvalidInput(f"{where} line {line}: id {mot_id} has a second box on frame "
                                    f"{frame + 1}", line=line, field="frame")  # fmt: skip
             per_frame[frame] = (box, 0 <= visible < 1)
-        total = int(info.get("frames") or self.frames or 0) or max(
-            (f + 1 for t in boxes.values() for f in t), default=0
-        )
-        for track_frames in boxes.values():
-            if max(track_frames, default=-1) >= total:
-                raise InvalidInput(f"{where}: frame {max(track_frames) + 1} is past the "
-                                   f"sequence's {total} frames", field="frame")  # fmt: skip
-        known = {t["mot_id"]: t for t in (manifest or {}).get("tracks", [])}
+        total = limit or max((f + 1 for t in boxes.values() for f in t), default=0)
+        known: dict[Any, dict[str, Any]] = (manifest or {}).get("tracks", {})
         by_annotator: dict[str | None, list[dict[str, Any]]] = {}
         for track, per_frame in boxes.items():
             frames = sorted(per_frame)

@@ -135,6 +135,15 @@ def _list(obj: Any, key: str, where: str) -> list[Any]:
     return value
 
 
+def _objects(obj: Any, key: str, where: str) -> list[dict[str, Any]]:
+    """``obj[key]``, a list of objects; the error names the first entry that is not."""
+    value = _list(obj, key, where)
+    for i, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            raise InvalidInput(f"{where}: {key}[{i}] must be an object", field=f"{key}[{i}]")
+    return value
+
+
 class YoutubeVisImporter(ControlImporter):
     """Reads YouTube-VIS JSON into ``video_track`` results."""
 
@@ -149,16 +158,14 @@ class YoutubeVisImporter(ControlImporter):
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"{path.name}: not JSON: {exc.msg}", line=exc.lineno) from None
         cats = {}
-        for i, c in enumerate(_list(doc, "categories", path.name)):
+        for i, c in enumerate(_objects(doc, "categories", path.name)):
             where = f"categories[{i}]"
             cats[c.get("id")] = check_label(self.ctrl, c.get("name"), line=None,
                                             field=f"{where}.name", file=path.name)  # fmt: skip
         by_video: dict[Any, list[tuple[int, dict[str, Any]]]] = {}
-        for i, ann in enumerate(_list(doc, "annotations", path.name)):
-            by_video.setdefault(ann.get("video_id") if isinstance(ann, dict) else None, []).append(
-                (i, ann)
-            )
-        for n, video in enumerate(_list(doc, "videos", path.name), start=1):
+        for i, ann in enumerate(_objects(doc, "annotations", path.name)):
+            by_video.setdefault(ann.get("video_id"), []).append((i, ann))
+        for n, video in enumerate(_objects(doc, "videos", path.name), start=1):
             where = f"{path.name}: videos[{n - 1}]"
             length = int(number(str(video.get("length")), where=where, line=None, field="length",
                                 integer=True, above=0))  # fmt: skip
