@@ -36,7 +36,7 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from labelwell.errors import Conflict, InvalidInput
+from labelwell.errors import Conflict
 from labelwell.formats.registry import ImportRow
 from labelwell.store.db import Database, rows_changed
 from labelwell.store.tables import Import, Item, Project, utcnow
@@ -47,10 +47,10 @@ from labelwell.work.items import (
     Annotators,
     ProgressFn,
     WarnFn,
-    _check_row,
     _write_batch,
+    checked_batches,
     importer_for,
-    read_with,
+    read_into,
 )
 from labelwell.work.media_pyramids import queue_for_import
 from labelwell.work.policies import Permission, authorize
@@ -131,12 +131,10 @@ def _store(
     """Validate each row outside any transaction; store each full chunk in one."""
     ontology = ontology_of(project)
     chunk = max(1, min(batch_size, CHUNK_ROWS))
-    seen_external: set[str] = set()
     total = chunks = 0
-    batch: list[ImportRow] = []
 
-    def write() -> None:
-        nonlocal total, batch, chunks
+    def write(batch: list[ImportRow]) -> None:
+        nonlocal total, chunks
         with db.session() as s:
             people.session = s
             people.resolve(batch)
@@ -149,27 +147,12 @@ def _store(
         chunks += 1
         if chunks % CHECKPOINT_EVERY == 0:
             db.checkpoint()  # SQLite: keep the WAL short for the annotators' commits
-        batch = []
-        seen_external.clear()  # later chunks are checked against the stored ones
         if progress:
             progress(total)
 
-    for row in rows:
-        where = f"{record.filename or 'input'} line {row.line}"
-        _check_row(row, ontology, where)
-        if row.external_id is not None:
-            if row.external_id in seen_external:
-                raise InvalidInput(
-                    f"{where}: external_id {row.external_id!r} appears twice",
-                    line=row.line,
-                    field="external_id",
-                )
-            seen_external.add(row.external_id)
-        batch.append(row)
-        if len(batch) >= chunk:
-            write()
-    if batch:
-        write()
+    # later chunks are checked against the stored ones
+    for batch in checked_batches(rows, ontology, record.filename, chunk):
+        write(batch)
     return total
 
 
@@ -280,22 +263,8 @@ def import_file(
     with db.read_session() as s:
         project = authorize(s, actor, project_id, Permission.manage)
         importer = importer_for(path, fmt, ontology_of(project))
-    return read_with(
-        importer,
-        path,
-        lambda rows: import_rows(
-            db,
-            actor,
-            project_id,
-            rows,
-            filename=path.name,
-            fmt=importer.name,
-            batch_size=batch_size,
-            progress=progress,
-            annotators=annotators,
-        ),
-        warn,
-    )
+    options = {"batch_size": batch_size, "progress": progress, "annotators": annotators}
+    return read_into(importer, path, warn, import_rows, db, actor, project_id, **options)
 
 
 def discard(db: Database, import_id: int) -> int:

@@ -174,6 +174,35 @@ def _allocate_ids(session: Session, table: str, n: int) -> Iterator[int]:
     return iter(range(start, start + n))
 
 
+def checked_batches(
+    rows: Iterable[ImportRow], ontology: Ontology, filename: str, size: int
+) -> Iterator[list[ImportRow]]:
+    """``rows`` in batches of ``size``, each row validated (:func:`_check_row`)
+    as the batch fills. An external_id repeated within a batch is refused here;
+    across batches (and against items stored before) by the query that stores
+    the batch, which sees the rows stored so far."""
+    seen_external: set[str] = set()
+    batch: list[ImportRow] = []
+    for row in rows:
+        where = f"{filename or 'input'} line {row.line}"
+        _check_row(row, ontology, where)
+        if row.external_id is not None:
+            if row.external_id in seen_external:
+                raise InvalidInput(
+                    f"{where}: external_id {row.external_id!r} appears twice",
+                    line=row.line,
+                    field="external_id",
+                )
+            seen_external.add(row.external_id)
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+            seen_external.clear()
+    if batch:
+        yield batch
+
+
 def _check_row(row: ImportRow, ontology: Ontology, where: str) -> None:
     def located(exc: InvalidInput, prefix: str) -> InvalidInput:
         field = f"{prefix}.{exc.field}" if exc.field else prefix
@@ -236,31 +265,8 @@ def import_rows(
     record = Import(project_id=project_id, filename=filename[:500], format=fmt, created_by=actor.id)
     session.add(record)
     session.flush()
-    # Duplicates within a batch are caught here; across batches (and against items
-    # stored before) by the batch's query, which sees this transaction's own rows.
-    seen_external: set[str] = set()
     total = 0
-    batch: list[ImportRow] = []
-    for row in rows:
-        where = f"{filename or 'input'} line {row.line}"
-        _check_row(row, ontology, where)
-        if row.external_id is not None:
-            if row.external_id in seen_external:
-                raise InvalidInput(
-                    f"{where}: external_id {row.external_id!r} appears twice",
-                    line=row.line,
-                    field="external_id",
-                )
-            seen_external.add(row.external_id)
-        batch.append(row)
-        if len(batch) >= batch_size:
-            people.resolve(batch)
-            total += _write_batch(session, project, record, batch, actor, people)
-            batch = []
-            seen_external.clear()
-            if progress:
-                progress(total)
-    if batch:
+    for batch in checked_batches(rows, ontology, filename, batch_size):
         people.resolve(batch)
         total += _write_batch(session, project, record, batch, actor, people)
         if progress:
@@ -438,20 +444,25 @@ def import_file(
     """Import a file; what the importer skipped (its ``warnings``) goes to ``warn``."""
     project = authorize(session, actor, project_id, Permission.manage)
     importer = importer_for(path, fmt, ontology_of(project))
+    options = {"batch_size": batch_size, "progress": progress, "annotators": annotators}
+    return read_into(importer, path, warn, import_rows, session, actor, project_id, **options)
+
+
+def read_into(
+    importer: Any,
+    path: Path,
+    warn: WarnFn | None,
+    import_rows: Callable[..., Stored],
+    *target: Any,
+    **options: Any,
+) -> Stored:
+    """:func:`read_with`, storing the rows by ``import_rows(*target, rows,
+    filename=, fmt=, **options)``: the file's name and the importer's format
+    are recorded on the import."""
     return read_with(
         importer,
         path,
-        lambda rows: import_rows(
-            session,
-            actor,
-            project_id,
-            rows,
-            filename=path.name,
-            fmt=importer.name,
-            batch_size=batch_size,
-            progress=progress,
-            annotators=annotators,
-        ),
+        lambda rows: import_rows(*target, rows, filename=path.name, fmt=importer.name, **options),
         warn,
     )
 
