@@ -22,7 +22,7 @@ from labelwell.errors import (
     TooManyRequests,
     Unauthorized,
 )
-from labelwell.formats.registry import fitting_exporters
+from labelwell.formats.registry import IMPORTERS, fitting_exporters
 from labelwell.schema import CONTROL_TYPES
 from labelwell.schema.templates import SAMPLE_DATA, SAMPLE_IMAGE, TEMPLATES
 from labelwell.server.errors import status_of
@@ -371,6 +371,7 @@ def manage_page(request: Request, project_id: int) -> Response:
         boot = {
             "project": {"id": project.id, "name": project.name},
             "settings": project_settings.settings_of(project).model_dump(mode="json"),
+            "i18n": catalogue_for(_lang(request), ("imp.",)),
         }
         return render(
             request,
@@ -384,6 +385,7 @@ def manage_page(request: Request, project_id: int) -> Response:
             exporters=[
                 f for f, (ok, _) in fitting_exporters(projects.ontology_of(project)).items() if ok
             ],
+            importers=sorted(IMPORTERS),
             dashboard=dashboard,
             can_manage_accounts=may(actor, GlobalPermission.manage_accounts),
             webhook_events=list(webhooks.EVENTS),

@@ -7,6 +7,8 @@ import { live } from "./live.js";
 const B = boot();
 const pid = B.project.id;
 const $ = (id) => document.getElementById(id);
+const t = (key, vars = {}) =>
+  (B.i18n?.[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
 const say = (id, message, ok) => { const el = $(id); el.textContent = message; el.className = ok === undefined ? "error" : ok ? "ok" : ""; };
 
 $("settings-form").addEventListener("submit", async (e) => {
@@ -39,19 +41,25 @@ $("import-form").addEventListener("submit", (e) => {
   if (!file) return;
   const form = new FormData();
   form.append("file", file);
+  // With a model, a label file goes onto the items it names as that model's predictions.
+  const model = $("import-model").value.trim();
+  const query = new URLSearchParams();
+  if ($("import-format").value) query.set("format", $("import-format").value);
+  if (model) query.set("model", model);
   const bar = $("import-progress");
   bar.hidden = false; bar.value = 0;
   say("import-status", "…", null);
   // XMLHttpRequest rather than fetch: it reports upload progress.
   const xhr = new XMLHttpRequest();
-  xhr.open("POST", `/api/v1/projects/${pid}/import`);
+  xhr.open("POST", `/api/v1/projects/${pid}/${model ? "import-predictions" : "import"}?${query}`);
   xhr.setRequestHeader("X-CSRF-Token", document.querySelector('meta[name="csrf-token"]').content);
   xhr.upload.onprogress = (ev) => { if (ev.lengthComputable) bar.value = ev.loaded / ev.total; };
   xhr.onload = () => {
     bar.value = 1;
     let body = null;
     try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
-    if (xhr.status === 201) say("import-status", `✓ ${body.n_items ?? body.count ?? ""} items imported from ${body.filename ?? file.name}`, true);
+    if (xhr.status === 201 && model) say("import-status", `✓ ${t("imp.attached", { n: body.count, model, file: file.name })}`, true);
+    else if (xhr.status === 201) say("import-status", `✓ ${t("imp.imported", { n: body.n_items ?? body.count ?? "", file: body.filename ?? file.name })}`, true);
     else say("import-status", body?.error?.message || `HTTP ${xhr.status}`);
   };
   xhr.onerror = () => say("import-status", "network error");
