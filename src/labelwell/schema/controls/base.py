@@ -142,6 +142,29 @@ def data_number(
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)
+class FreeTextControl(Control):
+    """A control whose answer holds free text of at most ``max_length``
+    characters (no limit when None); check it with :func:`check_text`."""
+
+    max_length: int | None = None
+
+    @classmethod
+    def _read_options(cls, r: Reader) -> dict[str, Any]:
+        return {"max_length": r.integer("max_length", None, minimum=1)}
+
+    def _options_dict(self) -> dict[str, Any]:
+        return drop_none([("max_length", self.max_length)])
+
+
+def check_text(key: str, value: Any, max_length: int | None) -> None:
+    """``value`` at ``key`` is a string of at most ``max_length`` characters."""
+    if type(value) is not str:
+        fail(key, f"must be a string, got {json_type(value)} {show(value)}")
+    if max_length is not None and len(value) > max_length:
+        fail(key, f"is {len(value)} characters long (at most {max_length})")
+
+
+@dataclass(eq=False, frozen=True, kw_only=True)
 class RegionControl(Control):
     """A control whose answer is a list of objects, each with an ``id`` and a
     ``label`` from ``labels`` and optional per-label ``attributes``."""

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from labelwell.schema._checks import Reader, drop_none, fail, is_int, json_type, show
-from labelwell.schema.controls.base import Control, Validator, register_control
+from labelwell.schema.controls.base import (
+    Control,
+    FreeTextControl,
+    Validator,
+    check_text,
+    register_control,
+)
 
 
 @register_control
@@ -97,27 +103,16 @@ class MultiChoice(Control):
 
 @register_control
 @dataclass(eq=False, frozen=True, kw_only=True)
-class Text(Control):
+class Text(FreeTextControl):
     """Free text (transcription, summary, correction of the source text)."""
 
     type = "text"
-    max_length: int | None = None
-
-    @classmethod
-    def _read_options(cls, r: Reader) -> dict[str, Any]:
-        return {"max_length": r.integer("max_length", None, minimum=1)}
-
-    def _options_dict(self) -> dict[str, Any]:
-        return drop_none([("max_length", self.max_length)])
 
     def compile(self) -> Validator:
         key, max_length = self.name, self.max_length
 
         def check(value: Any, data: Any, result: dict[str, Any]) -> None:
-            if type(value) is not str:
-                fail(key, f"must be a string, got {json_type(value)} {show(value)}")
-            if max_length is not None and len(value) > max_length:
-                fail(key, f"is {len(value)} characters long (at most {max_length})")
+            check_text(key, value, max_length)
 
         return check
 

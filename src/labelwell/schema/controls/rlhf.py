@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from labelwell.schema._checks import Reader, drop_none, fail, json_type, key_problem, show
-from labelwell.schema.controls.base import Control, Validator, register_control
+from labelwell.schema.controls.base import (
+    Control,
+    FreeTextControl,
+    Validator,
+    check_text,
+    register_control,
+)
 
 PAIRWISE_CHOICES = ("a", "b", "tie", "both_bad")
 
@@ -167,18 +173,10 @@ class Ranking(_ResponsesControl):
 
 @register_control
 @dataclass(eq=False, frozen=True, kw_only=True)
-class Correction(_ResponsesControl):
+class Correction(_ResponsesControl, FreeTextControl):
     """A rewritten response: ``{"response_id": str, "text": str}``."""
 
     type = "correction"
-    max_length: int | None = None
-
-    @classmethod
-    def _read_options(cls, r: Reader) -> dict[str, Any]:
-        return {"max_length": r.integer("max_length", None, minimum=1)}
-
-    def _options_dict(self) -> dict[str, Any]:
-        return drop_none([("max_length", self.max_length)])
 
     def compile(self) -> Validator:
         key, source, max_length = self.name, self.source_field(), self.max_length
@@ -195,9 +193,6 @@ class Correction(_ResponsesControl):
             rid, text = value["response_id"], value["text"]
             if type(rid) is not str or rid not in response_ids(data, source):
                 fail(f"{key}.response_id", f"{show(rid)} is not a response id of this item")
-            if type(text) is not str:
-                fail(f"{key}.text", f"must be a string, got {json_type(text)} {show(text)}")
-            if max_length is not None and len(text) > max_length:
-                fail(f"{key}.text", f"is {len(text)} characters long (at most {max_length})")
+            check_text(f"{key}.text", text, max_length)
 
         return check
