@@ -4,16 +4,13 @@ for members of the item's project only; suggestions, never stored labels."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from asr_server import asr_server
 from labelwell.formats.registry import ImportRow
 from labelwell.media import audio
-from labelwell.server import create_app
 from labelwell.store.tables import Annotation, Prediction
-from labelwell.work import items, projects
-from world import build_world
+from media_api import as_, item_ids, media_dir, media_world
 
 ONTOLOGY = {
     "name": "talk",
@@ -26,37 +23,15 @@ ONTOLOGY = {
 @pytest.fixture
 def world(db, settings):
     samples, bursts = audio.speechlike(8.0, seed=5)
-    (settings.home / "media").mkdir(exist_ok=True)
-    (settings.home / "media" / "talk.wav").write_bytes(audio.wav_bytes(samples))
-    w = build_world(db, n_annotators=1, texts=["x"])
-    with db.session() as s:
-        project = projects.create_project(s, w.manager, "talk", ONTOLOGY, gold_ratio=0.0)
-        projects.set_member(s, w.manager, project.id, w.annotators[0].id, "annotator")
-        row = ImportRow(line=1, data={"audio": "talk.wav", "duration": 8.0}, external_id="a1")
-        items.import_rows(s, w.manager, project.id, [row], filename="audio.jsonl")
-        w.project_id = project.id
+    (media_dir(settings) / "talk.wav").write_bytes(audio.wav_bytes(samples))
+    row = ImportRow(line=1, data={"audio": "talk.wav", "duration": 8.0}, external_id="a1")
+    w = media_world(db, "talk", ONTOLOGY, [row], filename="audio.jsonl")
     w.bursts = bursts
     return w
 
 
-@pytest.fixture
-def api(db, settings, world):
-    with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        yield client
-
-
-def _as(world, actor):
-    return {"Authorization": f"Bearer {world.token(actor)}"}
-
-
 def _item(api, world):
-    r = api.get(
-        f"/api/v1/projects/{world.project_id}/items",
-        headers=_as(world, world.manager),
-        params={"limit": 100},
-    )
-    assert r.status_code == 200, r.text
-    return next(i["id"] for i in r.json()["data"] if i["data"].get("audio") == "talk.wav")
+    return item_ids(api, world)["a1"]
 
 
 def test_peaks_and_spectrogram(api, world, settings):
@@ -64,7 +39,7 @@ def test_peaks_and_spectrogram(api, world, settings):
     r = api.get(
         f"/api/v1/items/{item}/audio/0/peaks",
         params={"points": 400},
-        headers=_as(world, world.manager),
+        headers=as_(world, world.manager),
     )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -75,7 +50,7 @@ def test_peaks_and_spectrogram(api, world, settings):
     r = api.get(
         f"/api/v1/items/{item}/audio/0/spectrogram",
         params={"columns": 20},
-        headers=_as(world, world.manager),
+        headers=as_(world, world.manager),
     )
     assert r.status_code == 200, r.text
     assert len(r.json()) == 20 and len(r.json()[0]) == 256
@@ -83,7 +58,7 @@ def test_peaks_and_spectrogram(api, world, settings):
 
 def test_peaks_and_spectrogram_of_a_window(api, world):
     item = _item(api, world)
-    headers = _as(world, world.manager)
+    headers = as_(world, world.manager)
     url = f"/api/v1/items/{item}/audio/0"
     r = api.get(f"{url}/peaks", params={"points": 300, "start": 2.0, "end": 3.5}, headers=headers)
     assert r.status_code == 200, r.text
@@ -110,7 +85,7 @@ def test_peaks_and_spectrogram_of_a_window(api, world):
 
 def test_speech_regions_are_suggestions(api, world, db):
     item = _item(api, world)
-    r = api.get(f"/api/v1/items/{item}/audio/0/speech", headers=_as(world, world.manager))
+    r = api.get(f"/api/v1/items/{item}/audio/0/speech", headers=as_(world, world.manager))
     assert r.status_code == 200, r.text
     found = r.json()["data"]
     assert r.json()["detector"] == "webrtcvad" and found
@@ -131,21 +106,21 @@ def test_transcripts_from_the_project_speech_server(api, world, db):
         ]
     }
     url = f"/api/v1/items/{item}/audio/0/transcribe"
-    r = api.post(url, json=body, headers=_as(world, world.manager))
+    r = api.post(url, json=body, headers=as_(world, world.manager))
     assert r.status_code == 422 and "asr_url" in r.text
     with asr_server() as server:
         r = api.patch(
             f"/api/v1/projects/{world.project_id}/settings",
             json={"asr_url": server},
-            headers=_as(world, world.manager),
+            headers=as_(world, world.manager),
         )
         assert r.status_code == 200, r.text
-        r = api.post(url, json=body, headers=_as(world, world.manager))
+        r = api.post(url, json=body, headers=as_(world, world.manager))
         assert r.status_code == 200, r.text
         assert r.json()["model"] == "burst-counter"
         assert r.json()["data"] == ["1 bursts", "2 bursts"]
         r = api.post(
-            url, json={"segments": [{"start": 1, "end": 90}]}, headers=_as(world, world.manager)
+            url, json={"segments": [{"start": 1, "end": 90}]}, headers=as_(world, world.manager)
         )
         assert r.status_code == 422 and "past the end" in r.text
 
@@ -153,13 +128,13 @@ def test_transcripts_from_the_project_speech_server(api, world, db):
 def test_only_members_reach_the_audio(api, world):
     item = _item(api, world)
     for path in ("peaks", "spectrogram", "speech"):
-        r = api.get(f"/api/v1/items/{item}/audio/0/{path}", headers=_as(world, world.outsider))
+        r = api.get(f"/api/v1/items/{item}/audio/0/{path}", headers=as_(world, world.outsider))
         assert r.status_code in (403, 404), r.text
-    r = api.get(f"/api/v1/items/{item}/audio/3/peaks", headers=_as(world, world.manager))
+    r = api.get(f"/api/v1/items/{item}/audio/3/peaks", headers=as_(world, world.manager))
     assert r.status_code == 404
     r = api.get(
         f"/api/v1/items/{item}/audio/0/peaks",
         params={"points": 0},
-        headers=_as(world, world.manager),
+        headers=as_(world, world.manager),
     )
     assert r.status_code == 422

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from labelwell.formats.registry import ImportRow
 from labelwell.media import pointcloud as pc
-from labelwell.server import create_app
 from labelwell.store.tables import Annotation, Prediction
-from labelwell.work import items, projects
-from world import build_world
+from media_api import as_, item_ids, media_dir, media_world
 
 ONTOLOGY = {
     "name": "lidar",
@@ -24,56 +21,26 @@ BOXES = [pc.SceneBox("car", (5.0, 3.0, -0.95), (4.2, 1.8, 1.5), 0.4)]
 
 @pytest.fixture
 def world(db, settings):
-    media = settings.home / "media"
-    media.mkdir(exist_ok=True)
+    media = media_dir(settings)
     scene = pc.synthetic_scene(BOXES, n_ground=3000, per_box=400, seed=1)
     (media / "scan.pcd").write_bytes(pc.write_pcd(scene))
     (media / "scan.bin").write_bytes(scene.astype("<f4").tobytes())
     (media / "cam.png").write_bytes(pc.camera_png(BOXES))
     (media / "notes.txt").write_text("not a point cloud")
-    w = build_world(db, n_annotators=1, texts=["x"])
-    with db.session() as s:
-        project = projects.create_project(s, w.manager, "lidar", ONTOLOGY, gold_ratio=0.0)
-        projects.set_member(s, w.manager, project.id, w.annotators[0].id, "annotator")
-        rows = [
-            ImportRow(
-                line=1, data={"pointcloud": "scan.pcd", "camera": "cam.png"}, external_id="one"
-            ),
-            ImportRow(
-                line=2,
-                data={"pointcloud": ["scan.pcd", "scan.bin", "notes.txt"]},
-                external_id="seq",
-            ),
-        ]
-        items.import_rows(s, w.manager, project.id, rows, filename="lidar.jsonl")
-        w.project_id = project.id
+    rows = [
+        ImportRow(line=1, data={"pointcloud": "scan.pcd", "camera": "cam.png"}, external_id="one"),
+        ImportRow(
+            line=2, data={"pointcloud": ["scan.pcd", "scan.bin", "notes.txt"]}, external_id="seq"
+        ),
+    ]
+    w = media_world(db, "lidar", ONTOLOGY, rows, filename="lidar.jsonl")
     w.scene = scene
     return w
 
 
-@pytest.fixture
-def api(db, settings, world):
-    with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        yield client
-
-
-def _as(world, actor):
-    return {"Authorization": f"Bearer {world.token(actor)}"}
-
-
-def _items(api, world):
-    r = api.get(
-        f"/api/v1/projects/{world.project_id}/items",
-        headers=_as(world, world.manager),
-        params={"limit": 100},
-    )
-    assert r.status_code == 200, r.text
-    return {i["external_id"]: i["id"] for i in r.json()["data"]}
-
-
 def test_points_of_a_frame_and_of_a_sequence(api, world, settings):
-    ids = _items(api, world)
-    r = api.get(f"/api/v1/items/{ids['one']}/pointcloud/points", headers=_as(world, world.manager))
+    ids = item_ids(api, world)
+    r = api.get(f"/api/v1/items/{ids['one']}/pointcloud/points", headers=as_(world, world.manager))
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/octet-stream"
     assert int(r.headers["x-points"]) == len(world.scene)
@@ -84,49 +51,49 @@ def test_points_of_a_frame_and_of_a_sequence(api, world, settings):
         r = api.get(
             f"/api/v1/items/{ids['seq']}/pointcloud/points",
             params={"frame": frame},
-            headers=_as(world, world.manager),
+            headers=as_(world, world.manager),
         )
         assert r.status_code == 200, r.text
         assert np.array_equal(np.frombuffer(r.content, dtype="<f4").reshape(-1, 4), world.scene)
     r = api.get(
         f"/api/v1/items/{ids['seq']}/pointcloud/points",
         params={"frame": 2},
-        headers=_as(world, world.manager),
+        headers=as_(world, world.manager),
     )
     assert r.status_code == 422 and "not a point cloud" in r.text
     r = api.get(
         f"/api/v1/items/{ids['seq']}/pointcloud/points",
         params={"frame": 3},
-        headers=_as(world, world.manager),
+        headers=as_(world, world.manager),
     )
     assert r.status_code == 404 and "3 frames" in r.text
     r = api.get(
         f"/api/v1/items/{ids['one']}/pointcloud/points",
         params={"field": "../x"},
-        headers=_as(world, world.manager),
+        headers=as_(world, world.manager),
     )
     assert r.status_code == 422
 
 
 def test_camera_image(api, world):
-    ids = _items(api, world)
+    ids = item_ids(api, world)
     r = api.get(
         f"/api/v1/items/{ids['one']}/pointcloud/camera",
         params={"frame": 0},
-        headers=_as(world, world.manager),
+        headers=as_(world, world.manager),
     )
     assert r.status_code == 200, r.text
     assert r.content.startswith(b"\x89PNG")
-    r = api.get(f"/api/v1/items/{ids['seq']}/pointcloud/camera", headers=_as(world, world.manager))
+    r = api.get(f"/api/v1/items/{ids['seq']}/pointcloud/camera", headers=as_(world, world.manager))
     assert r.status_code == 404
 
 
 def test_suggestions_store_nothing(api, world, db):
-    ids = _items(api, world)
+    ids = item_ids(api, world)
     r = api.post(
         f"/api/v1/items/{ids['one']}/pointcloud/suggestions",
         json={"frame": 0},
-        headers=_as(world, world.manager),
+        headers=as_(world, world.manager),
     )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -141,22 +108,22 @@ def test_suggestions_store_nothing(api, world, db):
     r = api.post(
         f"/api/v1/items/{ids['one']}/pointcloud/suggestions",
         json={"eps": -1},
-        headers=_as(world, world.manager),
+        headers=as_(world, world.manager),
     )
     assert r.status_code == 422 and "eps" in r.text
 
 
 def test_outsiders_reach_nothing(api, world):
-    ids = _items(api, world)
+    ids = item_ids(api, world)
     for path in ("points", "camera"):
         r = api.get(
-            f"/api/v1/items/{ids['one']}/pointcloud/{path}", headers=_as(world, world.outsider)
+            f"/api/v1/items/{ids['one']}/pointcloud/{path}", headers=as_(world, world.outsider)
         )
         assert r.status_code in (403, 404), r.text
     r = api.post(
         f"/api/v1/items/{ids['one']}/pointcloud/suggestions",
         json={},
-        headers=_as(world, world.outsider),
+        headers=as_(world, world.outsider),
     )
     assert r.status_code in (403, 404), r.text
     r = api.get(f"/api/v1/items/{ids['one']}/pointcloud/points")

@@ -9,17 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 from pycocotools import mask as cocomask
 from sqlalchemy import func, select
 
 from labelwell.formats.registry import ImportRow
-from labelwell.server import create_app
 from labelwell.store.tables import Annotation, Job, Prediction
-from labelwell.work import items, jobs, projects
+from labelwell.work import jobs
+from media_api import as_, item_ids, media_dir, media_world
 from segment_server import segment_server
-from world import build_world
 
 ONTOLOGY = {
     "name": "seg",
@@ -32,38 +30,19 @@ TRUTH = (slice(60, 160), slice(80, 200))
 def world(db, settings):
     rgb = np.full((240, 320, 3), 200, np.uint8)
     rgb[TRUTH] = (40, 150, 60)
-    (settings.home / "media").mkdir(exist_ok=True)
-    Image.fromarray(rgb).save(settings.home / "media" / "leaf.png")
-    w = build_world(db, n_annotators=2, texts=["x"])
-    with db.session() as s:
-        project = projects.create_project(s, w.manager, "seg", ONTOLOGY, gold_ratio=0.0)
-        projects.set_member(s, w.manager, project.id, w.annotators[0].id, "annotator")
-        row = ImportRow(line=1, data={"image": "leaf.png"}, external_id="leaf")
-        items.import_rows(s, w.manager, project.id, [row], filename="seg.jsonl")
-        w.project_id = project.id
-    return w
-
-
-@pytest.fixture
-def api(db, settings, world):
-    with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        yield client
-
-
-def _as(world, actor):
-    return {"Authorization": f"Bearer {world.token(actor)}"}
+    Image.fromarray(rgb).save(media_dir(settings) / "leaf.png")
+    row = ImportRow(line=1, data={"image": "leaf.png"}, external_id="leaf")
+    return media_world(db, "seg", ONTOLOGY, [row], filename="seg.jsonl", n_annotators=2)
 
 
 def _item(api, world):
-    r = api.get(f"/api/v1/projects/{world.project_id}/items", headers=_as(world, world.manager))
-    assert r.status_code == 200, r.text
-    return next(i["id"] for i in r.json()["data"] if i["data"].get("image") == "leaf.png")
+    return item_ids(api, world)["leaf"]
 
 
 def _lease(api, world):
     """The annotator takes the item (annotators reach only items leased to them)."""
     r = api.post(
-        f"/api/v1/projects/{world.project_id}/tasks/next", headers=_as(world, world.annotators[0])
+        f"/api/v1/projects/{world.project_id}/tasks/next", headers=as_(world, world.annotators[0])
     )
     assert r.status_code == 200, r.text
 
@@ -84,17 +63,17 @@ def _iou(a, b):
 
 def test_pyramid_and_tiles(api, world, settings):
     item = _item(api, world)
-    r = api.get(f"/api/v1/items/{item}/media/0/pyramid", headers=_as(world, world.manager))
+    r = api.get(f"/api/v1/items/{item}/media/0/pyramid", headers=as_(world, world.manager))
     assert r.status_code == 200, r.text
     assert r.json() == {"width": 320, "height": 240, "tile": 512, "levels": 1}
-    r = api.get(f"/api/v1/items/{item}/media/0/tiles/0/0/0", headers=_as(world, world.manager))
+    r = api.get(f"/api/v1/items/{item}/media/0/tiles/0/0/0", headers=as_(world, world.manager))
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
     with Image.open(io.BytesIO(r.content)) as im:
         assert im.size == (320, 240)
     assert list((settings.home / "cache" / "tiles").glob("*/pyramid.json"))
-    r = api.get(f"/api/v1/items/{item}/media/0/tiles/0/1/0", headers=_as(world, world.manager))
+    r = api.get(f"/api/v1/items/{item}/media/0/tiles/0/1/0", headers=as_(world, world.manager))
     assert r.status_code == 404
-    r = api.get(f"/api/v1/items/{item}/media/0/preview", headers=_as(world, world.manager))
+    r = api.get(f"/api/v1/items/{item}/media/0/preview", headers=as_(world, world.manager))
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"  # the top tile
 
 
@@ -117,11 +96,11 @@ def test_a_large_image_is_built_once_by_a_job_while_requests_answer_at_once(
     item = _item(api, world)
     _lease(api, world)
     url = f"/api/v1/items/{item}/media/0"
-    headers = _as(world, world.annotators[0])
+    headers = as_(world, world.annotators[0])
     # Two viewers at once (threads: two requests in flight together) and a third later.
     with ThreadPoolExecutor(2) as pool:
         answers = list(pool.map(lambda _: api.get(f"{url}/pyramid", headers=headers), range(2)))
-    answers.append(api.get(f"{url}/pyramid", headers=_as(world, world.manager)))
+    answers.append(api.get(f"{url}/pyramid", headers=as_(world, world.manager)))
     for r in answers:
         assert r.status_code == 202, r.text
         body = r.json()
@@ -158,7 +137,7 @@ def test_a_large_image_that_cannot_be_decoded_fails_its_job_once(
     leaf = settings.home / "media" / "leaf.png"
     leaf.write_bytes(leaf.read_bytes()[:200])  # the header says 320 x 240; the pixels are cut off
     url = f"/api/v1/items/{item}/media/0/pyramid"
-    headers = _as(world, world.manager)
+    headers = as_(world, world.manager)
     assert api.get(url, headers=headers).status_code == 202
     assert jobs.work(db, settings.home, once=True) == 1
     [job] = _pyramid_jobs(db)
@@ -181,7 +160,7 @@ def test_superpixels_png(api, world):
     r = api.get(
         f"/api/v1/items/{item}/media/0/superpixels",
         params={"n": 100},
-        headers=_as(world, world.manager),
+        headers=as_(world, world.manager),
     )
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     with Image.open(io.BytesIO(r.content)) as im:
@@ -196,7 +175,7 @@ def test_grabcut_is_a_suggestion(api, world, db):
     r = api.post(
         f"/api/v1/items/{item}/media/0/grabcut",
         json={"box": [60, 40, 160, 140]},
-        headers=_as(world, world.annotators[0]),
+        headers=as_(world, world.annotators[0]),
     )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -213,21 +192,21 @@ def test_interactive_model_through_the_project_setting(api, world):
     item = _item(api, world)
     _lease(api, world)
     url = f"/api/v1/items/{item}/media/0/segment"
-    r = api.post(url, json={"points": [[120, 100, 1]]}, headers=_as(world, world.annotators[0]))
+    r = api.post(url, json={"points": [[120, 100, 1]]}, headers=as_(world, world.annotators[0]))
     assert r.status_code == 422 and "segment_model_url" in r.text
     with segment_server() as server:
         r = api.patch(
             f"/api/v1/projects/{world.project_id}/settings",
             json={"segment_model_url": server},
-            headers=_as(world, world.manager),
+            headers=as_(world, world.manager),
         )
         assert r.status_code == 200, r.text
-        r = api.post(url, json={"points": [[120, 100, 1]]}, headers=_as(world, world.annotators[0]))
+        r = api.post(url, json={"points": [[120, 100, 1]]}, headers=as_(world, world.annotators[0]))
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["source"] == "flood-fill@1" and body["score"] == pytest.approx(0.9)
         assert _iou(_mask(body["rle"]), _truth()) > 0.98
-        r = api.post(url, json={"points": []}, headers=_as(world, world.annotators[0]))
+        r = api.post(url, json={"points": []}, headers=as_(world, world.annotators[0]))
         assert r.status_code == 422 and "points" in r.text
 
 
@@ -243,7 +222,7 @@ def test_interactive_model_through_the_project_setting(api, world):
 def test_bad_boxes_are_422_naming_the_field(api, world, body, field):
     item = _item(api, world)
     r = api.post(
-        f"/api/v1/items/{item}/media/0/grabcut", json=body, headers=_as(world, world.manager)
+        f"/api/v1/items/{item}/media/0/grabcut", json=body, headers=as_(world, world.manager)
     )
     assert r.status_code == 422, r.text
     assert field in r.text
@@ -259,8 +238,8 @@ def test_only_members_who_may_see_the_item(api, world):
         ("POST", "grabcut", {"json": {"box": [60, 40, 160, 140]}}),
     ):
         r = api.request(
-            method, f"/api/v1/items/{item}/media/0/{path}", headers=_as(world, outsider), **kw
+            method, f"/api/v1/items/{item}/media/0/{path}", headers=as_(world, outsider), **kw
         )
         assert r.status_code in (403, 404), (path, r.status_code)
-    r = api.get(f"/api/v1/items/{item}/media/3/pyramid", headers=_as(world, world.manager))
+    r = api.get(f"/api/v1/items/{item}/media/3/pyramid", headers=as_(world, world.manager))
     assert r.status_code == 404
