@@ -6,21 +6,13 @@ the field."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from labelwell.server import create_app
 from world import build_world
 
 
 @pytest.fixture
 def world(db):
     return build_world(db, n_annotators=2, n_items=6, overlap=1)
-
-
-@pytest.fixture
-def api(db, settings, world):
-    with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        yield client
 
 
 def _h(world, actor):

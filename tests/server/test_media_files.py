@@ -7,11 +7,9 @@ from __future__ import annotations
 import io
 
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 
 import storage_server
-from labelwell.server import create_app
 from world import build_world
 
 s3_server = storage_server.s3_server
@@ -21,12 +19,6 @@ s3 = storage_server.s3
 @pytest.fixture
 def world(db):
     return build_world(db, n_annotators=1, texts=["local text"])
-
-
-@pytest.fixture
-def api(db, settings, world):
-    with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        yield client
 
 
 def _as(world, actor):

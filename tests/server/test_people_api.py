@@ -8,10 +8,8 @@ import io
 from datetime import date, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from labelwell.server import create_app
 from labelwell.store.tables import Assignment, Item
 from world import build_world
 
@@ -24,12 +22,6 @@ def world(db):
     return build_world(
         db, n_annotators=2, n_items=6, gold={0: {"sentiment": "positive"}}, gold_ratio=1.0
     )
-
-
-@pytest.fixture
-def api(db, settings, world):
-    with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        yield client
 
 
 def _as(world, actor):

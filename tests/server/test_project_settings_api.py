@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from labelwell.server import create_app
 from labelwell.store.tables import Project
 from world import build_world
 
@@ -13,12 +11,6 @@ from world import build_world
 @pytest.fixture
 def world(db):
     return build_world(db, n_annotators=1, settings={"gold_threshold": 0.9})
-
-
-@pytest.fixture
-def api(db, settings, world):
-    with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        yield client
 
 
 def _as(world, actor):

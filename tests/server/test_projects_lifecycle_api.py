@@ -6,10 +6,8 @@ delete with its audit record."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from labelwell.server import create_app
 from labelwell.store.tables import AuditEntry, Project
 from world import SENTIMENT, answer_every_task, build_world
 
@@ -17,12 +15,6 @@ from world import SENTIMENT, answer_every_task, build_world
 @pytest.fixture
 def world(db):
     return build_world(db, n_annotators=1, n_items=2)
-
-
-@pytest.fixture
-def api(db, settings, world):
-    with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        yield client
 
 
 def _as(world, actor):

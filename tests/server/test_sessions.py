@@ -29,12 +29,6 @@ def world(db):
     return world
 
 
-@pytest.fixture
-def api(db, settings, world):
-    with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        yield client
-
-
 def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
