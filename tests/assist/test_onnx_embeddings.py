@@ -79,6 +79,20 @@ def test_batches_by_length_give_each_text_its_own_vector(models):
     np.testing.assert_allclose(together, alone, atol=1e-5)
 
 
+@needs_onnx
+def test_batches_side_by_side_and_under_the_token_budget_change_no_vector(models, sample):
+    from labelwell.assist.onnx_minilm import OnnxMiniLM
+
+    serial = OnnxMiniLM(models, threads=1, batch_size=64, token_budget=10**9)
+    assert serial._pool is None
+    # two workers; long texts alone in their batch (a 256-piece text is over the budget)
+    parallel = OnnxMiniLM(models, threads=2, batch_size=64, token_budget=128)
+    np.testing.assert_allclose(parallel.encode(sample), serial.encode(sample), atol=1e-5)
+    # fewer texts than a batch still go to both workers, each its own vector
+    np.testing.assert_allclose(parallel.encode(sample[:3]), serial.encode(sample[:3]), atol=1e-5)
+    assert parallel.encode([]).shape == (0, DIM)
+
+
 def _unit(n, seed=0):
     v = np.random.default_rng(seed).normal(size=(n, DIM)).astype(np.float32)
     return v / np.linalg.norm(v, axis=1, keepdims=True)

@@ -12,8 +12,11 @@ Gurevych 2019).
 
 Texts are tokenised with the model's own fast tokenizer (``tokenizer.json``,
 truncated at 256 word pieces as the model was trained), sorted by length and
-run in batches padded only to the longest text of each batch, on as many
-threads as the machine has (or ``threads``).
+run in batches padded only to the longest text of each batch. The batches run
+side by side, one per core (or ``threads``), each on a single ONNX Runtime
+thread that sleeps rather than spins when it waits: short comments make
+matrices too small to split well across cores, and on a shared machine
+spinning threads burn the CPU time other processes need.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ import os
 import threading
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +36,9 @@ import numpy as np
 from labelwell.errors import InvalidInput
 
 MAX_TOKENS = 256
+#: Most word pieces (rows x padded length) in one batch: batches of long texts
+#: hold fewer rows, so their activations fit the cores' caches.
+TOKEN_BUDGET = 512
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _EXPORT_LOCK = threading.Lock()
 
@@ -174,16 +181,24 @@ class OnnxMiniLM:
         int8: bool = False,
         threads: int | None = None,
         batch_size: int = 64,
+        token_budget: int = TOKEN_BUDGET,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        if batch_size < 1:
+            raise InvalidInput("batch_size: must be at least 1", field="batch_size")
         model_dir = _package_dir()
         self.path = model_file(models, int8=int8, model_dir=model_dir)
+        self.workers = max(1, threads or os.cpu_count() or 1)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        # one thread per run; runs of different batches go side by side (Run is thread-safe)
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         options.log_severity_level = 3
         self.session = ort.InferenceSession(
             str(self.path), options, providers=["CPUExecutionProvider"]
@@ -192,6 +207,23 @@ class OnnxMiniLM:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self.batch_size = batch_size
+        self.token_budget = token_budget
+        self._pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
+
+    def _run(self, encodings: list[Any], lengths: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Unit-length mean-pooled vectors of one batch, padded to its longest text."""
+        width = int(lengths[rows].max())
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        for k, row in enumerate(rows):
+            ids[k, : lengths[row]] = encodings[row].ids
+        mask = (np.arange(width) < lengths[rows, None]).astype(np.int64)
+        (hidden,) = self.session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return np.asarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.empty((len(texts), 384), dtype=np.float32)
@@ -200,23 +232,21 @@ class OnnxMiniLM:
         encodings = self.tokenizer.encode_batch(list(texts))
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
         order = np.argsort(lengths, kind="stable")
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            width = int(lengths[rows].max())
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            types = np.zeros((len(rows), width), dtype=np.int64)
-            for k, row in enumerate(rows):
-                enc = encodings[row]
-                n = len(enc.ids)
-                ids[k, :n] = enc.ids
-                mask[k, :n] = enc.attention_mask
-                types[k, :n] = enc.type_ids
-            (hidden,) = self.session.run(
-                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            )
-            weights = mask[:, :, None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            out[rows] = pooled / np.clip(norms, 1e-12, None)
+        # few texts: smaller batches, so that every core gets one
+        size = min(self.batch_size, -(-len(texts) // self.workers))
+        batches = []
+        start = 0
+        while start < len(order):
+            # long texts: fewer rows, so a batch's activations stay small (token_budget)
+            width = int(lengths[order[min(start + size, len(order)) - 1]])
+            stop = start + max(1, min(size, self.token_budget // width))
+            batches.append(order[start:stop])
+            start = stop
+        results: Iterable[np.ndarray]
+        if self._pool is None or len(batches) == 1:
+            results = (self._run(encodings, lengths, rows) for rows in batches)
+        else:
+            results = self._pool.map(lambda rows: self._run(encodings, lengths, rows), batches)
+        for rows, vectors in zip(batches, results, strict=True):
+            out[rows] = vectors
         return out
