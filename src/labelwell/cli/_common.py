@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from labelwell.errors import LabelwellError
 from labelwell.settings import Settings
 from labelwell.store.db import Database
-from labelwell.store.tables import User
+from labelwell.store.tables import Project, User
+from labelwell.work import projects
 from labelwell.work.actors import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -72,6 +73,20 @@ def cli_actor(session: Session) -> Actor:
 def unit_of_work(db: Database) -> Iterator[tuple[Session, Actor]]:
     with db.session() as session:
         yield session, cli_actor(session)
+
+
+@contextmanager
+def project_work(db: Database, project: str) -> Iterator[tuple[Session, Actor, Project]]:
+    """:func:`unit_of_work` with the project named (or numbered) ``project``."""
+    with unit_of_work(db) as (session, actor):
+        yield session, actor, projects.get_project_by_name_or_id(session, project)
+
+
+def project_actor(db: Database, project: str) -> tuple[Actor, Project]:
+    """The acting user and the project named (or numbered) ``project``, read in a
+    unit of work of their own: for commands that open their own afterwards."""
+    with project_work(db, project) as (_, actor, target):
+        return actor, target
 
 
 def is_tty() -> bool:

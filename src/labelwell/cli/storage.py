@@ -8,8 +8,14 @@ from pathlib import Path
 
 import typer
 
-from labelwell.cli._common import fail, open_database, reports_errors, unit_of_work
-from labelwell.work import projects, storage, storage_sync
+from labelwell.cli._common import (
+    fail,
+    open_database,
+    project_actor,
+    project_work,
+    reports_errors,
+)
+from labelwell.work import storage, storage_sync
 from labelwell.work.export import ExportFilter
 
 storage_app = typer.Typer(
@@ -55,8 +61,7 @@ def add(
         if not isinstance(credentials, dict):
             raise fail(f"{credentials_file}: not a JSON object")
     db = open_database()
-    with unit_of_work(db) as (s, actor):
-        target = projects.get_project_by_name_or_id(s, project)
+    with project_work(db, project) as (s, actor, target):
         conn = storage.create_connection(
             s,
             actor,
@@ -74,8 +79,7 @@ def add(
 def list_(project: str = typer.Argument(..., help="Project name or id.")) -> None:
     """A project's connections (credentials: only which keys are set)."""
     db = open_database()
-    with unit_of_work(db) as (s, actor):
-        target = projects.get_project_by_name_or_id(s, project)
+    with project_work(db, project) as (s, actor, target):
         for conn in storage.list_connections(s, actor, target.id):
             keys = ", ".join(sorted(conn.credentials)) or "none"
             synced = conn.synced_at.isoformat() if conn.synced_at else "never"
@@ -90,8 +94,7 @@ def remove(
 ) -> None:
     """Remove a connection (its items stay; their media under it stop being served)."""
     db = open_database()
-    with unit_of_work(db) as (s, actor):
-        target = projects.get_project_by_name_or_id(s, project)
+    with project_work(db, project) as (s, actor, target):
         storage.delete_connection(s, actor, target.id, name)
     typer.echo(f"removed {name!r}")
 
@@ -104,8 +107,7 @@ def sync(
 ) -> None:
     """Make an item of each object under the prefix that no earlier sync took."""
     db = open_database()
-    with unit_of_work(db) as (s, actor):
-        target = projects.get_project_by_name_or_id(s, project)
+    actor, target = project_actor(db, project)
     report = storage_sync.sync(db, actor, target.id, name)
     typer.echo(
         f"synced {report.connection!r}: {report.listed} objects listed, "
@@ -126,8 +128,7 @@ def export(
 ) -> None:
     """Write the project's export under one of its storage connections."""
     db = open_database()
-    with unit_of_work(db) as (s, actor):
-        target = projects.get_project_by_name_or_id(s, project)
+    actor, target = project_actor(db, project)
     flt = ExportFilter(status=status, labels=labels)
     report = storage.export_project(db, actor, target.id, url, fmt=format, flt=flt)
     typer.echo(f"exported {report.items} items to {report.url} ({report.bytes} bytes)")
@@ -142,8 +143,7 @@ def import_(
 ) -> None:
     """Import a file stored under one of the project's connections."""
     db = open_database()
-    with unit_of_work(db) as (s, actor):
-        target = projects.get_project_by_name_or_id(s, project)
+    actor, target = project_actor(db, project)
     record = storage.import_url(db, actor, target.id, url, fmt=format)
     typer.echo(f"imported {record.n_items} items into {target.name!r} (import {record.id})")
 
