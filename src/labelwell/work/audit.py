@@ -35,6 +35,21 @@ def record(
     )
 
 
+def record_project(
+    session: Session, actor: Actor | None, action: str, project_id: int, details: dict[str, Any]
+) -> None:
+    """:func:`record` an action on the project itself (its target is the project)."""
+    record(
+        session,
+        actor,
+        action,
+        project_id=project_id,
+        target_type="project",
+        target_id=project_id,
+        details=details,
+    )
+
+
 def entries(
     session: Session, actor: Actor, project_id: int, *, after: int = 0, limit: int = 100
 ) -> list[AuditEntry]:

@@ -345,15 +345,7 @@ def set_budget(session: Session, actor: Actor, project_id: int, cap: float | Non
         raise InvalidInput("cap: must be a non-negative amount", field="cap")
     merged = project_settings.merged(project.settings, {"budget_cap": cap})
     project.settings = merged.to_column()
-    audit.record(
-        session,
-        actor,
-        "project.budget",
-        project_id=project_id,
-        target_type="project",
-        target_id=project_id,
-        details={"cap": cap},
-    )
+    audit.record_project(session, actor, "project.budget", project_id, {"cap": cap})
     recount_spend(session, project_id)
     session.flush()
     return budget_of(session, project)

@@ -115,15 +115,7 @@ def create_project(
     session.flush()
     session.add(Member(project_id=project.id, user_id=actor.id, role="manager"))
     session.add(Guideline(project_id=project.id, version=1, text=guidelines, created_by=actor.id))
-    audit.record(
-        session,
-        actor,
-        "project.create",
-        project_id=project.id,
-        target_type="project",
-        target_id=project.id,
-        details={"name": name},
-    )
+    audit.record_project(session, actor, "project.create", project.id, {"name": name})
     return project
 
 
@@ -134,15 +126,7 @@ def update_project(
     values = check_settings(values)
     for key, value in values.items():
         setattr(project, key, value)
-    audit.record(
-        session,
-        actor,
-        "project.update",
-        project_id=project.id,
-        target_type="project",
-        target_id=project.id,
-        details=values,
-    )
+    audit.record_project(session, actor, "project.update", project.id, values)
     return project
 
 
@@ -155,15 +139,7 @@ def merge_settings(
     project = authorize(session, actor, project_id, Permission.manage)
     merged = project_settings.merged(project.settings, values).to_column()
     project.settings = merged
-    audit.record(
-        session,
-        actor,
-        "project.settings",
-        project_id=project.id,
-        target_type="project",
-        target_id=project.id,
-        details=values,
-    )
+    audit.record_project(session, actor, "project.settings", project.id, values)
     return merged
 
 
@@ -303,15 +279,7 @@ def archive_project(session: Session, actor: Actor, project_id: int) -> Project:
     if project.archived_at is not None:
         raise Conflict(f"project {project.name!r} is already archived")
     project.archived_at = utcnow()
-    audit.record(
-        session,
-        actor,
-        "project.archive",
-        project_id=project.id,
-        target_type="project",
-        target_id=project.id,
-        details={"name": project.name},
-    )
+    audit.record_project(session, actor, "project.archive", project.id, {"name": project.name})
     return project
 
 
@@ -321,15 +289,7 @@ def restore_project(session: Session, actor: Actor, project_id: int) -> Project:
     if project.archived_at is None:
         raise Conflict(f"project {project.name!r} is not archived")
     project.archived_at = None
-    audit.record(
-        session,
-        actor,
-        "project.restore",
-        project_id=project.id,
-        target_type="project",
-        target_id=project.id,
-        details={"name": project.name},
-    )
+    audit.record_project(session, actor, "project.restore", project.id, {"name": project.name})
     return project
 
 
@@ -339,14 +299,6 @@ def delete_project(session: Session, actor: Actor, project_id: int, confirm: str
     project = authorize(session, actor, project_id, Permission.manage)
     if confirm.strip() != project.name:
         raise InvalidInput("confirm: type the project's name to delete it", field="confirm")
-    audit.record(
-        session,
-        actor,
-        "project.delete",
-        project_id=project.id,
-        target_type="project",
-        target_id=project.id,
-        details={"name": project.name},
-    )
+    audit.record_project(session, actor, "project.delete", project.id, {"name": project.name})
     session.delete(project)
     session.flush()
