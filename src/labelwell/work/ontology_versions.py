@@ -119,27 +119,18 @@ def _migrate(session: Session, project_id: int, changes: list[Change]) -> None:
     renames = [c for c in changes if c.kind in ("rename_control", "rename_label")]
     if not renames:
         return
-    for table in (Annotation, Prediction):
-        rows = session.execute(
-            select(table.id, table.result).where(table.project_id == project_id)
-        ).all()
-        for row_id, result in rows:
+    # each table holding results, with the column that picks out one of its rows
+    keyed: list[tuple[Any, Any]] = [
+        (Annotation, Annotation.id),
+        (Prediction, Prediction.id),
+        (GoldAnswer, GoldAnswer.item_id),
+    ]
+    for table, key in keyed:
+        rows = session.execute(select(key, table.result).where(table.project_id == project_id))
+        for row_key, result in rows.all():
             if any(touches(result, c) for c in renames):
-                session.execute(
-                    update(table)
-                    .where(table.id == row_id)
-                    .values(result=apply_renames(result, renames))
-                )
-    golds = session.execute(
-        select(GoldAnswer.item_id, GoldAnswer.result).where(GoldAnswer.project_id == project_id)
-    ).all()
-    for item_id, result in golds:
-        if any(touches(result, c) for c in renames):
-            session.execute(
-                update(GoldAnswer)
-                .where(GoldAnswer.item_id == item_id)
-                .values(result=apply_renames(result, renames))
-            )
+                changed = apply_renames(result, renames)
+                session.execute(update(table).where(key == row_key).values(result=changed))
 
 
 def change_ontology(
