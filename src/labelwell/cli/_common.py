@@ -76,10 +76,13 @@ def unit_of_work(db: Database) -> Iterator[tuple[Session, Actor]]:
 
 
 @contextmanager
-def project_work(db: Database, project: str) -> Iterator[tuple[Session, Actor, Project]]:
-    """:func:`unit_of_work` with the project named (or numbered) ``project``."""
-    with unit_of_work(db) as (session, actor):
-        yield session, actor, projects.get_project_by_name_or_id(session, project)
+def project_work(
+    db: Database, project: str, *, read: bool = False
+) -> Iterator[tuple[Session, Actor, Project]]:
+    """:func:`unit_of_work` (a read-only one with ``read``) with the project
+    named (or numbered) ``project``."""
+    with db.read_session() if read else db.session() as session:
+        yield session, cli_actor(session), projects.get_project_by_name_or_id(session, project)
 
 
 def project_actor(db: Database, project: str) -> tuple[Actor, Project]:

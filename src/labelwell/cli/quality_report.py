@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from labelwell.cli._common import cli_actor, open_database, reports_errors
+from labelwell.cli._common import open_database, project_work, reports_errors
 from labelwell.quality.registry import AGGREGATORS
-from labelwell.work import projects
 
 if TYPE_CHECKING:
     from labelwell.work.quality_report import Agreement, QualityReport
@@ -98,9 +97,7 @@ def report(
 ) -> None:
     """Agreement, gold accuracy, anomalies, aggregated labels and the review backlog."""
     db = open_database()
-    with db.read_session() as s:
-        actor = cli_actor(s)
-        target = projects.get_project_by_name_or_id(s, project)
+    with project_work(db, project, read=True) as (s, actor, target):
         from labelwell.work.quality_report import quality_report
 
         found = quality_report(s, actor, target.id, method=method, max_labels=max_labels)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from labelwell.cli._common import cli_actor, open_database, reports_errors, unit_of_work
+from labelwell.cli._common import open_database, project_work, reports_errors
 from labelwell.work import projects
 
 if TYPE_CHECKING:
@@ -78,9 +78,7 @@ def apply(
 
     functions = weak.load_labeling_functions(lfs)
     db = open_database()
-    with db.read_session() as s:
-        actor = cli_actor(s)
-        target = projects.get_project_by_name_or_id(s, project)
+    with project_work(db, project, read=True) as (s, actor, target):
         weak.choice_control(projects.ontology_of(target), control)
     client = None
     if dask:
@@ -109,9 +107,7 @@ def summary(
     from labelwell.work import weak
 
     db = open_database()
-    with db.read_session() as s:
-        actor = cli_actor(s)
-        target = projects.get_project_by_name_or_id(s, project)
+    with project_work(db, project, read=True) as (s, actor, target):
         found = weak.lf_summary(s, actor, target.id, control=control)
     typer.echo(json.dumps(dataclasses.asdict(found)) if as_json else render_summary(found))
 
@@ -133,8 +129,7 @@ def fit(
 
     policy = RoutingPolicy(approve, review, spot_check)
     db = open_database()
-    with unit_of_work(db) as (s, actor):
-        target = projects.get_project_by_name_or_id(s, project)
+    with project_work(db, project) as (s, actor, target):
         found = weak.fit_label_model(
             s, actor, target.id, control=control, route=route, policy=policy, seed=seed
         )
