@@ -32,6 +32,7 @@ import orjson
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.orm import Session
 
+from labelwell.formats.registry import ImportRow
 from labelwell.store import derived
 from labelwell.store.db import Database
 from labelwell.store.migrate import upgrade
@@ -111,6 +112,49 @@ def scratch_postgres(base: str | None = None) -> Iterator[str]:
         engine.dispose()
 
 
+def _item(
+    rng: random.Random, i: int
+) -> tuple[str, list[tuple[str, int]], tuple[str, float] | None]:
+    """Item ``i``'s text, its two human answers (a third of the items: label
+    and time spent) and its model prediction (half: label and score)."""
+    text_ = " ".join(rng.choice(WORDS) for _ in range(12)) + f" #{i}"
+    answers: list[tuple[str, int]] = []
+    if i % 3 == 0:
+        first_answer = rng.choice(LABELS)
+        second = first_answer if rng.random() < 0.7 else rng.choice(LABELS)
+        answers = [(label, rng.randint(2000, 30000)) for label in (first_answer, second)]
+    prediction = (rng.choice(LABELS), round(rng.random(), 4)) if i % 2 == 0 else None
+    return text_, answers, prediction
+
+
+def import_rows(n: int, seed_: int = 7) -> Iterator[ImportRow]:
+    """The same items as rows for ``imports.import_rows`` (the import path)."""
+    rng = random.Random(seed_)
+    for i in range(n):
+        text_, answers, prediction = _item(rng, i)
+        yield ImportRow(
+            line=i + 1,
+            data={"text": text_},
+            annotations=[
+                {
+                    "result": {"sentiment": label},
+                    "annotator": f"vendor{k}@bench.org",
+                    "time_spent_ms": spent,
+                }
+                for k, (label, spent) in enumerate(answers)
+            ],
+            predictions=[]
+            if prediction is None
+            else [
+                {
+                    "model": "bench-model",
+                    "result": {"sentiment": prediction[0]},
+                    "score": prediction[1],
+                }
+            ],
+        )
+
+
 def _chunk(
     rng: random.Random, first: int, n: int, project_id: int, import_id: int, now: datetime
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -118,15 +162,12 @@ def _chunk(
     items, answers, predictions = [], [], []
     details = orjson.dumps({"import_id": import_id}).decode()
     for item_id in range(first, first + n):
-        text_ = " ".join(rng.choice(WORDS) for _ in range(12)) + f" #{item_id}"
-        done = 0
+        text_, item_answers, prediction = _item(rng, item_id)
+        done = len(item_answers)
         # one item a second, the newest last: "created" sorts like the ids
         created = now - timedelta(seconds=10_000_000 - item_id)
-        if item_id % 3 == 0:
-            done = 2
-            first_answer = rng.choice(LABELS)
-            second = first_answer if rng.random() < 0.7 else rng.choice(LABELS)
-            for k, label in enumerate((first_answer, second)):
+        if item_answers:
+            for k, (label, spent) in enumerate(item_answers):
                 answers.append(
                     (
                         item_id,
@@ -134,7 +175,7 @@ def _chunk(
                         "human",
                         f"vendor{k}@bench.org",
                         orjson.dumps({"sentiment": label}).decode(),
-                        rng.randint(2000, 30000),
+                        spent,
                         "submitted",
                         False,
                         1,
@@ -143,7 +184,7 @@ def _chunk(
                         created,
                     )
                 )
-        if item_id % 2 == 0:
+        if prediction is not None:
             predictions.append(
                 (
                     item_id,
@@ -151,8 +192,8 @@ def _chunk(
                     "model",
                     "bench-model",
                     "",
-                    orjson.dumps({"sentiment": rng.choice(LABELS)}).decode(),
-                    round(rng.random(), 4),
+                    orjson.dumps({"sentiment": prediction[0]}).decode(),
+                    prediction[1],
                     created,
                 )
             )

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _data_manager import ONTOLOGY, _rows  # noqa: E402
+from _data_manager import ONTOLOGY, import_rows  # noqa: E402
 
 from labelwell.store.db import Database  # noqa: E402
 from labelwell.store.migrate import upgrade  # noqa: E402
@@ -48,7 +48,8 @@ def main() -> None:
             s, admin, f"import-{time.time_ns()}", ONTOLOGY, gold_ratio=0.0, overlap=2
         ).id
     start = time.perf_counter()
-    imports.import_rows(db, admin, pid, _rows(args.items), filename="b.jsonl", batch_size=10_000)
+    rows = import_rows(args.items)
+    imports.import_rows(db, admin, pid, rows, filename="b.jsonl", batch_size=10_000)
     seconds = time.perf_counter() - start
     with db.read_session() as s:
         found = dm.count(s, admin, pid, dm.TableQuery(search="#0"))
