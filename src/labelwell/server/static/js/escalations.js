@@ -5,6 +5,7 @@ import { api, ApiError } from "./api.js";
 import { boot, h } from "./dom.js";
 import { Panels, contextBlock } from "./panels.js";
 import { resultView } from "./render.js";
+import { externalId, fetchQueuePage, queueItems } from "./review_queue.js";
 
 const B = boot();
 const t = (key) => B.i18n?.[key] ?? key;
@@ -18,13 +19,7 @@ window.lw = { state };
 
 async function fetchMore() {
   if (state.exhausted) return;
-  const query = new URLSearchParams({ state: "escalated", limit: String(PAGE) });
-  if (state.cursor) query.set("cursor", state.cursor);
-  const page = await api("GET", `/projects/${pid}/review-queue?${query}`);
-  const known = new Set(state.queue.map((e) => e.id));
-  state.queue.push(...page.data.filter((e) => !known.has(e.id)));
-  state.cursor = page.next_cursor;
-  state.exhausted = !page.next_cursor;
+  await fetchQueuePage(pid, "escalated", PAGE, state);
 }
 
 function say(message, kind = "") {
@@ -35,10 +30,7 @@ function say(message, kind = "") {
 
 function renderList() {
   $("esc-count").textContent = `${state.queue.length}${state.exhausted ? "" : "+"}`;
-  $("esc-items").replaceChildren(...state.queue.map((entry, i) => h("li", {},
-    h("button", { type: "button", class: `link${i === state.index ? " current" : ""}`, "aria-current": i === state.index ? "true" : null,
-      dataset: { item: String(entry.id) }, onclick: () => show(i) },
-    `${t("review.item")} ${entry.id}`, entry.external_id ? h("span", { class: "muted" }, ` · ${entry.external_id}`) : null))));
+  $("esc-items").replaceChildren(...queueItems(t, state, show, externalId));
 }
 
 function annotationCard(entry, a, n) {
@@ -78,7 +70,7 @@ function show(i) {
   state.status = h("span", { id: "esc-status", class: "status", role: "status" });
   root.replaceChildren(
     h("section", { class: "card", dataset: { item: String(entry.id) } },
-      h("h2", {}, `${t("review.item")} ${entry.id}`, entry.external_id ? h("span", { class: "muted" }, ` · ${entry.external_id}`) : null,
+      h("h2", {}, `${t("review.item")} ${entry.id}`, externalId(entry),
         " ", h("span", { class: "badge" }, t("review.disagree"))),
       ...contextBlock(controls, entry.id, entry.data, entry.media || [], t),
       h("h3", {}, t("esc.annotations")),

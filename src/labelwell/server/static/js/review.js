@@ -8,6 +8,7 @@ import { boot, h } from "./dom.js";
 import { showComments, showHistory } from "./item_view.js";
 import { Panels, contextBlock } from "./panels.js";
 import { heartbeat } from "./live.js";
+import { externalId, fetchQueuePage, queueItems } from "./review_queue.js";
 
 const B = boot();
 const t = (key) => B.i18n?.[key] ?? key;
@@ -28,13 +29,7 @@ const actionable = (entry) => (B.state === "submitted" ? pending(entry).length >
 async function fetchMore() {
   if (state.exhausted) return;
   do {
-    const query = new URLSearchParams({ state: B.state, limit: String(PAGE) });
-    if (state.cursor) query.set("cursor", state.cursor);
-    const page = await api("GET", `/projects/${pid}/review-queue?${query}`);
-    const known = new Set(state.queue.map((e) => e.id));
-    state.queue.push(...page.data.filter((e) => !known.has(e.id)));
-    state.cursor = page.next_cursor;
-    state.exhausted = !page.next_cursor;
+    await fetchQueuePage(pid, B.state, PAGE, state);
   } while (!state.queue.length && !state.exhausted); // a page of the submitted list may be empty
 }
 
@@ -48,10 +43,7 @@ function say(message, kind = "") {
 function renderList() {
   $("review-count").textContent = `${state.queue.length}${state.exhausted ? "" : "+"}`;
   $("review-more").hidden = state.exhausted;
-  $("review-items").replaceChildren(...state.queue.map((entry, i) => h("li", {},
-    h("button", { type: "button", class: `link${i === state.index ? " current" : ""}`, "aria-current": i === state.index ? "true" : null,
-      dataset: { item: String(entry.id) }, onclick: () => show(i) },
-    `${t("review.item")} ${entry.id}`, entry.disagree ? h("span", { class: "badge small" }, "≠") : null))));
+  $("review-items").replaceChildren(...queueItems(t, state, show, (entry) => (entry.disagree ? h("span", { class: "badge small" }, "≠") : null)));
   $("review-items").dataset.count = String(state.queue.length);
 }
 
@@ -122,7 +114,7 @@ function show(i) {
   const comments = h("section", { class: "card item-comments", id: "review-comments" });
   root.replaceChildren(
     h("section", { class: "card review-item", dataset: { item: String(entry.id) } },
-      h("h2", {}, `${t("review.item")} ${entry.id}`, entry.external_id ? h("span", { class: "muted" }, ` · ${entry.external_id}`) : null,
+      h("h2", {}, `${t("review.item")} ${entry.id}`, externalId(entry),
         entry.disagree ? h("span", { class: "badge" }, t("review.disagree")) : null,
         " ", h("a", { class: "small", href: `/items/${entry.id}`, id: "review-open-item" }, t("rvw.open_item"))),
       h("div", { class: "answer-tabs", role: "group", "aria-label": t("rvw.answers") }, answers.map((a, k) => answerTab(a, k + 1))),
