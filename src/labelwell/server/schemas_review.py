@@ -14,8 +14,8 @@ from labelwell.work.item_history import Revision
 from labelwell.work.returned import Returned, returned_item_data
 
 
-class ReturnedPublic(Public):
-    """One of your labels a reviewer rejected: the item, your answer, and why."""
+class OwnLabelPublic(Public):
+    """One of your labels: the item as you saw it and the revision of your answer."""
 
     annotation_id: int
     item_id: int
@@ -23,6 +23,11 @@ class ReturnedPublic(Public):
     media: list[str]
     result: dict[str, Any]
     revision: int
+
+
+class ReturnedPublic(OwnLabelPublic):
+    """One of your labels a reviewer rejected: the item, your answer, and why."""
+
     comment: str
     reviewer: str
     rejected_at: datetime

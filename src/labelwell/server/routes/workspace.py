@@ -5,12 +5,12 @@ which writes a new revision)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Query
 
 from labelwell.server.deps import Ctx
 from labelwell.server.schemas import Page, PathId, Public
+from labelwell.server.schemas_review import OwnLabelPublic
 from labelwell.work import workspace
 
 router = APIRouter(tags=["tasks"])
@@ -22,13 +22,7 @@ class ProgressPublic(Public):
     left_capped: bool
 
 
-class SubmissionPublic(Public):
-    annotation_id: int
-    item_id: int
-    data: dict[str, Any]
-    media: list[str]
-    result: dict[str, Any]
-    revision: int
+class SubmissionPublic(OwnLabelPublic):
     submitted_at: datetime
     editable: bool
     closed_reason: str | None
