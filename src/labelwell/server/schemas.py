@@ -248,24 +248,6 @@ class SkipRequest(Strict):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class AnnotationPublic(Public):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    item_id: int
-    project_id: int
-    assignment_id: int | None
-    source: str
-    agent: str
-    result: dict[str, Any]
-    guideline_version: int | None
-    time_spent_ms: int | None
-    status: str
-    revision: int
-    supersedes_id: int | None
-    is_current: bool
-    created_at: datetime
-
-
 class AnnotationForRater(Public):
     """An annotation as a rater (annotator or reviewer) sees it: what was done,
     never what consensus or review made of it (``status``, ``is_current``). Gold
@@ -285,6 +267,14 @@ class AnnotationForRater(Public):
     revision: int
     supersedes_id: int | None
     created_at: datetime
+
+
+class AnnotationPublic(AnnotationForRater):
+    """An annotation as a manager sees it: the rater's view and what consensus
+    or review made of it."""
+
+    status: str
+    is_current: bool
 
 
 class GoldFeedback(Public):
