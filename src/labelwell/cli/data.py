@@ -10,7 +10,14 @@ from typing import Any
 import typer
 from tqdm import tqdm
 
-from labelwell.cli._common import fail, open_database, reports_errors, unit_of_work
+from labelwell.cli._common import (
+    fail,
+    open_database,
+    project_actor,
+    project_work,
+    reports_errors,
+    unit_of_work,
+)
 from labelwell.formats._select import check_mode
 from labelwell.formats.registry import EXPORTERS, IMPORTERS, fits
 from labelwell.store.tables import Import
@@ -59,8 +66,7 @@ def import_(
         raise fail(f"{file}: no such file or folder")
     db = open_database()
     if predictions_of is not None:
-        with unit_of_work(db) as (s, actor):
-            target = projects.get_project_by_name_or_id(s, project)
+        actor, target = project_actor(db, project)
 
         def attach(local: Path) -> int:
             with unit_of_work(db) as (s, actor):
@@ -86,8 +92,7 @@ def import_(
         last = done
 
     try:
-        with unit_of_work(db) as (s, actor):
-            target = projects.get_project_by_name_or_id(s, project)
+        actor, target = project_actor(db, project)
 
         # chunk by chunk, each in a short transaction: annotators keep working
         def read(local: Path) -> Import:
@@ -157,8 +162,7 @@ def export(
     db = open_database()
     exporter = make_exporter()
     configure_exporter(exporter, mode=mode, control=control)
-    with unit_of_work(db) as (s, actor):
-        target = projects.get_project_by_name_or_id(s, project)
+    with project_work(db, project) as (s, actor, target):
         project_row = authorize(s, actor, target.id, Permission.manage)
         ontology = projects.ontology_of(project_row)
         total = items.count_items(s, target.id)

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from labelwell.cli._common import fail, open_database, reports_errors, unit_of_work
+from labelwell.cli._common import fail, open_database, project_work, reports_errors, unit_of_work
 from labelwell.errors import LabelwellError
 
 rlhf_app = typer.Typer(
@@ -142,12 +142,10 @@ def import_prompts(
 ) -> None:
     """Store prompts (with their tags) as items of a project."""
     from labelwell.work import rlhf as service
-    from labelwell.work.projects import get_project_by_name_or_id
 
     prompts = service.read_prompt_file(file)
     db = open_database()
-    with unit_of_work(db) as (s, actor):
-        target = get_project_by_name_or_id(s, project)
+    with project_work(db, project) as (s, actor, target):
         record = service.import_prompts(s, actor, target.id, prompts, filename=file.name)
     typer.echo(f"imported {record.n_items} prompts into {target.name!r} (import {record.id})")
 
@@ -167,7 +165,6 @@ def prompts_report(
 ) -> None:
     """Counts by tag, near-duplicate prompts and gaps against target shares."""
     from labelwell.work import rlhf as service
-    from labelwell.work.projects import get_project_by_name_or_id
 
     goal = json.loads(targets.read_text(encoding="utf-8")) if targets else None
     embed = None
@@ -176,8 +173,7 @@ def prompts_report(
 
         embed = SentenceEncoder().encode
     db = open_database()
-    with unit_of_work(db) as (s, actor):
-        target = get_project_by_name_or_id(s, project)
+    with project_work(db, project) as (s, actor, target):
         report = service.prompts_report(
             s, actor, target.id, targets=goal, embed=embed, threshold=threshold
         )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from labelwell.cli._common import fail, open_database, reports_errors, unit_of_work
+from labelwell.cli._common import fail, open_database, project_work, reports_errors, unit_of_work
 from labelwell.cli.rlhf import rlhf_app
 from labelwell.errors import InvalidInput
 from labelwell.rlhf.pairs import PAIR_STRATEGIES
@@ -96,11 +96,9 @@ def bias_audit(
     from dataclasses import asdict
 
     from labelwell.work import rlhf as service
-    from labelwell.work.projects import get_project_by_name_or_id
 
     db = open_database()
-    with unit_of_work(db) as (s, actor):
-        target = get_project_by_name_or_id(s, project)
+    with project_work(db, project) as (s, actor, target):
         audit = service.project_bias_audit(s, actor, target.id, by=by, alpha=alpha)
     if as_json:
         typer.echo(json.dumps(asdict(audit)))
@@ -140,11 +138,9 @@ def train_reward(
     from dataclasses import asdict
 
     from labelwell.work import rlhf as service
-    from labelwell.work.projects import get_project_by_name_or_id
 
     db = open_database()
-    with unit_of_work(db) as (s, actor):
-        target = get_project_by_name_or_id(s, project)
+    with project_work(db, project) as (s, actor, target):
         pairs = service.project_pairs(s, actor, target.id, strategy=strategy, seed=seed)
     report = service.train_reward_model(
         pairs,
@@ -177,14 +173,12 @@ def score(
     """Score a project's responses with a reward model; the scores become predictions."""
     from labelwell.rlhf.reward_model import model_version
     from labelwell.work import rlhf as service
-    from labelwell.work.projects import get_project_by_name_or_id
     from labelwell.work.rlhf.reward import model_label
 
     label = name or model_label(model, model.name)
     version = model_version(model)
     db = open_database()
-    with unit_of_work(db) as (s, actor):
-        target = get_project_by_name_or_id(s, project)
+    with project_work(db, project) as (s, actor, target):
         plan = service.plan_scoring(s, actor, target.id, label, version)
     rewards = service.score_plan(plan, model)
     with unit_of_work(db) as (s, actor):
