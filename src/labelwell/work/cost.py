@@ -238,28 +238,24 @@ def work_costs(
 ) -> list[PersonCost]:
     """Each person's hours, labels and pay per project (human labels made in
     ``[start, end)``), of ``project_ids`` or every project."""
+    person = (
+        Annotation.project_id,
+        Annotation.user_id,
+        User.email,
+        User.name,
+        User.role,
+        User.skills,
+    )
     query = (
         select(
-            Annotation.project_id,
-            Annotation.user_id,
-            User.email,
-            User.name,
-            User.role,
-            User.skills,
+            *person,
             func.coalesce(func.sum(Annotation.time_spent_ms), 0),
             func.sum(case((Annotation.is_current.is_(True), 1), else_=0)),
             func.sum(case((_accepted(), 1), else_=0)),
         )
         .join(User, User.id == Annotation.user_id)
         .where(Annotation.source == "human")
-        .group_by(
-            Annotation.project_id,
-            Annotation.user_id,
-            User.email,
-            User.name,
-            User.role,
-            User.skills,
-        )
+        .group_by(*person)
         .order_by(Annotation.project_id, User.email)
     )
     if project_ids is not None:
