@@ -21,10 +21,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from labelwell.errors import InvalidInput
-from labelwell.quality.structured_agreement import matched_agreement
+from labelwell.quality.structured_agreement import match_by_iou, matched_agreement
 
 #: Columns of a cuboid frame besides ``task, worker, label``.
 CUBOID_COLUMNS = ("x", "y", "z", "length", "width", "height", "yaw")
@@ -129,13 +128,7 @@ def match_cuboids(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hungarian matching maximising total 3D IoU; ``(rows, cols, iou)`` of the pairs
     with ``IoU >= iou_threshold``."""
-    iou = cuboid_iou(boxes_a, boxes_b)
-    if iou.size == 0:
-        empty = np.zeros(0, dtype=int)
-        return empty, empty, np.zeros(0)
-    rows, cols = linear_sum_assignment(iou, maximize=True)
-    keep = iou[rows, cols] >= iou_threshold
-    return rows[keep], cols[keep], iou[rows, cols][keep]
+    return match_by_iou(cuboid_iou(boxes_a, boxes_b), iou_threshold)
 
 
 def cuboid_agreement(frame: pd.DataFrame, iou_threshold: float = 0.5) -> CuboidAgreement:
