@@ -51,6 +51,17 @@ export function colourOf(labels, name) {
   return declared || COLOURS[(i < 0 ? 0 : i) % COLOURS.length];
 }
 
+// The palette's chips: one per label, with its key (1-9) and colour, that
+// calls pick(name) when clicked.
+export function labelChips(labels, pick) {
+  return labels.map((l, i) => {
+    const b = h("button", { type: "button", class: "chip", "aria-pressed": "false", dataset: { label: l.name }, onclick: () => pick(l.name) },
+      h("kbd", {}, i < 9 ? String(i + 1) : ""), " ", l.name);
+    b.style.borderColor = colourOf(labels, l.name);
+    return b;
+  });
+}
+
 // Labels of a region control as [{name, color}], from strings or mappings.
 export function labelList(control) {
   return (control.labels || []).map((l) => (typeof l === "string" ? { name: l } : l));

@@ -20,7 +20,7 @@
 // A time_region control on a video hands over to the video tool's segments
 // (videoSegments in ./video.js).
 import { api } from "../api.js";
-import { colourOf, h, labelList, newId } from "../dom.js";
+import { colourOf, h, labelChips, labelList, newId } from "../dom.js";
 import { relabeller } from "./relabel.js";
 
 const VENDOR = "/static/vendor/wavesurfer-8.0.1";
@@ -186,12 +186,7 @@ function audioTool(control, data, ctx) {
     apply: (it, name) => { items = items.map((x) => (x.id === it.id ? { ...x, label: name } : x)); ctx.changed(); render(); },
     show: () => showState(),
   });
-  const paletteButtons = labels.map((l, i) => {
-    const b = h("button", { type: "button", class: "chip", "aria-pressed": "false", dataset: { label: l.name }, onclick: () => pickLabel(l.name) },
-      h("kbd", {}, i < 9 ? String(i + 1) : ""), " ", l.name);
-    b.style.borderColor = colourOf(labels, l.name);
-    return b;
-  });
+  const paletteButtons = labelChips(labels, pickLabel);
   palette.replaceChildren(...paletteButtons, relabel.button);
 
   // -- wavesurfer --------------------------------------------------------------

@@ -4,7 +4,7 @@
 // Labelling: a number key (or a palette click) picks the label of the regions
 // drawn next; it never changes a region already drawn. Relabelling is its own
 // action, R (or the Relabel button) on the selected region, then the new label.
-import { colourOf, h, labelList, newId, s } from "../dom.js";
+import { colourOf, h, labelChips, labelList, newId, s } from "../dom.js";
 import { relabeller } from "./relabel.js";
 
 function viewer(control, data, ctx, onReady) {
@@ -111,12 +111,7 @@ export function imageTool(kind) {
     };
     const round = (x) => Math.round(x * 10) / 10;
 
-    const paletteButtons = labels.map((l, i) => {
-      const b = h("button", { type: "button", class: "chip", "aria-pressed": "false", dataset: { label: l.name }, onclick: () => pickLabel(l.name) },
-        h("kbd", {}, i < 9 ? String(i + 1) : ""), " ", l.name);
-      b.style.borderColor = colourOf(labels, l.name);
-      return b;
-    });
+    const paletteButtons = labelChips(labels, pickLabel);
     palette.replaceChildren(...paletteButtons, relabel.button);
     function renderPalette() {
       for (const b of paletteButtons) {

@@ -15,7 +15,7 @@
 import * as THREE from "../../vendor/three-0.187.0/build/three.module.js";
 import { OrbitControls } from "../../vendor/three-0.187.0/examples/jsm/controls/OrbitControls.js";
 import { api } from "../api.js";
-import { colourOf, h, labelList, newId } from "../dom.js";
+import { colourOf, h, labelChips, labelList, newId } from "../dom.js";
 import { relabeller } from "./relabel.js";
 
 const round = (x, n = 3) => Math.round(x * 10 ** n) / 10 ** n;
@@ -335,12 +335,7 @@ export function cuboid(control, data, ctx) {
   }
 
   // --- lists and palette
-  const paletteButtons = labels.map((l, i) => {
-    const b = h("button", { type: "button", class: "chip", "aria-pressed": "false", dataset: { label: l.name }, onclick: () => pickLabel(l.name) },
-      h("kbd", {}, i < 9 ? String(i + 1) : ""), " ", l.name);
-    b.style.borderColor = colourOf(labels, l.name);
-    return b;
-  });
+  const paletteButtons = labelChips(labels, pickLabel);
   const relabel = relabeller(ctx, {
     target: () => find(selected),
     apply: (b, name) => {

@@ -6,7 +6,7 @@
 // picks the label that later selections get at once (press 1-9, then select).
 // A key never changes a span already made: relabelling is its own action, R
 // (or the Relabel button) on the selected span, then the new label.
-import { colourOf, h, labelList, newId } from "../dom.js";
+import { colourOf, h, labelChips, labelList, newId } from "../dom.js";
 import { relabeller } from "./relabel.js";
 
 // From this many spans the list scrolls in its own contained box (see app.css).
@@ -39,13 +39,7 @@ export function spans(control, data, ctx) {
   const el = h("div", { class: "spans-tool" }, palette, hint, body, list);
 
   // The palette is built once; picking a label only moves the "active" mark.
-  const paletteButtons = labels.map((l, i) => {
-    const b = h("button", { type: "button", class: "chip", "aria-pressed": "false", dataset: { label: l.name } },
-      h("kbd", {}, i < 9 ? String(i + 1) : ""), " ", l.name);
-    b.style.borderColor = colourOf(labels, l.name);
-    b.addEventListener("click", () => pickLabel(l.name));
-    return b;
-  });
+  const paletteButtons = labelChips(labels, pickLabel);
   palette.replaceChildren(...paletteButtons, relabel.button);
   function renderPalette() {
     for (const b of paletteButtons) {

@@ -10,7 +10,7 @@
 // T follows the box with a tracker (suggestions), A accepts them, Delete drops
 // this keyframe (Shift+Delete the track). Segments: [ start, ] end.
 import { api } from "../api.js";
-import { colourOf, h, labelList, s } from "../dom.js";
+import { colourOf, h, labelChips, labelList, s } from "../dom.js";
 import { boxAt, interpolate, timecode, withKeyframe } from "./video_tracks.js";
 
 const PROPAGATE_FRAMES = 24;
@@ -196,12 +196,7 @@ const round = (x) => Math.round(x * 10) / 10;
 function palette(control, ctx, onPick) {
   const labels = labelList(control);
   let active = labels[0]?.name;
-  const buttons = labels.map((l, i) => {
-    const b = h("button", { type: "button", class: "chip", "aria-pressed": "false", dataset: { label: l.name }, onclick: () => pick(l.name) },
-      h("kbd", {}, i < 9 ? String(i + 1) : ""), " ", l.name);
-    b.style.borderColor = colourOf(labels, l.name);
-    return b;
-  });
+  const buttons = labelChips(labels, pick);
   const el = h("div", { class: "label-palette", role: "toolbar", "aria-label": ctx.t("work.active_label") }, ...buttons);
   function mark() {
     for (const b of buttons) { b.classList.toggle("active", b.dataset.label === active); b.setAttribute("aria-pressed", String(b.dataset.label === active)); }
