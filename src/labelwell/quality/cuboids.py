@@ -23,7 +23,11 @@ import numpy as np
 import pandas as pd
 
 from labelwell.errors import InvalidInput
-from labelwell.quality.structured_agreement import match_by_iou, matched_agreement
+from labelwell.quality.structured_agreement import (
+    answered_lists,
+    match_by_iou,
+    matched_agreement,
+)
 
 #: Columns of a cuboid frame besides ``task, worker, label``.
 CUBOID_COLUMNS = ("x", "y", "z", "length", "width", "height", "yaw")
@@ -171,11 +175,9 @@ def cuboids_consensus(
     frame, track and interpolation flag, the median centre and size of its group,
     and the mean of the group's yaws, each first turned by a multiple of pi to lie
     within pi/2 of the first one (a box and its half-turn are the same box)."""
-    if any(a is None for a in answers):
-        return None if any(a for a in answers) else []
-    lists = [list(a or ()) for a in answers]
+    lists = answered_lists(answers)
     if not lists:
-        return []
+        return None if lists is None else []
     anchor = lists[0]
 
     def by_frame(boxes: list[dict[str, Any]]) -> dict[object, list[dict[str, Any]]]:

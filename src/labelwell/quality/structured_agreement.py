@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,8 @@ from scipy.optimize import linear_sum_assignment
 
 from labelwell.errors import InvalidInput
 from labelwell.quality.agreement import cohen_kappa
+
+R = TypeVar("R")
 
 Span = tuple[int, int, object]
 
@@ -172,6 +174,15 @@ def match_boxes(
     """Hungarian matching maximising total IoU; returns ``(rows, cols, iou)`` of the
     pairs with ``IoU >= iou_threshold``."""
     return match_by_iou(box_iou(boxes_a, boxes_b), iou_threshold)
+
+
+def answered_lists(answers: Sequence[Sequence[R] | None]) -> list[list[R]] | None:
+    """The annotators' region lists for a consensus of regions: None where one
+    left the control unanswered while another drew regions (no consensus), no
+    lists where nobody drew any."""
+    if any(a is None for a in answers):
+        return None if any(a for a in answers) else []
+    return [list(a or ()) for a in answers]
 
 
 def match_by_iou(

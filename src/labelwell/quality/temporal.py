@@ -38,7 +38,12 @@ from scipy.optimize import linear_sum_assignment
 
 from labelwell.errors import InvalidInput
 from labelwell.quality._frame import check_frame
-from labelwell.quality.structured_agreement import _f1, _pairs_per_task, match_by_iou
+from labelwell.quality.structured_agreement import (
+    _f1,
+    _pairs_per_task,
+    answered_lists,
+    match_by_iou,
+)
 
 #: a segment ``(start, end, label)`` in seconds, end exclusive
 Segment = tuple[float, float, Hashable]
@@ -266,11 +271,9 @@ def segments_consensus(
     consensus region takes the median start and end of its matched regions, the
     first annotator's id, and a speaker or text only where all of them give the
     same one (speaker names are each annotator's own words)."""
-    if any(a is None for a in answers):
-        return None if any(a for a in answers) else []
-    lists = [list(a or ()) for a in answers]
+    lists = answered_lists(answers)
     if not lists:
-        return []
+        return None if lists is None else []
     anchor = lists[0]
 
     def triples(regions: list[dict[str, object]]) -> list[Segment]:
