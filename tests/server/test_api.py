@@ -3,9 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 
-from labelwell.server import create_app
 from labelwell.work import accounts
 from world import SENTIMENT, build_world
 
@@ -14,12 +12,6 @@ from world import SENTIMENT, build_world
 def world(db):
     return build_world(db, n_annotators=2, n_items=4, overlap=2,
                        gold={3: {"sentiment": "negative"}})
-
-
-@pytest.fixture
-def api(db, settings):
-    with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        yield client
 
 
 def as_(world, actor):

@@ -7,9 +7,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from fastapi.testclient import TestClient
 
-from labelwell.server import create_app
 from labelwell.work import accounts
 from world import build_world
 
@@ -24,12 +22,6 @@ LIST_ROUTES = [
 @pytest.fixture
 def world(db):
     return build_world(db, n_annotators=1, n_items=2)
-
-
-@pytest.fixture
-def api(db, settings):
-    with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        yield client
 
 
 def _as(world, actor):

@@ -8,11 +8,9 @@ import json
 from urllib.parse import quote
 
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from labelwell.cli import app as cli_app
-from labelwell.server import create_app
 from labelwell.server.streaming import content_disposition
 from world import SENTIMENT, build_world
 
@@ -22,12 +20,6 @@ KOREAN = "리뷰 한국어"
 @pytest.fixture
 def world(db):
     return build_world(db, n_annotators=1, n_items=3)
-
-
-@pytest.fixture
-def api(db, settings):
-    with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        yield client
 
 
 def _manager(world):

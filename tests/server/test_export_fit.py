@@ -7,13 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from formats.fmt_samples import NER, VISION
 from labelwell.cli import app as cli_app
 from labelwell.formats.registry import EXPORTERS, fits
-from labelwell.server import create_app
 from world import SENTIMENT, build_world
 
 PAIRWISE = {
@@ -25,12 +23,6 @@ PAIRWISE = {
 @pytest.fixture
 def world(db):
     return build_world(db, n_annotators=1, n_items=3)
-
-
-@pytest.fixture
-def api(db, settings):
-    with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        yield client
 
 
 def _manager(world):

@@ -6,7 +6,6 @@ field, nothing stored."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -14,7 +13,6 @@ from labelwell import errors
 from labelwell.cli import app
 from labelwell.client import Client
 from labelwell.formats.registry import ImportRow
-from labelwell.server import create_app
 from labelwell.store.tables import Prediction
 from labelwell.work import items
 from sdk_transport import Via
@@ -38,12 +36,6 @@ def world(db):
             ImportRow(line=2, data={"audio": "b.wav"}),
         ], filename="calls.jsonl")  # fmt: skip
     return w
-
-
-@pytest.fixture
-def api(db, settings):
-    with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        yield client
 
 
 def _stored(db) -> list[tuple[str, list]]:

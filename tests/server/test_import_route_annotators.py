@@ -7,12 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from labelwell import errors
 from labelwell.client import Client
-from labelwell.server import create_app
 from labelwell.store.tables import Annotation, Item, User
 from sdk_transport import Via
 from world import build_world
@@ -21,12 +19,6 @@ from world import build_world
 @pytest.fixture
 def world(db):
     return build_world(db, n_annotators=1, n_items=1)
-
-
-@pytest.fixture
-def api(db, settings):
-    with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        yield client
 
 
 def _choice(value: str) -> dict:

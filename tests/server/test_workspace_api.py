@@ -8,19 +8,11 @@ import json
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from labelwell.server import create_app
 from labelwell.store.tables import Annotation, Assignment, utcnow
 from labelwell.work.workspace import RECENT_LIMIT
 from world import build_world
-
-
-@pytest.fixture
-def api(db, settings):
-    with TestClient(create_app(settings, database=db, migrate=False)) as client:
-        yield client
 
 
 @pytest.fixture
