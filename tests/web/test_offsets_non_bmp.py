@@ -8,28 +8,11 @@ from __future__ import annotations
 import json
 
 from web.helpers import login, open_workspace, shot, submit_and_wait
-from web.text_select import drag_select, span_project, stored_spans, utf16
+from web.text_select import SELECT_UNITS, drag_select, span_project, stored_spans, utf16
 
 FLAG, THUMB, FAMILY = "🇰🇷", "👍🏽", "👨\u200d👩\u200d👧"
 TEXT = f"{FLAG} 팀 응원! {THUMB} 김철수와 {FAMILY} 가족이 서울에서 만났다. {THUMB}{FLAG}"
 KEY = {"PER": "1", "LOC": "2", "ORG": "3"}
-
-#: Select a range by UTF-16 offsets into the tool's text, as a script can (and
-#: a browser's own selection never does: inside a flag or an emoji sequence).
-SELECT_UNITS = """([start, end]) => {
-  const body = document.querySelector('.ner-text');
-  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT, {
-    acceptNode: (n) => n.parentElement.classList.contains('seg') ? 1 : 3 });
-  let pos = 0, range = document.createRange(), node;
-  while ((node = walker.nextNode())) {
-    const len = node.data.length;
-    if (start >= pos && start <= pos + len) range.setStart(node, start - pos);
-    if (end >= pos && end <= pos + len) { range.setEnd(node, end - pos); break; }
-    pos += len;
-  }
-  const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
-  body.dispatchEvent(new MouseEvent('mouseup', { bubbles: true }));
-}"""
 
 
 def _at(part: str, nth: int = 0) -> tuple[int, int]:

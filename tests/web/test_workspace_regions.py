@@ -5,26 +5,7 @@ from __future__ import annotations
 
 from web.helpers import login, open_workspace, shot, submit_and_wait
 from web.seed import KO_TEXT
-
-SELECT = """([start, end]) => {
-  // Select by UTF-16 offsets in the text, as a user's mouse drag would.
-  const body = document.querySelector('.ner-text');
-  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT, {
-    acceptNode: (n) => n.parentElement.classList.contains('seg') ? 1 : 3 });
-  let pos = 0, range = document.createRange(), node;
-  while ((node = walker.nextNode())) {
-    const len = node.data.length;
-    if (start >= pos && start <= pos + len) range.setStart(node, start - pos);
-    if (end >= pos && end <= pos + len) { range.setEnd(node, end - pos); break; }
-    pos += len;
-  }
-  const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
-  body.dispatchEvent(new MouseEvent('mouseup', { bubbles: true }));
-}"""
-
-
-def utf16(text: str, cp: int) -> int:
-    return len(text[:cp].encode("utf-16-le")) // 2
+from web.text_select import SELECT_UNITS, utf16
 
 
 def test_ner_spans_on_korean_text_with_an_emoji(page, site):
@@ -37,17 +18,17 @@ def test_ner_spans_on_korean_text_with_an_emoji(page, site):
     person = (KO_TEXT.index("김철수"), KO_TEXT.index("김철수") + 3)
     place = (KO_TEXT.index("서울"), KO_TEXT.index("서울") + 2)
     org = (KO_TEXT.index("삼성전자"), KO_TEXT.index("삼성전자") + 4)
-    page.evaluate(SELECT, [utf16(KO_TEXT, person[0]), utf16(KO_TEXT, person[1])])
+    page.evaluate(SELECT_UNITS, [utf16(KO_TEXT, person[0]), utf16(KO_TEXT, person[1])])
     page.keyboard.press("1")  # the selection waits for its label: PER
     page.keyboard.press("2")  # nothing waits: later selections get LOC at once
-    page.evaluate(SELECT, [utf16(KO_TEXT, place[0]), utf16(KO_TEXT, place[1])])  # LOC
+    page.evaluate(SELECT_UNITS, [utf16(KO_TEXT, place[0]), utf16(KO_TEXT, place[1])])  # LOC
     page.keyboard.press("r")  # relabel the selected LOC span...
     page.keyboard.press("3")  # ... to ORG
     page.keyboard.press("Control+z")  # undo: LOC again
     page.keyboard.press("3")  # later selections get ORG
-    page.evaluate(SELECT, [utf16(KO_TEXT, org[0]), utf16(KO_TEXT, org[1])])  # ORG
+    page.evaluate(SELECT_UNITS, [utf16(KO_TEXT, org[0]), utf16(KO_TEXT, org[1])])  # ORG
     # An overlapping span over "서울에 있는 삼성전자" is drawn too, then deleted.
-    page.evaluate(SELECT, [utf16(KO_TEXT, place[0]), utf16(KO_TEXT, org[1])])
+    page.evaluate(SELECT_UNITS, [utf16(KO_TEXT, place[0]), utf16(KO_TEXT, org[1])])
     assert page.locator(".seg.overlap").count() >= 1
     page.keyboard.press("Delete")
     page.select_option("[data-control=links] select[aria-label=from]", label="PER: 김철수")

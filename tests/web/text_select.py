@@ -8,6 +8,23 @@ from typing import Any
 
 _names = count(1)
 
+#: Select a range by UTF-16 offsets into the tool's text, as a script can (and
+#: a browser's own selection never does: inside a flag or an emoji sequence).
+SELECT_UNITS = """([start, end]) => {
+  const body = document.querySelector('.ner-text');
+  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT, {
+    acceptNode: (n) => n.parentElement.classList.contains('seg') ? 1 : 3 });
+  let pos = 0, range = document.createRange(), node;
+  while ((node = walker.nextNode())) {
+    const len = node.data.length;
+    if (start >= pos && start <= pos + len) range.setStart(node, start - pos);
+    if (end >= pos && end <= pos + len) { range.setEnd(node, end - pos); break; }
+    pos += len;
+  }
+  const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
+  body.dispatchEvent(new MouseEvent('mouseup', { bubbles: true }));
+}"""
+
 #: The viewport rectangles of the first and last character (UTF-16 offsets
 #: ``[start, end)`` into the tool's text), found through the seg text nodes only.
 _RECTS = """([start, end]) => {
