@@ -9,13 +9,13 @@ from __future__ import annotations
 import base64
 import io
 import json
-import threading
 import wave
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager
+from http.server import BaseHTTPRequestHandler
 
 import numpy as np
+
+from threaded_server import http_server
 
 
 def count_bursts(wav: bytes) -> int:
@@ -56,14 +56,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(out.encode())
 
 
-@contextmanager
-def asr_server() -> Iterator[str]:
+def asr_server() -> AbstractContextManager[str]:
     """The server's URL while the block runs."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return http_server(_Handler)

@@ -9,16 +9,15 @@ from __future__ import annotations
 import base64
 import io
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager
+from http.server import BaseHTTPRequestHandler
 
 import numpy as np
 from PIL import Image
 
 from labelwell.formats._geometry import mask_to_rle
 from labelwell.media.segmentation import flood_region, grabcut
+from threaded_server import http_server
 
 
 def segment(body: dict) -> np.ndarray:
@@ -60,14 +59,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(out)
 
 
-@contextmanager
-def segment_server() -> Iterator[str]:
+def segment_server() -> AbstractContextManager[str]:
     """The server's URL while the block runs."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return http_server(_Handler)

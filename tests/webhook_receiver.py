@@ -7,9 +7,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+
+from threaded_server import http_server
 
 
 @dataclass
@@ -58,13 +60,6 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     box = Receiver(url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(box))
-    box.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_server(_handler(box)) as url:
+        box.url = f"{url}/hooks"
         yield box
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)

@@ -5,8 +5,7 @@ naming what was wrong."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from labelwell.assist.http_backend import ModelBackendError
 from labelwell.media.interactive import ask_model
 from segment_server import segment_server
+from threaded_server import http_server
 
 
 def scene() -> np.ndarray:
@@ -56,11 +56,5 @@ def test_answers_outside_the_protocol(body, message):
             self.end_headers()
             self.wfile.write(out)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with pytest.raises(ModelBackendError, match=message):
-            ask_model(f"http://127.0.0.1:{server.server_address[1]}", scene(), [(1, 1, 1)], None)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(Handler) as url, pytest.raises(ModelBackendError, match=message):
+        ask_model(url, scene(), [(1, 1, 1)], None)
