@@ -7,19 +7,7 @@ from __future__ import annotations
 
 from web.fresh import annotations, new_project
 from web.helpers import login, open_workspace, shot, submit_and_wait
-
-SENTIMENT = {
-    "name": "sentiment",
-    "controls": [
-        {
-            "name": "sentiment",
-            "type": "choice",
-            "source": "text",
-            "options": ["pos", "neg", "neu"],
-            "required": True,
-        }
-    ],
-}
+from web.seed import SENTIMENT
 
 
 def progress_says(page, text: str) -> None:
