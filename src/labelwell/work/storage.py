@@ -12,6 +12,7 @@ names any host); redirects are never followed."""
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import posixpath
 import tempfile
@@ -46,7 +47,7 @@ SCHEMES: dict[str, str] = {
 }
 #: options a connection takes, with what each means (docs/storage.md)
 OPTIONS = {
-    "endpoint_url": "an S3-compatible server's address (admins only)",
+    "endpoint_url": "an S3- or GCS-compatible server's address (admins only)",
     "region": "the bucket's region",
     "glob": "which objects a sync takes, a shell pattern on the key (default *)",
     "data_key": "the item data key that holds an object's URL (default url)",
@@ -131,6 +132,29 @@ def _check_credentials(scheme: str, credentials: dict[str, Any]) -> dict[str, st
     return dict(credentials)
 
 
+def _names_an_endpoint(credentials: dict[str, Any]) -> bool:
+    """Whether an Azure connection string points at its own address (an
+    emulator or a proxy), which could aim the server at its own network."""
+    text = credentials.get("connection_string")
+    if not isinstance(text, str):
+        return False
+    keys = {part.partition("=")[0].strip().lower() for part in text.split(";")}
+    return bool(keys & {"blobendpoint", "usedevelopmentstorage", "developmentstorageproxyuri"})
+
+
+def _gcs_token(token: str | None) -> Any:
+    """gcsfs' ``token``: a service account's JSON key given as text becomes the
+    dict gcsfs takes; ``anon`` stays; nothing means gcsfs' default chain."""
+    if token and token.lstrip().startswith("{"):
+        try:
+            return json.loads(token)
+        except ValueError:
+            raise InvalidInput(
+                "credentials.token is not a valid JSON key", field="credentials.token"
+            ) from None
+    return token
+
+
 # -- connections ---------------------------------------------------------------
 
 
@@ -154,6 +178,8 @@ def create_connection(
             f"only an admin may connect a project to a {scheme}:// prefix "
             "(it reads the server's own disk or network)"
         )
+    if _names_an_endpoint(credentials or {}) and not actor.is_admin:
+        raise Forbidden("only an admin may give a connection string that names an endpoint")
     if session.scalar(
         select(StorageConnection.id).where(
             StorageConnection.project_id == project_id, StorageConnection.name == name
@@ -239,8 +265,12 @@ def filesystem(conn: StorageConnection) -> AbstractFileSystem:
         kwargs["allow_redirects"] = False
         if creds.get("authorization"):
             kwargs["headers"] = {"Authorization": creds["authorization"]}
+    elif scheme == "gs":
+        kwargs = {"use_listings_cache": False, **creds, "token": _gcs_token(creds.get("token"))}
+        if options.get("endpoint_url"):
+            kwargs["endpoint_url"] = options["endpoint_url"]
     elif scheme != "file":
-        kwargs = dict(creds)
+        kwargs = {"use_listings_cache": False, **creds}
     try:
         return fsspec.filesystem(scheme, **kwargs)
     except ImportError:
