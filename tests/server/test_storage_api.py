@@ -1,5 +1,6 @@
-"""Storage connections over the HTTP API, against a real S3-compatible server
-(moto's standalone server on 127.0.0.1, through s3fs)."""
+"""Storage connections over the HTTP API, against real object stores on
+127.0.0.1 (moto's S3 server; where a test takes ``store``, also
+gcp-storage-emulator and Azurite: tests/storage_server.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ import storage_server
 from labelwell.server import create_app
 from labelwell.store.tables import Item
 from labelwell.work import queue
-from storage_server import ACCESS_KEY, SECRET_KEY
+from storage_server import SECRET_KEY
 from world import build_world
 
 s3_server = storage_server.s3_server
 s3 = storage_server.s3
+gcs_server = storage_server.gcs_server
+azurite_server = storage_server.azurite_server
+store = storage_server.store
 
 
 @pytest.fixture
@@ -39,7 +43,7 @@ def _connect(api, world, s3, **options):
     s3.make_bucket("photos")
     r = api.post(
         f"/api/v1/projects/{world.project_id}/storage",
-        json={"name": "raw", "url": "s3://photos/day1/",
+        json={"name": "raw", "url": f"{s3.scheme}://photos/day1/",
               "options": {**s3.options(), "data_key": "text", **options},
               "credentials": s3.credentials()},
         headers=_as(world, world.admin))
@@ -47,14 +51,15 @@ def _connect(api, world, s3, **options):
     return r.json()
 
 
-def test_credentials_never_leave_the_server(api, world, s3):
-    created = _connect(api, world, s3)
-    assert created["url"] == "s3://photos/day1"
-    assert created["credentials_set"] == ["key", "secret"]
+def test_credentials_never_leave_the_server(api, world, store):
+    created = _connect(api, world, store)
+    assert created["url"] == f"{store.scheme}://photos/day1"
+    assert created["credentials_set"] == sorted(store.credentials())
     r = api.get(f"/api/v1/projects/{world.project_id}/storage", headers=_as(world, world.manager))
     assert r.status_code == 200 and r.json()["count"] == 1
     for text in (json.dumps(created), r.text):
-        assert SECRET_KEY not in text and ACCESS_KEY not in text
+        for secret in [*store.secrets, *store.credentials().values()]:
+            assert secret not in text
     r = api.get(f"/api/v1/projects/{world.project_id}/storage",
                 headers=_as(world, world.annotators[0]))
     assert r.status_code == 403
@@ -65,9 +70,9 @@ def test_credentials_never_leave_the_server(api, world, s3):
     assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "url"
 
 
-def test_sync_then_annotator_gets_the_media_through_the_server(api, db, world, s3):
-    conn = _connect(api, world, s3, glob="*.png")
-    fs = s3.filesystem()
+def test_sync_then_annotator_gets_the_media_through_the_server(api, db, world, store):
+    conn = _connect(api, world, store, glob="*.png")
+    fs = store.filesystem()
     fs.pipe("photos/day1/cat.png", b"\x89PNG cat")
     fs.pipe("photos/day1/readme.md", b"skip me")
     url = f"/api/v1/projects/{world.project_id}/storage/{conn['id']}/sync"
@@ -88,6 +93,9 @@ def test_sync_then_annotator_gets_the_media_through_the_server(api, db, world, s
     assert r.status_code == 200, r.text
     assert r.content == b"\x89PNG cat" and r.headers["content-type"] == "image/png"
     assert r.headers["x-content-type-options"] == "nosniff"
+    sent = r.text + json.dumps(dict(r.headers))
+    for secret in [*store.secrets, *store.credentials().values()]:
+        assert secret not in sent
     r = api.get(f"/media/items/{task.item_id}/0", headers=_as(world, world.outsider))
     assert r.status_code == 404
 
@@ -116,27 +124,30 @@ def test_media_url_under_no_connection_is_not_fetched(api, db, world, s3):
     assert r.status_code == 404
 
 
-def test_export_to_and_import_from_storage(api, world, s3):
-    _connect(api, world, s3)
+def test_export_to_and_import_from_storage(api, world, store):
+    _connect(api, world, store)
     r = api.post(f"/api/v1/projects/{world.project_id}/storage-export",
-                 json={"url": "s3://photos/day1/exports/"}, headers=_as(world, world.manager))
+                 json={"url": f"{store.scheme}://photos/day1/exports/"},
+                 headers=_as(world, world.manager))
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["items"] == 1 and body["url"].startswith("s3://photos/day1/exports/p1-")
-    payload = s3.filesystem().cat(body["url"][len("s3://"):])
+    assert body["url"].startswith(f"{store.scheme}://photos/day1/exports/p1-")
+    assert body["items"] == 1
+    payload = store.filesystem().cat(body["url"][len(f"{store.scheme}://"):])
     assert json.loads(payload.decode())["data"] == {"text": "local text"}
 
-    s3.filesystem().pipe("photos/day1/in/more.jsonl", b'{"data": {"text": "from s3"}}\n')
+    store.filesystem().pipe("photos/day1/in/more.jsonl", b'{"data": {"text": "from s3"}}\n')
     r = api.post(f"/api/v1/projects/{world.project_id}/storage-import",
-                 json={"url": "s3://photos/day1/in/more.jsonl"},
+                 json={"url": f"{store.scheme}://photos/day1/in/more.jsonl"},
                  headers=_as(world, world.manager))
     assert r.status_code == 201, r.text
     assert r.json()["n_items"] == 1 and r.json()["filename"] == "more.jsonl"
     r = api.post(f"/api/v1/projects/{world.project_id}/storage-export",
-                 json={"url": "s3://other/x.jsonl"}, headers=_as(world, world.manager))
+                 json={"url": f"{store.scheme}://other/x.jsonl"},
+                 headers=_as(world, world.manager))
     assert r.status_code == 404
     r = api.post(f"/api/v1/projects/{world.project_id}/storage-export",
-                 json={"url": "s3://photos/day1/x.jsonl"},
+                 json={"url": f"{store.scheme}://photos/day1/x.jsonl"},
                  headers=_as(world, world.annotators[0]))
     assert r.status_code == 403
 

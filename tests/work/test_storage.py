@@ -1,5 +1,6 @@
-"""Storage connections against a real S3-compatible server (moto's standalone
-server on 127.0.0.1, see tests/storage_server.py), through s3fs."""
+"""Storage connections against real object stores on 127.0.0.1 (see
+tests/storage_server.py): moto's S3 server through s3fs and, where a test takes
+``store``, also gcp-storage-emulator through gcsfs and Azurite through adlfs."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from world import build_world
 
 s3_server = storage_server.s3_server
 s3 = storage_server.s3
+gcs_server = storage_server.gcs_server
+azurite_server = storage_server.azurite_server
+store = storage_server.store
 
 def _connect(db, w, s3, *, name="raw", url="s3://photos/day1", **options):
     s3.make_bucket(url.split("/")[2])
@@ -35,10 +39,10 @@ def _world(db):
     return build_world(db, n_annotators=1, texts=["s3://elsewhere/seed.png"])
 
 
-def test_sync_makes_one_item_per_new_object_and_runs_again_without_duplicates(db, s3):
+def test_sync_makes_one_item_per_new_object_and_runs_again_without_duplicates(db, store):
     w = _world(db)
-    _connect(db, w, s3, glob="*.jpg")
-    fs = s3.filesystem()
+    _connect(db, w, store, url=f"{store.scheme}://photos/day1", glob="*.jpg")
+    fs = store.filesystem()
     for key in ["a.jpg", "b.jpg", "sub/c.jpg", "notes.txt"]:
         fs.pipe(f"photos/day1/{key}", key.encode())
     fs.pipe("photos/other/d.jpg", b"outside the prefix")
@@ -48,8 +52,7 @@ def test_sync_makes_one_item_per_new_object_and_runs_again_without_duplicates(db
     with db.read_session() as s:
         media = sorted(m for i in s.query(Item).filter(Item.import_id == report.import_id)
                        for m in i.media)
-    assert media == ["s3://photos/day1/a.jpg", "s3://photos/day1/b.jpg",
-                     "s3://photos/day1/sub/c.jpg"]
+    assert media == [f"{store.scheme}://photos/day1/{k}" for k in ["a.jpg", "b.jpg", "sub/c.jpg"]]
 
     again = storage_sync.sync(db, w.manager, w.project_id, "raw")
     assert (again.added_objects, again.added_items, again.import_id) == (0, 0, None)
@@ -58,7 +61,7 @@ def test_sync_makes_one_item_per_new_object_and_runs_again_without_duplicates(db
     assert third.added_items == 1
     with db.read_session() as s:
         (item,) = s.query(Item).filter(Item.import_id == third.import_id)
-        assert item.data == {"text": "s3://photos/day1/e.jpg"}
+        assert item.data == {"text": f"{store.scheme}://photos/day1/e.jpg"}
 
 
 def test_sync_reads_json_objects_as_item_data(db, s3):
@@ -104,6 +107,20 @@ def test_media_stream_and_presigned_redirect(db, s3):
     assert "Signature" in media.redirect and SECRET_KEY not in media.redirect
 
 
+def test_media_stream_from_each_store(db, store):
+    w = _world(db)
+    _connect(db, w, store, url=f"{store.scheme}://photos/day1")
+    store.filesystem().pipe("photos/day1/a.jpg", b"\xff\xd8jpeg bytes")
+    with db.read_session() as s:
+        media = storage.open_media(s, w.project_id, f"{store.scheme}://photos/day1/a.jpg")
+        assert b"".join(media.chunks) == b"\xff\xd8jpeg bytes"
+        assert media.media_type == "image/jpeg" and media.size == 12 and media.redirect is None
+        with pytest.raises(NotFound):
+            storage.open_media(s, w.project_id, f"{store.scheme}://photos/day1/missing.jpg")
+        with pytest.raises(NotFound):
+            storage.open_media(s, w.project_id, f"{store.scheme}://photos/day10/a.jpg")
+
+
 def test_managers_may_not_point_the_server_at_its_own_disk_or_network(db, s3, tmp_path):
     w = _world(db)
     with db.session() as s:
@@ -116,6 +133,11 @@ def test_managers_may_not_point_the_server_at_its_own_disk_or_network(db, s3, tm
         with pytest.raises(Forbidden):
             storage.create_connection(s, w.manager, w.project_id, name="net",
                                       url="s3://b/p", options={"endpoint_url": s3.endpoint})
+        for text in ["BlobEndpoint=http://127.0.0.1:10000/a;AccountName=a",
+                     "UseDevelopmentStorage=true"]:
+            with pytest.raises(Forbidden):  # an Azure connection string naming an address
+                storage.create_connection(s, w.manager, w.project_id, name="az", url="az://c/p",
+                                          credentials={"connection_string": text})
         with pytest.raises(Forbidden):
             storage.create_connection(s, w.annotators[0], w.project_id, name="x", url="s3://b")
         with pytest.raises(NotFound):
@@ -131,18 +153,18 @@ def test_managers_may_not_point_the_server_at_its_own_disk_or_network(db, s3, tm
         assert caught.value.field == "credentials.password"
 
 
-def test_export_to_a_prefix_and_import_from_a_url(db, s3):
+def test_export_to_a_prefix_and_import_from_a_url(db, store):
     w = _world(db)
-    _connect(db, w, s3, url="s3://exports/labels")
+    _connect(db, w, store, url=f"{store.scheme}://exports/labels")
     with db.read_session() as s:
-        url = storage.export_url("s3://exports/labels/", "p1", "jsonl")
+        url = storage.export_url(f"{store.scheme}://exports/labels/", "p1", "jsonl")
 
         def write(out):
             return export_to(s, w.project_id, JsonlExporter(), out, None)
 
         report = storage.write_to(s, w.manager, w.project_id, url, write)
-    assert report.items == 1 and report.url.startswith("s3://exports/labels/p1-")
-    payload = s3.filesystem().cat(report.url[len("s3://"):])
+    assert report.items == 1 and report.url.startswith(f"{store.scheme}://exports/labels/p1-")
+    payload = store.filesystem().cat(report.url.partition("://")[2])
     assert report.bytes == len(payload)
     row = json.loads(payload.decode().splitlines()[0])
     assert row["data"] == {"text": "s3://elsewhere/seed.png"}
@@ -150,13 +172,14 @@ def test_export_to_a_prefix_and_import_from_a_url(db, s3):
     lines = io.BytesIO()
     for name in ["cat.png", "dog.png"]:
         lines.write(json.dumps({"data": {"text": name}}).encode() + b"\n")
-    s3.filesystem().pipe("exports/labels/more.jsonl", lines.getvalue())
-    record = storage.import_url(db, w.manager, w.project_id, "s3://exports/labels/more.jsonl")
+    store.filesystem().pipe("exports/labels/more.jsonl", lines.getvalue())
+    at = f"{store.scheme}://exports/labels"
+    record = storage.import_url(db, w.manager, w.project_id, f"{at}/more.jsonl")
     assert record.n_items == 2
     with pytest.raises(NotFound):
-        storage.import_url(db, w.manager, w.project_id, "s3://exports/labels/none.jsonl")
+        storage.import_url(db, w.manager, w.project_id, f"{at}/none.jsonl")
     with pytest.raises(NotFound):
-        storage.import_url(db, w.manager, w.project_id, "s3://elsewhere/more.jsonl")
+        storage.import_url(db, w.manager, w.project_id, f"{store.scheme}://elsewhere/more.jsonl")
 
 
 def test_a_worker_runs_a_queued_sync_once(db, s3, tmp_path):

@@ -1,5 +1,6 @@
 """Target storage: the worker writes each completed item's labels under a
-connection's prefix, once, on moto's standalone S3 server on 127.0.0.1."""
+connection's prefix, once, on each real store on 127.0.0.1 (moto's S3 server,
+gcp-storage-emulator, Azurite: tests/storage_server.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from world import build_world
 
 s3_server = storage_server.s3_server
 s3 = storage_server.s3
+gcs_server = storage_server.gcs_server
+azurite_server = storage_server.azurite_server
+store = storage_server.store
 
 
 def _target(db, w, s3, url="s3://labels/out", **options):
@@ -33,12 +37,12 @@ def _complete(db, w, n):
     return ids
 
 
-def test_the_worker_writes_each_completed_items_labels_once(db, s3, tmp_path):
+def test_the_worker_writes_each_completed_items_labels_once(db, store, tmp_path):
     w = build_world(db, n_annotators=1, n_items=4, overlap=1)
-    s3.make_bucket("labels")
-    conn_id = _target(db, w, s3)
+    store.make_bucket("labels")
+    conn_id = _target(db, w, store, url=f"{store.scheme}://labels/out")
     assert jobs.work(db, tmp_path, once=True) == 0
-    fs = s3.filesystem()
+    fs = store.filesystem()
     assert fs.find("labels/out") == []  # nothing completed yet
 
     done = _complete(db, w, 3)
