@@ -151,6 +151,11 @@ def test_managers_may_not_point_the_server_at_its_own_disk_or_network(db, s3, tm
             storage.create_connection(s, w.manager, w.project_id, name="x", url="s3://b",
                                       credentials={"password": "p"})
         assert caught.value.field == "credentials.password"
+        for token in ['{"type": "service_account"', 7]:
+            with pytest.raises(InvalidInput) as caught:
+                storage.create_connection(s, w.manager, w.project_id, name="x", url="gs://b",
+                                          credentials={"token": token})
+            assert caught.value.field == "credentials.token"
 
 
 def test_export_to_a_prefix_and_import_from_a_url(db, store):

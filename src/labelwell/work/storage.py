@@ -142,10 +142,10 @@ def _names_an_endpoint(credentials: dict[str, Any]) -> bool:
     return bool(keys & {"blobendpoint", "usedevelopmentstorage", "developmentstorageproxyuri"})
 
 
-def _gcs_token(token: str | None) -> Any:
+def _gcs_token(token: Any) -> Any:
     """gcsfs' ``token``: a service account's JSON key given as text becomes the
     dict gcsfs takes; ``anon`` stays; nothing means gcsfs' default chain."""
-    if token and token.lstrip().startswith("{"):
+    if isinstance(token, str) and token.lstrip().startswith("{"):
         try:
             return json.loads(token)
         except ValueError:
@@ -180,6 +180,8 @@ def create_connection(
         )
     if _names_an_endpoint(credentials or {}) and not actor.is_admin:
         raise Forbidden("only an admin may give a connection string that names an endpoint")
+    if scheme == "gs":
+        _gcs_token((credentials or {}).get("token"))  # a key that is not JSON: refused now
     if session.scalar(
         select(StorageConnection.id).where(
             StorageConnection.project_id == project_id, StorageConnection.name == name
