@@ -325,10 +325,9 @@ class _Reader:
         return row
 
 
-class HFDatasetImporter(TakesOntology):
-    """Reads a ``save_to_disk`` folder (``state.json`` + Arrow files)."""
-
-    name = "hf_datasets"
+class _ArrowImporter(TakesOntology):
+    """What both Hugging Face importers share: the ontology they read labels
+    with and where the labels go (``annotation`` or ``prediction``)."""
 
     def __init__(self, ontology: Any = None, target: str = "annotation") -> None:
         self.target = target
@@ -336,6 +335,12 @@ class HFDatasetImporter(TakesOntology):
 
     def bind(self, ontology: Any) -> None:
         self.reader = _Reader(ontology, self.target)
+
+
+class HFDatasetImporter(_ArrowImporter):
+    """Reads a ``save_to_disk`` folder (``state.json`` + Arrow files)."""
+
+    name = "hf_datasets"
 
     def read(self, path: Path) -> Iterator[ImportRow]:
         path = Path(path)
@@ -359,15 +364,10 @@ class HFDatasetImporter(TakesOntology):
                 yield from self.reader.rows(iter(reader), reader.schema, f.name)
 
 
-class HFParquetImporter(TakesOntology):
+class HFParquetImporter(_ArrowImporter):
+    """Reads one Parquet file (``Dataset.to_parquet``)."""
+
     name = "hf_parquet"
-
-    def __init__(self, ontology: Any = None, target: str = "annotation") -> None:
-        self.target = target
-        self.ontology = ontology
-
-    def bind(self, ontology: Any) -> None:
-        self.reader = _Reader(ontology, self.target)
 
     def read(self, path: Path) -> Iterator[ImportRow]:
         path = Path(path)
