@@ -19,7 +19,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from labelwell.errors import InvalidInput
-from labelwell.formats._ontology import Control, TakesOntology, check_label, first_control
+from labelwell.formats._ontology import (
+    Control,
+    ControlImporter,
+    check_label,
+    first_control,
+)
 from labelwell.formats._select import attach
 from labelwell.formats._sink import FolderExporter, Sink
 from labelwell.formats.mot import VIDEO_TYPES, item_tracks, video_meta
@@ -97,26 +102,13 @@ def _number(el: ET.Element, key: str, where: str) -> float:
         raise InvalidInput(f"{where}: {key} must be a number", field=key) from None
 
 
-class CvatVideoImporter(TakesOntology):
+class CvatVideoImporter(ControlImporter):
     """Reads CVAT for video 1.1 XML into ``video_track`` results."""
 
     name = "cvat_video"
-
-    def __init__(
-        self, ontology: Any = None, control: str | None = None, target: str = "annotation"
-    ):
-        self.control = control
-        self.target = target
-        self.ontology = ontology
-
-    def bind(self, ontology: Any) -> None:
-        self.ctrl = (
-            first_control(ontology, VIDEO_TYPES, self.control)
-            if ontology is not None
-            else Control(
-                name=self.control or "tracks", type="video_track", source="video", labels=()
-            )
-        )
+    types = VIDEO_TYPES
+    default_name = "tracks"
+    default_source = "video"
 
     def read(self, path: Path) -> Iterator[ImportRow]:
         path = Path(path)

@@ -21,7 +21,11 @@ from typing import Any
 
 from labelwell.errors import InvalidInput
 from labelwell.formats._geometry import fmt_num
-from labelwell.formats._ontology import Control, TakesOntology, check_label, first_control
+from labelwell.formats._ontology import (
+    ControlImporter,
+    check_label,
+    first_control,
+)
 from labelwell.formats._select import attach, chosen_labels
 from labelwell.formats._sink import FolderExporter, Sink
 from labelwell.formats.coco import image_meta
@@ -122,24 +126,13 @@ def _text(el: ET.Element, path: str, fname: str, field: str) -> str:
     return found.text.strip()
 
 
-class VocImporter(TakesOntology):
+class VocImporter(ControlImporter):
     """Reads a VOC folder (its ``Annotations/*.xml``) or one XML file."""
 
     name = "voc"
-
-    def __init__(
-        self, ontology: Any = None, control: str | None = None, target: str = "annotation"
-    ):
-        self.control = control
-        self.target = target
-        self.ontology = ontology
-
-    def bind(self, ontology: Any) -> None:
-        self.ctrl = (
-            first_control(ontology, ("bbox",), self.control)
-            if ontology is not None
-            else Control(name=self.control or "bbox", type="bbox", source="image", labels=())
-        )
+    types = ("bbox",)
+    default_name = "bbox"
+    default_source = "image"
 
     def read(self, path: Path) -> Iterator[ImportRow]:
         path = Path(path)
