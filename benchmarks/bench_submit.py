@@ -13,6 +13,13 @@ submissions/s with submit p99 < 100 ms on both databases.
 
 Label Studio runs from its own virtual environment (benchmarks/.venv-labelstudio,
 `pip install label-studio==1.23.2`); it is skipped with a message when absent.
+
+With ``--where`` each labelwell run also says where its time went, over the
+measured window: the CPU seconds per next+submit loop of the server processes,
+of PostgreSQL's backends and of this client (psutil), and on PostgreSQL what
+its sessions were doing, sampled from ``pg_stat_activity`` every few
+milliseconds (the average number of sessions in each state and wait event,
+and the statements they were waiting in).
 """
 
 from __future__ import annotations
@@ -27,10 +34,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _core import ROOT, Server, free_port, fresh_database, percentiles, seed  # noqa: E402
@@ -43,8 +54,11 @@ CLIENTS = 16
 ANSWERS = ("positive",) * 8 + ("negative", "neutral")
 
 
+WARMUP_S = 3.0
+
+
 async def labelwell_load(url: str, project_id: int, tokens: list[str], seconds: float,
-                         warmup: float = 3.0, seed: int = 0) -> dict[str, object]:
+                         warmup: float = WARMUP_S, seed: int = 0) -> dict[str, object]:
     next_lat: list[float] = []
     submit_lat: list[float] = []
     counted = 0
@@ -86,13 +100,121 @@ async def labelwell_load(url: str, project_id: int, tokens: list[str], seconds: 
             "errors": errors, "next": percentiles(next_lat), "submit": percentiles(submit_lat)}
 
 
+def _cpu_by_group(server_pid: int, backends: frozenset[int]) -> Counter[str]:
+    """CPU seconds so far of the server's processes, of the PostgreSQL
+    backends serving them (``backends``) and of this process."""
+    found: Counter[str] = Counter()
+    for proc in psutil.process_iter():
+        try:
+            used = sum(proc.cpu_times()[:2])
+            if proc.pid == os.getpid():
+                found["client"] += used
+            elif proc.pid in backends:
+                found["postgres"] += used
+            elif proc.pid == server_pid or server_pid in (p.pid for p in proc.parents()):
+                found["server"] += used
+        except psutil.Error:
+            continue
+    return found
+
+
+class Where:
+    """Where a run's time went (``--where``), over the measured window."""
+
+    def __init__(self, kind: str, url: str, server_pid: int, warmup: float,
+                 seconds: float) -> None:
+        self.kind, self.url, self.server_pid = kind, url, server_pid
+        self.warmup, self.seconds = warmup, seconds
+        self.cpu: dict[str, float] = {}
+        self.states: Counter[tuple[str, str]] = Counter()
+        self.waiting_in: Counter[tuple[str, str]] = Counter()
+        self.samples = 0
+        self._thread = threading.Thread(target=self._watch)
+
+    def __enter__(self) -> Where:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._thread.join()
+
+    def _watch(self) -> None:
+        time.sleep(self.warmup)
+        watch = None
+        backends: frozenset[int] = frozenset()
+        if self.kind == "postgres":
+            import psycopg
+
+            conninfo = self.url.replace("postgresql+psycopg://", "postgresql://").split("?")[0]
+            watch = psycopg.connect(conninfo, autocommit=True)
+            ports = self._server_ports()
+            backends = frozenset(
+                pid for (pid,) in watch.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE client_port = ANY(%s)", (ports,))
+            )
+        before, start = _cpu_by_group(self.server_pid, backends), time.monotonic()
+        end = start + self.seconds
+        if watch is not None:
+            with watch:
+                self._sample(watch, ports, end)
+        else:
+            time.sleep(max(0.0, end - time.monotonic()))
+        after, elapsed = _cpu_by_group(self.server_pid, backends), time.monotonic() - start
+        self.cpu = {k: (after[k] - before[k]) / elapsed for k in ("server", "postgres", "client")}
+
+    def _server_ports(self) -> list[int]:
+        """The local ports of the server processes' connections to PostgreSQL
+        (so other sessions of the same database are not counted)."""
+        ports = []
+        server = psutil.Process(self.server_pid)
+        for proc in (server, *server.children(recursive=True)):
+            try:
+                for conn in proc.net_connections(kind="tcp"):
+                    if conn.raddr and conn.raddr.port == 5432:
+                        ports.append(conn.laddr.port)
+            except psutil.Error:
+                continue
+        return ports
+
+    def _sample(self, watch: Any, ports: list[int], end: float) -> None:
+        """What the server's sessions do, every 3 ms until ``end``."""
+        while time.monotonic() < end:
+            rows = watch.execute(
+                "SELECT state, wait_event_type, wait_event, left(query, 60)"
+                " FROM pg_stat_activity WHERE client_port = ANY(%s)",
+                (ports,),
+            ).fetchall()
+            for state, kind, event, query in rows:
+                waiting = f"{kind}: {event}" if kind else "running"
+                self.states[(str(state), waiting)] += 1
+                if state == "active" and kind in ("Lock", "LWLock", "IO"):
+                    self.waiting_in[(waiting, str(query))] += 1
+            self.samples += 1
+            time.sleep(0.003)
+
+    def report(self, rate: float) -> dict[str, object]:
+        n = max(self.samples, 1)
+        return {
+            "cores": {k: round(v, 2) for k, v in self.cpu.items()},
+            "cpu_ms_per_loop": {k: round(1000 * v / rate, 2) for k, v in self.cpu.items()}
+            if rate else {},
+            "sessions": [[round(c / n, 2), *key] for key, c in self.states.most_common(8)],
+            "waiting_in": [[round(c / n, 2), *key] for key, c in self.waiting_in.most_common(6)],
+        }
+
+
 def bench_labelwell(kind: str, seconds: float, workers: int,
-                    overlap: int = 1) -> dict[str, object]:
+                    overlap: int = 1, where: bool = False) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         url = fresh_database(kind, Path(tmp))
         project_id, tokens = seed(url, annotators=CLIENTS, items=60_000, overlap=overlap)
         with Server(url, workers=workers) as server:
-            result = asyncio.run(labelwell_load(server.url, project_id, tokens, seconds))
+            if not where:
+                result = asyncio.run(labelwell_load(server.url, project_id, tokens, seconds))
+            else:
+                with Where(kind, url, server.proc.pid, WARMUP_S, seconds) as watch:
+                    result = asyncio.run(labelwell_load(server.url, project_id, tokens, seconds))
+                result["where"] = watch.report(float(result["submissions_per_s"]))
     return {"system": f"labelwell ({kind}, {workers} workers, overlap {overlap})", **result}
 
 
@@ -205,9 +327,11 @@ def main() -> None:
     parser.add_argument("--no-label-studio", action="store_true")
     parser.add_argument("--overlap", default="1",
                         help="comma-separated overlaps to run, e.g. 1,3")
+    parser.add_argument("--where", action="store_true",
+                        help="say where each labelwell run's time went (CPU, database waits)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    rows = [bench_labelwell(kind, args.seconds, args.workers, int(overlap))
+    rows = [bench_labelwell(kind, args.seconds, args.workers, int(overlap), args.where)
             for overlap in args.overlap.split(",") if overlap
             for kind in args.backends.split(",") if kind]
     if not args.no_label_studio:
@@ -220,6 +344,8 @@ def main() -> None:
                  if ls_rate and "Label" not in str(row["system"]) else "")
         print(f"{row['system']}: {row['submissions_per_s']} submissions/s{ratio}, "
               f"submit {row['submit']}, next {row.get('next', '-')}, errors {row['errors']}")
+        if "where" in row:
+            print(f"  where: {json.dumps(row['where'])}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 
