@@ -87,8 +87,8 @@ def run_curve(strategy, x_pool, y_pool, x_test, y_test, seed, start, step, stop)
     return np.array(sizes), np.array(accs)
 
 
-def curves(x, y, seeds, start, step, stop, plot_path):
-    results = {s: [] for s in STRATEGIES}
+def curves(x, y, seeds, start, step, stop, plot_path, strategies=STRATEGIES):
+    results = {s: [] for s in strategies}
     full = []
     t0 = time.perf_counter()
     for seed in range(seeds):
@@ -97,14 +97,14 @@ def curves(x, y, seeds, start, step, stop, plot_path):
         )
         xp, yp, xt, yt = x[idx_pool], y[idx_pool], x[idx_test], y[idx_test]
         full.append(float((model().fit(xp, yp).predict(xt) == yt).mean()))
-        for s in STRATEGIES:
+        for s in strategies:
             sizes, accs = run_curve(s, xp, yp, xt, yt, seed, start, step, stop)
             results[s].append(accs)
     elapsed = time.perf_counter() - t0
     full_acc = float(np.mean(full))
     goal = 0.95 * full_acc
     rows = []
-    for s in STRATEGIES:
+    for s in strategies:
         acc = np.vstack(results[s])
         mean = acc.mean(axis=0)
         auc = float(np.trapezoid(mean, sizes) / (sizes[-1] - sizes[0]))
@@ -113,10 +113,14 @@ def curves(x, y, seeds, start, step, stop, plot_path):
         per_seed = [
             int(sizes[np.flatnonzero(a >= goal)[0]]) if (a >= goal).any() else None for a in acc
         ]
+        span = sizes[-1] - sizes[0]
         rows.append(
             {
                 "strategy": s,
                 "auc": auc,
+                # each seed's own, for paired comparisons (the same splits and
+                # seed sets with other embeddings)
+                "auc_per_seed": [float(np.trapezoid(a, sizes) / span) for a in acc],
                 "labels_to_95pct": int(sizes[reached[0]]) if reached.size else None,
                 "labels_to_95pct_per_seed": per_seed,
                 "acc_at": {int(n): float(m) for n, m in zip(sizes, mean, strict=True)},
@@ -262,6 +266,12 @@ def main() -> None:
     ap.add_argument("--plot", default=str(ROOT / "docs" / "img" / "learning_curves.png"))
     ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "labelwell-embed-cache"))
     ap.add_argument("--json")
+    ap.add_argument(
+        "--backend",
+        default="torch",
+        help="embedding backend for the curves: torch (sentence-transformers), onnx, onnx-int8",
+    )
+    ap.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated")
     ap.add_argument("--replot", help="redraw the plot from a --json file of an earlier run")
     args = ap.parse_args()
     if args.replot:
@@ -282,9 +292,17 @@ def main() -> None:
     report = {}
     if "throughput" in args.only:
         report["throughput"] = throughput(texts, m)
-    x = SentenceEmbedder(model=m, cache=EmbeddingCache(args.cache)).embed(texts)
+    if args.backend == "torch":
+        embedder = SentenceEmbedder(model=m, cache=EmbeddingCache(args.cache))
+    else:  # each backend's own vectors, not the torch ones from the cache
+        embedder = SentenceEmbedder(backend=args.backend, cache=EmbeddingCache())
+    x = embedder.embed(texts)
+    print(f"embeddings: {args.backend}")
     if "curves" in args.only:
-        report["curves"] = curves(x, y, args.seeds, args.start, args.step, args.stop, args.plot)
+        chosen = [s for s in args.strategies.split(",") if s]
+        report["curves"] = curves(
+            x, y, args.seeds, args.start, args.step, args.stop, args.plot, chosen
+        )
     if "prelabel" in args.only:
         report["prelabel"] = prelabel(x, y, args.seeds)
     if args.json:
