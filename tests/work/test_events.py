@@ -15,6 +15,7 @@ from labelwell.store.tables import LiveEvent, Project, utcnow
 from labelwell.work import events, presence, projects, queue
 from labelwell.work.events import Event, Viewer, visible
 from labelwell.work.events.hub import Hub
+from statements import sent_here
 from world import SENTIMENT, build_world
 
 
@@ -127,38 +128,15 @@ def test_postgresql_notifies_after_the_commit_never_inside_the_transaction(db, w
     process's sender does, once the submit committed."""
     if backend != "postgres":
         pytest.skip("SQLite's events are rows written in the transaction")
-    import threading
-
-    from sqlalchemy import event
-
     annotator = world.annotators[0]
-    here = threading.get_ident()
     sent: list[str] = []
-    original = Raw._sql
-
-    def recorded(self, statement):
-        sql = original(self, statement)
-        if threading.get_ident() == here:
-            sent.append(sql)
-        return sql
-
-    def on_engine(conn, cursor, statement, parameters, context, executemany):
-        if threading.get_ident() == here:
-            sent.append(statement)
 
     def change() -> None:
-        nonlocal here
-        here = threading.get_ident()
         with db.session() as s:
             task = queue.next_task(s, annotator, world.project_id)
-        Raw._sql = recorded
-        event.listen(db.engine, "before_cursor_execute", on_engine)
-        try:
-            with db.session() as s:
-                queue.submit(s, annotator, task.assignment_id, {"sentiment": "positive"})
-        finally:
-            Raw._sql = original
-            event.remove(db.engine, "before_cursor_execute", on_engine)
+        with sent_here(db) as statements, db.session() as s:
+            queue.submit(s, annotator, task.assignment_id, {"sentiment": "positive"})
+        sent.extend(statements)
 
     got = heard(db, world.project_id, change, expect=1)
     assert [e.kind for e in got] == [events.SUBMITTED]

@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from labelwell.errors import Conflict, Forbidden, InvalidInput, LeaseExpired, NotFound
 from labelwell.store.tables import Annotation, Assignment, Item, utcnow
 from labelwell.work import queue
+from statements import sent_here
 from world import build_world
 
 
@@ -256,38 +257,10 @@ def test_qualification_serves_gold_first_and_gates_real_work(db):
         queue.next_task(s, third, w.project_id)
 
 
-def _statements_of_a_lease(db, actor, project_id, monkeypatch):
-    """Every statement one ``next_task`` sends, as text without its parameters:
-    the queue's own (through :class:`Raw`) and any the engine runs, in this
-    thread (not the live events' sender, which notifies the last submit)."""
-    import threading
-
-    from sqlalchemy import event
-
-    from labelwell.store.raw import Raw
-
-    sent: list[str] = []
-    original = Raw._sql
-    here = threading.get_ident()
-
-    def recorded(self, statement):
-        sql = original(self, statement)
-        if threading.get_ident() == here:
-            sent.append(sql)
-        return sql
-
-    def on_engine(conn, cursor, statement, parameters, context, executemany):
-        if threading.get_ident() == here:
-            sent.append(statement)
-
-    monkeypatch.setattr(Raw, "_sql", recorded)
-    event.listen(db.engine, "before_cursor_execute", on_engine)
-    try:
-        with db.unit() as unit:
-            task = queue.next_task(unit, actor, project_id)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", on_engine)
-        monkeypatch.setattr(Raw, "_sql", original)
+def _statements_of_a_lease(db, actor, project_id):
+    """Every statement one ``next_task`` sends (:func:`statements.sent_here`)."""
+    with sent_here(db) as sent, db.unit() as unit:
+        task = queue.next_task(unit, actor, project_id)
     assert task is not None
     return task, sent
 
@@ -299,10 +272,10 @@ def test_leasing_a_gold_and_a_regular_item_sends_the_same_statements(db, monkeyp
     w = build_world(db, n_items=3, gold_ratio=1.0, gold={1: {"sentiment": "negative"}})
     monkeypatch.setattr(leasing, "RECLAIM_EVERY_S", 0.0)  # the same lapsed-lease sweep each time
     ann = w.annotators[0]
-    gold, gold_sent = _statements_of_a_lease(db, ann, w.project_id, monkeypatch)
+    gold, gold_sent = _statements_of_a_lease(db, ann, w.project_id)
     with db.session() as s:
         queue.submit(s, ann, gold.assignment_id, {"sentiment": "negative"})
-    regular, regular_sent = _statements_of_a_lease(db, ann, w.project_id, monkeypatch)
+    regular, regular_sent = _statements_of_a_lease(db, ann, w.project_id)
     with db.session() as s:
         assert s.get(Item, gold.item_id).is_gold and not s.get(Item, regular.item_id).is_gold
     assert gold_sent and gold_sent == regular_sent
