@@ -78,7 +78,7 @@ def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabelStud
     if not LS.exists():
         why = (
             f"Label Studio is not installed: python3 -m venv {VENV} && "
-            f"{VENV}/bin/pip install label-studio==1.23.2"
+            f"{VENV}/bin/pip install label-studio==1.23.2 'sentry-sdk>=2.16,<3'"
         )
         if os.environ.get("LABELWELL_REQUIRE_LABEL_STUDIO") == "1":
             pytest.fail(why)

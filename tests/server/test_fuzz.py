@@ -242,6 +242,11 @@ def tour(schema: schemathesis.BaseSchema, seed: Seeded, tally: Tally) -> None:
          body={"file": b'{"text": "imported"}\n'}, media_type="multipart/form-data")
     call("POST", "/projects/{project_id}/items", expect=201, path_parameters={"project_id": p},
          body={"items": [{"data": {"text": "added"}, "external_id": "added-1"}]})
+    call("POST", "/projects/{project_id}/import-predictions", expect=201,
+         path_parameters={"project_id": p}, query={"model": "tour-model", "format": "jsonl"},
+         body={"file": b'{"external_id": "added-1", "data": {"text": "added"},'
+                       b' "predictions": [{"result": {"sentiment": "positive"}}]}\n'},
+         media_type="multipart/form-data")
     call("POST", "/projects/{project_id}/predictions", expect=201,
          path_parameters={"project_id": p}, body={"predictions": [{
              "item_id": seed.open_item, "result": {"sentiment": "positive"}, "model_name": "m"}]})
