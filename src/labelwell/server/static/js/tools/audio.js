@@ -141,6 +141,11 @@ function audioTool(control, data, ctx) {
   let selected = null;
   let active = labels[0]?.name;
   let mark = null; // the start of a region being marked with M
+  // where the playhead is: wavesurfer tells every move ("timeupdate"), a seek
+  // before the audio can play included, which its getCurrentTime() still
+  // reports as 0 until the media has buffered (a seek and a mark made then
+  // were lost)
+  let playhead = 0;
   let loop = false;
   let speed = 2; // index into SPEEDS
   let duration = Number(data.duration) || 0;
@@ -223,8 +228,8 @@ function audioTool(control, data, ctx) {
     // when the waveform is first on screen (ms since the page's navigation began)
     ws.once("redrawcomplete", () => { wave.dataset.drawnMs = String(Math.round(performance.now())); });
     wave.dataset.peaks = String(loadedPoints);
-    ws.on("timeupdate", (t) => { timeLine.textContent = `${clock(t)} / ${clock(duration)}`; wave.dataset.time = t.toFixed(2); });
-    ws.on("ready", (d) => { if (!duration && d) duration = d; wave.dataset.ready = "1"; timeLine.textContent = `${clock(ws.getCurrentTime())} / ${clock(duration)}`; });
+    ws.on("timeupdate", (t) => { playhead = t; timeLine.textContent = `${clock(t)} / ${clock(duration)}`; wave.dataset.time = t.toFixed(2); });
+    ws.on("ready", (d) => { if (!duration && d) duration = d; wave.dataset.ready = "1"; timeLine.textContent = `${clock(playhead)} / ${clock(duration)}`; });
     ws.on("play", () => { playButton.classList.add("active"); wave.dataset.playing = "1"; });
     ws.on("pause", () => { playButton.classList.remove("active"); wave.dataset.playing = "0"; });
     ws.on("scroll", () => viewChanged());
@@ -271,7 +276,7 @@ function audioTool(control, data, ctx) {
     const most = Math.max(fit, Math.min(4000, MAX_PIXELS / duration));
     const next = factor === 0 ? 0 : Math.min(most, Math.max(fit, (zoomPx || fit) * factor));
     if (next === zoomPx) return;
-    const centre = ws.getCurrentTime();
+    const centre = playhead;
     zoomPx = next <= fit ? 0 : next;
     generation += 1;
     filled = [];
@@ -455,10 +460,10 @@ function audioTool(control, data, ctx) {
     wave.dataset.speed = String(SPEEDS[speed]);
     render();
   }
-  function seek(dt) { if (ws && duration) ws.setTime(Math.max(0, Math.min(duration, ws.getCurrentTime() + dt))); }
+  function seek(dt) { if (ws && duration) ws.setTime(Math.max(0, Math.min(duration, playhead + dt))); }
 
   function markAtPlayhead() {
-    const t = ws ? ws.getCurrentTime() : 0;
+    const t = ws ? playhead : 0;
     if (mark === null) { mark = t; showState(); return; }
     const start = mark;
     mark = null;
