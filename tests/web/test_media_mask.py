@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 from pycocotools import mask as cocomask
 
+from waiting import wait_for
 from web.fresh import annotations, new_project
 from web.helpers import login, open_workspace, shot, submit_and_wait
 
@@ -217,6 +218,14 @@ def test_panoptic_with_model_clicks_grabcut_superpixels_and_fill(page, site):
         assert seg["area"] == int((ids == seg["id"]).sum()) == int(cocomask.area(rle))
 
 
+def _jobs_finished(site: Any, pid: int, kind: str) -> bool:
+    """Whether the project has a ``kind`` job and every one of them ended."""
+    r = site.api("GET", f"/projects/{pid}/jobs")
+    assert r.status_code == 200, r.text
+    found = [j for j in r.json()["data"] if j["kind"] == kind]
+    return bool(found) and all(j["state"] in ("done", "failed", "cancelled") for j in found)
+
+
 def test_a_large_image_is_prepared_by_a_job_and_labelled(page, site):
     """An image over the inline limit (2048 x 2048 pixels): the pyramid request
     answers 202 at once, the tool says it is preparing the image over the
@@ -227,8 +236,13 @@ def test_a_large_image_is_prepared_by_a_job_and_labelled(page, site):
     rgb[800:1200, 1000:1800] = (40, 150, 60)
     folder = site.home / "media" / "masks"
     folder.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(rgb).save(folder / "large.jpg", quality=90)
     pid = new_project(site, MASK, [{"image": "masks/large.jpg"}], ANNOTATOR)
+    # the import queues the pyramids of its large images before anyone asks
+    # (tests/work/test_media_pyramids.py); this test is about one asked for by
+    # the tool, so the file arrives once that job has looked and found none
+    wait_for(lambda: _jobs_finished(site, pid, "import_pyramids"), 60,
+             "the import's pyramid job to finish")
+    Image.fromarray(rgb).save(folder / "large.jpg", quality=90)
     login(page, ANNOTATOR)
     statuses = []
     page.on("response", lambda r: statuses.append(r.status) if r.url.endswith("/pyramid") else None)
