@@ -132,14 +132,22 @@ def _numbers(payload: bytes) -> list[float]:
     return [float(v) for line in lines for v in line.split(" ")[1:]]
 
 
-@pytest.mark.parametrize("fmt", sorted(CASES))
-def test_export_attach_export_is_the_same(db, tmp_path: Path, fmt: str, monkeypatch):
-    monkeypatch.setattr(label_files, "KEYS_PER_QUERY", 1)  # a query per key: chunks join up
+def _exported(db, tmp_path: Path, fmt: str):
+    """A project of ``CASES[fmt]`` and its export in ``fmt``, also written to a
+    file: ``(manager, project id, exported bytes, path)``."""
     ontology, rows = CASES[fmt]
     manager, pid = _project(db, ontology, rows)
     first = _export(db, pid, fmt, ontology)
     path = tmp_path / f"export.{EXPORTERS[fmt]().extension}"
     path.write_bytes(first)
+    return manager, pid, first, path
+
+
+@pytest.mark.parametrize("fmt", sorted(CASES))
+def test_export_attach_export_is_the_same(db, tmp_path: Path, fmt: str, monkeypatch):
+    monkeypatch.setattr(label_files, "KEYS_PER_QUERY", 1)  # a query per key: chunks join up
+    ontology, rows = CASES[fmt]
+    manager, pid, first, path = _exported(db, tmp_path, fmt)
     with db.session() as s:
         n = label_files.attach_file(s, manager, pid, path, fmt=fmt, model_name="roundtrip")
     assert n == len(rows)
@@ -193,10 +201,7 @@ def test_video_files_can_create_items_too(db, tmp_path: Path, fmt: str):
     """MOTChallenge and YouTube-VIS files name their videos, so an import can
     make items of them (as CVAT's can): exported again, the same boxes."""
     ontology, rows = CASES[fmt]
-    manager, pid = _project(db, ontology, rows)
-    first = _export(db, pid, fmt, ontology)
-    path = tmp_path / f"export.{EXPORTERS[fmt]().extension}"
-    path.write_bytes(first)
+    manager, pid, first, path = _exported(db, tmp_path, fmt)
     with db.session() as s:
         other = projects.create_project(s, manager, "copy", ontology).id
     record = imports.import_file(db, manager, other, path, fmt=fmt)
