@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_type_hints
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from labelwell.quality.sample import SampleWarning
+from labelwell.work.media_agreement import ItemAgreement, MediaAgreement, PairAgreement
+from labelwell.work.quality_report import (
+    AggregatedLabel,
+    AggregationWarning,
+    Agreement,
+    AnnotatorGold,
+    Flag,
+    GuidelineFlag,
+    LabelAgreement,
+    MethodChoiceNote,
+    QualityReport,
+)
 
 T = TypeVar("T")
 
@@ -29,6 +44,39 @@ class Public(BaseModel):
     is exactly what is sent."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class RecordPublic(Public):
+    """A response read from a service's record by attribute."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+def fields_of(record: type) -> type[RecordPublic]:
+    """A base for the response model of a service's dataclass: the record's fields,
+    types and defaults, read by attribute, so the shape is written once. A subclass
+    restates a field only to describe it or to give a nested record its model
+    (the field keeps its place)::
+
+        class GuidelineFlagPublic(fields_of(GuidelineFlag)):  # type: ignore[misc]
+            pass
+    """
+    hints = get_type_hints(record)
+    spec: dict[str, Any] = {}
+    for f in dataclasses.fields(record):
+        if f.default is not dataclasses.MISSING:
+            default: Any = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = Field(default_factory=f.default_factory)
+        else:
+            default = ...
+        spec[f.name] = (hints[f.name], default)
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        f"{record.__name__}Fields",
+        __base__=RecordPublic,
+        __module__=record.__module__,
+        **spec,
+    )
 
 
 class Page(Public, Generic[T]):
@@ -396,163 +444,88 @@ class Count(Public):
     count: int
 
 
-class LabelAgreementPublic(Public):
-    model_config = ConfigDict(from_attributes=True)
-    label: str
-    kappa: float | None
-    prevalence: float | None
-    n_ratings: int
-    interpretation: str
+class LabelAgreementPublic(fields_of(LabelAgreement)):  # type: ignore[misc]
+    pass
 
 
-class SampleWarningPublic(Public):
+class SampleWarningPublic(fields_of(SampleWarning)):  # type: ignore[misc]
     """A figure shown on fewer items than its documented minimum, or with an
     unstable bootstrap interval (``labelwell.quality.sample``)."""
 
-    model_config = ConfigDict(from_attributes=True)
     statistic: str = Field(
         description="gold_accuracy, agreement, leaderboard, calibration or lf_accuracy."
     )
     kind: str = Field(description="small_sample or unstable_interval.")
     subject: str | None = Field(description="The annotator, model or control it is about.")
-    n: int
-    minimum: int
-    message: str
-    message_ko: str
     reasons: list[str] = Field(
         default=[], description="few_resamples, degenerate, too_wide or diverged."
     )
 
 
-class AgreementPublic(Public):
-    model_config = ConfigDict(from_attributes=True)
+class AgreementPublic(fields_of(Agreement)):  # type: ignore[misc]
     control: str | None = Field(description="None for the figure pooled over all controls.")
     alpha: float | None = Field(description="Krippendorff's alpha, nominal.")
-    fleiss_kappa: float | None
     interpretation: str = Field(description="Landis-Koch band of alpha.")
-    n_items: int
-    n_annotators: int
     per_label: list[LabelAgreementPublic]
     n_pairable: int = Field(default=0, description="Items with two or more answers.")
     alpha_ci_low: float | None = Field(default=None, description="95% bootstrap interval.")
-    alpha_ci_high: float | None = None
-    unstable: bool = False
     warnings: list[SampleWarningPublic] = []
 
 
-class AnnotatorGoldPublic(Public):
-    model_config = ConfigDict(from_attributes=True)
-    annotator: str
-    n_gold: int
-    n_correct: int
-    accuracy: float
-    ci_low: float
-    ci_high: float
-    needs_retraining: bool
+class AnnotatorGoldPublic(fields_of(AnnotatorGold)):  # type: ignore[misc]
     small_sample: bool = Field(default=False, description="Fewer gold items than the minimum.")
 
 
-class QualityFlagPublic(Public):
-    model_config = ConfigDict(from_attributes=True)
-    annotator: str
-    kind: str
-    control: str | None
-    evidence: dict[str, Any]
-    message: str
+class QualityFlagPublic(fields_of(Flag)):  # type: ignore[misc]
+    pass
 
 
-class AggregatedLabelPublic(Public):
-    model_config = ConfigDict(from_attributes=True)
-    item_id: int
-    control: str
-    label: str
-    confidence: float
+class AggregatedLabelPublic(fields_of(AggregatedLabel)):  # type: ignore[misc]
+    pass
 
 
-class GuidelineFlagPublic(Public):
-    model_config = ConfigDict(from_attributes=True)
-    control: str
-    label: str
-    n_items: int
-    n_disputed: int
-    disagreement_rate: float
-    confused_with: dict[str, int]
-    example_items: list[int]
-    message: str
+class GuidelineFlagPublic(fields_of(GuidelineFlag)):  # type: ignore[misc]
+    pass
 
 
-class AggregationWarningPublic(Public):
-    model_config = ConfigDict(from_attributes=True)
-    control: str
+class AggregationWarningPublic(fields_of(AggregationWarning)):  # type: ignore[misc]
     kind: str = Field(description="collapsed_class, below_majority_on_gold or permuted_worker.")
     fallback: bool = Field(description="True when the labels shown come from majority vote.")
-    method_used: str
-    message: str
     message_ko: str = Field(default="", description="The message in Korean.")
-    evidence: dict[str, Any]
 
 
-class MethodChoicePublic(Public):
-    model_config = ConfigDict(from_attributes=True)
-    control: str
-    method: str
+class MethodChoicePublic(fields_of(MethodChoiceNote)):  # type: ignore[misc]
     criterion: str = Field(description="held_out_gold, aic, bic or fallback.")
-    reason: str
-    n_gold: int
 
 
-class MediaItemAgreementPublic(Public):
-    model_config = ConfigDict(from_attributes=True)
-    item_id: int
+class MediaItemAgreementPublic(fields_of(ItemAgreement)):  # type: ignore[misc]
     score: float = Field(description="Mean over the item's annotator pairs.")
-    n_pairs: int
 
 
-class MediaPairAgreementPublic(Public):
-    model_config = ConfigDict(from_attributes=True)
-    annotator_a: str
-    annotator_b: str
+class MediaPairAgreementPublic(fields_of(PairAgreement)):  # type: ignore[misc]
     score: float = Field(description="Mean over the items both answered.")
-    n_items: int
 
 
-class MediaAgreementPublic(Public):
+class MediaAgreementPublic(fields_of(MediaAgreement)):  # type: ignore[misc]
     """Pairwise agreement of one media control (mask, video track, time region,
     cuboid) by one measure."""
 
-    model_config = ConfigDict(from_attributes=True)
-    control: str
-    type: str
     measure: Literal["mask_iou", "idf1", "segment_f1", "diarization", "cuboid_f1"] = Field(
         description="mask_iou: matched mask IoU; idf1: track IDF1; segment_f1: time regions "
         "matched at temporal IoU 0.5 with equal labels; diarization: 1 - DER both ways; "
         "cuboid_f1: cuboids matched at 3D IoU 0.5 with equal labels."
     )
     score: float | None = Field(description="Mean of the items' means; None without pairs.")
-    n_items: int
-    n_pairs: int
     items: list[MediaItemAgreementPublic]
     pairs: list[MediaPairAgreementPublic]
 
 
-class QualityReportPublic(Public):
-    model_config = ConfigDict(from_attributes=True)
-    project_id: int
-    method: str
-    n_items: int
-    n_annotations: int
+class QualityReportPublic(fields_of(QualityReport)):  # type: ignore[misc]
     overall: AgreementPublic
     controls: list[AgreementPublic]
-    gold_threshold: float
     gold: list[AnnotatorGoldPublic]
     anomalies: list[QualityFlagPublic]
     labels: list[AggregatedLabelPublic]
-    n_labels: int
-    awaiting_review: int
-    awaiting_escalation: int
-    resolved: int
-    review_items: list[int]
-    escalated_items: list[int]
     guideline: list[GuidelineFlagPublic]
     aggregation_warnings: list[AggregationWarningPublic] = []
     sample_warnings: list[SampleWarningPublic] = []
