@@ -52,11 +52,12 @@ class RecordPublic(Public):
     model_config = ConfigDict(from_attributes=True)
 
 
-def fields_of(record: type) -> type[RecordPublic]:
+def fields_of(record: type, *, required: bool = False) -> type[RecordPublic]:
     """A base for the response model of a service's dataclass: the record's fields,
     types and defaults, read by attribute, so the shape is written once. A subclass
     restates a field only to describe it or to give a nested record its model
-    (the field keeps its place)::
+    (the field keeps its place). ``required=True`` leaves out the record's defaults,
+    so the schema requires every field (a response always sends them all)::
 
         class GuidelineFlagPublic(fields_of(GuidelineFlag)):  # type: ignore[misc]
             pass
@@ -64,8 +65,10 @@ def fields_of(record: type) -> type[RecordPublic]:
     hints = get_type_hints(record)
     spec: dict[str, Any] = {}
     for f in dataclasses.fields(record):
-        if f.default is not dataclasses.MISSING:
-            default: Any = f.default
+        if required:
+            default: Any = ...
+        elif f.default is not dataclasses.MISSING:
+            default = f.default
         elif f.default_factory is not dataclasses.MISSING:
             default = Field(default_factory=f.default_factory)
         else:

@@ -4,7 +4,7 @@ annotator group, and reward-model scores stored as predictions."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from labelwell.formats.trl import TrainingSetOptions
 from labelwell.server.deps import Ctx
-from labelwell.server.schemas import PathId, Public, SampleWarningPublic
+from labelwell.server.schemas import PathId, Public, SampleWarningPublic, fields_of
 from labelwell.server.streaming import content_disposition, stream_writer
 from labelwell.work.rlhf import (
     prepare_training_set,
@@ -22,19 +22,14 @@ from labelwell.work.rlhf import (
     store_reward_predictions,
     write_training_set,
 )
+from labelwell.work.rlhf.bias import ControlAudit
+from labelwell.work.rlhf.leaderboard import LeaderboardRow
 from labelwell.work.rlhf.reward import plan_saved_model_scoring
 
 router = APIRouter(tags=["rlhf"])
 
 
-class LeaderboardRowPublic(Public):
-    rank: int
-    model: str
-    rating: float
-    ci_low: float | None
-    ci_high: float | None
-    n_battles: int = 0
-    unstable: bool = False
+class LeaderboardRowPublic(fields_of(LeaderboardRow)):  # type: ignore[misc]
     warnings: list[SampleWarningPublic] = []
 
 
@@ -98,18 +93,8 @@ def training_set(
     )
 
 
-class GroupAuditPublic(Public):
-    control: str
-    kind: str
-    test: str
-    statistic: float
-    p_value: float
-    p_holm: float
-    dof: int
-    effect_size: float
-    significant: bool
-    min_expected: float | None
-    groups: list[dict[str, Any]]
+class GroupAuditPublic(fields_of(ControlAudit, required=True)):  # type: ignore[misc]
+    pass
 
 
 class SkippedAuditPublic(Public):

@@ -5,47 +5,21 @@ process or on Dask)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
-from pydantic import ConfigDict
 
 from labelwell.server.deps import Ctx
-from labelwell.server.schemas import PathId, Public
+from labelwell.server.schemas import PathId, fields_of
 from labelwell.work.weak import lf_summary
+from labelwell.work.weak.summary import LFSummaryRow, WeakSummary
 
 router = APIRouter(tags=["weak"])
 
 
-class LFSummaryRowPublic(Public):
-    model_config = ConfigDict(from_attributes=True)
-    name: str
-    version: str
-    polarity: list[str]
-    coverage: float
-    overlaps: float
-    conflicts: float
-    correct: int
-    incorrect: int
-    empirical_accuracy: float | None
-    learned_accuracy: float | None
-    accuracy_n: int
-    accuracy_low: float
-    accuracy_high: float
-    few_votes: bool
+class LFSummaryRowPublic(fields_of(LFSummaryRow, required=True)):  # type: ignore[misc]
+    pass
 
 
-class WeakSummaryPublic(Public):
-    model_config = ConfigDict(from_attributes=True)
-    project_id: int
-    control: str
-    n_items: int
-    n_labeled: int
-    label_sources: dict[str, int]
-    coverage: float
-    overlap: float
-    conflict: float
+class WeakSummaryPublic(fields_of(WeakSummary, required=True)):  # type: ignore[misc]
     lfs: list[LFSummaryRowPublic]
-    min_accuracy_votes: int
-    label_model: str | None
-    label_model_reason: str | None
 
 
 @router.get("/projects/{project_id}/weak/summary", response_model=WeakSummaryPublic)
