@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from labelwell.formats.registry import ImportRow
 from labelwell.media import segmentation as seg
@@ -59,7 +59,21 @@ def test_an_import_queues_each_large_images_pyramid_once(db, settings, world):
     assert prepare.state == "queued" and prepare.created_by is None
     assert jobs.work(db, settings.home, once=True) == 2  # this job, then the one pyramid
     [prepare] = jobs_of(db, "import_pyramids")
-    assert prepare.result == {"files": 4, "large": 2, "queued": 1}
+    with db.read_session() as s:
+        notes = s.scalar(select(func.max(Item.id)).where(Item.project_id == pid))
+    assert prepare.result == {
+        "files": 4,
+        "large": 2,
+        "queued": 1,
+        "failed": 1,
+        "failures": [
+            {
+                "item_id": notes,
+                "media": "notes.png",
+                "error": "not an image this server can read (UnidentifiedImageError)",
+            }
+        ],
+    }
     [built] = jobs_of(db, "pyramid")
     assert built.state == "done" and built.options == {
         "path": str((settings.home / "media" / "big.png").resolve())
@@ -72,7 +86,13 @@ def test_an_import_queues_each_large_images_pyramid_once(db, settings, world):
     # another import of the same file (here, or on another server) builds nothing more
     import_images(db, world, pid, "big.png")
     assert jobs.work(db, settings.home, once=True) == 1
-    assert jobs_of(db, "import_pyramids")[-1].result == {"files": 1, "large": 1, "queued": 0}
+    assert jobs_of(db, "import_pyramids")[-1].result == {
+        "files": 1,
+        "large": 1,
+        "queued": 0,
+        "failed": 0,
+        "failures": [],
+    }
     assert len(jobs_of(db, "pyramid")) == 1
 
 

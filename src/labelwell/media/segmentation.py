@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import cv2
 import numpy as np
@@ -37,7 +38,7 @@ MAX_PIXELS = 30_000 * 30_000
 
 
 @contextmanager
-def _open(path: Path) -> Iterator[Image.Image]:
+def _open(path: Path | IO[bytes]) -> Iterator[Image.Image]:
     """``Image.open`` allowing images up to :data:`MAX_PIXELS`."""
     previous = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -68,10 +69,17 @@ def read_rgb_array(rgb: np.ndarray, max_side: int) -> np.ndarray:
     return np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA))
 
 
-def pyramid_size(path: Path) -> tuple[int, int]:
-    """``(height, width)`` of an image file, from its header."""
+def pyramid_size(path: Path | IO[bytes]) -> tuple[int, int]:
+    """``(height, width)`` of an image file, from its header (a file object
+    holding only the file's first bytes does)."""
     with _open(path) as im:
         return im.size[1], im.size[0]
+
+
+def builds_inline(height: int, width: int) -> bool:
+    """Is an image small enough (:data:`INLINE_PIXELS`) that its pyramid is
+    built within the request that first asks for it?"""
+    return width * height <= INLINE_PIXELS
 
 
 def superpixels(rgb: np.ndarray, n_segments: int = 400, compactness: float = 10.0) -> np.ndarray:

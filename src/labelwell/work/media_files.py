@@ -2,7 +2,8 @@
 file under ``$LABELWELL_HOME/media``; a URL reference (``s3://bucket/key``)
 copied once into a cache through the project's storage connection
 (:mod:`labelwell.work.storage`), for the media tools that read whole files
-(pyramids, superpixels, waveforms, frames)."""
+(pyramids, superpixels, waveforms, frames) and for the import's
+``import_pyramids`` job, which fetches large images into the same cache."""
 
 from __future__ import annotations
 
@@ -49,20 +50,37 @@ def item_media_file(session: Session, actor: Actor, item_id: int, index: int, ho
     ref = refs[index]
     if "://" not in ref:
         return resolve_media(home / "media", ref)
-    cache = home / "cache" / "media"
-    suffix = Path(ref.split("?", 1)[0]).suffix[:10]
-    path = cache / (hashlib.sha256(f"{item.project_id}|{ref}".encode()).hexdigest()[:32] + suffix)
+    return cached_media(session, item.project_id, ref, home)
+
+
+def cached_media_path(home: Path, project_id: int, url: str) -> Path:
+    """Where the copy of the object at ``url`` lives in the home's media cache
+    (keyed by the project and the URL), fetched or not."""
+    suffix = Path(url.split("?", 1)[0]).suffix[:10]
+    name = hashlib.sha256(f"{project_id}|{url}".encode()).hexdigest()[:32] + suffix
+    return home / "cache" / "media" / name
+
+
+def cached_media(session: Session, project_id: int, url: str, home: Path) -> Path:
+    """The object at ``url`` as a local file: its copy in the media cache,
+    fetched once (streamed, never whole in memory) through the project's
+    connection holding the URL. NotFound for a URL under no connection, a
+    missing object or one reachable only by a signed URL (``presign``)."""
+    path = cached_media_path(home, project_id, url)
     if path.is_file():
         return path
-    media = storage.open_media(session, item.project_id, ref)
+    media = storage.open_media(session, project_id, url)
     if media.chunks is None:
-        raise NotFound(f"media {index} of item {item_id} is only reachable by a signed URL")
-    cache.mkdir(parents=True, exist_ok=True)
+        raise NotFound(f"{url} is only reachable by a signed URL")
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as fh:
-        for chunk in media.chunks:
-            fh.write(chunk)
-    tmp.replace(path)
+    try:
+        with tmp.open("wb") as fh:
+            for chunk in media.chunks:
+                fh.write(chunk)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)  # a read cut off leaves no partial copy
     return path
 
 

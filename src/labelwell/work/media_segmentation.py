@@ -153,7 +153,7 @@ def open_pyramid(
         height, width = seg.pyramid_size(path)
     except (OSError, ValueError) as exc:
         raise _unreadable(exc) from None
-    if width * height <= seg.INLINE_PIXELS:
+    if seg.builds_inline(height, width):
         return _build(path, home)
     key = _dedupe_key(str(path))
     with db.read_session() as s:

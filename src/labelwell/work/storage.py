@@ -327,6 +327,17 @@ def open_media(session: Session, project_id: int, url: str) -> MediaObject:
     return MediaObject(chunks=_read(handle), size=info.get("size"), media_type=media_type)
 
 
+def read_head(session: Session, project_id: int, url: str, size: int) -> bytes:
+    """The first ``size`` bytes (fewer for a shorter object) of the object at
+    ``url``, through the project's connection holding it: one ranged read,
+    enough for a file's header without fetching the file."""
+    conn = connection_for(session, project_id, url)
+    try:
+        return bytes(filesystem(conn).cat_file(_path(url), start=0, end=size))
+    except (OSError, ValueError) as exc:
+        raise _fs_error(exc, url) from None
+
+
 def _read(handle: Any) -> Iterator[bytes]:
     with handle:
         while chunk := handle.read(CHUNK):
