@@ -170,6 +170,13 @@ ORBIT = """async (turns) => {
 }"""
 
 
+BUDGET = """async () => {
+  const { nextBudget } = await import("/static/js/tools/pointcloud.js");
+  return [nextBudget(30000, 100), nextBudget(30000, 25), nextBudget(30000, 16.7),
+          nextBudget(5000, 400), nextBudget(240000, 5)];
+}"""
+
+
 DETAIL = """async (sample) => {
   const tool = await window.lw.state.panels.tools[0].ready;
   tool.view.detail(sample);
@@ -200,6 +207,10 @@ def test_orbiting_draws_a_sample_then_every_point(page, site):
     first = shuffled["xs"][:m]
     assert abs(sum(first) / m - (n - 1) / 2) < 0.05 * n  # not the first rows of the buffer
     assert max(first) > 0.95 * n and min(first) < 0.05 * n
+    # The moving sample follows the frame time: halved at most after a slow
+    # frame, a tenth more after a fast one, within its bounds.
+    slow, over, fast, least, most = page.evaluate(BUDGET)
+    assert (slow, over, fast, least, most) == (15_000, 24_000, 33_000, 4_000, 250_000)
     turned = page.evaluate(ORBIT, 20)
     assert turned["sample"] < 150_600
     details = [d for d, _ in turned["seen"] if d != "change"]

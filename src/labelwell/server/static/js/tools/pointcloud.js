@@ -67,14 +67,28 @@ function colours(buf, n) {
   return c;
 }
 
-// While the 3D view moves it draws a random sample of this many points, and the
-// whole frame once the camera has been still for SETTLE_MS: level of detail as
-// large point-cloud viewers do it (Potree, Schütz 2016; CloudCompare's LOD while
-// rotating), so orbiting stays smooth on software GL. The sample is the first
-// points of the frame's own buffer (shuffled into place once, when it loads), so
-// moving and settling only change the draw range: nothing is uploaded again.
-const MOVING_POINTS = 60_000;
+// While the 3D view moves it draws a random sample, and the whole frame once the
+// camera has been still for SETTLE_MS: level of detail as large point-cloud
+// viewers do it (Potree's point budget, Schütz 2016; CloudCompare's LOD while
+// rotating). The sample's size follows the measured frame time: it shrinks until
+// a moving frame fits FRAME_MS and grows back while there is headroom, so software
+// GL (a few hundred ns a point) draws a few tens of thousands and a GPU far more.
+// The sample is the first points of the frame's own buffer (shuffled into place
+// once, when it loads), so a change of detail only changes the draw range: one
+// geometry, uploaded once.
+const MOVING_START = 30_000;
+const MOVING_MIN = 4_000;
+const MOVING_MAX = 250_000; // the shuffled prefix; beyond it a GPU draws every point
+const FRAME_MS = 20; // an animation frame at 60 Hz, with a little headroom
 const SETTLE_MS = 150;
+
+// The next sample size from the last one and the measured frame time (smoothed):
+// multiplicative, as a congestion window is, a drop of at most half and a rise of
+// a tenth per frame, so one slow frame does not empty the view.
+export function nextBudget(points, frameMs, lo = MOVING_MIN, hi = MOVING_MAX) {
+  const k = Math.min(1.1, Math.max(0.5, FRAME_MS / Math.max(1, frameMs)));
+  return Math.round(Math.min(hi, Math.max(lo, points * k)));
+}
 
 // The first m of n points (x, y, z, intensity rows) made a uniform random sample
 // of all n, in place (the first m steps of a Fisher-Yates shuffle; Knuth, TAOCP
@@ -163,16 +177,36 @@ export function cuboid(control, data, ctx) {
   const orbit = new OrbitControls(perspective, main.domElement);
   // Render on demand: the orbit's changes ask for one draw at the next animation
   // frame (however many pointer events came in between), the sample while the
-  // camera moves, the whole frame once it has been still for SETTLE_MS.
+  // camera moves, the whole frame once it has been still for SETTLE_MS. A sample
+  // drawn right after another is timed to the next animation frame (what the
+  // annotator waits for, the GL's work included) and sets the next sample's size.
   let moving = false; // the 3D view is being turned: draw the sample
   let forced = null; // the benchmark's choice of detail, else null
   let pending = 0;
   let settle = 0;
-  const requestDraw = () => { if (!pending) pending = requestAnimationFrame(() => { pending = 0; drawMain(); }); };
+  let budget = MOVING_START; // points in the moving sample
+  let frameMs = FRAME_MS; // smoothed time of a moving frame
+  let drawnAt = -1; // the animation frame of the last sample drawn, -1 after a full one
+  let timedFrom = -1; // the animation frame being timed
+  const drawFrame = (now) => {
+    pending = 0;
+    const chained = drawnAt >= 0;
+    drawnAt = drawMain() ? now : -1;
+    if (drawnAt >= 0 && chained && timedFrom < 0) { timedFrom = now; requestAnimationFrame(timed); }
+  };
+  const timed = (now) => {
+    if (now > timedFrom) {
+      frameMs = 0.7 * frameMs + 0.3 * (now - timedFrom);
+      budget = nextBudget(budget, frameMs);
+    }
+    timedFrom = -1;
+  };
+  const requestDraw = () => { if (!pending) pending = requestAnimationFrame(drawFrame); };
+  const stopMoving = () => { moving = false; requestDraw(); };
   orbit.addEventListener("change", () => {
     moving = true;
     clearTimeout(settle);
-    settle = setTimeout(() => { moving = false; requestDraw(); }, SETTLE_MS);
+    settle = setTimeout(stopMoving, SETTLE_MS);
     requestDraw();
   });
   const ortho = Object.fromEntries(Object.keys(VIEWS).map((k) => [k, new THREE.OrthographicCamera(-1, 1, 1, -1, 0.01, 1000)]));
@@ -190,7 +224,7 @@ export function cuboid(control, data, ctx) {
     if (!response.ok) throw new Error((await response.json().catch(() => null))?.error?.message || response.statusText);
     const buf = new Float32Array(await response.arrayBuffer());
     const n = buf.length / 4;
-    sampleFirst(buf, n, MOVING_POINTS);
+    sampleFirst(buf, n, MOVING_MAX);
     const geometry = new THREE.BufferGeometry();
     geometry.setAttribute("position", new THREE.InterleavedBufferAttribute(new THREE.InterleavedBuffer(buf, 4), 3, 0));
     geometry.setAttribute("color", new THREE.BufferAttribute(colours(buf, n), 3));
@@ -226,11 +260,6 @@ export function cuboid(control, data, ctx) {
   }
 
   // --- drawing
-  function sizeOf(elm, r) {
-    const w = Math.max(1, elm.clientWidth), hh = Math.max(1, elm.clientHeight);
-    return { w, h: hh, r };
-  }
-
   function buildBoxes() {
     boxLayer.clear();
     for (const b of current()) {
@@ -258,17 +287,22 @@ export function cuboid(control, data, ctx) {
     }
   }
 
+  // The 3D view; true when it drew a sample rather than every point.
   function drawMain() {
-    const { w, h: hh } = sizeOf(mainEl);
-    if (main.domElement.width !== w || main.domElement.height !== hh) { main.setSize(w, hh, false); Object.assign(main.domElement.style, { width: "100%", height: "100%", display: "block" }); }
-    perspective.aspect = w / hh;
-    perspective.updateProjectionMatrix();
+    const w = Math.max(1, mainEl.clientWidth), hh = Math.max(1, mainEl.clientHeight);
+    if (main.domElement.width !== w || main.domElement.height !== hh) {
+      main.setSize(w, hh, false);
+      Object.assign(main.domElement.style, { width: "100%", height: "100%", display: "block" });
+    }
+    if (perspective.aspect !== w / hh) { perspective.aspect = w / hh; perspective.updateProjectionMatrix(); }
     const entry = loaded.get(frame);
-    const sample = forced ?? moving;
-    cloud.geometry.setDrawRange(0, sample ? MOVING_POINTS : Infinity);
+    const sample = Boolean(entry) && (forced ?? moving) && entry.n > budget;
+    cloud.geometry.setDrawRange(0, sample ? budget : Infinity);
     main.render(scene, perspective);
     cloud.geometry.setDrawRange(0, Infinity); // the box views draw every point
-    mainEl.dataset.detail = entry ? (sample && entry.n > MOVING_POINTS ? "sample" : "all") : "";
+    const detail = entry ? (sample ? "sample" : "all") : "";
+    if (mainEl.dataset.detail !== detail) mainEl.dataset.detail = detail;
+    return sample;
   }
 
   // The frame of a box view: centre, yaw and half-size; the overview for the top
@@ -683,7 +717,7 @@ export function cuboid(control, data, ctx) {
   return {
     el,
     // test and benchmark hook: the 3D view's camera, controls and renderer
-    view: { perspective, orbit, renderer: main, drawMain, sample: MOVING_POINTS, settle: SETTLE_MS, detail(on) { forced = on; } },
+    view: { perspective, orbit, renderer: main, drawMain, get sample() { return budget; }, settle: SETTLE_MS, detail(on) { forced = on; } },
     get: () => (boxes.length ? boxes.map((b) => ({ ...b })) : null),
     set(value) {
       boxes = (value || []).map((b) => ({ ...b, id: String(b.id ?? newId("c")) }));
