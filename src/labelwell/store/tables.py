@@ -216,8 +216,8 @@ class Item(Base):
             postgresql_where=text(SERVABLE_GOLD),
             sqlite_where=text(SERVABLE_GOLD),
         ),
-        # the data manager's sorts by labels done and by creation time (migration 0010)
-        Index("ix_items_project_done", "project_id", "n_done", "id"),
+        # the data manager's sort by creation time (migration 0010); no index holds
+        # n_done, which every submit changes (migration 0026)
         Index("ix_items_project_created", "project_id", "created_at", "id"),
         # the data manager's sorts by the stored label columns (migration 0020;
         # NULLS FIRST on PostgreSQL)
@@ -234,6 +234,8 @@ class Item(Base):
                 "prediction_uncertainty",
             )
         ),
+        # room on each page for the queue's updates as heap-only tuples (migration 0026)
+        {"postgresql_with": {"fillfactor": 90}},
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
