@@ -22,6 +22,7 @@ from labelwell.work.quality_report import (
     MethodChoiceNote,
     QualityReport,
 )
+from labelwell.work.stats import AnnotatorStats, ProjectStats
 
 T = TypeVar("T")
 
@@ -400,24 +401,11 @@ class GoldPublic(Public):
     created_at: datetime
 
 
-class AnnotatorStatsPublic(Public):
-    email: str
-    submitted: int
-    skipped: int
-    leased: int
-    expired: int
-    gold_checks: int
-    median_time_ms: float | None
+class AnnotatorStatsPublic(fields_of(AnnotatorStats, required=True)):  # type: ignore[misc]
+    pass
 
 
-class StatsPublic(Public):
-    project_id: int
-    items: int
-    gold_items: int
-    by_status: dict[str, int]
-    annotations: int
-    overlap: int
-    progress: float
+class StatsPublic(fields_of(ProjectStats, required=True)):  # type: ignore[misc]
     annotators: list[AnnotatorStatsPublic]
 
 

@@ -7,7 +7,15 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from labelwell.server.schemas import MAX_ID, ProjectRole, Public, Role, Strict, UserPublic
+from labelwell.server.schemas import (
+    MAX_ID,
+    ProjectRole,
+    Public,
+    Role,
+    Strict,
+    UserPublic,
+    fields_of,
+)
 from labelwell.store.tables import User
 from labelwell.work import cost, people
 
@@ -119,25 +127,12 @@ class RateCreate(Strict):
     skill: str | None = Field(default=None, max_length=100)
 
 
-class RatePublic(Public):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    project_id: int | None
-    role: str | None
-    skill: str | None
-    basis: str
-    amount: float
-    name: str
+class RatePublic(fields_of(cost.Rate)):  # type: ignore[misc]
+    pass
 
 
-class PresetPublic(Public):
-    model_config = ConfigDict(from_attributes=True)
-    key: str
-    name: str
-    basis: str
-    amount: float
-    low: float
-    high: float
+class PresetPublic(fields_of(cost.Preset)):  # type: ignore[misc]
+    pass
 
 
 class BudgetSet(Strict):

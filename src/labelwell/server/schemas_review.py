@@ -8,21 +8,15 @@ from typing import Any
 
 from pydantic import Field
 
-from labelwell.server.schemas import Public, Strict
+from labelwell.server.schemas import Public, Strict, fields_of
 from labelwell.work.comments import MAX_BODY, CommentView
-from labelwell.work.item_history import Revision
+from labelwell.work.item_history import ReviewEvent, Revision
 from labelwell.work.returned import Returned, returned_item_data
+from labelwell.work.workspace import OwnLabel
 
 
-class OwnLabelPublic(Public):
+class OwnLabelPublic(fields_of(OwnLabel)):  # type: ignore[misc]
     """One of your labels: the item as you saw it and the revision of your answer."""
-
-    annotation_id: int
-    item_id: int
-    data: dict[str, Any]
-    media: list[str]
-    result: dict[str, Any]
-    revision: int
 
 
 class ReturnedPublic(OwnLabelPublic):
@@ -53,64 +47,24 @@ class RedoRequest(Strict):
     time_spent_ms: int | None = Field(default=None, ge=0)
 
 
-class ReviewEventPublic(Public):
-    decision: str
-    comment: str
-    reviewer: str
-    fixed_annotation_id: int | None
-    created_at: datetime
+class ReviewEventPublic(fields_of(ReviewEvent)):  # type: ignore[misc]
+    pass
 
 
-class RevisionPublic(Public):
+class RevisionPublic(fields_of(Revision, required=True)):  # type: ignore[misc]
     """A stored label of the item: ``kind`` annotation or prediction; ``source``
     human, consensus, model or labeling_function; ``supersedes_id`` the revision
     it replaced. ``status`` and ``is_current`` for managers only."""
 
-    kind: str
-    id: int
-    source: str
-    agent: str
-    result: dict[str, Any]
-    created_at: datetime
-    revision: int
-    supersedes_id: int | None
-    status: str | None
-    is_current: bool | None
     reviews: list[ReviewEventPublic]
-
-    @classmethod
-    def of(cls, r: Revision) -> RevisionPublic:
-        return cls(
-            kind=r.kind,
-            id=r.id,
-            source=r.source,
-            agent=r.agent,
-            result=r.result,
-            created_at=r.created_at,
-            revision=r.revision,
-            supersedes_id=r.supersedes_id,
-            status=r.status,
-            is_current=r.is_current,
-            reviews=[ReviewEventPublic(**vars(e)) for e in r.reviews],
-        )
 
 
 class CommentCreate(Strict):
     body: str = Field(max_length=MAX_BODY, description="Text; @email mentions a project member.")
 
 
-class CommentPublic(Public):
-    id: int
-    item_id: int
-    project_id: int
-    author: str
-    body: str
-    mentions: list[str]
-    created_at: datetime
-
-    @classmethod
-    def of(cls, c: CommentView) -> CommentPublic:
-        return cls(**vars(c))
+class CommentPublic(fields_of(CommentView)):  # type: ignore[misc]
+    pass
 
 
 class MentionPublic(Public):

@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from labelwell.server.schemas import Public
+from labelwell.server.schemas import Public, fields_of
+from labelwell.synth.guards import Shift
+from labelwell.work.synth_report import Copy, Duplicate, Override, SynthSummary, Verification
 
 MAX_REFERENCES = 1_000
 MAX_REFERENCE_CHARS = 2_000_000
@@ -69,43 +71,23 @@ class SynthReportRequest(BaseModel):
     n_permutations: int = Field(200, ge=10, le=5_000)
 
 
-class ShiftPublic(Public):
-    label: str | None
-    n_real: int
-    n_synthetic: int
-    mmd2: float | None
-    p_value: float | None
-    auc: float | None
+class ShiftPublic(fields_of(Shift)):  # type: ignore[misc]
+    pass
 
 
-class DuplicatePublic(Public):
-    item_id: int
-    of_item_id: int
-    similarity: float
-    by: str
-    against: str
+class DuplicatePublic(fields_of(Duplicate)):  # type: ignore[misc]
+    pass
 
 
-class CopyPublic(Public):
-    item_id: int
-    start: int
-    end: int
-    reference: int
-    excerpt: str
+class CopyPublic(fields_of(Copy)):  # type: ignore[misc]
+    pass
 
 
-class VerificationPublic(Public):
-    total: int
-    verified: int
-    fixed: int
-    rejected: int
+class VerificationPublic(fields_of(Verification)):  # type: ignore[misc]
+    # read from the record's properties
     pending: int
     verify_rate: float | None
     error_rate: float | None
-
-    @classmethod
-    def of(cls, v: Any) -> VerificationPublic:
-        return cls(**{k: getattr(v, k) for k in cls.model_fields})
 
 
 class SynthReportPublic(Public):
@@ -126,58 +108,27 @@ class SynthReportPublic(Public):
             n_synthetic=rep.n_synthetic,
             by_method=rep.by_method,
             by_generation={str(k): n for k, n in rep.by_generation.items()},
-            verification=VerificationPublic.of(rep.verification),
-            shift=[
-                ShiftPublic(**{k: getattr(s, k) for k in ShiftPublic.model_fields})
-                for s in rep.shift
-            ],
+            verification=VerificationPublic.model_validate(rep.verification),
+            shift=[ShiftPublic.model_validate(s) for s in rep.shift],
             plot_svg=rep.plot_svg,
-            duplicates=[
-                DuplicatePublic(**{k: getattr(d, k) for k in DuplicatePublic.model_fields})
-                for d in rep.duplicates
-            ],
-            copies=[
-                CopyPublic(**{k: getattr(c, k) for k in CopyPublic.model_fields})
-                for c in rep.copies
-            ],
+            duplicates=[DuplicatePublic.model_validate(d) for d in rep.duplicates],
+            copies=[CopyPublic.model_validate(c) for c in rep.copies],
         )
 
 
-class OverridePublic(Public):
+class OverridePublic(fields_of(Override)):  # type: ignore[misc]
     at: datetime
-    by: str
-    reason: str
-    synthetic_share: float | None
-    overridden: list[str]
 
 
-class SynthSummaryPublic(Public):
+class SynthSummaryPublic(fields_of(SynthSummary)):  # type: ignore[misc]
     """The stored state of a project's synthetic data: nothing is recomputed."""
 
-    n_synthetic: int
-    by_method: dict[str, int]
     by_generation: dict[str, int]
     verification: VerificationPublic
-    near_duplicates: int
-    verbatim: int
-    last_report: dict[str, Any] | None
-    caps: dict[str, Any]
     overrides: list[OverridePublic]
 
     @classmethod
-    def of(cls, summary: Any) -> SynthSummaryPublic:
-        v = summary.verification
-        return cls(
-            n_synthetic=summary.n_synthetic,
-            by_method=summary.by_method,
-            by_generation={str(k): n for k, n in summary.by_generation.items()},
-            verification=VerificationPublic.of(v),
-            near_duplicates=summary.near_duplicates,
-            verbatim=summary.verbatim,
-            last_report=summary.last_report,
-            caps=summary.caps,
-            overrides=[
-                OverridePublic(**{k: getattr(o, k) for k in OverridePublic.model_fields})
-                for o in summary.overrides
-            ],
-        )
+    def of(cls, summary: SynthSummary) -> SynthSummaryPublic:
+        fields = {name: getattr(summary, name) for name in cls.model_fields}
+        by_generation = {str(k): n for k, n in summary.by_generation.items()}
+        return cls.model_validate({**fields, "by_generation": by_generation})

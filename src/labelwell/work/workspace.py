@@ -101,10 +101,8 @@ def progress(
 
 
 @dataclass(frozen=True, slots=True)
-class Submission:
-    """One of the annotator's latest submissions: the item as they saw it and
-    the current revision of their label, with whether they may still edit it
-    (:func:`~labelwell.work.labels.own_edit_closed`)."""
+class OwnLabel:
+    """One of your labels: the item as you saw it and the revision of your answer."""
 
     annotation_id: int
     item_id: int
@@ -112,6 +110,14 @@ class Submission:
     media: list[str]
     result: dict[str, Any]
     revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class Submission(OwnLabel):
+    """One of the annotator's latest submissions: the item as they saw it and
+    the current revision of their label, with whether they may still edit it
+    (:func:`~labelwell.work.labels.own_edit_closed`)."""
+
     submitted_at: datetime
     editable: bool
     closed_reason: str | None

@@ -62,7 +62,8 @@ def redo(
 def history(item_id: PathId, ctx: Ctx) -> Page[RevisionPublic]:
     """Every revision of the item's labels you may see, oldest first, with reviews."""
     with ctx.db.read_session() as s:
-        data = [RevisionPublic.of(r) for r in item_history.item_history(s, ctx.actor, item_id)]
+        rows = item_history.item_history(s, ctx.actor, item_id)
+        data = [RevisionPublic.model_validate(r) for r in rows]
     return Page(data=data, count=len(data))
 
 
@@ -70,7 +71,8 @@ def history(item_id: PathId, ctx: Ctx) -> Page[RevisionPublic]:
 def list_comments(item_id: PathId, ctx: Ctx) -> Page[CommentPublic]:
     """The item's comment thread, oldest first."""
     with ctx.db.read_session() as s:
-        data = [CommentPublic.of(c) for c in comments.list_comments(s, ctx.actor, item_id)]
+        found = comments.list_comments(s, ctx.actor, item_id)
+        data = [CommentPublic.model_validate(c) for c in found]
     return Page(data=data, count=len(data))
 
 
@@ -82,7 +84,7 @@ def list_comments(item_id: PathId, ctx: Ctx) -> Page[CommentPublic]:
 def add_comment(item_id: PathId, body: CommentCreate, ctx: Ctx) -> CommentPublic:
     """Post to the item's thread; ``@email`` notifies that project member."""
     with ctx.db.session() as s:
-        return CommentPublic.of(comments.add_comment(s, ctx.actor, item_id, body.body))
+        return CommentPublic.model_validate(comments.add_comment(s, ctx.actor, item_id, body.body))
 
 
 @router.get("/me/mentions", response_model=MentionsPublic)
@@ -91,7 +93,9 @@ def mentions(ctx: Ctx, limit: int = Query(50, ge=1, le=500)) -> MentionsPublic:
     with ctx.db.read_session() as s:
         found = comments.list_mentions(s, ctx.actor, limit=limit)
         unread = comments.unread_mentions(s, ctx.actor)
-    data = [MentionPublic(comment=CommentPublic.of(m.comment), seen=m.seen) for m in found]
+    data = [
+        MentionPublic(comment=CommentPublic.model_validate(m.comment), seen=m.seen) for m in found
+    ]
     return MentionsPublic(data=data, count=len(data), unread=unread)
 
 

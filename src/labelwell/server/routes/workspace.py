@@ -4,13 +4,10 @@ which writes a new revision)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Query
 
 from labelwell.server.deps import Ctx
-from labelwell.server.schemas import Page, PathId, Public
-from labelwell.server.schemas_review import OwnLabelPublic
+from labelwell.server.schemas import Page, PathId, Public, fields_of
 from labelwell.work import workspace
 
 router = APIRouter(tags=["tasks"])
@@ -22,10 +19,8 @@ class ProgressPublic(Public):
     left_capped: bool
 
 
-class SubmissionPublic(OwnLabelPublic):
-    submitted_at: datetime
-    editable: bool
-    closed_reason: str | None
+class SubmissionPublic(fields_of(workspace.Submission)):  # type: ignore[misc]
+    pass
 
 
 @router.get("/projects/{project_id}/my/progress", response_model=ProgressPublic)
@@ -54,5 +49,5 @@ def my_recent(
     each and whether you may still edit it (the project's ``edit_own_minutes``)."""
     with ctx.db.read_session() as s:
         rows = workspace.recent_submissions(s, ctx.actor, project_id, limit=limit)
-    data = [SubmissionPublic.model_validate(r, from_attributes=True) for r in rows]
+    data = [SubmissionPublic.model_validate(r) for r in rows]
     return Page(data=data, count=len(data))
