@@ -96,3 +96,33 @@ def test_read_rgb_shrinks_large_images(tmp_path, side):
     small = seg.read_rgb(src, 1024)
     assert small.shape == (512, 1024, 3)
     assert seg.pyramid_size(src) == (side // 2, side)
+
+
+def test_the_pixel_limit_stays_raised_while_another_thread_has_an_image_open(tmp_path):
+    # Pillow's limit is one per process: a thread leaving _open must not lower
+    # it under a thread still reading (a large TIFF is checked again on load)
+    import threading
+
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
+    default = Image.MAX_IMAGE_PIXELS
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold():
+        with seg._open(tmp_path / "a.png"):
+            inside.set()
+            leave.wait(10)
+
+    other = threading.Thread(target=hold)
+    with seg._open(tmp_path / "a.png"):  # this thread opens first and leaves first
+        other.start()
+        assert inside.wait(10)
+    assert Image.MAX_IMAGE_PIXELS == seg.MAX_PIXELS  # the other thread is still reading
+    leave.set()
+    other.join(10)
+    assert default == Image.MAX_IMAGE_PIXELS
+
+
+def test_pyramid_size_reads_a_header_from_the_first_bytes_alone():
+    buf = io.BytesIO()
+    Image.fromarray(scene(640, 480)).save(buf, "JPEG")
+    assert seg.pyramid_size(io.BytesIO(buf.getvalue()[:2048])) == (480, 640)

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,16 +38,37 @@ PREVIEW_SIDE = 1024
 MAX_PIXELS = 30_000 * 30_000
 
 
+@dataclass
+class _PillowLimit:
+    """Pillow's pixel limit is one setting for the process, checked on open and
+    (TIFF) on load: :func:`_open` raises it while any thread is inside and
+    restores it when the last one leaves, so that one thread's restore never
+    cuts another's large image short."""
+
+    threads: int = 0
+    previous: int | None = None
+
+
+_opening = _PillowLimit()
+_opening_lock = threading.Lock()
+
+
 @contextmanager
 def _open(path: Path | IO[bytes]) -> Iterator[Image.Image]:
     """``Image.open`` allowing images up to :data:`MAX_PIXELS`."""
-    previous = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    with _opening_lock:
+        if not _opening.threads:
+            _opening.previous = Image.MAX_IMAGE_PIXELS
+            Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+        _opening.threads += 1
     try:
         with Image.open(path) as im:
             yield im
     finally:
-        Image.MAX_IMAGE_PIXELS = previous
+        with _opening_lock:
+            _opening.threads -= 1
+            if not _opening.threads:
+                Image.MAX_IMAGE_PIXELS = _opening.previous
 
 
 def read_rgb(path: Path, max_side: int | None = None) -> np.ndarray:

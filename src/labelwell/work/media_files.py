@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -73,7 +74,8 @@ def cached_media(session: Session, project_id: int, url: str, home: Path) -> Pat
     if media.chunks is None:
         raise NotFound(f"{url} is only reachable by a signed URL")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    # one name per thread: two requests (or the import's job) may fetch it at once
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with tmp.open("wb") as fh:
             for chunk in media.chunks:

@@ -5,12 +5,13 @@ Publishing an import of a project with a mask or panoptic control (a file, rows
 from the API, or a storage sync's new objects) queues one ``import_pyramids``
 job (the import itself never opens a file: a million-row import would wait on
 a million headers). A worker runs it, walking the import's items
-:data:`BATCH` at a time. It reads the header of each image: a local one's from
-its file; one behind a storage URL (``s3://``, ``gs://``, ``az://``...) by a
-ranged read of its first :data:`HEAD_BYTES` through the project's connection,
-or, when the header runs past them, from the object fetched once into the media
-cache the first open reads (:func:`~labelwell.work.media_files.cached_media`).
-For every image over ``INLINE_PIXELS`` (2048 x 2048) whose pyramid is not built
+:data:`BATCH` at a time and :data:`WORKERS` files at once. It reads the header
+of each image: a local one's from its file; one behind a storage URL
+(``s3://``, ``gs://``, ``az://``...) by a ranged read of its first
+:data:`HEAD_BYTES` through the project's connection, or, when the header runs
+past them, from the object fetched once into the media cache the first open
+reads (:func:`~labelwell.work.media_files.cached_media`). For every image over
+``INLINE_PIXELS`` (2048 x 2048) whose pyramid is not built
 it fetches a stored object into that cache (smaller ones are never fetched)
 and queues the ``pyramid`` job of :mod:`labelwell.work.media_segmentation`.
 That job's dedupe key is the file, so one pyramid per image or object is built
@@ -22,6 +23,7 @@ an image is counted in the result and named (its reference and item, the first
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,8 @@ BATCH = 500
 #: bytes of a stored object read to find its size (a PNG's header is in the
 #: first 33, a JPEG's after its EXIF and colour profile, rarely past 64 KiB)
 HEAD_BYTES = 64 * 1024
+#: objects whose header the job reads at once
+WORKERS = 8
 #: failures the job's result names (it counts them all)
 MAX_FAILURES = 100
 
@@ -93,44 +97,50 @@ def _large_image(db: Database, home: Path, project_id: int, ref: str) -> Path | 
     return None if seg.builds_inline(*seg.pyramid_size(path)) else path
 
 
-def _failure(exc: Exception) -> str:
-    if isinstance(exc, LabelwellError):
-        return exc.message  # storage errors name the URL and the kind of failure, no secret
-    return f"not an image this server can read ({type(exc).__name__})"
+def _looked(db: Database, home: Path, project_id: int, ref: str) -> tuple[Path | None, str | None]:
+    """:func:`_large_image`, or why it failed: a missing, unreachable or
+    unreadable file stops only itself."""
+    try:
+        return _large_image(db, home, project_id, ref), None
+    except LabelwellError as exc:
+        return None, exc.message  # storage errors name the URL and the failure, no secret
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        return None, f"not an image this server can read ({type(exc).__name__})"
 
 
 def run_import_pyramids(run: jobs.JobRun) -> dict[str, Any]:
     """The ``import_pyramids`` job: queue the ``pyramid`` job of every large
-    image of the import whose pyramid is not built."""
+    image of the import whose pyramid is not built. The headers of a batch are
+    read :data:`WORKERS` at a time (each a wait on the store)."""
     from labelwell.media import segmentation as seg
 
     cache = run.home / "cache" / "tiles"
     checked = large = queued = failed = 0
     failures: list[dict[str, Any]] = []
     after = 0
-    while True:
-        with run.db.read_session() as s:
-            batch = [
-                (item.id, item.project_id, media_refs(item))
-                for item in s.scalars(
-                    select(Item)
-                    .where(Item.import_id == run.options.import_id, Item.id > after)
-                    .order_by(Item.id)
-                    .limit(BATCH)
-                )
-            ]
-        if not batch:
-            break
-        after = batch[-1][0]
-        for item_id, project_id, refs in batch:
-            for ref in refs:
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        while True:
+            with run.db.read_session() as s:
+                items = [
+                    (item.id, item.project_id, media_refs(item))
+                    for item in s.scalars(
+                        select(Item)
+                        .where(Item.import_id == run.options.import_id, Item.id > after)
+                        .order_by(Item.id)
+                        .limit(BATCH)
+                    )
+                ]
+            if not items:
+                break
+            after = items[-1][0]
+            batch = [(item_id, pid, ref) for item_id, pid, refs in items for ref in refs]
+            looked = pool.map(lambda b: _looked(run.db, run.home, b[1], b[2]), batch)
+            for (item_id, project_id, ref), (path, error) in zip(batch, looked, strict=True):
                 checked += 1
-                try:
-                    path = _large_image(run.db, run.home, project_id, ref)
-                except (LabelwellError, OSError, ValueError, Image.DecompressionBombError) as exc:
+                if error is not None:
                     failed += 1
                     if len(failures) < MAX_FAILURES:
-                        failures.append({"item_id": item_id, "media": ref, "error": _failure(exc)})
+                        failures.append({"item_id": item_id, "media": ref, "error": error})
                     continue
                 if path is None:
                     continue  # built within its first request, well under a second
