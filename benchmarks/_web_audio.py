@@ -93,9 +93,23 @@ def seed(url: str, home: Path, clip: Path, duration: float, annotator: str) -> t
     return pid, int(item_id)
 
 
-def _open(page: Any, pid: int) -> float:
+#: the steps of an open, ms from the navigation start (Resource Timing): the
+#: page's HTML received, the task's lease answered, the peaks asked and answered
+STEPS = """() => {
+  const last = (part) => performance.getEntriesByType("resource")
+    .filter((e) => e.name.includes(part)).pop();
+  const lease = last("/tasks/next"), peaks = last("/peaks?");
+  return { "page": performance.getEntriesByType("navigation")[0].responseEnd,
+           "task leased": lease?.responseEnd, "peaks asked": peaks?.startTime,
+           "peaks answered": peaks?.responseEnd };
+}"""
+
+
+def _open(page: Any, pid: int, steps: list[dict[str, float]] | None = None) -> float:
     page.goto(f"/projects/{pid}/label")
     drawn = page.wait_for_selector(".audio-wave[data-drawn-ms]")
+    if steps is not None:
+        steps.append(page.evaluate(STEPS))
     return float(drawn.get_attribute("data-drawn-ms"))
 
 
@@ -216,10 +230,15 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
                     base_url=server.url, viewport={"width": 1280, "height": 860}
                 )
                 login(page, annotator)
-                opens = [_open(page, pid) for _ in range(args.audio_opens)]
+                steps: list[dict[str, float]] = []
+                opens = [_open(page, pid, steps) for _ in range(args.audio_opens)]
                 points = int(page.get_attribute(".audio-wave", "data-peaks") or 0)
                 results[f"{label}: open with waveform (page navigation to drawn)"] = {
                     **stats_ms(opens),
+                    "steps, median ms from the navigation start": {
+                        k: round(float(np.median([s[k] for s in steps if s.get(k) is not None])), 1)
+                        for k in steps[0]
+                    },
                     "peaks": points,
                     "renderer": "wavesurfer.js canvas 2D, chromium --disable-gpu (software)",
                 }

@@ -370,4 +370,12 @@ document.addEventListener("keydown", (e) => {
   if (e.key === "?") { e.preventDefault(); $("help-dialog").showModal(); }
 });
 
-loadNext().then(refresh).catch((err) => status(`${t("work.error")}: ${err.message}`, "error"));
+// On opening, the side panel's requests wait (a second at most) until the task's
+// tools are built (a media tool's module loaded, its first request sent) and a
+// tool that says when it has its data (the waveform's peaks) has it, so that
+// the server answers what the annotator looks at first.
+const toolsLoaded = () => Promise.race([
+  Promise.all((state.panels?.tools || []).map((tool) => Promise.resolve(tool.ready).then((made) => made?.ready))),
+  new Promise((resolve) => { setTimeout(resolve, 1000); }),
+]);
+loadNext().then(toolsLoaded).then(refresh).catch((err) => status(`${t("work.error")}: ${err.message}`, "error"));
