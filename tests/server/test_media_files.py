@@ -22,6 +22,9 @@ from world import build_world
 
 s3_server = storage_server.s3_server
 s3 = storage_server.s3
+gcs_server = storage_server.gcs_server
+azurite_server = storage_server.azurite_server
+store = storage_server.store
 
 
 @pytest.fixture
@@ -82,18 +85,18 @@ def _png(width, height) -> bytes:
 
 
 @pytest.fixture
-def scans(db, world, s3, monkeypatch):
-    """A mask project over ``s3://scans/day1`` (its first annotator a member),
-    where a 320 x 240 image counts as large."""
+def scans(db, world, store, monkeypatch):
+    """A mask project over ``<store>://scans/day1`` (its first annotator a
+    member), where a 320 x 240 image counts as large."""
     monkeypatch.setattr(seg, "INLINE_PIXELS", 100 * 100)
-    s3.make_bucket("scans")
+    store.make_bucket("scans")
     with db.session() as s:
         pid = projects.create_project(s, world.manager, "scans", MASKS, gold_ratio=0.0).id
         projects.set_member(s, world.manager, pid, world.annotators[0].id, "annotator")
         storage.create_connection(
-            s, world.admin, pid, name="scans", url="s3://scans/day1",
-            options={**s3.options(), "data_key": "image", "glob": "*.png"},
-            credentials=s3.credentials())
+            s, world.admin, pid, name="scans", url=f"{store.scheme}://scans/day1",
+            options={**store.options(), "data_key": "image", "glob": "*.png"},
+            credentials=store.credentials())
     return pid
 
 
@@ -102,21 +105,21 @@ def _jobs(db, kind):
         return s.scalars(select(Job).where(Job.kind == kind).order_by(Job.id)).all()
 
 
-def _secret_free(db, s3):
+def _secret_free(db, store):
     with db.read_session() as s:
         text = json.dumps([[j.options, j.result, j.error] for j in s.scalars(select(Job))])
-    assert not any(secret in text for secret in s3.secrets)
+    assert not any(secret in text for secret in store.secrets)
 
 
 def test_an_import_builds_a_stored_large_images_pyramid_before_anyone_opens_it(
-    api, db, world, s3, settings, scans
+    api, db, world, store, settings, scans
 ):
-    fs = s3.filesystem()
+    fs = store.filesystem()
     fs.pipe("scans/day1/big.png", _png(320, 240))
     fs.pipe("scans/day1/small.png", _png(80, 60))
     fs.pipe("scans/day1/notes.png", b"not an image")
     names = ["big.png", "small.png", "notes.png", "missing.png"]
-    rows = [ImportRow(line=n, data={"image": f"s3://scans/day1/{name}"})
+    rows = [ImportRow(line=n, data={"image": f"{store.scheme}://scans/day1/{name}"})
             for n, name in enumerate(names, start=1)]
     imports.import_rows(db, world.manager, scans, rows, filename="scans.jsonl")
     with db.read_session() as s:
@@ -128,20 +131,20 @@ def test_an_import_builds_a_stored_large_images_pyramid_before_anyone_opens_it(
     assert prepare.result == {
         "files": 4, "large": 1, "queued": 1, "failed": 2,
         "failures": [
-            {"item_id": ids["notes.png"], "media": "s3://scans/day1/notes.png",
+            {"item_id": ids["notes.png"], "media": f"{store.scheme}://scans/day1/notes.png",
              "error": "not an image this server can read (UnidentifiedImageError)"},
-            {"item_id": ids["missing.png"], "media": "s3://scans/day1/missing.png",
-             "error": "s3://scans/day1/missing.png: no such object"},
+            {"item_id": ids["missing.png"], "media": f"{store.scheme}://scans/day1/missing.png",
+             "error": f"{store.scheme}://scans/day1/missing.png: no such object"},
         ],
     }
     # the large image fetched once into the cache the first open reads; the
     # others' sizes came from their first bytes, nothing of them was kept
-    big = cached_media_path(settings.home, scans, "s3://scans/day1/big.png")
+    big = cached_media_path(settings.home, scans, f"{store.scheme}://scans/day1/big.png")
     assert list((settings.home / "cache" / "media").iterdir()) == [big]
     [built] = _jobs(db, "pyramid")
     assert built.state == "done" and built.options == {"path": str(big)}
     assert built.result == {"width": 320, "height": 240, "tile": 512, "levels": 1}
-    _secret_free(db, s3)
+    _secret_free(db, store)
 
     # the annotator's first requests find the tiles ready: no 202, no "being prepared"
     headers = _as(world, world.annotators[0])
@@ -155,12 +158,12 @@ def test_an_import_builds_a_stored_large_images_pyramid_before_anyone_opens_it(
     assert jobs.work(db, settings.home, once=True) == 0  # nothing more was queued
 
 
-def test_a_sync_builds_the_pyramids_of_its_large_objects(db, world, s3, settings, scans,
+def test_a_sync_builds_the_pyramids_of_its_large_objects(db, world, store, settings, scans,
                                                          monkeypatch):
     # a header past the first bytes read (here 16: a PNG's size is at 16 to 24)
     # is read from the object fetched into the media cache instead
     monkeypatch.setattr(media_pyramids, "HEAD_BYTES", 16)
-    fs = s3.filesystem()
+    fs = store.filesystem()
     fs.pipe("scans/day1/a/big.png", _png(320, 240))
     fs.pipe("scans/day1/b/small.png", _png(80, 60))
     report = storage_sync.sync(db, world.manager, scans, "scans")
@@ -170,10 +173,10 @@ def test_a_sync_builds_the_pyramids_of_its_large_objects(db, world, s3, settings
     assert prepare.options == {"import_id": report.import_id}
     assert prepare.result == {"files": 2, "large": 1, "queued": 1, "failed": 0, "failures": []}
     [built] = _jobs(db, "pyramid")
-    big = cached_media_path(settings.home, scans, "s3://scans/day1/a/big.png")
+    big = cached_media_path(settings.home, scans, f"{store.scheme}://scans/day1/a/big.png")
     assert built.state == "done" and built.options == {"path": str(big)}
     assert seg.cached_pyramid(big, settings.home / "cache" / "tiles") is not None
-    _secret_free(db, s3)
+    _secret_free(db, store)
     # a second sync finds nothing new; the same import again builds nothing more
     assert storage_sync.sync(db, world.manager, scans, "scans").import_id is None
     with db.session() as s:
