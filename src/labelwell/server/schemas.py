@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_type_hints
 
@@ -22,9 +23,11 @@ from labelwell.work.quality_report import (
     MethodChoiceNote,
     QualityReport,
 )
+from labelwell.work.queue.records import Suggestion, Task
 from labelwell.work.stats import AnnotatorStats, ProjectStats
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 #: Ids are positive 63-bit integers; anything else is refused before the database.
 MAX_ID = 2**63 - 1
@@ -89,6 +92,13 @@ class Page(Public, Generic[T]):
     data: list[T]
     count: int
     next_cursor: str | None = None
+
+
+def page_of(rows: Iterable[R], public: Callable[[R], T]) -> Page[T]:
+    """Every row on one page, each made a response by ``public`` (a model's
+    ``model_validate`` or ``of``)."""
+    data = [public(r) for r in rows]
+    return Page(data=data, count=len(data))
 
 
 class LoginRequest(Strict):
@@ -262,23 +272,11 @@ class ItemPublic(Public):
     n_done: int
 
 
-class SuggestionPublic(Public):
-    id: int
-    model_name: str
-    model_version: str
-    source: str
-    score: float | None
-    result: dict[str, Any]
+class SuggestionPublic(fields_of(Suggestion)):  # type: ignore[misc]
+    pass
 
 
-class TaskPublic(Public):
-    assignment_id: int
-    item_id: int
-    project_id: int
-    data: dict[str, Any]
-    media: list[str]
-    expires_at: datetime
-    guideline_version: int | None
+class TaskPublic(fields_of(Task, required=True)):  # type: ignore[misc]
     suggestions: list[SuggestionPublic]
 
 

@@ -20,6 +20,7 @@ from labelwell.server.schemas import (
     TokenPublic,
     UserCreate,
     UserPublic,
+    page_of,
 )
 from labelwell.store.db import Database
 from labelwell.store.tables import User
@@ -76,9 +77,7 @@ def create_token(body: TokenCreate, ctx: Ctx) -> TokenIssued:
 @router.get("/tokens", response_model=Page[TokenPublic])
 def list_tokens(ctx: Ctx) -> Page[TokenPublic]:
     with ctx.db.read_session() as s:
-        rows = accounts.list_tokens(s, ctx.actor)
-        data = [TokenPublic.model_validate(r) for r in rows]
-    return Page(data=data, count=len(data))
+        return page_of(accounts.list_tokens(s, ctx.actor), TokenPublic.model_validate)
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -114,16 +113,14 @@ def create_user(body: UserCreate, ctx: Ctx) -> User:
 @router.get("/users", response_model=Page[UserPublic])
 def list_users(ctx: Ctx) -> Page[UserPublic]:
     with ctx.db.read_session() as s:
-        data = [UserPublic.model_validate(u) for u in accounts.list_users(s, ctx.actor)]
-    return Page(data=data, count=len(data))
+        return page_of(accounts.list_users(s, ctx.actor), UserPublic.model_validate)
 
 
 @router.get("/users/{user_id}/tokens", response_model=Page[TokenPublic])
 def list_user_tokens(user_id: PathId, ctx: Ctx) -> Page[TokenPublic]:
     """A user's tokens and sessions (admins, or the user themself)."""
     with ctx.db.read_session() as s:
-        data = [TokenPublic.model_validate(r) for r in accounts.list_tokens(s, ctx.actor, user_id)]
-    return Page(data=data, count=len(data))
+        return page_of(accounts.list_tokens(s, ctx.actor, user_id), TokenPublic.model_validate)
 
 
 @router.delete("/users/{user_id}/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
 from labelwell.server.deps import Ctx
-from labelwell.server.schemas import MAX_ID, Page, PathId
+from labelwell.server.schemas import MAX_ID, Page, PathId, page_of
 from labelwell.server.schemas_people import (
     BudgetPublic,
     BudgetSet,
@@ -28,15 +28,13 @@ router = APIRouter(tags=["cost"])
 def list_rates(ctx: Ctx) -> Page[RatePublic]:
     """Pay rates for every project, and those of the projects you manage."""
     with ctx.db.read_session() as s:
-        data = [RatePublic.model_validate(r) for r in cost.list_rates(s, ctx.actor)]
-    return Page(data=data, count=len(data))
+        return page_of(cost.list_rates(s, ctx.actor), RatePublic.model_validate)
 
 
 @router.get("/rates/presets", response_model=Page[PresetPublic])
 def list_presets(ctx: Ctx) -> Page[PresetPublic]:
     """Example rates (US dollars, the middle of a typical market range)."""
-    data = [PresetPublic.model_validate(p) for p in cost.PRESETS]
-    return Page(data=data, count=len(data))
+    return page_of(cost.PRESETS, PresetPublic.model_validate)
 
 
 @router.post("/rates", response_model=RatePublic, status_code=status.HTTP_201_CREATED)

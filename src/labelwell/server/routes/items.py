@@ -23,6 +23,7 @@ from labelwell.server.schemas import (
     PathId,
     PredictionPublic,
     PredictionsCreate,
+    page_of,
 )
 from labelwell.server.views import item_page, item_view
 from labelwell.store.tables import GoldAnswer, Import
@@ -173,11 +174,9 @@ def add_predictions(project_id: PathId, body: PredictionsCreate, ctx: Ctx) -> Co
 @router.get("/items/{item_id}/predictions", response_model=Page[PredictionPublic])
 def list_predictions(item_id: PathId, ctx: Ctx) -> Page[PredictionPublic]:
     with ctx.db.read_session() as s:
-        data = [
-            PredictionPublic.model_validate(p)
-            for p in labels.list_predictions(s, ctx.actor, item_id)
-        ]
-    return Page(data=data, count=len(data))
+        return page_of(
+            labels.list_predictions(s, ctx.actor, item_id), PredictionPublic.model_validate
+        )
 
 
 @router.put("/items/{item_id}/gold", response_model=GoldPublic)

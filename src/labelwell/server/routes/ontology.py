@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from labelwell.server.deps import Ctx
-from labelwell.server.schemas import Page, PathId
+from labelwell.server.schemas import Page, PathId, page_of
 from labelwell.server.schemas_projects import (
     ChangePublic,
     OntologyChange,
@@ -22,11 +22,10 @@ router = APIRouter(tags=["projects"])
 @router.get("/projects/{project_id}/ontology/versions", response_model=Page[OntologyVersionPublic])
 def list_versions(project_id: PathId, ctx: Ctx) -> Page[OntologyVersionPublic]:
     with ctx.db.read_session() as s:
-        data = [
-            OntologyVersionPublic.model_validate(v)
-            for v in ontology_versions.list_versions(s, ctx.actor, project_id)
-        ]
-    return Page(data=data, count=len(data))
+        return page_of(
+            ontology_versions.list_versions(s, ctx.actor, project_id),
+            OntologyVersionPublic.model_validate,
+        )
 
 
 @router.post("/projects/{project_id}/ontology/impact", response_model=OntologyImpactPublic)

@@ -21,6 +21,7 @@ from labelwell.server.schemas import (
     ProjectUpdate,
     StatsPublic,
     TimelinePublic,
+    page_of,
 )
 from labelwell.store.tables import Guideline, Project
 from labelwell.work import accounts, audit, projects, stats
@@ -33,11 +34,9 @@ router = APIRouter(tags=["projects"])
 def list_projects(ctx: Ctx, archived: bool = False) -> Page[ProjectPublic]:
     """The active projects; ``archived=true``: the archived ones instead."""
     with ctx.db.read_session() as s:
-        data = [
-            ProjectPublic.model_validate(p)
-            for p in projects.list_projects(s, ctx.actor, archived=archived)
-        ]
-    return Page(data=data, count=len(data))
+        return page_of(
+            projects.list_projects(s, ctx.actor, archived=archived), ProjectPublic.model_validate
+        )
 
 
 @router.post("/projects", response_model=ProjectPublic, status_code=status.HTTP_201_CREATED)
@@ -94,11 +93,9 @@ def merge_settings(
 @router.get("/projects/{project_id}/guidelines", response_model=Page[GuidelinePublic])
 def list_guidelines(project_id: PathId, ctx: Ctx) -> Page[GuidelinePublic]:
     with ctx.db.read_session() as s:
-        data = [
-            GuidelinePublic.model_validate(g)
-            for g in projects.list_guidelines(s, ctx.actor, project_id)
-        ]
-    return Page(data=data, count=len(data))
+        return page_of(
+            projects.list_guidelines(s, ctx.actor, project_id), GuidelinePublic.model_validate
+        )
 
 
 @router.post(

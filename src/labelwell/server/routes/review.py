@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, status
 
 from labelwell.server.deps import Ctx
 from labelwell.server.pagination import decode_cursor, next_cursor
-from labelwell.server.schemas import AnnotationForRater, AnnotationPublic, Page, PathId
+from labelwell.server.schemas import AnnotationForRater, AnnotationPublic, Page, PathId, page_of
 from labelwell.server.schemas_review import (
     CommentCreate,
     CommentPublic,
@@ -62,18 +62,16 @@ def redo(
 def history(item_id: PathId, ctx: Ctx) -> Page[RevisionPublic]:
     """Every revision of the item's labels you may see, oldest first, with reviews."""
     with ctx.db.read_session() as s:
-        rows = item_history.item_history(s, ctx.actor, item_id)
-        data = [RevisionPublic.model_validate(r) for r in rows]
-    return Page(data=data, count=len(data))
+        return page_of(
+            item_history.item_history(s, ctx.actor, item_id), RevisionPublic.model_validate
+        )
 
 
 @router.get("/items/{item_id}/comments", response_model=Page[CommentPublic])
 def list_comments(item_id: PathId, ctx: Ctx) -> Page[CommentPublic]:
     """The item's comment thread, oldest first."""
     with ctx.db.read_session() as s:
-        found = comments.list_comments(s, ctx.actor, item_id)
-        data = [CommentPublic.model_validate(c) for c in found]
-    return Page(data=data, count=len(data))
+        return page_of(comments.list_comments(s, ctx.actor, item_id), CommentPublic.model_validate)
 
 
 @router.post(

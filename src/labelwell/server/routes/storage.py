@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from labelwell.server.deps import Ctx
-from labelwell.server.schemas import ImportPublic, Page, PathId
+from labelwell.server.schemas import ImportPublic, Page, PathId, page_of
 from labelwell.server.schemas_storage import (
     StorageCreate,
     StorageExport,
@@ -27,8 +27,7 @@ BASE = "/projects/{project_id}/storage"
 def list_storage(project_id: PathId, ctx: Ctx) -> Page[StoragePublic]:
     """The project's storage connections (credentials: only which keys are set)."""
     with ctx.db.read_session() as s:
-        data = [StoragePublic.of(c) for c in storage.list_connections(s, ctx.actor, project_id)]
-    return Page(data=data, count=len(data))
+        return page_of(storage.list_connections(s, ctx.actor, project_id), StoragePublic.of)
 
 
 @router.post(BASE, response_model=StoragePublic, status_code=status.HTTP_201_CREATED)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from labelwell.server.deps import Ctx
-from labelwell.server.schemas import Page, PathId
+from labelwell.server.schemas import Page, PathId, page_of
 from labelwell.server.schemas_webhooks import (
     DeliveryPublic,
     WebhookCreate,
@@ -27,8 +27,7 @@ BASE = "/projects/{project_id}/webhooks"
 def list_webhooks(project_id: PathId, ctx: Ctx) -> Page[WebhookPublic]:
     """The project's webhooks (never their secrets)."""
     with ctx.db.read_session() as s:
-        data = [WebhookPublic.of(h) for h in webhooks.listing(s, ctx.actor, project_id)]
-    return Page(data=data, count=len(data))
+        return page_of(webhooks.listing(s, ctx.actor, project_id), WebhookPublic.of)
 
 
 @router.post(BASE, response_model=WebhookCreated, status_code=status.HTTP_201_CREATED)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from labelwell.server.deps import Ctx
-from labelwell.server.schemas import Page, PathId, Public, fields_of
+from labelwell.server.schemas import Page, PathId, Public, fields_of, page_of
 from labelwell.work import workspace
 
 router = APIRouter(tags=["tasks"])
@@ -49,5 +49,4 @@ def my_recent(
     each and whether you may still edit it (the project's ``edit_own_minutes``)."""
     with ctx.db.read_session() as s:
         rows = workspace.recent_submissions(s, ctx.actor, project_id, limit=limit)
-    data = [SubmissionPublic.model_validate(r) for r in rows]
-    return Page(data=data, count=len(data))
+    return page_of(rows, SubmissionPublic.model_validate)
