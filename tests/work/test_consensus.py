@@ -274,3 +274,37 @@ def test_migration_0002_upgrades_from_0001_and_back(backend, tmp_path):
         db.dispose()
         if pg is not None:
             pg.drop()
+
+
+def test_the_deciding_submit_reads_its_votes_and_hooks_in_its_own_call(db, monkeypatch):
+    """PostgreSQL's submit function returns the votes consensus reads and the
+    events the hooks take (migration 0027): they equal what the two reads
+    return, and the deciding submit sends neither read. SQLite reads them."""
+    from labelwell.work import webhooks
+
+    seen = []
+    decide, completed = consensus.on_submitted, webhooks.item_completed
+
+    def spy_decide(raw, project, item_id, n_done, votes=None):
+        asked = [[r[0], r[1], r[2], consensus.loads(r[3])] for r in
+                 raw.all(consensus._VOTES, (item_id, True, False))]
+        seen.append(("votes", votes, asked))
+        return decide(raw, project, item_id, n_done, votes)
+
+    def spy_completed(raw, project_id, item_id, wanted=None):
+        seen.append(("hooks", wanted, webhooks.subscribed(raw, project_id)))
+        return completed(raw, project_id, item_id, wanted)
+
+    monkeypatch.setattr(consensus, "on_submitted", spy_decide)
+    monkeypatch.setattr(webhooks, "item_completed", spy_completed)
+    world = build_world(db, n_annotators=3, texts=TEXTS, overlap=3)
+    label_everything(db, world, lambda i, data: {"sentiment": VOTES[data["text"]][i]})
+    assert [kind for kind, _, _ in seen] == ["votes", "hooks"] * 3
+    for kind, passed, read in seen:
+        if db.dialect == "postgresql":
+            assert passed == read, kind
+            assert passed is not None
+        else:
+            assert passed is None
+    votes = [read for kind, _, read in seen if kind == "votes"]
+    assert all(len(rows) == 3 and [r[1] for r in rows] == ["human"] * 3 for rows in votes)

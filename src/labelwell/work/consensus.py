@@ -309,20 +309,27 @@ def _accept(ids: Sequence[int]) -> Statement:
     return Statement(f"UPDATE annotations SET status = 'accepted' WHERE id IN ({marks})")
 
 
-def on_submitted(db: Raw, project: Any, item_id: int, n_done: int) -> ItemConsensus | None:
+def on_submitted(
+    db: Raw, project: Any, item_id: int, n_done: int, votes: list[list[Any]] | None = None
+) -> ItemConsensus | None:
     """Decide an item once it has ``overlap`` current human annotations; called by
     ``queue.submit`` on its own cursor, in the same transaction, with the item's
     new ``n_done`` (the submit's update of the item row holds that row's lock, so
     two submits never decide one item at once). Below the overlap nothing is
     read; then one query reads the item's current human annotations and any
     consensus already stored (then nothing is done), and the decision is written
-    in at most four statements."""
+    in at most four statements. ``votes``: those rows as PostgreSQL's submit
+    function already read them (``[[id, source, agent, result], ...]``,
+    migration 0027), so the query is not sent again."""
     if project.overlap < 2 or n_done < project.overlap:
         return None
-    rows = [
-        _Row(row[0], row[1], row[2], loads(row[3]))
-        for row in db.all(_VOTES, (item_id, True, False))
-    ]
+    if votes is None:
+        rows = [
+            _Row(row[0], row[1], row[2], loads(row[3]))
+            for row in db.all(_VOTES, (item_id, True, False))
+        ]
+    else:
+        rows = [_Row(int(row[0]), row[1], row[2], row[3]) for row in votes]
     if len(rows) < project.overlap or any(a.source == "consensus" for a in rows):
         return None
     decision = decide_item(ontology_of(project), rows, project.overlap)

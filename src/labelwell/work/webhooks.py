@@ -260,8 +260,14 @@ def subscribed(db: Raw, project_id: int) -> set[str]:
     """The events some active hook of the project takes (one indexed read)."""
     found: set[str] = set()
     for (events,) in db.all(_HOOKS_OF, (project_id, True)):
-        found.update(e for e in str(events).split(",") if e)
+        found |= events_in(str(events))
     return found
+
+
+def events_in(joined: str) -> set[str]:
+    """The events of a hook's ``events`` column (``,item.completed,...,``), or of
+    several joined with commas."""
+    return {e for e in joined.split(",") if e}
 
 
 def publish(db: Raw | Session, project_id: int, event: str, data: dict[str, Any]) -> int:
@@ -288,10 +294,13 @@ _AN_OPEN_ITEM = Statement(
 )
 
 
-def item_completed(db: Raw, project_id: int, item_id: int) -> None:
+def item_completed(db: Raw, project_id: int, item_id: int, wanted: set[str] | None = None) -> None:
     """Publish ``item.completed`` (and ``project.completed`` when it was the
-    last open item); one read when the project has no hook."""
-    wanted = subscribed(db, project_id)
+    last open item); one read when the project has no hook, none when the
+    caller passes what :func:`subscribed` says (PostgreSQL's submit function
+    reads it in its own call, migration 0027)."""
+    if wanted is None:
+        wanted = subscribed(db, project_id)
     if not wanted:
         return
     if "item.completed" in wanted:

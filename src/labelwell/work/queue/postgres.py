@@ -26,8 +26,10 @@ from labelwell.work.queue.records import (
     Pending,
     Submitted,
     Task,
+    Written,
     task_of,
 )
+from labelwell.work.webhooks import events_in
 
 NEXT_TASK = Statement("SELECT * FROM labelwell_next_task(?, ?, ?, ?json, ?, ?, ?, ?, ?)")
 SUBMISSION = Statement("SELECT * FROM labelwell_submission(?, ?, ?, ?json, ?, ?, ?)")
@@ -181,12 +183,12 @@ def write(
     assignment_id: int,
     todo: Pending,
     draft: Draft,
-) -> tuple[str, int | None, int | None]:
+) -> Written:
     """Store the submission in one call, the lease locked and its status checked
-    again. Returns ``(outcome, annotation id, item's n_done)``; the outcome is
-    ``stored``, or the lease's status that refused it (``submitted``,
-    ``skipped``, ``expired``: lapsed with its item labeled by others since,
-    ``no_lease``)."""
+    again. The outcome is ``stored``, or the lease's status that refused it
+    (``submitted``, ``skipped``, ``expired``: lapsed with its item labeled by
+    others since, ``no_lease``); a write that completed its item also brings
+    the item's votes and the project's hook events (migration 0027)."""
     try:
         row = db.named(
             SUBMIT,
@@ -207,4 +209,11 @@ def write(
             f"idempotency key {draft.key!r} was already used for another assignment"
         ) from None
     assert row is not None
-    return row["o_outcome"], row["o_annotation_id"], row["o_n_done"]
+    votes, hooks = row["o_votes"], row["o_hooks"]
+    return Written(
+        row["o_outcome"],
+        row["o_annotation_id"],
+        row["o_n_done"],
+        votes=None if votes is None else orjson.loads(votes),
+        hooks=None if hooks is None else events_in(hooks),
+    )

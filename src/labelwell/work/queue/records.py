@@ -177,3 +177,18 @@ class Draft:
     time_spent_ms: int | None
     key: str | None
     now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a submit's writes came to: ``outcome`` is ``stored`` or the lease's
+    status that refused them; ``n_done`` the item's count after them (None for
+    gold). A write that completed its item may also carry what the submit reads
+    next, read in the same call (PostgreSQL, migration 0027): the item's
+    ``votes`` for consensus and the events its project's ``hooks`` take."""
+
+    outcome: str
+    annotation_id: int | None = None
+    n_done: int | None = None
+    votes: list[list[Any]] | None = None
+    hooks: set[str] | None = None

@@ -18,7 +18,7 @@ from labelwell.work.policies import Permission, authorize
 from labelwell.work.queue import postgres
 from labelwell.work.queue import statements as sql
 from labelwell.work.queue.project import QueueProject, queue_project
-from labelwell.work.queue.records import Draft, Pending, Submitted, submitted_event
+from labelwell.work.queue.records import Draft, Pending, Submitted, Written, submitted_event
 
 SUGGESTION_OUTCOMES = ("accepted", "edited", "rejected")
 
@@ -81,7 +81,8 @@ def submit(
 
     write = postgres.write if db.postgresql else _write
     draft = Draft(result, details, time_spent_ms, idempotency_key, now)
-    outcome, annotation_id, n_done = write(db, actor, assignment_id, todo, draft)
+    written = write(db, actor, assignment_id, todo, draft)
+    outcome, annotation_id, n_done = written.outcome, written.annotation_id, written.n_done
     if outcome == "submitted" and db.postgresql and idempotency_key is not None:
         # a retry with the same key may have stored it meanwhile (SQLite's write
         # lock, held from the unit's first statement, rules that out there)
@@ -92,12 +93,12 @@ def submit(
         _refuse(outcome, assignment_id, todo)
     assert annotation_id is not None
     cost.charge(db, project, actor, time_spent_ms)
-    written = {"annotation_id": annotation_id, "done": n_done}
-    publish(unit, project.id, SUBMITTED, {**submitted_event(todo, actor), **written})
+    event = {"annotation_id": annotation_id, "done": n_done}
+    publish(unit, project.id, SUBMITTED, {**submitted_event(todo, actor), **event})
     if n_done is not None and project.overlap >= 2 and n_done >= project.overlap:
-        consensus.on_submitted(db, project, todo.item_id, n_done)
+        consensus.on_submitted(db, project, todo.item_id, n_done, written.votes)
     if n_done == project.overlap:
-        webhooks.item_completed(db, project.id, todo.item_id)
+        webhooks.item_completed(db, project.id, todo.item_id, written.hooks)
     done = Submitted(
         id=annotation_id,
         item_id=todo.item_id,
@@ -197,9 +198,10 @@ def _write(
     assignment_id: int,
     todo: Pending,
     draft: Draft,
-) -> tuple[str, int | None, int | None]:
+) -> Written:
     """The writes of a submit, statement by statement; returns what
-    :func:`labelwell.work.queue.postgres.write` returns."""
+    :func:`labelwell.work.queue.postgres.write` returns (consensus and the
+    webhooks then read what they need themselves)."""
     overlap = todo.project.overlap
     # A lapsed lease whose slot went back to the queue takes it again if still free.
     if (
@@ -207,7 +209,7 @@ def _write(
         and not todo.is_gold
         and not db.run(sql.RETAKE_SLOT, (overlap, todo.item_id, overlap))
     ):
-        return "expired", None, None
+        return Written("expired")
     created = db.one(
         sql.NEW_ANNOTATION,
         (
@@ -232,7 +234,7 @@ def _write(
     if not todo.is_gold:
         labeled = db.one(sql.ITEM_LABELED, (overlap, overlap, todo.item_id))
         n_done = None if labeled is None else labeled[0]
-    return "stored", created[0], n_done
+    return Written("stored", created[0], n_done)
 
 
 def _checked_suggestion(suggestion: dict[str, Any], prediction_ok: bool | None) -> dict[str, Any]:
