@@ -4,12 +4,13 @@ names of the keys that are set)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from labelwell.server.schemas import Public
 from labelwell.store.tables import StorageConnection
+from labelwell.work.export import ExportSelection
 
 
 class StorageCreate(BaseModel):
@@ -54,17 +55,8 @@ class SyncPublic(Public):
     import_id: int | None
 
 
-class StorageExport(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StorageExport(ExportSelection):
     url: str = Field(..., min_length=1, max_length=1000, examples=["s3://bucket/exports/"])
-    format: str = Field("jsonl", max_length=100)
-    status: Literal["open", "full", "done"] | None = None
-    annotator: str | None = Field(None, max_length=320)
-    since: datetime | None = None
-    until: datetime | None = None
-    source: Literal["human", "model", "labeling_function", "consensus", "synthetic"] | None = None
-    labels: Literal["raw", "aggregated", "both"] = "both"
 
 
 class StorageExportPublic(Public):

@@ -11,9 +11,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import orjson
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Text, cast, exists, select
 from sqlalchemy.orm import Session
 
@@ -48,6 +49,31 @@ class ExportFilter:
     @property
     def on_labels(self) -> bool:
         return any(v is not None for v in (self.annotator, self.since, self.until, self.source))
+
+
+class ExportSelection(BaseModel):
+    """The format and filters of an export request or job, read into an
+    :class:`ExportFilter` by :meth:`filter`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: str = Field("jsonl", max_length=100, description="A registered exporter.")
+    status: Literal["open", "full", "done"] | None = None
+    annotator: str | None = Field(None, max_length=320)
+    since: datetime | None = None
+    until: datetime | None = None
+    source: Literal["human", "model", "labeling_function", "consensus", "synthetic"] | None = None
+    labels: Literal["raw", "aggregated", "both"] = "both"
+
+    def filter(self) -> ExportFilter:
+        return ExportFilter(
+            status=self.status,
+            annotator=self.annotator,
+            since=self.since,
+            until=self.until,
+            source=self.source,
+            labels=self.labels,
+        )
 
 
 def _iso(value: datetime | None) -> str | None:

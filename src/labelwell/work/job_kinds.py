@@ -6,7 +6,6 @@ Each is a :class:`~labelwell.work.jobs.JobKind` registered in
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,7 +14,7 @@ from labelwell.errors import InvalidInput
 from labelwell.formats.registry import EXPORTERS, fits
 from labelwell.store.tables import Project
 from labelwell.work import webhooks
-from labelwell.work.export import ExportFilter, export_to
+from labelwell.work.export import ExportSelection, export_to
 from labelwell.work.jobs import JOB_KINDS, JobKind, JobRun
 from labelwell.work.projects import ontology_of
 
@@ -45,24 +44,8 @@ class PrelabelOptions(_Options):
     )
 
 
-class ExportOptions(_Options):
-    format: str = Field("jsonl", max_length=100, description="A registered exporter.")
-    status: Literal["open", "full", "done"] | None = None
-    annotator: str | None = Field(None, max_length=320)
-    since: datetime | None = None
-    until: datetime | None = None
-    source: Literal["human", "model", "labeling_function", "consensus", "synthetic"] | None = None
-    labels: Literal["raw", "aggregated", "both"] = "both"
-
-    def filter(self) -> ExportFilter:
-        return ExportFilter(
-            status=self.status,
-            annotator=self.annotator,
-            since=self.since,
-            until=self.until,
-            source=self.source,
-            labels=self.labels,
-        )
+class ExportOptions(ExportSelection):
+    pass
 
 
 def _project(run: JobRun) -> int:

@@ -16,7 +16,6 @@ from labelwell.server.schemas_storage import (
     SyncPublic,
 )
 from labelwell.work import storage, storage_sync
-from labelwell.work.export import ExportFilter
 
 router = APIRouter(tags=["storage"])
 
@@ -72,16 +71,8 @@ def sync_storage(project_id: PathId, storage_id: PathId, ctx: Ctx) -> SyncPublic
 def export_to_storage(project_id: PathId, body: StorageExport, ctx: Ctx) -> StorageExportPublic:
     """Write the project's export to a URL under one of its connections (a URL
     ending in ``/`` gets a file named after the project and the time)."""
-    flt = ExportFilter(
-        status=body.status,
-        annotator=body.annotator,
-        since=body.since,
-        until=body.until,
-        source=body.source,
-        labels=body.labels,
-    )
     report = storage.export_project(
-        ctx.db, ctx.actor, project_id, body.url, fmt=body.format, flt=flt
+        ctx.db, ctx.actor, project_id, body.url, fmt=body.format, flt=body.filter()
     )
     return StorageExportPublic(url=report.url, items=report.items, bytes=report.bytes)
 
