@@ -15,6 +15,7 @@ any S3 endpoint: nothing in the client is patched."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import signal
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,18 @@ def parse_seed(specs: list[str]) -> dict[str, tuple[str, int]]:
             raise SystemExit(f"--seed {spec!r}: expected BUCKET=LAYOUT:N, LAYOUT one of {LAYOUTS}")
         out[bucket] = (layout, int(n))
     return out
+
+
+def chosen(
+    parser: argparse.ArgumentParser, option: str, value: str, known: Iterable[str]
+) -> list[str]:
+    """The comma-separated names given to ``option``; a usage error naming any
+    not in ``known``."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = set(names) - set(known)
+    if unknown:
+        parser.error(f"{option}: unknown {', '.join(sorted(unknown))}")
+    return names
 
 
 def free_port() -> int:

@@ -47,7 +47,7 @@ from labelwell.work import accounts, imports, jobs, projects, storage
 from labelwell.work.actors import Actor
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _s3 import Endpoint, _tmpfs, moto_server  # noqa: E402
+from _s3 import Endpoint, _tmpfs, chosen, moto_server  # noqa: E402
 
 ONTOLOGY = {
     "name": "scans",
@@ -166,10 +166,7 @@ def main() -> None:
     parser.add_argument("--heap", action="store_true", help="trace the Python heap's peak")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    servers = [name.strip() for name in args.servers.split(",") if name.strip()]
-    unknown = set(servers) - set(SERVERS)
-    if unknown:
-        parser.error(f"--servers: unknown {', '.join(sorted(unknown))}")
+    servers = chosen(parser, "--servers", args.servers, SERVERS)
     result: dict = {
         "objects": args.objects,
         "large": args.large,

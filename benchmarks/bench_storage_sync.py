@@ -58,7 +58,7 @@ from labelwell.work import accounts, projects, storage, storage_sync
 from labelwell.work.actors import Actor
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _s3 import LAYOUTS, Endpoint, disk, s3rver, seeded_moto  # noqa: E402
+from _s3 import LAYOUTS, Endpoint, chosen, disk, s3rver, seeded_moto  # noqa: E402
 
 ONTOLOGY = {
     "name": "images",
@@ -137,14 +137,8 @@ def main() -> None:
     parser.add_argument("--data-url", default=None, help="a scratch database (default SQLite)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    layouts = [name.strip() for name in args.layouts.split(",") if name.strip()]
-    unknown = set(layouts) - set(LAYOUTS)
-    if unknown:
-        parser.error(f"--layouts: unknown {', '.join(sorted(unknown))}")
-    servers = [name.strip() for name in args.servers.split(",") if name.strip()]
-    unknown = set(servers) - set(SERVERS)
-    if unknown:
-        parser.error(f"--servers: unknown {', '.join(sorted(unknown))}")
+    layouts = chosen(parser, "--layouts", args.layouts, LAYOUTS)
+    servers = chosen(parser, "--servers", args.servers, SERVERS)
 
     result: dict = {
         "objects": args.objects,
