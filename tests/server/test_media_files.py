@@ -183,3 +183,31 @@ def test_a_sync_builds_the_pyramids_of_its_large_objects(db, world, store, setti
         jobs.enqueue(s, None, "import_pyramids", scans, {"import_id": report.import_id})
     assert jobs.work(db, settings.home, once=True) == 1
     assert _jobs(db, "import_pyramids")[-1].result["queued"] == 0
+
+
+def test_a_presigned_connections_large_images_are_reported_not_fetched(db, world, s3, settings,
+                                                                       monkeypatch):
+    # the server never holds a copy of a presign connection's objects, so the
+    # mask tool cannot open its large images: the import's job says so at once
+    monkeypatch.setattr(seg, "INLINE_PIXELS", 100 * 100)
+    s3.make_bucket("scans")
+    with db.session() as s:
+        pid = projects.create_project(s, world.manager, "scans", MASKS, gold_ratio=0.0).id
+        storage.create_connection(
+            s, world.admin, pid, name="scans", url="s3://scans/day1",
+            options={**s3.options(), "presign": True}, credentials=s3.credentials())
+    s3.filesystem().pipe({"scans/day1/big.png": _png(320, 240),
+                          "scans/day1/small.png": _png(80, 60)})
+    rows = [ImportRow(line=1, data={"image": "s3://scans/day1/big.png"}),
+            ImportRow(line=2, data={"image": "s3://scans/day1/small.png"})]
+    imports.import_rows(db, world.manager, pid, rows, filename="scans.jsonl")
+    assert jobs.work(db, settings.home, once=True) == 1
+    [prepare] = _jobs(db, "import_pyramids")
+    with db.read_session() as s:
+        big = s.scalar(select(Item.id).where(Item.project_id == pid).order_by(Item.id))
+    assert prepare.result["failures"] == [{
+        "item_id": big, "media": "s3://scans/day1/big.png",
+        "error": "s3://scans/day1/big.png is only reachable by a signed URL"}]
+    assert (prepare.result["large"], prepare.result["failed"]) == (0, 1)
+    assert not list((settings.home / "cache" / "media").glob("*"))
+    _secret_free(db, s3)
