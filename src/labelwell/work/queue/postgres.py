@@ -33,7 +33,7 @@ from labelwell.work.webhooks import events_in
 
 NEXT_TASK = Statement("SELECT * FROM labelwell_next_task(?, ?, ?, ?json, ?, ?, ?, ?, ?)")
 SUBMISSION = Statement("SELECT * FROM labelwell_submission(?, ?, ?, ?json, ?, ?, ?)")
-SUBMIT = Statement("SELECT * FROM labelwell_submit(?, ?, ?, ?json, ?json, ?, ?, ?, ?)")
+SUBMIT = Statement("SELECT * FROM labelwell_submit(?, ?, ?, ?json, ?json, ?, ?, ?, ?, ?)")
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ FUNCTIONS = {
         SUBMIT,
         "p_user bigint, p_assignment bigint, p_agent text, p_result jsonb, p_details jsonb,"
         " p_time_spent_ms integer, p_key text, p_now timestamp with time zone,"
-        " p_overlap integer",
+        " p_overlap integer, p_complete boolean",
     ),
 }
 
@@ -183,12 +183,17 @@ def write(
     assignment_id: int,
     todo: Pending,
     draft: Draft,
+    *,
+    complete: bool,
 ) -> Written:
     """Store the submission in one call, the lease locked and its status checked
     again. The outcome is ``stored``, or the lease's status that refused it
     (``submitted``, ``skipped``, ``expired``: lapsed with its item labeled by
     others since, ``no_lease``); a write that completed its item also brings
-    the item's votes and the project's hook events (migration 0027)."""
+    the item's votes and the project's hook events (migration 0027). Unless
+    ``complete`` (the caller is in a transaction), a write that would complete
+    its item at overlap 2 or more stores nothing and the outcome is
+    ``completes`` (migration 0028)."""
     try:
         row = db.named(
             SUBMIT,
@@ -202,6 +207,7 @@ def write(
                 draft.key,
                 draft.now,
                 todo.project.overlap,
+                complete,
             ),
         )
     except pg_errors.UniqueViolation:

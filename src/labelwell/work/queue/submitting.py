@@ -41,9 +41,9 @@ def submit(
     ``{"prediction_id": id, "outcome": "accepted" | "edited" | "rejected"}``
     (kept in the annotation's ``details``). ``work`` is an ORM session or a
     :class:`Unit`. On PostgreSQL the checks are read in one function call and
-    the writes made in another; an autocommit unit goes on in a transaction
-    in projects with ``overlap`` of 2 or more (consensus follows in the same
-    transaction)."""
+    the writes made in another; in an autocommit unit that call commits on its
+    own, except for the submit that completes its item at ``overlap`` 2 or
+    more: it is made again in a transaction, which consensus then joins."""
     unit = Unit.of(work)
     db = unit.raw
     prediction_id = suggestion.get("prediction_id") if isinstance(suggestion, dict) else None
@@ -76,12 +76,15 @@ def submit(
         per_control = consensus.gold_matches(project.compiled, result, todo.gold)
         details["gold_correct"] = all(per_control.values())
         details["gold_controls"] = per_control
-    if project.overlap >= 2:
-        unit.require_transaction()  # consensus may follow, in the same transaction
-
-    write = postgres.write if db.postgresql else _write
     draft = Draft(result, details, time_spent_ms, idempotency_key, now)
-    written = write(db, actor, assignment_id, todo, draft)
+    if db.postgresql:
+        complete = not unit.autocommit
+        written = postgres.write(db, actor, assignment_id, todo, draft, complete=complete)
+        if written.outcome == "completes":  # consensus follows, in the same transaction
+            unit.require_transaction()
+            written = postgres.write(db, actor, assignment_id, todo, draft, complete=True)
+    else:
+        written = _write(db, actor, assignment_id, todo, draft)
     outcome, annotation_id, n_done = written.outcome, written.annotation_id, written.n_done
     if outcome == "submitted" and db.postgresql and idempotency_key is not None:
         # a retry with the same key may have stored it meanwhile (SQLite's write

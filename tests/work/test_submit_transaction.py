@@ -1,0 +1,79 @@
+"""PostgreSQL: only the submit that completes its item at overlap 2 or more
+opens a transaction (migration 0028); the others commit in their one call."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from labelwell.store.raw import Unit
+from labelwell.store.tables import Annotation, Assignment, Item
+from labelwell.work import queue
+from labelwell.work.queue import postgres
+from labelwell.work.queue.records import Draft
+from world import build_world
+
+
+@pytest.fixture
+def pg(db):
+    if db.dialect != "postgresql":
+        pytest.skip("PostgreSQL's autocommit units")
+    return db
+
+
+def _leases(db, world):
+    tasks = []
+    for annotator in world.annotators:
+        with db.unit(autocommit=True) as unit:
+            tasks.append(queue.next_task(unit, annotator, world.project_id))
+    assert len({t.item_id for t in tasks}) == 1
+    return tasks
+
+
+def test_only_the_completing_submit_opens_a_transaction(pg, monkeypatch):
+    world = build_world(pg, n_annotators=3, texts=["one item"], overlap=3)
+    tasks = _leases(pg, world)
+    opened: list[int] = []
+    require = Unit.require_transaction
+
+    def counted(unit):  # type: ignore[no-untyped-def]
+        opened.append(1)
+        require(unit)
+
+    monkeypatch.setattr(Unit, "require_transaction", counted)
+    per_submit = []
+    for annotator, task in zip(world.annotators, tasks, strict=True):
+        before = len(opened)
+        with pg.unit(autocommit=True) as unit:
+            answer = {"sentiment": "positive"}
+            _, created = queue.submit(unit, annotator, task.assignment_id, answer)
+        assert created
+        per_submit.append(len(opened) - before)
+    assert per_submit == [0, 0, 1]
+    with pg.session() as s:
+        item = s.scalar(select(Item).where(Item.project_id == world.project_id))
+        sources = sorted(s.scalars(select(Annotation.source).where(Annotation.item_id == item.id)))
+    assert item.status == "done" and item.n_done == 3
+    assert sources == ["consensus", "human", "human", "human"]  # decided with the third
+
+
+def test_outside_a_transaction_the_completing_write_stores_nothing(pg):
+    world = build_world(pg, n_annotators=2, texts=["one item"], overlap=2)
+    first, second = _leases(pg, world)
+    for annotator, task, outcome in (
+        (world.annotators[0], first, "stored"),
+        (world.annotators[1], second, "completes"),
+    ):
+        with pg.unit(autocommit=True) as unit:
+            actor, todo = postgres.pending(unit.raw, annotator, task.assignment_id, None, None)
+            draft = Draft({"sentiment": "positive"}, {}, 5, None, todo.leased_at)
+            written = postgres.write(
+                unit.raw, actor, task.assignment_id, todo, draft, complete=False
+            )
+        assert written.outcome == outcome
+    with pg.session() as s:
+        n_answers = s.scalar(select(func.count()).select_from(Annotation))
+        lease = s.get(Assignment, second.assignment_id)
+        item = s.get(Item, second.item_id)
+    assert n_answers == 1 and lease.status == "leased"  # the second wrote nothing
+    assert item.n_done == 1 and item.status == "full"
