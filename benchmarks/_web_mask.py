@@ -14,7 +14,10 @@
   paces frames at 60 Hz, so 16.7 ms is the floor);
 * the end of a stroke: encoding every layer to COCO RLE and the undo snapshot;
 * the first open: the pyramid request's answer (202 while the server's
-  ``pyramid`` job builds it), and the job built cold until the first tile is drawn.
+  ``pyramid`` job builds it), and the job built cold until the first tile is drawn;
+* with ``--trace``, four more zoomed strokes under a Chromium trace, and the
+  renderer main thread's time per animation frame in the trace's main events
+  (the frame, the tool's callback, pointer moves, lifecycle, commit).
 
 Chromium runs with ``--disable-gpu``: Canvas 2D is rasterised by Skia on the CPU.
 """
@@ -22,6 +25,7 @@ Chromium runs with ``--disable-gpu``: Canvas 2D is rasterised by Skia on the CPU
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import tempfile
@@ -59,6 +63,38 @@ START_INTERVALS = """() => {
 STOP_INTERVALS = (
     """() => { const out = window.maskIntervals; window.maskIntervals = null; return out; }"""
 )
+
+
+#: the renderer main thread's events summed per animation frame (``--trace``)
+TRACED = (
+    "ProxyMain::BeginMainFrame",  # Chromium's frame on the main thread, all of it
+    "FireAnimationFrame",  # the tool's requestAnimationFrame callback
+    "EventHandler::handleMouseMoveEvent",  # pointer moves
+    "WebFrameWidgetImpl::UpdateLifecycle",  # style, layout, paint
+    "ProxyMain::BeginMainFrame::commit",  # to the compositor
+    "LayerTreeHost::DoUpdateLayers",  # in the commit: the canvas flushed
+    "Canvas2DResourceProvider::ProduceCanvasResource",  # its bitmap handed over
+)
+
+
+def trace_per_frame(path: Path) -> dict[str, float]:
+    """ms per animation frame of each :data:`TRACED` event on the renderer's
+    main thread of the Chromium trace at ``path``."""
+    loaded = json.loads(path.read_text())
+    events = loaded["traceEvents"] if isinstance(loaded, dict) else loaded
+    main = {
+        (e["pid"], e["tid"])
+        for e in events
+        if e.get("ph") == "M" and e.get("name") == "thread_name"
+        and e["args"].get("name") == "CrRendererMain"
+    }  # fmt: skip
+    total = dict.fromkeys(TRACED, 0.0)
+    frames = 0
+    for e in events:
+        if e.get("ph") == "X" and (e["pid"], e["tid"]) in main and e["name"] in total:
+            total[e["name"]] += e.get("dur", 0) / 1000
+            frames += e["name"] == "FireAnimationFrame"
+    return {"frames": frames, **{k: round(v / max(1, frames), 2) for k, v in total.items()}}
 
 
 def big_image(path: Path, side: int) -> None:
@@ -166,4 +202,13 @@ def run(args: argparse.Namespace, results: dict[str, object]) -> None:
             results[f"mask: brush frame to after its paint, {side}x{side}, zoomed 7.6x"] = stats_ms(
                 whole
             )
+            if args.trace:
+                trace = home / "trace.json"
+                categories = ["devtools.timeline", "toplevel", "cc", "blink"]
+                browser.start_tracing(page=page, path=str(trace), categories=categories)
+                _strokes(page, box, 4, 60, rng)
+                browser.stop_tracing()
+                results[f"mask: zoomed 7.6x, main thread ms per frame (trace), {side}x{side}"] = (
+                    trace_per_frame(trace)
+                )
             browser.close()

@@ -335,6 +335,9 @@ def main() -> None:
     ap.add_argument("--mask-side", type=int, default=8000, help="mask: image side in pixels")
     ap.add_argument("--strokes", type=int, default=10, help="mask: brush strokes timed")
     ap.add_argument("--brush", type=int, default=24, help="mask: brush width on screen, fitted")
+    ap.add_argument(
+        "--trace", action="store_true", help="mask: zoomed strokes traced, main thread per frame"
+    )
     ap.add_argument("--audio-minutes", type=float, default=60, help="audio: length of the file")
     ap.add_argument("--audio-format", choices=("wav", "m4a"), default="wav", help="audio: file")
     ap.add_argument("--audio-opens", type=int, default=20, help="audio: page opens timed")
