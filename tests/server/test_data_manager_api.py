@@ -8,8 +8,10 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from labelwell.server import create_app
+from labelwell.server.web.session import SESSION_COOKIE
 from world import answer_every_task, build_world
 
 TEXTS = ["red apple", "green apple", "red car", "blue sky", "사과 한 개"]
@@ -143,3 +145,36 @@ def test_bulk_actions_and_selection_export(api, world):
     r = api.post(url(world, "actions/explode"), json={"item_ids": [1]}, headers=h)
     assert r.status_code == 422
     assert api.post(url(world, "actions/review"), json={}, headers=h).status_code == 422
+
+
+def test_the_table_page_reads_in_one_transaction(api, world, db):
+    """The table page brings its first rows, read in the same transaction as the
+    rest of the page (the staleness check of the label columns first): on
+    PostgreSQL each transaction costs a round trip to begin and one to end, and
+    on a loaded server each one showed in the time to the first rows."""
+    path = f"/projects/{world.project_id}/data"
+    cookies = {SESSION_COOKIE: world.token(world.manager)}
+    assert api.get(path, cookies=cookies).status_code == 200  # derives the answers' labels
+    sent: list[str] = []
+
+    def began(_conn: object) -> None:
+        sent.append("BEGIN")
+
+    def statement(_conn, _cursor, sql, *_: object) -> None:  # type: ignore[no-untyped-def]
+        sent.append(" ".join(sql.split()))
+
+    event.listen(db.engine, "begin", began)
+    event.listen(db.engine, "before_cursor_execute", statement)
+    try:
+        page = api.get(path, cookies=cookies)
+    finally:
+        event.remove(db.engine, "begin", began)
+        event.remove(db.engine, "before_cursor_execute", statement)
+    assert page.status_code == 200
+    boot = json.loads(page.text.split('id="boot">', 1)[1].split("</script>", 1)[0])
+    assert sorted(r["preview"] for r in boot["first"]["page"]["data"]) == sorted(TEXTS)
+    checks = [i for i, sql in enumerate(sent) if "FROM item_labels_stale" in sql]
+    assert len(checks) == 1, sent
+    rows = next(i for i, sql in enumerate(sent) if sql.startswith("SELECT predictions.item_id"))
+    assert sent[checks[0] - 1] == "BEGIN" and "BEGIN" not in sent[checks[0] : rows], sent
+    assert any(sql.startswith("SELECT projects.id") for sql in sent[checks[0] : rows]), sent

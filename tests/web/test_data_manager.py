@@ -275,3 +275,23 @@ def test_the_first_page_comes_with_the_page_and_a_known_count_shows_at_once(page
         "Items matching: 3",
     ]
     assert len(asked) == 3
+
+
+def test_the_table_loads_no_answer_renderers_and_counts_once_loaded(page, site, project):
+    """The table page loads none of the item view's answer renderers (render.js
+    and the annotation tools it draws with, some 110 kB of modules), and asks
+    for its count only once the page has loaded, so that the count (seconds of
+    the database's time at a million items) never competes with the first paint."""
+    login(page, "manager@demo.labelwell")
+    scripts: list[str] = []
+    page.on("request", lambda r: scripts.append(r.url.split("/static/js/", 1)[-1]))
+    _open(page, project)
+    page.wait_for_selector("#dm-count:not(:has-text('…'))")
+    assert "data_manager.js" in scripts and "api.js" in scripts
+    assert "render.js" not in scripts and not [s for s in scripts if s.startswith("tools/")]
+    load, counts = page.evaluate(
+        """() => [performance.getEntriesByType("navigation")[0].loadEventStart,
+                  performance.getEntriesByType("resource")
+                    .filter((r) => r.name.endsWith("/data/count")).map((r) => r.startTime)]"""
+    )
+    assert len(counts) == 1 and counts[0] >= load > 0

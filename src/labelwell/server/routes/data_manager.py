@@ -10,13 +10,13 @@ from typing import Any, BinaryIO, Literal
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import Field
+from sqlalchemy.orm import Session
 
 from labelwell.errors import InvalidInput
 from labelwell.formats.registry import EXPORTERS, fits
 from labelwell.server.deps import Ctx
 from labelwell.server.schemas import Count, Page, PathId, Public, Strict
 from labelwell.server.streaming import content_disposition, primed, stream_writer
-from labelwell.store.db import Database
 from labelwell.store.tables import DataView
 from labelwell.work.actors import Actor
 from labelwell.work.data_manager import COLUMNS, Row, TableQuery, actions, assigning, views
@@ -209,20 +209,18 @@ def items(project_id: PathId, body: TablePageIn, ctx: Ctx) -> Page[DataRowPublic
     return Page(data=data, count=len(data), next_cursor=table.next_cursor)
 
 
-def first_page(db: Database, actor: Actor, project_id: int, state: dict[str, Any]) -> Any:
+def first_page(session: Session, actor: Actor, project_id: int, state: dict[str, Any]) -> Any:
     """The first page (and its ``limit``) of the table a layout ``state``
     shows, as ``POST /data/items`` answers it, so that the page shows its rows
     without a request of its own; None when the saved layout no longer reads
-    (the page then asks)."""
-    derive_labels(db, project_id)
+    (the page then asks). ``session``: a :func:`labelled_read` one."""
     try:
         query = TableQuery.of(state)
     except InvalidInput:
         return None
     limit = TablePageIn.model_fields["limit"].default
-    with db.read_session() as s:
-        table = table_page(s, actor, project_id, query, limit=limit)
-        data = [_row(r) for r in table.rows]
+    table = table_page(session, actor, project_id, query, limit=limit)
+    data = [_row(r) for r in table.rows]
     answer: Page[DataRowPublic] = Page(data=data, count=len(data), next_cursor=table.next_cursor)
     return {"limit": limit, "page": answer.model_dump(mode="json")}
 

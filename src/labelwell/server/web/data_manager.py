@@ -14,6 +14,7 @@ from labelwell.server.web.pages import _lang, _page, render
 from labelwell.work.actors import Actor
 from labelwell.work.data_manager import COLUMNS, views
 from labelwell.work.data_manager.detail import item_detail
+from labelwell.work.data_manager.query import labelled_read
 from labelwell.work.policies import Permission, authorize
 from labelwell.work.projects import list_members, ontology_of
 
@@ -24,7 +25,8 @@ PREFIXES = ("dm.",)
 @router.get("/projects/{project_id}/data")
 def table_page(request: Request, project_id: int) -> Response:
     def build(actor: Actor) -> Response:
-        with request.app.state.db.read_session() as s:
+        # one transaction for the whole page, its first rows included
+        with labelled_read(request.app.state.db, project_id) as s:
             project = authorize(s, actor, project_id, Permission.manage)
             formats = [n for n, (ok, _) in fitting_exporters(ontology_of(project)).items() if ok]
             layout = views.layout(s, actor, project_id)
@@ -53,8 +55,8 @@ def table_page(request: Request, project_id: int) -> Response:
                     if u.is_active
                 ],
                 "i18n": catalogue_for(_lang(request), PREFIXES),
+                "first": first_page(s, actor, project_id, layout),
             }
-        boot["first"] = first_page(request.app.state.db, actor, project_id, layout)
         return render(request, "data_manager.html", actor, project=project, boot=boot)
 
     return _page(request, build)

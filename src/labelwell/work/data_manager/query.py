@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -374,6 +376,21 @@ def derive_labels(db: Database, project_id: int) -> None:
             return
     with db.session() as s:
         derived.refresh_stale(s, project_id)
+
+
+@contextmanager
+def labelled_read(db: Database, project_id: int) -> Iterator[Session]:
+    """A read session in which the project's label columns are up to date: the
+    staleness check is its first statement, so that a page in the usual case
+    (nothing stale) costs one transaction, not two; stale items are derived
+    first (:func:`derive_labels`) and the read starts after."""
+    with db.read_session() as s:
+        if not derived.has_stale(s, project_id):
+            yield s
+            return
+    derive_labels(db, project_id)
+    with db.read_session() as s:
+        yield s
 
 
 def page(
