@@ -18,9 +18,10 @@ or an exhausted connection pool stalls only the request that meets it, never
 * PostgreSQL: in the process's database threads (:func:`in_database_thread`),
   in an autocommit unit: the queue's work there is one call of a server-side
   function (plus the token lookup), atomic on its own, so ``BEGIN`` and
-  ``COMMIT`` would only add round trips. Work that needs a transaction (a
-  submit that may decide its item's consensus) opens one before writing and
-  goes on in it, on the same connection (``Unit.require_transaction``). The functions
+  ``COMMIT`` would only add round trips. Work that needs a transaction (the
+  submit that completes its item and decides its consensus) opens one before
+  writing and goes on in it, on the same connection
+  (``Unit.require_transaction``). The functions
   never wait on each other's rows (``SKIP LOCKED``), but a submit does wait for
   its lease's row, which anything else may hold (a manager's bulk change, an
   ``ALTER TABLE``), and every commit waits for the WAL flush.
