@@ -78,7 +78,9 @@ function colours(buf, n) {
 // geometry, uploaded once.
 const MOVING_START = 30_000;
 const MOVING_MIN = 4_000;
-const MOVING_MAX = 250_000; // the shuffled prefix; beyond it a GPU draws every point
+// the shuffled prefix, so the largest sample: a frame of at most this many points
+// is drawn whole while moving once the frame time allows it, a larger one this much
+const MOVING_MAX = 250_000;
 const FRAME_MS = 20; // an animation frame at 60 Hz, with a little headroom
 const SETTLE_MS = 150;
 
