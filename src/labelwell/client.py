@@ -26,6 +26,7 @@ from labelwell.errors import (
     NotFound,
     Unauthorized,
 )
+from labelwell.shapes import ProgressFields, ProjectFields
 
 T = TypeVar("T")
 
@@ -36,18 +37,7 @@ def _build(cls: type[T], payload: dict[str, Any]) -> T:
 
 
 @dataclass(frozen=True, slots=True)
-class Project:
-    id: int
-    name: str
-    description: str
-    ontology: dict[str, Any]
-    overlap: int
-    gold_ratio: float
-    lease_seconds: int
-    blind: bool
-    ordering: str
-    required_skills: list[str]
-    show_predictions: bool
+class Project(ProjectFields):
     created_at: str
 
 
@@ -127,14 +117,7 @@ class ImportResult:
 
 
 @dataclass(frozen=True, slots=True)
-class Stats:
-    project_id: int
-    items: int
-    gold_items: int
-    by_status: dict[str, int]
-    annotations: int
-    overlap: int
-    progress: float
+class Stats(ProgressFields):
     annotators: list[dict[str, Any]]
 
 

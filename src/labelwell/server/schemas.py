@@ -11,6 +11,7 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from labelwell.quality.sample import SampleWarning
+from labelwell.shapes import ProjectFields
 from labelwell.work.media_agreement import ItemAgreement, MediaAgreement, PairAgreement
 from labelwell.work.quality_report import (
     AggregatedLabel,
@@ -196,19 +197,7 @@ class ProjectUpdate(ProjectSettings):
     pass
 
 
-class ProjectPublic(Public):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    name: str
-    description: str
-    ontology: dict[str, Any]
-    overlap: int
-    gold_ratio: float
-    lease_seconds: int
-    blind: bool
-    ordering: str
-    required_skills: list[str]
-    show_predictions: bool
+class ProjectPublic(fields_of(ProjectFields)):  # type: ignore[misc]
     created_at: datetime
     archived_at: datetime | None = Field(
         default=None, description="When it was archived; null while active."

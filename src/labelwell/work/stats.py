@@ -13,6 +13,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from labelwell.errors import InvalidInput
+from labelwell.shapes import ProgressFields
 from labelwell.store.tables import Annotation, Assignment, Item, User
 from labelwell.work.actors import Actor
 from labelwell.work.policies import Permission, authorize
@@ -30,15 +31,8 @@ class AnnotatorStats:
     median_time_ms: float | None = None
 
 
-@dataclass(slots=True)
-class ProjectStats:
-    project_id: int
-    items: int
-    gold_items: int
-    by_status: dict[str, int]
-    annotations: int
-    overlap: int
-    progress: float
+@dataclass(frozen=True, slots=True)
+class ProjectStats(ProgressFields):
     annotators: list[AnnotatorStats] = field(default_factory=list)
 
 

@@ -1,0 +1,38 @@
+"""Fields of the HTTP API's responses that the server and the Python SDK both
+read, declared once. Standard library only, so :mod:`labelwell.client` imports
+them without the server; the server's response models take them through
+:func:`labelwell.server.schemas.fields_of`. A side adds only what differs there
+(a time is a ``datetime`` on the server and an ISO string in the SDK)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFields:
+    id: int
+    name: str
+    description: str
+    ontology: dict[str, Any]
+    overlap: int
+    gold_ratio: float
+    lease_seconds: int
+    blind: bool
+    ordering: str
+    required_skills: list[str]
+    show_predictions: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressFields:
+    """A project's items by status and how far its overlap is done."""
+
+    project_id: int
+    items: int
+    gold_items: int
+    by_status: dict[str, int]
+    annotations: int
+    overlap: int
+    progress: float
