@@ -64,14 +64,12 @@ def create_user(
         skills=sorted(set(skills or [])),
         locale=locale,
     )
-    session.add(user)
-    session.flush()
-    audit.record(
+    audit.created(
         session,
         actor,
         "user.create",
+        user,
         target_type="user",
-        target_id=user.id,
         details={"email": email, "role": role},
     )
     return user
@@ -199,14 +197,12 @@ def create_token(
         kind=kind,
         expires_at=expires_at,
     )
-    session.add(row)
-    session.flush()
-    audit.record(
+    audit.created(
         session,
         actor or Actor.of(user),
         "token.create",
+        row,
         target_type="token",
-        target_id=row.id,
         details={"user_id": user.id, "name": name},
     )
     return IssuedToken(row.id, token, row.prefix, user.id, kind, expires_at)

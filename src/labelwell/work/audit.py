@@ -35,6 +35,31 @@ def record(
     )
 
 
+def created(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    row: Any,
+    *,
+    target_type: str,
+    project_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Store the new ``row`` and :func:`record` its creation, with the row's id
+    as the target."""
+    session.add(row)
+    session.flush()
+    record(
+        session,
+        actor,
+        action,
+        project_id=project_id,
+        target_type=target_type,
+        target_id=row.id,
+        details=details,
+    )
+
+
 def record_project(
     session: Session, actor: Actor | None, action: str, project_id: int, details: dict[str, Any]
 ) -> None:

@@ -169,15 +169,13 @@ def add_rate(
         name=name.strip(),
         created_by=actor.id,
     )
-    session.add(row)
-    session.flush()
-    audit.record(
+    audit.created(
         session,
         actor,
         "rate.create",
-        project_id=project_id,
+        row,
         target_type="pay_rate",
-        target_id=row.id,
+        project_id=project_id,
         details={"basis": basis, "amount": amount},
     )
     _recount_affected(session, project_id)

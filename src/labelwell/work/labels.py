@@ -205,15 +205,13 @@ def new_revision(
         details={**(old.details or {}), **note},
         created_at=utcnow(),
     )
-    session.add(new)
-    session.flush()
-    audit.record(
+    audit.created(
         session,
         actor,
         action,
-        project_id=project.id,
+        new,
         target_type="annotation",
-        target_id=new.id,
+        project_id=project.id,
         details={"supersedes": old.id, "revision": new.revision},
     )
     return new

@@ -180,15 +180,13 @@ def change_ontology(
         reason=reason,
         created_by=actor.id,
     )
-    session.add(row)
-    session.flush()
-    audit.record(
+    audit.created(
         session,
         actor,
         "ontology.change",
-        project_id=project_id,
+        row,
         target_type="ontology_version",
-        target_id=row.id,
+        project_id=project_id,
         details={"version": version, "forced": bool(blocked), "reason": reason},
     )
     return row

@@ -185,15 +185,13 @@ def add_guideline(session: Session, actor: Actor, project_id: int, text: str) ->
         or 0
     ) + 1
     row = Guideline(project_id=project_id, version=version, text=text, created_by=actor.id)
-    session.add(row)
-    session.flush()
-    audit.record(
+    audit.created(
         session,
         actor,
         "guideline.create",
-        project_id=project_id,
+        row,
         target_type="guideline",
-        target_id=row.id,
+        project_id=project_id,
         details={"version": version},
     )
     return row
