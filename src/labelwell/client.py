@@ -26,7 +26,7 @@ from labelwell.errors import (
     NotFound,
     Unauthorized,
 )
-from labelwell.shapes import ProgressFields, ProjectFields
+from labelwell.shapes import AnnotationFields, ProgressFields, ProjectFields
 
 T = TypeVar("T")
 
@@ -64,23 +64,12 @@ class Task:
 
 
 @dataclass(frozen=True, slots=True)
-class Annotation:
+class Annotation(AnnotationFields):
     """An annotation; ``status`` (submitted, accepted, rejected) and
     ``is_current`` are shown to managers only (annotators and reviewers get
     ``None``, and so does :meth:`Client.submit` for everyone: consensus and
     review never touch gold answers, so they would tell gold items apart)."""
 
-    id: int
-    item_id: int
-    project_id: int
-    assignment_id: int | None
-    source: str
-    agent: str
-    result: dict[str, Any]
-    guideline_version: int | None
-    time_spent_ms: int | None
-    revision: int
-    supersedes_id: int | None
     created_at: str
     #: after a gold item, where the project shows it: ``{"correct", "expected", "message"}``
     feedback: dict[str, Any] | None = None

@@ -36,3 +36,21 @@ class ProgressFields:
     annotations: int
     overlap: int
     progress: float
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationFields:
+    """What an annotation holds that every role may see (never its review
+    ``status`` or ``is_current``, which would tell gold items apart)."""
+
+    id: int
+    item_id: int
+    project_id: int
+    assignment_id: int | None
+    source: str
+    agent: str
+    result: dict[str, Any]
+    guideline_version: int | None
+    time_spent_ms: int | None
+    revision: int
+    supersedes_id: int | None

@@ -11,7 +11,7 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from labelwell.quality.sample import SampleWarning
-from labelwell.shapes import ProjectFields
+from labelwell.shapes import AnnotationFields, ProjectFields
 from labelwell.work.media_agreement import ItemAgreement, MediaAgreement, PairAgreement
 from labelwell.work.quality_report import (
     AggregatedLabel,
@@ -64,8 +64,7 @@ def fields_of(record: type, *, required: bool = False) -> type[RecordPublic]:
     (the field keeps its place). ``required=True`` leaves out the record's defaults,
     so the schema requires every field (a response always sends them all)::
 
-        class GuidelineFlagPublic(fields_of(GuidelineFlag)):  # type: ignore[misc]
-            pass
+        class GuidelineFlagPublic(fields_of(GuidelineFlag)): ...  # type: ignore[misc]
     """
     hints = get_type_hints(record)
     spec: dict[str, Any] = {}
@@ -261,8 +260,7 @@ class ItemPublic(Public):
     n_done: int
 
 
-class SuggestionPublic(fields_of(Suggestion)):  # type: ignore[misc]
-    pass
+class SuggestionPublic(fields_of(Suggestion)): ...  # type: ignore[misc]
 
 
 class TaskPublic(fields_of(Task, required=True)):  # type: ignore[misc]
@@ -287,24 +285,12 @@ class SkipRequest(Strict):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class AnnotationForRater(Public):
+class AnnotationForRater(fields_of(AnnotationFields)):  # type: ignore[misc]
     """An annotation as a rater (annotator or reviewer) sees it: what was done,
     never what consensus or review made of it (``status``, ``is_current``). Gold
     answers are never reviewed by raters nor counted in consensus, so those
     fields would tell a rater which of their answers were on gold items."""
 
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    item_id: int
-    project_id: int
-    assignment_id: int | None
-    source: str
-    agent: str
-    result: dict[str, Any]
-    guideline_version: int | None
-    time_spent_ms: int | None
-    revision: int
-    supersedes_id: int | None
     created_at: datetime
 
 
@@ -388,8 +374,7 @@ class GoldPublic(Public):
     created_at: datetime
 
 
-class AnnotatorStatsPublic(fields_of(AnnotatorStats, required=True)):  # type: ignore[misc]
-    pass
+class AnnotatorStatsPublic(fields_of(AnnotatorStats, required=True)): ...  # type: ignore[misc]
 
 
 class StatsPublic(fields_of(ProjectStats, required=True)):  # type: ignore[misc]
@@ -422,8 +407,7 @@ class Count(Public):
     count: int
 
 
-class LabelAgreementPublic(fields_of(LabelAgreement)):  # type: ignore[misc]
-    pass
+class LabelAgreementPublic(fields_of(LabelAgreement)): ...  # type: ignore[misc]
 
 
 class SampleWarningPublic(fields_of(SampleWarning)):  # type: ignore[misc]
@@ -454,16 +438,13 @@ class AnnotatorGoldPublic(fields_of(AnnotatorGold)):  # type: ignore[misc]
     small_sample: bool = Field(default=False, description="Fewer gold items than the minimum.")
 
 
-class QualityFlagPublic(fields_of(Flag)):  # type: ignore[misc]
-    pass
+class QualityFlagPublic(fields_of(Flag)): ...  # type: ignore[misc]
 
 
-class AggregatedLabelPublic(fields_of(AggregatedLabel)):  # type: ignore[misc]
-    pass
+class AggregatedLabelPublic(fields_of(AggregatedLabel)): ...  # type: ignore[misc]
 
 
-class GuidelineFlagPublic(fields_of(GuidelineFlag)):  # type: ignore[misc]
-    pass
+class GuidelineFlagPublic(fields_of(GuidelineFlag)): ...  # type: ignore[misc]
 
 
 class AggregationWarningPublic(fields_of(AggregationWarning)):  # type: ignore[misc]

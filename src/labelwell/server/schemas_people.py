@@ -127,12 +127,10 @@ class RateCreate(Strict):
     skill: str | None = Field(default=None, max_length=100)
 
 
-class RatePublic(fields_of(cost.Rate)):  # type: ignore[misc]
-    pass
+class RatePublic(fields_of(cost.Rate)): ...  # type: ignore[misc]
 
 
-class PresetPublic(fields_of(cost.Preset)):  # type: ignore[misc]
-    pass
+class PresetPublic(fields_of(cost.Preset)): ...  # type: ignore[misc]
 
 
 class BudgetSet(Strict):

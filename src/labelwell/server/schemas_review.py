@@ -47,8 +47,7 @@ class RedoRequest(Strict):
     time_spent_ms: int | None = Field(default=None, ge=0)
 
 
-class ReviewEventPublic(fields_of(ReviewEvent)):  # type: ignore[misc]
-    pass
+class ReviewEventPublic(fields_of(ReviewEvent)): ...  # type: ignore[misc]
 
 
 class RevisionPublic(fields_of(Revision, required=True)):  # type: ignore[misc]
@@ -63,8 +62,7 @@ class CommentCreate(Strict):
     body: str = Field(max_length=MAX_BODY, description="Text; @email mentions a project member.")
 
 
-class CommentPublic(fields_of(CommentView)):  # type: ignore[misc]
-    pass
+class CommentPublic(fields_of(CommentView)): ...  # type: ignore[misc]
 
 
 class MentionPublic(Public):

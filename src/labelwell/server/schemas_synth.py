@@ -71,16 +71,13 @@ class SynthReportRequest(BaseModel):
     n_permutations: int = Field(200, ge=10, le=5_000)
 
 
-class ShiftPublic(fields_of(Shift)):  # type: ignore[misc]
-    pass
+class ShiftPublic(fields_of(Shift)): ...  # type: ignore[misc]
 
 
-class DuplicatePublic(fields_of(Duplicate)):  # type: ignore[misc]
-    pass
+class DuplicatePublic(fields_of(Duplicate)): ...  # type: ignore[misc]
 
 
-class CopyPublic(fields_of(Copy)):  # type: ignore[misc]
-    pass
+class CopyPublic(fields_of(Copy)): ...  # type: ignore[misc]
 
 
 class VerificationPublic(fields_of(Verification)):  # type: ignore[misc]

@@ -93,8 +93,7 @@ def training_set(
     )
 
 
-class GroupAuditPublic(fields_of(ControlAudit, required=True)):  # type: ignore[misc]
-    pass
+class GroupAuditPublic(fields_of(ControlAudit, required=True)): ...  # type: ignore[misc]
 
 
 class SkippedAuditPublic(Public):

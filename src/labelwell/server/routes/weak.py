@@ -14,8 +14,7 @@ from labelwell.work.weak.summary import LFSummaryRow, WeakSummary
 router = APIRouter(tags=["weak"])
 
 
-class LFSummaryRowPublic(fields_of(LFSummaryRow, required=True)):  # type: ignore[misc]
-    pass
+class LFSummaryRowPublic(fields_of(LFSummaryRow, required=True)): ...  # type: ignore[misc]
 
 
 class WeakSummaryPublic(fields_of(WeakSummary, required=True)):  # type: ignore[misc]

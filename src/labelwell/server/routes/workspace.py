@@ -19,8 +19,7 @@ class ProgressPublic(Public):
     left_capped: bool
 
 
-class SubmissionPublic(fields_of(workspace.Submission)):  # type: ignore[misc]
-    pass
+class SubmissionPublic(fields_of(workspace.Submission)): ...  # type: ignore[misc]
 
 
 @router.get("/projects/{project_id}/my/progress", response_model=ProgressPublic)
