@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from labelwell.schema.changes import Rename
-from labelwell.server.schemas import Public, Strict
+from labelwell.schema.changes import Change, Rename
+from labelwell.server.schemas import Public, Strict, fields_of
 
 
 class RenameIn(Strict):
@@ -31,19 +31,7 @@ class OntologyChange(Strict):
     reason: str = Field(default="", max_length=2000)
 
 
-class ChangePublic(Public):
-    kind: Literal[
-        "add_control",
-        "remove_control",
-        "rename_control",
-        "retype_control",
-        "add_label",
-        "remove_label",
-        "rename_label",
-    ]
-    control: str
-    label: str | None
-    to: str | None
+class ChangePublic(fields_of(Change, required=True)):  # type: ignore[misc]
     annotations: int = Field(description="Stored annotations (every revision) it touches.")
 
 
