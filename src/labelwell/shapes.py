@@ -54,3 +54,27 @@ class AnnotationFields:
     time_spent_ms: int | None
     revision: int
     supersedes_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A machine suggestion on a task (newest version of each model's)."""
+
+    id: int
+    model_name: str
+    model_version: str
+    source: str
+    score: float | None
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFields:
+    """What an annotator receives before the lease's expiry: the item and its
+    lease. Gold items look exactly like every other task."""
+
+    assignment_id: int
+    item_id: int
+    project_id: int
+    data: dict[str, Any]
+    media: list[str]

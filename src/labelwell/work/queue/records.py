@@ -7,32 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from labelwell.shapes import Suggestion, TaskFields
 from labelwell.store.raw import loads, when
 from labelwell.work.actors import Actor
 from labelwell.work.policies import rater_data
 from labelwell.work.queue.project import QueueProject
 
 
-@dataclass(slots=True)
-class Suggestion:
-    id: int
-    model_name: str
-    model_version: str
-    source: str
-    score: float | None
-    result: dict[str, Any]
+@dataclass(frozen=True, slots=True)
+class Task(TaskFields):
+    """What an annotator receives: the item, its lease and the machine
+    suggestions (:class:`labelwell.shapes.TaskFields`, as the SDK reads them)."""
 
-
-@dataclass(slots=True)
-class Task:
-    """What an annotator receives: the item, its lease and the machine suggestions.
-    Gold items look exactly like every other task."""
-
-    assignment_id: int
-    item_id: int
-    project_id: int
-    data: dict[str, Any]
-    media: list[str]
     expires_at: datetime
     guideline_version: int | None
     suggestions: list[Suggestion] = field(default_factory=list)
