@@ -70,6 +70,23 @@ def _after(page, before: str) -> None:
     page.wait_for_selector("#dm-table[aria-busy=false]", state="attached")
 
 
+def _search(page, text: str) -> None:
+    """Type a search and wait for the rows it finds.
+
+    The search box waits 300 ms for typing to stop, and a live event may reload
+    the table in that time: a load counted after typing may still show the
+    previous search's rows, so the wait is for rows searched with ``text``.
+    """
+    page.fill("#dm-search", text)
+    page.wait_for_function(
+        """(text) => {
+          const table = document.getElementById("dm-table");
+          return table.dataset.search === text && table.getAttribute("aria-busy") === "false";
+        }""",
+        arg=text,
+    )
+
+
 def _previews(page) -> list[str]:
     return page.eval_on_selector_all(
         "#dm-table tbody td.preview", "tds => tds.map((td) => td.textContent)"
@@ -91,9 +108,7 @@ def test_table_search_filter_sort_columns_and_views(page, site, project):
     assert XSS_TEXT[:30] in "".join(_previews(page))
     page.wait_for_selector("#dm-count:has-text('7')")
 
-    before = _loads(page)
-    page.fill("#dm-search", "apple")
-    _after(page, before)
+    _search(page, "apple")
     assert sorted(_previews(page)) == sorted(t for t, _, _ in ROWS[:3])
     page.wait_for_selector("#dm-count:has-text('3')")
 
@@ -144,9 +159,7 @@ def test_table_search_filter_sort_columns_and_views(page, site, project):
     before = _loads(page)
     page.click("#dm-filters .dm-filter button")
     _after(page, before)
-    before = _loads(page)
-    page.fill("#dm-search", "")
-    _after(page, before)
+    _search(page, "")
     assert len(_previews(page)) == len(ROWS)
     before = _loads(page)
     page.select_option("#dm-views", label="apples in doubt")
@@ -159,16 +172,12 @@ def test_bulk_actions_confirmed_delete_export_and_item_view(page, site, project)
     login(page, "manager@demo.labelwell")
     _open(page, project)
     if page.input_value("#dm-search"):  # the other test's layout
-        before = _loads(page)
-        page.fill("#dm-search", "")
-        _after(page, before)
+        _search(page, "")
     for button in page.query_selector_all("#dm-filters .dm-filter button"):
         before = _loads(page)
         button.click()
         _after(page, before)
-    before = _loads(page)
-    page.fill("#dm-search", "apple")
-    _after(page, before)
+    _search(page, "apple")
 
     # send two ticked rows to review
     boxes = page.query_selector_all("#dm-table tbody input[type=checkbox]")
@@ -195,9 +204,7 @@ def test_bulk_actions_confirmed_delete_export_and_item_view(page, site, project)
     assert sorted(json.loads(x)["data"]["text"] for x in lines) == sorted(t for t, _, _ in ROWS[:3])
 
     # gold on a fresh item, then delete it after confirming the count
-    before = _loads(page)
-    page.fill("#dm-search", "special")
-    _after(page, before)
+    _search(page, "special")
     page.check("#dm-check-page")
     page.select_option("#dm-gold-value", "neu")
     page.click("[data-action=gold_set]")
@@ -219,9 +226,7 @@ def test_bulk_actions_confirmed_delete_export_and_item_view(page, site, project)
     assert audit.status_code == 200
 
     # the item view: both answers side by side, the prediction and the consensus-free state
-    before = _loads(page)
-    page.fill("#dm-search", "Green")
-    _after(page, before)
+    _search(page, "Green")
     page.click("#dm-table tbody a.dm-open")
     page.wait_for_selector("body[data-loads='1']", state="attached")
     cards = page.query_selector_all("#dm-answers article.annotation")
@@ -254,9 +259,7 @@ def test_the_first_page_comes_with_the_page_and_a_known_count_shows_at_once(page
     assert page.query_selector_all("#dm-table tbody tr")  # rows, or the "no items" row
     assert asked == []
     for search in ("apple", "zzz-nothing-matches"):
-        before = _loads(page)
-        page.fill("#dm-search", search)
-        _after(page, before)
+        _search(page, search)
         page.wait_for_selector("#dm-count:not(:has-text('…'))")
     page.evaluate(
         """() => {
@@ -266,9 +269,7 @@ def test_the_first_page_comes_with_the_page_and_a_known_count_shows_at_once(page
             .observe(el, { childList: true, characterData: true, subtree: true });
         }"""
     )
-    before = _loads(page)
-    page.fill("#dm-search", "apple")
-    _after(page, before)
+    _search(page, "apple")
     page.wait_for_selector("#dm-count:text-is('Items matching: 3')")
     assert page.evaluate("window.__counts") == [
         "Items matching: about 3 (counting…)",

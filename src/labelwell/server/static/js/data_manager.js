@@ -137,10 +137,12 @@ async function load(first = null) {
   table.setAttribute("aria-busy", "true");
   const mine = ++loadNo;
   try {
-    const page = first || await api("POST", `${base}/items`, { ...query(), cursor: state.cursors[state.index], limit: state.limit });
+    const asked = query();
+    const page = first || await api("POST", `${base}/items`, { ...asked, cursor: state.cursors[state.index], limit: state.limit });
     if (mine !== loadNo) return;
     state.rows = page.data;
     state.next = page.next_cursor;
+    table.dataset.search = asked.search; // what the rows shown were searched with
     renderHead();
     renderBody();
     $("dm-prev").disabled = state.index === 0;
