@@ -1,5 +1,7 @@
 """PostgreSQL: only the submit that completes its item at overlap 2 or more
-opens a transaction (migration 0028); the others commit in their one call."""
+opens a transaction (migration 0028); the others commit in their one call. The
+checks forecast the completing submit, which then writes in one call
+(migration 0029); one the forecast missed is written again in a transaction."""
 
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ def test_only_the_completing_submit_opens_a_transaction(pg, monkeypatch):
         require(unit)
 
     monkeypatch.setattr(Unit, "require_transaction", counted)
+    writes = _count_writes(monkeypatch)
     per_submit = []
     for annotator, task in zip(world.annotators, tasks, strict=True):
         before = len(opened)
@@ -50,11 +53,53 @@ def test_only_the_completing_submit_opens_a_transaction(pg, monkeypatch):
         assert created
         per_submit.append(len(opened) - before)
     assert per_submit == [0, 0, 1]
+    assert writes == [False, False, True]  # one call each, the third in its transaction
     with pg.session() as s:
         item = s.scalar(select(Item).where(Item.project_id == world.project_id))
         sources = sorted(s.scalars(select(Annotation.source).where(Annotation.item_id == item.id)))
     assert item.status == "done" and item.n_done == 3
     assert sources == ["consensus", "human", "human", "human"]  # decided with the third
+
+
+def _count_writes(monkeypatch) -> list[bool]:
+    """The ``complete`` flag of every ``labelwell_submit`` call, in order."""
+    calls: list[bool] = []
+    write = postgres.write
+
+    def counted(*args, complete):  # type: ignore[no-untyped-def]
+        calls.append(complete)
+        return write(*args, complete=complete)
+
+    monkeypatch.setattr(postgres, "write", counted)
+    return calls
+
+
+def test_a_completion_the_checks_did_not_foresee_is_written_again(pg, monkeypatch):
+    world = build_world(pg, n_annotators=3, texts=["one item"], overlap=3)
+    tasks = _leases(pg, world)
+    answer = {"sentiment": "positive"}
+    with pg.unit(autocommit=True) as unit:
+        queue.submit(unit, world.annotators[0], tasks[0].assignment_id, answer)
+    pending = postgres.pending
+
+    def then_another_answer(*args):  # type: ignore[no-untyped-def]
+        found = pending(*args)  # the item has one answer of three
+        monkeypatch.setattr(postgres, "pending", pending)
+        with pg.unit(autocommit=True) as other:  # the second comes meanwhile
+            queue.submit(other, world.annotators[1], tasks[1].assignment_id, answer)
+        return found
+
+    monkeypatch.setattr(postgres, "pending", then_another_answer)
+    writes = _count_writes(monkeypatch)
+    with pg.unit(autocommit=True) as unit:
+        _, created = queue.submit(unit, world.annotators[2], tasks[2].assignment_id, answer)
+    assert created
+    assert writes == [False, False, True]  # the second's; the third's refused, then again
+    with pg.session() as s:
+        item = s.get(Item, tasks[2].item_id)
+        sources = sorted(s.scalars(select(Annotation.source).where(Annotation.item_id == item.id)))
+    assert item.status == "done" and item.n_done == 3
+    assert sources == ["consensus", "human", "human", "human"]
 
 
 def test_outside_a_transaction_the_completing_write_stores_nothing(pg):

@@ -174,6 +174,7 @@ def pending(
         data=loads(row["o_data"]),
         gold=gold,
         prediction_ok=row["o_prediction_ok"],
+        n_done=row["o_n_done"],
     )
 
 

@@ -143,6 +143,8 @@ class Pending:
     data: dict[str, Any] = field(default_factory=dict)
     gold: dict[str, Any] | None = None
     prediction_ok: bool | None = None
+    #: the item's current human answers when the checks were read (PostgreSQL)
+    n_done: int | None = None
 
 
 def submitted_event(todo: Pending, actor: Actor) -> dict[str, Any]:

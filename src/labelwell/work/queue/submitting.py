@@ -43,7 +43,8 @@ def submit(
     :class:`Unit`. On PostgreSQL the checks are read in one function call and
     the writes made in another; in an autocommit unit that call commits on its
     own, except for the submit that completes its item at ``overlap`` 2 or
-    more: it is made again in a transaction, which consensus then joins."""
+    more: the checks forecast it and a transaction is opened first, which
+    consensus then joins (one the forecast missed is made again in one)."""
     unit = Unit.of(work)
     db = unit.raw
     prediction_id = suggestion.get("prediction_id") if isinstance(suggestion, dict) else None
@@ -78,9 +79,12 @@ def submit(
         details["gold_controls"] = per_control
     draft = Draft(result, details, time_spent_ms, idempotency_key, now)
     if db.postgresql:
-        complete = not unit.autocommit
-        written = postgres.write(db, actor, assignment_id, todo, draft, complete=complete)
-        if written.outcome == "completes":  # consensus follows, in the same transaction
+        if _completes(project, todo):  # consensus follows, in the same transaction
+            unit.require_transaction()
+        written = postgres.write(
+            db, actor, assignment_id, todo, draft, complete=not unit.autocommit
+        )
+        if written.outcome == "completes":  # an answer came since the checks were read
             unit.require_transaction()
             written = postgres.write(db, actor, assignment_id, todo, draft, complete=True)
     else:
@@ -125,6 +129,18 @@ def submit(
     done.feedback = _feedback(project, done, todo.gold)
     done.flywheel = project.settings.flywheel
     return done, True
+
+
+def _completes(project: QueueProject, todo: Pending) -> bool:
+    """Whether this answer will bring its item to the project's overlap (2 or
+    more), as the item's count read with the checks forecasts it (PostgreSQL,
+    migration 0029; gold checks never count)."""
+    return (
+        project.overlap >= 2
+        and not todo.is_gold
+        and todo.n_done is not None
+        and todo.n_done + 1 >= project.overlap
+    )
 
 
 def _retried(todo: Pending, assignment_id: int, key: str | None) -> Submitted:
