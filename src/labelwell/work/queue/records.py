@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from labelwell.shapes import Suggestion, TaskFields
+from labelwell.shapes import AnnotationFields, Suggestion, TaskFields
 from labelwell.store.raw import loads, when
 from labelwell.work.actors import Actor
 from labelwell.work.policies import rater_data
@@ -68,30 +68,20 @@ def annotator_view(data: dict[str, Any]) -> dict[str, Any]:
     return rater_data(data)
 
 
-@dataclass(slots=True)
-class Submitted:
-    """A stored submission, as the annotator may see it (the fields of an
-    annotation) plus ``feedback`` after a gold item where the project shows it."""
+@dataclass(frozen=True, slots=True)
+class Submitted(AnnotationFields):
+    """A stored submission: the fields of an annotation every role may see
+    (:class:`~labelwell.shapes.AnnotationFields`), those only its writer and the
+    server see, and ``feedback`` after a gold item where the project shows it."""
 
-    id: int
-    item_id: int
-    project_id: int
     user_id: int | None
-    assignment_id: int | None
-    source: str
-    agent: str
-    result: dict[str, Any]
-    guideline_version: int | None
-    time_spent_ms: int | None
     status: str
     is_gold_check: bool
-    revision: int
-    supersedes_id: int | None
     is_current: bool
     idempotency_key: str | None
     details: dict[str, Any]
     created_at: datetime
-    feedback: dict[str, Any] | None = field(default=None)
+    feedback: dict[str, Any] | None = None
     #: the project retrains its model after new labels (the ``flywheel`` setting)
     flywheel: bool = False
 

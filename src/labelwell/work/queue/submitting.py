@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -126,9 +127,8 @@ def submit(
         details=details,
         created_at=now,
     )
-    done.feedback = _feedback(project, done, todo.gold)
-    done.flywheel = project.settings.flywheel
-    return done, True
+    feedback = _feedback(project, done, todo.gold)
+    return replace(done, feedback=feedback, flywheel=project.settings.flywheel), True
 
 
 def _completes(project: QueueProject, todo: Pending) -> bool:
@@ -151,8 +151,7 @@ def _retried(todo: Pending, assignment_id: int, key: str | None) -> Submitted:
         raise Conflict(
             f"idempotency key {key!r} was already used for assignment {done.assignment_id}"
         )
-    done.feedback = _feedback(todo.project, done, todo.gold)
-    return done
+    return replace(done, feedback=_feedback(todo.project, done, todo.gold))
 
 
 def _refuse(outcome: str, assignment_id: int, todo: Pending) -> None:
