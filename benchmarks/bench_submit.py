@@ -204,10 +204,11 @@ class Where:
 
 
 def bench_labelwell(kind: str, seconds: float, workers: int,
-                    overlap: int = 1, where: bool = False) -> dict[str, object]:
+                    overlap: int = 1, where: bool = False,
+                    clients: int = CLIENTS) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         url = fresh_database(kind, Path(tmp))
-        project_id, tokens = seed(url, annotators=CLIENTS, items=60_000, overlap=overlap)
+        project_id, tokens = seed(url, annotators=clients, items=60_000, overlap=overlap)
         with Server(url, workers=workers) as server:
             if not where:
                 result = asyncio.run(labelwell_load(server.url, project_id, tokens, seconds))
@@ -215,7 +216,8 @@ def bench_labelwell(kind: str, seconds: float, workers: int,
                 with Where(kind, url, server.proc.pid, WARMUP_S, seconds) as watch:
                     result = asyncio.run(labelwell_load(server.url, project_id, tokens, seconds))
                 result["where"] = watch.report(float(result["submissions_per_s"]))
-    return {"system": f"labelwell ({kind}, {workers} workers, overlap {overlap})", **result}
+    who = "" if clients == CLIENTS else f", {clients} annotators"
+    return {"system": f"labelwell ({kind}, {workers} workers, overlap {overlap}{who})", **result}
 
 
 LS_CONFIG = """<View><Text name="text" value="$text"/>
@@ -329,9 +331,12 @@ def main() -> None:
                         help="comma-separated overlaps to run, e.g. 1,3")
     parser.add_argument("--where", action="store_true",
                         help="say where each labelwell run's time went (CPU, database waits)")
+    parser.add_argument("--clients", type=int, default=CLIENTS,
+                        help="annotators working at once (16: the figures' setting)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    rows = [bench_labelwell(kind, args.seconds, args.workers, int(overlap), args.where)
+    rows = [bench_labelwell(kind, args.seconds, args.workers, int(overlap), args.where,
+                            args.clients)
             for overlap in args.overlap.split(",") if overlap
             for kind in args.backends.split(",") if kind]
     if not args.no_label_studio:
