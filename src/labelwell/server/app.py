@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 
 import labelwell
 from labelwell.server import errors, web
+from labelwell.server.hot_lane import HotLane
 from labelwell.server.limits import BodySizeLimit
 from labelwell.server.request_checks import refuse_unstorable
 from labelwell.server.routes import (
@@ -80,6 +81,8 @@ def create_app(
     hub = app.state.events = Hub(db)  # live events of this process (routes/live.py)
     app.state.settings = settings
     errors.install(app)
+    # the annotator's loop skips FastAPI's dispatch (hot_lane.py); inside the body cap
+    app.add_middleware(HotLane)
     app.add_middleware(
         BodySizeLimit, json_limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes
     )
