@@ -9,10 +9,13 @@ import re
 
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from labelwell.store.migrate import alembic_config, upgrade
-from labelwell.work.queue import assignees, postgres, slots
+from labelwell.work.published import PUBLISHED_PROBE_SQL
+from labelwell.work.queue import assignees, leasing, postgres, slots, statements, submitting
+from world import build_world
 
 
 @pytest.fixture
@@ -86,3 +89,57 @@ def test_the_next_task_function_follows_the_assignment_rule(pg):
     source = _flat(_functions(pg)["labelwell_next_task"][1])
     assert _flat(assignees.sql(assignees.MINE, "p_user", "p_project")) in source
     assert _flat(assignees.UNASSIGNED) in source
+    # its never-given and published checks are the Python queue's on PostgreSQL
+    probes = _flat(statements.CANDIDATE.postgresql.replace("%s", "p_user"))
+    for check in (PUBLISHED_PROBE_SQL, "NOT EXISTS (SELECT 1 FROM assignments a"
+                  " WHERE a.item_id = i.id AND a.user_id = p_user OFFSET 0)"):
+        assert _flat(check) in source and _flat(check) in probes
+
+
+def _index_reads_of_one_lease(db, annotator, project_id) -> dict[str, int]:
+    """Index tuples read per index while ``labelwell_next_task`` leases once,
+    in a new session (so the function plans its statements now)."""
+    reads = text(
+        "SELECT relname, pg_stat_get_xact_tuples_returned(oid) FROM pg_class"
+        " WHERE relkind = 'i' AND relnamespace = current_schema()::regnamespace"
+    )
+    engine = create_engine(db.url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            before = dict(conn.execute(reads).all())
+            conn.execute(text(
+                "SELECT * FROM labelwell_next_task(NULL, :user, false, CAST('[]' AS JSONB),"
+                " :project, now(), false, 1.0, 0.0)"
+            ), {"user": annotator.id, "project": project_id})
+            after = dict(conn.execute(reads).all())
+            conn.rollback()
+    finally:
+        engine.dispose()
+    return {name: n - before.get(name, 0) for name, n in after.items()}
+
+
+def test_one_annotator_ahead_reads_one_key_per_candidate_without_statistics(pg):
+    """An annotator ahead of the others at overlap 3 has every open item at the
+    top of the queue already: the search skips each with a probe of the
+    unique (item, annotator) key, never by reading the annotator's whole
+    history, though no table has statistics yet (migration 0030)."""
+    upgrade(pg)
+    world = build_world(pg, n_annotators=3, n_items=60, overlap=3)
+    ahead = world.annotators[0]
+    for _ in range(40):
+        with pg.unit() as unit:
+            task = leasing.next_task(unit, ahead, world.project_id)
+            assert task is not None
+            submitting.submit(unit, ahead, task.assignment_id, {"sentiment": "positive"})
+    with pg.engine.connect() as conn:
+        analyzed = conn.execute(text(
+            "SELECT count(*) FROM pg_stat_user_tables WHERE schemaname = current_schema()"
+            " AND relname IN ('items', 'assignments')"
+            " AND coalesce(last_analyze, last_autoanalyze) IS NOT NULL"
+        )).scalar()
+    if analyzed:
+        pytest.skip("autovacuum analyzed the tables meanwhile")
+    reads = _index_reads_of_one_lease(pg, ahead, world.project_id)
+    # 40 candidates skipped, one key probe each (and the live-lease lookup)
+    assert reads.get("assignments_item_id_user_id_key", 0) <= 41
+    assert reads.get("ix_assignments_user", 0) <= 1, reads

@@ -18,6 +18,9 @@ from labelwell.store.tables import Import, Item
 PUBLISHED_SQL = (
     "NOT EXISTS (SELECT 1 FROM imports m WHERE m.id = i.import_id AND m.state <> 'published')"
 )
+#: the same rule kept a probe of the imports' primary key per item on
+#: PostgreSQL, whatever the statistics (``OFFSET 0``: migration 0030)
+PUBLISHED_PROBE_SQL = PUBLISHED_SQL[:-1] + " OFFSET 0)"
 
 
 def published() -> ColumnElement[bool]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from labelwell.store.raw import Statement
 from labelwell.store.tables import SERVABLE_GOLD
-from labelwell.work.published import PUBLISHED_SQL
+from labelwell.work.published import PUBLISHED_PROBE_SQL, PUBLISHED_SQL
 from labelwell.work.queue import assignees, slots
 
 #: the project as the queue needs it, the current guideline version and the
@@ -48,6 +48,13 @@ _NOT_SEEN = (
     " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = ?)"
     f" AND {PUBLISHED_SQL}"
 )
+#: PostgreSQL's: ``OFFSET 0`` keeps each subquery a probe of its unique key per
+#: candidate, never an anti-join planned from statistics that a new table lacks
+#: (which read the annotator's whole history per candidate; migration 0030)
+_NOT_SEEN_PG = (
+    " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = %s"
+    f" OFFSET 0) AND {PUBLISHED_PROBE_SQL}"
+)
 
 #: the next open item this annotator has never been given, of a published
 #: import and assigned to nobody (ix_items_queue; the unique (item_id, user_id)
@@ -63,7 +70,7 @@ CANDIDATE = Statement(
     postgresql=(
         "SELECT i.id FROM items i WHERE i.project_id = %s AND i.is_gold = %s"
         " AND i.status = 'open'"
-        + _NOT_SEEN.replace("?", "%s")
+        + _NOT_SEEN_PG
         + f" AND {assignees.UNASSIGNED}"
         + " ORDER BY i.priority DESC, i.id LIMIT %s FOR UPDATE OF i SKIP LOCKED"
     ),
@@ -78,7 +85,7 @@ ASSIGNED_CANDIDATE = Statement(
     postgresql=(
         f"SELECT i.id {assignees.sql(assignees.MINE, '%s', '%s')}"
         " AND i.is_gold = %s AND i.status = 'open'"
-        + _NOT_SEEN.replace("?", "%s")
+        + _NOT_SEEN_PG
         + " ORDER BY i.priority DESC, i.id LIMIT %s FOR UPDATE OF i SKIP LOCKED"
     ),
 )
@@ -91,7 +98,12 @@ GOLD_CANDIDATES = Statement(
     # only for a query that repeats its terms)
     f"SELECT i.id FROM items i WHERE i.project_id = ? AND {SERVABLE_GOLD}"
     + _NOT_SEEN
-    + " ORDER BY i.priority DESC, i.id LIMIT ?"
+    + " ORDER BY i.priority DESC, i.id LIMIT ?",
+    postgresql=(
+        f"SELECT i.id FROM items i WHERE i.project_id = %s AND {SERVABLE_GOLD}"
+        + _NOT_SEEN_PG
+        + " ORDER BY i.priority DESC, i.id LIMIT %s"
+    ),
 )
 
 #: take ``slots`` of the item's ``overlap``, if one is free, with
