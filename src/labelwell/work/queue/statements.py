@@ -44,17 +44,21 @@ RETURN_SLOTS = Statement(
     f"UPDATE items SET n_active = n_active - ?, status = {slots.STATUS_AFTER_RELEASE} WHERE id = ?"
 )
 
-_NOT_SEEN = (
-    " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = ?)"
-    f" AND {PUBLISHED_SQL}"
-)
-#: PostgreSQL's: ``OFFSET 0`` keeps each subquery a probe of its unique key per
-#: candidate, never an anti-join planned from statistics that a new table lacks
-#: (which read the annotator's whole history per candidate; migration 0030)
-_NOT_SEEN_PG = (
-    " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = %s"
-    f" OFFSET 0) AND {PUBLISHED_PROBE_SQL}"
-)
+def _not_seen(mark: str, probe: str = "") -> str:
+    """The item was never given to this annotator and its import is published.
+    PostgreSQL's form (``probe=" OFFSET 0"``) keeps each subquery a probe of its
+    unique key per candidate, never an anti-join planned from statistics that
+    a new table lacks (which read the annotator's whole history per candidate;
+    migration 0030)."""
+    return (
+        " AND NOT EXISTS (SELECT 1 FROM assignments a"
+        f" WHERE a.item_id = i.id AND a.user_id = {mark}{probe})"
+        f" AND {PUBLISHED_PROBE_SQL if probe else PUBLISHED_SQL}"
+    )
+
+
+_NOT_SEEN = _not_seen("?")
+_NOT_SEEN_PG = _not_seen("%s", " OFFSET 0")
 
 #: the next open item this annotator has never been given, of a published
 #: import and assigned to nobody (ix_items_queue; the unique (item_id, user_id)
