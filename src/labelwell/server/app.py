@@ -82,7 +82,7 @@ def create_app(
     app.state.settings = settings
     errors.install(app)
     # the annotator's loop skips FastAPI's dispatch (hot_lane.py); inside the body cap
-    app.add_middleware(HotLane)
+    app.add_middleware(HotLane, prefix=API_PREFIX)
     app.add_middleware(
         BodySizeLimit, json_limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes
     )

@@ -40,29 +40,36 @@ from labelwell.server.request_checks import refuse_unstorable
 from labelwell.server.routes import tasks
 from labelwell.server.schemas import MAX_ID, SubmitRequest
 
-_NEXT = re.compile(r"/api/v1/projects/([0-9]{1,19})/tasks/next")
-_SUBMIT = re.compile(r"/api/v1/assignments/([0-9]{1,19})/submit")
+
+def _path(prefix: str, route: str) -> re.Pattern[str]:
+    """The route's path under ``prefix``, its one ``{id}`` a run of digits."""
+    head, _, rest = route.partition("{")
+    tail = rest.partition("}")[2]
+    return re.compile(re.escape(prefix + head) + "([0-9]{1,19})" + re.escape(tail))
 
 
 class HotLane:
-    """Answers ``POST /api/v1/projects/{id}/tasks/next`` and
-    ``POST /api/v1/assignments/{id}/submit``; passes every other request on."""
+    """Answers ``POST {prefix}/projects/{id}/tasks/next`` and
+    ``POST {prefix}/assignments/{id}/submit`` (the paths of
+    :mod:`labelwell.server.routes.tasks`); passes every other request on."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, prefix: str) -> None:
         self.app = app
+        self._next = _path(prefix, tasks.NEXT_PATH)
+        self._submit = _path(prefix, tasks.SUBMIT_PATH)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope.get("root_path"):
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        found = _NEXT.fullmatch(path) or _SUBMIT.fullmatch(path)
+        found = self._next.fullmatch(path) or self._submit.fullmatch(path)
         if found is None or not 1 <= int(found.group(1)) <= MAX_ID:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive, send)
         try:
-            response = await _answer(request, found.re is _NEXT, int(found.group(1)))
+            response = await _answer(request, found.re is self._next, int(found.group(1)))
         except Exception as exc:
             handler = _handler(scope["app"].exception_handlers, exc)
             if handler is None:

@@ -26,10 +26,13 @@ from labelwell.work.actors import Bearer
 
 router = APIRouter(tags=["tasks"])
 JSON = "application/json"
+#: the annotator's loop, also answered by server/hot_lane.py
+NEXT_PATH = "/projects/{project_id}/tasks/next"
+SUBMIT_PATH = "/assignments/{assignment_id}/submit"
 
 
 @router.post(
-    "/projects/{project_id}/tasks/next",
+    NEXT_PATH,
     response_model=TaskPublic,
     responses={204: {"description": "Nothing left to label for you"}},
 )
@@ -42,7 +45,7 @@ async def next_task(project_id: PathId, who: CallerDep) -> Response:
 
 
 @router.post(
-    "/assignments/{assignment_id}/submit",
+    SUBMIT_PATH,
     response_model=SubmittedPublic,
     responses={
         200: {"model": SubmittedPublic, "description": "A retry with the same idempotency key"}
