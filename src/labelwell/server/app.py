@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -35,7 +34,6 @@ from labelwell.work import imports
 from labelwell.work.accounts import prune_sessions
 from labelwell.work.events.hub import Hub
 
-SWITCH_INTERVAL_S = 0.0005
 THREADS = 8
 #: where the API lives (every area's router is included under it)
 API_PREFIX = "/api/v1"
@@ -55,12 +53,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # Request handlers hold a database transaction while they run. A thread
-        # back from a database call waits for the GIL for up to the switch
-        # interval (5 ms by default) whenever another thread is busy; with ten
-        # statements a request that wait dominated latency. Short switches and a
-        # small pool (writers queue on the store's gate anyway) keep it low.
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        # A small pool for the synchronous routes (pages, uploads, reports): on
+        # SQLite their writers queue on the store's gate anyway. The GIL's switch
+        # interval stays at Python's 5 ms: a forced 0.5 ms made the PostgreSQL
+        # loop, whose database threads share the GIL with the event loop, spend
+        # more server CPU per submission and serve fewer (docs/benchmarks.md).
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
         yield
         await hub.close()
