@@ -18,7 +18,8 @@ rows written here read back through the ORM unchanged:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -86,6 +87,22 @@ class Raw:
         """Execute; the number of rows changed."""
         self._cursor.execute(self._sql(statement), params)
         return int(self._cursor.rowcount)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Statements run in the block go to PostgreSQL together when it ends,
+        in one round trip, not one each (psycopg's pipeline mode): for writes
+        whose results nobody reads, such as a decision stored in several
+        tables. A read inside the block sends what waits and its own
+        statement at once; a failed statement's error is raised by the end of
+        the block at the latest, and the statements after it are not run.
+        ``run``'s row counts are not known inside it. On SQLite the statements
+        run one by one as always (in-process: no round trip to save)."""
+        if not self.postgresql:
+            yield
+            return
+        with self._cursor.connection.pipeline():
+            yield
 
     def stamp(self, value: datetime) -> Any:
         """A timestamp as its column stores it."""

@@ -336,29 +336,34 @@ def on_submitted(
     if decision.outcome == "pending":
         return None
     now = db.stamp(utcnow())
-    if decision.outcome != "escalate" and decision.result:
-        details = {
-            "method": METHOD,
-            "parameters": {"overlap": project.overlap, "majority": "more than half"},
-            "outcome": decision.outcome,
-            "controls": decision.controls,
-            "annotation_ids": [a.id for a in rows],
-            "dissenters": list(decision.dissenters),
-        }
-        db.run(
-            _CONSENSUS,
-            (item_id, project.id, AGENT, dumps(decision.result), False, True, dumps(details), now),
-        )
-    if decision.accepted_ids:
-        db.run(_accept(decision.accepted_ids), decision.accepted_ids)
-    if decision.outcome != "accept":
-        state = "review" if decision.outcome == "review" else "escalated"
-        db.run(_REVIEW_STATE, (state, item_id))
-        audit_details = {"controls": decision.controls, "dissenters": list(decision.dissenters)}
-        db.run(
-            _AUDIT,
-            (now, f"consensus.{decision.outcome}", project.id, item_id, dumps(audit_details)),
-        )
+    with db.batch():  # the decision's writes, in one round trip
+        if decision.outcome != "escalate" and decision.result:
+            details = {
+                "method": METHOD,
+                "parameters": {"overlap": project.overlap, "majority": "more than half"},
+                "outcome": decision.outcome,
+                "controls": decision.controls,
+                "annotation_ids": [a.id for a in rows],
+                "dissenters": list(decision.dissenters),
+            }
+            db.run(
+                _CONSENSUS,
+                (item_id, project.id, AGENT, dumps(decision.result), False, True,
+                 dumps(details), now),
+            )
+        if decision.accepted_ids:
+            db.run(_accept(decision.accepted_ids), decision.accepted_ids)
+        if decision.outcome != "accept":
+            state = "review" if decision.outcome == "review" else "escalated"
+            db.run(_REVIEW_STATE, (state, item_id))
+            audit_details = {
+                "controls": decision.controls,
+                "dissenters": list(decision.dissenters),
+            }
+            db.run(
+                _AUDIT,
+                (now, f"consensus.{decision.outcome}", project.id, item_id, dumps(audit_details)),
+            )
     if decision.outcome == "escalate":
         webhooks.publish(
             db, project.id, "item.escalated", {"item_id": item_id, "controls": decision.controls}
