@@ -6,9 +6,6 @@ trips: the server ends each answer with ``ReadyForQuery``."""
 from __future__ import annotations
 
 import sqlite3
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -19,28 +16,13 @@ from labelwell.store.raw import Statement
 from labelwell.store.tables import utcnow
 from labelwell.work import consensus
 from labelwell.work.queue import leasing, submitting
+from statements import round_trips
 from world import build_world
 
 AUDIT = Statement(
     "INSERT INTO audit_log (at, actor_id, actor, action, project_id, target_type, target_id,"
     " details) VALUES (?, NULL, 'test', ?, NULL, 'item', ?, ?json)"
 )
-
-
-@contextmanager
-def round_trips(unit) -> Iterator[list[int]]:
-    """The round trips of the unit's connection in the block (one item of the
-    list, filled when the block ends); PostgreSQL only."""
-    pgconn = unit.connection.connection.dbapi_connection.pgconn
-    count: list[int] = []
-    with tempfile.TemporaryFile("w+") as trace:
-        pgconn.trace(trace.fileno())
-        try:
-            yield count
-        finally:
-            pgconn.untrace()
-        trace.seek(0)
-        count.append(sum(1 for line in trace if "\tB\t" in line and "\tReadyForQuery\t" in line))
 
 
 def _audit_actions(db: Database) -> list[str]:

@@ -19,7 +19,7 @@ rows written here read back through the ORM unchanged:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,12 +47,14 @@ class Statement:
 class Raw:
     """The DBAPI cursor of a unit of work's connection (starting its transaction)."""
 
-    __slots__ = ("_cursor", "postgresql")
+    __slots__ = ("_cursor", "postgresql", "_pipeline")
 
     def __init__(self, source: Session | Connection) -> None:
         connection = source.connection() if isinstance(source, Session) else source
         self.postgresql = connection.dialect.name == "postgresql"
         self._cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        #: the pipeline of a transaction begun with :meth:`begin_pipelined`
+        self._pipeline: AbstractContextManager[Any] | None = None
 
     def _sql(self, statement: Statement) -> str:
         return statement.postgresql if self.postgresql else statement.sqlite
@@ -98,11 +100,44 @@ class Raw:
         the block at the latest, and the statements after it are not run.
         ``run``'s row counts are not known inside it. On SQLite the statements
         run one by one as always (in-process: no round trip to save)."""
-        if not self.postgresql:
-            yield
+        if not self.postgresql or self._pipeline is not None:
+            yield  # SQLite; or a pipelined transaction, which sends it all at its end
             return
         with self._cursor.connection.pipeline():
             yield
+
+    @property
+    def pipelined(self) -> bool:
+        """In a transaction begun with :meth:`begin_pipelined`."""
+        return self._pipeline is not None
+
+    def begin_pipelined(self) -> None:
+        """PostgreSQL, on a connection in autocommit mode: begin a transaction
+        whose statements are pipelined, as in :meth:`batch`, until
+        :meth:`commit_pipelined`. ``BEGIN`` goes with the first read; a read
+        waits for its own answer (a flush, not a sync: the transaction stays
+        open); the writes after the last read go with ``COMMIT``. ``run``'s
+        row counts are not known in it."""
+        assert self.postgresql and self._pipeline is None
+        pipeline = self._cursor.connection.pipeline()
+        pipeline.__enter__()
+        self._pipeline = pipeline
+        self._cursor.execute("BEGIN")
+
+    def commit_pipelined(self) -> None:
+        """Commit the transaction of :meth:`begin_pipelined`, sending what
+        waits with the ``COMMIT``. A failed statement's error is raised here,
+        the transaction rolled back."""
+        pipeline, self._pipeline = self._pipeline, None
+        assert pipeline is not None
+        try:
+            try:
+                self._cursor.execute("COMMIT")
+            finally:
+                pipeline.__exit__(None, None, None)  # the sync: raises what failed
+        except BaseException:
+            self._cursor.connection.rollback()
+            raise
 
     def stamp(self, value: datetime) -> Any:
         """A timestamp as its column stores it."""
@@ -111,6 +146,14 @@ class Raw:
         return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
     def close(self) -> None:
+        """Close the cursor, rolling back a pipelined transaction that was
+        not committed (its work failed)."""
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            # the error that stopped the work is on its way already
+            with suppress(Exception):
+                pipeline.__exit__(None, None, None)
+            self._cursor.connection.rollback()
         self._cursor.close()
 
 
@@ -203,11 +246,17 @@ class Unit:
     def of(cls, work: Session | Unit) -> Unit:
         return work if isinstance(work, Unit) else cls(work.connection(), work)
 
-    def require_transaction(self) -> None:
+    def require_transaction(self, *, pipelined: bool = False) -> None:
         """From here on, one transaction: an autocommit unit opens one on its
         connection (call it before writing; what was written before is
-        committed already)."""
-        if self.autocommit:
+        committed already). ``pipelined``: its statements are pipelined
+        (:meth:`Raw.begin_pipelined`: ``BEGIN`` and ``COMMIT`` cost no round
+        trip of their own), for work that reads no row count of ``Raw.run``
+        and needs no ORM session."""
+        if self.autocommit and pipelined:
+            self.raw.begin_pipelined()
+            self.autocommit = False
+        elif self.autocommit:
             self.connection.execution_options(
                 isolation_level=self.connection.default_isolation_level
             )
@@ -217,6 +266,8 @@ class Unit:
     def commit(self) -> None:
         """Commit the transaction :meth:`require_transaction` opened, if any."""
         self.flush()
+        if self._raw is not None and self._raw.pipelined:
+            self._raw.commit_pipelined()
         if self._transaction is not None:
             self._transaction.commit()
             self._transaction = None
@@ -247,6 +298,8 @@ class Unit:
 
     @property
     def session(self) -> Session:
+        if self._raw is not None and self._raw.pipelined:
+            raise RuntimeError("a pipelined transaction has no ORM session")
         if self._session is None:
             self.require_transaction()
             # joins the connection's transaction; committing stays the unit's job

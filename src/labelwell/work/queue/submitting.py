@@ -45,7 +45,10 @@ def submit(
     the writes made in another; in an autocommit unit that call commits on its
     own, except for the submit that completes its item at ``overlap`` 2 or
     more: the checks forecast it and a transaction is opened first, which
-    consensus then joins (one the forecast missed is made again in one)."""
+    consensus then joins (one the forecast missed is made again in one). That
+    transaction is pipelined (:meth:`Unit.require_transaction`): ``BEGIN``
+    goes with the call and the decision's writes with ``COMMIT``, two round
+    trips in all."""
     unit = Unit.of(work)
     db = unit.raw
     prediction_id = suggestion.get("prediction_id") if isinstance(suggestion, dict) else None
@@ -81,12 +84,12 @@ def submit(
     draft = Draft(result, details, time_spent_ms, idempotency_key, now)
     if db.postgresql:
         if _completes(project, todo):  # consensus follows, in the same transaction
-            unit.require_transaction()
+            unit.require_transaction(pipelined=True)
         written = postgres.write(
             db, actor, assignment_id, todo, draft, complete=not unit.autocommit
         )
         if written.outcome == "completes":  # an answer came since the checks were read
-            unit.require_transaction()
+            unit.require_transaction(pipelined=True)
             written = postgres.write(db, actor, assignment_id, todo, draft, complete=True)
     else:
         written = _write(db, actor, assignment_id, todo, draft)
