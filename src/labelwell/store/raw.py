@@ -19,7 +19,7 @@ rows written here read back through the ORM unchanged:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,7 +54,7 @@ class Raw:
         self.postgresql = connection.dialect.name == "postgresql"
         self._cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         #: the pipeline of a transaction begun with :meth:`begin_pipelined`
-        self._pipeline: AbstractContextManager[Any] | None = None
+        self._pipeline: ExitStack | None = None
 
     def _sql(self, statement: Statement) -> str:
         return statement.postgresql if self.postgresql else statement.sqlite
@@ -119,9 +119,8 @@ class Raw:
         open); the writes after the last read go with ``COMMIT``. ``run``'s
         row counts are not known in it."""
         assert self.postgresql and self._pipeline is None
-        pipeline = self._cursor.connection.pipeline()
-        pipeline.__enter__()
-        self._pipeline = pipeline
+        self._pipeline = ExitStack()
+        self._pipeline.enter_context(self._cursor.connection.pipeline())
         self._cursor.execute("BEGIN")
 
     def commit_pipelined(self) -> None:
@@ -131,10 +130,8 @@ class Raw:
         pipeline, self._pipeline = self._pipeline, None
         assert pipeline is not None
         try:
-            try:
+            with pipeline:  # leaving it syncs, raising what failed
                 self._cursor.execute("COMMIT")
-            finally:
-                pipeline.__exit__(None, None, None)  # the sync: raises what failed
         except BaseException:
             self._cursor.connection.rollback()
             raise
@@ -152,7 +149,7 @@ class Raw:
         if pipeline is not None:
             # the error that stopped the work is on its way already
             with suppress(Exception):
-                pipeline.__exit__(None, None, None)
+                pipeline.close()
             self._cursor.connection.rollback()
         self._cursor.close()
 
